@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The subcommands of vfioguard, dispatched from cli/main.c's table. */
+#ifndef VFIOGUARD_COMMANDS_H
+#define VFIOGUARD_COMMANDS_H
+
+/* Each returns an exit code (output.h). argv[0] is the command's name. */
+int do_audit(int argc, char **argv);
+int do_features(int argc, char **argv);
+
+/* Parses the options every command takes (-j, -p, -v, -h); returns optind or -1 after usage. */
+int parse_common_options(int argc, char **argv, const char *usage);
+
+#endif /* VFIOGUARD_COMMANDS_H */

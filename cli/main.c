@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* vfioguard: entry point, global options and the command table. */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <bpf/libbpf.h>
+
+#include "commands.h"
+#include "output.h"
+#include "../loader/features.h"
+
+#ifndef VFIOGUARD_VERSION
+#define VFIOGUARD_VERSION "0.0.0"
+#endif
+
+struct cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct cmd commands[] = {
+	{ "audit", do_audit, "list every VFIO device region any process has mapped" },
+	{ "features", do_features, "what this kernel offers vfioguard, probed for real" },
+	{ NULL, NULL, NULL },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: vfioguard [OPTIONS] COMMAND [ARGS]\n\n"
+		   "Commands:\n");
+	for (const struct cmd *c = commands; c->name; c++)
+		fprintf(f, "  %-10s %s\n", c->name, c->summary);
+	fprintf(f, "\nOptions (also accepted after COMMAND):\n"
+		   "  -j, --json      JSON output\n"
+		   "  -p, --pretty    indented JSON (implies --json)\n"
+		   "  -v, --verbose   more detail; libbpf's messages\n"
+		   "  -V, --version   version (with -v: the kernel features too)\n"
+		   "  -h, --help      this text\n\n"
+		   "Exit status: 0 clean, 1 violations found, 2 usage or environment error.\n");
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (verbose < 1 || (level == LIBBPF_DEBUG && verbose < 2))
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+int parse_common_options(int argc, char **argv, const char *cmd_usage)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },	{ "pretty", no_argument, NULL, 'p' },
+		{ "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "jpvh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json_output = true; break;
+		case 'p': json_output = pretty_output = true; break;
+		case 'v': verbose++; break;
+		case 'h': printf("%s", cmd_usage); return -1;
+		default: fprintf(stderr, "%s", cmd_usage); return -2;
+		}
+	}
+	return optind;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },	{ "pretty", no_argument, NULL, 'p' },
+		{ "verbose", no_argument, NULL, 'v' }, { "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },	{ NULL, 0, NULL, 0 },
+	};
+	bool version = false;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+jpvVh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json_output = true; break;
+		case 'p': json_output = pretty_output = true; break;
+		case 'v': verbose++; break;
+		case 'V': version = true; break;
+		case 'h': usage(stdout); return EXIT_CLEAN;
+		default: usage(stderr); return EXIT_ERROR;
+		}
+	}
+	libbpf_set_print(libbpf_print);
+	if (version) {
+		if (!verbose && !json_output) {
+			printf("vfioguard %s (libbpf %s)\n", VFIOGUARD_VERSION,
+			       libbpf_version_string());
+			return EXIT_CLEAN;
+		}
+		if (!json_output)
+			printf("vfioguard %s (libbpf %s)\n", VFIOGUARD_VERSION,
+			       libbpf_version_string());
+		return do_features(1, (char *[]){ "features", NULL });
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_ERROR;
+	}
+	for (const struct cmd *cmd = commands; cmd->name; cmd++)
+		if (!strcmp(cmd->name, argv[optind]))
+			return cmd->fn(argc - optind, argv + optind);
+	p_err("unknown command '%s' (see vfioguard --help)", argv[optind]);
+	return EXIT_ERROR;
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Output shared by every command: text or JSON, errors printed once at the edge. */
+#ifndef VFIOGUARD_OUTPUT_H
+#define VFIOGUARD_OUTPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <json-c/json.h>
+
+/* DESIGN.md, "Outputs" */
+#define EXIT_CLEAN 0
+#define EXIT_VIOLATIONS 1
+#define EXIT_ERROR 2
+
+extern bool json_output;
+extern bool pretty_output;
+extern int verbose;
+
+/* An error: "vfioguard: ..." on stderr, or {"error": "..."} on stdout with --json. */
+void p_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A warning on stderr (never mixed into JSON on stdout). */
+void p_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints a JSON document on stdout and releases it. */
+void json_emit(struct json_object *doc);
+/* "0x..." for 64-bit values JSON numbers cannot carry exactly. */
+struct json_object *json_hex(uint64_t v);
+/* 4096 -> "4K", 16777216 -> "16M"; exact value when not a whole multiple. */
+const char *human_size(uint64_t v, char *buf, size_t len);
+
+#endif /* VFIOGUARD_OUTPUT_H */

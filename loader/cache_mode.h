@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Cache-mode decoding: pure functions from the raw page-protection bits of a mapping to the
+ * memory type the hardware will use. No BPF and no I/O; tested from recorded values.
+ */
+#ifndef VFIOGUARD_CACHE_MODE_H
+#define VFIOGUARD_CACHE_MODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum cache_mode {
+	CACHE_UNKNOWN = 0,
+	/* x86 PAT memory types */
+	CACHE_X86_WB,
+	CACHE_X86_WC,
+	CACHE_X86_UC_MINUS,
+	CACHE_X86_UC,
+	CACHE_X86_WT,
+	CACHE_X86_WP,
+	/* arm64 MAIR attributes as Linux programs them */
+	CACHE_ARM64_NORMAL,
+	CACHE_ARM64_NORMAL_TAGGED,
+	CACHE_ARM64_NORMAL_NC,
+	CACHE_ARM64_NORMAL_WT,
+	CACHE_ARM64_DEVICE_nGnRnE,
+	CACHE_ARM64_DEVICE_nGnRE,
+	CACHE_ARM64_DEVICE_GRE,
+};
+
+enum host_arch {
+	ARCH_UNKNOWN = 0,
+	ARCH_X86_64,
+	ARCH_ARM64,
+};
+
+/*
+ * The PAT MSR (IA32_PAT, 0x277) as Linux programs it in pat_bp_init() when PAT is enabled:
+ * entries 0..7 = WB, WC, UC-, UC, WB, WP, UC-, WT. Each byte is an x86 memory type encoding.
+ */
+#define LINUX_PAT_MSR 0x0407050600070106ULL
+
+/* Which MAIR index layout the kernel uses (arch/arm64/include/asm/memory.h, MT_*). */
+enum arm64_mair_layout {
+	MAIR_LAYOUT_CURRENT, /* 5.10+: Normal 0, Tagged 1, NC 2, nGnRnE 3, nGnRE 4 */
+	MAIR_LAYOUT_PRE_5_10, /* nGnRnE 0, nGnRE 1, GRE 2, NC 3, Normal 4, WT 5, (Tagged 6) */
+};
+
+struct cache_decode {
+	enum cache_mode mode;
+	unsigned int index; /* PAT entry or MAIR index the bits select */
+};
+
+/* Decodes a 4 KiB x86_64 PTE's PWT/PCD/PAT bits through the given PAT MSR value. */
+struct cache_decode cache_mode_from_pgprot_x86(uint64_t pgprot, uint64_t pat_msr);
+/* Decodes an arm64 PTE's AttrIndx through the given index layout. */
+struct cache_decode cache_mode_from_pgprot_arm64(uint64_t pgprot, enum arm64_mair_layout layout);
+/* The layout a kernel of this version uses. */
+enum arm64_mair_layout arm64_mair_layout_for(unsigned int major, unsigned int minor);
+/* Dispatch on arch, with Linux's default PAT and the layout of the given kernel version. */
+struct cache_decode cache_mode_decode(enum host_arch arch, uint64_t pgprot, unsigned int kmajor,
+				      unsigned int kminor);
+
+/* "WB", "UC-", "Device-nGnRE"...; NULL for CACHE_UNKNOWN. */
+const char *cache_mode_name(enum cache_mode mode);
+/* Name, or "unknown(0x<raw>)" for a mode that could not be decoded. Returns buf. */
+const char *cache_mode_format(enum cache_mode mode, uint64_t raw, char *buf, size_t len);
+
+enum host_arch host_arch_from_name(const char *machine);
+const char *host_arch_name(enum host_arch arch);
+
+#endif /* VFIOGUARD_CACHE_MODE_H */

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Reads the running kernel's release, arch, kallsyms and PCI resources; see kernel.h. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "kernel.h"
+
+int kernel_info_read(struct kernel_info *ki)
+{
+	struct utsname u;
+
+	if (uname(&u))
+		return -errno;
+	memset(ki, 0, sizeof(*ki));
+	snprintf(ki->release, sizeof(ki->release), "%s", u.release);
+	snprintf(ki->machine, sizeof(ki->machine), "%s", u.machine);
+	ki->arch = host_arch_from_name(u.machine);
+	if (sscanf(u.release, "%u.%u", &ki->major, &ki->minor) != 2)
+		return -EINVAL;
+	ki->page_size = sysconf(_SC_PAGESIZE);
+	return 0;
+}
+
+int kallsyms_lookup(const char *name, uint64_t *addr)
+{
+	char line[512], sym[256];
+	unsigned long long a;
+	int ret = -ENOENT;
+	char type;
+	FILE *f;
+
+	f = fopen("/proc/kallsyms", "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx %c %255s", &a, &type, sym) != 3 || strcmp(sym, name))
+			continue;
+		/* Without privilege the kernel prints every address as zero. */
+		ret = a ? 0 : -EACCES;
+		*addr = a;
+		break;
+	}
+	fclose(f);
+	return ret;
+}
+
+bool kernel_module_present(const char *name)
+{
+	char path[256];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/sys/module/%s", name);
+	return stat(path, &st) == 0;
+}
+
+int pci_resources_read(const char *device, struct pci_resource res[PCI_RESOURCES])
+{
+	unsigned long long s, e, fl;
+	char path[256];
+	int i = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource", device);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	memset(res, 0, sizeof(*res) * PCI_RESOURCES);
+	while (i < PCI_RESOURCES && fscanf(f, "%llx %llx %llx", &s, &e, &fl) == 3) {
+		res[i].start = s;
+		res[i].end = e;
+		res[i].flags = fl;
+		i++;
+	}
+	fclose(f);
+	return i ? 0 : -EINVAL;
+}

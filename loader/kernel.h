@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Facts about the running kernel that user space reads: release, arch, kernel symbols, sysfs. */
+#ifndef VFIOGUARD_KERNEL_H
+#define VFIOGUARD_KERNEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/utsname.h>
+
+#include "cache_mode.h"
+
+struct kernel_info {
+	char release[sizeof(((struct utsname *)0)->release)];
+	char machine[sizeof(((struct utsname *)0)->machine)];
+	enum host_arch arch;
+	unsigned int major, minor;
+	long page_size;
+};
+
+int kernel_info_read(struct kernel_info *ki);
+
+/*
+ * Address of a data or text symbol in /proc/kallsyms (a module's symbols included).
+ * -ENOENT when it is absent, -EACCES when the addresses are hidden (kptr_restrict, not root).
+ */
+int kallsyms_lookup(const char *name, uint64_t *addr);
+
+/* Whether the module is loaded (or built in): /sys/module/NAME exists. */
+bool kernel_module_present(const char *name);
+
+#define PCI_RESOURCES 7 /* BAR0..BAR5 and the ROM, as VFIO_PCI_*_REGION_INDEX 0..6 */
+
+struct pci_resource {
+	uint64_t start, end, flags;
+};
+
+/*
+ * The first PCI_RESOURCES lines of /sys/bus/pci/devices/DEV/resource.
+ * -ENOENT when the device is not a PCI device (or is gone).
+ */
+int pci_resources_read(const char *device, struct pci_resource res[PCI_RESOURCES]);
+
+#endif /* VFIOGUARD_KERNEL_H */

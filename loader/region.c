@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Region index and offset of a VFIO mapping; see region.h. */
+#include <stdio.h>
+
+#include "../bpf/vfioguard.h"
+#include "region.h"
+
+struct region_loc region_locate(uint64_t pgoff, unsigned int page_shift,
+				const struct pci_resource *res, size_t nres)
+{
+	uint64_t addr = pgoff << page_shift;
+	struct region_loc loc;
+
+	for (size_t i = 0; res && i < nres; i++) {
+		if (!res[i].flags || res[i].end <= res[i].start)
+			continue;
+		if (addr >= res[i].start && addr <= res[i].end) {
+			loc.index = i;
+			loc.offset = addr - res[i].start;
+			loc.source = REGION_FROM_PFN;
+			return loc;
+		}
+	}
+	loc.index = addr >> VFG_VFIO_PCI_OFFSET_SHIFT;
+	loc.offset = addr & ((1ULL << VFG_VFIO_PCI_OFFSET_SHIFT) - 1);
+	loc.source = REGION_FROM_OFFSET;
+	return loc;
+}
+
+const char *region_name(unsigned int index, char *buf, size_t len)
+{
+	/* include/uapi/linux/vfio.h: VFIO_PCI_BAR0_REGION_INDEX .. VFIO_PCI_VGA_REGION_INDEX */
+	static const char *const names[] = { "BAR0", "BAR1", "BAR2", "BAR3",   "BAR4",
+					     "BAR5", "ROM",  "CONFIG", "VGA" };
+
+	if (index < sizeof(names) / sizeof(names[0]))
+		snprintf(buf, len, "%s", names[index]);
+	else
+		snprintf(buf, len, "REGION%u", index);
+	return buf;
+}

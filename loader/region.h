@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Which VFIO region a mapping covers, from the VMA's vm_pgoff. Pure functions.
+ *
+ * The mmap offset of a VFIO region is its index shifted by VFIO_PCI_OFFSET_SHIFT, and newer
+ * kernels keep that in vm_pgoff. vfio-pci before Linux 6.12 rewrites vm_pgoff to the BAR's PFN
+ * plus the page offset inside its mmap handler, so for those the region is recovered by finding
+ * the BAR (or ROM) whose physical range holds that PFN.
+ */
+#ifndef VFIOGUARD_REGION_H
+#define VFIOGUARD_REGION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernel.h"
+
+enum region_source {
+	REGION_FROM_OFFSET, /* vm_pgoff held the region offset */
+	REGION_FROM_PFN,    /* vm_pgoff held a PFN inside a PCI resource */
+};
+
+struct region_loc {
+	unsigned int index;
+	uint64_t offset; /* bytes into the region */
+	enum region_source source;
+};
+
+/* res may be NULL (not a PCI device): only the offset form is possible then. */
+struct region_loc region_locate(uint64_t pgoff, unsigned int page_shift,
+				const struct pci_resource *res, size_t nres);
+
+/* "BAR0".."BAR5", "ROM", "CONFIG", "VGA", or "REGION<n>" for device-specific ones. */
+const char *region_name(unsigned int index, char *buf, size_t len);
+
+#endif /* VFIOGUARD_REGION_H */

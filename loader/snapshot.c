@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Loads and runs the snapshot iterator and decodes its records; see snapshot.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "snapshot.h"
+#include "snapshot.skel.h"
+
+void mapping_from_record(struct mapping *m, const struct vma_record *rec,
+			 const struct kernel_info *ki)
+{
+	struct pci_resource res[PCI_RESOURCES];
+	unsigned int page_shift = __builtin_ctzl(ki->page_size);
+	bool have_res = false;
+
+	memset(m, 0, sizeof(*m));
+	m->pid = rec->tgid;
+	m->tid = rec->pid;
+	memcpy(m->comm, rec->comm, sizeof(m->comm));
+	m->comm[sizeof(m->comm) - 1] = 0;
+	m->cgroup_id = rec->cgroup_id;
+	if (!(rec->flags & VFG_VMA_DEVICE_UNKNOWN)) {
+		memcpy(m->device, rec->device, sizeof(m->device));
+		m->device[sizeof(m->device) - 1] = 0;
+		have_res = m->device[0] && pci_resources_read(m->device, res) == 0;
+	}
+	m->region = region_locate(rec->pgoff, page_shift, have_res ? res : NULL, PCI_RESOURCES);
+	m->start = rec->start;
+	m->end = rec->end;
+	m->pgoff = rec->pgoff;
+	m->pgprot = rec->pgprot;
+	m->vm_flags = rec->vm_flags;
+	m->cache = cache_mode_decode(ki->arch, rec->pgprot, ki->major, ki->minor);
+}
+
+static int read_all(int fd, char **buf, size_t *len)
+{
+	size_t cap = 1 << 16, n = 0;
+	char *b = malloc(cap);
+
+	if (!b)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t r;
+
+		if (n == cap) {
+			char *nb = realloc(b, cap * 2);
+
+			if (!nb) {
+				free(b);
+				return -ENOMEM;
+			}
+			b = nb;
+			cap *= 2;
+		}
+		r = read(fd, b + n, cap - n);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			free(b);
+			return -errno;
+		}
+		if (r == 0)
+			break;
+		n += r;
+	}
+	*buf = b;
+	*len = n;
+	return 0;
+}
+
+static int compare_mappings(const void *a, const void *b)
+{
+	const struct mapping *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+int snapshot_take(struct snapshot *snap)
+{
+	struct snapshot_bpf *skel = NULL;
+	struct bpf_link *link = NULL;
+	uint64_t fops = 0;
+	size_t len = 0, n;
+	char *buf = NULL;
+	int err, iter_fd = -1;
+
+	memset(snap, 0, sizeof(*snap));
+	err = kernel_info_read(&snap->kernel);
+	if (err) {
+		snap->failed_step = "read the kernel release";
+		return err;
+	}
+	err = kallsyms_lookup("vfio_device_fops", &fops);
+	if (err == -ENOENT) {
+		/* No VFIO in this kernel right now: no process can have a VFIO mapping. */
+		snap->vfio_loaded = false;
+		return 0;
+	}
+	if (err) {
+		snap->failed_step = "read the address of vfio_device_fops from /proc/kallsyms";
+		return err;
+	}
+	snap->vfio_loaded = true;
+
+	skel = snapshot_bpf__open();
+	if (!skel) {
+		snap->failed_step = "open the snapshot BPF object";
+		return -errno;
+	}
+	skel->rodata->vfio_device_fops_addr = fops;
+	err = snapshot_bpf__load(skel);
+	if (err) {
+		snap->failed_step = "load the snapshot program (iter/task_vma)";
+		goto out;
+	}
+	link = bpf_program__attach_iter(skel->progs.snapshot_vfio_vmas, NULL);
+	if (!link) {
+		err = -errno;
+		snap->failed_step = "attach the snapshot program (iter/task_vma)";
+		goto out;
+	}
+	iter_fd = bpf_iter_create(bpf_link__fd(link));
+	if (iter_fd < 0) {
+		err = -errno;
+		snap->failed_step = "create the task_vma iterator";
+		goto out;
+	}
+	err = read_all(iter_fd, &buf, &len);
+	if (err) {
+		snap->failed_step = "read the task_vma iterator";
+		goto out;
+	}
+	if (len % sizeof(struct vma_record)) {
+		err = -EPROTO;
+		snap->failed_step = "read the task_vma iterator (truncated record)";
+		goto out;
+	}
+	n = len / sizeof(struct vma_record);
+	snap->mappings = calloc(n ? n : 1, sizeof(*snap->mappings));
+	if (!snap->mappings) {
+		err = -ENOMEM;
+		snap->failed_step = "allocate the snapshot";
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct vma_record rec;
+
+		memcpy(&rec, buf + i * sizeof(rec), sizeof(rec));
+		mapping_from_record(&snap->mappings[i], &rec, &snap->kernel);
+	}
+	qsort(snap->mappings, n, sizeof(*snap->mappings), compare_mappings);
+	/* Threads that share an mm show the same VMAs; keep each of the process's once. */
+	for (size_t i = 0; i < n; i++) {
+		struct mapping *prev = snap->count ? &snap->mappings[snap->count - 1] : NULL;
+
+		if (prev && prev->pid == snap->mappings[i].pid &&
+		    prev->start == snap->mappings[i].start)
+			continue;
+		snap->mappings[snap->count++] = snap->mappings[i];
+	}
+out:
+	free(buf);
+	if (iter_fd >= 0)
+		close(iter_fd);
+	bpf_link__destroy(link);
+	snapshot_bpf__destroy(skel);
+	if (err) {
+		free(snap->mappings);
+		snap->mappings = NULL;
+		snap->count = 0;
+	}
+	return err;
+}
+
+void snapshot_free(struct snapshot *snap)
+{
+	free(snap->mappings);
+	snap->mappings = NULL;
+	snap->count = 0;
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * One consistent snapshot of every VFIO device mapping on the host, from the iter/task_vma
+ * program in bpf/snapshot.bpf.c, turned into typed records.
+ */
+#ifndef VFIOGUARD_SNAPSHOT_H
+#define VFIOGUARD_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../bpf/vfioguard.h"
+#include "cache_mode.h"
+#include "kernel.h"
+#include "region.h"
+
+struct mapping {
+	uint32_t pid;
+	uint32_t tid; /* the thread the iterator visited; VMAs belong to the whole process */
+	char comm[VFG_COMM_LEN];
+	uint64_t cgroup_id;
+	char device[VFG_DEVICE_LEN]; /* empty when the kernel's vfio_device could not be read */
+	struct region_loc region;
+	uint64_t start, end;
+	uint64_t pgoff; /* raw vm_pgoff */
+	uint64_t pgprot;
+	struct cache_decode cache;
+	uint64_t vm_flags;
+};
+
+struct snapshot {
+	struct kernel_info kernel;
+	bool vfio_loaded; /* false: nothing can be mapped, and the snapshot is empty */
+	struct mapping *mappings;
+	size_t count;
+	/* On failure: the step that failed, for the caller's message. */
+	const char *failed_step;
+};
+
+/* 0, or a negative errno with failed_step set. Never returns a partial snapshot. */
+int snapshot_take(struct snapshot *snap);
+void snapshot_free(struct snapshot *snap);
+
+/* Pure part, exposed for tests: one raw record to a typed mapping. */
+void mapping_from_record(struct mapping *m, const struct vma_record *rec,
+			 const struct kernel_info *ki);
+
+#endif /* VFIOGUARD_SNAPSHOT_H */

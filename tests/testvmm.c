@@ -1,0 +1,483 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * vfg-testvmm: a small VMM for the guest tests. It opens VFIO devices the standard way (container,
+ * group, device fd), maps chosen regions and performs chosen accesses, so that a test can create
+ * exactly the mappings and accesses it needs. Actions run in the order given:
+ *
+ *   open BDF                        open the device (memory decoding is enabled in COMMAND)
+ *   regions BDF                     print every region: index, size, offset, flags
+ *   map BDF REGION [OFF [LEN]]      mmap LEN bytes (default: to the end) at OFF; prints slot
+ *   mapn COUNT BDF REGION [OFF [LEN]]  the same COUNT times
+ *   unmap SLOT                      munmap a slot
+ *   write SLOT OFF WIDTH VALUE HOW  store WIDTH (1,2,4,8) bytes; HOW: volatile|memcpy|memmove
+ *   read SLOT OFF WIDTH HOW         load and print WIDTH bytes; HOW: volatile|memcpy
+ *   copy SLOT OFF LEN HOW           copy LEN pattern bytes in; HOW: memcpy|memmove|memset
+ *   touch SLOT OFF LEN              read one byte in every page of [OFF, OFF+LEN)
+ *   pread BDF REGION OFF WIDTH      read through the device fd and print
+ *   pwrite BDF REGION OFF WIDTH VALUE  write through the device fd
+ *   fork COUNT                      COUNT-1 children run the remaining actions too
+ *   ready FILE                      write "PID\n" to FILE (appending), to tell a test we are set
+ *   sleep SECONDS | wait            pause; wait returns on SIGTERM or SIGINT
+ *
+ * REGION is an index or a name: bar0..bar5, rom, config, vga. Exit status 0 on success, 1 when an
+ * action failed (the message names it), 2 for bad usage.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/vfio.h>
+
+#define MAX_DEVICES 8
+#define MAX_SLOTS 4096
+
+struct device {
+	char name[64];
+	int group_fd;
+	int fd;
+	struct vfio_region_info regions[VFIO_PCI_NUM_REGIONS];
+	unsigned int num_regions;
+};
+
+struct slot {
+	struct device *dev;
+	unsigned int region;
+	void *addr;
+	size_t len;
+};
+
+static int container_fd = -1;
+static struct device devices[MAX_DEVICES];
+static unsigned int num_devices;
+static struct slot slots[MAX_SLOTS];
+static unsigned int num_slots;
+static volatile sig_atomic_t stop;
+static pid_t children[1024];
+static unsigned int num_children;
+
+static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "vfg-testvmm: ");
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(1);
+}
+
+static void usage(const char *why)
+{
+	fprintf(stderr, "vfg-testvmm: %s (see the comment at the top of tests/testvmm.c)\n", why);
+	exit(2);
+}
+
+static unsigned long long number(const char *s, const char *what)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || *end || end == s) {
+		fprintf(stderr, "vfg-testvmm: %s: '%s' is not a number\n", what, s);
+		exit(2);
+	}
+	return v;
+}
+
+static unsigned int region_index(const char *s)
+{
+	static const char *const names[] = { "bar0", "bar1", "bar2", "bar3", "bar4",
+					     "bar5", "rom",  "config", "vga" };
+
+	for (unsigned int i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcasecmp(s, names[i]))
+			return i;
+	return number(s, "region");
+}
+
+static struct device *find_device(const char *name)
+{
+	for (unsigned int i = 0; i < num_devices; i++)
+		if (!strcmp(devices[i].name, name))
+			return &devices[i];
+	die("%s: device not opened (use 'open %s' first)", name, name);
+}
+
+static void enable_memory(struct device *d)
+{
+	struct vfio_region_info *cfg = &d->regions[VFIO_PCI_CONFIG_REGION_INDEX];
+	uint16_t cmd;
+
+	/* PCI_COMMAND (offset 4), bit 1 PCI_COMMAND_MEMORY: without it vfio-pci refuses access. */
+	if (pread(d->fd, &cmd, 2, cfg->offset + 4) != 2)
+		die("%s: read of PCI COMMAND failed: %s", d->name, strerror(errno));
+	cmd |= 0x2;
+	if (pwrite(d->fd, &cmd, 2, cfg->offset + 4) != 2)
+		die("%s: write of PCI COMMAND failed: %s", d->name, strerror(errno));
+}
+
+static void open_device(const char *name)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+	char path[PATH_MAX], link[PATH_MAX];
+	struct device *d;
+	ssize_t n;
+	char *group;
+
+	if (num_devices == MAX_DEVICES)
+		die("too many devices");
+	d = &devices[num_devices];
+	snprintf(d->name, sizeof(d->name), "%s", name);
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", name);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		die("%s: no IOMMU group (%s: %s)", name, path, strerror(errno));
+	link[n] = 0;
+	group = strrchr(link, '/') + 1;
+
+	if (container_fd < 0) {
+		container_fd = open("/dev/vfio/vfio", O_RDWR);
+		if (container_fd < 0)
+			die("/dev/vfio/vfio: %s", strerror(errno));
+		if (ioctl(container_fd, VFIO_GET_API_VERSION) != VFIO_API_VERSION)
+			die("/dev/vfio/vfio: unknown API version");
+	}
+	snprintf(path, sizeof(path), "/dev/vfio/%s", group);
+	d->group_fd = open(path, O_RDWR);
+	if (d->group_fd < 0)
+		die("%s: %s: %s", name, path, strerror(errno));
+	if (ioctl(d->group_fd, VFIO_GROUP_GET_STATUS, &status))
+		die("%s: VFIO_GROUP_GET_STATUS: %s", name, strerror(errno));
+	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE))
+		die("%s: group %s is not viable (bind all its devices to vfio-pci)", name, group);
+	if (ioctl(d->group_fd, VFIO_GROUP_SET_CONTAINER, &container_fd))
+		die("%s: VFIO_GROUP_SET_CONTAINER: %s", name, strerror(errno));
+	if (num_devices == 0 && ioctl(container_fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+		die("VFIO_SET_IOMMU type1v2: %s", strerror(errno));
+	d->fd = ioctl(d->group_fd, VFIO_GROUP_GET_DEVICE_FD, name);
+	if (d->fd < 0)
+		die("%s: VFIO_GROUP_GET_DEVICE_FD: %s", name, strerror(errno));
+	if (ioctl(d->fd, VFIO_DEVICE_GET_INFO, &info))
+		die("%s: VFIO_DEVICE_GET_INFO: %s", name, strerror(errno));
+	d->num_regions = info.num_regions < VFIO_PCI_NUM_REGIONS ? info.num_regions
+								  : VFIO_PCI_NUM_REGIONS;
+	for (unsigned int i = 0; i < d->num_regions; i++) {
+		d->regions[i].argsz = sizeof(d->regions[i]);
+		d->regions[i].index = i;
+		if (ioctl(d->fd, VFIO_DEVICE_GET_REGION_INFO, &d->regions[i]))
+			die("%s: VFIO_DEVICE_GET_REGION_INFO %u: %s", name, i, strerror(errno));
+	}
+	num_devices++;
+	enable_memory(d);
+}
+
+static struct vfio_region_info *region_of(struct device *d, unsigned int index)
+{
+	if (index >= d->num_regions || !d->regions[index].size)
+		die("%s: region %u does not exist", d->name, index);
+	return &d->regions[index];
+}
+
+static void map_region(struct device *d, unsigned int index, unsigned long long off,
+		       unsigned long long len)
+{
+	struct vfio_region_info *r = region_of(d, index);
+	struct slot *s;
+	void *addr;
+
+	if (!len)
+		len = r->size - off;
+	if (num_slots == MAX_SLOTS)
+		die("too many mappings");
+	addr = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, d->fd, r->offset + off);
+	if (addr == MAP_FAILED)
+		die("%s: mmap of region %u offset 0x%llx length 0x%llx: %s", d->name, index, off,
+		    len, strerror(errno));
+	s = &slots[num_slots];
+	*s = (struct slot){ .dev = d, .region = index, .addr = addr, .len = len };
+	printf("map %u %s %u %p 0x%llx\n", num_slots, d->name, index, addr, len);
+	num_slots++;
+}
+
+static struct slot *slot_of(const char *arg, unsigned long long off, unsigned long long len)
+{
+	unsigned long long i = number(arg, "slot");
+
+	if (i >= num_slots || !slots[i].addr)
+		die("slot %llu is not mapped", i);
+	if (off + len > slots[i].len)
+		die("slot %llu: [0x%llx, 0x%llx) is outside the mapping", i, off, off + len);
+	return &slots[i];
+}
+
+static void store(void *p, unsigned int width, uint64_t v, const char *how)
+{
+	if (!strcmp(how, "volatile")) {
+		switch (width) {
+		case 1: *(volatile uint8_t *)p = v; break;
+		case 2: *(volatile uint16_t *)p = v; break;
+		case 4: *(volatile uint32_t *)p = v; break;
+		case 8: *(volatile uint64_t *)p = v; break;
+		default: usage("volatile width must be 1, 2, 4 or 8");
+		}
+	} else if (!strcmp(how, "memcpy")) {
+		memcpy(p, &v, width);
+	} else if (!strcmp(how, "memmove")) {
+		memmove(p, &v, width);
+	} else {
+		usage("write: HOW is volatile, memcpy or memmove");
+	}
+}
+
+static uint64_t load(const void *p, unsigned int width, const char *how)
+{
+	uint64_t v = 0;
+
+	if (!strcmp(how, "volatile")) {
+		switch (width) {
+		case 1: return *(const volatile uint8_t *)p;
+		case 2: return *(const volatile uint16_t *)p;
+		case 4: return *(const volatile uint32_t *)p;
+		case 8: return *(const volatile uint64_t *)p;
+		default: usage("volatile width must be 1, 2, 4 or 8");
+		}
+	} else if (!strcmp(how, "memcpy")) {
+		memcpy(&v, p, width);
+		return v;
+	}
+	usage("read: HOW is volatile or memcpy");
+	return 0;
+}
+
+static void copy_in(struct slot *s, unsigned long long off, unsigned long long len, const char *how)
+{
+	unsigned char *src = malloc(len ? len : 1);
+
+	if (!src)
+		die("out of memory");
+	for (unsigned long long i = 0; i < len; i++)
+		src[i] = (unsigned char)(i * 7 + 1);
+	if (!strcmp(how, "memcpy"))
+		memcpy((char *)s->addr + off, src, len);
+	else if (!strcmp(how, "memmove"))
+		memmove((char *)s->addr + off, src, len);
+	else if (!strcmp(how, "memset"))
+		memset((char *)s->addr + off, 0x5a, len);
+	else
+		usage("copy: HOW is memcpy, memmove or memset");
+	free(src);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void write_ready(const char *path)
+{
+	FILE *f = fopen(path, "a");
+
+	if (!f)
+		die("%s: %s", path, strerror(errno));
+	fprintf(f, "%d\n", getpid());
+	if (fclose(f))
+		die("%s: %s", path, strerror(errno));
+}
+
+static void do_fork(unsigned long long count)
+{
+	for (unsigned long long i = 1; i < count; i++) {
+		pid_t pid;
+
+		if (num_children == sizeof(children) / sizeof(children[0]))
+			die("fork: at most %zu processes", sizeof(children) / sizeof(children[0]));
+		pid = fork();
+		if (pid < 0)
+			die("fork: %s", strerror(errno));
+		if (pid == 0) {
+			num_children = 0;
+			return;
+		}
+		children[num_children++] = pid;
+	}
+}
+
+#define NEED(n)                                                                                   \
+	do {                                                                                      \
+		if (i + (n) >= argc)                                                              \
+			usage("missing arguments");                                               \
+	} while (0)
+
+int main(int argc, char **argv)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	int status = 0;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	if (argc < 2)
+		usage("no actions given");
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "open")) {
+			NEED(1);
+			open_device(argv[++i]);
+		} else if (!strcmp(a, "regions")) {
+			struct device *d;
+
+			NEED(1);
+			d = find_device(argv[++i]);
+			for (unsigned int r = 0; r < d->num_regions; r++)
+				printf("region %s %u size 0x%llx offset 0x%llx flags 0x%x\n", d->name,
+				       r, (unsigned long long)d->regions[r].size,
+				       (unsigned long long)d->regions[r].offset,
+				       d->regions[r].flags);
+		} else if (!strcmp(a, "map") || !strcmp(a, "mapn")) {
+			unsigned long long count = 1, off = 0, len = 0;
+			struct device *d;
+			unsigned int r;
+
+			if (!strcmp(a, "mapn")) {
+				NEED(1);
+				count = number(argv[++i], "count");
+			}
+			NEED(2);
+			d = find_device(argv[++i]);
+			r = region_index(argv[++i]);
+			if (i + 1 < argc && argv[i + 1][0] >= '0' && argv[i + 1][0] <= '9') {
+				off = number(argv[++i], "offset");
+				if (i + 1 < argc && argv[i + 1][0] >= '0' && argv[i + 1][0] <= '9')
+					len = number(argv[++i], "length");
+			}
+			while (count--)
+				map_region(d, r, off, len);
+		} else if (!strcmp(a, "unmap")) {
+			unsigned long long n;
+
+			NEED(1);
+			n = number(argv[++i], "slot");
+			if (n >= num_slots || !slots[n].addr)
+				die("slot %llu is not mapped", n);
+			if (munmap(slots[n].addr, slots[n].len))
+				die("munmap slot %llu: %s", n, strerror(errno));
+			slots[n].addr = NULL;
+			printf("unmap %llu\n", n);
+		} else if (!strcmp(a, "write")) {
+			unsigned long long off, width, v;
+			struct slot *s;
+
+			NEED(5);
+			off = number(argv[i + 2], "offset");
+			width = number(argv[i + 3], "width");
+			v = number(argv[i + 4], "value");
+			if (width > 8)
+				usage("write: width is at most 8");
+			s = slot_of(argv[i + 1], off, width);
+			store((char *)s->addr + off, width, v, argv[i + 5]);
+			i += 5;
+		} else if (!strcmp(a, "read")) {
+			unsigned long long off, width;
+			struct slot *s;
+
+			NEED(4);
+			off = number(argv[i + 2], "offset");
+			width = number(argv[i + 3], "width");
+			if (width > 8)
+				usage("read: width is at most 8");
+			s = slot_of(argv[i + 1], off, width);
+			printf("read %s 0x%llx = 0x%llx\n", argv[i + 1], off,
+			       (unsigned long long)load((char *)s->addr + off, width, argv[i + 4]));
+			i += 4;
+		} else if (!strcmp(a, "copy")) {
+			unsigned long long off, len;
+
+			NEED(4);
+			off = number(argv[i + 2], "offset");
+			len = number(argv[i + 3], "length");
+			copy_in(slot_of(argv[i + 1], off, len), off, len, argv[i + 4]);
+			i += 4;
+		} else if (!strcmp(a, "touch")) {
+			unsigned long long off, len, page = sysconf(_SC_PAGESIZE);
+			struct slot *s;
+
+			NEED(3);
+			off = number(argv[i + 2], "offset");
+			len = number(argv[i + 3], "length");
+			s = slot_of(argv[i + 1], off, len);
+			for (unsigned long long p = off; p < off + len; p += page)
+				(void)*(volatile uint8_t *)((char *)s->addr + p);
+			i += 3;
+		} else if (!strcmp(a, "pread") || !strcmp(a, "pwrite")) {
+			int is_write = !strcmp(a, "pwrite");
+			unsigned long long off, width, v = 0;
+			struct vfio_region_info *r;
+			struct device *d;
+			ssize_t n;
+
+			NEED(is_write ? 5 : 4);
+			d = find_device(argv[i + 1]);
+			r = region_of(d, region_index(argv[i + 2]));
+			off = number(argv[i + 3], "offset");
+			width = number(argv[i + 4], "width");
+			if (width > 8)
+				usage("pread/pwrite: width is at most 8");
+			if (is_write) {
+				v = number(argv[i + 5], "value");
+				n = pwrite(d->fd, &v, width, r->offset + off);
+			} else {
+				n = pread(d->fd, &v, width, r->offset + off);
+			}
+			if (n != (ssize_t)width)
+				die("%s %s region %u offset 0x%llx: %s", a, d->name, r->index, off,
+				    n < 0 ? strerror(errno) : "short transfer");
+			if (!is_write)
+				printf("pread %s %u 0x%llx = 0x%llx\n", d->name, r->index, off, v);
+			i += is_write ? 5 : 4;
+		} else if (!strcmp(a, "fork")) {
+			NEED(1);
+			do_fork(number(argv[++i], "count"));
+		} else if (!strcmp(a, "ready")) {
+			NEED(1);
+			write_ready(argv[++i]);
+		} else if (!strcmp(a, "sleep")) {
+			NEED(1);
+			sleep(number(argv[++i], "seconds"));
+		} else if (!strcmp(a, "wait")) {
+			while (!stop)
+				pause();
+		} else {
+			fprintf(stderr, "vfg-testvmm: unknown action '%s'\n", a);
+			exit(2);
+		}
+	}
+	for (unsigned int c = 0; c < num_children; c++) {
+		int st;
+
+		if (stop)
+			kill(children[c], SIGTERM);
+		if (waitpid(children[c], &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+			status = 1;
+	}
+	return status;
+}
