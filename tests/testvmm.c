@@ -181,8 +181,12 @@ static void open_device(const char *name)
 	for (unsigned int i = 0; i < d->num_regions; i++) {
 		d->regions[i].argsz = sizeof(d->regions[i]);
 		d->regions[i].index = i;
-		if (ioctl(d->fd, VFIO_DEVICE_GET_REGION_INFO, &d->regions[i]))
+		if (!ioctl(d->fd, VFIO_DEVICE_GET_REGION_INFO, &d->regions[i]))
+			continue;
+		/* vfio-pci answers EINVAL for the VGA region of a device without VGA. */
+		if (errno != EINVAL)
 			die("%s: VFIO_DEVICE_GET_REGION_INFO %u: %s", name, i, strerror(errno));
+		d->regions[i].size = 0;
 	}
 	num_devices++;
 	enable_memory(d);
