@@ -31,7 +31,7 @@ LOADER_SRCS := $(wildcard loader/*.c)
 CLI_SRCS := $(wildcard cli/*.c)
 # The pure parts: no BPF, unit-tested without root.
 PURE_OBJS := $(BUILD)/obj/loader/cache_mode.o $(BUILD)/obj/loader/region.o \
-	$(BUILD)/obj/loader/kernel.o
+	$(BUILD)/obj/loader/kernel.o $(BUILD)/obj/cli/output.o
 OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LOADER_SRCS) $(CLI_SRCS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 

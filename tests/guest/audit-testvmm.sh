@@ -1,0 +1,52 @@
+# The test VMM maps edu BAR0 and ivshmem BAR2; audit --json reports both with the right device,
+# region, size, cache mode and raw pgprot, checked against what the kernel itself shows.
+. "$VFG_TESTS/lib.sh"
+
+start_vmm ready open $EDU open $IVSHMEM map $EDU bar0 map $IVSHMEM bar2 \
+	read 0 0 4 volatile read 1 0 4 volatile
+grep -q '^read 0 0x0 = 0x10000ed$' vmm.out || fail "edu register 0 through the mapping: $(cat vmm.out)"
+
+vfioguard -j audit > audit.json || fail "audit exited $?"
+expect_eq "mappings of the test VMM" \
+	"$(jqf audit.json "[.mappings[] | select(.pid == $VMM_PID)] | length")" 2
+
+# device region index size slot
+for want in "$EDU BAR0 0 1048576 0" "$IVSHMEM BAR2 2 16777216 1"; do
+	set -- $want
+	m=$(jq -c ".mappings[] | select(.pid == $VMM_PID and .device == \"$1\")" audit.json)
+	[ -n "$m" ] || fail "no mapping of $1 reported"
+	expect_eq "$1 region" "$(echo "$m" | jq -r .region)" "$2"
+	expect_eq "$1 region index" "$(echo "$m" | jq -r .region_index)" "$3"
+	expect_eq "$1 size" "$(echo "$m" | jq -r .size)" "$4"
+	expect_eq "$1 region offset" "$(echo "$m" | jq -r .region_offset)" 0
+	expect_eq "$1 cache" "$(echo "$m" | jq -r .cache)" "UC-"
+	expect_eq "$1 pgprot" "$(echo "$m" | jq -r .pgprot)" $PGPROT_UC_MINUS_SHARED
+	expect_eq "$1 comm" "$(echo "$m" | jq -r .comm)" vfg-testvmm
+	for f in shared io pfnmap write; do
+		echo "$m" | jq -e ".flags | index(\"$f\")" >/dev/null || fail "$1: flag $f missing"
+	done
+
+	# The range is the VMM's own: the address it printed, and /proc/PID/maps agrees.
+	start=$(echo "$m" | jq -r .start)
+	end=$(echo "$m" | jq -r .end)
+	grep -q "^map $5 $1 $3 $start $(printf '0x%x' $4)\$" vmm.out ||
+		fail "$1: audit says $start, the VMM mapped: $(grep "^map $5" vmm.out)"
+	grep -q "^${start#0x}-${end#0x} rw-s .*vfio-device" /proc/$VMM_PID/maps ||
+		fail "$1: $start-$end is not a vfio-device mapping in /proc/$VMM_PID/maps"
+
+	# What the kernel really has: vfio-pci 6.1 points vm_pgoff (the maps offset column) at the
+	# BAR's PFN, and PAT tracks the BAR's physical range as UC-.
+	bar=$(bar_start $1 $3)
+	expect_eq "$1 maps offset" "0x$(grep "^${start#0x}-" /proc/$VMM_PID/maps | cut -d' ' -f3)" \
+		"$(printf '0x%08x' $((bar)))"
+	expect_eq "$1 vm_pgoff" "$(echo "$m" | jq -r .vm_pgoff)" "$(printf '0x%x' $((bar >> 12)))"
+	expect_eq "$1 PAT memtype of the BAR" "$(pat_memtype $bar)" "uncached-minus"
+done
+
+# The table says the same in columns.
+vfioguard audit > audit.txt || fail "table audit exited $?"
+grep -q "^$VMM_PID  *vfg-testvmm  *$EDU  *BAR0 .* 1M  *0 UC-  *$PGPROT_UC_MINUS_SHARED " audit.txt ||
+	fail "table row for edu BAR0 missing: $(cat audit.txt)"
+grep -q "^$VMM_PID  *vfg-testvmm  *$IVSHMEM  *BAR2 .* 16M  *0 UC- " audit.txt ||
+	fail "table row for ivshmem BAR2 missing"
+stop $VMM_PID

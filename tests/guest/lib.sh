@@ -1,0 +1,67 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# Helpers for guest tests (sourced). A test is a shell script that exits 0 when it passes,
+# 1 when it fails (after saying why with fail) and 77 when it cannot run (skip, with the reason).
+set -u
+
+EDU=0000:00:03.0
+IVSHMEM=0000:00:04.0
+# What the Debian 6.1 guest gives a shared read-write vfio-pci BAR mapping: present, RW, user,
+# accessed, NX (PAGE_SHARED) plus PCD, which Linux's PAT table turns into UC- (DESIGN.md).
+PGPROT_UC_MINUS_SHARED=0x8000000000000037
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "SKIP: $*"; exit 77; }
+note() { echo "# $*"; }
+
+# wait_ready FILE PID [SECONDS]: until PID has written FILE; fails if PID dies first.
+wait_ready() {
+	_n=$(( ${3:-60} * 10 ))
+	while [ ! -s "$1" ]; do
+		kill -0 "$2" 2>/dev/null || { wait "$2"; fail "process $2 exited (status $?) before it was ready"; }
+		_n=$((_n - 1))
+		[ $_n -gt 0 ] || fail "process $2 not ready after ${3:-60}s"
+		sleep 0.1
+	done
+}
+
+# start_vmm READY ACTIONS...: runs the test VMM in the background until it is set up;
+# VMM_PID is its pid. The VMM's output goes to vmm.out.
+start_vmm() {
+	_ready=$1; shift
+	rm -f "$_ready"
+	vfg-testvmm "$@" ready "$_ready" wait > vmm.out 2>&1 &
+	VMM_PID=$!
+	wait_ready "$_ready" $VMM_PID
+}
+
+stop() {
+	for _p in "$@"; do kill "$_p" 2>/dev/null; done
+	for _p in "$@"; do wait "$_p" 2>/dev/null; done
+	return 0
+}
+
+# expect_eq WHAT GOT WANT
+expect_eq() {
+	[ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"
+}
+
+# jqf FILE FILTER: one value from a JSON file, raw.
+jqf() { jq -r "$2" "$1"; }
+
+# bar_start BDF INDEX: physical start of a resource, from sysfs.
+bar_start() { sed -n "$(($2 + 1))p" "/sys/bus/pci/devices/$1/resource" | cut -d' ' -f1; }
+
+# pat_memtype ADDR: the memtype the kernel's PAT tracking recorded for a physical address.
+pat_memtype() {
+	_f=/sys/kernel/debug/x86/pat_memtype_list
+	[ -r $_f ] || { echo "no-pat-list"; return; }
+	# Lines look like "PAT: [mem 0x00000000fea00000-0x00000000feb00000] uncached-minus".
+	while read -r _w1 _w2 _range _type _; do
+		[ "$_w1 $_w2" = "PAT: [mem" ] || continue
+		_s=${_range%-*}; _e=${_range#*-}; _e=${_e%]}
+		if [ $(($1)) -ge $((_s)) ] && [ $(($1)) -lt $((_e)) ]; then
+			echo "$_type"; return
+		fi
+	done < $_f
+	echo "not-tracked"
+}

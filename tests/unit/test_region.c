@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Region index and offset from vm_pgoff in both forms, region names, and raw records. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../loader/region.h"
+#include "../../loader/snapshot.h"
+
+/* The guest's edu (BAR0 1 MiB) and ivshmem (BAR0 256 B, BAR2 16 MiB) as sysfs lists them. */
+static const struct pci_resource edu[PCI_RESOURCES] = {
+	{ 0xfea00000, 0xfeafffff, 0x40200 },
+};
+static const struct pci_resource ivshmem[PCI_RESOURCES] = {
+	{ 0xfeb41000, 0xfeb410ff, 0x40200 },
+	{ 0, 0, 0 },
+	{ 0xfd000000, 0xfdffffff, 0x14220c },
+};
+
+static void pfn_form_finds_the_bar(void **state)
+{
+	struct region_loc l = region_locate(0xfea00, 12, edu, PCI_RESOURCES);
+
+	assert_int_equal(l.source, REGION_FROM_PFN);
+	assert_int_equal(l.index, 0);
+	assert_int_equal(l.offset, 0);
+
+	/* A mapping that starts 3 pages into ivshmem's BAR2. */
+	l = region_locate(0xfd003, 12, ivshmem, PCI_RESOURCES);
+	assert_int_equal(l.source, REGION_FROM_PFN);
+	assert_int_equal(l.index, 2);
+	assert_int_equal(l.offset, 0x3000);
+}
+
+static void offset_form_gives_index_and_offset(void **state)
+{
+	/* 6.12+: vm_pgoff is (index << 40 | offset) >> PAGE_SHIFT. */
+	uint64_t off = (2ULL << 40) | 0x5000;
+	struct region_loc l = region_locate(off >> 12, 12, ivshmem, PCI_RESOURCES);
+
+	assert_int_equal(l.source, REGION_FROM_OFFSET);
+	assert_int_equal(l.index, 2);
+	assert_int_equal(l.offset, 0x5000);
+
+	l = region_locate(0, 12, edu, PCI_RESOURCES);
+	assert_int_equal(l.source, REGION_FROM_OFFSET);
+	assert_int_equal(l.index, 0);
+	assert_int_equal(l.offset, 0);
+
+	/* A device-specific region (nvgrace-gpu's device memory is index 9 and up). */
+	l = region_locate((9ULL << 40) >> 16, 16, NULL, 0);
+	assert_int_equal(l.index, 9);
+	assert_int_equal(l.offset, 0);
+}
+
+static void empty_resources_are_skipped(void **state)
+{
+	/* BAR1 of ivshmem is absent (all zero): a PFN of 0 must not match it. */
+	struct region_loc l = region_locate(0, 12, ivshmem, PCI_RESOURCES);
+
+	assert_int_equal(l.source, REGION_FROM_OFFSET);
+	assert_int_equal(l.index, 0);
+}
+
+static void region_names(void **state)
+{
+	static const char *const want[] = { "BAR0", "BAR1", "BAR2",   "BAR3", "BAR4",
+					    "BAR5", "ROM",  "CONFIG", "VGA",  "REGION9" };
+	char buf[24];
+
+	for (unsigned int i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		assert_string_equal(region_name(i, buf, sizeof(buf)), want[i]);
+	assert_string_equal(region_name(4000000000u, buf, sizeof(buf)), "REGION4000000000");
+}
+
+static void record_to_mapping(void **state)
+{
+	struct kernel_info ki = { .arch = ARCH_X86_64, .major = 6, .minor = 1, .page_size = 4096 };
+	struct vma_record rec = {
+		.tgid = 129,
+		.pid = 130,
+		.cgroup_id = 1,
+		.start = 0x7f278cfc1000,
+		.end = 0x7f278d0c1000,
+		.pgoff = 0x12340,
+		.pgprot = 0x8000000000000037ULL,
+		.vm_flags = 0xd0444fb,
+		.comm = "vfg-testvmm",
+		.device = "not-a-pci-device",
+	};
+	struct mapping m;
+
+	mapping_from_record(&m, &rec, &ki);
+	assert_int_equal(m.pid, 129);
+	assert_int_equal(m.tid, 130);
+	assert_string_equal(m.comm, "vfg-testvmm");
+	assert_string_equal(m.device, "not-a-pci-device");
+	assert_int_equal(m.cache.mode, CACHE_X86_UC_MINUS);
+	/* No resources to match: the offset form. */
+	assert_int_equal(m.region.source, REGION_FROM_OFFSET);
+	assert_int_equal(m.region.offset, 0x12340000);
+
+	/* The kernel could not name the device: the name stays empty. */
+	rec.flags = VFG_VMA_DEVICE_UNKNOWN;
+	mapping_from_record(&m, &rec, &ki);
+	assert_string_equal(m.device, "");
+
+	/* An unterminated comm from the kernel is cut, not overrun. */
+	memset(rec.comm, 'x', sizeof(rec.comm));
+	mapping_from_record(&m, &rec, &ki);
+	assert_int_equal(strlen(m.comm), VFG_COMM_LEN - 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(pfn_form_finds_the_bar),
+		cmocka_unit_test(offset_form_gives_index_and_offset),
+		cmocka_unit_test(empty_resources_are_skipped),
+		cmocka_unit_test(region_names),
+		cmocka_unit_test(record_to_mapping),
+	};
+
+	return cmocka_run_group_tests_name("region", tests, NULL, NULL);
+}
