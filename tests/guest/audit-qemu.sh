@@ -31,9 +31,4 @@ grep -q "^${start#0x}-.* rw-s .*vfio-device" /proc/$QEMU_PID/maps ||
 	fail "$start is not a vfio-device mapping of QEMU"
 
 exec 3>&-
-n=0
-while kill -0 $QEMU_PID 2>/dev/null; do
-	n=$((n + 1)); [ $n -lt 100 ] || { kill $QEMU_PID; break; }
-	sleep 0.1
-done
-wait $QEMU_PID
+stop $QEMU_PID
