@@ -44,34 +44,34 @@ static struct json_object *mapping_json(const struct mapping *m)
 	struct json_object *o = json_object_new_object(), *fl = json_object_new_array();
 	char region[32], cache[40];
 
-	json_object_object_add(o, "pid", json_object_new_int64(m->pid));
-	json_object_object_add(o, "comm", json_object_new_string(m->comm));
-	json_object_object_add(o, "cgroup_id", json_object_new_uint64(m->cgroup_id));
-	json_object_object_add(o, "device",
+	json_add(o, "pid", json_object_new_int64(m->pid));
+	json_add(o, "comm", json_object_new_string(m->comm));
+	json_add(o, "cgroup_id", json_object_new_uint64(m->cgroup_id));
+	json_add(o, "device",
 			       m->device[0] ? json_object_new_string(m->device) : NULL);
-	json_object_object_add(o, "region",
+	json_add(o, "region",
 			       json_object_new_string(region_name(m->region.index, region,
 								  sizeof(region))));
-	json_object_object_add(o, "region_index", json_object_new_int64(m->region.index));
-	json_object_object_add(o, "region_offset", json_object_new_uint64(m->region.offset));
-	json_object_object_add(o, "region_from",
+	json_add(o, "region_index", json_object_new_int64(m->region.index));
+	json_add(o, "region_offset", json_object_new_uint64(m->region.offset));
+	json_add(o, "region_from",
 			       json_object_new_string(m->region.source == REGION_FROM_PFN
 							      ? "pfn"
 							      : "offset"));
-	json_object_object_add(o, "start", json_hex(m->start));
-	json_object_object_add(o, "end", json_hex(m->end));
-	json_object_object_add(o, "size", json_object_new_uint64(m->end - m->start));
-	json_object_object_add(o, "cache",
+	json_add(o, "start", json_hex(m->start));
+	json_add(o, "end", json_hex(m->end));
+	json_add(o, "size", json_object_new_uint64(m->end - m->start));
+	json_add(o, "cache",
 			       json_object_new_string(cache_mode_format(m->cache.mode, m->pgprot,
 									cache, sizeof(cache))));
-	json_object_object_add(o, "cache_index", json_object_new_int64(m->cache.index));
-	json_object_object_add(o, "pgprot", json_hex(m->pgprot));
-	json_object_object_add(o, "vm_pgoff", json_hex(m->pgoff));
-	json_object_object_add(o, "vm_flags", json_hex(m->vm_flags));
+	json_add(o, "cache_index", json_object_new_int64(m->cache.index));
+	json_add(o, "pgprot", json_hex(m->pgprot));
+	json_add(o, "vm_pgoff", json_hex(m->pgoff));
+	json_add(o, "vm_flags", json_hex(m->vm_flags));
 	for (size_t i = 0; i < sizeof(vm_flag_names) / sizeof(vm_flag_names[0]); i++)
 		if (m->vm_flags & vm_flag_names[i].bit)
 			json_object_array_add(fl, json_object_new_string(vm_flag_names[i].name));
-	json_object_object_add(o, "flags", fl);
+	json_add(o, "flags", fl);
 	return o;
 }
 
@@ -125,12 +125,12 @@ int do_audit(int argc, char **argv)
 	if (json_output) {
 		struct json_object *doc = json_object_new_object(), *arr = json_object_new_array();
 
-		json_object_object_add(doc, "kernel", json_object_new_string(snap.kernel.release));
-		json_object_object_add(doc, "arch", json_object_new_string(snap.kernel.machine));
-		json_object_object_add(doc, "vfio_loaded", json_object_new_boolean(snap.vfio_loaded));
+		json_add(doc, "kernel", json_object_new_string(snap.kernel.release));
+		json_add(doc, "arch", json_object_new_string(snap.kernel.machine));
+		json_add(doc, "vfio_loaded", json_object_new_boolean(snap.vfio_loaded));
 		for (size_t i = 0; i < snap.count; i++)
 			json_object_array_add(arr, mapping_json(&snap.mappings[i]));
-		json_object_object_add(doc, "mappings", arr);
+		json_add(doc, "mappings", arr);
 		json_emit(doc);
 	} else {
 		print_table(&snap);

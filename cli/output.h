@@ -23,6 +23,13 @@ void p_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void p_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints a JSON document on stdout and releases it. */
 void json_emit(struct json_object *doc);
+/*
+ * Adds a member under a string-literal key that the object does not have yet: no lookup and no
+ * copy of the key, which matters for documents with one object per mapping.
+ */
+#define json_add(obj, key, val)                                                                  \
+	json_object_object_add_ex(obj, key, val,                                                  \
+				  JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_KEY_IS_CONSTANT)
 /* "0x..." for 64-bit values JSON numbers cannot carry exactly. */
 struct json_object *json_hex(uint64_t v);
 /* 4096 -> "4K", 16777216 -> "16M"; exact value when not a whole multiple. */

@@ -29,21 +29,28 @@ int kernel_info_read(struct kernel_info *ki)
 
 int kallsyms_lookup(const char *name, uint64_t *addr)
 {
-	char line[512], sym[256];
-	unsigned long long a;
+	size_t name_len = strlen(name);
+	char line[512];
 	int ret = -ENOENT;
-	char type;
 	FILE *f;
 
 	f = fopen("/proc/kallsyms", "re");
 	if (!f)
 		return -errno;
+	/* The file is large (about 200k lines): big reads, and only matching names are parsed. */
+	setvbuf(f, NULL, _IOFBF, 1 << 18);
 	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%llx %c %255s", &a, &type, sym) != 3 || strcmp(sym, name))
+		/* "ADDRESS TYPE NAME[\t[MODULE]]\n" */
+		char *sym = strchr(line, ' ');
+
+		if (!sym || !(sym = strchr(sym + 1, ' ')))
 			continue;
+		sym++;
+		if (strncmp(sym, name, name_len) || (sym[name_len] != '\n' && sym[name_len] != '\t'))
+			continue;
+		*addr = strtoull(line, NULL, 16);
 		/* Without privilege the kernel prints every address as zero. */
-		ret = a ? 0 : -EACCES;
-		*addr = a;
+		ret = *addr ? 0 : -EACCES;
 		break;
 	}
 	fclose(f);

@@ -11,11 +11,9 @@
 #include "snapshot.skel.h"
 
 void mapping_from_record(struct mapping *m, const struct vma_record *rec,
-			 const struct kernel_info *ki)
+			 const struct kernel_info *ki, const struct pci_resource *res)
 {
-	struct pci_resource res[PCI_RESOURCES];
 	unsigned int page_shift = __builtin_ctzl(ki->page_size);
-	bool have_res = false;
 
 	memset(m, 0, sizeof(*m));
 	m->pid = rec->tgid;
@@ -26,15 +24,47 @@ void mapping_from_record(struct mapping *m, const struct vma_record *rec,
 	if (!(rec->flags & VFG_VMA_DEVICE_UNKNOWN)) {
 		memcpy(m->device, rec->device, sizeof(m->device));
 		m->device[sizeof(m->device) - 1] = 0;
-		have_res = m->device[0] && pci_resources_read(m->device, res) == 0;
 	}
-	m->region = region_locate(rec->pgoff, page_shift, have_res ? res : NULL, PCI_RESOURCES);
+	m->region = region_locate(rec->pgoff, page_shift, res, PCI_RESOURCES);
 	m->start = rec->start;
 	m->end = rec->end;
 	m->pgoff = rec->pgoff;
 	m->pgprot = rec->pgprot;
 	m->vm_flags = rec->vm_flags;
 	m->cache = cache_mode_decode(ki->arch, rec->pgprot, ki->major, ki->minor);
+}
+
+/*
+ * The PCI resources of the devices seen so far: a host has few VFIO devices and a VMM many
+ * mappings of each, so each device's sysfs file is read once per snapshot.
+ */
+struct device_resources {
+	char device[VFG_DEVICE_LEN];
+	bool present;
+	struct pci_resource res[PCI_RESOURCES];
+};
+
+static const struct pci_resource *resources_of(struct device_resources **cache, size_t *n,
+					       const struct vma_record *rec)
+{
+	struct device_resources *c, *grown;
+
+	if ((rec->flags & VFG_VMA_DEVICE_UNKNOWN) || !rec->device[0])
+		return NULL;
+	for (size_t i = 0; i < *n; i++) {
+		c = &(*cache)[i];
+		if (!strncmp(c->device, rec->device, sizeof(c->device)))
+			return c->present ? c->res : NULL;
+	}
+	grown = realloc(*cache, (*n + 1) * sizeof(**cache));
+	if (!grown)
+		return NULL;
+	*cache = grown;
+	c = &grown[(*n)++];
+	memcpy(c->device, rec->device, sizeof(c->device));
+	c->device[sizeof(c->device) - 1] = 0;
+	c->present = pci_resources_read(c->device, c->res) == 0;
+	return c->present ? c->res : NULL;
 }
 
 static int read_all(int fd, char **buf, size_t *len)
@@ -84,6 +114,8 @@ static int compare_mappings(const void *a, const void *b)
 
 int snapshot_take(struct snapshot *snap)
 {
+	struct device_resources *devices = NULL;
+	size_t ndevices = 0;
 	struct snapshot_bpf *skel = NULL;
 	struct bpf_link *link = NULL;
 	uint64_t fops = 0;
@@ -153,7 +185,8 @@ int snapshot_take(struct snapshot *snap)
 		struct vma_record rec;
 
 		memcpy(&rec, buf + i * sizeof(rec), sizeof(rec));
-		mapping_from_record(&snap->mappings[i], &rec, &snap->kernel);
+		mapping_from_record(&snap->mappings[i], &rec, &snap->kernel,
+				    resources_of(&devices, &ndevices, &rec));
 	}
 	qsort(snap->mappings, n, sizeof(*snap->mappings), compare_mappings);
 	/* Threads that share an mm show the same VMAs; keep each of the process's once. */
@@ -167,6 +200,7 @@ int snapshot_take(struct snapshot *snap)
 	}
 out:
 	free(buf);
+	free(devices);
 	if (iter_fd >= 0)
 		close(iter_fd);
 	bpf_link__destroy(link);

@@ -42,8 +42,11 @@ struct snapshot {
 int snapshot_take(struct snapshot *snap);
 void snapshot_free(struct snapshot *snap);
 
-/* Pure part, exposed for tests: one raw record to a typed mapping. */
+/*
+ * Pure part, exposed for tests: one raw record to a typed mapping. res: the PCI resources of
+ * the record's device (PCI_RESOURCES entries), or NULL when it has none.
+ */
 void mapping_from_record(struct mapping *m, const struct vma_record *rec,
-			 const struct kernel_info *ki);
+			 const struct kernel_info *ki, const struct pci_resource *res);
 
 #endif /* VFIOGUARD_SNAPSHOT_H */

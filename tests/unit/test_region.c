@@ -94,7 +94,7 @@ static void record_to_mapping(void **state)
 	};
 	struct mapping m;
 
-	mapping_from_record(&m, &rec, &ki);
+	mapping_from_record(&m, &rec, &ki, NULL);
 	assert_int_equal(m.pid, 129);
 	assert_int_equal(m.tid, 130);
 	assert_string_equal(m.comm, "vfg-testvmm");
@@ -106,13 +106,20 @@ static void record_to_mapping(void **state)
 
 	/* The kernel could not name the device: the name stays empty. */
 	rec.flags = VFG_VMA_DEVICE_UNKNOWN;
-	mapping_from_record(&m, &rec, &ki);
+	mapping_from_record(&m, &rec, &ki, NULL);
 	assert_string_equal(m.device, "");
 
 	/* An unterminated comm from the kernel is cut, not overrun. */
 	memset(rec.comm, 'x', sizeof(rec.comm));
-	mapping_from_record(&m, &rec, &ki);
+	mapping_from_record(&m, &rec, &ki, NULL);
 	assert_int_equal(strlen(m.comm), VFG_COMM_LEN - 1);
+
+	/* 6.1 form with the device's resources: the PFN of edu's BAR0, one page in. */
+	rec.pgoff = 0xfea01;
+	mapping_from_record(&m, &rec, &ki, edu);
+	assert_int_equal(m.region.source, REGION_FROM_PFN);
+	assert_int_equal(m.region.index, 0);
+	assert_int_equal(m.region.offset, 0x1000);
 }
 
 int main(void)
