@@ -43,7 +43,7 @@ for s in $sizes; do
 		> vmm.out 2>&1 &
 	vmm=$!
 	w=0
-	while [ "$(wc -l < ready 2>/dev/null || echo 0)" -lt $n ]; do
+	while [ "$({ wc -l < ready; } 2>/dev/null || echo 0)" -lt $n ]; do
 		kill -0 $vmm 2>/dev/null || { cat vmm.out; echo "helper died" >&2; exit 1; }
 		sleep 0.2; w=$((w + 1))
 		[ $w -lt 3000 ] || { echo "helper not ready after 600s" >&2; exit 1; }
