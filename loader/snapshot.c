@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -67,6 +68,14 @@ static const struct pci_resource *resources_of(struct device_resources **cache, 
 	return c->present ? c->res : NULL;
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
 static int read_all(int fd, char **buf, size_t *len)
 {
 	size_t cap = 1 << 16, n = 0;
@@ -122,6 +131,7 @@ int snapshot_take(struct snapshot *snap)
 	size_t len = 0, n;
 	char *buf = NULL;
 	int err, iter_fd = -1;
+	uint64_t t;
 
 	memset(snap, 0, sizeof(*snap));
 	err = kernel_info_read(&snap->kernel);
@@ -129,7 +139,9 @@ int snapshot_take(struct snapshot *snap)
 		snap->failed_step = "read the kernel release";
 		return err;
 	}
+	t = now_ns();
 	err = kallsyms_lookup("vfio_device_fops", &fops);
+	snap->lookup_ns = now_ns() - t;
 	if (err == -ENOENT) {
 		/* No VFIO in this kernel right now: no process can have a VFIO mapping. */
 		snap->vfio_loaded = false;
@@ -141,6 +153,7 @@ int snapshot_take(struct snapshot *snap)
 	}
 	snap->vfio_loaded = true;
 
+	t = now_ns();
 	skel = snapshot_bpf__open();
 	if (!skel) {
 		snap->failed_step = "open the snapshot BPF object";
@@ -158,6 +171,8 @@ int snapshot_take(struct snapshot *snap)
 		snap->failed_step = "attach the snapshot program (iter/task_vma)";
 		goto out;
 	}
+	snap->load_ns = now_ns() - t;
+	t = now_ns();
 	iter_fd = bpf_iter_create(bpf_link__fd(link));
 	if (iter_fd < 0) {
 		err = -errno;
@@ -174,6 +189,8 @@ int snapshot_take(struct snapshot *snap)
 		snap->failed_step = "read the task_vma iterator (truncated record)";
 		goto out;
 	}
+	snap->iter_ns = now_ns() - t;
+	t = now_ns();
 	n = len / sizeof(struct vma_record);
 	snap->mappings = calloc(n ? n : 1, sizeof(*snap->mappings));
 	if (!snap->mappings) {
@@ -198,6 +215,7 @@ int snapshot_take(struct snapshot *snap)
 			continue;
 		snap->mappings[snap->count++] = snap->mappings[i];
 	}
+	snap->decode_ns = now_ns() - t;
 out:
 	free(buf);
 	free(devices);

@@ -34,6 +34,8 @@ struct snapshot {
 	bool vfio_loaded; /* false: nothing can be mapped, and the snapshot is empty */
 	struct mapping *mappings;
 	size_t count;
+	/* Where the time went (-v): kernel symbol lookup, BPF load, iterator read, decoding. */
+	uint64_t lookup_ns, load_ns, iter_ns, decode_ns;
 	/* On failure: the step that failed, for the caller's message. */
 	const char *failed_step;
 };
