@@ -129,15 +129,15 @@ int do_audit(int argc, char **argv)
 			snap.count, snap.lookup_ns / 1e6, snap.load_ns / 1e6, snap.iter_ns / 1e6,
 			snap.decode_ns / 1e6);
 	if (json_output) {
-		struct json_object *doc = json_object_new_object(), *arr = json_object_new_array();
+		struct json_object *doc = json_object_new_object();
 
 		json_add(doc, "kernel", json_object_new_string(snap.kernel.release));
 		json_add(doc, "arch", json_object_new_string(snap.kernel.machine));
 		json_add(doc, "vfio_loaded", json_object_new_boolean(snap.vfio_loaded));
+		json_stream_begin(doc, "mappings");
 		for (size_t i = 0; i < snap.count; i++)
-			json_object_array_add(arr, mapping_json(&snap.mappings[i]));
-		json_add(doc, "mappings", arr);
-		json_emit(doc);
+			json_stream_item(mapping_json(&snap.mappings[i]));
+		json_stream_end();
 	} else {
 		print_table(&snap);
 	}

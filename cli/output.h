@@ -30,6 +30,13 @@ void json_emit(struct json_object *doc);
 #define json_add(obj, key, val)                                                                  \
 	json_object_object_add_ex(obj, key, val,                                                  \
 				  JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_KEY_IS_CONSTANT)
+/*
+ * Streams HEAD's members followed by "ARRAY_KEY": [items...] as one document (-p: indented).
+ * Takes ownership of HEAD and of each item.
+ */
+void json_stream_begin(struct json_object *head, const char *array_key);
+void json_stream_item(struct json_object *item);
+void json_stream_end(void);
 /* "0x..." for 64-bit values JSON numbers cannot carry exactly. */
 struct json_object *json_hex(uint64_t v);
 /* 4096 -> "4K", 16777216 -> "16M"; exact value when not a whole multiple. */

@@ -6,6 +6,10 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "../../cli/output.h"
 
@@ -26,10 +30,62 @@ static void sizes(void **state)
 	assert_string_equal(human_size(1ULL << 63, buf, sizeof(buf)), "8E");
 }
 
+/* Runs the stream writer with n items into a file and parses what it wrote back. */
+static struct json_object *stream_roundtrip(int n, bool pretty)
+{
+	char path[] = "/tmp/vfg-test-output.XXXXXX";
+	int fd = mkstemp(path), saved = dup(1);
+	struct json_object *head = json_object_new_object(), *doc;
+
+	assert_true(fd >= 0 && saved >= 0);
+	fflush(stdout);
+	dup2(fd, 1);
+	pretty_output = pretty;
+	json_object_object_add(head, "kernel", json_object_new_string("6.1.0 \"quoted\""));
+	json_stream_begin(head, "mappings");
+	for (int i = 0; i < n; i++) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "pid", json_object_new_int(i));
+		json_stream_item(o);
+	}
+	json_stream_end();
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	close(fd);
+	pretty_output = false;
+	doc = json_object_from_file(path);
+	unlink(path);
+	assert_non_null(doc);
+	return doc;
+}
+
+static void json_stream(void **state)
+{
+	for (int pretty = 0; pretty < 2; pretty++) {
+		for (int n = 0; n < 4; n++) {
+			struct json_object *doc = stream_roundtrip(n, pretty), *arr, *v;
+
+			assert_true(json_object_object_get_ex(doc, "kernel", &v));
+			assert_string_equal(json_object_get_string(v), "6.1.0 \"quoted\"");
+			assert_true(json_object_object_get_ex(doc, "mappings", &arr));
+			assert_int_equal(json_object_array_length(arr), n);
+			for (int i = 0; i < n; i++) {
+				assert_true(json_object_object_get_ex(
+					json_object_array_get_idx(arr, i), "pid", &v));
+				assert_int_equal(json_object_get_int(v), i);
+			}
+			json_object_put(doc);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(sizes),
+		cmocka_unit_test(json_stream),
 	};
 
 	return cmocka_run_group_tests_name("output", tests, NULL, NULL);
