@@ -16,32 +16,9 @@ static const char audit_usage[] =
 	"range, offset into the region, cache mode (decoded and raw) and VMA flags.\n"
 	"Exit 0 when the snapshot is complete, 2 when it cannot be taken (nothing is printed then).\n";
 
-static const struct {
-	uint64_t bit;
-	const char *name;
-} vm_flag_names[] = {
-	{ VFG_VM_READ, "read" },	 { VFG_VM_WRITE, "write" },   { VFG_VM_EXEC, "exec" },
-	{ VFG_VM_SHARED, "shared" }, { VFG_VM_IO, "io" },	      { VFG_VM_PFNMAP, "pfnmap" },
-	{ VFG_VM_DONTCOPY, "dontcopy" },
-};
-
-static const char *vm_flags_text(uint64_t flags, char *buf, size_t len)
-{
-	size_t used = 0;
-
-	buf[0] = 0;
-	for (size_t i = 0; i < sizeof(vm_flag_names) / sizeof(vm_flag_names[0]); i++) {
-		if (!(flags & vm_flag_names[i].bit))
-			continue;
-		used += snprintf(buf + used, used < len ? len - used : 0, "%s%s", used ? "," : "",
-				 vm_flag_names[i].name);
-	}
-	return buf;
-}
-
 static struct json_object *mapping_json(const struct mapping *m)
 {
-	struct json_object *o = json_object_new_object(), *fl = json_object_new_array();
+	struct json_object *o = json_object_new_object();
 	char region[32], cache[40];
 
 	json_add(o, "pid", json_object_new_int64(m->pid));
@@ -68,10 +45,7 @@ static struct json_object *mapping_json(const struct mapping *m)
 	json_add(o, "pgprot", json_hex(m->pgprot));
 	json_add(o, "vm_pgoff", json_hex(m->pgoff));
 	json_add(o, "vm_flags", json_hex(m->vm_flags));
-	for (size_t i = 0; i < sizeof(vm_flag_names) / sizeof(vm_flag_names[0]); i++)
-		if (m->vm_flags & vm_flag_names[i].bit)
-			json_object_array_add(fl, json_object_new_string(vm_flag_names[i].name));
-	json_add(o, "flags", fl);
+	json_add(o, "flags", vm_flags_json(m->vm_flags));
 	return o;
 }
 

@@ -22,6 +22,7 @@ struct cmd {
 
 static const struct cmd commands[] = {
 	{ "audit", do_audit, "list every VFIO device region any process has mapped" },
+	{ "monitor", do_monitor, "show VFIO mmaps, faults, fd accesses and unmaps as they happen" },
 	{ "features", do_features, "what this kernel offers vfioguard, probed for real" },
 	{ NULL, NULL, NULL },
 };

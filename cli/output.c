@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "output.h"
+#include "../bpf/vfioguard.h"
 
 bool json_output;
 bool pretty_output;
@@ -126,4 +127,37 @@ const char *human_size(uint64_t v, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%" PRIu64 "%c", v, units[u]);
 	return buf;
+}
+
+static const struct {
+	uint64_t bit;
+	const char *name;
+} vm_flag_names[] = {
+	{ VFG_VM_READ, "read" },     { VFG_VM_WRITE, "write" }, { VFG_VM_EXEC, "exec" },
+	{ VFG_VM_SHARED, "shared" }, { VFG_VM_IO, "io" },       { VFG_VM_PFNMAP, "pfnmap" },
+	{ VFG_VM_DONTCOPY, "dontcopy" },
+};
+
+const char *vm_flags_text(uint64_t flags, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; i < sizeof(vm_flag_names) / sizeof(vm_flag_names[0]); i++) {
+		if (!(flags & vm_flag_names[i].bit))
+			continue;
+		used += snprintf(buf + used, used < len ? len - used : 0, "%s%s", used ? "," : "",
+				 vm_flag_names[i].name);
+	}
+	return buf;
+}
+
+struct json_object *vm_flags_json(uint64_t flags)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < sizeof(vm_flag_names) / sizeof(vm_flag_names[0]); i++)
+		if (flags & vm_flag_names[i].bit)
+			json_object_array_add(a, json_object_new_string(vm_flag_names[i].name));
+	return a;
 }

@@ -42,4 +42,8 @@ struct json_object *json_hex(uint64_t v);
 /* 4096 -> "4K", 16777216 -> "16M"; exact value when not a whole multiple. */
 const char *human_size(uint64_t v, char *buf, size_t len);
 
+/* "read,write,shared,io,pfnmap": the VMA flags that matter for device mappings. */
+const char *vm_flags_text(uint64_t flags, char *buf, size_t len);
+struct json_object *vm_flags_json(uint64_t flags);
+
 #endif /* VFIOGUARD_OUTPUT_H */

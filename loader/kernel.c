@@ -27,34 +27,48 @@ int kernel_info_read(struct kernel_info *ki)
 	return 0;
 }
 
-int kallsyms_lookup(const char *name, uint64_t *addr)
+int kallsyms_lookup_many(const char *const *names, uint64_t *addrs, int *errs, size_t n)
 {
-	size_t name_len = strlen(name);
+	size_t left = n;
 	char line[512];
-	int ret = -ENOENT;
 	FILE *f;
 
+	for (size_t i = 0; i < n; i++) {
+		addrs[i] = 0;
+		errs[i] = -ENOENT;
+	}
 	f = fopen("/proc/kallsyms", "re");
 	if (!f)
 		return -errno;
 	/* The file is large (about 200k lines): big reads, and only matching names are parsed. */
 	setvbuf(f, NULL, _IOFBF, 1 << 18);
-	while (fgets(line, sizeof(line), f)) {
+	while (left && fgets(line, sizeof(line), f)) {
 		/* "ADDRESS TYPE NAME[\t[MODULE]]\n" */
 		char *sym = strchr(line, ' ');
+		size_t len;
 
 		if (!sym || !(sym = strchr(sym + 1, ' ')))
 			continue;
 		sym++;
-		if (strncmp(sym, name, name_len) || (sym[name_len] != '\n' && sym[name_len] != '\t'))
-			continue;
-		*addr = strtoull(line, NULL, 16);
-		/* Without privilege the kernel prints every address as zero. */
-		ret = *addr ? 0 : -EACCES;
-		break;
+		len = strcspn(sym, "\t\n");
+		for (size_t i = 0; i < n; i++) {
+			if (errs[i] != -ENOENT || strlen(names[i]) != len || strncmp(sym, names[i], len))
+				continue;
+			addrs[i] = strtoull(line, NULL, 16);
+			/* Without privilege the kernel prints every address as zero. */
+			errs[i] = addrs[i] ? 0 : -EACCES;
+			left--;
+		}
 	}
 	fclose(f);
-	return ret;
+	return 0;
+}
+
+int kallsyms_lookup(const char *name, uint64_t *addr)
+{
+	int err, ret = kallsyms_lookup_many(&name, addr, &err, 1);
+
+	return ret ? ret : err;
 }
 
 bool kernel_module_present(const char *name)

@@ -24,6 +24,8 @@ int kernel_info_read(struct kernel_info *ki);
  * -ENOENT when it is absent, -EACCES when the addresses are hidden (kptr_restrict, not root).
  */
 int kallsyms_lookup(const char *name, uint64_t *addr);
+/* The same for n names in one pass: errs[i] is 0, -ENOENT or -EACCES. Returns 0 or -errno. */
+int kallsyms_lookup_many(const char *const *names, uint64_t *addrs, int *errs, size_t n);
 
 /* Whether the module is loaded (or built in): /sys/module/NAME exists. */
 bool kernel_module_present(const char *name);

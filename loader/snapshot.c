@@ -32,6 +32,7 @@ void mapping_from_record(struct mapping *m, const struct vma_record *rec,
 	m->pgoff = rec->pgoff;
 	m->pgprot = rec->pgprot;
 	m->vm_flags = rec->vm_flags;
+	m->mm = rec->mm;
 	m->cache = cache_mode_decode(ki->arch, rec->pgprot, ki->major, ki->minor);
 }
 

@@ -27,6 +27,7 @@ struct mapping {
 	uint64_t pgprot;
 	struct cache_decode cache;
 	uint64_t vm_flags;
+	uint64_t mm; /* the kernel's address space, as an id that outlives pid reuse */
 };
 
 struct snapshot {

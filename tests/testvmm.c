@@ -12,11 +12,15 @@
  *   write SLOT OFF WIDTH VALUE HOW  store WIDTH (1,2,4,8) bytes; HOW: volatile|memcpy|memmove
  *   read SLOT OFF WIDTH HOW         load and print WIDTH bytes; HOW: volatile|memcpy
  *   copy SLOT OFF LEN HOW           copy LEN pattern bytes in; HOW: memcpy|memmove|memset
- *   touch SLOT OFF LEN              read one byte in every page of [OFF, OFF+LEN)
+ *   touch SLOT OFF LEN              read one byte in every page of [OFF, OFF+LEN); prints the
+ *                                   page faults the process took meanwhile (getrusage minflt)
+ *   mmaploop COUNT BDF REGION       COUNT times: map the region's first page, read it, unmap
  *   pread BDF REGION OFF WIDTH      read through the device fd and print
  *   pwrite BDF REGION OFF WIDTH VALUE  write through the device fd
+ *   preadn COUNT BDF REGION OFF WIDTH  COUNT reads through the device fd, printing nothing
  *   fork COUNT                      COUNT-1 children run the remaining actions too
  *   ready FILE                      write "PID\n" to FILE (appending), to tell a test we are set
+ *   waitfile FILE                   wait until FILE exists, for a test to say go
  *   sleep SECONDS | wait            pause; wait returns on SIGTERM or SIGINT
  *
  * REGION is an index or a name: bar0..bar5, rom, config, vga. Exit status 0 on success, 1 when an
@@ -35,6 +39,7 @@
 #include <strings.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/vfio.h>
@@ -428,10 +433,59 @@ int main(int argc, char **argv)
 			NEED(3);
 			off = number(argv[i + 2], "offset");
 			len = number(argv[i + 3], "length");
+			struct rusage before, after;
+
 			s = slot_of(argv[i + 1], off, len);
+			getrusage(RUSAGE_SELF, &before);
 			for (unsigned long long p = off; p < off + len; p += page)
 				(void)*(volatile uint8_t *)((char *)s->addr + p);
+			getrusage(RUSAGE_SELF, &after);
+			printf("touch %s 0x%llx 0x%llx faults %ld\n", argv[i + 1], off, len,
+			       after.ru_minflt - before.ru_minflt);
 			i += 3;
+		} else if (!strcmp(a, "mmaploop")) {
+			unsigned long long count, page = sysconf(_SC_PAGESIZE);
+			struct vfio_region_info *r;
+			struct device *d;
+
+			NEED(3);
+			count = number(argv[i + 1], "count");
+			d = find_device(argv[i + 2]);
+			r = region_of(d, region_index(argv[i + 3]));
+			for (unsigned long long n = 0; n < count; n++) {
+				void *p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, d->fd,
+					       r->offset);
+
+				if (p == MAP_FAILED)
+					die("mmaploop: mmap %s region %u: %s", d->name, r->index,
+					    strerror(errno));
+				(void)*(volatile uint8_t *)p;
+				munmap(p, page);
+			}
+			i += 3;
+		} else if (!strcmp(a, "preadn")) {
+			unsigned long long count, off, width, v = 0;
+			struct vfio_region_info *r;
+			struct device *d;
+
+			NEED(5);
+			count = number(argv[i + 1], "count");
+			d = find_device(argv[i + 2]);
+			r = region_of(d, region_index(argv[i + 3]));
+			off = number(argv[i + 4], "offset");
+			width = number(argv[i + 5], "width");
+			if (width > 8)
+				usage("preadn: width is at most 8");
+			for (unsigned long long n = 0; n < count; n++)
+				if (pread(d->fd, &v, width, r->offset + off) != (ssize_t)width)
+					die("preadn %s region %u offset 0x%llx: %s", d->name, r->index,
+					    off, strerror(errno));
+			i += 5;
+		} else if (!strcmp(a, "waitfile")) {
+			NEED(1);
+			while (access(argv[i + 1], F_OK) && !stop)
+				usleep(10000);
+			i += 1;
 		} else if (!strcmp(a, "pread") || !strcmp(a, "pwrite")) {
 			int is_write = !strcmp(a, "pwrite");
 			unsigned long long off, width, v = 0;

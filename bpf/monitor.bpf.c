@@ -1,0 +1,385 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfioguard monitor: the VFIO mmap, fault and indirect-access paths and the end of mappings,
+ * as struct vfg_event records in a ring buffer. Every hook has an fentry/fexit form and a
+ * kprobe/kretprobe form; loader/monitor.c loads one of the two and only the hooks the running
+ * kernel has (vfio_pci_mmap_fault before 6.12, vfio_pci_mmap_huge_fault after).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "vfioguard.h"
+#include "vfio_device.bpf.h"
+
+/* Only this process (0: all). Filtering here keeps other processes out of the ring buffer. */
+const volatile __u32 filter_tgid = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024); /* user space may resize before load */
+} events SEC(".maps");
+
+/* Events that found the ring buffer full: counted, never silently lost. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} dropped SEC(".maps");
+
+/* What an entry probe saw, for the exit probe of the same thread. */
+struct pending {
+	__u64 ts;
+	__u64 pgoff;
+	__u64 pos;
+	__u64 count;
+	struct file *file;
+	struct vm_area_struct *vma;
+	__u32 order;
+	__u32 write;
+};
+
+/* One map per path: a fault can happen while a thread is inside read() or write(). */
+#define PENDING_MAP(name)                                                                         \
+	struct {                                                                                  \
+		__uint(type, BPF_MAP_TYPE_HASH);                                                  \
+		__uint(max_entries, 8192);                                                        \
+		__type(key, __u64);                                                               \
+		__type(value, struct pending);                                                    \
+	} name SEC(".maps")
+
+PENDING_MAP(pending_mmap);
+PENDING_MAP(pending_fault);
+PENDING_MAP(pending_rw);
+
+static __always_inline bool wanted(void)
+{
+	return !filter_tgid || (bpf_get_current_pid_tgid() >> 32) == filter_tgid;
+}
+
+static __always_inline struct vfg_event *event_new(__u32 type)
+{
+	struct vfg_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 zero = 0;
+
+	if (!e) {
+		__u64 *n = bpf_map_lookup_elem(&dropped, &zero);
+
+		if (n)
+			(*n)++;
+		return NULL;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->type = type;
+	e->tgid = id >> 32;
+	e->pid = (__u32)id;
+	e->ts = bpf_ktime_get_ns();
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	return e;
+}
+
+static __always_inline void event_vma(struct vfg_event *e, struct vm_area_struct *vma)
+{
+	struct file *file = BPF_CORE_READ(vma, vm_file);
+
+	e->start = BPF_CORE_READ(vma, vm_start);
+	e->end = BPF_CORE_READ(vma, vm_end);
+	e->pgoff = BPF_CORE_READ(vma, vm_pgoff);
+	e->pgprot = BPF_CORE_READ(vma, vm_page_prot.pgprot);
+	e->vm_flags = BPF_CORE_READ(vma, vm_flags);
+	e->mm = (__u64)BPF_CORE_READ(vma, vm_mm);
+	if (!file || read_device_name(file, e->device))
+		e->flags |= VFG_EV_DEVICE_UNKNOWN;
+}
+
+/* mmap: vfio_device_fops_mmap(struct file *, struct vm_area_struct *), every VFIO driver. */
+
+static __always_inline int mmap_entry(struct file *file, struct vm_area_struct *vma)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct pending p = {};
+
+	if (!wanted() || !is_vfio_device_file(file))
+		return 0;
+	p.ts = bpf_ktime_get_ns();
+	/* vfio-pci before 6.12 rewrites vm_pgoff to a PFN: keep the mmap offset from here. */
+	p.pgoff = BPF_CORE_READ(vma, vm_pgoff);
+	p.file = file;
+	p.vma = vma;
+	bpf_map_update_elem(&pending_mmap, &id, &p, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int mmap_exit(long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct pending *p = bpf_map_lookup_elem(&pending_mmap, &id);
+	struct vfg_event *e;
+
+	if (!p)
+		return 0;
+	e = event_new(VFG_EV_MMAP);
+	if (e) {
+		/* On failure the VMA is still there: it is freed after the handler returns. */
+		event_vma(e, p->vma);
+		e->pgoff = p->pgoff;
+		e->ret = ret;
+		e->latency_ns = e->ts - p->ts;
+		bpf_ringbuf_submit(e, 0);
+	}
+	bpf_map_delete_elem(&pending_mmap, &id);
+	return 0;
+}
+
+SEC("fentry/vfio_device_fops_mmap")
+int BPF_PROG(fentry_mmap, struct file *file, struct vm_area_struct *vma)
+{
+	return mmap_entry(file, vma);
+}
+
+SEC("fexit/vfio_device_fops_mmap")
+int BPF_PROG(fexit_mmap, struct file *file, struct vm_area_struct *vma, int ret)
+{
+	return mmap_exit(ret);
+}
+
+SEC("kprobe/vfio_device_fops_mmap")
+int BPF_KPROBE(kprobe_mmap, struct file *file, struct vm_area_struct *vma)
+{
+	return mmap_entry(file, vma);
+}
+
+SEC("kretprobe/vfio_device_fops_mmap")
+int BPF_KRETPROBE(kretprobe_mmap, int ret)
+{
+	return mmap_exit(ret);
+}
+
+/* Faults: vfio_pci_mmap_fault(struct vm_fault *) to 6.11, vfio_pci_mmap_huge_fault(vmf, order). */
+
+/* include/linux/mm_types.h: FAULT_FLAG_WRITE */
+#define VFG_FAULT_FLAG_WRITE 0x01
+
+static __always_inline int fault_entry(struct vm_fault *vmf, unsigned int order)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct pending p = {};
+
+	if (!wanted())
+		return 0;
+	p.ts = bpf_ktime_get_ns();
+	p.vma = BPF_CORE_READ(vmf, vma);
+	p.pos = BPF_CORE_READ(vmf, address);
+	p.order = order;
+	p.write = BPF_CORE_READ(vmf, flags) & VFG_FAULT_FLAG_WRITE;
+	bpf_map_update_elem(&pending_fault, &id, &p, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int fault_exit(unsigned int ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct pending *p = bpf_map_lookup_elem(&pending_fault, &id);
+	struct vfg_event *e;
+
+	if (!p)
+		return 0;
+	e = event_new(VFG_EV_FAULT);
+	if (e) {
+		event_vma(e, p->vma);
+		e->addr = p->pos;
+		e->order = p->order;
+		if (p->write)
+			e->flags |= VFG_EV_WRITE;
+		e->ret = ret;
+		e->latency_ns = e->ts - p->ts;
+		bpf_ringbuf_submit(e, 0);
+	}
+	bpf_map_delete_elem(&pending_fault, &id);
+	return 0;
+}
+
+SEC("fentry/vfio_pci_mmap_fault")
+int BPF_PROG(fentry_fault, struct vm_fault *vmf)
+{
+	return fault_entry(vmf, 0);
+}
+
+SEC("fexit/vfio_pci_mmap_fault")
+int BPF_PROG(fexit_fault, struct vm_fault *vmf, unsigned int ret)
+{
+	return fault_exit(ret);
+}
+
+SEC("kprobe/vfio_pci_mmap_fault")
+int BPF_KPROBE(kprobe_fault, struct vm_fault *vmf)
+{
+	return fault_entry(vmf, 0);
+}
+
+SEC("kretprobe/vfio_pci_mmap_fault")
+int BPF_KRETPROBE(kretprobe_fault, unsigned int ret)
+{
+	return fault_exit(ret);
+}
+
+SEC("fentry/vfio_pci_mmap_huge_fault")
+int BPF_PROG(fentry_huge_fault, struct vm_fault *vmf, unsigned int order)
+{
+	return fault_entry(vmf, order);
+}
+
+SEC("fexit/vfio_pci_mmap_huge_fault")
+int BPF_PROG(fexit_huge_fault, struct vm_fault *vmf, unsigned int order, unsigned int ret)
+{
+	return fault_exit(ret);
+}
+
+SEC("kprobe/vfio_pci_mmap_huge_fault")
+int BPF_KPROBE(kprobe_huge_fault, struct vm_fault *vmf, unsigned int order)
+{
+	return fault_entry(vmf, order);
+}
+
+SEC("kretprobe/vfio_pci_mmap_huge_fault")
+int BPF_KRETPROBE(kretprobe_huge_fault, unsigned int ret)
+{
+	return fault_exit(ret);
+}
+
+/*
+ * Indirect access: vfio_device_fops_read/write(struct file *, char __user *, size_t,
+ * loff_t *), the entry of every VFIO driver's read and write. The position at entry says which
+ * region and where; drivers advance it by what they did.
+ */
+
+static __always_inline int rw_entry(struct file *file, size_t count, loff_t *ppos, bool write)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct pending p = {};
+	loff_t pos = 0;
+
+	if (!wanted() || !is_vfio_device_file(file))
+		return 0;
+	bpf_probe_read_kernel(&pos, sizeof(pos), ppos);
+	p.ts = bpf_ktime_get_ns();
+	p.file = file;
+	p.pos = pos;
+	p.count = count;
+	p.write = write;
+	bpf_map_update_elem(&pending_rw, &id, &p, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int rw_exit(long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct pending *p = bpf_map_lookup_elem(&pending_rw, &id);
+	struct vfg_event *e;
+
+	if (!p)
+		return 0;
+	e = event_new(VFG_EV_RW);
+	if (e) {
+		if (read_device_name(p->file, e->device))
+			e->flags |= VFG_EV_DEVICE_UNKNOWN;
+		e->pos = p->pos;
+		e->count = p->count;
+		if (p->write)
+			e->flags |= VFG_EV_WRITE;
+		e->ret = ret;
+		e->latency_ns = e->ts - p->ts;
+		bpf_ringbuf_submit(e, 0);
+	}
+	bpf_map_delete_elem(&pending_rw, &id);
+	return 0;
+}
+
+SEC("fentry/vfio_device_fops_read")
+int BPF_PROG(fentry_read, struct file *file, char *buf, size_t count, loff_t *ppos)
+{
+	return rw_entry(file, count, ppos, false);
+}
+
+SEC("fexit/vfio_device_fops_read")
+int BPF_PROG(fexit_read, struct file *file, char *buf, size_t count, loff_t *ppos, long ret)
+{
+	return rw_exit(ret);
+}
+
+SEC("fentry/vfio_device_fops_write")
+int BPF_PROG(fentry_write, struct file *file, const char *buf, size_t count, loff_t *ppos)
+{
+	return rw_entry(file, count, ppos, true);
+}
+
+SEC("fexit/vfio_device_fops_write")
+int BPF_PROG(fexit_write, struct file *file, const char *buf, size_t count, loff_t *ppos,
+	     long ret)
+{
+	return rw_exit(ret);
+}
+
+SEC("kprobe/vfio_device_fops_read")
+int BPF_KPROBE(kprobe_read, struct file *file, char *buf, size_t count, loff_t *ppos)
+{
+	return rw_entry(file, count, ppos, false);
+}
+
+SEC("kretprobe/vfio_device_fops_read")
+int BPF_KRETPROBE(kretprobe_read, long ret)
+{
+	return rw_exit(ret);
+}
+
+SEC("kprobe/vfio_device_fops_write")
+int BPF_KPROBE(kprobe_write, struct file *file, const char *buf, size_t count, loff_t *ppos)
+{
+	return rw_entry(file, count, ppos, true);
+}
+
+SEC("kretprobe/vfio_device_fops_write")
+int BPF_KRETPROBE(kretprobe_write, long ret)
+{
+	return rw_exit(ret);
+}
+
+/*
+ * End of a mapping: vm_area_free() frees every VMA, on munmap, on exit and after a failed mmap,
+ * in every kernel version. vm_file still points at the file here (remove_vma drops its
+ * reference first, but the final fput is deferred).
+ */
+static __always_inline int unmap(struct vm_area_struct *vma)
+{
+	struct vfg_event *e;
+
+	/*
+	 * Not filtered by process: the last reference to an address space can be dropped by
+	 * another task, and a filtered-out unmap would leave a stale mapping behind.
+	 */
+	if (!is_vfio_device_file(BPF_CORE_READ(vma, vm_file)))
+		return 0;
+	e = event_new(VFG_EV_UNMAP);
+	if (!e)
+		return 0;
+	event_vma(e, vma);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("fentry/vm_area_free")
+int BPF_PROG(fentry_unmap, struct vm_area_struct *vma)
+{
+	return unmap(vma);
+}
+
+SEC("kprobe/vm_area_free")
+int BPF_KPROBE(kprobe_unmap, struct vm_area_struct *vma)
+{
+	return unmap(vma);
+}
+
+char LICENSE[] SEC("license") = "GPL";

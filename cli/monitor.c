@@ -1,0 +1,738 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * vfioguard monitor: what VMMs do with VFIO regions as it happens. Existing mappings first (from
+ * audit's snapshot), then one line per mmap, fault, read, write through the device fd and
+ * unmap, and at the end a summary per mapping and per region accessed through the fd.
+ */
+#define _GNU_SOURCE /* tdestroy */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <search.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "output.h"
+#include "../loader/monitor.h"
+#include "../loader/snapshot.h"
+
+static const char monitor_usage[] =
+	"Usage: vfioguard monitor [--pid PID] [--comm NAME] [--device DEV] [--region R]\n"
+	"                         [--duration SECONDS] [--kprobes] [--ringbuf-size BYTES] [-j] [-v]\n"
+	"Shows VFIO device mappings as they are made, faulted in, accessed through the device fd\n"
+	"and unmapped; existing mappings first. SIGINT or SIGTERM (or --duration) ends it with a\n"
+	"summary per mapping and per region. R is an index or bar0..bar5, rom, config, vga.\n"
+	"--kprobes uses kprobes even where fentry/fexit work. -j prints JSON lines.\n"
+	"Exit 0, or 2 when nothing useful could be attached (each probe says why).\n";
+
+/* What is known about one mapping, from the snapshot or its mmap event. */
+struct tracked {
+	uint64_t mm, start, end;
+	uint32_t pid;
+	char comm[VFG_COMM_LEN];
+	char device[VFG_DEVICE_LEN];
+	struct region_loc region;
+	uint64_t pgprot;
+	struct cache_decode cache;
+	bool existing, unmapped;
+	uint64_t faults[4]; /* PTE, PMD, PUD, other orders */
+	uint64_t fault_errors;
+};
+
+/* Accesses through the device fd, per process and region. */
+struct indirect {
+	uint32_t pid;
+	char comm[VFG_COMM_LEN];
+	char device[VFG_DEVICE_LEN];
+	unsigned int region;
+	uint64_t by_size[2][5]; /* [read, write][1, 2, 4, 8, other] */
+	uint64_t bytes[2];
+	uint64_t errors;
+};
+
+struct state {
+	uint64_t start_ns;
+	const char *comm, *device;
+	long region; /* -1: any */
+	struct tracked **all;
+	size_t nall;
+	void *active; /* tsearch tree of struct tracked *, by (mm, start) */
+	struct indirect *ind;
+	size_t nind;
+	uint64_t shown;
+	struct kernel_info *kernel;
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	stop = 1;
+}
+
+static int tracked_cmp(const void *a, const void *b)
+{
+	const struct tracked *x = a, *y = b;
+
+	if (x->mm != y->mm)
+		return x->mm < y->mm ? -1 : 1;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static bool passes(const struct state *st, const char *comm, const char *device, long region)
+{
+	if (st->comm && strcmp(st->comm, comm))
+		return false;
+	if (st->device && strcmp(st->device, device))
+		return false;
+	return st->region < 0 || st->region == region;
+}
+
+static struct tracked *track(struct state *st, const struct tracked *t)
+{
+	struct tracked *n = malloc(sizeof(*n)), **slot, **grown;
+
+	if (!n)
+		return NULL;
+	*n = *t;
+	grown = realloc(st->all, (st->nall + 1) * sizeof(*st->all));
+	if (!grown) {
+		free(n);
+		return NULL;
+	}
+	st->all = grown;
+	st->all[st->nall++] = n;
+	/* A new mapping at the address of one we missed the end of replaces it. */
+	slot = tsearch(n, &st->active, tracked_cmp);
+	if (slot && *slot != n)
+		*slot = n;
+	return n;
+}
+
+static struct tracked *find_active(struct state *st, uint64_t mm, uint64_t start)
+{
+	struct tracked key = { .mm = mm, .start = start }, **slot;
+
+	slot = tfind(&key, &st->active, tracked_cmp);
+	return slot ? *slot : NULL;
+}
+
+static const char *region_text(unsigned int index, char *buf, size_t len)
+{
+	return region_name(index, buf, len);
+}
+
+static double seconds(const struct state *st, uint64_t ts)
+{
+	return ts > st->start_ns ? (ts - st->start_ns) / 1e9 : 0;
+}
+
+/* The common members of every event line. */
+static struct json_object *event_json(const struct state *st, const char *what, uint64_t ts,
+				      uint32_t pid, uint32_t tid, const char *comm,
+				      const char *device)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_add(o, "event", json_object_new_string(what));
+	json_add(o, "time", json_object_new_double(seconds(st, ts)));
+	json_add(o, "pid", json_object_new_int64(pid));
+	json_add(o, "tid", json_object_new_int64(tid));
+	json_add(o, "comm", json_object_new_string(comm));
+	json_add(o, "device", device[0] ? json_object_new_string(device) : NULL);
+	return o;
+}
+
+static void emit(struct state *st, struct json_object *o)
+{
+	st->shown++;
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+						       JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	fflush(stdout);
+}
+
+static void print_header(void)
+{
+	printf("%-10s %-8s %-7s %-15s %-13s %-7s %s\n", "TIME", "EVENT", "PID", "COMM", "DEVICE",
+	       "REGION", "DETAIL");
+}
+
+static void print_line(struct state *st, double t, const char *what, uint32_t pid,
+		       const char *comm, const char *device, const char *region, const char *detail)
+{
+	st->shown++;
+	printf("%-10.6f %-8s %-7u %-15s %-13s %-7s %s\n", t, what, pid, comm,
+	       device[0] ? device : "?", region, detail);
+	fflush(stdout);
+}
+
+static void show_mapping(struct state *st, const char *what, const struct tracked *t,
+			 uint64_t ts, uint32_t tid, int64_t ret, uint64_t latency_ns,
+			 uint64_t vm_flags)
+{
+	char region[24], cache[40], size[24], detail[256], flags[96];
+
+	region_text(t->region.index, region, sizeof(region));
+	cache_mode_format(t->cache.mode, t->pgprot, cache, sizeof(cache));
+	if (json_output) {
+		struct json_object *o = event_json(st, what, ts, t->pid, tid, t->comm, t->device);
+
+		json_add(o, "region", json_object_new_string(region));
+		json_add(o, "region_index", json_object_new_int64(t->region.index));
+		json_add(o, "region_offset", json_object_new_uint64(t->region.offset));
+		json_add(o, "start", json_hex(t->start));
+		json_add(o, "end", json_hex(t->end));
+		json_add(o, "size", json_object_new_uint64(t->end - t->start));
+		if (ret == 0) {
+			json_add(o, "cache", json_object_new_string(cache));
+			json_add(o, "pgprot", json_hex(t->pgprot));
+			json_add(o, "flags", vm_flags_json(vm_flags));
+		}
+		if (!strcmp(what, "mmap")) {
+			json_add(o, "result", json_object_new_int64(ret));
+			json_add(o, "error", ret < 0 ? json_object_new_string(strerror(-ret)) : NULL);
+			json_add(o, "latency_ns", json_object_new_uint64(latency_ns));
+		}
+		emit(st, o);
+		return;
+	}
+	human_size(t->end - t->start, size, sizeof(size));
+	if (ret < 0)
+		snprintf(detail, sizeof(detail), "%" PRIx64 "-%" PRIx64 " %s off %#" PRIx64
+			 " failed: %s", t->start, t->end, size, t->region.offset, strerror(-ret));
+	else
+		snprintf(detail, sizeof(detail), "%" PRIx64 "-%" PRIx64 " %s off %#" PRIx64
+			 " %s %#" PRIx64 " %s", t->start, t->end, size, t->region.offset, cache,
+			 t->pgprot, vm_flags_text(vm_flags, flags, sizeof(flags)));
+	print_line(st, seconds(st, ts), what, t->pid, t->comm, t->device, region, detail);
+}
+
+static void tracked_from_event(struct tracked *t, const struct monitor_event *ev)
+{
+	memset(t, 0, sizeof(*t));
+	t->mm = ev->raw.mm;
+	t->start = ev->raw.start;
+	t->end = ev->raw.end;
+	t->pid = ev->raw.tgid;
+	memcpy(t->comm, ev->raw.comm, sizeof(t->comm));
+	memcpy(t->device, ev->raw.device, sizeof(t->device));
+	t->region = ev->region;
+	t->pgprot = ev->raw.pgprot;
+	t->cache = ev->cache;
+}
+
+static unsigned int order_bucket(unsigned int order)
+{
+	/* x86_64 and arm64 with 4 KiB pages: PMD is order 9, PUD order 18. */
+	return order == 0 ? 0 : order == 9 ? 1 : order == 18 ? 2 : 3;
+}
+
+static void on_fault(struct state *st, const struct monitor_event *ev)
+{
+	static const char *const pages[] = { "PTE", "PMD", "PUD", "other" };
+	const struct vfg_event *r = &ev->raw;
+	struct tracked *t = find_active(st, r->mm, r->start), fresh;
+	char region[24], result[96], detail[256];
+	bool failed = r->ret & 0x43; /* VM_FAULT_OOM | SIGBUS | SIGSEGV */
+	unsigned int bucket = order_bucket(r->order);
+
+	if (!t) {
+		/* Mapped before we could see it and not in the snapshot: learn it now. */
+		struct pci_resource res[PCI_RESOURCES];
+		bool have = r->device[0] && !pci_resources_read(r->device, res);
+
+		tracked_from_event(&fresh, ev);
+		fresh.region = region_locate(r->pgoff, __builtin_ctzl(st->kernel->page_size),
+					     have ? res : NULL, PCI_RESOURCES);
+		t = track(st, &fresh);
+		if (!t)
+			return;
+	}
+	if (failed)
+		t->fault_errors++;
+	else
+		t->faults[bucket]++;
+	if (!passes(st, t->comm, t->device, t->region.index))
+		return;
+	region_text(t->region.index, region, sizeof(region));
+	vm_fault_format(r->ret, result, sizeof(result));
+	if (json_output) {
+		struct json_object *o = event_json(st, "fault", r->ts, r->tgid, r->pid, r->comm,
+						   t->device);
+
+		json_add(o, "region", json_object_new_string(region));
+		json_add(o, "address", json_hex(r->addr));
+		json_add(o, "start", json_hex(r->start));
+		json_add(o, "region_offset",
+			 json_object_new_uint64(t->region.offset + (r->addr - r->start)));
+		json_add(o, "order", json_object_new_int64(r->order));
+		json_add(o, "page", json_object_new_string(pages[bucket]));
+		json_add(o, "write", json_object_new_boolean(r->flags & VFG_EV_WRITE));
+		json_add(o, "result", json_object_new_string(result));
+		json_add(o, "result_raw", json_object_new_int64(r->ret));
+		json_add(o, "latency_ns", json_object_new_uint64(r->latency_ns));
+		emit(st, o);
+		return;
+	}
+	snprintf(detail, sizeof(detail), "%" PRIx64 " (+%#" PRIx64 ") %s %s %s %.1fus",
+		 (uint64_t)r->addr, (uint64_t)(r->addr - r->start), pages[bucket], r->flags & VFG_EV_WRITE ? "write" : "read",
+		 result, r->latency_ns / 1e3);
+	print_line(st, seconds(st, r->ts), "fault", r->tgid, r->comm, t->device, region, detail);
+}
+
+static struct indirect *indirect_of(struct state *st, const struct monitor_event *ev)
+{
+	struct indirect *grown;
+
+	for (size_t i = 0; i < st->nind; i++)
+		if (st->ind[i].pid == ev->raw.tgid && st->ind[i].region == ev->region.index &&
+		    !strcmp(st->ind[i].device, ev->raw.device))
+			return &st->ind[i];
+	grown = realloc(st->ind, (st->nind + 1) * sizeof(*st->ind));
+	if (!grown)
+		return NULL;
+	st->ind = grown;
+	memset(&grown[st->nind], 0, sizeof(*grown));
+	grown[st->nind].pid = ev->raw.tgid;
+	grown[st->nind].region = ev->region.index;
+	memcpy(grown[st->nind].comm, ev->raw.comm, VFG_COMM_LEN);
+	memcpy(grown[st->nind].device, ev->raw.device, VFG_DEVICE_LEN);
+	return &grown[st->nind++];
+}
+
+static unsigned int size_bucket(uint64_t n)
+{
+	return n == 1 ? 0 : n == 2 ? 1 : n == 4 ? 2 : n == 8 ? 3 : 4;
+}
+
+static void on_rw(struct state *st, const struct monitor_event *ev)
+{
+	const struct vfg_event *r = &ev->raw;
+	bool write = r->flags & VFG_EV_WRITE;
+	const char *what = write ? "write" : "read";
+	struct indirect *in;
+	char region[24], detail[200];
+
+	if (!passes(st, r->comm, r->device, ev->region.index))
+		return;
+	in = indirect_of(st, ev);
+	if (in) {
+		if (r->ret < 0) {
+			in->errors++;
+		} else {
+			in->by_size[write][size_bucket(r->count)]++;
+			in->bytes[write] += r->ret;
+		}
+	}
+	region_text(ev->region.index, region, sizeof(region));
+	if (json_output) {
+		struct json_object *o = event_json(st, what, r->ts, r->tgid, r->pid, r->comm,
+						   r->device);
+
+		json_add(o, "region", json_object_new_string(region));
+		json_add(o, "region_index", json_object_new_int64(ev->region.index));
+		json_add(o, "offset", json_object_new_uint64(ev->region.offset));
+		json_add(o, "size", json_object_new_uint64(r->count));
+		json_add(o, "result", json_object_new_int64(r->ret));
+		json_add(o, "error", r->ret < 0 ? json_object_new_string(strerror(-r->ret)) : NULL);
+		json_add(o, "latency_ns", json_object_new_uint64(r->latency_ns));
+		emit(st, o);
+		return;
+	}
+	if (r->ret < 0)
+		snprintf(detail, sizeof(detail), "%" PRIu64 " bytes at %#" PRIx64 " failed: %s",
+			 (uint64_t)r->count, ev->region.offset, strerror(-r->ret));
+	else
+		snprintf(detail, sizeof(detail), "%" PRIu64 " bytes at %#" PRIx64 " -> %" PRId64
+			 " %.1fus", (uint64_t)r->count, ev->region.offset, (int64_t)r->ret,
+			 r->latency_ns / 1e3);
+	print_line(st, seconds(st, r->ts), what, r->tgid, r->comm, r->device, region, detail);
+}
+
+static void on_event(const struct monitor_event *ev, void *ctx)
+{
+	struct state *st = ctx;
+	const struct vfg_event *r = &ev->raw;
+	struct tracked t, *known;
+
+	switch (r->type) {
+	case VFG_EV_MMAP:
+		tracked_from_event(&t, ev);
+		if (r->ret == 0 && !track(st, &t))
+			return;
+		if (passes(st, t.comm, t.device, t.region.index))
+			show_mapping(st, "mmap", &t, r->ts, r->pid, r->ret, r->latency_ns,
+				     r->vm_flags);
+		break;
+	case VFG_EV_FAULT:
+		on_fault(st, ev);
+		break;
+	case VFG_EV_RW:
+		on_rw(st, ev);
+		break;
+	case VFG_EV_UNMAP:
+		/* Only mappings we know: a failed mmap's VMA is freed too, and never was one. */
+		known = find_active(st, r->mm, r->start);
+		if (!known)
+			return;
+		known->unmapped = true;
+		tdelete(known, &st->active, tracked_cmp);
+		if (passes(st, known->comm, known->device, known->region.index))
+			show_mapping(st, "unmap", known, r->ts, r->pid, 0, 0, r->vm_flags);
+		break;
+	}
+}
+
+static int show_existing(struct state *st, const struct monitor_opts *opts)
+{
+	struct snapshot snap;
+	int err = snapshot_take(&snap);
+
+	if (err) {
+		p_err("monitor: cannot list the existing mappings: cannot %s: %s", snap.failed_step,
+		      strerror(-err));
+		return err;
+	}
+	for (size_t i = 0; i < snap.count; i++) {
+		const struct mapping *m = &snap.mappings[i];
+		struct tracked t = {}, *n;
+
+		if (opts->pid && m->pid != opts->pid)
+			continue;
+		t.mm = m->mm;
+		t.start = m->start;
+		t.end = m->end;
+		t.pid = m->pid;
+		memcpy(t.comm, m->comm, sizeof(t.comm));
+		memcpy(t.device, m->device, sizeof(t.device));
+		t.region = m->region;
+		t.pgprot = m->pgprot;
+		t.cache = m->cache;
+		t.existing = true;
+		/* Seen through the probes already (mapped while we started): keep that one. */
+		if (find_active(st, t.mm, t.start))
+			continue;
+		n = track(st, &t);
+		if (n && passes(st, n->comm, n->device, n->region.index))
+			show_mapping(st, "existing", n, st->start_ns, m->tid, 0, 0, m->vm_flags);
+	}
+	snapshot_free(&snap);
+	return 0;
+}
+
+static void report_attach(const struct monitor *m, size_t ringbuf)
+{
+	if (json_output) {
+		struct json_object *o = json_object_new_object(), *a = json_object_new_array();
+
+		json_add(o, "event", json_object_new_string("attach"));
+		json_add(o, "kernel", json_object_new_string(m->kernel.release));
+		json_add(o, "vfio_loaded", json_object_new_boolean(m->vfio_loaded));
+		json_add(o, "fentry", m->fentry_reason[0] ?
+					      json_object_new_string(m->fentry_reason) : NULL);
+		for (int h = 0; h < HOOK_COUNT; h++) {
+			const struct hook_status *s = &m->hooks[h];
+			struct json_object *x = json_object_new_object();
+
+			json_add(x, "hook", json_object_new_string(s->name));
+			json_add(x, "function", s->function ? json_object_new_string(s->function)
+							    : NULL);
+			json_add(x, "attached", json_object_new_boolean(s->attached));
+			json_add(x, "how", s->how ? json_object_new_string(s->how) : NULL);
+			json_add(x, "error", s->attached ? NULL : json_object_new_string(s->reason));
+			json_object_array_add(a, x);
+		}
+		json_add(o, "hooks", a);
+		json_add(o, "ringbuf_bytes", json_object_new_uint64(ringbuf));
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							       JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+		fflush(stdout);
+		return;
+	}
+	if (m->fentry_reason[0])
+		fprintf(stderr, "vfioguard: monitor: using kprobes: %s\n", m->fentry_reason);
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		const struct hook_status *s = &m->hooks[h];
+
+		if (s->attached)
+			fprintf(stderr, "vfioguard: monitor: %-5s %s (%s)\n", s->name, s->function,
+				s->how);
+		else
+			fprintf(stderr, "vfioguard: monitor: %-5s not attached: %s\n", s->name,
+				s->reason);
+	}
+	fflush(stderr);
+}
+
+static void summary(struct state *st, struct monitor *m, uint64_t dropped)
+{
+	static const char *const sizes[] = { "1", "2", "4", "8", "other" };
+	char region[24], cache[40];
+
+	if (json_output) {
+		struct json_object *o = json_object_new_object(), *ms = json_object_new_array(),
+				   *is = json_object_new_array();
+
+		json_add(o, "event", json_object_new_string("summary"));
+		json_add(o, "duration", json_object_new_double((monotonic_ns() - st->start_ns) / 1e9));
+		json_add(o, "events", json_object_new_uint64(m->events));
+		json_add(o, "shown", json_object_new_uint64(st->shown));
+		json_add(o, "dropped", json_object_new_uint64(dropped));
+		for (size_t i = 0; i < st->nall; i++) {
+			const struct tracked *t = st->all[i];
+			struct json_object *x, *f = json_object_new_object();
+
+			if (!passes(st, t->comm, t->device, t->region.index)) {
+				json_object_put(f);
+				continue;
+			}
+			x = json_object_new_object();
+			json_add(x, "pid", json_object_new_int64(t->pid));
+			json_add(x, "comm", json_object_new_string(t->comm));
+			json_add(x, "device", t->device[0] ? json_object_new_string(t->device) : NULL);
+			json_add(x, "region", json_object_new_string(region_text(
+						      t->region.index, region, sizeof(region))));
+			json_add(x, "start", json_hex(t->start));
+			json_add(x, "end", json_hex(t->end));
+			json_add(x, "cache", json_object_new_string(cache_mode_format(
+						     t->cache.mode, t->pgprot, cache, sizeof(cache))));
+			json_add(x, "existing", json_object_new_boolean(t->existing));
+			json_add(x, "unmapped", json_object_new_boolean(t->unmapped));
+			json_add(f, "pte", json_object_new_uint64(t->faults[0]));
+			json_add(f, "pmd", json_object_new_uint64(t->faults[1]));
+			json_add(f, "pud", json_object_new_uint64(t->faults[2]));
+			json_add(f, "other", json_object_new_uint64(t->faults[3]));
+			json_add(x, "faults", f);
+			json_add(x, "fault_errors", json_object_new_uint64(t->fault_errors));
+			json_object_array_add(ms, x);
+		}
+		for (size_t i = 0; i < st->nind; i++) {
+			const struct indirect *in = &st->ind[i];
+			struct json_object *x = json_object_new_object();
+
+			json_add(x, "pid", json_object_new_int64(in->pid));
+			json_add(x, "comm", json_object_new_string(in->comm));
+			json_add(x, "device", in->device[0] ? json_object_new_string(in->device)
+							    : NULL);
+			json_add(x, "region", json_object_new_string(
+						      region_text(in->region, region, sizeof(region))));
+			for (int w = 0; w < 2; w++) {
+				struct json_object *b = json_object_new_object();
+
+				for (int k = 0; k < 5; k++)
+					json_object_object_add(b, sizes[k],
+							       json_object_new_uint64(in->by_size[w][k]));
+				json_add(x, w ? "writes" : "reads", b);
+			}
+			json_add(x, "read_bytes", json_object_new_uint64(in->bytes[0]));
+			json_add(x, "write_bytes", json_object_new_uint64(in->bytes[1]));
+			json_add(x, "errors", json_object_new_uint64(in->errors));
+			json_object_array_add(is, x);
+		}
+		json_add(o, "mappings", ms);
+		json_add(o, "indirect", is);
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							       JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+		return;
+	}
+	printf("\n%" PRIu64 " events, %" PRIu64 " dropped (ring buffer full)\n", m->events, dropped);
+	printf("%-7s %-15s %-13s %-7s %-29s %-6s %6s %6s %6s %6s %s\n", "PID", "COMM", "DEVICE",
+	       "REGION", "START-END", "CACHE", "PTE", "PMD", "PUD", "ERR", "STATE");
+	for (size_t i = 0; i < st->nall; i++) {
+		const struct tracked *t = st->all[i];
+		char range[48];
+
+		if (!passes(st, t->comm, t->device, t->region.index))
+			continue;
+		snprintf(range, sizeof(range), "%" PRIx64 "-%" PRIx64, t->start, t->end);
+		printf("%-7u %-15s %-13s %-7s %-29s %-6s %6" PRIu64 " %6" PRIu64 " %6" PRIu64
+		       " %6" PRIu64 " %s\n",
+		       t->pid, t->comm, t->device[0] ? t->device : "?",
+		       region_text(t->region.index, region, sizeof(region)), range,
+		       cache_mode_format(t->cache.mode, t->pgprot, cache, sizeof(cache)),
+		       t->faults[0], t->faults[1], t->faults[2], t->fault_errors,
+		       t->unmapped ? "unmapped" : t->existing ? "existing" : "mapped");
+	}
+	if (!st->nind)
+		return;
+	printf("\n%-7s %-15s %-13s %-7s %-34s %-34s %s\n", "PID", "COMM", "DEVICE", "REGION",
+	       "READS 1/2/4/8/other (bytes)", "WRITES 1/2/4/8/other (bytes)", "ERR");
+	for (size_t i = 0; i < st->nind; i++) {
+		const struct indirect *in = &st->ind[i];
+		char rd[64], wr[64];
+
+		for (int w = 0; w < 2; w++)
+			snprintf(w ? wr : rd, 64, "%" PRIu64 "/%" PRIu64 "/%" PRIu64 "/%" PRIu64
+				 "/%" PRIu64 " (%" PRIu64 ")", in->by_size[w][0], in->by_size[w][1],
+				 in->by_size[w][2], in->by_size[w][3], in->by_size[w][4],
+				 in->bytes[w]);
+		printf("%-7u %-15s %-13s %-7s %-34s %-34s %" PRIu64 "\n", in->pid, in->comm,
+		       in->device[0] ? in->device : "?",
+		       region_text(in->region, region, sizeof(region)), rd, wr, in->errors);
+	}
+}
+
+/* The tree only points at mappings that st.all owns. */
+static void keep_node(void *node)
+{
+}
+
+static long parse_region(const char *s)
+{
+	static const char *const names[] = { "bar0", "bar1", "bar2", "bar3", "bar4",
+					     "bar5", "rom",  "config", "vga" };
+	char *end;
+	long v;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcasecmp(s, names[i]))
+			return i;
+	errno = 0;
+	v = strtol(s, &end, 0);
+	return (errno || *end || end == s || v < 0) ? -1 : v;
+}
+
+static bool parse_u64(const char *s, unsigned long long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	return !errno && *s && !*end && *s != '-';
+}
+
+int do_monitor(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pid", required_argument, NULL, 'P' },
+		{ "comm", required_argument, NULL, 'c' },
+		{ "device", required_argument, NULL, 'd' },
+		{ "region", required_argument, NULL, 'r' },
+		{ "duration", required_argument, NULL, 'D' },
+		{ "kprobes", no_argument, NULL, 'k' },
+		{ "ringbuf-size", required_argument, NULL, 'R' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "pretty", no_argument, NULL, 'p' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct monitor_opts mo = {};
+	struct state st = { .region = -1 };
+	struct monitor m;
+	struct sigaction sa = { .sa_handler = on_signal };
+	unsigned long long v, duration = 0;
+	uint64_t deadline = 0;
+	const char *step = NULL;
+	int c, err, ret = EXIT_CLEAN;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "jpvh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'P':
+			if (!parse_u64(optarg, &v) || !v || v > UINT32_MAX) {
+				p_err("monitor: --pid: '%s' is not a process id", optarg);
+				return EXIT_ERROR;
+			}
+			mo.pid = v;
+			break;
+		case 'c': st.comm = optarg; break;
+		case 'd': st.device = optarg; break;
+		case 'r':
+			st.region = parse_region(optarg);
+			if (st.region < 0) {
+				p_err("monitor: --region: '%s' is not a region index or name "
+				      "(bar0..bar5, rom, config, vga)", optarg);
+				return EXIT_ERROR;
+			}
+			break;
+		case 'D':
+			if (!parse_u64(optarg, &duration) || !duration) {
+				p_err("monitor: --duration: '%s' is not a number of seconds", optarg);
+				return EXIT_ERROR;
+			}
+			break;
+		case 'k': mo.force_kprobes = true; break;
+		case 'R': {
+			long page = sysconf(_SC_PAGESIZE);
+
+			if (!parse_u64(optarg, &v) || v < (unsigned long long)page || (v & (v - 1))) {
+				p_err("monitor: --ringbuf-size: '%s' must be a power of two of at "
+				      "least %ld bytes", optarg, page);
+				return EXIT_ERROR;
+			}
+			mo.ringbuf_bytes = v;
+			break;
+		}
+		case 'j': json_output = true; break;
+		case 'p': json_output = pretty_output = true; break;
+		case 'v': verbose++; break;
+		case 'h': printf("%s", monitor_usage); return EXIT_CLEAN;
+		default: fprintf(stderr, "%s", monitor_usage); return EXIT_ERROR;
+		}
+	}
+	if (optind < argc) {
+		p_err("monitor: unexpected argument '%s'", argv[optind]);
+		return EXIT_ERROR;
+	}
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	st.start_ns = monotonic_ns();
+	err = monitor_open(&m, &mo, on_event, &st, &step);
+	st.kernel = &m.kernel;
+	report_attach(&m, mo.ringbuf_bytes ? mo.ringbuf_bytes : 256 * 1024);
+	if (err) {
+		if ((err == -EPERM || err == -EACCES) && geteuid() != 0)
+			p_err("monitor: cannot %s: %s (run as root: needs CAP_BPF, CAP_PERFMON and "
+			      "CAP_SYSLOG)", step, strerror(-err));
+		else
+			p_err("monitor: cannot %s: %s", step, strerror(-err));
+		monitor_close(&m);
+		return EXIT_ERROR;
+	}
+	if (!json_output)
+		print_header();
+	if (show_existing(&st, &mo)) {
+		monitor_close(&m);
+		return EXIT_ERROR;
+	}
+	if (duration)
+		deadline = st.start_ns + duration * 1000000000ULL;
+	while (!stop && (!deadline || monotonic_ns() < deadline)) {
+		err = monitor_poll(&m, 100);
+		if (err < 0) {
+			p_err("monitor: reading events: %s", strerror(-err));
+			ret = EXIT_ERROR;
+			break;
+		}
+	}
+	/* What is already in the ring buffer belongs to the run. */
+	while (monitor_poll(&m, 0) > 0)
+		;
+	summary(&st, &m, monitor_dropped(&m));
+	monitor_close(&m);
+	tdestroy(st.active, keep_node);
+	for (size_t i = 0; i < st.nall; i++)
+		free(st.all[i]);
+	free(st.all);
+	free(st.ind);
+	return ret;
+}

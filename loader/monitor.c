@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Loading, attaching and reading bpf/monitor.bpf.c; see monitor.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "monitor.h"
+#include "monitor.skel.h"
+
+/* The candidate kernel functions of each hook, in order of preference. */
+struct hook_def {
+	enum monitor_hook hook;
+	const char *name;
+	const char *function;
+	bool needs_vfio; /* the function (or the file check) lives in the vfio modules */
+};
+
+static const struct hook_def hook_defs[] = {
+	{ HOOK_MMAP, "mmap", "vfio_device_fops_mmap", true },
+	{ HOOK_FAULT, "fault", "vfio_pci_mmap_huge_fault", true }, /* 6.12+ */
+	{ HOOK_FAULT, "fault", "vfio_pci_mmap_fault", true },      /* to 6.11 */
+	{ HOOK_READ, "read", "vfio_device_fops_read", true },
+	{ HOOK_WRITE, "write", "vfio_device_fops_write", true },
+	{ HOOK_UNMAP, "unmap", "vm_area_free", false },
+};
+#define NDEFS (sizeof(hook_defs) / sizeof(hook_defs[0]))
+
+/* The entry and exit programs of a function in one attach mode (exit may be NULL). */
+static void programs_of(struct monitor_bpf *skel, const char *function, bool kprobes,
+			struct bpf_program **entry, struct bpf_program **exit)
+{
+	static const struct {
+		const char *function;
+		size_t fentry, fexit, kprobe, kretprobe; /* offsets into skel->progs */
+	} table[] = {
+#define P(f) offsetof(struct monitor_bpf, progs.f) - offsetof(struct monitor_bpf, progs)
+		{ "vfio_device_fops_mmap", P(fentry_mmap), P(fexit_mmap), P(kprobe_mmap),
+		  P(kretprobe_mmap) },
+		{ "vfio_pci_mmap_fault", P(fentry_fault), P(fexit_fault), P(kprobe_fault),
+		  P(kretprobe_fault) },
+		{ "vfio_pci_mmap_huge_fault", P(fentry_huge_fault), P(fexit_huge_fault),
+		  P(kprobe_huge_fault), P(kretprobe_huge_fault) },
+		{ "vfio_device_fops_read", P(fentry_read), P(fexit_read), P(kprobe_read),
+		  P(kretprobe_read) },
+		{ "vfio_device_fops_write", P(fentry_write), P(fexit_write), P(kprobe_write),
+		  P(kretprobe_write) },
+		{ "vm_area_free", P(fentry_unmap), (size_t)-1, P(kprobe_unmap), (size_t)-1 },
+#undef P
+	};
+	char *base = (char *)&skel->progs;
+
+	*entry = *exit = NULL;
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		size_t e, x;
+
+		if (strcmp(table[i].function, function))
+			continue;
+		e = kprobes ? table[i].kprobe : table[i].fentry;
+		x = kprobes ? table[i].kretprobe : table[i].fexit;
+		*entry = *(struct bpf_program **)(base + e);
+		*exit = x == (size_t)-1 ? NULL : *(struct bpf_program **)(base + x);
+	}
+}
+
+static void hook_fail(struct hook_status *h, int err, const char *fmt, const char *arg)
+{
+	h->attached = false;
+	h->err = err;
+	snprintf(h->reason, sizeof(h->reason), fmt, arg, strerror(-err));
+}
+
+static int on_sample(void *ctx, void *data, size_t size)
+{
+	struct monitor *m = ctx;
+	struct monitor_event ev;
+
+	if (size < sizeof(struct vfg_event))
+		return 0;
+	monitor_event_decode(&ev, data, &m->kernel);
+	m->events++;
+	m->fn(&ev, m->ctx);
+	return 0;
+}
+
+/* One attempt in one mode: open, choose programs, load. */
+static int load(struct monitor *m, const struct monitor_opts *opts, uint64_t fops,
+		const char **functions, bool kprobes)
+{
+	struct bpf_program *prog, *entry, *exit;
+	int err;
+
+	m->skel = monitor_bpf__open();
+	if (!m->skel)
+		return -errno;
+	m->skel->rodata->vfio_device_fops_addr = fops;
+	m->skel->rodata->filter_tgid = opts->pid;
+	if (opts->ringbuf_bytes) {
+		err = bpf_map__set_max_entries(m->skel->maps.events, opts->ringbuf_bytes);
+		if (err)
+			return err;
+	}
+	bpf_object__for_each_program(prog, m->skel->obj)
+		bpf_program__set_autoload(prog, false);
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		if (!functions[h])
+			continue;
+		programs_of(m->skel, functions[h], kprobes, &entry, &exit);
+		bpf_program__set_autoload(entry, true);
+		if (exit)
+			bpf_program__set_autoload(exit, true);
+	}
+	return monitor_bpf__load(m->skel);
+}
+
+int monitor_open(struct monitor *m, const struct monitor_opts *opts, monitor_event_fn fn,
+		 void *ctx, const char **step)
+{
+	const char *names[NDEFS + 1];
+	uint64_t addrs[NDEFS + 1];
+	int errs[NDEFS + 1], err;
+	const char *functions[HOOK_COUNT] = {};
+	bool kprobes = opts->force_kprobes, useful = false;
+
+	memset(m, 0, sizeof(*m));
+	m->fn = fn;
+	m->ctx = ctx;
+	for (size_t i = 0; i < NDEFS; i++) {
+		m->hooks[hook_defs[i].hook].name = hook_defs[i].name;
+		names[i] = hook_defs[i].function;
+	}
+	names[NDEFS] = "vfio_device_fops";
+	err = kernel_info_read(&m->kernel);
+	if (!err)
+		err = kallsyms_lookup_many(names, addrs, errs, NDEFS + 1);
+	if (err) {
+		*step = "read /proc/kallsyms";
+		return err;
+	}
+	if (errs[NDEFS] == -EACCES) {
+		*step = "read kernel symbol addresses from /proc/kallsyms";
+		return -EACCES;
+	}
+	m->vfio_loaded = errs[NDEFS] == 0;
+	for (size_t i = 0; i < NDEFS; i++) {
+		struct hook_status *h = &m->hooks[hook_defs[i].hook];
+
+		if (functions[hook_defs[i].hook])
+			continue;
+		if (hook_defs[i].needs_vfio && !m->vfio_loaded) {
+			h->err = -ENOENT;
+			snprintf(h->reason, sizeof(h->reason), "vfio is not loaded");
+		} else if (errs[i]) {
+			if (!h->function) {
+				h->err = errs[i];
+				snprintf(h->reason, sizeof(h->reason), "%s: not in this kernel",
+					 hook_defs[i].function);
+			}
+		} else {
+			functions[hook_defs[i].hook] = hook_defs[i].function;
+			h->function = hook_defs[i].function;
+			h->err = 0;
+			h->reason[0] = 0;
+		}
+	}
+	/* Every hook the kernel lacks keeps its reason; try to load the rest. */
+	if (kprobes)
+		snprintf(m->fentry_reason, sizeof(m->fentry_reason), "not tried (--kprobes)");
+	err = load(m, opts, addrs[NDEFS], functions, kprobes);
+	if (err && !kprobes) {
+		snprintf(m->fentry_reason, sizeof(m->fentry_reason), "fentry/fexit: load failed: %s",
+			 strerror(-err));
+		monitor_bpf__destroy(m->skel);
+		kprobes = true;
+		err = load(m, opts, addrs[NDEFS], functions, kprobes);
+	}
+	if (err) {
+		*step = kprobes ? "load the monitor programs (kprobe)" :
+				  "load the monitor programs (fentry)";
+		for (int h = 0; h < HOOK_COUNT; h++)
+			if (functions[h])
+				hook_fail(&m->hooks[h], err, "%s: load failed: %s", functions[h]);
+		return err;
+	}
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct bpf_program *entry, *exit;
+		struct bpf_link *le, *lx = NULL;
+
+		if (!functions[h])
+			continue;
+		programs_of(m->skel, functions[h], kprobes, &entry, &exit);
+		le = bpf_program__attach(entry);
+		if (!le) {
+			hook_fail(&m->hooks[h], -errno, "%s: attach failed: %s", functions[h]);
+			continue;
+		}
+		if (exit && !(lx = bpf_program__attach(exit))) {
+			hook_fail(&m->hooks[h], -errno, "%s: attach of the exit probe failed: %s",
+				  functions[h]);
+			bpf_link__destroy(le);
+			continue;
+		}
+		m->links[2 * h] = le;
+		m->links[2 * h + 1] = lx;
+		m->hooks[h].attached = true;
+		m->hooks[h].how = kprobes ? "kprobe/kretprobe" : "fentry/fexit";
+		if (h != HOOK_UNMAP)
+			useful = true;
+	}
+	if (!useful) {
+		*step = m->vfio_loaded ? "attach any probe on the VFIO paths" :
+					 "attach any probe on the VFIO paths (vfio is not loaded)";
+		return -ENOENT;
+	}
+	m->rb = ring_buffer__new(bpf_map__fd(m->skel->maps.events), on_sample, m, NULL);
+	if (!m->rb) {
+		*step = "open the ring buffer";
+		return -errno;
+	}
+	return 0;
+}
+
+int monitor_poll(struct monitor *m, int timeout_ms)
+{
+	int n = ring_buffer__poll(m->rb, timeout_ms);
+
+	return n == -EINTR ? 0 : n;
+}
+
+uint64_t monitor_dropped(struct monitor *m)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t total = 0, *v;
+	uint32_t zero = 0;
+
+	if (ncpu <= 0 || !m->skel)
+		return 0;
+	v = calloc(ncpu, sizeof(*v));
+	if (!v)
+		return 0;
+	if (!bpf_map_lookup_elem(bpf_map__fd(m->skel->maps.dropped), &zero, v))
+		for (int i = 0; i < ncpu; i++)
+			total += v[i];
+	free(v);
+	return total;
+}
+
+void monitor_close(struct monitor *m)
+{
+	ring_buffer__free(m->rb);
+	for (size_t i = 0; i < sizeof(m->links) / sizeof(m->links[0]); i++)
+		bpf_link__destroy(m->links[i]);
+	monitor_bpf__destroy(m->skel);
+	m->rb = NULL;
+	m->skel = NULL;
+}
+
+void monitor_event_decode(struct monitor_event *ev, const struct vfg_event *raw,
+			  const struct kernel_info *ki)
+{
+	unsigned int page_shift = __builtin_ctzl(ki->page_size);
+
+	memset(ev, 0, sizeof(*ev));
+	ev->raw = *raw;
+	ev->raw.comm[sizeof(ev->raw.comm) - 1] = 0;
+	ev->raw.device[sizeof(ev->raw.device) - 1] = 0;
+	if (raw->flags & VFG_EV_DEVICE_UNKNOWN)
+		ev->raw.device[0] = 0;
+	switch (raw->type) {
+	case VFG_EV_MMAP:
+		/* Taken at entry, before any driver rewrote it: always the mmap offset. */
+		ev->region = region_locate(raw->pgoff, page_shift, NULL, 0);
+		ev->region_known = true;
+		break;
+	case VFG_EV_RW:
+		ev->region = region_locate(raw->pos >> page_shift, page_shift, NULL, 0);
+		ev->region.offset |= raw->pos & (ki->page_size - 1);
+		ev->region_known = true;
+		break;
+	default:
+		break;
+	}
+	if (raw->type != VFG_EV_RW)
+		ev->cache = cache_mode_decode(ki->arch, raw->pgprot, ki->major, ki->minor);
+}
+
+const char *vm_fault_format(unsigned int ret, char *buf, size_t len)
+{
+	/* include/linux/mm_types.h, enum vm_fault_reason (values stable since 5.x). */
+	static const struct {
+		unsigned int bit;
+		const char *name;
+	} bits[] = {
+		{ 0x0001, "OOM" },	    { 0x0002, "SIGBUS" },    { 0x0004, "MAJOR" },
+		{ 0x0010, "HWPOISON" },	    { 0x0020, "HWPOISON_LARGE" },
+		{ 0x0040, "SIGSEGV" },	    { 0x0100, "NOPAGE" },    { 0x0200, "LOCKED" },
+		{ 0x0400, "RETRY" },	    { 0x0800, "FALLBACK" },  { 0x1000, "DONE_COW" },
+		{ 0x2000, "NEEDDSYNC" },    { 0x4000, "COMPLETED" },
+	};
+	unsigned int rest = ret & ~0xf0000u; /* VM_FAULT_HINDEX_MASK: a huge page index */
+	size_t n = 0;
+
+	buf[0] = 0;
+	if (!ret) {
+		snprintf(buf, len, "0");
+		return buf;
+	}
+	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++) {
+		if (!(rest & bits[i].bit))
+			continue;
+		n += snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? "|" : "", bits[i].name);
+		rest &= ~bits[i].bit;
+	}
+	if (rest)
+		n += snprintf(buf + n, n < len ? len - n : 0, "%s0x%x", n ? "|" : "", rest);
+	return buf;
+}

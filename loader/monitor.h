@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The monitor's kernel side: chooses fentry/fexit or, where those are refused, kprobes, attaches
+ * every hook the running kernel has, and hands decoded events to a callback.
+ */
+#ifndef VFIOGUARD_MONITOR_H
+#define VFIOGUARD_MONITOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../bpf/vfioguard.h"
+#include "cache_mode.h"
+#include "kernel.h"
+#include "region.h"
+
+enum monitor_hook {
+	HOOK_MMAP,
+	HOOK_FAULT,
+	HOOK_READ,
+	HOOK_WRITE,
+	HOOK_UNMAP,
+	HOOK_COUNT,
+};
+
+struct hook_status {
+	const char *name;     /* "mmap", "fault", ... */
+	const char *function; /* the kernel function, or NULL when the kernel has none */
+	const char *how;      /* "fentry/fexit" or "kprobe/kretprobe" when attached */
+	bool attached;
+	int err;              /* negative errno when not attached */
+	char reason[160];
+};
+
+struct monitor_opts {
+	uint32_t pid;          /* only this process (0: all) */
+	size_t ringbuf_bytes;  /* 0: the default; else a power of two, at least one page */
+	bool force_kprobes;    /* skip fentry/fexit even where they work */
+};
+
+/* One event, decoded. The raw record is kept as it came. */
+struct monitor_event {
+	struct vfg_event raw;
+	struct region_loc region; /* MMAP: from the mmap offset; RW: from the file position */
+	bool region_known;        /* FAULT and UNMAP: the caller knows from the mapping */
+	struct cache_decode cache;
+};
+
+typedef void (*monitor_event_fn)(const struct monitor_event *ev, void *ctx);
+
+struct monitor_bpf;
+struct ring_buffer;
+
+struct monitor {
+	struct kernel_info kernel;
+	struct hook_status hooks[HOOK_COUNT];
+	/* Why fentry/fexit are not used, when they are not ("" otherwise). */
+	char fentry_reason[160];
+	bool vfio_loaded;
+	struct monitor_bpf *skel;
+	struct ring_buffer *rb;
+	struct bpf_link *links[2 * HOOK_COUNT];
+	monitor_event_fn fn;
+	void *ctx;
+	uint64_t events; /* delivered to fn */
+};
+
+/*
+ * Loads and attaches. 0 when at least one hook that shows device activity (mmap, fault, read,
+ * write) is attached; else a negative errno, with every hook's reason in m->hooks and step set.
+ */
+int monitor_open(struct monitor *m, const struct monitor_opts *opts, monitor_event_fn fn,
+		 void *ctx, const char **step);
+/* Waits up to timeout_ms and delivers what came. Returns events delivered or -errno. */
+int monitor_poll(struct monitor *m, int timeout_ms);
+/* Events the kernel could not put in the ring buffer since the start. */
+uint64_t monitor_dropped(struct monitor *m);
+void monitor_close(struct monitor *m);
+
+/* Pure, for tests: a raw record to a decoded event. */
+void monitor_event_decode(struct monitor_event *ev, const struct vfg_event *raw,
+			  const struct kernel_info *ki);
+/* "NOPAGE", "SIGBUS|HWPOISON", "0"...: a vm_fault_t as names. Returns buf. */
+const char *vm_fault_format(unsigned int ret, char *buf, size_t len);
+
+#endif /* VFIOGUARD_MONITOR_H */
