@@ -81,6 +81,9 @@ int main(int argc, char **argv)
 	bool version = false;
 	int c;
 
+	/* Times and ratios in JSON: microseconds, not 17 significant digits. */
+	json_c_set_serialization_double_format("%.6f", JSON_C_OPTION_GLOBAL);
+
 	while ((c = getopt_long(argc, argv, "+jpvVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json_output = true; break;

@@ -168,7 +168,7 @@ int monitor_open(struct monitor *m, const struct monitor_opts *opts, monitor_eve
 	}
 	/* Every hook the kernel lacks keeps its reason; try to load the rest. */
 	if (kprobes)
-		snprintf(m->fentry_reason, sizeof(m->fentry_reason), "not tried (--kprobes)");
+		snprintf(m->fentry_reason, sizeof(m->fentry_reason), "fentry/fexit not tried (--kprobes)");
 	err = load(m, opts, addrs[NDEFS], functions, kprobes);
 	if (err && !kprobes) {
 		snprintf(m->fentry_reason, sizeof(m->fentry_reason), "fentry/fexit: load failed: %s",
@@ -206,7 +206,10 @@ int monitor_open(struct monitor *m, const struct monitor_opts *opts, monitor_eve
 		m->links[2 * h] = le;
 		m->links[2 * h + 1] = lx;
 		m->hooks[h].attached = true;
-		m->hooks[h].how = kprobes ? "kprobe/kretprobe" : "fentry/fexit";
+		if (exit)
+			m->hooks[h].how = kprobes ? "kprobe/kretprobe" : "fentry/fexit";
+		else
+			m->hooks[h].how = kprobes ? "kprobe" : "fentry";
 		if (h != HOOK_UNMAP)
 			useful = true;
 	}

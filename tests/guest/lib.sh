@@ -65,3 +65,28 @@ pat_memtype() {
 	done < $_f
 	echo "not-tracked"
 }
+
+# start_monitor OUT ARGS...: vfioguard monitor -j in the background until its probes are
+# attached (its first line); MON_PID is its pid. stop_monitor ends it and waits.
+start_monitor() {
+	_out=$1; shift
+	vfioguard -j monitor "$@" > "$_out" 2> "$_out.err" &
+	MON_PID=$!
+	_n=600
+	while [ ! -s "$_out" ]; do
+		kill -0 $MON_PID 2>/dev/null || fail "monitor exited: $(cat "$_out.err")"
+		_n=$((_n - 1)); [ $_n -gt 0 ] || fail "monitor did not start"
+		sleep 0.1
+	done
+	# The existing mappings follow the attach line; give the snapshot time to finish.
+	sleep 1
+}
+
+stop_monitor() {
+	kill -INT $MON_PID
+	wait $MON_PID || fail "monitor exited with status $?: $(cat "$1.err")"
+	tail -1 "$1" | jq -e '.event == "summary"' >/dev/null || fail "no summary at the end of $1"
+}
+
+# events FILE JQ-FILTER: how many event lines match.
+events() { jq -c "select($2)" "$1" | wc -l; }

@@ -1,0 +1,43 @@
+# The test VMM maps edu BAR0, touches 3 pages, unmaps, maps again at the same address: monitor
+# shows both mmaps with cache mode, region and range, exactly the faults the process took, the
+# unmap, and keeps the two mappings apart. With fentry/fexit and with the kprobe fallback.
+. "$VFG_TESTS/lib.sh"
+
+for mode in fentry kprobes; do
+	opt=; [ $mode = kprobes ] && opt=--kprobes
+	start_monitor mon.$mode.json $opt
+	want_how=fentry/fexit; [ $mode = kprobes ] && want_how=kprobe/kretprobe
+	expect_eq "$mode: mmap hook" "$(head -1 mon.$mode.json | jq -r '.hooks[] | select(.hook == "mmap") | .how')" $want_how
+	expect_eq "$mode: fault hook attached" "$(head -1 mon.$mode.json | jq -r '.hooks[] | select(.hook == "fault") | .attached')" true
+
+	vfg-testvmm open $EDU map $EDU bar0 touch 0 0 0x3000 unmap 0 map $EDU bar0 touch 1 0 0x1000 \
+		> vmm.$mode.out 2>&1 || fail "test VMM failed: $(cat vmm.$mode.out)"
+	stop_monitor mon.$mode.json
+	m=mon.$mode.json
+	pid=$(jq -r 'select(.event == "mmap") | .pid' $m | head -1)
+	[ -n "$pid" ] || fail "$mode: no mmap event: $(cat $m)"
+
+	a1=$(awk '/^map 0 /{print $5}' vmm.$mode.out)
+	a2=$(awk '/^map 1 /{print $5}' vmm.$mode.out)
+	f1=$(awk '/^touch 0 /{print $NF}' vmm.$mode.out)
+	f2=$(awk '/^touch 1 /{print $NF}' vmm.$mode.out)
+	expect_eq "$mode: mmap events" "$(events $m ".event == \"mmap\" and .pid == $pid")" 2
+	for a in $a1 $a2; do
+		expect_eq "$mode: mmap at $a" "$(events $m ".event == \"mmap\" and .start == \"$a\" and .region == \"BAR0\" and .device == \"$EDU\" and .cache == \"UC-\" and .size == 1048576 and .result == 0 and .pgprot == \"$PGPROT_UC_MINUS_SHARED\"")" 2
+	done
+	# Exactly the faults the process took (vfio-pci 6.1 maps the whole VMA on the first).
+	expect_eq "$mode: fault events" "$(events $m ".event == \"fault\" and .pid == $pid")" $((f1 + f2))
+	expect_eq "$mode: faults are NOPAGE PTE faults of BAR0" \
+		"$(events $m ".event == \"fault\" and .pid == $pid and .result == \"NOPAGE\" and .page == \"PTE\" and .region == \"BAR0\" and .address == \"$a1\"")" $((f1 + f2))
+	# Both mappings end: the explicit munmap and the exit.
+	expect_eq "$mode: unmap events" "$(events $m ".event == \"unmap\" and .pid == $pid and .region == \"BAR0\"")" 2
+	# The order of events for the first mapping: mmap, fault(s), unmap, then the second mmap.
+	expect_eq "$mode: order" "$(jq -r "select(.pid == $pid and (.event == \"mmap\" or .event == \"unmap\" or .event == \"fault\")) | .event" $m | uniq | tr '\n' ' ')" \
+		"mmap fault unmap mmap fault unmap "
+	# The summary keeps the two mappings apart, each with its own faults, both ended.
+	s=$(tail -1 $m)
+	expect_eq "$mode: summary mappings" "$(echo "$s" | jq "[.mappings[] | select(.pid == $pid)] | length")" 2
+	expect_eq "$mode: summary faults" "$(echo "$s" | jq -c "[.mappings[] | select(.pid == $pid) | .faults.pte]")" "[$f1,$f2]"
+	expect_eq "$mode: all unmapped" "$(echo "$s" | jq "[.mappings[] | select(.pid == $pid) | .unmapped] | all")" true
+	expect_eq "$mode: dropped" "$(echo "$s" | jq .dropped)" 0
+done
