@@ -39,7 +39,7 @@ DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev libjson-
 	libcmocka-dev libcapstone-dev pkg-config make gcc qemu-system-x86 busybox-static kmod \
 	cpio xz-utils zstd jq
 
-.PHONY: all deps check unit guest-test demo bench clean
+.PHONY: all deps check unit guest-test demo bench bench-audit bench-monitor clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -82,7 +82,7 @@ $(BUILD)/vfg-testvmm: tests/testvmm.c | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
-$(BUILD)/tests/%: tests/unit/%.c $(PURE_OBJS) $(BUILD)/obj/loader/snapshot.o
+$(BUILD)/tests/%: tests/unit/%.c $(PURE_OBJS) $(BUILD)/obj/loader/snapshot.o $(BUILD)/obj/loader/monitor.o
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -lcmocka $(LIBS) -o $@
@@ -107,6 +107,11 @@ demo: deps
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/vm/run bench/audit.sh $(BENCH_ARGS)
+	$(Q)tests/vm/run bench/monitor.sh $(BENCH_ARGS)
+
+bench-audit bench-monitor: bench-%: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/vm/run bench/$*.sh $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/tests $(BUILD)/*.o $(BUILD)/*.skel.h $(BUILD)/vmlinux.h \

@@ -166,6 +166,10 @@ int monitor_open(struct monitor *m, const struct monitor_opts *opts, monitor_eve
 			h->reason[0] = 0;
 		}
 	}
+	if (m->vfio_loaded && !functions[HOOK_FAULT])
+		snprintf(m->hooks[HOOK_FAULT].reason, sizeof(m->hooks[HOOK_FAULT].reason),
+			 "neither vfio_pci_mmap_huge_fault nor vfio_pci_mmap_fault is in this "
+			 "kernel (vfio_pci_core not loaded, or another driver)");
 	/* Every hook the kernel lacks keeps its reason; try to load the rest. */
 	if (kprobes)
 		snprintf(m->fentry_reason, sizeof(m->fentry_reason), "fentry/fexit not tried (--kprobes)");

@@ -1,0 +1,56 @@
+#!/bin/sh
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# bench/monitor: what vfioguard monitor's probes add to a VFIO mmap + fault + munmap loop and to
+# a loop of 4-byte reads through the device fd, as ratios against the same loop with no monitor,
+# in the same run (fentry/fexit and kprobes). Runs in the test guest:
+#   make bench-monitor, or tests/vm/run bench/monitor.sh [--runs R] [--mmaps N] [--reads N]
+set -eu
+EDU=0000:00:03.0
+runs=5 mmaps=2000 reads=20000
+while [ $# -gt 0 ]; do
+	case $1 in
+	--runs) runs=$2; shift 2 ;;
+	--mmaps) mmaps=$2; shift 2 ;;
+	--reads) reads=$2; shift 2 ;;
+	*) echo "usage: monitor.sh [--runs R] [--mmaps N] [--reads N]" >&2; exit 2 ;;
+	esac
+done
+out=${VM_OUT:-/tmp}/bench-monitor.txt
+cd /tmp
+
+now_ns() { date +%s%N; }
+loop_mmap() { vfg-testvmm open $EDU mmaploop $mmaps $EDU bar0; }
+loop_read() { vfg-testvmm open $EDU preadn $reads $EDU bar0 0 4; }
+
+start_mon() {
+	rm -f mon.out
+	vfioguard -j monitor "$@" > mon.out 2>/dev/null &
+	mon=$!
+	while [ ! -s mon.out ]; do sleep 0.1; done
+	sleep 1
+}
+stop_mon() { kill -INT $mon; wait $mon || true; }
+
+# time_ms CMD: one timed run, in ms.
+time_ms() { t0=$(now_ns); "$@" > /dev/null; t1=$(now_ns); echo $(((t1 - t0) / 1000000)); }
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+printf '%-24s %10s %14s %14s %10s %10s\n' loop "base ms" "fentry ms" "kprobe ms" \
+	"fentry x" "kprobe x" | tee "$out"
+for loop in loop_mmap loop_read; do
+	: > base; : > fentry; : > kprobe
+	i=0
+	# Interleaved, so that drift of a noisy machine hits all three alike.
+	while [ $i -lt $runs ]; do
+		time_ms $loop >> base
+		start_mon; time_ms $loop >> fentry; stop_mon
+		start_mon --kprobes; time_ms $loop >> kprobe; stop_mon
+		i=$((i + 1))
+	done
+	b=$(median < base) f=$(median < fentry) k=$(median < kprobe)
+	case $loop in loop_mmap) what="$mmaps x mmap+fault+munmap" ;; *) what="$reads x pread 4B" ;; esac
+	printf '%-24s %10s %14s %14s %10s %10s\n' "$what" $b $f $k \
+		"$(awk -v a=$f -v b=$b 'BEGIN { printf "%.2f", a / b }')" \
+		"$(awk -v a=$k -v b=$b 'BEGIN { printf "%.2f", a / b }')" | tee -a "$out"
+done
+echo "(median of $runs interleaved runs; x = with monitor / without, in the same boot)"
