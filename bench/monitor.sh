@@ -6,7 +6,7 @@
 #   make bench-monitor, or tests/vm/run bench/monitor.sh [--runs R] [--mmaps N] [--reads N]
 set -eu
 EDU=0000:00:03.0
-runs=5 mmaps=2000 reads=20000
+runs=5 mmaps=20000 reads=200000
 while [ $# -gt 0 ]; do
 	case $1 in
 	--runs) runs=$2; shift 2 ;;
