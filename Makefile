@@ -15,7 +15,7 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-init
 CFLAGS += -I$(BUILD) -DVFIOGUARD_VERSION='"$(VERSION)"'
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ibpf -Wall \
 	-Wno-unused-function
-LIBS := -lbpf -lelf -lz -ljson-c
+LIBS := -lbpf -lelf -lz -ljson-c -lyaml
 
 ifeq ($(V),1)
 Q :=
@@ -28,15 +28,16 @@ endif
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(wildcard bpf/*.bpf.c))
 SKELS := $(patsubst $(BUILD)/%.bpf.o,$(BUILD)/%.skel.h,$(BPF_OBJS))
 LOADER_SRCS := $(wildcard loader/*.c)
+POLICY_SRCS := $(wildcard policy/*.c)
 CLI_SRCS := $(wildcard cli/*.c)
 # The pure parts: no BPF, unit-tested without root.
 PURE_OBJS := $(BUILD)/obj/loader/cache_mode.o $(BUILD)/obj/loader/region.o \
-	$(BUILD)/obj/loader/kernel.o $(BUILD)/obj/cli/output.o
-OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LOADER_SRCS) $(CLI_SRCS))
+	$(BUILD)/obj/loader/kernel.o $(BUILD)/obj/cli/output.o $(BUILD)/obj/policy/policy.o
+OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LOADER_SRCS) $(POLICY_SRCS) $(CLI_SRCS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
 DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev libjson-c-dev \
-	libcmocka-dev libcapstone-dev pkg-config make gcc qemu-system-x86 busybox-static kmod \
+	libcmocka-dev libcapstone-dev libclang-rt-14-dev pkg-config make gcc qemu-system-x86 busybox-static kmod \
 	cpio xz-utils zstd jq
 
 .PHONY: all deps check unit guest-test demo bench bench-audit bench-monitor clean
@@ -87,6 +88,17 @@ $(BUILD)/tests/%: tests/unit/%.c $(PURE_OBJS) $(BUILD)/obj/loader/snapshot.o $(B
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -lcmocka $(LIBS) -o $@
 
+# libFuzzer targets: clang with the fuzzer and sanitizer runtimes (libclang-rt-14-dev).
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZERS := $(BUILD)/fuzz/fuzz_policy
+
+$(BUILD)/fuzz/fuzz_policy: tests/fuzz/fuzz_policy.c policy/policy.c policy/policy.h \
+		loader/cache_mode.c loader/region.c
+	@mkdir -p $(dir $@)
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) tests/fuzz/fuzz_policy.c policy/policy.c loader/cache_mode.c \
+		loader/region.c -lyaml -o $@
+
 $(BUILD):
 	@mkdir -p $@
 
@@ -97,7 +109,7 @@ guest-test: all
 	$(Q)tests/check --guest-only
 
 check: deps
-	$(Q)$(MAKE) --no-print-directory all $(UNIT_TESTS)
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_TESTS) $(FUZZERS)
 	$(Q)tests/check $(UNIT_TESTS)
 
 demo: deps

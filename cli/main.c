@@ -23,6 +23,7 @@ struct cmd {
 static const struct cmd commands[] = {
 	{ "audit", do_audit, "list every VFIO device region any process has mapped" },
 	{ "monitor", do_monitor, "show VFIO mmaps, faults, fd accesses and unmaps as they happen" },
+	{ "policy", do_policy, "check a policy file; explain the verdict for a device region" },
 	{ "features", do_features, "what this kernel offers vfioguard, probed for real" },
 	{ NULL, NULL, NULL },
 };

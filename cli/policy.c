@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* vfioguard policy: check a policy file; explain which rule decides for a device region. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "output.h"
+#include "../loader/kernel.h"
+#include "../policy/policy.h"
+
+static const char policy_usage[] =
+	"Usage: vfioguard policy check FILE\n"
+	"       vfioguard policy explain --policy FILE --device DEV --region R [--comm C]\n"
+	"                                [--exe PATH] [--cgroup PATH] [--cache MODE]\n"
+	"check validates a policy: every error and warning with file:line:column. Exit 2 on errors.\n"
+	"explain says which rule gives the verdict for one device region and process, and why.\n";
+
+static void print_diags(const char *file, const struct policy_diags *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		fprintf(stderr, "%s:%u:%u: %s: %s\n", file, d->v[i].pos.line, d->v[i].pos.col,
+			d->v[i].warning ? "warning" : "error", d->v[i].message);
+}
+
+static struct json_object *diags_json(const struct policy_diags *d, bool warnings)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < d->n; i++) {
+		struct json_object *o;
+
+		if (d->v[i].warning != warnings)
+			continue;
+		o = json_object_new_object();
+		json_add(o, "line", json_object_new_int(d->v[i].pos.line));
+		json_add(o, "column", json_object_new_int(d->v[i].pos.col));
+		json_add(o, "message", json_object_new_string(d->v[i].message));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+/* Parses FILE, reporting as check does. Returns 0, or an exit code. */
+static int load_policy(const char *file, struct policy *p, struct policy_diags *d, bool quiet_ok)
+{
+	int err = policy_parse_file(file, p, d);
+
+	if (err && err != -EINVAL) {
+		p_err("policy: cannot read %s: %s", file, strerror(-err));
+		return EXIT_ERROR;
+	}
+	if (!json_output || !quiet_ok)
+		print_diags(file, d);
+	return err ? EXIT_ERROR : 0;
+}
+
+static int do_check(int argc, char **argv)
+{
+	struct policy_diags d = {};
+	struct policy p;
+	int ret;
+
+	if (argc != 2) {
+		p_err("policy check: expected one FILE (see vfioguard policy --help)");
+		return EXIT_ERROR;
+	}
+	ret = load_policy(argv[1], &p, &d, true);
+	if (ret && !d.n) {
+		policy_diags_free(&d);
+		return ret;
+	}
+	if (json_output) {
+		struct json_object *o = json_object_new_object(), *rules = json_object_new_array();
+
+		json_add(o, "file", json_object_new_string(argv[1]));
+		json_add(o, "valid", json_object_new_boolean(!ret));
+		json_add(o, "errors", diags_json(&d, false));
+		json_add(o, "warnings", diags_json(&d, true));
+		if (!ret) {
+			char hz[64];
+
+			json_add(o, "mode", json_object_new_string(policy_mode_name(p.mode)));
+			json_add(o, "default",
+				 json_object_new_string(access_class_name(p.default_access)));
+			for (size_t i = 0; i < p.nrules; i++) {
+				const struct rule *r = &p.rules[i];
+				struct json_object *x = json_object_new_object();
+
+				json_add(x, "name", json_object_new_string(r->name));
+				json_add(x, "line", json_object_new_int(r->pos.line));
+				json_add(x, "access",
+					 json_object_new_string(access_class_name(r->access)));
+				json_add(x, "mode", json_object_new_string(policy_mode_name(
+							    r->has_mode ? r->mode : p.mode)));
+				json_add(x, "hazards",
+					 r->has_hazards ? json_object_new_string(hazard_set_format(
+								  r->hazards, hz, sizeof(hz)))
+							: NULL);
+				json_object_array_add(rules, x);
+			}
+		}
+		json_add(o, "rules", rules);
+		json_emit(o);
+	} else if (!ret) {
+		size_t warnings = d.n - d.errors;
+
+		printf("%s: valid: %zu rule%s, default %s, mode %s%s\n", argv[1], p.nrules,
+		       p.nrules == 1 ? "" : "s", access_class_name(p.default_access),
+		       policy_mode_name(p.mode), warnings ? " (with warnings)" : "");
+	}
+	policy_free(&p);
+	policy_diags_free(&d);
+	return ret;
+}
+
+/* sysfs facts about a PCI device: IDs and bound driver. Missing facts stay unknown. */
+static void device_facts(const char *dev, struct policy_subject *s, char *driver, size_t len)
+{
+	static const struct {
+		const char *file;
+		size_t off;
+	} ids[] = {
+		{ "vendor", offsetof(struct policy_subject, vendor) },
+		{ "device", offsetof(struct policy_subject, device_id) },
+		{ "subsystem_vendor", offsetof(struct policy_subject, subsystem_vendor) },
+		{ "subsystem_device", offsetof(struct policy_subject, subsystem_device) },
+	};
+	char path[256], link[256];
+	ssize_t n;
+
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		unsigned int v;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", dev, ids[i].file);
+		f = fopen(path, "re");
+		if (f && fscanf(f, "%x", &v) == 1)
+			*(int *)((char *)s + ids[i].off) = v;
+		if (f)
+			fclose(f);
+	}
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", dev);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n > 0) {
+		link[n] = 0;
+		snprintf(driver, len, "%.63s", strrchr(link, '/') ? strrchr(link, '/') + 1 : link);
+		s->driver = driver;
+	}
+}
+
+static int do_explain(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "policy", required_argument, NULL, 'f' }, { "device", required_argument, NULL, 'd' },
+		{ "region", required_argument, NULL, 'r' }, { "comm", required_argument, NULL, 'c' },
+		{ "exe", required_argument, NULL, 'e' },    { "cgroup", required_argument, NULL, 'g' },
+		{ "cache", required_argument, NULL, 'm' },  { "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct policy_subject s = { .vendor = -1, .device_id = -1, .subsystem_vendor = -1,
+				    .subsystem_device = -1, .region = -1 };
+	const char *file = NULL, *region = NULL;
+	struct policy_diags d = {};
+	struct kernel_info ki;
+	struct policy p;
+	char driver[64] = "", hz[64];
+	int c, ret, idx;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "j", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': file = optarg; break;
+		case 'd': s.device = optarg; break;
+		case 'r': region = optarg; break;
+		case 'c': s.comm = optarg; break;
+		case 'e': s.exe = optarg; break;
+		case 'g': s.cgroup = optarg; break;
+		case 'm':
+			s.cache = cache_mode_from_name(optarg);
+			if (s.cache == CACHE_UNKNOWN) {
+				p_err("policy explain: --cache: unknown cache mode '%s'", optarg);
+				return EXIT_ERROR;
+			}
+			break;
+		case 'j': json_output = true; break;
+		default: fprintf(stderr, "%s", policy_usage); return EXIT_ERROR;
+		}
+	}
+	if (!file || !s.device || !region) {
+		p_err("policy explain: --policy, --device and --region are required");
+		return EXIT_ERROR;
+	}
+	{
+		static const char *const names[] = { "bar0", "bar1", "bar2", "bar3", "bar4",
+						     "bar5", "rom",  "config", "vga" };
+		char *end;
+
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (!strcasecmp(region, names[i]))
+				s.region = i;
+		if (s.region < 0) {
+			long v = strtol(region, &end, 0);
+
+			if (*end || end == region || v < 0 || v > POLICY_MAX_REGION) {
+				p_err("policy explain: --region: '%s' is not a region", region);
+				return EXIT_ERROR;
+			}
+			s.region = v;
+		}
+	}
+	if (!kernel_info_read(&ki))
+		s.arch = ki.arch;
+	device_facts(s.device, &s, driver, sizeof(driver));
+	ret = load_policy(file, &p, &d, false);
+	policy_diags_free(&d);
+	if (ret)
+		return ret;
+	idx = policy_match(&p, &s);
+	{
+		const struct rule *r = idx >= 0 ? &p.rules[idx] : NULL;
+		enum access_class a = r ? r->access : p.default_access;
+		enum policy_mode m = r && r->has_mode ? r->mode : p.mode;
+
+		if (json_output) {
+			struct json_object *o = json_object_new_object();
+
+			json_add(o, "device", json_object_new_string(s.device));
+			json_add(o, "region_index", json_object_new_int(s.region));
+			json_add(o, "driver", driver[0] ? json_object_new_string(driver) : NULL);
+			json_add(o, "rule", r ? json_object_new_string(r->name) : NULL);
+			json_add(o, "line", r ? json_object_new_int(r->pos.line) : NULL);
+			json_add(o, "access", json_object_new_string(access_class_name(a)));
+			json_add(o, "mode", json_object_new_string(policy_mode_name(m)));
+			json_add(o, "hazards", r && r->has_hazards ?
+						       json_object_new_string(hazard_set_format(
+							       r->hazards, hz, sizeof(hz))) : NULL);
+			json_emit(o);
+		} else if (r) {
+			printf("%s region %d: %s (%s), by rule '%s' at %s:%u\n", s.device, s.region,
+			       access_class_name(a), policy_mode_name(m), r->name, file, r->pos.line);
+		} else {
+			printf("%s region %d: %s (%s), by the default: no rule matches\n", s.device,
+			       s.region, access_class_name(a), policy_mode_name(m));
+		}
+		/* Why the earlier rules did not decide, for people. */
+		if (!json_output && verbose)
+			for (int i = 0; i < (idx < 0 ? (int)p.nrules : idx); i++)
+				printf("  rule '%s' (line %u) does not match\n", p.rules[i].name,
+				       p.rules[i].pos.line);
+	}
+	policy_free(&p);
+	return EXIT_CLEAN;
+}
+
+int do_policy(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		printf("%s", policy_usage);
+		return argc < 2 ? EXIT_ERROR : EXIT_CLEAN;
+	}
+	if (!strcmp(argv[1], "check"))
+		return do_check(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "explain"))
+		return do_explain(argc - 1, argv + 1);
+	p_err("policy: unknown subcommand '%s' (check, explain)", argv[1]);
+	return EXIT_ERROR;
+}

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The policy file: which VFIO regions may be accessed directly, only with single aligned
+ * fixed-width accesses, or not mapped at all. Parsing (YAML through libyaml) with
+ * file:line:column diagnostics, validation and matching. Pure C: no BPF, no I/O but the file.
+ *
+ *   mode: enforce            # audit | enforce; rules may override it
+ *   default: fixed           # required: the access class when no rule matches
+ *   rules:                   # ordered, first match wins
+ *     - name: gpu-memory     # required, unique
+ *       match:               # every matcher given must match; none given matches everything
+ *         device: "0000:01:00.*"   # kernel device name, glob
+ *         vendor: 0x10de           # PCI IDs: vendor, device_id, subsystem_vendor,
+ *         device_id: 0x2342        #   subsystem_device (0..0xffff)
+ *         driver: nvgrace-gpu      # bound driver, glob
+ *         region: [bar0, 9]        # index 0..63 or bar0..bar5, rom, config, vga; one or a list
+ *         cache: [Normal, Normal-NC]   # cache mode name(s)
+ *         arch: aarch64            # x86_64 | aarch64; one or a list
+ *         comm: "qemu-system-*"    # process: comm, executable path, cgroup path (globs)
+ *         exe: /usr/bin/qemu-system-x86_64
+ *         cgroup: "/machine.slice/machine-*.scope"
+ *       access: direct           # direct | fixed | trap
+ *       hazards: [dup, reorder]  # optional: the hazards that are violations here
+ *       mode: audit              # optional
+ */
+#ifndef VFIOGUARD_POLICY_H
+#define VFIOGUARD_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../loader/cache_mode.h"
+
+enum access_class {
+	ACCESS_DIRECT,
+	ACCESS_FIXED,
+	ACCESS_TRAP,
+};
+
+enum policy_mode {
+	POLICY_AUDIT,
+	POLICY_ENFORCE,
+};
+
+/* DESIGN.md, "hazard". Bits of a hazard set. */
+enum hazard {
+	HAZARD_SPLIT = 1 << 0,
+	HAZARD_DUP = 1 << 1,
+	HAZARD_REORDER = 1 << 2,
+	HAZARD_WIDE = 1 << 3,
+	HAZARD_UNALIGNED = 1 << 4,
+};
+#define HAZARD_ALL 0x1f
+
+#define POLICY_MAX_REGION 63 /* region indexes a policy can name: bits of a uint64_t */
+
+struct policy_pos {
+	unsigned int line, col; /* 1-based */
+};
+
+/* A matcher that was not given matches everything. */
+struct rule_match {
+	char *device, *driver, *comm, *exe, *cgroup; /* globs (fnmatch) */
+	int vendor, device_id, subsystem_vendor, subsystem_device; /* -1: not given */
+	uint64_t regions;     /* bit per region index; 0: not given */
+	uint32_t caches;      /* bit per enum cache_mode; 0: not given */
+	uint32_t arches;      /* bit per enum host_arch; 0: not given */
+};
+
+struct rule {
+	char *name;
+	struct policy_pos pos;
+	struct rule_match match;
+	enum access_class access;
+	bool has_hazards;
+	uint32_t hazards;
+	bool has_mode;
+	enum policy_mode mode;
+};
+
+struct policy {
+	enum policy_mode mode;
+	enum access_class default_access;
+	struct rule *rules;
+	size_t nrules;
+};
+
+struct policy_diag {
+	bool warning;
+	struct policy_pos pos;
+	char message[240];
+};
+
+struct policy_diags {
+	struct policy_diag *v;
+	size_t n, errors;
+};
+
+/*
+ * Parses and validates. 0 when the policy is usable (warnings may be present), -EINVAL when any
+ * error was found (then p is empty), another negative errno when the input could not be read.
+ * Every problem found is in diags, errors and warnings, in file order.
+ */
+int policy_parse(const char *text, size_t len, struct policy *p, struct policy_diags *diags);
+int policy_parse_file(const char *path, struct policy *p, struct policy_diags *diags);
+void policy_free(struct policy *p);
+void policy_diags_free(struct policy_diags *d);
+
+/* What a rule is matched against. Unknown facts (NULL, -1) match only an absent matcher. */
+struct policy_subject {
+	const char *device, *driver, *comm, *exe, *cgroup;
+	int vendor, device_id, subsystem_vendor, subsystem_device;
+	int region;              /* -1: unknown */
+	enum cache_mode cache;   /* CACHE_UNKNOWN: unknown */
+	enum host_arch arch;
+};
+
+/* The first rule that matches, or -1 for the default. */
+int policy_match(const struct policy *p, const struct policy_subject *s);
+bool rule_matches(const struct rule *r, const struct policy_subject *s);
+
+const char *access_class_name(enum access_class a);
+const char *policy_mode_name(enum policy_mode m);
+/* "dup,reorder"; "none" for an empty set. Returns buf. */
+const char *hazard_set_format(uint32_t set, char *buf, size_t len);
+/* Cache-mode names as the policy spells them, case-insensitive; CACHE_UNKNOWN if none. */
+enum cache_mode cache_mode_from_name(const char *name);
+
+#endif /* VFIOGUARD_POLICY_H */
