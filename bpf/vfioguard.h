@@ -52,6 +52,7 @@ enum vfg_event_type {
 	VFG_EV_FAULT,    /* vfio-pci's fault handler returned (ret: vm_fault_t) */
 	VFG_EV_RW,       /* a read or write through the device fd returned (ret: bytes or -errno) */
 	VFG_EV_UNMAP,    /* a VMA of a VFIO device file was freed (munmap, exit, failed mmap) */
+	VFG_EV_POLICY,   /* user space only: a decision of the enforcement program */
 };
 
 /* struct vfg_event.flags */
@@ -81,6 +82,76 @@ struct vfg_event {
 	__u64 mm;         /* MMAP, FAULT, UNMAP: the address space (kernel pointer as an id) */
 	char comm[VFG_COMM_LEN];
 	char device[VFG_DEVICE_LEN];
+};
+
+/*
+ * Enforcement (bpf/enforce.bpf.c). The policy is compiled in user space into one verdict per
+ * (device, region): an ordered list of process conditions, the last one unconditional.
+ */
+#define VFG_MAX_CONDS 8
+#define VFG_REGION_ANY 0xffffffffu /* key of the verdict for devices or regions not compiled */
+#define VFG_RULE_DEFAULT 0xffff    /* the policy's default decided */
+
+/* struct vfg_cond.flags: which conditions apply; all that apply must hold. */
+#define VFG_COND_COMM 0x01          /* comm equals */
+#define VFG_COND_COMM_PREFIX 0x02   /* comm starts with (with VFG_COND_COMM) */
+#define VFG_COND_EXE 0x04           /* the executable is this inode */
+#define VFG_COND_CGROUP 0x08        /* the process is in this cgroup */
+#define VFG_COND_CGROUP_BELOW 0x10  /* in a cgroup below it (with VFG_COND_CGROUP) */
+
+enum vfg_access {
+	VFG_ACCESS_DIRECT,
+	VFG_ACCESS_FIXED,
+	VFG_ACCESS_TRAP,
+};
+
+struct vfg_cond {
+	__u8 flags;
+	__u8 comm_len;
+	__u8 access; /* enum vfg_access */
+	__u8 enforce; /* 1: enforce, 0: audit */
+	__u16 rule;   /* rule index, or VFG_RULE_DEFAULT */
+	__u16 pad;
+	char comm[VFG_COMM_LEN];
+	__u64 exe_ino;
+	__u64 exe_dev;   /* the kernel's dev_t of the executable's file system (s_dev) */
+	__u64 cgroup_id; /* cgroup v2 id (the cgroup directory's inode number) */
+};
+
+struct vfg_verdict {
+	__u32 n;
+	__u32 assumed_cache; /* enum cache_mode the verdict assumed (user space decodes) */
+	struct vfg_cond conds[VFG_MAX_CONDS];
+};
+
+struct vfg_region_key {
+	char device[VFG_DEVICE_LEN];
+	__u32 region;
+	__u32 pad;
+};
+
+/* One decision of the enforcement program, in the pinned decisions ring buffer. */
+struct vfg_decision {
+	__u64 ts;
+	__u32 tgid;
+	__u32 pid;
+	__u32 region;  /* VFG_REGION_ANY when the mmap offset was not seen */
+	__u16 rule;
+	__u8 access;
+	__u8 denied;   /* 1: the mmap was refused with -EPERM */
+	__u64 pgoff;
+	__u64 generation; /* of the policy in force */
+	char comm[VFG_COMM_LEN];
+	char device[VFG_DEVICE_LEN];
+};
+
+/* What a mapping really got, per region, for comparing with the verdict's assumption. */
+struct vfg_observed {
+	__u64 pgprot;
+	__u64 ts;
+	__u32 tgid;
+	__u32 assumed_cache;
+	__u64 generation;
 };
 
 #endif /* VFIOGUARD_BPF_H */

@@ -21,6 +21,7 @@
 #include "output.h"
 #include "../loader/monitor.h"
 #include "../loader/snapshot.h"
+#include "../policy/policy.h"
 
 static const char monitor_usage[] =
 	"Usage: vfioguard monitor [--pid PID] [--comm NAME] [--device DEV] [--region R]\n"
@@ -67,6 +68,11 @@ struct state {
 	size_t nind;
 	uint64_t shown;
 	struct kernel_info *kernel;
+	uint32_t pid;
+	/* The policy in force, for naming the rules in decisions (loaded at the first one). */
+	struct policy policy;
+	uint64_t policy_generation;
+	bool policy_loaded;
 };
 
 static volatile sig_atomic_t stop;
@@ -364,6 +370,66 @@ static void on_rw(struct state *st, const struct monitor_event *ev)
 	print_line(st, seconds(st, r->ts), what, r->tgid, r->comm, r->device, region, detail);
 }
 
+static void load_policy_names(struct state *st)
+{
+	struct json_object *state = json_object_from_file("/run/vfioguard/state.json");
+	struct policy_diags d = {};
+
+	st->policy_loaded = true;
+	if (!state)
+		return;
+	st->policy_generation = json_object_get_uint64(json_object_object_get(state, "generation"));
+	json_object_put(state);
+	if (policy_parse_file("/run/vfioguard/policy.yaml", &st->policy, &d))
+		st->policy_generation = 0;
+	policy_diags_free(&d);
+}
+
+static void on_decision(struct state *st, const struct monitor_event *ev)
+{
+	const struct vfg_decision *dc = &ev->decision;
+	const char *rule = NULL, *what = dc->denied ? "denied" : "allowed";
+	char region[24], detail[200];
+
+	if (st->pid && dc->tgid != st->pid)
+		return;
+	if (!passes(st, dc->comm, dc->device,
+		    dc->region == VFG_REGION_ANY ? -1L : (long)dc->region))
+		return;
+	if (!st->policy_loaded)
+		load_policy_names(st);
+	if (dc->rule != VFG_RULE_DEFAULT && dc->generation == st->policy_generation &&
+	    dc->rule < st->policy.nrules)
+		rule = st->policy.rules[dc->rule].name;
+	if (dc->region == VFG_REGION_ANY)
+		snprintf(region, sizeof(region), "?");
+	else
+		region_text(dc->region, region, sizeof(region));
+	if (json_output) {
+		struct json_object *o = event_json(st, "policy", dc->ts, dc->tgid, dc->pid, dc->comm,
+						   dc->device);
+
+		json_add(o, "decision", json_object_new_string(what));
+		json_add(o, "region", json_object_new_string(region));
+		json_add(o, "access",
+			 json_object_new_string(access_class_name((enum access_class)dc->access)));
+		json_add(o, "rule", dc->rule == VFG_RULE_DEFAULT ? json_object_new_string("(default)")
+				    : rule ? json_object_new_string(rule) : NULL);
+		json_add(o, "rule_index", dc->rule == VFG_RULE_DEFAULT ? NULL :
+					  json_object_new_int(dc->rule));
+		json_add(o, "generation", json_object_new_uint64(dc->generation));
+		emit(st, o);
+		return;
+	}
+	snprintf(detail, sizeof(detail), "mmap %s: %s by rule %s%s%s (generation %" PRIu64 ")",
+		 what, access_class_name((enum access_class)dc->access),
+		 dc->rule == VFG_RULE_DEFAULT ? "(default)" : rule ? "'" : "#",
+		 dc->rule == VFG_RULE_DEFAULT ? "" : rule ? rule : "",
+		 dc->rule == VFG_RULE_DEFAULT || !rule ? "" : "'", (uint64_t)dc->generation);
+	print_line(st, seconds(st, dc->ts), "policy", dc->tgid, dc->comm, dc->device, region,
+		   detail);
+}
+
 static void on_event(const struct monitor_event *ev, void *ctx)
 {
 	struct state *st = ctx;
@@ -384,6 +450,9 @@ static void on_event(const struct monitor_event *ev, void *ctx)
 		break;
 	case VFG_EV_RW:
 		on_rw(st, ev);
+		break;
+	case VFG_EV_POLICY:
+		on_decision(st, ev);
 		break;
 	case VFG_EV_UNMAP:
 		/* Only mappings we know: a failed mmap's VMA is freed too, and never was one. */
@@ -459,6 +528,7 @@ static void report_attach(const struct monitor *m, size_t ringbuf)
 		}
 		json_add(o, "hooks", a);
 		json_add(o, "ringbuf_bytes", json_object_new_uint64(ringbuf));
+		json_add(o, "policy_decisions", json_object_new_boolean(m->decisions));
 		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 							       JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
@@ -695,6 +765,7 @@ int do_monitor(int argc, char **argv)
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	st.pid = mo.pid;
 	st.start_ns = monotonic_ns();
 	err = monitor_open(&m, &mo, on_event, &st, &step);
 	st.kernel = &m.kernel;
@@ -734,5 +805,6 @@ int do_monitor(int argc, char **argv)
 		free(st.all[i]);
 	free(st.all);
 	free(st.ind);
+	policy_free(&st.policy);
 	return ret;
 }

@@ -15,10 +15,17 @@
 
 static const char policy_usage[] =
 	"Usage: vfioguard policy check FILE\n"
+	"       vfioguard policy apply FILE\n"
+	"       vfioguard policy show\n"
+	"       vfioguard policy clear\n"
 	"       vfioguard policy explain --policy FILE --device DEV --region R [--comm C]\n"
 	"                                [--exe PATH] [--cgroup PATH] [--cache MODE]\n"
 	"check validates a policy: every error and warning with file:line:column. Exit 2 on errors.\n"
-	"explain says which rule gives the verdict for one device region and process, and why.\n";
+	"explain says which rule gives the verdict for one device region and process, and why.\n"
+	"apply puts a policy in force with BPF-LSM (atomically; it stays in force after vfioguard\n"
+	"exits) and publishes the verdicts in /run/vfioguard/regions.json. show says what is in\n"
+	"force and exits 1 when a region was mapped with another cache mode than its verdict\n"
+	"assumed. clear lifts it.\n";
 
 static void print_diags(const char *file, const struct policy_diags *d)
 {
@@ -267,6 +274,12 @@ int do_policy(int argc, char **argv)
 		return do_check(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "explain"))
 		return do_explain(argc - 1, argv + 1);
-	p_err("policy: unknown subcommand '%s' (check, explain)", argv[1]);
+	if (!strcmp(argv[1], "apply"))
+		return do_policy_apply(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "show"))
+		return do_policy_show(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "clear"))
+		return do_policy_clear(argc - 1, argv + 1);
+	p_err("policy: unknown subcommand '%s' (check, explain, apply, show, clear)", argv[1]);
 	return EXIT_ERROR;
 }

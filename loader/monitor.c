@@ -86,6 +86,30 @@ static int on_sample(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+static int on_decision(void *ctx, void *data, size_t size)
+{
+	struct monitor *m = ctx;
+	struct monitor_event ev;
+
+	if (size < sizeof(struct vfg_decision))
+		return 0;
+	memset(&ev, 0, sizeof(ev));
+	memcpy(&ev.decision, data, sizeof(ev.decision));
+	ev.decision.comm[VFG_COMM_LEN - 1] = 0;
+	ev.decision.device[VFG_DEVICE_LEN - 1] = 0;
+	ev.raw.type = VFG_EV_POLICY;
+	ev.raw.ts = ev.decision.ts;
+	ev.raw.tgid = ev.decision.tgid;
+	ev.raw.pid = ev.decision.pid;
+	memcpy(ev.raw.comm, ev.decision.comm, sizeof(ev.raw.comm));
+	memcpy(ev.raw.device, ev.decision.device, sizeof(ev.raw.device));
+	ev.region.index = ev.decision.region;
+	ev.region_known = ev.decision.region != VFG_REGION_ANY;
+	m->events++;
+	m->fn(&ev, m->ctx);
+	return 0;
+}
+
 /* One attempt in one mode: open, choose programs, load. */
 static int load(struct monitor *m, const struct monitor_opts *opts, uint64_t fops,
 		const char **functions, bool kprobes)
@@ -226,6 +250,13 @@ int monitor_open(struct monitor *m, const struct monitor_opts *opts, monitor_eve
 	if (!m->rb) {
 		*step = "open the ring buffer";
 		return -errno;
+	}
+	/* A policy in force records its decisions in a pinned ring buffer: show them too. */
+	{
+		int fd = bpf_obj_get("/sys/fs/bpf/vfioguard/decisions");
+
+		if (fd >= 0 && !ring_buffer__add(m->rb, fd, on_decision, m))
+			m->decisions = true;
 	}
 	return 0;
 }

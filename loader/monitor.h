@@ -45,6 +45,7 @@ struct monitor_event {
 	struct region_loc region; /* MMAP: from the mmap offset; RW: from the file position */
 	bool region_known;        /* FAULT and UNMAP: the caller knows from the mapping */
 	struct cache_decode cache;
+	struct vfg_decision decision; /* VFG_EV_POLICY */
 };
 
 typedef void (*monitor_event_fn)(const struct monitor_event *ev, void *ctx);
@@ -64,6 +65,7 @@ struct monitor {
 	monitor_event_fn fn;
 	void *ctx;
 	uint64_t events; /* delivered to fn */
+	bool decisions;  /* the pinned decisions of a policy in force are read too */
 };
 
 /*

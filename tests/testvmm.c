@@ -15,6 +15,8 @@
  *   touch SLOT OFF LEN              read one byte in every page of [OFF, OFF+LEN); prints the
  *                                   page faults the process took meanwhile (getrusage minflt)
  *   mmaploop COUNT BDF REGION       COUNT times: map the region's first page, read it, unmap
+ *   trymap BDF REGION STOPFILE      map and unmap the first page until STOPFILE exists; prints
+ *                                   how many mmaps succeeded and how many were refused (EPERM)
  *   pread BDF REGION OFF WIDTH      read through the device fd and print
  *   pwrite BDF REGION OFF WIDTH VALUE  write through the device fd
  *   preadn COUNT BDF REGION OFF WIDTH  COUNT reads through the device fd, printing nothing
@@ -462,6 +464,30 @@ int main(int argc, char **argv)
 				(void)*(volatile uint8_t *)p;
 				munmap(p, page);
 			}
+			i += 3;
+		} else if (!strcmp(a, "trymap")) {
+			unsigned long long ok = 0, denied = 0, page = sysconf(_SC_PAGESIZE);
+			struct vfio_region_info *r;
+			struct device *d;
+
+			NEED(3);
+			d = find_device(argv[i + 1]);
+			r = region_of(d, region_index(argv[i + 2]));
+			while (access(argv[i + 3], F_OK) && !stop) {
+				void *p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, d->fd,
+					       r->offset);
+
+				if (p != MAP_FAILED) {
+					ok++;
+					munmap(p, page);
+				} else if (errno == EPERM) {
+					denied++;
+				} else {
+					die("trymap: mmap %s region %u: %s", d->name, r->index,
+					    strerror(errno));
+				}
+			}
+			printf("trymap ok %llu denied %llu\n", ok, denied);
 			i += 3;
 		} else if (!strcmp(a, "preadn")) {
 			unsigned long long count, off, width, v = 0;

@@ -1,0 +1,502 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * vfioguard policy apply | show | clear: putting a policy in force with BPF-LSM, saying what is
+ * in force, and publishing the verdicts for VMMs and management layers in
+ * /run/vfioguard/regions.json.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "commands.h"
+#include "output.h"
+#include "../loader/enforce.h"
+#include "../loader/kernel.h"
+#include "../loader/region.h"
+#include "../policy/hazards.h"
+
+#define RUN_DIR "/run/vfioguard"
+#define RUN_POLICY RUN_DIR "/policy.yaml"
+#define RUN_STATE RUN_DIR "/state.json"
+#define RUN_REGIONS RUN_DIR "/regions.json"
+
+static int need_root(const char *what)
+{
+	if (geteuid() == 0)
+		return 0;
+	p_err("policy %s: needs root: it loads BPF-LSM programs and pins them under %s, which "
+	      "only root may change", what, VFG_PIN_DIR);
+	return EXIT_ERROR;
+}
+
+static void print_diags(const char *file, const struct policy_diags *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		fprintf(stderr, "%s:%u:%u: %s: %s\n", file, d->v[i].pos.line, d->v[i].pos.col,
+			d->v[i].warning ? "warning" : "error", d->v[i].message);
+}
+
+static char *read_all(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "re");
+	char *buf = NULL;
+	size_t cap = 0, n = 0;
+
+	if (!f)
+		return NULL;
+	for (;;) {
+		if (n == cap) {
+			char *g = realloc(buf, cap ? cap * 2 : 4096);
+
+			if (!g)
+				break;
+			buf = g;
+			cap = cap ? cap * 2 : 4096;
+		}
+		size_t r = fread(buf + n, 1, cap - n, f);
+
+		if (!r)
+			break;
+		n += r;
+	}
+	fclose(f);
+	*len = n;
+	return buf;
+}
+
+/* Writes a file next to its final name; rename_into() makes it visible in one step. */
+static int write_tmp(const char *final, const char *data, size_t len, mode_t mode)
+{
+	char tmp[PATH_MAX];
+	int fd, err = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", final);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, data, len) != (ssize_t)len || fsync(fd))
+		err = errno ? -errno : -EIO;
+	close(fd);
+	if (err)
+		unlink(tmp);
+	return err;
+}
+
+static int rename_into(const char *final)
+{
+	char tmp[PATH_MAX];
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", final);
+	return rename(tmp, final) ? -errno : 0;
+}
+
+static void drop_tmp(const char *final)
+{
+	char tmp[PATH_MAX];
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", final);
+	unlink(tmp);
+}
+
+/* Region sizes from sysfs: which of BAR0..BAR5 and the ROM the device has. */
+static uint64_t present_regions(const char *dev)
+{
+	char path[256];
+	unsigned long long s, e, fl;
+	uint64_t set = 1ULL << 7; /* config space is always there */
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource", dev);
+	f = fopen(path, "re");
+	if (!f)
+		return set;
+	for (int i = 0; i < 7 && fscanf(f, "%llx %llx %llx", &s, &e, &fl) == 3; i++)
+		if (e > s)
+			set |= 1ULL << i;
+	fclose(f);
+	return set;
+}
+
+static bool vfio_bound(const struct device_facts *d)
+{
+	return strstr(d->driver, "vfio") != NULL;
+}
+
+/* The verdict for a process no process matcher names: the unconditional entry. */
+static const struct vfg_cond *general_cond(const struct vfg_verdict *v)
+{
+	return &v->conds[v->n - 1];
+}
+
+static const struct compiled_verdict *find_verdict(const struct compiled *c, const char *dev,
+						   unsigned int region)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->v[i].key.region == region && !strcmp(c->v[i].key.device, dev))
+			return &c->v[i];
+	return NULL;
+}
+
+static struct json_object *regions_json(const struct policy *p, const struct compiled *c,
+					const struct device_facts *devs, size_t ndevs,
+					enum host_arch arch, uint64_t generation, const char *file,
+					uint32_t crc)
+{
+	struct json_object *doc = json_object_new_object(), *da = json_object_new_array();
+	char name[24], hz[64], cache[40];
+
+	json_add(doc, "generation", json_object_new_uint64(generation));
+	json_add(doc, "policy", json_object_new_string(file));
+	snprintf(hz, sizeof(hz), "%08x", crc);
+	json_add(doc, "crc32", json_object_new_string(hz));
+	json_add(doc, "arch", json_object_new_string(host_arch_name(arch)));
+	for (size_t d = 0; d < ndevs; d++) {
+		struct json_object *o, *ra;
+		uint64_t present;
+
+		if (!vfio_bound(&devs[d]))
+			continue;
+		o = json_object_new_object();
+		ra = json_object_new_array();
+		present = present_regions(devs[d].name);
+		json_add(o, "device", json_object_new_string(devs[d].name));
+		json_add(o, "driver", json_object_new_string(devs[d].driver));
+		snprintf(hz, sizeof(hz), "%04x:%04x", devs[d].vendor & 0xffff,
+			 devs[d].device_id & 0xffff);
+		json_add(o, "id", json_object_new_string(hz));
+		for (unsigned int r = 0; r <= 8; r++) {
+			const struct compiled_verdict *cv = find_verdict(c, devs[d].name, r);
+			struct json_object *x, *w, *exc;
+			const struct vfg_cond *g;
+			uint32_t viol;
+
+			if (!cv || !((present >> r) & 1))
+				continue;
+			g = general_cond(&cv->v);
+			x = json_object_new_object();
+			json_add(x, "index", json_object_new_int(r));
+			json_add(x, "name", json_object_new_string(region_name(r, name, sizeof(name))));
+			json_add(x, "access",
+				 json_object_new_string(access_class_name(g->access)));
+			json_add(x, "mode", json_object_new_string(g->enforce ? "enforce" : "audit"));
+			json_add(x, "rule", g->rule == VFG_RULE_DEFAULT ? NULL :
+					    json_object_new_string(p->rules[g->rule].name));
+			json_add(x, "cache", cv->v.assumed_cache ?
+				 json_object_new_string(cache_mode_format(cv->v.assumed_cache, 0,
+									  cache, sizeof(cache))) : NULL);
+			w = json_object_new_array();
+			if (g->access == ACCESS_FIXED)
+				for (int k = 1; k <= 8; k *= 2)
+					json_object_array_add(w, json_object_new_int(k));
+			json_add(x, "widths", g->access == ACCESS_DIRECT ?
+					      json_object_new_string("any") : w);
+			if (g->access == ACCESS_DIRECT)
+				json_object_put(w);
+			viol = g->rule != VFG_RULE_DEFAULT && p->rules[g->rule].has_hazards ?
+				       p->rules[g->rule].hazards :
+				       hazard_violations(arch, cv->v.assumed_cache, g->access);
+			json_add(x, "violations",
+				 json_object_new_string(hazard_set_format(viol, hz, sizeof(hz))));
+			/* Rules that name processes come first and may decide otherwise. */
+			exc = json_object_new_array();
+			for (unsigned int k = 0; k + 1 < cv->v.n; k++) {
+				struct json_object *e = json_object_new_object();
+				const struct vfg_cond *pc = &cv->v.conds[k];
+
+				json_add(e, "rule", json_object_new_string(p->rules[pc->rule].name));
+				json_add(e, "access",
+					 json_object_new_string(access_class_name(pc->access)));
+				json_object_array_add(exc, e);
+			}
+			json_add(x, "process_rules", exc);
+			json_object_array_add(ra, x);
+		}
+		json_add(o, "regions", ra);
+		json_object_array_add(da, o);
+	}
+	json_add(doc, "devices", da);
+	return doc;
+}
+
+int do_policy_apply(int argc, char **argv)
+{
+	struct policy_diags d = {};
+	struct device_facts *devs = NULL;
+	struct compiled c = {};
+	struct kernel_info ki;
+	struct policy p;
+	const char *step = NULL, *file;
+	char abs[PATH_MAX], *text = NULL;
+	size_t len = 0, ndevs = 0;
+	uint64_t generation = 0;
+	struct json_object *state = NULL, *regions = NULL;
+	int err, ret = EXIT_ERROR;
+	uint32_t crc;
+
+	if (argc != 2) {
+		p_err("policy apply: expected one FILE");
+		return EXIT_ERROR;
+	}
+	file = argv[1];
+	if (need_root("apply"))
+		return EXIT_ERROR;
+	err = policy_parse_file(file, &p, &d);
+	print_diags(file, &d);
+	if (err) {
+		if (err != -EINVAL)
+			p_err("policy apply: cannot read %s: %s", file, strerror(-err));
+		else
+			p_err("policy apply: %s has errors; nothing was applied", file);
+		policy_diags_free(&d);
+		return EXIT_ERROR;
+	}
+	policy_diags_free(&d);
+	if (!realpath(file, abs))
+		snprintf(abs, sizeof(abs), "%s", file);
+	text = read_all(file, &len);
+	crc = crc32(0, (const unsigned char *)text, len);
+	err = kernel_info_read(&ki);
+	if (!err)
+		err = device_facts_read(&devs, &ndevs, &step);
+	else
+		step = "read the kernel release";
+	if (err) {
+		p_err("policy apply: cannot %s: %s; nothing was applied", step, strerror(-err));
+		goto out;
+	}
+	if (policy_compile(&p, ki.arch, devs, ndevs, &host_resolver, &c, &d)) {
+		print_diags(file, &d);
+		p_err("policy apply: %s cannot be enforced as written; nothing was applied", file);
+		goto out;
+	}
+	/* Everything that will be published is written first; renamed only once in force. */
+	if (mkdir(RUN_DIR, 0755) && errno != EEXIST) {
+		p_err("policy apply: cannot create %s: %s; nothing was applied", RUN_DIR,
+		      strerror(errno));
+		goto out;
+	}
+	err = write_tmp(RUN_POLICY, text ? text : "", len, 0600);
+	if (err) {
+		p_err("policy apply: cannot write %s: %s; nothing was applied", RUN_POLICY,
+		      strerror(-err));
+		goto out;
+	}
+	err = enforce_apply(&c, &generation, &step);
+	if (err) {
+		drop_tmp(RUN_POLICY);
+		p_err("policy apply: cannot %s: %s; the previous policy (if any) is still in force",
+		      step, strerror(-err));
+		goto out;
+	}
+	{
+		char when[32], crcs[16];
+		time_t now = time(NULL);
+		const char *s;
+		struct tm tm;
+
+		gmtime_r(&now, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		snprintf(crcs, sizeof(crcs), "%08x", crc);
+		state = json_object_new_object();
+		json_add(state, "file", json_object_new_string(abs));
+		json_add(state, "crc32", json_object_new_string(crcs));
+		json_add(state, "applied", json_object_new_string(when));
+		json_add(state, "generation", json_object_new_uint64(generation));
+		json_add(state, "mode", json_object_new_string(policy_mode_name(p.mode)));
+		json_add(state, "default",
+			 json_object_new_string(access_class_name(p.default_access)));
+		json_add(state, "rules", json_object_new_int64(p.nrules));
+		json_add(state, "verdicts", json_object_new_int64(c.n));
+		regions = regions_json(&p, &c, devs, ndevs, ki.arch, generation, abs, crc);
+		s = json_object_to_json_string_ext(state, JSON_C_TO_STRING_PRETTY);
+		err = write_tmp(RUN_STATE, s, strlen(s), 0644);
+		s = json_object_to_json_string_ext(regions, JSON_C_TO_STRING_PRETTY |
+								    JSON_C_TO_STRING_NOSLASHESCAPE);
+		if (!err)
+			err = write_tmp(RUN_REGIONS, s, strlen(s), 0644);
+		if (!err)
+			err = rename_into(RUN_POLICY);
+		if (!err)
+			err = rename_into(RUN_STATE);
+		if (!err)
+			err = rename_into(RUN_REGIONS);
+		if (err) {
+			p_err("policy apply: the policy is in force (generation %" PRIu64 ") but %s "
+			      "could not be updated: %s", generation, RUN_DIR, strerror(-err));
+			goto out;
+		}
+	}
+	if (json_output) {
+		json_emit(json_object_get(state));
+	} else {
+		printf("applied %s (generation %" PRIu64 "): %zu rule%s, default %s, mode %s; %zu "
+		       "verdicts for %zu devices; published %s\n", abs, generation, p.nrules,
+		       p.nrules == 1 ? "" : "s", access_class_name(p.default_access),
+		       policy_mode_name(p.mode), c.n, ndevs, RUN_REGIONS);
+	}
+	ret = EXIT_CLEAN;
+out:
+	json_object_put(state);
+	json_object_put(regions);
+	compiled_free(&c);
+	policy_diags_free(&d);
+	policy_free(&p);
+	free(devs);
+	free(text);
+	return ret;
+}
+
+int do_policy_clear(int argc, char **argv)
+{
+	const char *step = NULL;
+	int err;
+
+	if (need_root("clear"))
+		return EXIT_ERROR;
+	err = enforce_clear(&step);
+	if (err == -ENOENT) {
+		printf("no policy in force\n");
+		return EXIT_CLEAN;
+	}
+	if (err) {
+		p_err("policy clear: cannot %s: %s", step, strerror(-err));
+		return EXIT_ERROR;
+	}
+	unlink(RUN_POLICY);
+	unlink(RUN_STATE);
+	unlink(RUN_REGIONS);
+	printf("policy cleared: VFIO mmaps are no longer checked\n");
+	return EXIT_CLEAN;
+}
+
+struct mismatch_ctx {
+	const struct kernel_info *ki;
+	int mismatches;
+	struct json_object *arr;
+};
+
+static void on_observed(const struct vfg_region_key *k, const struct vfg_observed *o, void *arg)
+{
+	struct mismatch_ctx *m = arg;
+	struct cache_decode real = cache_mode_decode(m->ki->arch, o->pgprot, m->ki->major,
+						     m->ki->minor);
+	char a[40], b[40], name[24];
+	bool mismatch = o->assumed_cache != CACHE_UNKNOWN && real.mode != o->assumed_cache;
+	struct json_object *x;
+
+	cache_mode_format(o->assumed_cache, 0, a, sizeof(a));
+	cache_mode_format(real.mode, o->pgprot, b, sizeof(b));
+	region_name(k->region, name, sizeof(name));
+	m->mismatches += mismatch;
+	if (m->arr) {
+		x = json_object_new_object();
+		json_add(x, "device", json_object_new_string(k->device));
+		json_add(x, "region", json_object_new_string(name));
+		json_add(x, "assumed", json_object_new_string(a));
+		json_add(x, "mapped", json_object_new_string(b));
+		json_add(x, "pgprot", json_hex(o->pgprot));
+		json_add(x, "pid", json_object_new_int64(o->tgid));
+		json_add(x, "mismatch", json_object_new_boolean(mismatch));
+		json_object_array_add(m->arr, x);
+		return;
+	}
+	printf("  %-13s %-7s assumed %-13s mapped %-13s%s\n", k->device, name, a, b,
+	       mismatch ? "  VIOLATION: the verdict assumed another cache mode" : "");
+}
+
+int do_policy_show(int argc, char **argv)
+{
+	struct enforce_status st;
+	struct kernel_info ki;
+	struct mismatch_ctx m = { .ki = &ki };
+	struct json_object *state, *regions;
+	int err;
+
+	if (need_root("show"))
+		return EXIT_ERROR;
+	err = enforce_status_read(&st);
+	if (err == -ENOENT) {
+		if (json_output) {
+			struct json_object *o = json_object_new_object();
+
+			json_add(o, "active", json_object_new_boolean(false));
+			json_emit(o);
+		} else {
+			printf("no policy in force\n");
+		}
+		return EXIT_CLEAN;
+	}
+	kernel_info_read(&ki);
+	state = json_object_from_file(RUN_STATE);
+	regions = json_object_from_file(RUN_REGIONS);
+	if (json_output) {
+		struct json_object *o = json_object_new_object();
+
+		m.arr = json_object_new_array();
+		enforce_observed_foreach(on_observed, &m);
+		json_add(o, "active", json_object_new_boolean(true));
+		json_add(o, "generation", json_object_new_uint64(st.generation));
+		json_add(o, "state", state);
+		json_add(o, "allowed", json_object_new_uint64(st.allowed));
+		json_add(o, "denied", json_object_new_uint64(st.denied));
+		json_add(o, "decisions_dropped", json_object_new_uint64(st.dropped));
+		json_add(o, "observed", m.arr);
+		json_add(o, "regions", regions);
+		json_emit(o);
+		return m.mismatches ? EXIT_VIOLATIONS : EXIT_CLEAN;
+	}
+	{
+		struct json_object *v;
+
+		printf("policy in force: generation %" PRIu64, st.generation);
+		if (state && json_object_object_get_ex(state, "file", &v))
+			printf(", %s", json_object_get_string(v));
+		if (state && json_object_object_get_ex(state, "crc32", &v))
+			printf(" (crc32 %s", json_object_get_string(v));
+		if (state && json_object_object_get_ex(state, "applied", &v))
+			printf(", applied %s)", json_object_get_string(v));
+		printf("\nmmaps of VFIO regions: %" PRIu64 " allowed, %" PRIu64 " denied, %" PRIu64
+		       " decisions not recorded (buffer full)\n", st.allowed, st.denied, st.dropped);
+		if (!state || !regions || st.generation !=
+		    (uint64_t)json_object_get_int64(json_object_object_get(state, "generation")))
+			printf("warning: %s does not describe the generation in force\n", RUN_DIR);
+	}
+	if (regions) {
+		struct json_object *devs = json_object_object_get(regions, "devices");
+
+		printf("\n%-13s %-7s %-7s %-8s %-13s %-24s %s\n", "DEVICE", "REGION", "ACCESS",
+		       "MODE", "CACHE", "RULE", "VIOLATIONS");
+		for (size_t i = 0; devs && i < json_object_array_length(devs); i++) {
+			struct json_object *dv = json_object_array_get_idx(devs, i);
+			struct json_object *rs = json_object_object_get(dv, "regions");
+
+			for (size_t j = 0; rs && j < json_object_array_length(rs); j++) {
+				struct json_object *r = json_object_array_get_idx(rs, j);
+				const char *rule = json_object_get_string(
+					json_object_object_get(r, "rule"));
+
+				printf("%-13s %-7s %-7s %-8s %-13s %-24s %s\n",
+				       json_object_get_string(json_object_object_get(dv, "device")),
+				       json_object_get_string(json_object_object_get(r, "name")),
+				       json_object_get_string(json_object_object_get(r, "access")),
+				       json_object_get_string(json_object_object_get(r, "mode")),
+				       json_object_get_string(json_object_object_get(r, "cache")) ?: "?",
+				       rule ? rule : "(default)",
+				       json_object_get_string(json_object_object_get(r, "violations")));
+			}
+		}
+	}
+	printf("\ncache modes seen after mmap, against the verdicts' assumptions:\n");
+	enforce_observed_foreach(on_observed, &m);
+	json_object_put(state);
+	json_object_put(regions);
+	return m.mismatches ? EXIT_VIOLATIONS : EXIT_CLEAN;
+}

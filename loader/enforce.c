@@ -1,0 +1,414 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Enforcement: loading, pinning, atomic policy swap, clearing; see enforce.h. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include <linux/magic.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "enforce.h"
+#include "enforce.skel.h"
+#include "kernel.h"
+#include "snapshot.h"
+
+#define PIN(name) VFG_PIN_DIR "/" name
+
+/* The pinned objects: maps first, links last (a link pinned means enforcement is on). */
+static const char *const map_pins[] = { "policy", "generation", "decisions", "counters",
+					"observed" };
+static const char *const link_pins[] = { "link_mmap_offset", "link_lsm", "link_observe" };
+#define NMAPS (sizeof(map_pins) / sizeof(map_pins[0]))
+#define NLINKS (sizeof(link_pins) / sizeof(link_pins[0]))
+
+static void unpin_all(void)
+{
+	char path[256];
+
+	for (size_t i = 0; i < NLINKS; i++) {
+		snprintf(path, sizeof(path), VFG_PIN_DIR "/%s", link_pins[i]);
+		unlink(path);
+	}
+	for (size_t i = 0; i < NMAPS; i++) {
+		snprintf(path, sizeof(path), VFG_PIN_DIR "/%s", map_pins[i]);
+		unlink(path);
+	}
+	rmdir(VFG_PIN_DIR);
+}
+
+static bool bpffs_mounted(void)
+{
+	struct statfs st;
+
+	return !statfs("/sys/fs/bpf", &st) && st.f_type == BPF_FS_MAGIC;
+}
+
+static bool bpf_lsm_active(void)
+{
+	char buf[512];
+	size_t n;
+	FILE *f = fopen("/sys/kernel/security/lsm", "re");
+
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	for (char *t = strtok(buf, ",\n"); t; t = strtok(NULL, ",\n"))
+		if (!strcmp(t, "bpf"))
+			return true;
+	return false;
+}
+
+/* A new verdict map holding every compiled verdict. Returns its fd or -errno. */
+static int build_verdicts(const struct compiled *c)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts);
+	__u32 max = c->n + 16;
+	int fd = bpf_map_create(BPF_MAP_TYPE_HASH, "vfg_verdicts", sizeof(struct vfg_region_key),
+				sizeof(struct vfg_verdict), max < 16384 ? 16384 : max, &opts);
+
+	if (fd < 0)
+		return -errno;
+	for (size_t i = 0; i < c->n; i++) {
+		if (bpf_map_update_elem(fd, &c->v[i].key, &c->v[i].v, BPF_NOEXIST)) {
+			int err = -errno;
+
+			close(fd);
+			return err;
+		}
+	}
+	return fd;
+}
+
+static int swap_in(int outer_fd, int gen_fd, const struct compiled *c, uint64_t *generation,
+		   const char **step)
+{
+	__u32 zero = 0;
+	__u64 gen = 0;
+	int inner, err = 0;
+
+	inner = build_verdicts(c);
+	if (inner < 0) {
+		*step = "build the verdict map";
+		return inner;
+	}
+	bpf_map_lookup_elem(gen_fd, &zero, &gen);
+	gen++;
+	/* The one update that puts the whole new policy in force. */
+	if (bpf_map_update_elem(outer_fd, &zero, &inner, BPF_ANY)) {
+		err = -errno;
+		*step = "swap in the new verdict map";
+	} else {
+		bpf_map_update_elem(gen_fd, &zero, &gen, BPF_ANY);
+		*generation = gen;
+	}
+	close(inner);
+	return err;
+}
+
+static int first_apply(const struct compiled *c, uint64_t *generation, const char **step)
+{
+	struct bpf_link *links[NLINKS] = {};
+	struct enforce_bpf *skel;
+	uint64_t fops;
+	char path[256];
+	int err;
+
+	err = kallsyms_lookup("vfio_device_fops", &fops);
+	if (err) {
+		*step = err == -ENOENT ? "find vfio_device_fops (vfio is not loaded: load vfio-pci "
+					 "first; the program recognises VFIO files by it)"
+				       : "read vfio_device_fops from /proc/kallsyms";
+		return err;
+	}
+	if (!bpf_lsm_active()) {
+		*step = "use BPF-LSM (\"bpf\" is not in /sys/kernel/security/lsm: boot with "
+			"lsm=...,bpf)";
+		return -EOPNOTSUPP;
+	}
+	skel = enforce_bpf__open();
+	if (!skel) {
+		*step = "open the enforcement BPF object";
+		return -errno;
+	}
+	skel->rodata->vfio_device_fops_addr = fops;
+	err = enforce_bpf__load(skel);
+	if (err) {
+		*step = "load the enforcement programs (lsm/mmap_file, fentry, fexit)";
+		goto out;
+	}
+	/* The policy is in the maps before the hook is attached: never an empty moment. */
+	err = swap_in(bpf_map__fd(skel->maps.policy), bpf_map__fd(skel->maps.generation), c,
+		      generation, step);
+	if (err)
+		goto out;
+	links[0] = bpf_program__attach(skel->progs.fentry_vm_mmap_pgoff);
+	links[1] = links[0] ? bpf_program__attach(skel->progs.enforce_mmap_file) : NULL;
+	links[2] = links[1] ? bpf_program__attach(skel->progs.fexit_mmap_observe) : NULL;
+	if (!links[2]) {
+		err = -errno;
+		*step = !links[0] ? "attach fentry/vm_mmap_pgoff" :
+			!links[1] ? "attach lsm/mmap_file" : "attach fexit/vfio_device_fops_mmap";
+		goto out;
+	}
+	if (mkdir(VFG_PIN_DIR, 0700) && errno != EEXIST) {
+		err = -errno;
+		*step = "create " VFG_PIN_DIR;
+		goto out;
+	}
+	{
+		struct bpf_map *maps[NMAPS] = { skel->maps.policy, skel->maps.generation,
+						skel->maps.decisions, skel->maps.counters,
+						skel->maps.observed };
+
+		for (size_t i = 0; i < NMAPS && !err; i++) {
+			snprintf(path, sizeof(path), VFG_PIN_DIR "/%s", map_pins[i]);
+			err = bpf_map__pin(maps[i], path);
+		}
+	}
+	for (size_t i = 0; i < NLINKS && !err; i++) {
+		snprintf(path, sizeof(path), VFG_PIN_DIR "/%s", link_pins[i]);
+		err = bpf_link__pin(links[i], path);
+	}
+	if (err) {
+		*step = "pin the enforcement state under " VFG_PIN_DIR;
+		unpin_all();
+	}
+out:
+	for (size_t i = 0; i < NLINKS; i++)
+		bpf_link__destroy(links[i]); /* pinned links stay attached */
+	enforce_bpf__destroy(skel);
+	return err;
+}
+
+int enforce_apply(const struct compiled *c, uint64_t *generation, const char **step)
+{
+	struct stat st;
+	int outer, gen, err;
+
+	umask(077); /* pinned objects are root's alone */
+	if (!bpffs_mounted()) {
+		*step = "find the BPF file system at /sys/fs/bpf";
+		return -ENOENT;
+	}
+	if (stat(PIN("link_lsm"), &st))
+		return first_apply(c, generation, step);
+	for (size_t i = 0; i < NLINKS; i++) {
+		char path[256];
+
+		snprintf(path, sizeof(path), VFG_PIN_DIR "/%s", link_pins[i]);
+		if (stat(path, &st)) {
+			*step = "find the pinned enforcement state (it is incomplete: run "
+				"vfioguard policy clear)";
+			return -ENOENT;
+		}
+	}
+	outer = bpf_obj_get(PIN("policy"));
+	gen = bpf_obj_get(PIN("generation"));
+	if (outer < 0 || gen < 0) {
+		err = -errno;
+		*step = "open the pinned policy maps";
+	} else {
+		err = swap_in(outer, gen, c, generation, step);
+	}
+	if (outer >= 0)
+		close(outer);
+	if (gen >= 0)
+		close(gen);
+	return err;
+}
+
+int enforce_clear(const char **step)
+{
+	struct stat st;
+
+	if (stat(VFG_PIN_DIR, &st)) {
+		*step = "find a policy in force";
+		return -ENOENT;
+	}
+	unpin_all();
+	if (!stat(VFG_PIN_DIR, &st)) {
+		*step = "remove " VFG_PIN_DIR;
+		return -EBUSY;
+	}
+	return 0;
+}
+
+static uint64_t read_u64(int fd, __u32 key)
+{
+	__u64 v = 0;
+
+	bpf_map_lookup_elem(fd, &key, &v);
+	return v;
+}
+
+int enforce_status_read(struct enforce_status *st)
+{
+	struct stat sb;
+	int fd;
+
+	memset(st, 0, sizeof(*st));
+	if (stat(PIN("link_lsm"), &sb))
+		return -ENOENT;
+	st->active = true;
+	fd = bpf_obj_get(PIN("generation"));
+	if (fd >= 0) {
+		st->generation = read_u64(fd, 0);
+		close(fd);
+	}
+	fd = bpf_obj_get(PIN("counters"));
+	if (fd >= 0) {
+		st->dropped = read_u64(fd, 0);
+		st->allowed = read_u64(fd, 1);
+		st->denied = read_u64(fd, 2);
+		close(fd);
+	}
+	return 0;
+}
+
+int enforce_observed_foreach(void (*fn)(const struct vfg_region_key *k,
+					const struct vfg_observed *o, void *ctx),
+			     void *ctx)
+{
+	struct vfg_region_key key, next;
+	struct vfg_observed o;
+	int fd = bpf_obj_get(PIN("observed"));
+	void *prev = NULL;
+
+	if (fd < 0)
+		return -errno;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		if (!bpf_map_lookup_elem(fd, &next, &o))
+			fn(&next, &o, ctx);
+		key = next;
+		prev = &key;
+	}
+	close(fd);
+	return 0;
+}
+
+static int read_hex(const char *dev, const char *file)
+{
+	char path[256];
+	unsigned int v;
+	int ret = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", dev, file);
+	f = fopen(path, "re");
+	if (f && fscanf(f, "%x", &v) == 1)
+		ret = v;
+	if (f)
+		fclose(f);
+	return ret;
+}
+
+int device_facts_read(struct device_facts **devs, size_t *n, const char **step)
+{
+	DIR *d = opendir("/sys/bus/pci/devices");
+	struct device_facts *v = NULL;
+	struct snapshot snap;
+	struct dirent *e;
+	size_t count = 0;
+	int err;
+
+	*devs = NULL;
+	*n = 0;
+	if (!d) {
+		*step = "list /sys/bus/pci/devices";
+		return -errno;
+	}
+	while ((e = readdir(d))) {
+		struct device_facts *grown, *f;
+		char path[512], link[256];
+		ssize_t len;
+
+		if (e->d_name[0] == '.')
+			continue;
+		grown = realloc(v, (count + 1) * sizeof(*v));
+		if (!grown) {
+			closedir(d);
+			free(v);
+			*step = "list the PCI devices";
+			return -ENOMEM;
+		}
+		v = grown;
+		f = &v[count++];
+		memset(f, 0, sizeof(*f));
+		snprintf(f->name, sizeof(f->name), "%.31s", e->d_name);
+		f->vendor = read_hex(e->d_name, "vendor");
+		f->device_id = read_hex(e->d_name, "device");
+		f->subsystem_vendor = read_hex(e->d_name, "subsystem_vendor");
+		f->subsystem_device = read_hex(e->d_name, "subsystem_device");
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", e->d_name);
+		len = readlink(path, link, sizeof(link) - 1);
+		if (len > 0) {
+			link[len] = 0;
+			snprintf(f->driver, sizeof(f->driver), "%.63s",
+				 strrchr(link, '/') ? strrchr(link, '/') + 1 : link);
+		}
+	}
+	closedir(d);
+	/* The modes the devices' regions are mapped with right now, where they are mapped. */
+	err = snapshot_take(&snap);
+	if (err) {
+		free(v);
+		*step = snap.failed_step;
+		return err;
+	}
+	for (size_t i = 0; i < snap.count; i++) {
+		const struct mapping *m = &snap.mappings[i];
+
+		if (m->region.index > POLICY_MAX_REGION || m->cache.mode == CACHE_UNKNOWN)
+			continue;
+		for (size_t j = 0; j < count; j++)
+			if (!strcmp(v[j].name, m->device))
+				v[j].observed[m->region.index] = m->cache.mode;
+	}
+	snapshot_free(&snap);
+	*devs = v;
+	*n = count;
+	return 0;
+}
+
+static int exe_of(const char *path, uint64_t *dev, uint64_t *ino)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	/* The kernel's s_dev is MKDEV(major, minor) = major << 20 | minor. */
+	*dev = ((uint64_t)major(st.st_dev) << 20) | minor(st.st_dev);
+	*ino = st.st_ino;
+	return 0;
+}
+
+static int cgroup_of(const char *path, uint64_t *id)
+{
+	char full[600];
+	struct statfs sf;
+	struct stat st;
+
+	if (statfs("/sys/fs/cgroup", &sf) || sf.f_type != CGROUP2_SUPER_MAGIC)
+		return -ENOTSUP;
+	snprintf(full, sizeof(full), "/sys/fs/cgroup%s", path);
+	if (stat(full, &st))
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	/* cgroup v2 ids are the inode numbers of the cgroup directories (kernfs). */
+	*id = st.st_ino;
+	return 0;
+}
+
+const struct resolver host_resolver = { .exe = exe_of, .cgroup = cgroup_of };

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The enforcement program and its pinned state under /sys/fs/bpf/vfioguard/: loading and
+ * pinning on the first apply, swapping the whole verdict map on later ones (atomic), clearing,
+ * and reading what is in force. Also the facts about the host's devices a policy compiles from.
+ */
+#ifndef VFIOGUARD_ENFORCE_H
+#define VFIOGUARD_ENFORCE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../policy/compile.h"
+
+#define VFG_PIN_DIR "/sys/fs/bpf/vfioguard"
+
+struct enforce_status {
+	bool active;         /* the enforcement program is attached (pinned links present) */
+	uint64_t generation; /* of the verdicts in force */
+	uint64_t allowed, denied, dropped;
+	uint64_t fops;       /* vfio_device_fops the program compares with */
+};
+
+/*
+ * Puts the compiled verdicts in force. The first apply loads, attaches and pins the programs;
+ * later ones build a new verdict map and swap it in with one map update, so an mmap sees either
+ * the old policy or the new one, never a mix. On failure the previous state is left as it was
+ * and step says what failed. generation receives the new generation.
+ */
+int enforce_apply(const struct compiled *c, uint64_t *generation, const char **step);
+/* Detaches and unpins everything. -ENOENT when nothing was in force. */
+int enforce_clear(const char **step);
+/* -ENOENT when no policy is in force. */
+int enforce_status_read(struct enforce_status *st);
+
+struct vfg_observed;
+/* Calls fn for every (device, region) whose real page protection the program recorded. */
+int enforce_observed_foreach(void (*fn)(const struct vfg_region_key *k,
+					const struct vfg_observed *o, void *ctx),
+			     void *ctx);
+
+/* Every PCI device of the host, with the cache modes its regions are mapped with right now. */
+int device_facts_read(struct device_facts **devs, size_t *n, const char **step);
+
+/* The kernel's view of executables and cgroups, for policy_compile(). */
+extern const struct resolver host_resolver;
+
+#endif /* VFIOGUARD_ENFORCE_H */

@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Policy to verdicts; see compile.h. */
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compile.h"
+
+enum cache_mode assumed_cache_mode(enum host_arch arch, const char *driver, unsigned int region,
+				   enum cache_mode observed)
+{
+	if (observed != CACHE_UNKNOWN)
+		return observed;
+	if (arch == ARCH_ARM64 && driver && !strncmp(driver, "nvgrace-gpu", 11)) {
+		if (region == 4)
+			return CACHE_ARM64_NORMAL;
+		if (region == 2)
+			return CACHE_ARM64_NORMAL_NC;
+	}
+	if (region <= 6) /* BAR0..BAR5, ROM */
+		return arch == ARCH_X86_64 ? CACHE_X86_UC_MINUS :
+		       arch == ARCH_ARM64  ? CACHE_ARM64_DEVICE_nGnRE :
+					     CACHE_UNKNOWN;
+	return CACHE_UNKNOWN;
+}
+
+static void compile_error(struct policy_diags *d, const struct rule *r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void compile_error(struct policy_diags *d, const struct rule *r, const char *fmt, ...)
+{
+	struct policy_diag *grown = realloc(d->v, (d->n + 1) * sizeof(*d->v));
+	va_list ap;
+
+	if (!grown)
+		return;
+	d->v = grown;
+	memset(&grown[d->n], 0, sizeof(grown[d->n]));
+	grown[d->n].pos = r->pos;
+	va_start(ap, fmt);
+	vsnprintf(grown[d->n].message, sizeof(grown[d->n].message), fmt, ap);
+	va_end(ap);
+	d->n++;
+	d->errors++;
+}
+
+static bool has_meta(const char *s)
+{
+	return strpbrk(s, "*?[\\") != NULL;
+}
+
+/* The process side of a rule as a kernel condition. */
+static int compile_cond(const struct policy *p, size_t idx, const struct resolver *res,
+			struct vfg_cond *c, struct policy_diags *d)
+{
+	const struct rule *r = &p->rules[idx];
+	const struct rule_match *m = &r->match;
+	int err;
+
+	memset(c, 0, sizeof(*c));
+	c->rule = idx;
+	c->access = r->access;
+	c->enforce = (r->has_mode ? r->mode : p->mode) == POLICY_ENFORCE;
+	if (m->comm) {
+		size_t len = strlen(m->comm);
+		/* "qemu-*": the only pattern character is a final '*'. */
+		bool prefix = len && strpbrk(m->comm, "*?[\\") == m->comm + len - 1 &&
+			      m->comm[len - 1] == '*';
+
+		if (has_meta(m->comm) && !prefix) {
+			compile_error(d, r, "rule '%s': comm pattern '%s' cannot be enforced in the "
+				      "kernel: use an exact name or a prefix ending in '*'",
+				      r->name, m->comm);
+			return -EINVAL;
+		}
+		if (prefix)
+			len--;
+		if (len >= VFG_COMM_LEN) {
+			compile_error(d, r, "rule '%s': comm '%s' is longer than the kernel's %d "
+				      "characters", r->name, m->comm, VFG_COMM_LEN - 1);
+			return -EINVAL;
+		}
+		c->flags |= VFG_COND_COMM | (prefix ? VFG_COND_COMM_PREFIX : 0);
+		c->comm_len = len;
+		memcpy(c->comm, m->comm, len);
+	}
+	if (m->exe) {
+		if (has_meta(m->exe)) {
+			compile_error(d, r, "rule '%s': exe pattern '%s' cannot be enforced in the "
+				      "kernel: name one executable", r->name, m->exe);
+			return -EINVAL;
+		}
+		uint64_t dev, ino;
+
+		err = res->exe(m->exe, &dev, &ino);
+		c->exe_dev = dev;
+		c->exe_ino = ino;
+		if (err) {
+			compile_error(d, r, "rule '%s': exe %s: %s", r->name, m->exe, strerror(-err));
+			return -EINVAL;
+		}
+		c->flags |= VFG_COND_EXE;
+	}
+	if (m->cgroup) {
+		size_t len = strlen(m->cgroup);
+		char path[512];
+
+		if (len >= 2 && !strcmp(m->cgroup + len - 2, "/*") && len < sizeof(path)) {
+			memcpy(path, m->cgroup, len - 2);
+			path[len - 2] = 0;
+			c->flags |= VFG_COND_CGROUP_BELOW;
+		} else {
+			snprintf(path, sizeof(path), "%s", m->cgroup);
+		}
+		if (has_meta(path)) {
+			compile_error(d, r, "rule '%s': cgroup pattern '%s' cannot be enforced in the "
+				      "kernel: use a cgroup path, or one ending in '/*' for the "
+				      "cgroups below it", r->name, m->cgroup);
+			return -EINVAL;
+		}
+		uint64_t id = 0;
+
+		err = res->cgroup(path[0] ? path : "/", &id);
+		c->cgroup_id = id;
+		if (err) {
+			compile_error(d, r, "rule '%s': cgroup %s: %s", r->name, path,
+				      strerror(-err));
+			return -EINVAL;
+		}
+		c->flags |= VFG_COND_CGROUP;
+	}
+	return 0;
+}
+
+static bool glob_ok(const char *pattern, const char *value)
+{
+	return !pattern || (value && value[0] && fnmatch(pattern, value, 0) == 0);
+}
+
+/* The device side of a rule: everything but the process. dev NULL: a device not known. */
+static bool device_side_matches(const struct rule_match *m, const struct device_facts *dev,
+				long region, enum cache_mode cache, enum host_arch arch)
+{
+	if (!dev)
+		return !m->device && !m->driver && m->vendor < 0 && m->device_id < 0 &&
+		       m->subsystem_vendor < 0 && m->subsystem_device < 0 && !m->regions &&
+		       !m->caches && (!m->arches || ((m->arches >> arch) & 1));
+	return glob_ok(m->device, dev->name) && glob_ok(m->driver, dev->driver) &&
+	       (m->vendor < 0 || m->vendor == dev->vendor) &&
+	       (m->device_id < 0 || m->device_id == dev->device_id) &&
+	       (m->subsystem_vendor < 0 || m->subsystem_vendor == dev->subsystem_vendor) &&
+	       (m->subsystem_device < 0 || m->subsystem_device == dev->subsystem_device) &&
+	       (!m->regions || ((m->regions >> region) & 1)) &&
+	       (!m->caches || (cache != CACHE_UNKNOWN && ((m->caches >> cache) & 1))) &&
+	       (!m->arches || ((m->arches >> arch) & 1));
+}
+
+static int verdict_for(const struct policy *p, enum host_arch arch, const struct device_facts *dev,
+		       long region, const struct resolver *res, struct vfg_verdict *v,
+		       struct policy_diags *d)
+{
+	enum cache_mode cache = dev ? assumed_cache_mode(arch, dev->driver, region,
+							 dev->observed[region])
+				    : CACHE_UNKNOWN;
+
+	memset(v, 0, sizeof(*v));
+	v->assumed_cache = cache;
+	for (size_t i = 0; i < p->nrules; i++) {
+		struct vfg_cond c;
+
+		if (!device_side_matches(&p->rules[i].match, dev, region, cache, arch))
+			continue;
+		if (compile_cond(p, i, res, &c, d))
+			return -EINVAL;
+		if (v->n == VFG_MAX_CONDS) {
+			compile_error(d, &p->rules[i], "rule '%s': more than %d rules with process "
+				      "matchers apply to %s region %ld; the kernel side holds %d",
+				      p->rules[i].name, VFG_MAX_CONDS, dev ? dev->name : "any device",
+				      region, VFG_MAX_CONDS);
+			return -EINVAL;
+		}
+		v->conds[v->n++] = c;
+		if (!c.flags)
+			return 0; /* unconditional: nothing after it can decide */
+	}
+	if (v->n == VFG_MAX_CONDS) {
+		compile_error(d, &p->rules[v->conds[v->n - 1].rule], "more than %d rules with "
+			      "process matchers apply to %s region %ld, and the default needs a place",
+			      VFG_MAX_CONDS - 1, dev ? dev->name : "any device", region);
+		return -EINVAL;
+	}
+	v->conds[v->n].rule = VFG_RULE_DEFAULT;
+	v->conds[v->n].access = p->default_access;
+	v->conds[v->n].enforce = p->mode == POLICY_ENFORCE;
+	v->n++;
+	return 0;
+}
+
+int policy_compile(const struct policy *p, enum host_arch arch, const struct device_facts *devs,
+		   size_t ndevs, const struct resolver *res, struct compiled *out,
+		   struct policy_diags *diags)
+{
+	uint64_t regions = 0x1ff; /* BAR0..BAR5, ROM, CONFIG, VGA */
+	size_t cap = 1, n = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < p->nrules; i++)
+		regions |= p->rules[i].match.regions;
+	cap += ndevs * __builtin_popcountll(regions);
+	out->v = calloc(cap, sizeof(*out->v));
+	if (!out->v)
+		return -ENOMEM;
+	/* For devices or regions not known when the policy was applied. */
+	out->v[n].key.region = VFG_REGION_ANY;
+	if (verdict_for(p, arch, NULL, 0, res, &out->v[n].v, diags))
+		goto fail;
+	n++;
+	for (size_t d = 0; d < ndevs; d++) {
+		for (long r = 0; r <= POLICY_MAX_REGION; r++) {
+			struct compiled_verdict *cv = &out->v[n];
+
+			if (!((regions >> r) & 1))
+				continue;
+			memcpy(cv->key.device, devs[d].name, sizeof(cv->key.device));
+			cv->key.device[sizeof(cv->key.device) - 1] = 0;
+			cv->key.region = r;
+			if (verdict_for(p, arch, &devs[d], r, res, &cv->v, diags))
+				goto fail;
+			n++;
+		}
+	}
+	out->n = n;
+	return 0;
+fail:
+	compiled_free(out);
+	return -EINVAL;
+}
+
+void compiled_free(struct compiled *c)
+{
+	free(c->v);
+	memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Which hazards of a copy are violations, per (arch, cache mode, access class): the one table. */
+#ifndef VFIOGUARD_POLICY_HAZARDS_H
+#define VFIOGUARD_POLICY_HAZARDS_H
+
+#include "policy.h"
+
+/* The hazard set that counts as a violation, before any rule's override. */
+uint32_t hazard_violations(enum host_arch arch, enum cache_mode cache, enum access_class access);
+
+#endif /* VFIOGUARD_POLICY_HAZARDS_H */

@@ -1,0 +1,25 @@
+# The same trap in audit mode: the mmap succeeds and the decision is recorded.
+. "$VFG_TESTS/lib.sh"
+
+grep -qw bpf /sys/kernel/security/lsm || skip "BPF-LSM is not active in this kernel"
+cat > audit.yaml <<YAML
+mode: audit
+default: direct
+rules:
+  - name: edu-bar0-trap
+    match: {device: "$EDU", region: bar0}
+    access: trap
+YAML
+vfioguard policy apply audit.yaml > apply.out 2>&1 || fail "apply: $(cat apply.out)"
+trap 'vfioguard policy clear >/dev/null 2>&1' EXIT
+start_monitor mon.json
+vfg-testvmm open $EDU map $EDU bar0 read 0 0 4 volatile > vmm.out 2>&1 ||
+	fail "audit mode refused the mmap: $(cat vmm.out)"
+grep -q '^read 0 0x0 = 0x10000ed$' vmm.out || fail "register 0: $(cat vmm.out)"
+sleep 1
+stop_monitor mon.json
+expect_eq "recorded decision" "$(events mon.json ".event == \"policy\" and .comm == \"vfg-testvmm\" and .decision == \"allowed\" and .access == \"trap\" and .rule == \"edu-bar0-trap\" and .region == \"BAR0\"")" 1
+vfioguard -j policy show > show.json
+expect_eq "allowed count" "$(jq .allowed show.json)" 1
+expect_eq "denied count" "$(jq .denied show.json)" 0
+expect_eq "published mode" "$(jq -r ".regions.devices[] | select(.device == \"$EDU\") | .regions[] | select(.name == \"BAR0\") | \"\(.access) \(.mode)\"" show.json)" "trap audit"

@@ -1,0 +1,72 @@
+# A policy traps edu BAR0 for QEMU and the test VMM: real QEMU's mmap is refused, it falls back to
+# the device fd and the qtest read of register 0 still returns 0x010000ed; monitor shows the
+# denial and the fd reads. The test VMM's mmap of edu BAR0 fails with EPERM, its mmap of ivshmem
+# BAR2 (direct) succeeds. The verdicts are published; policy show counts the decisions.
+. "$VFG_TESTS/lib.sh"
+
+command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not installed"
+grep -qw bpf /sys/kernel/security/lsm || skip "BPF-LSM is not active in this kernel"
+cat > trap.yaml <<YAML
+mode: enforce
+default: fixed
+rules:
+  - name: edu-bar0-qemu
+    match: {device: "$EDU", region: bar0, comm: qemu-system-x86}
+    access: trap
+  - name: edu-bar0-testvmm
+    match: {device: "$EDU", region: bar0, comm: "vfg-*"}
+    access: trap
+  - name: ivshmem-bar2
+    match: {device: "$IVSHMEM", region: bar2}
+    access: direct
+YAML
+vfioguard policy apply trap.yaml > apply.out 2>&1 || fail "apply: $(cat apply.out)"
+trap 'vfioguard policy clear >/dev/null 2>&1' EXIT
+
+# What VMMs are told.
+r=/run/vfioguard/regions.json
+expect_eq "ivshmem BAR2 verdict" "$(jq -r ".devices[] | select(.device == \"$IVSHMEM\") | .regions[] | select(.name == \"BAR2\") | .access" $r)" direct
+expect_eq "edu BAR0 process rules" "$(jq -c "[.devices[] | select(.device == \"$EDU\") | .regions[] | select(.name == \"BAR0\") | .process_rules[] | [.rule, .access]]" $r)" \
+	'[["edu-bar0-qemu","trap"],["edu-bar0-testvmm","trap"]]'
+expect_eq "edu BAR0 for other processes" "$(jq -r ".devices[] | select(.device == \"$EDU\") | .regions[] | select(.name == \"BAR0\") | \"\(.access) \(.cache) \(.violations)\"" $r)" \
+	"fixed UC- split,dup,reorder,wide,unaligned"
+
+start_monitor mon.json
+rc=0
+vfg-testvmm open $EDU map $EDU bar0 > vmm1.out 2>&1 || rc=$?
+expect_eq "test VMM mapping edu BAR0" $rc 1
+grep -q "Operation not permitted" vmm1.out || fail "not refused with EPERM: $(cat vmm1.out)"
+vfg-testvmm open $IVSHMEM map $IVSHMEM bar2 touch 0 0 0x1000 > vmm2.out 2>&1 ||
+	fail "ivshmem BAR2 (direct) refused: $(cat vmm2.out)"
+
+mkfifo qtest.in
+qemu-system-x86_64 -machine q35,accel=tcg -S -qtest stdio -display none -nodefaults \
+	-device vfio-pci,host=$EDU,addr=02.0 < qtest.in > qtest.out 2> qemu.err &
+QEMU_PID=$!
+exec 3> qtest.in
+printf '%s\n' 'outl 0xcf8 0x80001010' 'outl 0xcfc 0xe0000000' 'outl 0xcf8 0x80001004' \
+	'outw 0xcfc 6' 'readl 0xe0000000' >&3
+n=0
+while [ "$(grep -c '^OK' qtest.out 2>/dev/null)" -lt 5 ]; do
+	kill -0 $QEMU_PID 2>/dev/null || fail "QEMU exited: $(cat qemu.err)"
+	n=$((n + 1)); [ $n -lt 600 ] || fail "qtest did not answer: $(cat qtest.out)"
+	sleep 0.1
+done
+value=$(grep '^OK 0x' qtest.out | tail -1 | cut -d' ' -f2)
+expect_eq "edu register 0 via QEMU's fallback" "$(printf '0x%08x' $((value)))" 0x010000ed
+vfioguard -j audit > audit.json
+expect_eq "QEMU has no mapping of edu BAR0" "$(jq "[.mappings[] | select(.pid == $QEMU_PID and .region == \"BAR0\")] | length" audit.json)" 0
+sleep 1
+exec 3>&-
+stop $QEMU_PID
+stop_monitor mon.json
+
+expect_eq "QEMU's denial" "$(events mon.json ".event == \"policy\" and .pid == $QEMU_PID and .decision == \"denied\" and .rule == \"edu-bar0-qemu\" and .region == \"BAR0\"")" 1
+expect_eq "the test VMM's denial" "$(events mon.json ".event == \"policy\" and .comm == \"vfg-testvmm\" and .decision == \"denied\" and .rule == \"edu-bar0-testvmm\"")" 1
+expect_eq "ivshmem BAR2 allowed" "$(events mon.json ".event == \"policy\" and .decision == \"allowed\" and .rule == \"ivshmem-bar2\" and .access == \"direct\"")" 1
+expect_eq "QEMU reads BAR0 through the fd" "$(events mon.json ".event == \"read\" and .pid == $QEMU_PID and .region == \"BAR0\" and .offset == 0 and .size == 4")" 1
+
+vfioguard -j policy show > show.json; rc=$?
+expect_eq "show status (no cache mismatch)" $rc 0
+[ "$(jq .denied show.json)" -ge 2 ] || fail "denials not counted: $(cat show.json)"
+expect_eq "observed ivshmem BAR2" "$(jq -r ".observed[] | select(.device == \"$IVSHMEM\" and .region == \"BAR2\") | \"\(.assumed) \(.mapped) \(.mismatch)\"" show.json)" "UC- UC- false"
