@@ -24,6 +24,7 @@ static const struct cmd commands[] = {
 	{ "audit", do_audit, "list every VFIO device region any process has mapped" },
 	{ "monitor", do_monitor, "show VFIO mmaps, faults, fd accesses and unmaps as they happen" },
 	{ "policy", do_policy, "check a policy file; explain the verdict for a device region" },
+	{ "advise", do_advise, "what each VMM should be told (QEMU, libvirt) under the policy in force" },
 	{ "features", do_features, "what this kernel offers vfioguard, probed for real" },
 	{ NULL, NULL, NULL },
 };

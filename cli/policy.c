@@ -11,17 +11,18 @@
 #include "commands.h"
 #include "output.h"
 #include "../loader/kernel.h"
-#include "../policy/policy.h"
+#include "../policy/compile.h"
 
 static const char policy_usage[] =
 	"Usage: vfioguard policy check FILE\n"
 	"       vfioguard policy apply FILE\n"
 	"       vfioguard policy show\n"
 	"       vfioguard policy clear\n"
-	"       vfioguard policy explain --policy FILE --device DEV --region R [--comm C]\n"
+	"       vfioguard policy explain [--policy FILE] --device DEV --region R [--comm C]\n"
 	"                                [--exe PATH] [--cgroup PATH] [--cache MODE]\n"
 	"check validates a policy: every error and warning with file:line:column. Exit 2 on errors.\n"
-	"explain says which rule gives the verdict for one device region and process, and why.\n"
+	"explain says which rule gives the verdict for one device region and process (the policy in\n"
+	"force unless --policy is given); without --cache it assumes the driver's known mode.\n"
 	"apply puts a policy in force with BPF-LSM (atomically; it stays in force after vfioguard\n"
 	"exits) and publishes the verdicts in /run/vfioguard/regions.json. show says what is in\n"
 	"force and exits 1 when a region was mapped with another cache mode than its verdict\n"
@@ -198,8 +199,14 @@ static int do_explain(int argc, char **argv)
 		default: fprintf(stderr, "%s", policy_usage); return EXIT_ERROR;
 		}
 	}
-	if (!file || !s.device || !region) {
-		p_err("policy explain: --policy, --device and --region are required");
+	if (!file && !access("/run/vfioguard/policy.yaml", R_OK))
+		file = "/run/vfioguard/policy.yaml"; /* the policy in force */
+	if (!file) {
+		p_err("policy explain: no policy in force; name one with --policy FILE");
+		return EXIT_ERROR;
+	}
+	if (!s.device || !region) {
+		p_err("policy explain: --device and --region are required");
 		return EXIT_ERROR;
 	}
 	{
@@ -223,6 +230,8 @@ static int do_explain(int argc, char **argv)
 	if (!kernel_info_read(&ki))
 		s.arch = ki.arch;
 	device_facts(s.device, &s, driver, sizeof(driver));
+	if (s.cache == CACHE_UNKNOWN)
+		s.cache = assumed_cache_mode(s.arch, driver, s.region, CACHE_UNKNOWN);
 	ret = load_policy(file, &p, &d, false);
 	policy_diags_free(&d);
 	if (ret)
@@ -243,6 +252,8 @@ static int do_explain(int argc, char **argv)
 			json_add(o, "line", r ? json_object_new_int(r->pos.line) : NULL);
 			json_add(o, "access", json_object_new_string(access_class_name(a)));
 			json_add(o, "mode", json_object_new_string(policy_mode_name(m)));
+			json_add(o, "cache", s.cache == CACHE_UNKNOWN ? NULL :
+					     json_object_new_string(cache_mode_name(s.cache)));
 			json_add(o, "hazards", r && r->has_hazards ?
 						       json_object_new_string(hazard_set_format(
 							       r->hazards, hz, sizeof(hz))) : NULL);

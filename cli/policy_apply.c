@@ -500,3 +500,113 @@ int do_policy_show(int argc, char **argv)
 	json_object_put(regions);
 	return m.mismatches ? EXIT_VIOLATIONS : EXIT_CLEAN;
 }
+
+/*
+ * vfioguard advise: what a VMM should be told, from the verdicts in force. QEMU can only stop
+ * mmap for a whole device (x-no-mmap), so one trapped region traps the device's BARs.
+ */
+int do_advise(int argc, char **argv)
+{
+	bool qemu = true, libvirt = true;
+	struct json_object *regions, *devs, *out = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--qemu")) {
+			libvirt = false;
+		} else if (!strcmp(argv[i], "--libvirt")) {
+			qemu = false;
+		} else if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json")) {
+			json_output = true;
+		} else {
+			p_err("advise: unknown argument '%s' (--qemu, --libvirt, -j)", argv[i]);
+			return EXIT_ERROR;
+		}
+	}
+	regions = json_object_from_file(RUN_REGIONS);
+	if (!regions) {
+		p_err("advise: no policy in force (%s is missing): vfioguard policy apply FILE first",
+		      RUN_REGIONS);
+		return EXIT_ERROR;
+	}
+	devs = json_object_object_get(regions, "devices");
+	if (json_output)
+		out = json_object_new_array();
+	for (size_t i = 0; devs && i < json_object_array_length(devs); i++) {
+		struct json_object *dv = json_object_array_get_idx(devs, i);
+		struct json_object *rs = json_object_object_get(dv, "regions");
+		const char *dev = json_object_get_string(json_object_object_get(dv, "device"));
+		unsigned int dom = 0, bus = 0, slot = 0, fn = 0;
+		bool trap = false;
+		char qemu_arg[160], xml[1024], alias[32];
+
+		for (size_t j = 0; rs && j < json_object_array_length(rs); j++) {
+			struct json_object *r = json_object_array_get_idx(rs, j);
+			const char *name = json_object_get_string(json_object_object_get(r, "name"));
+
+			struct json_object *pr = json_object_object_get(r, "process_rules");
+
+			if (!strcmp(name, "CONFIG"))
+				continue; /* QEMU always reads config space through the fd */
+			if (!strcmp(json_object_get_string(json_object_object_get(r, "access")),
+				    "trap"))
+				trap = true;
+			/* Trapped for some processes only: a VMM that is one of them must know. */
+			for (size_t k = 0; pr && k < json_object_array_length(pr); k++)
+				if (!strcmp(json_object_get_string(json_object_object_get(
+						    json_object_array_get_idx(pr, k), "access")),
+					    "trap"))
+					trap = true;
+		}
+		sscanf(dev, "%x:%x:%x.%x", &dom, &bus, &slot, &fn);
+		snprintf(qemu_arg, sizeof(qemu_arg), "-device vfio-pci,host=%s%s", dev,
+			 trap ? ",x-no-mmap=on" : "");
+		snprintf(alias, sizeof(alias), "ua-vfg-%02x%02x%x", bus, slot, fn);
+		snprintf(xml, sizeof(xml),
+			 "<hostdev mode='subsystem' type='pci' managed='yes'>\n"
+			 "  <source><address domain='0x%04x' bus='0x%02x' slot='0x%02x' "
+			 "function='0x%x'/></source>\n"
+			 "  <alias name='%s'/>\n"
+			 "</hostdev>",
+			 dom, bus, slot, fn, alias);
+		if (trap)
+			snprintf(xml + strlen(xml), sizeof(xml) - strlen(xml),
+				 "\n<!-- inside <qemu:override> (xmlns:qemu='http://libvirt.org/"
+				 "schemas/domain/qemu/1.0'), libvirt 8.2 and later -->\n"
+				 "<qemu:device alias='%s'><qemu:frontend>"
+				 "<qemu:property name='x-no-mmap' type='bool' value='true'/>"
+				 "</qemu:frontend></qemu:device>", alias);
+		if (json_output) {
+			struct json_object *o = json_object_new_object();
+
+			json_add(o, "device", json_object_new_string(dev));
+			json_add(o, "trap", json_object_new_boolean(trap));
+			if (qemu)
+				json_add(o, "qemu", json_object_new_string(qemu_arg));
+			if (libvirt)
+				json_add(o, "libvirt", json_object_new_string(xml));
+			json_add(o, "regions", json_object_get(rs));
+			json_object_array_add(out, o);
+			continue;
+		}
+		printf("%s (%s)%s\n", dev,
+		       json_object_get_string(json_object_object_get(dv, "driver")),
+		       trap ? ": a region must not be mapped: the VMM must use the device fd" : "");
+		for (size_t j = 0; rs && j < json_object_array_length(rs); j++) {
+			struct json_object *r = json_object_array_get_idx(rs, j);
+
+			printf("  %-7s %-7s %s\n",
+			       json_object_get_string(json_object_object_get(r, "name")),
+			       json_object_get_string(json_object_object_get(r, "access")),
+			       json_object_get_string(json_object_object_get(r, "access"))[0] == 'f'
+				       ? "single aligned 1/2/4/8-byte accesses only" : "");
+		}
+		if (qemu)
+			printf("  qemu:    %s\n", qemu_arg);
+		if (libvirt)
+			printf("  libvirt:\n%s\n", xml);
+	}
+	if (json_output)
+		json_emit(out);
+	json_object_put(regions);
+	return EXIT_CLEAN;
+}

@@ -31,6 +31,13 @@ expect_eq "edu BAR0 process rules" "$(jq -c "[.devices[] | select(.device == \"$
 expect_eq "edu BAR0 for other processes" "$(jq -r ".devices[] | select(.device == \"$EDU\") | .regions[] | select(.name == \"BAR0\") | \"\(.access) \(.cache) \(.violations)\"" $r)" \
 	"fixed UC- split,dup,reorder,wide,unaligned"
 
+vfioguard advise --qemu > advise.txt || fail "advise: $(cat advise.txt)"
+grep -q -- "-device vfio-pci,host=$EDU,x-no-mmap=on" advise.txt || fail "advise: $(cat advise.txt)"
+grep -q -- "-device vfio-pci,host=$IVSHMEM\$" advise.txt || fail "advise ivshmem: $(cat advise.txt)"
+vfioguard -j advise --libvirt > advise.json
+jq -e ".[] | select(.device == \"$EDU\") | .libvirt | contains(\"x-no-mmap\")" advise.json >/dev/null ||
+	fail "libvirt advice: $(cat advise.json)"
+
 start_monitor mon.json
 rc=0
 vfg-testvmm open $EDU map $EDU bar0 > vmm1.out 2>&1 || rc=$?

@@ -1,0 +1,31 @@
+# policy explain against a real device of this machine: its PCI IDs and driver from sysfs decide
+# which rule matches; the first match wins; nothing matching gives the default.
+. "$VFG_TESTS/../guest/lib.sh"
+
+dev=$(ls /sys/bus/pci/devices 2>/dev/null | head -1)
+[ -n "$dev" ] || skip "no PCI devices here"
+vendor=$(cat /sys/bus/pci/devices/$dev/vendor)
+cat > p.yaml <<YAML
+default: direct
+rules:
+  - name: other-vendor
+    match: {vendor: 0x$(printf '%04x' $(( (vendor + 1) & 0xffff )))}
+    access: trap
+  - name: this-vendor-qemu
+    match: {vendor: $vendor, comm: qemu-system-x86}
+    access: trap
+  - name: this-vendor
+    match: {vendor: $vendor, region: [bar0, config]}
+    access: fixed
+YAML
+vfioguard -j policy explain --policy p.yaml --device $dev --region bar0 > a.json
+expect_eq "rule for any process" "$(jq -r .rule a.json)" this-vendor
+expect_eq "access" "$(jq -r .access a.json)" fixed
+vfioguard -j policy explain --policy p.yaml --device $dev --region bar0 --comm qemu-system-x86 > b.json
+expect_eq "rule for QEMU" "$(jq -r '"\(.rule) \(.line) \(.access)"' b.json)" "this-vendor-qemu 6 trap"
+vfioguard -j policy explain --policy p.yaml --device $dev --region bar2 > c.json
+expect_eq "default" "$(jq -r '"\(.rule) \(.access)"' c.json)" "null direct"
+vfioguard policy explain --policy p.yaml --device $dev --region rom > d.txt
+grep -q "by the default: no rule matches" d.txt || fail "text: $(cat d.txt)"
+rc=0; vfioguard policy explain --policy p.yaml --device $dev --region bar9 2> e.txt || rc=$?
+expect_eq "bad region" $rc 2

@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Compiling policies into verdicts, and the hazard table. No file system: a fake resolver. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../policy/compile.h"
+#include "../../policy/hazards.h"
+
+static int fake_exe(const char *path, uint64_t *dev, uint64_t *ino)
+{
+	if (strcmp(path, "/usr/bin/qemu-system-x86_64"))
+		return -ENOENT;
+	*dev = (8ULL << 20) | 1;
+	*ino = 4242;
+	return 0;
+}
+
+static int fake_cgroup(const char *path, uint64_t *id)
+{
+	if (!strcmp(path, "/machine.slice"))
+		*id = 77;
+	else if (!strcmp(path, "/"))
+		*id = 1;
+	else
+		return -ENOENT;
+	return 0;
+}
+
+static const struct resolver fake = { .exe = fake_exe, .cgroup = fake_cgroup };
+
+static struct device_facts edu = {
+	.name = "0000:00:03.0", .driver = "vfio-pci", .vendor = 0x1234, .device_id = 0x11e8,
+	.subsystem_vendor = 0x1af4, .subsystem_device = 0x1100,
+};
+
+static int compile(const char *text, struct policy *p, struct compiled *c,
+		   struct policy_diags *d, enum host_arch arch)
+{
+	memset(d, 0, sizeof(*d));
+	assert_int_equal(policy_parse(text, strlen(text), p, d), 0);
+	return policy_compile(p, arch, &edu, 1, &fake, c, d);
+}
+
+static const struct vfg_verdict *verdict(const struct compiled *c, const char *dev,
+					 unsigned int region)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->v[i].key.region == region && !strcmp(c->v[i].key.device, dev))
+			return &c->v[i].v;
+	return NULL;
+}
+
+static void process_rules_then_unconditional(void **state)
+{
+	struct policy_diags d;
+	struct compiled c;
+	struct policy p;
+	const struct vfg_verdict *v;
+
+	assert_int_equal(compile("mode: audit\n"
+				 "default: direct\n"
+				 "rules:\n"
+				 "  - name: qemu\n"
+				 "    match: {region: bar0, comm: \"qemu-*\", exe: /usr/bin/qemu-system-x86_64}\n"
+				 "    access: trap\n"
+				 "    mode: enforce\n"
+				 "  - name: vms\n"
+				 "    match: {region: bar0, cgroup: /machine.slice/*}\n"
+				 "    access: fixed\n"
+				 "  - name: bars\n"
+				 "    match: {region: [bar0, bar2]}\n"
+				 "    access: fixed\n"
+				 "  - name: never-reached\n"
+				 "    match: {comm: exact}\n"
+				 "    access: trap\n",
+				 &p, &c, &d, ARCH_X86_64),
+			 0);
+	v = verdict(&c, "0000:00:03.0", 0);
+	assert_non_null(v);
+	assert_int_equal(v->n, 3);
+	assert_int_equal(v->assumed_cache, CACHE_X86_UC_MINUS);
+	assert_int_equal(v->conds[0].flags, VFG_COND_COMM | VFG_COND_COMM_PREFIX | VFG_COND_EXE);
+	assert_int_equal(v->conds[0].comm_len, 5);
+	assert_memory_equal(v->conds[0].comm, "qemu-", 5);
+	assert_int_equal(v->conds[0].exe_ino, 4242);
+	assert_int_equal(v->conds[0].exe_dev, (8ULL << 20) | 1);
+	assert_int_equal(v->conds[0].access, VFG_ACCESS_TRAP);
+	assert_int_equal(v->conds[0].enforce, 1);
+	assert_int_equal(v->conds[1].flags, VFG_COND_CGROUP | VFG_COND_CGROUP_BELOW);
+	assert_int_equal(v->conds[1].cgroup_id, 77);
+	assert_int_equal(v->conds[1].enforce, 0); /* the policy's mode */
+	assert_int_equal(v->conds[2].flags, 0);
+	assert_int_equal(v->conds[2].rule, 2);
+	/* BAR1: no rule's device side matches but the process-only one; then the default. */
+	v = verdict(&c, "0000:00:03.0", 1);
+	assert_int_equal(v->n, 2);
+	assert_int_equal(v->conds[0].rule, 3);
+	assert_int_equal(v->conds[0].flags, VFG_COND_COMM);
+	assert_int_equal(v->conds[1].rule, VFG_RULE_DEFAULT);
+	assert_int_equal(v->conds[1].access, VFG_ACCESS_DIRECT);
+	/* Unknown devices and regions: only the process-only rule, then the default. */
+	v = verdict(&c, "", VFG_REGION_ANY);
+	assert_non_null(v);
+	assert_int_equal(v->n, 2);
+	assert_int_equal(v->conds[0].rule, 3);
+	/* Every BAR, the ROM, config and VGA of the device. */
+	assert_int_equal(c.n, 1 + 9);
+	compiled_free(&c);
+	policy_free(&p);
+	policy_diags_free(&d);
+}
+
+static void unenforceable_patterns_are_errors_at_the_rule(void **state)
+{
+	static const char *const bad[] = {
+		"default: fixed\nrules:\n  - name: a\n    match: {comm: \"q?emu\"}\n    access: trap\n",
+		"default: fixed\nrules:\n  - name: a\n    match: {comm: \"*qemu\"}\n    access: trap\n",
+		"default: fixed\nrules:\n  - name: a\n    match: {exe: /usr/bin/*}\n    access: trap\n",
+		"default: fixed\nrules:\n  - name: a\n    match: {exe: /usr/bin/missing}\n    access: trap\n",
+		"default: fixed\nrules:\n  - name: a\n    match: {cgroup: /machine.slice/*/x}\n    access: trap\n",
+		"default: fixed\nrules:\n  - name: a\n    match: {cgroup: /nope}\n    access: trap\n",
+		"default: fixed\nrules:\n  - name: a\n    match: {comm: a-very-long-process-name}\n    access: trap\n",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct policy_diags d;
+		struct compiled c;
+		struct policy p;
+
+		assert_int_equal(compile(bad[i], &p, &c, &d, ARCH_X86_64), -EINVAL);
+		assert_int_equal(d.errors, 1);
+		assert_int_equal(d.v[0].pos.line, 3);
+		assert_int_equal(d.v[0].pos.col, 5);
+		assert_null(c.v);
+		policy_free(&p);
+		policy_diags_free(&d);
+	}
+}
+
+static void too_many_process_rules(void **state)
+{
+	char text[4096] = "default: fixed\nrules:\n";
+	struct policy_diags d;
+	struct compiled c;
+	struct policy p;
+
+	for (int i = 0; i < VFG_MAX_CONDS; i++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text),
+			 "  - name: r%d\n    match: {comm: p%d}\n    access: trap\n", i, i);
+	assert_int_equal(compile(text, &p, &c, &d, ARCH_X86_64), -EINVAL);
+	assert_non_null(strstr(d.v[0].message, "the default needs a place"));
+	policy_free(&p);
+	policy_diags_free(&d);
+}
+
+static void cache_matchers_use_the_assumption(void **state)
+{
+	struct policy_diags d;
+	struct compiled c;
+	struct policy p;
+	const char *text = "default: trap\n"
+			   "rules:\n"
+			   "  - name: uc\n"
+			   "    match: {cache: UC-}\n"
+			   "    access: fixed\n";
+
+	/* vfio-pci BARs: UC- by the driver's known behaviour; config space: unknown. */
+	assert_int_equal(compile(text, &p, &c, &d, ARCH_X86_64), 0);
+	assert_int_equal(verdict(&c, "0000:00:03.0", 0)->conds[0].access, VFG_ACCESS_FIXED);
+	assert_int_equal(verdict(&c, "0000:00:03.0", 7)->conds[0].access, VFG_ACCESS_TRAP);
+	compiled_free(&c);
+	policy_free(&p);
+	policy_diags_free(&d);
+	/* A mode seen in a real mapping wins over the driver's known behaviour. */
+	edu.observed[0] = CACHE_X86_WC;
+	assert_int_equal(compile(text, &p, &c, &d, ARCH_X86_64), 0);
+	assert_int_equal(verdict(&c, "0000:00:03.0", 0)->conds[0].access, VFG_ACCESS_TRAP);
+	assert_int_equal(verdict(&c, "0000:00:03.0", 0)->assumed_cache, CACHE_X86_WC);
+	edu.observed[0] = CACHE_UNKNOWN;
+	compiled_free(&c);
+	policy_free(&p);
+	policy_diags_free(&d);
+}
+
+static void assumed_modes(void **state)
+{
+	assert_int_equal(assumed_cache_mode(ARCH_X86_64, "vfio-pci", 0, CACHE_UNKNOWN),
+			 CACHE_X86_UC_MINUS);
+	assert_int_equal(assumed_cache_mode(ARCH_ARM64, "vfio-pci", 6, CACHE_UNKNOWN),
+			 CACHE_ARM64_DEVICE_nGnRE);
+	assert_int_equal(assumed_cache_mode(ARCH_ARM64, "nvgrace-gpu-vfio-pci", 4, CACHE_UNKNOWN),
+			 CACHE_ARM64_NORMAL);
+	assert_int_equal(assumed_cache_mode(ARCH_ARM64, "nvgrace-gpu-vfio-pci", 2, CACHE_UNKNOWN),
+			 CACHE_ARM64_NORMAL_NC);
+	assert_int_equal(assumed_cache_mode(ARCH_X86_64, "vfio-pci", 7, CACHE_UNKNOWN),
+			 CACHE_UNKNOWN);
+	assert_int_equal(assumed_cache_mode(ARCH_X86_64, "vfio-pci", 9, CACHE_UNKNOWN),
+			 CACHE_UNKNOWN);
+	assert_int_equal(assumed_cache_mode(ARCH_X86_64, "vfio-pci", 0, CACHE_X86_WB),
+			 CACHE_X86_WB);
+}
+
+static void hazard_table(void **state)
+{
+	const uint32_t dev = HAZARD_SPLIT | HAZARD_DUP | HAZARD_REORDER;
+
+	assert_int_equal(hazard_violations(ARCH_X86_64, CACHE_X86_UC_MINUS, ACCESS_DIRECT), dev);
+	assert_int_equal(hazard_violations(ARCH_X86_64, CACHE_X86_UC, ACCESS_DIRECT), dev);
+	assert_int_equal(hazard_violations(ARCH_X86_64, CACHE_X86_WB, ACCESS_DIRECT), 0);
+	assert_int_equal(hazard_violations(ARCH_X86_64, CACHE_X86_WC, ACCESS_DIRECT), 0);
+	assert_int_equal(hazard_violations(ARCH_ARM64, CACHE_ARM64_DEVICE_nGnRE, ACCESS_DIRECT),
+			 HAZARD_ALL);
+	assert_int_equal(hazard_violations(ARCH_ARM64, CACHE_ARM64_NORMAL_NC, ACCESS_DIRECT), 0);
+	assert_int_equal(hazard_violations(ARCH_ARM64, CACHE_ARM64_NORMAL, ACCESS_DIRECT), 0);
+	/* A mode of the other architecture, or none: nothing can be assumed. */
+	assert_int_equal(hazard_violations(ARCH_ARM64, CACHE_X86_WB, ACCESS_DIRECT), HAZARD_ALL);
+	assert_int_equal(hazard_violations(ARCH_X86_64, CACHE_UNKNOWN, ACCESS_DIRECT), HAZARD_ALL);
+	assert_int_equal(hazard_violations(ARCH_X86_64, CACHE_X86_WB, ACCESS_FIXED), HAZARD_ALL);
+	assert_int_equal(hazard_violations(ARCH_X86_64, CACHE_X86_WB, ACCESS_TRAP), HAZARD_ALL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(process_rules_then_unconditional),
+		cmocka_unit_test(unenforceable_patterns_are_errors_at_the_rule),
+		cmocka_unit_test(too_many_process_rules),
+		cmocka_unit_test(cache_matchers_use_the_assumption),
+		cmocka_unit_test(assumed_modes),
+		cmocka_unit_test(hazard_table),
+	};
+
+	return cmocka_run_group_tests_name("compile", tests, NULL, NULL);
+}
