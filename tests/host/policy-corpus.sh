@@ -12,6 +12,15 @@ for f in "$dir"/bad/*.yaml; do
 	[ $rc -eq 2 ] || fail "$(basename "$f"): exit $rc, want 2"
 	grep -qF "$f:$want" err || fail "$(basename "$f"): want '$want', got: $(cat err)"
 	[ ! -s out ] || fail "$(basename "$f"): printed a verdict for a bad policy: $(cat out)"
+	# apply refuses it the same way, before touching anything.
+	if [ "$(id -u)" = 0 ]; then
+		rc=0
+		vfioguard policy apply "$f" > out 2> err || rc=$?
+		[ $rc -eq 2 ] || fail "$(basename "$f"): apply exit $rc, want 2"
+		grep -qF "$f:$want" err || fail "$(basename "$f"): apply: $(cat err)"
+		grep -q "nothing was applied" err || fail "$(basename "$f"): apply: $(cat err)"
+		[ ! -e /sys/fs/bpf/vfioguard ] || fail "$(basename "$f"): apply left pins"
+	fi
 	# The JSON form says the same.
 	vfioguard -j policy check "$f" > out.json 2>/dev/null && fail "$(basename "$f"): -j exit 0"
 	jq -e '.valid == false and (.errors | length) > 0' out.json >/dev/null ||
