@@ -12,6 +12,7 @@ int do_policy_apply(int argc, char **argv);
 int do_policy_show(int argc, char **argv);
 int do_policy_clear(int argc, char **argv);
 int do_advise(int argc, char **argv);
+int do_calibrate(int argc, char **argv);
 
 /* Parses the options every command takes (-j, -p, -v, -h); returns optind or -1 after usage. */
 int parse_common_options(int argc, char **argv, const char *usage);

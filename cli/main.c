@@ -25,6 +25,7 @@ static const struct cmd commands[] = {
 	{ "monitor", do_monitor, "show VFIO mmaps, faults, fd accesses and unmaps as they happen" },
 	{ "policy", do_policy, "check a policy file; explain the verdict for a device region" },
 	{ "advise", do_advise, "what each VMM should be told (QEMU, libvirt) under the policy in force" },
+	{ "calibrate", do_calibrate, "measure the stores this machine's memcpy/memmove/memset make" },
 	{ "features", do_features, "what this kernel offers vfioguard, probed for real" },
 	{ NULL, NULL, NULL },
 };

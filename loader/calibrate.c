@@ -1,0 +1,419 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Single-stepping copy routines under ptrace; see calibrate.h. */
+#define _GNU_SOURCE
+#include <capstone/capstone.h>
+#include <dlfcn.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "calibrate.h"
+
+/* The job the child runs between its two int3 markers. */
+struct job {
+	void *fn;
+	unsigned char *dst;
+	const unsigned char *src;
+	size_t len;
+	int kind; /* 0 copy, 1 set */
+};
+
+/* Room for the largest copy on either side of the destination, for overlapping memmoves. */
+#define BUF_LEN (3 * CALIB_MAX_LEN + 3 * 8192)
+
+static void __attribute__((noinline, noreturn)) child_loop(volatile struct job *j)
+{
+	for (;;) {
+		__asm__ volatile("int3" ::: "memory");
+		if (j->kind)
+			((void *(*)(void *, int, size_t))j->fn)(j->dst, 0x5a, j->len);
+		else
+			((void *(*)(void *, const void *, size_t))j->fn)(j->dst, j->src, j->len);
+		__asm__ volatile("int3" ::: "memory");
+	}
+}
+
+const char *calib_routine_name(enum calib_routine r)
+{
+	static const char *const names[] = { "memcpy", "memmove", "memmove-forward",
+					     "memmove-backward", "memset" };
+
+	return r < CALIB_ROUTINES ? names[r] : "?";
+}
+
+int calibrator_start(struct calibrator *c, const char **step)
+{
+	csh handle;
+	int status;
+
+	memset(c, 0, sizeof(*c));
+	/* Resolved the way this process's calls are: dlsym runs glibc's IFUNC resolvers. */
+	c->fn[0] = dlsym(RTLD_DEFAULT, "memcpy");
+	c->fn[1] = dlsym(RTLD_DEFAULT, "memmove");
+	c->fn[2] = dlsym(RTLD_DEFAULT, "memset");
+	if (!c->fn[0] || !c->fn[1] || !c->fn[2]) {
+		*step = "resolve memcpy, memmove and memset";
+		return -ENOENT;
+	}
+#if defined(__x86_64__)
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &handle) != CS_ERR_OK) {
+#elif defined(__aarch64__)
+	if (cs_open(CS_ARCH_ARM64, CS_MODE_ARM, &handle) != CS_ERR_OK) {
+#else
+	if (1) {
+#endif
+		*step = "open the capstone disassembler for this architecture";
+		return -ENOTSUP;
+	}
+	cs_option(handle, CS_OPT_DETAIL, CS_OPT_ON);
+	c->csh = handle;
+	c->shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	c->buf_len = BUF_LEN;
+	c->buf = mmap(NULL, BUF_LEN, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (c->shared == MAP_FAILED || c->buf == MAP_FAILED) {
+		*step = "map the buffers shared with the child";
+		return -ENOMEM;
+	}
+	c->child = fork();
+	if (c->child < 0) {
+		*step = "fork the child";
+		return -errno;
+	}
+	if (c->child == 0) {
+		if (ptrace(PTRACE_TRACEME, 0, NULL, NULL))
+			_exit(127);
+		child_loop(c->shared);
+	}
+	if (waitpid(c->child, &status, 0) != c->child || !WIFSTOPPED(status) ||
+	    WSTOPSIG(status) != SIGTRAP) {
+		*step = "stop the child under ptrace (is ptrace allowed here? yama ptrace_scope)";
+		calibrator_stop(c);
+		return -EPERM;
+	}
+	ptrace(PTRACE_SETOPTIONS, c->child, NULL, (void *)PTRACE_O_EXITKILL);
+	return 0;
+}
+
+void calibrator_stop(struct calibrator *c)
+{
+	if (c->child > 0) {
+		kill(c->child, SIGKILL);
+		waitpid(c->child, NULL, 0);
+	}
+	if (c->csh) {
+		csh h = c->csh;
+
+		cs_close(&h);
+	}
+	if (c->shared && c->shared != MAP_FAILED)
+		munmap(c->shared, 4096);
+	if (c->buf && c->buf != MAP_FAILED)
+		munmap(c->buf, c->buf_len);
+	memset(c, 0, sizeof(*c));
+}
+
+#if defined(__x86_64__)
+static int reg_value(const struct user_regs_struct *r, unsigned int reg, uint64_t *v)
+{
+	switch (reg) {
+	case X86_REG_INVALID: *v = 0; return 0;
+	case X86_REG_RAX: *v = r->rax; return 0;
+	case X86_REG_RBX: *v = r->rbx; return 0;
+	case X86_REG_RCX: *v = r->rcx; return 0;
+	case X86_REG_RDX: *v = r->rdx; return 0;
+	case X86_REG_RSI: *v = r->rsi; return 0;
+	case X86_REG_RDI: *v = r->rdi; return 0;
+	case X86_REG_RBP: *v = r->rbp; return 0;
+	case X86_REG_RSP: *v = r->rsp; return 0;
+	case X86_REG_R8: *v = r->r8; return 0;
+	case X86_REG_R9: *v = r->r9; return 0;
+	case X86_REG_R10: *v = r->r10; return 0;
+	case X86_REG_R11: *v = r->r11; return 0;
+	case X86_REG_R12: *v = r->r12; return 0;
+	case X86_REG_R13: *v = r->r13; return 0;
+	case X86_REG_R14: *v = r->r14; return 0;
+	case X86_REG_R15: *v = r->r15; return 0;
+	case X86_REG_RIP: *v = r->rip; return 0;
+	default: return -EINVAL;
+	}
+}
+
+static bool store_mnemonic(const char *m)
+{
+	if (!strncmp(m, "rep ", 4))
+		m += 4;
+	return !strncmp(m, "mov", 3) || !strncmp(m, "vmov", 4) || !strncmp(m, "stos", 4);
+}
+
+/* The memory the instruction at rip writes: up to two (address, width) pairs. */
+static int decode_stores(struct calibrator *c, const struct user_regs_struct *regs,
+			 uint64_t addr[2], uint32_t width[2], bool *is_int3, bool *masked)
+{
+	csh handle = c->csh;
+	const uint8_t *code = (const uint8_t *)regs->rip; /* same mapping as the child's (fork) */
+	size_t size = 16;
+	uint64_t at = regs->rip;
+	cs_insn *insn = cs_malloc(handle);
+	int n = 0;
+
+	*is_int3 = code[0] == 0xcc;
+	*masked = false;
+	if (!insn)
+		return -ENOMEM;
+	if (!cs_disasm_iter(handle, &code, &size, &at, insn)) {
+		cs_free(insn, 1);
+		return -EILSEQ;
+	}
+	/*
+	 * An AVX-512 store under an opmask ("vmovdqu8 [rdi] {k1}, zmm16") writes only the bytes
+	 * the mask selects, and the mask registers are not in the ptrace register set: the
+	 * caller finds those bytes by comparison instead.
+	 */
+	if (strstr(insn->op_str, "{k")) {
+		bool store = false;
+
+		for (int i = 0; i < insn->detail->x86.op_count; i++)
+			store |= i == 0 && insn->detail->x86.operands[i].type == X86_OP_MEM;
+		if (store) {
+			*masked = true;
+			cs_free(insn, 1);
+			return -EILSEQ;
+		}
+	}
+	for (int i = 0; i < insn->detail->x86.op_count && n < 2; i++) {
+		const cs_x86_op *op = &insn->detail->x86.operands[i];
+		uint64_t base, index;
+
+		if (op->type != X86_OP_MEM)
+			continue;
+		/*
+		 * capstone 4 marks the memory destination of (v)mov stores of vector registers as
+		 * read (vmovdqu xmmword ptr [rdi], xmm0: access 1): for the move family the first
+		 * operand, the destination in Intel syntax, is a store whatever the flag says.
+		 */
+		if (!(op->access & CS_AC_WRITE) &&
+		    !(i == 0 && store_mnemonic(insn->mnemonic)))
+			continue;
+		if (op->mem.segment != X86_REG_INVALID)
+			continue; /* fs/gs: thread-local, never the destination */
+		if (reg_value(regs, op->mem.base, &base) || reg_value(regs, op->mem.index, &index)) {
+			cs_free(insn, 1);
+			return -EINVAL;
+		}
+		if (op->mem.base == X86_REG_RIP)
+			base += insn->size;
+		addr[n] = base + index * op->mem.scale + op->mem.disp;
+		width[n] = op->size;
+		n++;
+	}
+	cs_free(insn, 1);
+	return n;
+}
+#endif
+
+int calibrate_case(struct calibrator *c, const struct calib_case *cc, struct calib_result *r)
+{
+#if defined(__x86_64__)
+	volatile struct job *j = c->shared;
+	unsigned char *dst, *src, *expect, *before = NULL;
+	int status, err = 0;
+	bool diff = false, masked = false;
+
+	store_trace_reset(&r->trace);
+	r->steps = 0;
+	r->inferred = 0;
+	r->hazards = 0;
+	r->replay_ok = false;
+	if (cc->len > CALIB_MAX_LEN)
+		return -E2BIG;
+	/* dst at a page boundary plus the alignment; src where the case wants it. */
+	dst = c->buf + CALIB_MAX_LEN + 4096 + cc->align;
+	switch (cc->routine) {
+	case CALIB_MEMMOVE_FORWARD:
+		src = dst + (cc->len / 2 ? cc->len / 2 : 1);
+		break;
+	case CALIB_MEMMOVE_BACKWARD:
+		src = dst - (cc->len / 2 ? cc->len / 2 : 1);
+		break;
+	default:
+		/* Far away, at the same or another offset within a 4 KiB page. */
+		src = c->buf + 2 * CALIB_MAX_LEN + 2 * 4096 + (cc->same_page_offset ? cc->align : 2048);
+		break;
+	}
+	for (size_t i = 0; i < c->buf_len; i++)
+		c->buf[i] = (unsigned char)(i * 7 + 3);
+	memset(dst, 0, cc->len);
+	if (cc->routine >= CALIB_MEMMOVE_FORWARD && cc->routine <= CALIB_MEMMOVE_BACKWARD)
+		for (size_t i = 0; i < 2 * cc->len + 2; i++) /* the overlap must have content */
+			(dst < src ? dst : src)[i] = (unsigned char)(i * 13 + 1);
+	j->fn = cc->routine == CALIB_MEMSET ? c->fn[2] :
+		cc->routine == CALIB_MEMCPY ? c->fn[0] : c->fn[1];
+	j->dst = dst;
+	j->src = src;
+	j->len = cc->len;
+	j->kind = cc->routine == CALIB_MEMSET;
+	/* What the routine must produce, computed here with a plain loop. */
+	expect = malloc(cc->len ? cc->len : 1);
+	if (!expect)
+		return -ENOMEM;
+	for (size_t i = 0; i < cc->len; i++)
+		expect[i] = j->kind ? 0x5a : src[i];
+
+	for (;;) {
+		struct user_regs_struct regs;
+		uint64_t addr[2];
+		uint32_t width[2];
+		bool int3;
+		int n;
+
+		if (ptrace(PTRACE_GETREGS, c->child, NULL, &regs)) {
+			err = -errno;
+			break;
+		}
+		n = decode_stores(c, &regs, addr, width, &int3, &masked);
+		if (int3 && r->steps) /* the end marker: the call has returned */
+			break;
+		/*
+		 * An instruction capstone cannot decode (capstone 4 lacks some AVX-512 forms): what
+		 * it changed in the destination is found by comparing before and after. A store of
+		 * the bytes already there goes unseen, so the trace says it was inferred.
+		 */
+		if (n == -EILSEQ) {
+			if (!before)
+				before = malloc(cc->len ? cc->len : 1);
+			if (!before) {
+				err = -ENOMEM;
+				break;
+			}
+			memcpy(before, dst, cc->len);
+			r->inferred++;
+			n = 0;
+			diff = true;
+		} else if (n < 0) {
+			err = n;
+			break;
+		} else {
+			diff = false;
+		}
+		if (ptrace(PTRACE_SINGLESTEP, c->child, NULL, NULL) ||
+		    waitpid(c->child, &status, 0) != c->child || !WIFSTOPPED(status)) {
+			err = -ECHILD;
+			break;
+		}
+		r->steps++;
+		if (diff) {
+			size_t lo = cc->len, hi = 0;
+
+			for (size_t b = 0; b < cc->len; b++) {
+				if (before[b] != dst[b]) {
+					lo = b < lo ? b : lo;
+					hi = b + 1;
+				}
+			}
+			if (hi > lo) {
+				store_trace_add(&r->trace, lo, hi - lo, dst + lo);
+				if (masked)
+					store_trace_flag_last(&r->trace, STORE_VECTOR);
+			}
+		}
+		for (int i = 0; i < n; i++) {
+			int64_t off = (int64_t)(addr[i] - (uint64_t)(uintptr_t)dst);
+
+			if (off + (int64_t)width[i] <= 0 || off >= (int64_t)cc->len)
+				continue; /* the stack, not the destination */
+			store_trace_add(&r->trace, off, width[i], (const uint8_t *)(uintptr_t)addr[i]);
+		}
+	}
+	if (!err) {
+		/* Past the end marker, back to the start marker for the next case. */
+		if (ptrace(PTRACE_CONT, c->child, NULL, NULL) ||
+		    waitpid(c->child, &status, 0) != c->child || !WIFSTOPPED(status))
+			err = -ECHILD;
+	}
+	if (!err) {
+		unsigned char *replay = calloc(cc->len ? cc->len : 1, 1);
+
+		if (replay) {
+			r->replay_ok = !store_trace_replay(&r->trace, replay, cc->len) &&
+				       !memcmp(replay, expect, cc->len) && !memcmp(dst, expect, cc->len);
+			free(replay);
+		}
+		r->hazards = store_trace_hazards(&r->trace, cc->len, (uintptr_t)dst);
+	}
+	free(expect);
+	free(before);
+	return err;
+#else
+	return -ENOTSUP;
+#endif
+}
+
+int calib_routine_where(const struct calibrator *c, enum calib_routine r, char *buf, size_t len)
+{
+	void *fn = r == CALIB_MEMSET ? c->fn[2] : r == CALIB_MEMCPY ? c->fn[0] : c->fn[1];
+	Dl_info info;
+
+	if (!dladdr(fn, &info) || !info.dli_fname) {
+		snprintf(buf, len, "%p", fn);
+		return -ENOENT;
+	}
+	snprintf(buf, len, "%s+%#lx", strrchr(info.dli_fname, '/') ? strrchr(info.dli_fname, '/') + 1
+								 : info.dli_fname,
+		 (unsigned long)((uintptr_t)fn - (uintptr_t)info.dli_fbase));
+	return 0;
+}
+
+int libc_build_id(char *buf, size_t len)
+{
+	Dl_info info;
+	Elf *e;
+	Elf_Scn *scn = NULL;
+	int fd, err = -ENOENT;
+
+	if (!dladdr(dlsym(RTLD_DEFAULT, "memcpy"), &info) || !info.dli_fname)
+		return -ENOENT;
+	fd = open(info.dli_fname, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	elf_version(EV_CURRENT);
+	e = elf_begin(fd, ELF_C_READ, NULL);
+	while (e && (scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+		size_t off = 0, noff, nameoff, doff;
+		GElf_Nhdr nh;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE || !(d = elf_getdata(scn, NULL)))
+			continue;
+		while ((noff = gelf_getnote(d, off, &nh, &nameoff, &doff)) > 0) {
+			if (nh.n_type == NT_GNU_BUILD_ID) {
+				size_t w = 0;
+
+				for (size_t i = 0; i < nh.n_descsz && w + 3 < len; i++)
+					w += snprintf(buf + w, len - w, "%02x",
+						      ((unsigned char *)d->d_buf)[doff + i]);
+				err = 0;
+				break;
+			}
+			off = noff;
+		}
+		if (!err)
+			break;
+	}
+	if (e)
+		elf_end(e);
+	close(fd);
+	return err;
+}

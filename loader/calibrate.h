@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * vfioguard calibrate: runs the copy routines this process really calls (glibc's IFUNC choice
+ * for this libc build and this CPU) in a child under ptrace, single-steps them, decodes every
+ * instruction with capstone, and records each store's address and width from the registers.
+ */
+#ifndef VFIOGUARD_CALIBRATE_H
+#define VFIOGUARD_CALIBRATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "store_trace.h"
+
+enum calib_routine {
+	CALIB_MEMCPY,
+	CALIB_MEMMOVE,          /* no overlap */
+	CALIB_MEMMOVE_FORWARD,  /* dst below src, overlapping (dst = src - 1 page fraction) */
+	CALIB_MEMMOVE_BACKWARD, /* dst above src, overlapping */
+	CALIB_MEMSET,
+	CALIB_ROUTINES,
+};
+
+struct calib_case {
+	enum calib_routine routine;
+	size_t len;
+	unsigned int align;    /* dst address modulo 64 */
+	bool same_page_offset; /* src and dst at the same offset in a 4 KiB page (memcpy, memmove) */
+};
+
+struct calib_result {
+	struct store_trace trace;
+	uint32_t hazards;
+	unsigned long steps; /* instructions single-stepped */
+	unsigned long inferred; /* steps capstone could not decode (stores found by comparison) */
+	bool replay_ok;      /* the traced stores, replayed, give what the routine produced */
+};
+
+struct calibrator {
+	pid_t child;
+	void *shared;   /* job description, shared with the child */
+	unsigned char *buf; /* the buffers, shared with the child */
+	size_t buf_len;
+	size_t csh;     /* capstone handle */
+	void *fn[3];    /* memcpy, memmove, memset as this process resolved them */
+};
+
+#define CALIB_MAX_LEN (64 * 1024)
+
+int calibrator_start(struct calibrator *c, const char **step);
+int calibrate_case(struct calibrator *c, const struct calib_case *cc, struct calib_result *r);
+void calibrator_stop(struct calibrator *c);
+
+const char *calib_routine_name(enum calib_routine r);
+/* Where a routine lives: "libc.so.6+0x1a2b30" and the file. */
+int calib_routine_where(const struct calibrator *c, enum calib_routine r, char *buf, size_t len);
+/* The GNU build-id of the libc that holds memcpy, in hex. */
+int libc_build_id(char *buf, size_t len);
+
+#endif /* VFIOGUARD_CALIBRATE_H */

@@ -1,0 +1,33 @@
+# calibrate on this machine's libc reproduces the measured facts of DESIGN.md ("What glibc
+# teaches") for the memcpy variant this CPU gets, and every traced store sequence, replayed
+# onto a buffer, gives exactly the bytes the routine produced.
+. "$VFG_TESTS/../guest/lib.sh"
+
+[ "$(uname -m)" = x86_64 ] || skip "the facts pinned here are x86_64 glibc's"
+rc=0
+vfioguard -j calibrate --routine memcpy,memmove --lengths 1-16,33,1024 --aligns 0 > c.json 2> err || rc=$?
+if [ $rc -ne 0 ] && grep -q "ptrace" err; then
+	skip "ptrace is not allowed here: $(cat err)"
+fi
+expect_eq "exit status" $rc 0
+stores() { jq -r ".cases[] | select(.routine == \"$1\" and .length == $2 and .same_page_offset == false) | [.stores[] | \"\(.[1])@\(.[0])\"] | join(\" \")" c.json; }
+hazards() { jq -r ".cases[] | select(.routine == \"$1\" and .length == $2 and .same_page_offset == ${3:-false}) | .hazards" c.json; }
+
+expect_eq "1 byte" "$(stores memcpy 1)" "1@0"
+expect_eq "2 bytes" "$(stores memcpy 2)" "2@0 1@0"
+expect_eq "3 bytes: high part first" "$(stores memcpy 3)" "2@1 1@0"
+expect_eq "4 bytes: two stores to the same address" "$(stores memcpy 4)" "4@0 4@0"
+for n in 5 6 7; do expect_eq "$n bytes" "$(stores memcpy $n)" "4@0 4@$((n - 4))"; done
+expect_eq "8 bytes" "$(stores memcpy 8)" "8@0 8@0"
+for n in 9 10 11 12 13 14 15; do expect_eq "$n bytes" "$(stores memcpy $n)" "8@0 8@$((n - 8))"; done
+expect_eq "4 bytes hazards" "$(hazards memcpy 4)" dup
+expect_eq "3 bytes hazards" "$(hazards memcpy 3)" reorder,unaligned
+case $(hazards memcpy 16) in *wide*) ;; *) fail "16 bytes: no vector store: $(stores memcpy 16)" ;; esac
+# More than 8 vectors, source and destination at the same offset in a 4 KiB page: backwards.
+case $(hazards memcpy 1024 true) in *reorder*) ;; *) fail "1 KiB with 4 KiB aliasing is not backwards" ;; esac
+first=$(jq -r '.cases[] | select(.routine == "memcpy" and .length == 1024 and .same_page_offset) | .stores[0][0]' c.json)
+[ "$first" -gt 0 ] || fail "1 KiB aliased copy starts at offset $first, not at the top"
+# memcpy is memmove on x86_64: the same stores.
+for n in 1 3 4 15; do expect_eq "memmove $n" "$(stores memmove $n)" "$(stores memcpy $n)"; done
+expect_eq "every trace replays to the routine's result" \
+	"$(jq '[.cases[] | select(.replay_ok | not)] | length' c.json)" 0
