@@ -17,7 +17,18 @@ expect_eq "1 byte" "$(stores memcpy 1)" "1@0"
 expect_eq "2 bytes" "$(stores memcpy 2)" "2@0 1@0"
 expect_eq "3 bytes: high part first" "$(stores memcpy 3)" "2@1 1@0"
 expect_eq "4 bytes: two stores to the same address" "$(stores memcpy 4)" "4@0 4@0"
-for n in 5 6 7; do expect_eq "$n bytes" "$(stores memcpy $n)" "4@0 4@$((n - 4))"; done
+# 5..7 bytes: two overlapping 4-byte stores. Their order depends on the variant: the AVX-512
+# one (build hosts) stores the low one first, the AVX2 one (the test guest) the high one first,
+# which is a reorder.
+sorted() { echo "$1" | tr ' ' '\n' | sort | tr '\n' ' '; }
+for n in 5 6 7; do
+	expect_eq "$n bytes (set)" "$(sorted "$(stores memcpy $n)")" "$(sorted "4@0 4@$((n - 4))")"
+	case "$(stores memcpy $n)" in
+	"4@0 "*) expect_eq "$n bytes hazards" "$(hazards memcpy $n)" dup,unaligned ;;
+	*) expect_eq "$n bytes hazards (high first)" "$(hazards memcpy $n)" dup,reorder,unaligned ;;
+	esac
+done
+note "5 bytes: $(stores memcpy 5)"
 expect_eq "8 bytes" "$(stores memcpy 8)" "8@0 8@0"
 for n in 9 10 11 12 13 14 15; do expect_eq "$n bytes" "$(stores memcpy $n)" "8@0 8@$((n - 8))"; done
 expect_eq "4 bytes hazards" "$(hazards memcpy 4)" dup
