@@ -90,3 +90,35 @@ stop_monitor() {
 
 # events FILE JQ-FILTER: how many event lines match.
 events() { jq -c "select($2)" "$1" | wc -l; }
+
+# start_qemu [OPTIONS]: real QEMU as the VMM, edu passed through as
+# "-device vfio-pci,host=$EDU,addr=02.0OPTIONS", no guest CPU, qtest commands on fd 3
+# (DESIGN.md, "The test guest"). QEMU_PID is its pid; stop_qemu ends it.
+start_qemu() {
+	rm -f qtest.in
+	mkfifo qtest.in
+	qemu-system-x86_64 -machine q35,accel=tcg -S -qtest stdio -display none -nodefaults \
+		-device vfio-pci,host=$EDU,addr=02.0${1:-} < qtest.in > qtest.out 2> qemu.err &
+	QEMU_PID=$!
+	exec 3> qtest.in
+}
+
+# qtest_edu_reg0: places edu's BAR0 at 0xe0000000, enables memory decoding and reads register
+# 0 through QEMU's memory core; prints the value as 0x%08x.
+qtest_edu_reg0() {
+	printf '%s\n' 'outl 0xcf8 0x80001010' 'outl 0xcfc 0xe0000000' 'outl 0xcf8 0x80001004' \
+		'outw 0xcfc 6' 'readl 0xe0000000' >&3
+	_n=0
+	while [ "$(grep -c '^OK' qtest.out 2>/dev/null)" -lt 5 ]; do
+		kill -0 $QEMU_PID 2>/dev/null || fail "QEMU exited: $(cat qemu.err)"
+		_n=$((_n + 1)); [ $_n -lt 600 ] || fail "qtest did not answer: $(cat qtest.out)"
+		sleep 0.1
+	done
+	_v=$(grep '^OK 0x' qtest.out | tail -1 | cut -d' ' -f2)
+	printf '0x%08x\n' $((_v))
+}
+
+stop_qemu() {
+	exec 3>&-
+	stop $QEMU_PID
+}

@@ -4,24 +4,10 @@
 
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not installed"
 start_monitor mon.json --comm qemu-system-x86 --device $EDU
-mkfifo qtest.in
-qemu-system-x86_64 -machine q35,accel=tcg -S -qtest stdio -display none -nodefaults \
-	-device vfio-pci,host=$EDU,addr=02.0,x-no-mmap=on < qtest.in > qtest.out 2> qemu.err &
-QEMU_PID=$!
-exec 3> qtest.in
-printf '%s\n' 'outl 0xcf8 0x80001010' 'outl 0xcfc 0xe0000000' 'outl 0xcf8 0x80001004' \
-	'outw 0xcfc 6' 'readl 0xe0000000' >&3
-n=0
-while [ "$(grep -c '^OK' qtest.out 2>/dev/null)" -lt 5 ]; do
-	kill -0 $QEMU_PID 2>/dev/null || fail "QEMU exited: $(cat qemu.err)"
-	n=$((n + 1)); [ $n -lt 600 ] || fail "qtest did not answer: $(cat qtest.out)"
-	sleep 0.1
-done
-value=$(grep '^OK 0x' qtest.out | tail -1 | cut -d' ' -f2)
-expect_eq "edu register 0 via QEMU" "$(printf '0x%08x' $((value)))" 0x010000ed
+start_qemu ,x-no-mmap=on
+expect_eq "edu register 0 via QEMU" "$(qtest_edu_reg0)" 0x010000ed
 sleep 1
-exec 3>&-
-stop $QEMU_PID
+stop_qemu
 stop_monitor mon.json
 
 expect_eq "4-byte read of BAR0 offset 0" \

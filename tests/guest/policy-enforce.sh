@@ -46,26 +46,12 @@ grep -q "Operation not permitted" vmm1.out || fail "not refused with EPERM: $(ca
 vfg-testvmm open $IVSHMEM map $IVSHMEM bar2 touch 0 0 0x1000 > vmm2.out 2>&1 ||
 	fail "ivshmem BAR2 (direct) refused: $(cat vmm2.out)"
 
-mkfifo qtest.in
-qemu-system-x86_64 -machine q35,accel=tcg -S -qtest stdio -display none -nodefaults \
-	-device vfio-pci,host=$EDU,addr=02.0 < qtest.in > qtest.out 2> qemu.err &
-QEMU_PID=$!
-exec 3> qtest.in
-printf '%s\n' 'outl 0xcf8 0x80001010' 'outl 0xcfc 0xe0000000' 'outl 0xcf8 0x80001004' \
-	'outw 0xcfc 6' 'readl 0xe0000000' >&3
-n=0
-while [ "$(grep -c '^OK' qtest.out 2>/dev/null)" -lt 5 ]; do
-	kill -0 $QEMU_PID 2>/dev/null || fail "QEMU exited: $(cat qemu.err)"
-	n=$((n + 1)); [ $n -lt 600 ] || fail "qtest did not answer: $(cat qtest.out)"
-	sleep 0.1
-done
-value=$(grep '^OK 0x' qtest.out | tail -1 | cut -d' ' -f2)
-expect_eq "edu register 0 via QEMU's fallback" "$(printf '0x%08x' $((value)))" 0x010000ed
+start_qemu
+expect_eq "edu register 0 via QEMU's fallback" "$(qtest_edu_reg0)" 0x010000ed
 vfioguard -j audit > audit.json
 expect_eq "QEMU has no mapping of edu BAR0" "$(jq "[.mappings[] | select(.pid == $QEMU_PID and .region == \"BAR0\")] | length" audit.json)" 0
 sleep 1
-exec 3>&-
-stop $QEMU_PID
+stop_qemu
 stop_monitor mon.json
 
 expect_eq "QEMU's denial" "$(events mon.json ".event == \"policy\" and .pid == $QEMU_PID and .decision == \"denied\" and .rule == \"edu-bar0-qemu\" and .region == \"BAR0\"")" 1
