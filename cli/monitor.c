@@ -137,11 +137,6 @@ static struct tracked *find_active(struct state *st, uint64_t mm, uint64_t start
 	return slot ? *slot : NULL;
 }
 
-static const char *region_text(unsigned int index, char *buf, size_t len)
-{
-	return region_name(index, buf, len);
-}
-
 static double seconds(const struct state *st, uint64_t ts)
 {
 	return ts > st->start_ns ? (ts - st->start_ns) / 1e9 : 0;
@@ -193,7 +188,7 @@ static void show_mapping(struct state *st, const char *what, const struct tracke
 {
 	char region[24], cache[40], size[24], detail[256], flags[96];
 
-	region_text(t->region.index, region, sizeof(region));
+	region_name(t->region.index, region, sizeof(region));
 	cache_mode_format(t->cache.mode, t->pgprot, cache, sizeof(cache));
 	if (json_output) {
 		struct json_object *o = event_json(st, what, ts, t->pid, tid, t->comm, t->device);
@@ -275,7 +270,7 @@ static void on_fault(struct state *st, const struct monitor_event *ev)
 		t->faults[bucket]++;
 	if (!passes(st, t->comm, t->device, t->region.index))
 		return;
-	region_text(t->region.index, region, sizeof(region));
+	region_name(t->region.index, region, sizeof(region));
 	vm_fault_format(r->ret, result, sizeof(result));
 	if (json_output) {
 		struct json_object *o = event_json(st, "fault", r->ts, r->tgid, r->pid, r->comm,
@@ -345,7 +340,7 @@ static void on_rw(struct state *st, const struct monitor_event *ev)
 			in->bytes[write] += r->ret;
 		}
 	}
-	region_text(ev->region.index, region, sizeof(region));
+	region_name(ev->region.index, region, sizeof(region));
 	if (json_output) {
 		struct json_object *o = event_json(st, what, r->ts, r->tgid, r->pid, r->comm,
 						   r->device);
@@ -404,7 +399,7 @@ static void on_decision(struct state *st, const struct monitor_event *ev)
 	if (dc->region == VFG_REGION_ANY)
 		snprintf(region, sizeof(region), "?");
 	else
-		region_text(dc->region, region, sizeof(region));
+		region_name(dc->region, region, sizeof(region));
 	if (json_output) {
 		struct json_object *o = event_json(st, "policy", dc->ts, dc->tgid, dc->pid, dc->comm,
 						   dc->device);
@@ -576,7 +571,7 @@ static void summary(struct state *st, struct monitor *m, uint64_t dropped)
 			json_add(x, "pid", json_object_new_int64(t->pid));
 			json_add(x, "comm", json_object_new_string(t->comm));
 			json_add(x, "device", t->device[0] ? json_object_new_string(t->device) : NULL);
-			json_add(x, "region", json_object_new_string(region_text(
+			json_add(x, "region", json_object_new_string(region_name(
 						      t->region.index, region, sizeof(region))));
 			json_add(x, "start", json_hex(t->start));
 			json_add(x, "end", json_hex(t->end));
@@ -601,7 +596,7 @@ static void summary(struct state *st, struct monitor *m, uint64_t dropped)
 			json_add(x, "device", in->device[0] ? json_object_new_string(in->device)
 							    : NULL);
 			json_add(x, "region", json_object_new_string(
-						      region_text(in->region, region, sizeof(region))));
+						      region_name(in->region, region, sizeof(region))));
 			for (int w = 0; w < 2; w++) {
 				struct json_object *b = json_object_new_object();
 
@@ -635,7 +630,7 @@ static void summary(struct state *st, struct monitor *m, uint64_t dropped)
 		printf("%-7u %-15s %-13s %-7s %-29s %-6s %6" PRIu64 " %6" PRIu64 " %6" PRIu64
 		       " %6" PRIu64 " %s\n",
 		       t->pid, t->comm, t->device[0] ? t->device : "?",
-		       region_text(t->region.index, region, sizeof(region)), range,
+		       region_name(t->region.index, region, sizeof(region)), range,
 		       cache_mode_format(t->cache.mode, t->pgprot, cache, sizeof(cache)),
 		       t->faults[0], t->faults[1], t->faults[2], t->fault_errors,
 		       t->unmapped ? "unmapped" : t->existing ? "existing" : "mapped");
@@ -655,7 +650,7 @@ static void summary(struct state *st, struct monitor *m, uint64_t dropped)
 				 in->bytes[w]);
 		printf("%-7u %-15s %-13s %-7s %-34s %-34s %" PRIu64 "\n", in->pid, in->comm,
 		       in->device[0] ? in->device : "?",
-		       region_text(in->region, region, sizeof(region)), rd, wr, in->errors);
+		       region_name(in->region, region, sizeof(region)), rd, wr, in->errors);
 	}
 }
 
@@ -666,17 +661,9 @@ static void keep_node(void *node)
 
 static long parse_region(const char *s)
 {
-	static const char *const names[] = { "bar0", "bar1", "bar2", "bar3", "bar4",
-					     "bar5", "rom",  "config", "vga" };
-	char *end;
 	long v;
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (!strcasecmp(s, names[i]))
-			return i;
-	errno = 0;
-	v = strtol(s, &end, 0);
-	return (errno || *end || end == s || v < 0) ? -1 : v;
+	return region_parse(s, &v) || v < 0 ? -1 : v;
 }
 
 static bool parse_u64(const char *s, unsigned long long *v)

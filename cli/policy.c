@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "output.h"
 #include "../loader/kernel.h"
+#include "../loader/region.h"
 #include "../policy/compile.h"
 
 static const char policy_usage[] =
@@ -210,22 +211,13 @@ static int do_explain(int argc, char **argv)
 		return EXIT_ERROR;
 	}
 	{
-		static const char *const names[] = { "bar0", "bar1", "bar2", "bar3", "bar4",
-						     "bar5", "rom",  "config", "vga" };
-		char *end;
+		long v;
 
-		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-			if (!strcasecmp(region, names[i]))
-				s.region = i;
-		if (s.region < 0) {
-			long v = strtol(region, &end, 0);
-
-			if (*end || end == region || v < 0 || v > POLICY_MAX_REGION) {
-				p_err("policy explain: --region: '%s' is not a region", region);
-				return EXIT_ERROR;
-			}
-			s.region = v;
+		if (region_parse(region, &v) || v < 0 || v > POLICY_MAX_REGION) {
+			p_err("policy explain: --region: '%s' is not a region", region);
+			return EXIT_ERROR;
 		}
+		s.region = v;
 	}
 	if (!kernel_info_read(&ki))
 		s.arch = ki.arch;

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Region index and offset of a VFIO mapping; see region.h. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
 
 #include "../bpf/vfioguard.h"
 #include "region.h"
@@ -27,15 +30,30 @@ struct region_loc region_locate(uint64_t pgoff, unsigned int page_shift,
 	return loc;
 }
 
+/* include/uapi/linux/vfio.h: VFIO_PCI_BAR0_REGION_INDEX .. VFIO_PCI_VGA_REGION_INDEX */
+static const char *const names[] = { "BAR0", "BAR1", "BAR2",   "BAR3", "BAR4",
+				     "BAR5", "ROM",  "CONFIG", "VGA" };
+
 const char *region_name(unsigned int index, char *buf, size_t len)
 {
-	/* include/uapi/linux/vfio.h: VFIO_PCI_BAR0_REGION_INDEX .. VFIO_PCI_VGA_REGION_INDEX */
-	static const char *const names[] = { "BAR0", "BAR1", "BAR2", "BAR3",   "BAR4",
-					     "BAR5", "ROM",  "CONFIG", "VGA" };
-
 	if (index < sizeof(names) / sizeof(names[0]))
 		snprintf(buf, len, "%s", names[index]);
 	else
 		snprintf(buf, len, "REGION%u", index);
 	return buf;
+}
+
+int region_parse(const char *s, long *index)
+{
+	char *end;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcasecmp(s, names[i])) {
+			*index = i;
+			return 0;
+		}
+	}
+	errno = 0;
+	*index = strtol(s, &end, 0);
+	return errno || end == s || *end ? -EINVAL : 0;
 }

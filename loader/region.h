@@ -33,4 +33,11 @@ struct region_loc region_locate(uint64_t pgoff, unsigned int page_shift,
 /* "BAR0".."BAR5", "ROM", "CONFIG", "VGA", or "REGION<n>" for device-specific ones. */
 const char *region_name(unsigned int index, char *buf, size_t len);
 
+/*
+ * A region as a user writes it: bar0..bar5, rom, config, vga (any case) or a number (strtol
+ * base 0, so possibly negative or large: callers check the range they accept). 0, or -EINVAL
+ * when s is neither.
+ */
+int region_parse(const char *s, long *index);
+
 #endif /* VFIOGUARD_REGION_H */

@@ -290,20 +290,9 @@ static void parse_set(struct ctx *c, yaml_node_t *n, const char *key, item_fn it
 
 static bool region_item(struct ctx *c, yaml_node_t *n, const char *s, unsigned int *bit)
 {
-	static const char *const names[] = { "bar0", "bar1", "bar2", "bar3", "bar4",
-					     "bar5", "rom",  "config", "vga" };
-	char *end;
 	long v;
 
-	for (unsigned int i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (!strcasecmp(s, names[i])) {
-			*bit = i;
-			return true;
-		}
-	}
-	errno = 0;
-	v = strtol(s, &end, 0);
-	if (errno || end == s || *end || s[0] == '+') {
+	if (s[0] == '+' || region_parse(s, &v)) {
 		error_at(c, n, "'region': '%s' is not a region (an index, or bar0..bar5, rom, "
 			 "config, vga)", s);
 		return false;

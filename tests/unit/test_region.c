@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Region index and offset from vm_pgoff in both forms, region names, and raw records. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -77,6 +78,29 @@ static void region_names(void **state)
 	assert_string_equal(region_name(4000000000u, buf, sizeof(buf)), "REGION4000000000");
 }
 
+static void region_names_parsed(void **state)
+{
+	long v;
+
+	assert_int_equal(region_parse("bar0", &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(region_parse("BAR5", &v), 0);
+	assert_int_equal(v, 5);
+	assert_int_equal(region_parse("Config", &v), 0);
+	assert_int_equal(v, 7);
+	assert_int_equal(region_parse("vga", &v), 0);
+	assert_int_equal(v, 8);
+	assert_int_equal(region_parse("0x9", &v), 0);
+	assert_int_equal(v, 9);
+	/* Numbers out of any range are parsed; the caller says what it accepts. */
+	assert_int_equal(region_parse("-1", &v), 0);
+	assert_int_equal(v, -1);
+	assert_int_equal(region_parse("bar6", &v), -EINVAL);
+	assert_int_equal(region_parse("", &v), -EINVAL);
+	assert_int_equal(region_parse("9x", &v), -EINVAL);
+	assert_int_equal(region_parse("99999999999999999999999", &v), -EINVAL);
+}
+
 static void record_to_mapping(void **state)
 {
 	struct kernel_info ki = { .arch = ARCH_X86_64, .major = 6, .minor = 1, .page_size = 4096 };
@@ -129,6 +153,7 @@ int main(void)
 		cmocka_unit_test(offset_form_gives_index_and_offset),
 		cmocka_unit_test(empty_resources_are_skipped),
 		cmocka_unit_test(region_names),
+		cmocka_unit_test(region_names_parsed),
 		cmocka_unit_test(record_to_mapping),
 	};
 
