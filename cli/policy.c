@@ -12,7 +12,7 @@
 #include "output.h"
 #include "../loader/kernel.h"
 #include "../loader/region.h"
-#include "../policy/compile.h"
+#include "../loader/enforce.h"
 
 static const char policy_usage[] =
 	"Usage: vfioguard policy check FILE\n"
@@ -127,41 +127,6 @@ static int do_check(int argc, char **argv)
 	return ret;
 }
 
-/* sysfs facts about a PCI device: IDs and bound driver. Missing facts stay unknown. */
-static void device_facts(const char *dev, struct policy_subject *s, char *driver, size_t len)
-{
-	static const struct {
-		const char *file;
-		size_t off;
-	} ids[] = {
-		{ "vendor", offsetof(struct policy_subject, vendor) },
-		{ "device", offsetof(struct policy_subject, device_id) },
-		{ "subsystem_vendor", offsetof(struct policy_subject, subsystem_vendor) },
-		{ "subsystem_device", offsetof(struct policy_subject, subsystem_device) },
-	};
-	char path[256], link[256];
-	ssize_t n;
-
-	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
-		unsigned int v;
-		FILE *f;
-
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", dev, ids[i].file);
-		f = fopen(path, "re");
-		if (f && fscanf(f, "%x", &v) == 1)
-			*(int *)((char *)s + ids[i].off) = v;
-		if (f)
-			fclose(f);
-	}
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", dev);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n > 0) {
-		link[n] = 0;
-		snprintf(driver, len, "%.63s", strrchr(link, '/') ? strrchr(link, '/') + 1 : link);
-		s->driver = driver;
-	}
-}
-
 static int do_explain(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -177,7 +142,8 @@ static int do_explain(int argc, char **argv)
 	struct policy_diags d = {};
 	struct kernel_info ki;
 	struct policy p;
-	char driver[64] = "", hz[64];
+	struct device_facts dev;
+	char hz[64];
 	int c, ret, idx;
 
 	optind = 1;
@@ -221,9 +187,14 @@ static int do_explain(int argc, char **argv)
 	}
 	if (!kernel_info_read(&ki))
 		s.arch = ki.arch;
-	device_facts(s.device, &s, driver, sizeof(driver));
+	pci_device_facts(s.device, &dev);
+	s.vendor = dev.vendor;
+	s.device_id = dev.device_id;
+	s.subsystem_vendor = dev.subsystem_vendor;
+	s.subsystem_device = dev.subsystem_device;
+	s.driver = dev.driver[0] ? dev.driver : NULL;
 	if (s.cache == CACHE_UNKNOWN)
-		s.cache = assumed_cache_mode(s.arch, driver, s.region, CACHE_UNKNOWN);
+		s.cache = assumed_cache_mode(s.arch, dev.driver, s.region, CACHE_UNKNOWN);
 	ret = load_policy(file, &p, &d, false);
 	policy_diags_free(&d);
 	if (ret)
@@ -239,7 +210,7 @@ static int do_explain(int argc, char **argv)
 
 			json_add(o, "device", json_object_new_string(s.device));
 			json_add(o, "region_index", json_object_new_int(s.region));
-			json_add(o, "driver", driver[0] ? json_object_new_string(driver) : NULL);
+			json_add(o, "driver", dev.driver[0] ? json_object_new_string(dev.driver) : NULL);
 			json_add(o, "rule", r ? json_object_new_string(r->name) : NULL);
 			json_add(o, "line", r ? json_object_new_int(r->pos.line) : NULL);
 			json_add(o, "access", json_object_new_string(access_class_name(a)));

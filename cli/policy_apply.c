@@ -106,22 +106,17 @@ static void drop_tmp(const char *final)
 	unlink(tmp);
 }
 
-/* Region sizes from sysfs: which of BAR0..BAR5 and the ROM the device has. */
+/* Which of BAR0..BAR5 and the ROM the device has, from its sysfs resources. */
 static uint64_t present_regions(const char *dev)
 {
-	char path[256];
-	unsigned long long s, e, fl;
+	struct pci_resource res[PCI_RESOURCES];
 	uint64_t set = 1ULL << 7; /* config space is always there */
-	FILE *f;
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource", dev);
-	f = fopen(path, "re");
-	if (!f)
+	if (pci_resources_read(dev, res))
 		return set;
-	for (int i = 0; i < 7 && fscanf(f, "%llx %llx %llx", &s, &e, &fl) == 3; i++)
-		if (e > s)
+	for (int i = 0; i < PCI_RESOURCES; i++)
+		if (res[i].end > res[i].start)
 			set |= 1ULL << i;
-	fclose(f);
 	return set;
 }
 

@@ -311,6 +311,26 @@ static int read_hex(const char *dev, const char *file)
 	return ret;
 }
 
+void pci_device_facts(const char *dev, struct device_facts *f)
+{
+	char path[512], link[256];
+	ssize_t len;
+
+	memset(f, 0, sizeof(*f));
+	snprintf(f->name, sizeof(f->name), "%.31s", dev);
+	f->vendor = read_hex(dev, "vendor");
+	f->device_id = read_hex(dev, "device");
+	f->subsystem_vendor = read_hex(dev, "subsystem_vendor");
+	f->subsystem_device = read_hex(dev, "subsystem_device");
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", dev);
+	len = readlink(path, link, sizeof(link) - 1);
+	if (len > 0) {
+		link[len] = 0;
+		snprintf(f->driver, sizeof(f->driver), "%.63s",
+			 strrchr(link, '/') ? strrchr(link, '/') + 1 : link);
+	}
+}
+
 int device_facts_read(struct device_facts **devs, size_t *n, const char **step)
 {
 	DIR *d = opendir("/sys/bus/pci/devices");
@@ -327,9 +347,7 @@ int device_facts_read(struct device_facts **devs, size_t *n, const char **step)
 		return -errno;
 	}
 	while ((e = readdir(d))) {
-		struct device_facts *grown, *f;
-		char path[512], link[256];
-		ssize_t len;
+		struct device_facts *grown;
 
 		if (e->d_name[0] == '.')
 			continue;
@@ -341,20 +359,7 @@ int device_facts_read(struct device_facts **devs, size_t *n, const char **step)
 			return -ENOMEM;
 		}
 		v = grown;
-		f = &v[count++];
-		memset(f, 0, sizeof(*f));
-		snprintf(f->name, sizeof(f->name), "%.31s", e->d_name);
-		f->vendor = read_hex(e->d_name, "vendor");
-		f->device_id = read_hex(e->d_name, "device");
-		f->subsystem_vendor = read_hex(e->d_name, "subsystem_vendor");
-		f->subsystem_device = read_hex(e->d_name, "subsystem_device");
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", e->d_name);
-		len = readlink(path, link, sizeof(link) - 1);
-		if (len > 0) {
-			link[len] = 0;
-			snprintf(f->driver, sizeof(f->driver), "%.63s",
-				 strrchr(link, '/') ? strrchr(link, '/') + 1 : link);
-		}
+		pci_device_facts(e->d_name, &v[count++]);
 	}
 	closedir(d);
 	/* The modes the devices' regions are mapped with right now, where they are mapped. */

@@ -39,6 +39,8 @@ int enforce_observed_foreach(void (*fn)(const struct vfg_region_key *k,
 					const struct vfg_observed *o, void *ctx),
 			     void *ctx);
 
+/* One PCI device's IDs and bound driver from sysfs (-1 and "" for what cannot be read). */
+void pci_device_facts(const char *dev, struct device_facts *f);
 /* Every PCI device of the host, with the cache modes its regions are mapped with right now. */
 int device_facts_read(struct device_facts **devs, size_t *n, const char **step);
 
