@@ -24,23 +24,18 @@ static struct json_object *mapping_json(const struct mapping *m)
 	json_add(o, "pid", json_object_new_int64(m->pid));
 	json_add(o, "comm", json_object_new_string(m->comm));
 	json_add(o, "cgroup_id", json_object_new_uint64(m->cgroup_id));
-	json_add(o, "device",
-			       m->device[0] ? json_object_new_string(m->device) : NULL);
+	json_add(o, "device", m->device[0] ? json_object_new_string(m->device) : NULL);
 	json_add(o, "region",
-			       json_object_new_string(region_name(m->region.index, region,
-								  sizeof(region))));
+		 json_object_new_string(region_name(m->region.index, region, sizeof(region))));
 	json_add(o, "region_index", json_object_new_int64(m->region.index));
 	json_add(o, "region_offset", json_object_new_uint64(m->region.offset));
 	json_add(o, "region_from",
-			       json_object_new_string(m->region.source == REGION_FROM_PFN
-							      ? "pfn"
-							      : "offset"));
+		 json_object_new_string(m->region.source == REGION_FROM_PFN ? "pfn" : "offset"));
 	json_add(o, "start", json_hex(m->start));
 	json_add(o, "end", json_hex(m->end));
 	json_add(o, "size", json_object_new_uint64(m->end - m->start));
-	json_add(o, "cache",
-			       json_object_new_string(cache_mode_format(m->cache.mode, m->pgprot,
-									cache, sizeof(cache))));
+	json_add(o, "cache", json_object_new_string(cache_mode_format(m->cache.mode, m->pgprot,
+								      cache, sizeof(cache))));
 	json_add(o, "cache_index", json_object_new_int64(m->cache.index));
 	json_add(o, "pgprot", json_hex(m->pgprot));
 	json_add(o, "vm_pgoff", json_hex(m->pgoff));

@@ -14,6 +14,10 @@ int do_policy_clear(int argc, char **argv);
 int do_advise(int argc, char **argv);
 int do_calibrate(int argc, char **argv);
 
+struct policy_diags;
+/* "FILE:LINE:COL: error|warning: message" on stderr, for every diagnostic. */
+void print_policy_diags(const char *file, const struct policy_diags *d);
+
 /* Parses the options every command takes (-j, -p, -v, -h); returns optind or -1 after usage. */
 int parse_common_options(int argc, char **argv, const char *usage);
 

@@ -29,7 +29,7 @@ static const char policy_usage[] =
 	"force and exits 1 when a region was mapped with another cache mode than its verdict\n"
 	"assumed. clear lifts it.\n";
 
-static void print_diags(const char *file, const struct policy_diags *d)
+void print_policy_diags(const char *file, const struct policy_diags *d)
 {
 	for (size_t i = 0; i < d->n; i++)
 		fprintf(stderr, "%s:%u:%u: %s: %s\n", file, d->v[i].pos.line, d->v[i].pos.col,
@@ -64,7 +64,7 @@ static int load_policy(const char *file, struct policy *p, struct policy_diags *
 		return EXIT_ERROR;
 	}
 	if (!json_output || !quiet_ok)
-		print_diags(file, d);
+		print_policy_diags(file, d);
 	return err ? EXIT_ERROR : 0;
 }
 

@@ -37,41 +37,6 @@ static int need_root(const char *what)
 	return EXIT_ERROR;
 }
 
-static void print_diags(const char *file, const struct policy_diags *d)
-{
-	for (size_t i = 0; i < d->n; i++)
-		fprintf(stderr, "%s:%u:%u: %s: %s\n", file, d->v[i].pos.line, d->v[i].pos.col,
-			d->v[i].warning ? "warning" : "error", d->v[i].message);
-}
-
-static char *read_all(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "re");
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
-
-	if (!f)
-		return NULL;
-	for (;;) {
-		if (n == cap) {
-			char *g = realloc(buf, cap ? cap * 2 : 4096);
-
-			if (!g)
-				break;
-			buf = g;
-			cap = cap ? cap * 2 : 4096;
-		}
-		size_t r = fread(buf + n, 1, cap - n, f);
-
-		if (!r)
-			break;
-		n += r;
-	}
-	fclose(f);
-	*len = n;
-	return buf;
-}
-
 /* Writes a file next to its final name; rename_into() makes it visible in one step. */
 static int write_tmp(const char *final, const char *data, size_t len, mode_t mode)
 {
@@ -243,20 +208,23 @@ int do_policy_apply(int argc, char **argv)
 	file = argv[1];
 	if (need_root("apply"))
 		return EXIT_ERROR;
-	err = policy_parse_file(file, &p, &d);
-	print_diags(file, &d);
+	/* One read: what is parsed is what is hashed and published. */
+	err = policy_read_file(file, &text, &len);
 	if (err) {
-		if (err != -EINVAL)
-			p_err("policy apply: cannot read %s: %s", file, strerror(-err));
-		else
-			p_err("policy apply: %s has errors; nothing was applied", file);
+		p_err("policy apply: cannot read %s: %s", file, strerror(-err));
+		return EXIT_ERROR;
+	}
+	err = policy_parse(text ? text : "", len, &p, &d);
+	print_policy_diags(file, &d);
+	if (err) {
+		p_err("policy apply: %s has errors; nothing was applied", file);
 		policy_diags_free(&d);
+		free(text);
 		return EXIT_ERROR;
 	}
 	policy_diags_free(&d);
 	if (!realpath(file, abs))
 		snprintf(abs, sizeof(abs), "%s", file);
-	text = read_all(file, &len);
 	crc = crc32(0, (const unsigned char *)text, len);
 	err = kernel_info_read(&ki);
 	if (!err)
@@ -268,7 +236,7 @@ int do_policy_apply(int argc, char **argv)
 		goto out;
 	}
 	if (policy_compile(&p, ki.arch, devs, ndevs, &host_resolver, &c, &d)) {
-		print_diags(file, &d);
+		print_policy_diags(file, &d);
 		p_err("policy apply: %s cannot be enforced as written; nothing was applied", file);
 		goto out;
 	}

@@ -50,23 +50,6 @@ static bool bpffs_mounted(void)
 	return !statfs("/sys/fs/bpf", &st) && st.f_type == BPF_FS_MAGIC;
 }
 
-static bool bpf_lsm_active(void)
-{
-	char buf[512];
-	size_t n;
-	FILE *f = fopen("/sys/kernel/security/lsm", "re");
-
-	if (!f)
-		return false;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	for (char *t = strtok(buf, ",\n"); t; t = strtok(NULL, ",\n"))
-		if (!strcmp(t, "bpf"))
-			return true;
-	return false;
-}
-
 /* A new verdict map holding every compiled verdict. Returns its fd or -errno. */
 static int build_verdicts(const struct compiled *c)
 {
@@ -129,7 +112,7 @@ static int first_apply(const struct compiled *c, uint64_t *generation, const cha
 				       : "read vfio_device_fops from /proc/kallsyms";
 		return err;
 	}
-	if (!bpf_lsm_active()) {
+	if (!kernel_lsm_active("bpf")) {
 		*step = "use BPF-LSM (\"bpf\" is not in /sys/kernel/security/lsm: boot with "
 			"lsm=...,bpf)";
 		return -EOPNOTSUPP;

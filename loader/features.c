@@ -106,23 +106,6 @@ static void probe_program(struct feature *f, const char *name, const char *prog,
 		set(f, name, true, 0, "%s: loaded and attached", what);
 }
 
-static bool file_contains_word(const char *path, const char *word)
-{
-	char buf[512], *tok, *save;
-	FILE *f = fopen(path, "re");
-	size_t n;
-
-	if (!f)
-		return false;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	for (tok = strtok_r(buf, ",\n", &save); tok; tok = strtok_r(NULL, ",\n", &save))
-		if (!strcmp(tok, word))
-			return true;
-	return false;
-}
-
 void features_probe(struct feature out[FEAT_COUNT])
 {
 	struct stat st;
@@ -145,7 +128,7 @@ void features_probe(struct feature out[FEAT_COUNT])
 	if (access("/sys/kernel/security/lsm", R_OK))
 		set(&out[FEAT_LSM_ACTIVE], "bpf_lsm_active", false, -errno,
 		    "/sys/kernel/security/lsm: %s (securityfs not mounted?)", strerror(errno));
-	else if (file_contains_word("/sys/kernel/security/lsm", "bpf"))
+	else if (kernel_lsm_active("bpf"))
 		set(&out[FEAT_LSM_ACTIVE], "bpf_lsm_active", true, 0,
 		    "\"bpf\" is in /sys/kernel/security/lsm");
 	else

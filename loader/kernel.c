@@ -101,3 +101,20 @@ int pci_resources_read(const char *device, struct pci_resource res[PCI_RESOURCES
 	fclose(f);
 	return i ? 0 : -EINVAL;
 }
+
+bool kernel_lsm_active(const char *name)
+{
+	char buf[512], *tok, *save;
+	FILE *f = fopen("/sys/kernel/security/lsm", "re");
+	size_t n;
+
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	for (tok = strtok_r(buf, ",\n", &save); tok; tok = strtok_r(NULL, ",\n", &save))
+		if (!strcmp(tok, name))
+			return true;
+	return false;
+}

@@ -27,6 +27,9 @@ int kallsyms_lookup(const char *name, uint64_t *addr);
 /* The same for n names in one pass: errs[i] is 0, -ENOENT or -EACCES. Returns 0 or -errno. */
 int kallsyms_lookup_many(const char *const *names, uint64_t *addrs, int *errs, size_t n);
 
+/* Whether NAME is in the kernel's list of active LSMs (/sys/kernel/security/lsm). */
+bool kernel_lsm_active(const char *name);
+
 /* Whether the module is loaded (or built in): /sys/module/NAME exists. */
 bool kernel_module_present(const char *name);
 

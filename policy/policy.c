@@ -646,25 +646,25 @@ int policy_parse(const char *text, size_t len, struct policy *p, struct policy_d
 	return 0;
 }
 
-int policy_parse_file(const char *path, struct policy *p, struct policy_diags *diags)
+int policy_read_file(const char *path, char **text, size_t *len)
 {
 	char *buf = NULL;
-	size_t len = 0, cap = 0;
+	size_t n = 0, cap = 0;
 	FILE *f = fopen(path, "re");
-	int err;
 
-	memset(p, 0, sizeof(*p));
+	*text = NULL;
+	*len = 0;
 	if (!f)
 		return -errno;
 	for (;;) {
-		size_t n;
+		size_t got;
 
-		if (len == cap) {
+		if (n == cap) {
 			char *grown;
 
-			if (cap > POLICY_MAX_BYTES) {
+			/* Past the limit policy_parse() refuses anyway: stop reading. */
+			if (cap > POLICY_MAX_BYTES)
 				break;
-			}
 			cap = cap ? cap * 2 : 4096;
 			grown = realloc(buf, cap + 1);
 			if (!grown) {
@@ -674,19 +674,33 @@ int policy_parse_file(const char *path, struct policy *p, struct policy_diags *d
 			}
 			buf = grown;
 		}
-		n = fread(buf + len, 1, cap - len, f);
-		len += n;
-		if (n == 0) {
+		got = fread(buf + n, 1, cap - n, f);
+		n += got;
+		if (got == 0) {
 			if (ferror(f)) {
-				err = -EIO;
 				free(buf);
 				fclose(f);
-				return err;
+				return -EIO;
 			}
 			break;
 		}
 	}
 	fclose(f);
+	*text = buf;
+	*len = n;
+	return 0;
+}
+
+int policy_parse_file(const char *path, struct policy *p, struct policy_diags *diags)
+{
+	char *buf;
+	size_t len;
+	int err;
+
+	memset(p, 0, sizeof(*p));
+	err = policy_read_file(path, &buf, &len);
+	if (err)
+		return err;
 	err = policy_parse(buf ? buf : "", len, p, diags);
 	free(buf);
 	return err;

@@ -104,6 +104,8 @@ struct policy_diags {
  */
 int policy_parse(const char *text, size_t len, struct policy *p, struct policy_diags *diags);
 int policy_parse_file(const char *path, struct policy *p, struct policy_diags *diags);
+/* The file's text (malloc'd, may be NULL when empty), for parsing and publishing the same bytes. */
+int policy_read_file(const char *path, char **text, size_t *len);
 void policy_free(struct policy *p);
 void policy_diags_free(struct policy_diags *d);
 
