@@ -154,4 +154,96 @@ struct vfg_observed {
 	__u64 generation;
 };
 
+/*
+ * Copies (bpf/copies.bpf.c): uprobes on routines that copy into or out of memory. Each attached
+ * probe carries the index of its target as the attach cookie.
+ */
+#define VFG_MAX_COPY_TARGETS 64
+#define VFG_COPY_STACK 16
+#define VFG_ARG_NONE 0xff
+#define VFG_HAZARD_MAX_LEN 65536 /* longer copies use the table entry of this length */
+
+/* struct vfg_copy_target.kind */
+enum vfg_copy_kind {
+	VFG_COPY_KIND_COPY = 1, /* copy(dst, src, len): memcpy, memmove and alike */
+	VFG_COPY_KIND_SET,      /* set(dst, value, len): memset */
+	VFG_COPY_KIND_MR_WRITE, /* QEMU memory_region_dispatch_write(mr, addr, data, op, attrs) */
+	VFG_COPY_KIND_MR_READ,  /* QEMU memory_region_dispatch_read(mr, addr, *pval, op, attrs) */
+};
+
+/* Routine of the hazard table (as enum calib_routine of loader/calibrate.h). */
+enum vfg_routine {
+	VFG_ROUTINE_MEMCPY,
+	VFG_ROUTINE_MEMMOVE,
+	VFG_ROUTINE_MEMMOVE_FORWARD,  /* dst below src, overlapping */
+	VFG_ROUTINE_MEMMOVE_BACKWARD, /* dst above src, overlapping */
+	VFG_ROUTINE_MEMSET,
+	VFG_ROUTINE_SINGLE = 0xfe,    /* one access of len bytes (QEMU's RAM-device accessors) */
+	VFG_ROUTINE_NONE = 0xff,      /* not calibrated: hazards unknown */
+};
+
+struct vfg_copy_target {
+	__u32 kind;     /* enum vfg_copy_kind */
+	__u8 routine;   /* enum vfg_routine of a COPY target (memmove-like overlap handled) */
+	__u8 dst_arg;   /* argument indexes, 0-based, or VFG_ARG_NONE */
+	__u8 src_arg;
+	__u8 len_arg;
+	/* MR_WRITE, MR_READ: offsetof(MemoryRegion, ram_block), offsetof(RAMBlock, host) */
+	__u32 mr_ram_block;
+	__u32 ram_block_host;
+};
+
+/* Per target and CPU. */
+struct vfg_copy_counts {
+	__u64 hits;      /* every call */
+	__u64 device;    /* calls that touched a VFIO mapping */
+	__u64 busy;      /* calls whose address could not be looked up (mmap lock busy) */
+	__u64 dropped;   /* device calls the ring buffer had no room for */
+};
+
+/* Key of the hazard table that user space fills from calibration. */
+struct vfg_hazard_key {
+	__u32 len;      /* capped at VFG_HAZARD_MAX_LEN */
+	__u8 routine;   /* enum vfg_routine */
+	__u8 align;     /* destination address modulo 64 */
+	__u8 same_page; /* source and destination at the same offset in a 4 KiB page */
+	__u8 pad;
+};
+
+#define VFG_HAZARDS_MEASURED 0x80000000u /* value bit: the entry was measured */
+
+/* struct vfg_copy_event.flags */
+#define VFG_COPY_DST_DEVICE 0x1 /* the destination is in a VFIO mapping */
+#define VFG_COPY_SRC_DEVICE 0x2 /* the source is (the mapping fields describe the destination's when both) */
+#define VFG_COPY_MEASURED 0x4   /* hazards came from the table */
+#define VFG_COPY_CAPPED 0x8     /* longer than VFG_HAZARD_MAX_LEN */
+#define VFG_COPY_DEVICE_UNKNOWN 0x10
+
+struct vfg_copy_event {
+	__u64 ts;
+	__u32 tgid;
+	__u32 pid;
+	__u32 target;   /* index into the targets */
+	__u32 flags;
+	__u32 hazards;  /* HAZARD_* bits when VFG_COPY_MEASURED */
+	__u8 routine;   /* enum vfg_routine this call was classified as */
+	__u8 align;
+	__u8 same_page;
+	__u8 nstack;
+	__u64 dst;
+	__u64 src;      /* SET: the value */
+	__u64 len;
+	__u64 start;    /* the VFIO mapping that holds the device side */
+	__u64 end;
+	__u64 pgoff;
+	__u64 pgprot;
+	__u64 vm_flags;
+	__u64 mm;
+	__u64 cgroup_id;
+	char comm[VFG_COMM_LEN];
+	char device[VFG_DEVICE_LEN];
+	/* [0] the probed address, [1] the return address, then the frame-pointer walk */
+	__u64 stack[VFG_COPY_STACK];
+};
+
 #endif /* VFIOGUARD_BPF_H */

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "copies_view.h"
 #include "output.h"
 #include "../loader/monitor.h"
 #include "../loader/snapshot.h"
@@ -25,11 +26,17 @@
 
 static const char monitor_usage[] =
 	"Usage: vfioguard monitor [--pid PID] [--comm NAME] [--device DEV] [--region R]\n"
-	"                         [--duration SECONDS] [--kprobes] [--ringbuf-size BYTES] [-j] [-v]\n"
+	"                         [--duration SECONDS] [--kprobes] [--ringbuf-size BYTES]\n"
+	"                         [--copies] [--libc] [--probe BINARY:SYMBOL:dst=argN,src=argN,len=argN]\n"
+	"                         [-j] [-v]\n"
 	"Shows VFIO device mappings as they are made, faulted in, accessed through the device fd\n"
 	"and unmapped; existing mappings first. SIGINT or SIGTERM (or --duration) ends it with a\n"
 	"summary per mapping and per region. R is an index or bar0..bar5, rom, config, vga.\n"
 	"--kprobes uses kprobes even where fentry/fexit work. -j prints JSON lines.\n"
+	"--copies also flags copies into and out of device memory that are hazardous for the\n"
+	"region (uprobes on the VMM's memory core: the qemu profile); --libc adds every libc\n"
+	"memcpy/memmove/memset of those processes; --probe adds a function of another VMM.\n"
+	"Clean copies are counted, and printed with -v.\n"
 	"Exit 0, or 2 when nothing useful could be attached (each probe says why).\n";
 
 /* What is known about one mapping, from the snapshot or its mmap event. */
@@ -73,6 +80,7 @@ struct state {
 	struct policy policy;
 	uint64_t policy_generation;
 	bool policy_loaded;
+	struct copy_view *copies; /* --copies */
 };
 
 static volatile sig_atomic_t stop;
@@ -436,6 +444,8 @@ static void on_event(const struct monitor_event *ev, void *ctx)
 		tracked_from_event(&t, ev);
 		if (r->ret == 0 && !track(st, &t))
 			return;
+		if (r->ret == 0 && st->copies)
+			copy_view_watch(st->copies, r->tgid, r->comm);
 		if (passes(st, t.comm, t.device, t.region.index))
 			show_mapping(st, "mmap", &t, r->ts, r->pid, r->ret, r->latency_ns,
 				     r->vm_flags);
@@ -492,6 +502,8 @@ static int show_existing(struct state *st, const struct monitor_opts *opts)
 		if (find_active(st, t.mm, t.start))
 			continue;
 		n = track(st, &t);
+		if (n && st->copies)
+			copy_view_watch(st->copies, n->pid, n->comm);
 		if (n && passes(st, n->comm, n->device, n->region.index))
 			show_mapping(st, "existing", n, st->start_ns, m->tid, 0, 0, m->vm_flags);
 	}
@@ -612,6 +624,8 @@ static void summary(struct state *st, struct monitor *m, uint64_t dropped)
 		}
 		json_add(o, "mappings", ms);
 		json_add(o, "indirect", is);
+		if (st->copies)
+			copy_view_summary(st->copies, o);
 		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 							       JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
@@ -689,8 +703,11 @@ int do_monitor(int argc, char **argv)
 		{ "pretty", no_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		COPY_VIEW_LONG_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
+	struct copy_view_opts co = { .print = true };
+	bool copies = false;
 	struct monitor_opts mo = {};
 	struct state st = { .region = -1 };
 	struct monitor m;
@@ -702,6 +719,14 @@ int do_monitor(int argc, char **argv)
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "jpvh", opts, NULL)) != -1) {
+		int cv = copy_view_option(&co, c, optarg, &copies);
+
+		if (cv < 0) {
+			free((void *)co.probes);
+			return EXIT_ERROR;
+		}
+		if (cv)
+			continue;
 		switch (c) {
 		case 'P':
 			if (!parse_u64(optarg, &v) || !v || v > UINT32_MAX) {
@@ -766,26 +791,49 @@ int do_monitor(int argc, char **argv)
 		monitor_close(&m);
 		return EXIT_ERROR;
 	}
+	if (copies) {
+		co.pid = mo.pid;
+		co.comm = st.comm;
+		co.start_ns = st.start_ns;
+		err = copy_view_open(&st.copies, &co);
+		if (err) {
+			monitor_close(&m);
+			free((void *)co.probes);
+			return EXIT_ERROR;
+		}
+	}
 	if (!json_output)
 		print_header();
 	if (show_existing(&st, &mo)) {
+		copy_view_close(st.copies);
 		monitor_close(&m);
+		free((void *)co.probes);
 		return EXIT_ERROR;
 	}
 	if (duration)
 		deadline = st.start_ns + duration * 1000000000ULL;
 	while (!stop && (!deadline || monotonic_ns() < deadline)) {
-		err = monitor_poll(&m, 100);
+		err = monitor_poll(&m, st.copies ? 50 : 100);
+		if (err >= 0 && st.copies)
+			err = copy_view_poll(st.copies, 50);
 		if (err < 0) {
 			p_err("monitor: reading events: %s", strerror(-err));
 			ret = EXIT_ERROR;
 			break;
 		}
 	}
-	/* What is already in the ring buffer belongs to the run. */
+	/* What is already in the ring buffers belongs to the run. */
 	while (monitor_poll(&m, 0) > 0)
 		;
+	while (st.copies && copy_view_poll(st.copies, 0) > 0)
+		;
 	summary(&st, &m, monitor_dropped(&m));
+	if (st.copies && !json_output)
+		copy_view_summary(st.copies, NULL);
+	if (st.copies && copy_view_violations(st.copies) && ret == EXIT_CLEAN)
+		ret = EXIT_VIOLATIONS;
+	copy_view_close(st.copies);
+	free((void *)co.probes);
 	monitor_close(&m);
 	tdestroy(st.active, keep_node);
 	for (size_t i = 0; i < st.nall; i++)

@@ -3,23 +3,23 @@
 #define _GNU_SOURCE
 #include <capstone/capstone.h>
 #include <dlfcn.h>
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <gelf.h>
-#include <libelf.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <limits.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "calibrate.h"
+#include "elf_file.h"
 
 /* The job the child runs between its two int3 markers. */
 struct job {
@@ -377,43 +377,109 @@ int calib_routine_where(const struct calibrator *c, enum calib_routine r, char *
 
 int libc_build_id(char *buf, size_t len)
 {
+	struct elf_file f;
 	Dl_info info;
-	Elf *e;
-	Elf_Scn *scn = NULL;
-	int fd, err = -ENOENT;
+	int err;
 
 	if (!dladdr(dlsym(RTLD_DEFAULT, "memcpy"), &info) || !info.dli_fname)
 		return -ENOENT;
-	fd = open(info.dli_fname, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	elf_version(EV_CURRENT);
-	e = elf_begin(fd, ELF_C_READ, NULL);
-	while (e && (scn = elf_nextscn(e, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *d;
-		size_t off = 0, noff, nameoff, doff;
-		GElf_Nhdr nh;
+	err = elf_file_open(&f, info.dli_fname);
+	if (err)
+		return err;
+	err = elf_file_build_id(&f, buf, len);
+	elf_file_close(&f);
+	return err;
+}
 
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE || !(d = elf_getdata(scn, NULL)))
+int calib_routine_vaddr(enum calib_routine r, uint64_t *vaddr)
+{
+	void *fn = dlsym(RTLD_DEFAULT, r == CALIB_MEMSET ? "memset" :
+				       r == CALIB_MEMCPY ? "memcpy" : "memmove");
+	Dl_info info;
+
+	if (!fn || !dladdr(fn, &info) || !info.dli_fbase)
+		return -ENOENT;
+	*vaddr = (uintptr_t)fn - (uintptr_t)info.dli_fbase;
+	return 0;
+}
+
+int calib_cache_path(char *buf, size_t len)
+{
+	const char *dir = getenv("VFIOGUARD_CACHE_DIR");
+	char id[96];
+	int err = libc_build_id(id, sizeof(id));
+
+	if (err)
+		return err;
+	if (!dir || !*dir)
+		dir = "/var/cache/vfioguard";
+	if ((size_t)snprintf(buf, len, "%s/hazards-%s.tsv", dir, id) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int calib_cache_read(const char *path, calib_cache_fn fn, void *ctx)
+{
+	FILE *f = fopen(path, "re");
+	char line[256], name[32];
+	unsigned long long vaddr;
+	unsigned int len, align, same, hazards;
+	int n = 0;
+
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	while (fgets(line, sizeof(line), f)) {
+		struct calib_case cc = {};
+		int r;
+
+		if (line[0] == '#' ||
+		    sscanf(line, "%31s %llx %u %u %u %x", name, &vaddr, &len, &align, &same,
+			   &hazards) != 6)
 			continue;
-		while ((noff = gelf_getnote(d, off, &nh, &nameoff, &doff)) > 0) {
-			if (nh.n_type == NT_GNU_BUILD_ID) {
-				size_t w = 0;
-
-				for (size_t i = 0; i < nh.n_descsz && w + 3 < len; i++)
-					w += snprintf(buf + w, len - w, "%02x",
-						      ((unsigned char *)d->d_buf)[doff + i]);
-				err = 0;
+		for (r = 0; r < CALIB_ROUTINES; r++)
+			if (!strcmp(name, calib_routine_name(r)))
 				break;
-			}
-			off = noff;
-		}
-		if (!err)
-			break;
+		if (r == CALIB_ROUTINES || len > CALIB_MAX_LEN || align > 63)
+			continue;
+		cc.routine = r;
+		cc.len = len;
+		cc.align = align;
+		cc.same_page_offset = same;
+		fn(&cc, vaddr, hazards, ctx);
+		n++;
 	}
-	if (e)
-		elf_end(e);
+	fclose(f);
+	return n;
+}
+
+int calib_cache_append(const char *path, const struct calib_case *cc, uint32_t hazards)
+{
+	uint64_t vaddr = 0;
+	char line[128];
+	int fd, n, err = 0;
+
+	calib_routine_vaddr(cc->routine, &vaddr);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		char dir[PATH_MAX], *slash;
+
+		/* The first entry: make the directory. */
+		snprintf(dir, sizeof(dir), "%s", path);
+		slash = strrchr(dir, '/');
+		if (errno != ENOENT || !slash)
+			return -errno;
+		*slash = '\0';
+		if (mkdir(dir, 0755) && errno != EEXIST)
+			return -errno;
+		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+		if (fd < 0)
+			return -errno;
+	}
+	/* One write per line, so concurrent writers interleave whole lines. */
+	n = snprintf(line, sizeof(line), "%s %#llx %zu %u %d %#x\n", calib_routine_name(cc->routine),
+		     (unsigned long long)vaddr, cc->len, cc->align, cc->same_page_offset, hazards);
+	if (write(fd, line, n) != n)
+		err = -EIO;
 	close(fd);
 	return err;
 }

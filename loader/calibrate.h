@@ -57,5 +57,19 @@ const char *calib_routine_name(enum calib_routine r);
 int calib_routine_where(const struct calibrator *c, enum calib_routine r, char *buf, size_t len);
 /* The GNU build-id of the libc that holds memcpy, in hex. */
 int libc_build_id(char *buf, size_t len);
+/* Where this process's routine is, from the load base of its libc (the IFUNC choice). */
+int calib_routine_vaddr(enum calib_routine r, uint64_t *vaddr);
+
+/*
+ * Measured cases are kept per libc build: $VFIOGUARD_CACHE_DIR (default /var/cache/vfioguard)
+ * /hazards-BUILDID.tsv, one line per case: routine, the routine's address from libc's load
+ * base (the IFUNC choice it was measured for), length, alignment, same page offset, hazards.
+ */
+int calib_cache_path(char *buf, size_t len);
+typedef void (*calib_cache_fn)(const struct calib_case *cc, uint64_t vaddr, uint32_t hazards,
+			       void *ctx);
+/* Calls fn for every case in the file. Returns how many, 0 when there is no file, or -errno. */
+int calib_cache_read(const char *path, calib_cache_fn fn, void *ctx);
+int calib_cache_append(const char *path, const struct calib_case *cc, uint32_t hazards);
 
 #endif /* VFIOGUARD_CALIBRATE_H */

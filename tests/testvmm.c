@@ -12,6 +12,9 @@
  *   write SLOT OFF WIDTH VALUE HOW  store WIDTH (1,2,4,8) bytes; HOW: volatile|memcpy|memmove
  *   read SLOT OFF WIDTH HOW         load and print WIDTH bytes; HOW: volatile|memcpy
  *   copy SLOT OFF LEN HOW           copy LEN pattern bytes in; HOW: memcpy|memmove|memset
+ *   move SLOT DST SRC LEN           memmove LEN bytes inside the mapping (overlapping or not)
+ *   copyout SLOT OFF LEN            memcpy LEN bytes out of the mapping into ordinary memory
+ *   ramcopy LEN                     memcpy, memmove and memset of LEN bytes in ordinary memory
  *   touch SLOT OFF LEN              read one byte in every page of [OFF, OFF+LEN); prints the
  *                                   page faults the process took meanwhile (getrusage minflt)
  *   mmaploop COUNT BDF REGION       COUNT times: map the region's first page, read it, unmap
@@ -296,6 +299,34 @@ static void copy_in(struct slot *s, unsigned long long off, unsigned long long l
 	free(src);
 }
 
+/* Keeps the compiler from proving the copies dead. */
+static volatile unsigned char sink;
+
+static void copy_out(struct slot *s, unsigned long long off, unsigned long long len)
+{
+	unsigned char *dst = malloc(len ? len : 1);
+
+	if (!dst)
+		die("out of memory");
+	memcpy(dst, (char *)s->addr + off, len);
+	sink = len ? dst[len - 1] : 0;
+	free(dst);
+}
+
+static void ram_copy(unsigned long long len)
+{
+	unsigned char *a = calloc(1, len + 64), *b = calloc(1, len + 64);
+
+	if (!a || !b)
+		die("out of memory");
+	memcpy(a, b, len);
+	memmove(a + 1, a, len);
+	memset(b, 0x5a, len);
+	sink = a[len / 2] ^ b[len / 2];
+	free(a);
+	free(b);
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -428,6 +459,29 @@ int main(int argc, char **argv)
 			len = number(argv[i + 3], "length");
 			copy_in(slot_of(argv[i + 1], off, len), off, len, argv[i + 4]);
 			i += 4;
+		} else if (!strcmp(a, "move")) {
+			unsigned long long dst, src, len;
+			struct slot *s;
+
+			NEED(4);
+			dst = number(argv[i + 2], "offset");
+			src = number(argv[i + 3], "offset");
+			len = number(argv[i + 4], "length");
+			s = slot_of(argv[i + 1], dst > src ? dst : src, len);
+			memmove((char *)s->addr + dst, (char *)s->addr + src, len);
+			i += 4;
+		} else if (!strcmp(a, "copyout")) {
+			unsigned long long off, len;
+
+			NEED(3);
+			off = number(argv[i + 2], "offset");
+			len = number(argv[i + 3], "length");
+			copy_out(slot_of(argv[i + 1], off, len), off, len);
+			i += 3;
+		} else if (!strcmp(a, "ramcopy")) {
+			NEED(1);
+			ram_copy(number(argv[i + 1], "length"));
+			i += 1;
 		} else if (!strcmp(a, "touch")) {
 			unsigned long long off, len, page = sysconf(_SC_PAGESIZE);
 			struct slot *s;

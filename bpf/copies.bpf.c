@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copies into and out of device memory: one uprobe program, attached to every copy routine
+ * user space resolved (libc memcpy/memmove/memset as the process calls them, QEMU's memory core,
+ * user-named functions), with the target's index as the attach cookie.
+ *
+ * Per call: read the arguments the target says, ask the kernel which VMA holds the destination
+ * (then the source) with bpf_find_vma, so a munmapped range is never answered from a stale copy,
+ * and when the VMA maps a VFIO device file, look the call's (routine, length, alignment, overlap)
+ * up in the hazard table user space filled from calibration and send the call with the user
+ * stack. Calls that touch no device memory only count.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "vfioguard.h"
+#include "vfio_device.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VFG_MAX_COPY_TARGETS);
+	__type(key, __u32);
+	__type(value, struct vfg_copy_target);
+} copy_targets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VFG_MAX_COPY_TARGETS);
+	__type(key, __u32);
+	__type(value, struct vfg_copy_counts);
+} copy_counts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct vfg_hazard_key);
+	__type(value, __u32);
+} hazard_table SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} copy_events SEC(".maps");
+
+/* What the VMA lookup found. */
+struct vma_found {
+	__u64 start, end, pgoff, pgprot, vm_flags;
+	__u32 device_unknown;
+	__u32 found;
+	char device[VFG_DEVICE_LEN];
+};
+
+static long vma_check(struct task_struct *task, struct vm_area_struct *vma, void *data)
+{
+	struct vma_found *f = data;
+	struct file *file = BPF_CORE_READ(vma, vm_file);
+
+	if (!is_vfio_device_file(file))
+		return 0;
+	f->found = 1;
+	f->start = BPF_CORE_READ(vma, vm_start);
+	f->end = BPF_CORE_READ(vma, vm_end);
+	f->pgoff = BPF_CORE_READ(vma, vm_pgoff);
+	f->pgprot = BPF_CORE_READ(vma, vm_page_prot.pgprot);
+	f->vm_flags = BPF_CORE_READ(vma, vm_flags);
+	f->device_unknown = read_device_name(file, f->device) != 0;
+	return 0;
+}
+
+/* 1: in a VFIO mapping, 0: not, -1: the lookup could not run (busy). */
+static __always_inline int lookup(struct task_struct *task, __u64 addr, struct vma_found *f)
+{
+	long err = bpf_find_vma(task, addr, vma_check, f, 0);
+
+	if (err == -16 /* EBUSY */)
+		return -1;
+	return f->found;
+}
+
+/* Read through bpf_probe_read_kernel: the verifier refuses a context load at a computed offset. */
+static __always_inline __u64 arg(struct pt_regs *ctx, __u8 i)
+{
+	switch (i) {
+	case 0: return PT_REGS_PARM1_CORE(ctx);
+	case 1: return PT_REGS_PARM2_CORE(ctx);
+	case 2: return PT_REGS_PARM3_CORE(ctx);
+	case 3: return PT_REGS_PARM4_CORE(ctx);
+	case 4: return PT_REGS_PARM5_CORE(ctx);
+	default: return 0;
+	}
+}
+
+static __always_inline __u64 return_address(struct pt_regs *ctx)
+{
+#if defined(bpf_target_x86)
+	__u64 ra = 0;
+
+	/* At a function's first instruction the return address is at the stack pointer. */
+	bpf_probe_read_user(&ra, sizeof(ra), (void *)PT_REGS_SP(ctx));
+	return ra;
+#else
+	return PT_REGS_RET(ctx); /* the link register */
+#endif
+}
+
+SEC("uprobe")
+int copy_probe(struct pt_regs *ctx)
+{
+	__u32 idx = (__u32)bpf_get_attach_cookie(ctx);
+	struct vfg_copy_target *t = bpf_map_lookup_elem(&copy_targets, &idx);
+	struct vfg_copy_counts *cnt = bpf_map_lookup_elem(&copy_counts, &idx);
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct vma_found f = {};
+	struct vfg_copy_event *ev;
+	__u64 dst = 0, src = 0, len = 0;
+	__u32 flags = 0;
+	__u8 routine;
+	int in;
+
+	if (!t || !cnt)
+		return 0;
+	cnt->hits++;
+	routine = t->routine;
+	if (t->kind == VFG_COPY_KIND_MR_WRITE || t->kind == VFG_COPY_KIND_MR_READ) {
+		__u64 mr = arg(ctx, 0), rb = 0, host = 0;
+
+		/* Only RAM-backed regions have a host address; MMIO emulation has no ram_block. */
+		if (bpf_probe_read_user(&rb, sizeof(rb), (void *)(mr + t->mr_ram_block)) || !rb)
+			return 0;
+		if (bpf_probe_read_user(&host, sizeof(host), (void *)(rb + t->ram_block_host)) ||
+		    !host)
+			return 0;
+		len = 1ULL << (arg(ctx, 3) & 3); /* MemOp: MO_SIZE is the low two bits */
+		if (t->kind == VFG_COPY_KIND_MR_WRITE) {
+			dst = host + arg(ctx, 1);
+			src = arg(ctx, 2);
+		} else {
+			src = host + arg(ctx, 1);
+		}
+	} else {
+		if (t->dst_arg != VFG_ARG_NONE)
+			dst = arg(ctx, t->dst_arg);
+		if (t->src_arg != VFG_ARG_NONE)
+			src = arg(ctx, t->src_arg);
+		if (t->len_arg != VFG_ARG_NONE)
+			len = arg(ctx, t->len_arg);
+	}
+	if (!len)
+		return 0;
+
+	/* The device side: the destination first, then (for copies) the source. */
+	in = dst ? lookup(task, dst, &f) : 0;
+	if (in == 0 && dst && len > 1)
+		in = lookup(task, dst + len - 1, &f);
+	if (in > 0)
+		flags |= VFG_COPY_DST_DEVICE;
+	if (in == 0 && src && t->kind != VFG_COPY_KIND_SET && t->kind != VFG_COPY_KIND_MR_WRITE) {
+		in = lookup(task, src, &f);
+		if (in == 0 && len > 1)
+			in = lookup(task, src + len - 1, &f);
+		if (in > 0)
+			flags |= VFG_COPY_SRC_DEVICE;
+	}
+	if (in < 0) {
+		cnt->busy++;
+		return 0;
+	}
+	if (!in)
+		return 0;
+	cnt->device++;
+
+	ev = bpf_ringbuf_reserve(&copy_events, sizeof(*ev), 0);
+	if (!ev) {
+		cnt->dropped++;
+		return 0;
+	}
+	ev->ts = bpf_ktime_get_ns();
+	ev->tgid = bpf_get_current_pid_tgid() >> 32;
+	ev->pid = (__u32)bpf_get_current_pid_tgid();
+	ev->target = idx;
+	ev->dst = dst;
+	ev->src = src;
+	ev->len = len;
+	ev->start = f.start;
+	ev->end = f.end;
+	ev->pgoff = f.pgoff;
+	ev->pgprot = f.pgprot;
+	ev->vm_flags = f.vm_flags;
+	ev->mm = (__u64)BPF_CORE_READ(task, mm);
+	ev->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	__builtin_memcpy(ev->device, f.device, sizeof(ev->device));
+	if (f.device_unknown)
+		flags |= VFG_COPY_DEVICE_UNKNOWN;
+
+	/* Which calibrated case this call is. */
+	if (t->kind == VFG_COPY_KIND_COPY && routine <= VFG_ROUTINE_MEMMOVE && dst != src &&
+	    dst < src + len && src < dst + len)
+		routine = dst < src ? VFG_ROUTINE_MEMMOVE_FORWARD : VFG_ROUTINE_MEMMOVE_BACKWARD;
+	ev->routine = routine;
+	ev->align = dst & 63;
+	ev->same_page = t->kind == VFG_COPY_KIND_COPY && ((dst ^ src) & 4095) == 0;
+	ev->hazards = 0;
+	if (routine == VFG_ROUTINE_SINGLE) {
+		/* One access of len bytes: only its alignment can be wrong. */
+		ev->hazards = (dst | src) & (len - 1) ? (1u << 4) /* HAZARD_UNALIGNED */ : 0;
+		flags |= VFG_COPY_MEASURED;
+	} else if (routine != VFG_ROUTINE_NONE) {
+		struct vfg_hazard_key k = {
+			.len = len > VFG_HAZARD_MAX_LEN ? VFG_HAZARD_MAX_LEN : len,
+			.routine = routine,
+			.align = ev->align,
+			.same_page = ev->same_page,
+		};
+		__u32 *h = bpf_map_lookup_elem(&hazard_table, &k);
+
+		if (len > VFG_HAZARD_MAX_LEN)
+			flags |= VFG_COPY_CAPPED;
+		if (h && (*h & VFG_HAZARDS_MEASURED)) {
+			ev->hazards = *h & ~VFG_HAZARDS_MEASURED;
+			flags |= VFG_COPY_MEASURED;
+		}
+	}
+	ev->flags = flags;
+
+	{
+		long n = bpf_get_stack(ctx, &ev->stack[1], sizeof(ev->stack) - sizeof(ev->stack[0]),
+				       BPF_F_USER_STACK);
+
+		ev->stack[0] = PT_REGS_IP(ctx);
+		ev->stack[1] = return_address(ctx);
+		ev->nstack = n > 0 ? n / sizeof(__u64) + 1 : 2;
+	}
+	bpf_ringbuf_submit(ev, 0);
+	return 0;
+}

@@ -1,0 +1,501 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The copies part of `monitor --copies` and `audit --copies`: which processes get probes, one
+ * line per flagged copy with its user stack, and counts per (process, region, hazards).
+ *
+ * A copy is a violation when its hazards include one that the region's verdict forbids
+ * (policy/hazards.c, or the matching rule's `hazards:`), or when the verdict is trap (the
+ * region should not be mapped at all). Without a policy in force every region is `direct`.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "copies_view.h"
+#include "output.h"
+#include "../loader/enforce.h"
+#include "../loader/symbolize.h"
+#include "../policy/compile.h"
+#include "../policy/hazards.h"
+
+#define POLICY_IN_FORCE "/run/vfioguard/policy.yaml"
+#define MAX_WATCHED 1024
+
+struct copy_stat {
+	uint32_t pid;
+	char comm[VFG_COMM_LEN];
+	char device[VFG_DEVICE_LEN];
+	unsigned int region;
+	bool write;
+	uint32_t hazards;
+	bool measured, violation;
+	uint64_t count, bytes;
+};
+
+struct verdict_memo {
+	uint32_t pid;
+	char device[VFG_DEVICE_LEN];
+	unsigned int region;
+	enum access_class access;
+	uint32_t forbidden; /* hazards that are violations */
+	char rule[64];
+};
+
+struct copy_view {
+	struct copy_view_opts o;
+	struct copies c;
+	struct symbolizer sym;
+	uint32_t watched[MAX_WATCHED];
+	size_t nwatched;
+	struct copy_stat *stats;
+	size_t nstats;
+	struct verdict_memo *memo;
+	size_t nmemo;
+	struct policy policy;
+	bool policy_tried, have_policy;
+	uint64_t violations, clean, unmeasured, shown;
+};
+
+static double seconds(const struct copy_view *v, uint64_t ts)
+{
+	return ts > v->o.start_ns ? (ts - v->o.start_ns) / 1e9 : 0;
+}
+
+/* The region's verdict for this process, from the policy in force (once per process+region). */
+static const struct verdict_memo *verdict_of(struct copy_view *v, const struct copy_event *ev)
+{
+	struct policy_subject s = { .vendor = -1, .device_id = -1, .subsystem_vendor = -1,
+				    .subsystem_device = -1 };
+	struct verdict_memo *m, *grown;
+	struct device_facts dev;
+	char exe[PATH_MAX] = "", link[64];
+	ssize_t n;
+	int rule;
+
+	for (size_t i = 0; i < v->nmemo; i++)
+		if (v->memo[i].pid == ev->raw.tgid && v->memo[i].region == ev->region.index &&
+		    !strcmp(v->memo[i].device, ev->raw.device))
+			return &v->memo[i];
+	grown = realloc(v->memo, (v->nmemo + 1) * sizeof(*v->memo));
+	if (!grown)
+		return NULL;
+	v->memo = grown;
+	m = &v->memo[v->nmemo++];
+	memset(m, 0, sizeof(*m));
+	m->pid = ev->raw.tgid;
+	memcpy(m->device, ev->raw.device, sizeof(m->device));
+	m->region = ev->region.index;
+	m->access = ACCESS_DIRECT;
+	m->forbidden = hazard_violations(v->c.kernel.arch, ev->cache.mode, ACCESS_DIRECT);
+	if (!v->policy_tried) {
+		struct policy_diags d = {};
+
+		v->policy_tried = true;
+		v->have_policy = !access(POLICY_IN_FORCE, R_OK) &&
+				 !policy_parse_file(POLICY_IN_FORCE, &v->policy, &d);
+		policy_diags_free(&d);
+	}
+	if (!v->have_policy) {
+		snprintf(m->rule, sizeof(m->rule), "no policy in force");
+		return m;
+	}
+	snprintf(link, sizeof(link), "/proc/%u/exe", ev->raw.tgid);
+	n = readlink(link, exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	pci_device_facts(ev->raw.device, &dev);
+	s.device = ev->raw.device;
+	s.driver = dev.driver[0] ? dev.driver : NULL;
+	s.vendor = dev.vendor;
+	s.device_id = dev.device_id;
+	s.subsystem_vendor = dev.subsystem_vendor;
+	s.subsystem_device = dev.subsystem_device;
+	s.comm = ev->raw.comm;
+	s.exe = exe[0] ? exe : NULL;
+	s.region = ev->region.index;
+	s.cache = ev->cache.mode;
+	s.arch = v->c.kernel.arch;
+	rule = policy_match(&v->policy, &s);
+	if (rule < 0) {
+		m->access = v->policy.default_access;
+		snprintf(m->rule, sizeof(m->rule), "default");
+	} else {
+		const struct rule *r = &v->policy.rules[rule];
+
+		m->access = r->access;
+		if (r->name)
+			snprintf(m->rule, sizeof(m->rule), "'%s'", r->name);
+		else
+			snprintf(m->rule, sizeof(m->rule), "#%d", rule);
+	}
+	m->forbidden = rule >= 0 && v->policy.rules[rule].has_hazards
+			       ? v->policy.rules[rule].hazards
+			       : hazard_violations(v->c.kernel.arch, ev->cache.mode, m->access);
+	return m;
+}
+
+static void count(struct copy_view *v, const struct copy_event *ev, bool violation)
+{
+	struct copy_stat *s, *grown;
+
+	for (size_t i = 0; i < v->nstats; i++) {
+		s = &v->stats[i];
+		if (s->pid == ev->raw.tgid && s->region == ev->region.index &&
+		    s->write == ev->write && s->hazards == ev->hazards &&
+		    s->measured == ev->measured && !strcmp(s->device, ev->raw.device)) {
+			s->count++;
+			s->bytes += ev->raw.len;
+			return;
+		}
+	}
+	grown = realloc(v->stats, (v->nstats + 1) * sizeof(*v->stats));
+	if (!grown)
+		return;
+	v->stats = grown;
+	s = &v->stats[v->nstats++];
+	memset(s, 0, sizeof(*s));
+	s->pid = ev->raw.tgid;
+	memcpy(s->comm, ev->raw.comm, sizeof(s->comm));
+	memcpy(s->device, ev->raw.device, sizeof(s->device));
+	s->region = ev->region.index;
+	s->write = ev->write;
+	s->hazards = ev->hazards;
+	s->measured = ev->measured;
+	s->violation = violation;
+	s->count = 1;
+	s->bytes = ev->raw.len;
+}
+
+static void on_copy(const struct copy_event *ev, void *ctx)
+{
+	struct copy_view *v = ctx;
+	const struct vfg_copy_event *r = &ev->raw;
+	const struct verdict_memo *vm = verdict_of(v, ev);
+	uint32_t bad = vm ? ev->hazards & vm->forbidden : 0;
+	bool trap = vm && vm->access == ACCESS_TRAP;
+	bool violation = trap || bad || !ev->measured;
+	char region[24], cache[40], hz[64], badhz[64], detail[512], frame[256];
+
+	/* Unmeasured hazards are neither clean nor known bad: reported, counted apart. */
+	if (!ev->measured)
+		v->unmeasured++;
+	else if (trap || bad)
+		v->violations++;
+	else
+		v->clean++;
+	count(v, ev, trap || bad);
+	if (!v->o.print || (!violation && !verbose))
+		return;
+	if (v->o.comm && strcmp(v->o.comm, r->comm))
+		return;
+	region_name(ev->region.index, region, sizeof(region));
+	cache_mode_format(ev->cache.mode, r->pgprot, cache, sizeof(cache));
+	hazard_set_format(ev->hazards, hz, sizeof(hz));
+	hazard_set_format(bad, badhz, sizeof(badhz));
+	v->shown++;
+	if (json_output) {
+		struct json_object *o = json_object_new_object(), *st = json_object_new_array(),
+				   *hs = json_object_new_array(), *vs = json_object_new_array();
+
+		json_add(o, "event", json_object_new_string("copy"));
+		json_add(o, "time", json_object_new_double(seconds(v, r->ts)));
+		json_add(o, "pid", json_object_new_int64(r->tgid));
+		json_add(o, "tid", json_object_new_int64(r->pid));
+		json_add(o, "comm", json_object_new_string(r->comm));
+		json_add(o, "device", r->device[0] ? json_object_new_string(r->device) : NULL);
+		json_add(o, "region", json_object_new_string(region));
+		json_add(o, "region_offset", json_object_new_uint64(ev->region.offset));
+		json_add(o, "direction", json_object_new_string(ev->write ? "write" : "read"));
+		json_add(o, "length", json_object_new_uint64(r->len));
+		json_add(o, "dst", json_hex(r->dst));
+		json_add(o, "src", r->routine == VFG_ROUTINE_MEMSET ? NULL : json_hex(r->src));
+		json_add(o, "target", ev->target ? json_object_new_string(ev->target->name) : NULL);
+		json_add(o, "routine", json_object_new_string(copy_routine_name(r->routine)));
+		json_add(o, "dst_align", json_object_new_int(r->align));
+		json_add(o, "same_page_offset", json_object_new_boolean(r->same_page));
+		for (int h = 0; h < 5; h++) {
+			char one[16];
+
+			if (ev->hazards & (1u << h))
+				json_object_array_add(hs, json_object_new_string(
+							  hazard_set_format(1u << h, one, sizeof(one))));
+			if (bad & (1u << h))
+				json_object_array_add(vs, json_object_new_string(
+							  hazard_set_format(1u << h, one, sizeof(one))));
+		}
+		if (trap)
+			json_object_array_add(vs, json_object_new_string("trap"));
+		json_add(o, "hazards", ev->measured ? hs : NULL);
+		if (!ev->measured)
+			json_object_put(hs);
+		json_add(o, "measured", json_object_new_boolean(ev->measured));
+		json_add(o, "unmeasured_reason", !ev->measured && ev->target &&
+						  ev->target->unmeasured[0]
+					  ? json_object_new_string(ev->target->unmeasured) : NULL);
+		json_add(o, "capped", json_object_new_boolean(r->flags & VFG_COPY_CAPPED));
+		json_add(o, "cache", json_object_new_string(cache));
+		json_add(o, "access", vm ? json_object_new_string(access_class_name(vm->access))
+					 : NULL);
+		json_add(o, "rule", vm ? json_object_new_string(vm->rule) : NULL);
+		json_add(o, "violations", vs);
+		for (unsigned int i = 0; i < r->nstack && i < VFG_COPY_STACK; i++) {
+			struct json_object *f = json_object_new_object();
+			const char *name = symbolize(&v->sym, r->tgid, r->stack[i], frame,
+						     sizeof(frame));
+
+			/* The frame-pointer walk ends in what is not code of the process. */
+			if (!name && i >= 2) {
+				json_object_put(f);
+				break;
+			}
+			json_add(f, "address", json_hex(r->stack[i]));
+			json_add(f, "symbol", name ? json_object_new_string(name) : NULL);
+			json_object_array_add(st, f);
+		}
+		json_add(o, "stack", st);
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							       JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+		fflush(stdout);
+		return;
+	}
+	snprintf(detail, sizeof(detail), "%s +%#" PRIx64 " %" PRIu64 " B %s (%s, dst%%64=%u%s) "
+		 "hazards %s %s %s%s%s", ev->write ? "write" : "read", ev->region.offset,
+		 (uint64_t)r->len, ev->target ? ev->target->name : "?", copy_routine_name(r->routine),
+		 r->align, r->same_page ? ", same page offset" : "",
+		 ev->measured ? hz : "unmeasured", cache, vm ? access_class_name(vm->access) : "?",
+		 trap ? ": VIOLATION (trap region mapped)" : bad ? ": VIOLATION " : "",
+		 !trap && bad ? badhz : "");
+	printf("%-10.6f %-8s %-7u %-15s %-13s %-7s %s\n", seconds(v, r->ts), "copy", r->tgid,
+	       r->comm, r->device[0] ? r->device : "?", region, detail);
+	for (unsigned int i = 0; i < r->nstack && i < VFG_COPY_STACK; i++) {
+		const char *name = symbolize(&v->sym, r->tgid, r->stack[i], frame, sizeof(frame));
+
+		if (!name && i >= 2)
+			break;
+		printf("%10s    #%u %#" PRIx64 " %s\n", "", i, (uint64_t)r->stack[i],
+		       name ? name : "?");
+	}
+	fflush(stdout);
+}
+
+int copy_view_open(struct copy_view **out, const struct copy_view_opts *o)
+{
+	struct copy_view *v = calloc(1, sizeof(*v));
+	const char *step = NULL;
+	char why[512];
+	int err;
+
+	*out = NULL;
+	if (!v)
+		return -ENOMEM;
+	v->o = *o;
+	err = copies_open(&v->c, on_copy, v, &step);
+	if (err) {
+		p_err("copies: cannot %s: %s", step, strerror(-err));
+		free(v);
+		return err;
+	}
+	for (size_t i = 0; i < o->nprobes; i++) {
+		err = copies_watch_probe(&v->c, &o->probes[i], o->pid, why, sizeof(why));
+		if (err < 0) {
+			p_err("copies: %s", why);
+			copy_view_close(v);
+			return err;
+		}
+	}
+	if (o->pid)
+		copy_view_watch(v, o->pid, NULL);
+	*out = v;
+	return 0;
+}
+
+static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void note(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "vfioguard: copies: ");
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+void copy_view_watch(struct copy_view *v, uint32_t pid, const char *comm)
+{
+	char why[512] = "";
+	int n, total = 0;
+
+	if (v->o.pid && pid != v->o.pid)
+		return;
+	if (comm && v->o.comm && strcmp(comm, v->o.comm))
+		return;
+	for (size_t i = 0; i < v->nwatched; i++)
+		if (v->watched[i] == pid)
+			return;
+	if (v->nwatched == MAX_WATCHED)
+		return;
+	v->watched[v->nwatched++] = pid;
+	symbolizer_add(&v->sym, pid);
+	n = copies_watch_profile(&v->c, pid, why, sizeof(why));
+	if (n < 0)
+		note("%s", why);
+	else if (n == 0 && !v->o.libc)
+		note("%s; its libc copies are not watched (--libc watches them)", why);
+	total += n > 0 ? n : 0;
+	if (v->o.libc) {
+		n = copies_watch_libc(&v->c, pid, why, sizeof(why));
+		if (n < 0)
+			note("%s", why);
+		total += n > 0 ? n : 0;
+	}
+	for (unsigned int i = 0; i < v->c.n; i++)
+		if (v->c.targets[i].pid == (int32_t)pid && v->c.targets[i].unmeasured[0])
+			note("%s: hazards not measured: %s", v->c.targets[i].name,
+			     v->c.targets[i].unmeasured);
+	if (total && verbose)
+		note("pid %u: %d probes attached", pid, total);
+}
+
+int copy_view_poll(struct copy_view *v, int timeout_ms)
+{
+	return copies_poll(&v->c, timeout_ms);
+}
+
+uint64_t copy_view_violations(const struct copy_view *v)
+{
+	return v->violations;
+}
+
+void copy_view_summary(struct copy_view *v, struct json_object *into)
+{
+	char region[24], hz[64];
+
+	if (into) {
+		struct json_object *t = json_object_new_array(), *s = json_object_new_array(),
+				   *o = json_object_new_object();
+
+		for (unsigned int i = 0; i < v->c.n; i++) {
+			struct json_object *x = json_object_new_object();
+			struct vfg_copy_counts cnt;
+
+			copies_target_counts(&v->c, i, &cnt);
+			json_add(x, "target", json_object_new_string(v->c.targets[i].name));
+			json_add(x, "pid", v->c.targets[i].pid > 0 ?
+						   json_object_new_int64(v->c.targets[i].pid) : NULL);
+			json_add(x, "file", json_object_new_string(v->c.targets[i].path));
+			json_add(x, "offset", json_hex(v->c.targets[i].offset));
+			json_add(x, "hits", json_object_new_uint64(cnt.hits));
+			json_add(x, "device", json_object_new_uint64(cnt.device));
+			json_add(x, "busy", json_object_new_uint64(cnt.busy));
+			json_add(x, "dropped", json_object_new_uint64(cnt.dropped));
+			json_add(x, "unmeasured_reason", v->c.targets[i].unmeasured[0] ?
+				 json_object_new_string(v->c.targets[i].unmeasured) : NULL);
+			json_object_array_add(t, x);
+		}
+		for (size_t i = 0; i < v->nstats; i++) {
+			const struct copy_stat *c = &v->stats[i];
+			struct json_object *x = json_object_new_object();
+
+			json_add(x, "pid", json_object_new_int64(c->pid));
+			json_add(x, "comm", json_object_new_string(c->comm));
+			json_add(x, "device", json_object_new_string(c->device));
+			json_add(x, "region", json_object_new_string(
+						      region_name(c->region, region, sizeof(region))));
+			json_add(x, "direction", json_object_new_string(c->write ? "write" : "read"));
+			json_add(x, "hazards", c->measured ? json_object_new_string(hazard_set_format(
+							     c->hazards, hz, sizeof(hz))) : NULL);
+			json_add(x, "violation", json_object_new_boolean(c->violation));
+			json_add(x, "copies", json_object_new_uint64(c->count));
+			json_add(x, "bytes", json_object_new_uint64(c->bytes));
+			json_object_array_add(s, x);
+		}
+		json_add(o, "targets", t);
+		json_add(o, "by_region", s);
+		json_add(o, "violations", json_object_new_uint64(v->violations));
+		json_add(o, "clean", json_object_new_uint64(v->clean));
+		json_add(o, "unmeasured", json_object_new_uint64(v->unmeasured));
+		json_add(o, "cases_cached", json_object_new_uint64(v->c.cases_loaded));
+		json_add(o, "cases_measured", json_object_new_uint64(v->c.cases_measured));
+		json_add(o, "cache", v->c.cache_path[0] ? json_object_new_string(v->c.cache_path)
+							: NULL);
+		json_add(into, "copies", o);
+		return;
+	}
+	printf("\ncopies into or out of device memory: %" PRIu64 " violations, %" PRIu64
+	       " clean, %" PRIu64 " unmeasured\n", v->violations, v->clean, v->unmeasured);
+	printf("%-8s %-9s %-9s %-7s %s\n", "HITS", "DEVICE", "DROPPED", "PID", "TARGET");
+	for (unsigned int i = 0; i < v->c.n; i++) {
+		struct vfg_copy_counts cnt;
+		char pidbuf[16] = "all";
+
+		if (v->c.targets[i].pid > 0)
+			snprintf(pidbuf, sizeof(pidbuf), "%d", v->c.targets[i].pid);
+		copies_target_counts(&v->c, i, &cnt);
+		printf("%-8" PRIu64 " %-9" PRIu64 " %-9" PRIu64 " %-7s %s\n", (uint64_t)cnt.hits, (uint64_t)cnt.device,
+		       (uint64_t)cnt.dropped, pidbuf, v->c.targets[i].name);
+	}
+	if (!v->nstats)
+		return;
+	printf("\n%-7s %-15s %-13s %-7s %-6s %-26s %-9s %8s %10s\n", "PID", "COMM", "DEVICE",
+	       "REGION", "DIR", "HAZARDS", "VERDICT", "COPIES", "BYTES");
+	for (size_t i = 0; i < v->nstats; i++) {
+		const struct copy_stat *c = &v->stats[i];
+
+		printf("%-7u %-15s %-13s %-7s %-6s %-26s %-9s %8" PRIu64 " %10" PRIu64 "\n", c->pid,
+		       c->comm, c->device[0] ? c->device : "?",
+		       region_name(c->region, region, sizeof(region)), c->write ? "write" : "read",
+		       c->measured ? hazard_set_format(c->hazards, hz, sizeof(hz)) : "unmeasured",
+		       c->violation ? "VIOLATION" : c->measured ? "ok" : "?", c->count, c->bytes);
+	}
+	if (v->c.cache_err)
+		fprintf(stderr, "vfioguard: copies: the measured cases could not be cached in %s: "
+			"%s\n", v->c.cache_path, strerror(-v->c.cache_err));
+}
+
+void copy_view_close(struct copy_view *v)
+{
+	if (!v)
+		return;
+	copies_close(&v->c);
+	symbolizer_free(&v->sym);
+	policy_free(&v->policy);
+	free(v->stats);
+	free(v->memo);
+	free(v);
+}
+
+int copy_view_option(struct copy_view_opts *o, int opt, const char *arg, bool *copies)
+{
+	struct copy_probe_spec *grown;
+	char why[256];
+
+	switch (opt) {
+	case OPT_COPIES:
+		*copies = true;
+		return 1;
+	case OPT_LIBC:
+		o->libc = *copies = true;
+		return 1;
+	case OPT_PROBE:
+		grown = realloc((void *)o->probes, (o->nprobes + 1) * sizeof(*o->probes));
+		if (!grown)
+			return -1;
+		o->probes = grown;
+		if (copy_probe_parse(arg, &grown[o->nprobes], why, sizeof(why))) {
+			p_err("--probe: %s", why);
+			return -1;
+		}
+		o->nprobes++;
+		*copies = true;
+		return 1;
+	}
+	return 0;
+}

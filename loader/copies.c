@@ -1,0 +1,721 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Copy probes: targets, attaching, the hazard table; see copies.h. */
+#define _GNU_SOURCE
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <capstone/capstone.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "copies.skel.h"
+#include "copies.h"
+#include "elf_file.h"
+
+
+const char *copy_routine_name(unsigned int routine)
+{
+	switch (routine) {
+	case VFG_ROUTINE_SINGLE: return "single access";
+	case VFG_ROUTINE_NONE: return "uncalibrated";
+	default: return routine < CALIB_ROUTINES ? calib_routine_name(routine) : "?";
+	}
+}
+
+static void load_cached_case(const struct calib_case *cc, uint64_t vaddr, uint32_t hazards,
+			     void *ctx)
+{
+	struct copies *c = ctx;
+	struct vfg_hazard_key k = { .len = cc->len, .routine = cc->routine, .align = cc->align,
+				    .same_page = cc->same_page_offset };
+	uint32_t v = hazards | VFG_HAZARDS_MEASURED;
+
+	/* Only cases measured for the routines this libc picks on this CPU. */
+	if (vaddr != c->routine_vaddr[cc->routine])
+		return;
+	if (!bpf_map_update_elem(bpf_map__fd(c->skel->maps.hazard_table), &k, &v, BPF_ANY))
+		c->cases_loaded++;
+}
+
+static int on_ring(void *ctx, void *data, size_t size);
+
+int copies_open(struct copies *c, copy_event_fn fn, void *ctx, const char **step)
+{
+	uint64_t fops;
+	int err;
+
+	memset(c, 0, sizeof(*c));
+	c->fn = fn;
+	c->ctx = ctx;
+	kernel_info_read(&c->kernel);
+	libc_build_id(c->build_id, sizeof(c->build_id));
+	for (int r = 0; r < CALIB_ROUTINES; r++)
+		calib_routine_vaddr(r, &c->routine_vaddr[r]);
+	err = kallsyms_lookup("vfio_device_fops", &fops);
+	if (err) {
+		*step = err == -ENOENT ? "find vfio_device_fops in /proc/kallsyms (is vfio loaded?)"
+				       : "read /proc/kallsyms";
+		return err;
+	}
+	c->skel = copies_bpf__open();
+	if (!c->skel) {
+		*step = "open the copies BPF object";
+		return -errno;
+	}
+	c->skel->rodata->vfio_device_fops_addr = fops;
+	err = copies_bpf__load(c->skel);
+	if (err) {
+		*step = "load the copies BPF program (uprobe with bpf_find_vma)";
+		copies_close(c);
+		return err;
+	}
+	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.copy_events), on_ring, c, NULL);
+	if (!c->rb) {
+		*step = "open the copies ring buffer";
+		err = -errno;
+		copies_close(c);
+		return err;
+	}
+	if (!calib_cache_path(c->cache_path, sizeof(c->cache_path))) {
+		err = calib_cache_read(c->cache_path, load_cached_case, c);
+		if (err < 0)
+			c->cache_err = err;
+	}
+	return 0;
+}
+
+void copies_close(struct copies *c)
+{
+	for (unsigned int i = 0; i < c->n; i++)
+		bpf_link__destroy(c->targets[i].link);
+	ring_buffer__free(c->rb);
+	copies_bpf__destroy(c->skel);
+	if (c->cal_started)
+		calibrator_stop(&c->cal);
+	c->n = 0;
+	c->rb = NULL;
+	c->skel = NULL;
+	c->cal_started = false;
+}
+
+int copies_ringbuf_fd(const struct copies *c)
+{
+	return bpf_map__fd(c->skel->maps.copy_events);
+}
+
+void copies_target_counts(const struct copies *c, unsigned int idx, struct vfg_copy_counts *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct vfg_copy_counts *per;
+
+	memset(out, 0, sizeof(*out));
+	if (ncpu <= 0 || !(per = calloc(ncpu, sizeof(*per))))
+		return;
+	if (!bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.copy_counts), &idx, per)) {
+		for (int i = 0; i < ncpu; i++) {
+			out->hits += per[i].hits;
+			out->device += per[i].device;
+			out->busy += per[i].busy;
+			out->dropped += per[i].dropped;
+		}
+	}
+	free(per);
+}
+
+#if defined(__x86_64__)
+/*
+ * Linux's x86 uprobes refuse VEX- and EVEX-encoded instructions (c4, c5 and 62 are "bad" in
+ * arch/x86/kernel/uprobes.c's table), and glibc's AVX memset starts with one (vmovd). The probe
+ * then goes on the first instruction uprobes take, provided nothing before it branches or
+ * changes an argument register or the stack pointer: the call is still seen, with its
+ * arguments. Returns the distance from the entry, or -ENOTSUP.
+ */
+static int first_probeable(const char *path, uint64_t offset)
+{
+	static const uint16_t kept[] = { X86_REG_RDI, X86_REG_RSI, X86_REG_RDX, X86_REG_RCX,
+					 X86_REG_R8,  X86_REG_R9,  X86_REG_RSP, X86_REG_EDI,
+					 X86_REG_ESI, X86_REG_EDX, X86_REG_ECX, X86_REG_ESP };
+	unsigned char code[64];
+	cs_insn *insn = NULL;
+	int fd, ret = -ENOTSUP;
+	size_t n;
+	csh h;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = pread(fd, code, sizeof(code), offset);
+	close(fd);
+	if (n != sizeof(code) || cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK)
+		return -ENOTSUP;
+	cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
+	n = cs_disasm(h, code, sizeof(code), 0, 8, &insn);
+	for (size_t i = 0; i < n; i++) {
+		cs_regs rd, wr;
+		uint8_t nrd, nwr;
+		bool vex;
+		size_t p = 0;
+
+		/* Legacy prefixes, then the VEX (c4, c5) or EVEX (62) escape. */
+		while (p < insn[i].size && (insn[i].bytes[p] == 0x66 || insn[i].bytes[p] == 0x67 ||
+					    insn[i].bytes[p] == 0xf2 || insn[i].bytes[p] == 0xf3))
+			p++;
+		vex = p < insn[i].size && (insn[i].bytes[p] == 0xc4 || insn[i].bytes[p] == 0xc5 ||
+					   insn[i].bytes[p] == 0x62);
+		if (!vex) {
+			ret = insn[i].address;
+			break;
+		}
+		if (cs_insn_group(h, &insn[i], CS_GRP_JUMP) || cs_insn_group(h, &insn[i], CS_GRP_CALL) ||
+		    cs_insn_group(h, &insn[i], CS_GRP_RET) ||
+		    cs_regs_access(h, &insn[i], rd, &nrd, wr, &nwr))
+			break;
+		for (uint8_t k = 0; k < nwr && ret == -ENOTSUP; k++)
+			for (size_t j = 0; j < sizeof(kept) / sizeof(kept[0]); j++)
+				if (wr[k] == kept[j])
+					ret = -EBUSY;
+		if (ret != -ENOTSUP) {
+			ret = -ENOTSUP;
+			break;
+		}
+	}
+	cs_free(insn, n);
+	cs_close(&h);
+	return ret;
+}
+#endif
+
+/* Attaches one target; an identical one already attached counts as done. */
+static int attach(struct copies *c, const struct copy_target *t, char *why, size_t len)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, uo);
+	struct copy_target *n;
+	uint32_t idx = c->n;
+	int err;
+
+	for (unsigned int i = 0; i < c->n; i++)
+		if (c->targets[i].pid == t->pid && c->targets[i].offset == t->offset &&
+		    !strcmp(c->targets[i].path, t->path))
+			return 0;
+	if (c->n == VFG_MAX_COPY_TARGETS) {
+		snprintf(why, len, "%s: no room for more than %d probes", t->name,
+			 VFG_MAX_COPY_TARGETS);
+		return -ENOSPC;
+	}
+	n = &c->targets[idx];
+	*n = *t;
+	err = bpf_map_update_elem(bpf_map__fd(c->skel->maps.copy_targets), &idx, &n->t, BPF_ANY);
+	if (err) {
+		snprintf(why, len, "%s: cannot store the target: %s", t->name, strerror(errno));
+		return -errno;
+	}
+	uo.bpf_cookie = idx;
+	n->link = bpf_program__attach_uprobe_opts(c->skel->progs.copy_probe, t->pid, t->path,
+						  t->offset, &uo);
+#if defined(__x86_64__)
+	if (!n->link && errno == 524 /* ENOTSUPP: an instruction uprobes cannot take */) {
+		int skip = first_probeable(t->path, t->offset);
+
+		if (skip > 0) {
+			n->offset += skip;
+			n->link = bpf_program__attach_uprobe_opts(c->skel->progs.copy_probe, t->pid,
+								  t->path, n->offset, &uo);
+		}
+		if (!n->link)
+			errno = 524;
+	}
+#endif
+	if (!n->link) {
+		err = -errno;
+		snprintf(why, len, "%s: cannot attach a uprobe at %s+%#" PRIx64 ": %s", t->name,
+			 t->path, t->offset, err == -524 ? "the kernel's uprobes cannot take the "
+			 "instruction there" : strerror(-err));
+		return err;
+	}
+	c->n++;
+	return 1;
+}
+
+/* A file the process has mapped whose name satisfies match: its path and load base. */
+static int find_mapped(uint32_t pid, bool (*match)(const char *base), char *path, size_t len,
+		       uint64_t *base)
+{
+	char maps[64], line[PATH_MAX + 128];
+	FILE *f;
+	int err = -ENOENT;
+
+	snprintf(maps, sizeof(maps), "/proc/%u/maps", pid);
+	f = fopen(maps, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long start, off;
+		char *p = strchr(line, '/'), *slash;
+
+		if (!p || sscanf(line, "%llx-%*x %*s %llx", &start, &off) != 2 || off)
+			continue;
+		p[strcspn(p, "\n")] = '\0';
+		slash = strrchr(p, '/');
+		if (!match(slash + 1))
+			continue;
+		/* Through the process's root, so a VMM in a container is read as it sees it. */
+		snprintf(path, len, "/proc/%u/root%s", pid, p);
+		*base = start;
+		err = 0;
+		break;
+	}
+	fclose(f);
+	return err;
+}
+
+static bool is_libc(const char *name)
+{
+	return !strncmp(name, "libc.so", 7) || (!strncmp(name, "libc-", 5) && strstr(name, ".so"));
+}
+
+static int read_process(uint32_t pid, uint64_t addr, void *buf, size_t len)
+{
+	char mem[64];
+	int fd;
+	ssize_t n;
+
+	snprintf(mem, sizeof(mem), "/proc/%u/mem", pid);
+	fd = open(mem, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = pread(fd, buf, len, addr);
+	close(fd);
+	return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EIO;
+}
+
+/*
+ * Where a libc function the process calls really is (vaddr from the load base): an IFUNC's
+ * choice is read from the slot its IRELATIVE relocation filled in that process.
+ */
+static int resolve_libc(struct elf_file *ef, uint32_t pid, uint64_t base, const char *name,
+			uint64_t *vaddr, char *why, size_t len)
+{
+	uint64_t value, slot, resolved;
+	int type, err;
+
+	err = elf_file_symbol(ef, name, &value, NULL, &type);
+	if (err) {
+		snprintf(why, len, "libc has no %s", name);
+		return err;
+	}
+	if (type != STT_GNU_IFUNC) {
+		*vaddr = value;
+		return 0;
+	}
+	err = elf_file_irelative_slot(ef, value, &slot);
+	if (err) {
+		snprintf(why, len, "no IRELATIVE relocation holds %s's choice in libc", name);
+		return err;
+	}
+	err = read_process(pid, base - ef->min_vaddr + slot, &resolved, sizeof(resolved));
+	if (err) {
+		snprintf(why, len, "cannot read pid %u's %s slot: %s", pid, name, strerror(-err));
+		return err;
+	}
+	*vaddr = resolved - (base - ef->min_vaddr);
+	return 0;
+}
+
+int copies_watch_libc(struct copies *c, uint32_t pid, char *why, size_t len)
+{
+	static const char *const names[] = { "memcpy", "memmove", "memset" };
+	static const int routine[] = { VFG_ROUTINE_MEMCPY, VFG_ROUTINE_MEMMOVE,
+				       VFG_ROUTINE_MEMSET };
+	char path[PATH_MAX], id[96] = "";
+	uint64_t base = 0, vaddr[3];
+	struct elf_file ef;
+	int err, attached = 0;
+
+	err = find_mapped(pid, is_libc, path, sizeof(path), &base);
+	if (err) {
+		snprintf(why, len, "pid %u maps no libc", pid);
+		return err == -ENOENT ? 0 : err;
+	}
+	err = elf_file_open(&ef, path);
+	if (err) {
+		snprintf(why, len, "cannot read %s: %s", path, strerror(-err));
+		return err;
+	}
+	elf_file_build_id(&ef, id, sizeof(id));
+	for (int i = 0; i < 3; i++) {
+		err = resolve_libc(&ef, pid, base, names[i], &vaddr[i], why, len);
+		if (err)
+			goto out;
+	}
+	for (int i = 0; i < 3; i++) {
+		struct copy_target t = { .pid = pid };
+		/* x86_64's memcpy is memmove: one probe serves both. */
+		bool same = i == 0 && vaddr[0] == vaddr[1];
+
+		if (i == 1 && vaddr[0] == vaddr[1])
+			continue;
+		snprintf(t.path, sizeof(t.path), "%s", path);
+		err = elf_file_vaddr_to_offset(&ef, vaddr[i], &t.offset);
+		if (err) {
+			snprintf(why, len, "%s at %#" PRIx64 " is outside libc's code", names[i],
+				 vaddr[i]);
+			goto out;
+		}
+		snprintf(t.name, sizeof(t.name), "libc %s%s (+%#" PRIx64 ")", names[i],
+			 same ? "/memmove" : "", vaddr[i]);
+		t.t.kind = i == 2 ? VFG_COPY_KIND_SET : VFG_COPY_KIND_COPY;
+		t.t.routine = same ? VFG_ROUTINE_MEMMOVE : routine[i];
+		t.t.dst_arg = 0;
+		t.t.src_arg = i == 2 ? VFG_ARG_NONE : 1;
+		t.t.len_arg = 2;
+		/* The table is measured on vfioguard's own libc: only the same routine can use it. */
+		if (strcmp(id, c->build_id))
+			snprintf(t.unmeasured, sizeof(t.unmeasured),
+				 "pid %u's libc (build-id %s) is not vfioguard's (%s)", pid,
+				 id[0] ? id : "none", c->build_id);
+		else if (vaddr[i] != c->routine_vaddr[t.t.routine])
+			snprintf(t.unmeasured, sizeof(t.unmeasured),
+				 "pid %u's libc picks %s at +%#" PRIx64 ", vfioguard's at +%#" PRIx64
+				 " (different CPU features or tunables)", pid, names[i], vaddr[i],
+				 c->routine_vaddr[t.t.routine]);
+		if (t.unmeasured[0])
+			t.t.routine = VFG_ROUTINE_NONE;
+		err = attach(c, &t, why, len);
+		if (err < 0)
+			goto out;
+		attached += err;
+	}
+	err = attached;
+out:
+	elf_file_close(&ef);
+	return err;
+}
+
+/*
+ * The displacement of the first load through the first argument register in a small accessor:
+ * qemu_ram_get_host_addr(rb) is "return rb->host", memory_region_get_ram_addr(mr) starts with
+ * "mr->ram_block". This is how the qemu profile learns the two offsets it reads without QEMU's
+ * debug information.
+ */
+static int first_arg_load(struct elf_file *ef, const char *exe, const char *sym, uint32_t *disp)
+{
+	uint64_t value, off;
+	unsigned char code[32];
+	cs_insn *insn = NULL;
+	csh h;
+	size_t n;
+	int fd, err = -ENOENT;
+
+	if (elf_file_symbol(ef, sym, &value, NULL, NULL) ||
+	    elf_file_vaddr_to_offset(ef, value, &off))
+		return -ENOENT;
+	fd = open(exe, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = pread(fd, code, sizeof(code), off);
+	close(fd);
+	if (n != sizeof(code))
+		return -EIO;
+#if defined(__x86_64__)
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK)
+#else
+	if (cs_open(CS_ARCH_ARM64, CS_MODE_ARM, &h) != CS_ERR_OK)
+#endif
+		return -ENOTSUP;
+	cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
+	n = cs_disasm(h, code, sizeof(code), value, 4, &insn);
+	for (size_t i = 0; i < n && err; i++) {
+#if defined(__x86_64__)
+		cs_x86 *x = &insn[i].detail->x86;
+
+		for (int k = 0; k < x->op_count; k++)
+			if (x->operands[k].type == X86_OP_MEM && x->operands[k].mem.base == X86_REG_RDI &&
+			    x->operands[k].mem.index == X86_REG_INVALID &&
+			    x->operands[k].mem.disp >= 0 && x->operands[k].mem.disp < 4096) {
+				*disp = x->operands[k].mem.disp;
+				err = 0;
+				break;
+			}
+#else
+		cs_arm64 *a = &insn[i].detail->arm64;
+
+		for (int k = 0; k < a->op_count; k++)
+			if (a->operands[k].type == ARM64_OP_MEM && a->operands[k].mem.base == ARM64_REG_X0 &&
+			    a->operands[k].mem.index == ARM64_REG_INVALID &&
+			    a->operands[k].mem.disp >= 0 && a->operands[k].mem.disp < 4096) {
+				*disp = a->operands[k].mem.disp;
+				err = 0;
+				break;
+			}
+#endif
+	}
+	cs_free(insn, n);
+	cs_close(&h);
+	return err;
+}
+
+int copies_watch_profile(struct copies *c, uint32_t pid, char *why, size_t len)
+{
+	static const struct {
+		const char *sym;
+		enum vfg_copy_kind kind;
+	} qemu[] = {
+		{ "memory_region_dispatch_write", VFG_COPY_KIND_MR_WRITE },
+		{ "memory_region_dispatch_read", VFG_COPY_KIND_MR_READ },
+	};
+	char exe[64];
+	uint32_t rb_off, host_off;
+	struct elf_file ef;
+	uint64_t value;
+	int err, attached = 0;
+
+	snprintf(exe, sizeof(exe), "/proc/%u/exe", pid);
+	err = elf_file_open(&ef, exe);
+	if (err) {
+		snprintf(why, len, "cannot read pid %u's executable: %s", pid, strerror(-err));
+		return err;
+	}
+	/* The qemu profile: QEMU's memory core, which Debian's QEMU exports through .dynsym. */
+	if (elf_file_symbol(&ef, qemu[0].sym, &value, NULL, NULL)) {
+		snprintf(why, len, "pid %u's executable matches no VMM profile (qemu: no %s)", pid,
+			 qemu[0].sym);
+		elf_file_close(&ef);
+		return 0;
+	}
+	if (first_arg_load(&ef, exe, "memory_region_get_ram_addr", &rb_off) ||
+	    first_arg_load(&ef, exe, "qemu_ram_get_host_addr", &host_off)) {
+		snprintf(why, len, "pid %u looks like QEMU but memory_region_get_ram_addr and "
+			 "qemu_ram_get_host_addr do not show where a region's host memory is", pid);
+		elf_file_close(&ef);
+		return -ENOENT;
+	}
+	for (size_t i = 0; i < sizeof(qemu) / sizeof(qemu[0]); i++) {
+		struct copy_target t = { .pid = pid };
+
+		if (elf_file_symbol(&ef, qemu[i].sym, &value, NULL, NULL) ||
+		    elf_file_vaddr_to_offset(&ef, value, &t.offset))
+			continue;
+		/* The file itself, so one QEMU binary's probes are recognised across processes. */
+		if (readlink(exe, t.path, sizeof(t.path) - 1) < 0) {
+			err = -errno;
+			snprintf(why, len, "cannot read %s: %s", exe, strerror(errno));
+			break;
+		}
+		snprintf(t.name, sizeof(t.name), "qemu %s", qemu[i].sym);
+		t.t.kind = qemu[i].kind;
+		/* QEMU's RAM-device accessors do one access of the size asked (memory.c). */
+		t.t.routine = VFG_ROUTINE_SINGLE;
+		t.t.dst_arg = t.t.src_arg = t.t.len_arg = VFG_ARG_NONE;
+		t.t.mr_ram_block = rb_off;
+		t.t.ram_block_host = host_off;
+		err = attach(c, &t, why, len);
+		if (err < 0)
+			break;
+		attached += err;
+	}
+	elf_file_close(&ef);
+	return err < 0 ? err : attached;
+}
+
+int copy_probe_parse(const char *spec, struct copy_probe_spec *p, char *why, size_t len)
+{
+	const char *c1 = strchr(spec, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+	char args[256], *save = NULL;
+
+	memset(p, 0, sizeof(*p));
+	if (!c1 || !c2 || c1 == spec || c2 == c1 + 1 || !c2[1]) {
+		snprintf(why, len, "'%s' is not BINARY:SYMBOL:dst=argN,src=argN,len=argN", spec);
+		return -EINVAL;
+	}
+	if ((size_t)(c1 - spec) >= sizeof(p->binary) || (size_t)(c2 - c1 - 1) >= sizeof(p->symbol) ||
+	    strlen(c2 + 1) >= sizeof(args)) {
+		snprintf(why, len, "'%s' is too long", spec);
+		return -EINVAL;
+	}
+	memcpy(p->binary, spec, c1 - spec);
+	memcpy(p->symbol, c1 + 1, c2 - c1 - 1);
+	strcpy(args, c2 + 1);
+	p->t.kind = VFG_COPY_KIND_COPY;
+	p->t.routine = 0xfd; /* not given yet */
+	p->t.dst_arg = p->t.src_arg = p->t.len_arg = VFG_ARG_NONE;
+	for (char *a = strtok_r(args, ",", &save); a; a = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(a, '=');
+		__u8 *slot = NULL;
+
+		if (!eq) {
+			snprintf(why, len, "'%s': expected KEY=VALUE", a);
+			return -EINVAL;
+		}
+		*eq++ = '\0';
+		if (!strcmp(a, "dst"))
+			slot = &p->t.dst_arg;
+		else if (!strcmp(a, "src"))
+			slot = &p->t.src_arg;
+		else if (!strcmp(a, "len"))
+			slot = &p->t.len_arg;
+		else if (!strcmp(a, "like")) {
+			static const char *const likes[] = { "memcpy", "memmove", "memset", "single",
+							     "none" };
+			static const __u8 routines[] = { VFG_ROUTINE_MEMCPY, VFG_ROUTINE_MEMMOVE,
+							 VFG_ROUTINE_MEMSET, VFG_ROUTINE_SINGLE,
+							 VFG_ROUTINE_NONE };
+			size_t k;
+
+			for (k = 0; k < 5 && strcmp(eq, likes[k]); k++)
+				;
+			if (k == 5) {
+				snprintf(why, len, "like=%s: expected memcpy, memmove, memset, single "
+					 "or none", eq);
+				return -EINVAL;
+			}
+			p->t.routine = routines[k];
+			continue;
+		} else {
+			snprintf(why, len, "unknown key '%s' (dst, src, len, like)", a);
+			return -EINVAL;
+		}
+		if (strncmp(eq, "arg", 3) || eq[3] < '0' || eq[3] > '4' || eq[4]) {
+			snprintf(why, len, "%s=%s: expected arg0..arg4", a, eq);
+			return -EINVAL;
+		}
+		*slot = eq[3] - '0';
+	}
+	if (p->t.dst_arg == VFG_ARG_NONE || p->t.len_arg == VFG_ARG_NONE) {
+		snprintf(why, len, "'%s': dst= and len= are needed", spec);
+		return -EINVAL;
+	}
+	if (p->t.routine == 0xfd)
+		p->t.routine = p->t.src_arg == VFG_ARG_NONE ? VFG_ROUTINE_NONE : VFG_ROUTINE_MEMCPY;
+	if (p->t.routine == VFG_ROUTINE_MEMSET) {
+		p->t.kind = VFG_COPY_KIND_SET;
+		p->t.src_arg = VFG_ARG_NONE;
+	}
+	return 0;
+}
+
+int copies_watch_probe(struct copies *c, const struct copy_probe_spec *p, uint32_t pid,
+		       char *why, size_t len)
+{
+	struct copy_target t = { .pid = pid ? (int32_t)pid : -1, .t = p->t };
+	struct elf_file ef;
+	uint64_t value;
+	int err;
+
+	err = elf_file_open(&ef, p->binary);
+	if (err) {
+		snprintf(why, len, "--probe %s: %s", p->binary, strerror(-err));
+		return err;
+	}
+	err = elf_file_symbol(&ef, p->symbol, &value, NULL, NULL);
+	if (!err)
+		err = elf_file_vaddr_to_offset(&ef, value, &t.offset);
+	elf_file_close(&ef);
+	if (err) {
+		snprintf(why, len, "--probe: %s has no function %s", p->binary, p->symbol);
+		return err;
+	}
+	snprintf(t.path, sizeof(t.path), "%s", p->binary);
+	snprintf(t.name, sizeof(t.name), "probe %.40s:%.48s", p->binary, p->symbol);
+	/* Its copies are taken to behave as this process's libc routine of that name. */
+	if (t.t.routine <= VFG_ROUTINE_MEMSET && !c->build_id[0])
+		snprintf(t.unmeasured, sizeof(t.unmeasured), "no libc build-id to calibrate");
+	if (t.t.routine == VFG_ROUTINE_NONE)
+		snprintf(t.unmeasured, sizeof(t.unmeasured), "like=none (or no src=): hazards "
+			 "are not modelled");
+	return attach(c, &t, why, len);
+}
+
+/* Measures one case now, puts it in the BPF table and the cache. */
+static int measure(struct copies *c, const struct calib_case *cc, uint32_t *hazards)
+{
+	struct calib_result res = {};
+	struct vfg_hazard_key k = { .len = cc->len, .routine = cc->routine, .align = cc->align,
+				    .same_page = cc->same_page_offset };
+	uint32_t v;
+	int err;
+
+	if (!c->cal_started && !c->cal_err) {
+		c->cal_err = calibrator_start(&c->cal, &c->cal_step);
+		c->cal_started = !c->cal_err;
+	}
+	if (c->cal_err)
+		return c->cal_err;
+	err = calibrate_case(&c->cal, cc, &res);
+	if (!err && (res.trace.truncated || !res.replay_ok))
+		err = -EPROTO;
+	if (!err) {
+		*hazards = res.hazards;
+		v = res.hazards | VFG_HAZARDS_MEASURED;
+		bpf_map_update_elem(bpf_map__fd(c->skel->maps.hazard_table), &k, &v, BPF_ANY);
+		c->cases_measured++;
+		if (c->cache_path[0] && !c->cache_err)
+			c->cache_err = calib_cache_append(c->cache_path, cc, res.hazards);
+	}
+	store_trace_free(&res.trace);
+	return err;
+}
+
+static struct pci_resource *resources_of(struct copies *c, const char *device)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->ndevices; i++)
+		if (!strcmp(c->devices[i].device, device))
+			return c->devices[i].have ? c->devices[i].res : NULL;
+	if (i == sizeof(c->devices) / sizeof(c->devices[0]))
+		return NULL;
+	snprintf(c->devices[i].device, sizeof(c->devices[i].device), "%s", device);
+	c->devices[i].have = device[0] && !pci_resources_read(device, c->devices[i].res);
+	c->ndevices++;
+	return c->devices[i].have ? c->devices[i].res : NULL;
+}
+
+static int on_ring(void *ctx, void *data, size_t size)
+{
+	struct copies *c = ctx;
+	struct copy_event ev = {};
+	const struct vfg_copy_event *r = data;
+	struct region_loc at;
+
+	if (size < sizeof(*r))
+		return 0;
+	ev.raw = *r;
+	ev.target = r->target < c->n ? &c->targets[r->target] : NULL;
+	ev.write = r->flags & VFG_COPY_DST_DEVICE;
+	ev.device_addr = ev.write ? r->dst : r->src;
+	if (ev.device_addr < r->start) /* the copy starts before the mapping */
+		ev.device_addr = r->start;
+	at = region_locate(r->pgoff, __builtin_ctzl(c->kernel.page_size),
+			   resources_of(c, r->device), PCI_RESOURCES);
+	ev.region = at;
+	ev.region.offset = at.offset + (ev.device_addr - r->start);
+	ev.cache = cache_mode_decode(c->kernel.arch, r->pgprot, c->kernel.major, c->kernel.minor);
+	ev.hazards = r->hazards;
+	ev.measured = r->flags & VFG_COPY_MEASURED;
+	if (!ev.measured && r->routine < CALIB_ROUTINES) {
+		struct calib_case cc = {
+			.routine = r->routine,
+			.len = r->len > CALIB_MAX_LEN ? CALIB_MAX_LEN : r->len,
+			.align = r->align,
+			.same_page_offset = r->same_page,
+		};
+
+		if (!measure(c, &cc, &ev.hazards))
+			ev.measured = ev.calibrated_now = true;
+	}
+	c->events++;
+	c->fn(&ev, c->ctx);
+	return 0;
+}
+
+int copies_poll(struct copies *c, int timeout_ms)
+{
+	int n = ring_buffer__poll(c->rb, timeout_ms);
+
+	return n == -EINTR ? 0 : n;
+}

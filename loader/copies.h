@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Copies into and out of device memory: resolves the routines a process really calls (libc's
+ * IFUNC choices read from that process, QEMU's memory core, user-named functions), attaches
+ * bpf/copies.bpf.c to each, keeps the hazard table the BPF program reads filled from calibration
+ * (cached per libc build, measured on demand for cases not yet in it) and hands decoded events
+ * to a callback.
+ */
+#ifndef VFIOGUARD_COPIES_H
+#define VFIOGUARD_COPIES_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../bpf/vfioguard.h"
+#include "cache_mode.h"
+#include "calibrate.h"
+#include "kernel.h"
+#include "region.h"
+
+struct copy_target {
+	char name[96];        /* "libc memcpy/memmove", "qemu memory_region_dispatch_write", ... */
+	char path[PATH_MAX];  /* the file probed */
+	uint64_t offset;      /* of the probed instruction in that file */
+	int32_t pid;          /* the process, or -1 for every process that runs the file */
+	struct vfg_copy_target t;
+	/* Why the hazards of this target's copies are not measured ("" when they are). */
+	char unmeasured[192];
+	struct bpf_link *link;
+};
+
+/* A user-named probe: BINARY:SYMBOL:dst=argN,src=argN,len=argN[,like=ROUTINE]. */
+struct copy_probe_spec {
+	char binary[PATH_MAX];
+	char symbol[128];
+	struct vfg_copy_target t;
+};
+
+/* One copy that touched device memory, decoded. */
+struct copy_event {
+	struct vfg_copy_event raw;
+	const struct copy_target *target;
+	bool write;               /* the device side is the destination */
+	uint64_t device_addr;     /* the device-side address */
+	struct region_loc region; /* with .offset of device_addr in the region */
+	struct cache_decode cache;
+	uint32_t hazards;         /* HAZARD_* */
+	bool measured;            /* hazards known (table, calibration or the access model) */
+	bool calibrated_now;      /* this event's case was measured just now */
+};
+
+typedef void (*copy_event_fn)(const struct copy_event *ev, void *ctx);
+
+struct copies_bpf;
+struct ring_buffer;
+
+struct copies {
+	struct kernel_info kernel;
+	struct copies_bpf *skel;
+	struct ring_buffer *rb;
+	struct copy_target targets[VFG_MAX_COPY_TARGETS];
+	unsigned int n;
+	copy_event_fn fn;
+	void *ctx;
+	uint64_t events;
+	/* Calibration of this process's libc routines, for the targets that use the same ones. */
+	char build_id[96];
+	uint64_t routine_vaddr[CALIB_ROUTINES];
+	char cache_path[PATH_MAX];
+	int cache_err;            /* the first error writing the cache (it is then only in memory) */
+	struct calibrator cal;
+	int cal_err;              /* calibrator_start's error, once tried */
+	const char *cal_step;
+	bool cal_started;
+	uint64_t cases_loaded, cases_measured;
+	struct {
+		char device[VFG_DEVICE_LEN];
+		struct pci_resource res[PCI_RESOURCES];
+		bool have;
+	} devices[16];
+	unsigned int ndevices;
+};
+
+int copies_open(struct copies *c, copy_event_fn fn, void *ctx, const char **step);
+void copies_close(struct copies *c);
+
+/*
+ * Attach to the copy routines of one process. Each returns the number of targets attached (0
+ * when the process has none of that kind, with the reason in why) or -errno with the reason.
+ *   libc:    memcpy, memmove, memset as the process's libc resolved them
+ *   profile: the built-in VMM profiles that match the process's executable (qemu)
+ */
+int copies_watch_libc(struct copies *c, uint32_t pid, char *why, size_t len);
+int copies_watch_profile(struct copies *c, uint32_t pid, char *why, size_t len);
+/* A user-named probe for one process, or every process (pid 0). */
+int copies_watch_probe(struct copies *c, const struct copy_probe_spec *p, uint32_t pid,
+		       char *why, size_t len);
+/* Parses --probe's argument; 0 or -EINVAL with the reason in why. */
+int copy_probe_parse(const char *spec, struct copy_probe_spec *p, char *why, size_t len);
+
+int copies_ringbuf_fd(const struct copies *c);
+/* Waits up to timeout_ms and delivers what came. Returns events delivered or -errno. */
+int copies_poll(struct copies *c, int timeout_ms);
+/* Calls, device calls, busy lookups and drops of one target, over all CPUs. */
+void copies_target_counts(const struct copies *c, unsigned int idx, struct vfg_copy_counts *out);
+
+/* "memcpy", "memmove-backward", "single access"...: how an event's call was classified. */
+const char *copy_routine_name(unsigned int routine);
+
+#endif /* VFIOGUARD_COPIES_H */

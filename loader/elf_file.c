@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* ELF facts for uprobe targets; see elf_file.h. */
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "elf_file.h"
+
+#ifndef R_AARCH64_IRELATIVE
+#define R_AARCH64_IRELATIVE 1032
+#endif
+
+int elf_file_open(struct elf_file *f, const char *path)
+{
+	GElf_Ehdr eh;
+	size_t n;
+
+	memset(f, 0, sizeof(*f));
+	f->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (f->fd < 0)
+		return -errno;
+	elf_version(EV_CURRENT);
+	f->elf = elf_begin(f->fd, ELF_C_READ, NULL);
+	if (!f->elf || elf_kind(f->elf) != ELF_K_ELF || !gelf_getehdr(f->elf, &eh) ||
+	    elf_getphdrnum(f->elf, &n)) {
+		elf_file_close(f);
+		return -ENOEXEC;
+	}
+	f->machine = eh.e_machine;
+	f->min_vaddr = UINT64_MAX;
+	for (size_t i = 0; i < n && f->nloads < ELF_FILE_MAX_LOADS; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(f->elf, i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		f->loads[f->nloads].vaddr = ph.p_vaddr;
+		f->loads[f->nloads].offset = ph.p_offset;
+		f->loads[f->nloads].filesz = ph.p_filesz;
+		f->loads[f->nloads].exec = ph.p_flags & PF_X;
+		f->nloads++;
+		if (ph.p_vaddr < f->min_vaddr)
+			f->min_vaddr = ph.p_vaddr & ~(uint64_t)(ph.p_align ? ph.p_align - 1 : 0);
+	}
+	if (!f->nloads) {
+		elf_file_close(f);
+		return -ENOEXEC;
+	}
+	return 0;
+}
+
+void elf_file_close(struct elf_file *f)
+{
+	if (f->elf)
+		elf_end(f->elf);
+	if (f->fd > 0)
+		close(f->fd);
+	memset(f, 0, sizeof(*f));
+	f->fd = -1;
+}
+
+static Elf_Scn *section_of_type(struct elf_file *f, Elf_Scn *from, unsigned int type,
+				GElf_Shdr *sh)
+{
+	while ((from = elf_nextscn(f->elf, from)))
+		if (gelf_getshdr(from, sh) && sh->sh_type == type)
+			return from;
+	return NULL;
+}
+
+int elf_file_symbol(struct elf_file *f, const char *name, uint64_t *value, uint64_t *size,
+		    int *type)
+{
+	static const unsigned int tables[] = { SHT_DYNSYM, SHT_SYMTAB };
+
+	GElf_Shdr vsh;
+	Elf_Scn *vscn = section_of_type(f, NULL, SHT_GNU_versym, &vsh);
+	Elf_Data *versyms = vscn ? elf_getdata(vscn, NULL) : NULL;
+
+	for (size_t t = 0; t < 2; t++) {
+		GElf_Shdr sh;
+		Elf_Scn *scn = section_of_type(f, NULL, tables[t], &sh);
+		Elf_Data *d = scn ? elf_getdata(scn, NULL) : NULL;
+
+		if (!d || !sh.sh_entsize)
+			continue;
+		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Versym vs;
+			GElf_Sym s;
+			const char *n;
+
+			if (!gelf_getsym(d, i, &s) || s.st_shndx == SHN_UNDEF || !s.st_value)
+				continue;
+			/*
+			 * Only the default version of a versioned symbol is what a program links
+			 * to now (glibc's memcpy@GLIBC_2.2.5 is an older, hidden one).
+			 */
+			if (tables[t] == SHT_DYNSYM && versyms && gelf_getversym(versyms, i, &vs) &&
+			    (vs & 0x8000))
+				continue;
+			n = elf_strptr(f->elf, sh.sh_link, s.st_name);
+			if (!n || strcmp(n, name))
+				continue;
+			*value = s.st_value;
+			if (size)
+				*size = s.st_size;
+			if (type)
+				*type = GELF_ST_TYPE(s.st_info);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int elf_file_irelative_slot(struct elf_file *f, uint64_t resolver, uint64_t *slot)
+{
+	unsigned int irel = f->machine == EM_X86_64 ? R_X86_64_IRELATIVE
+			    : f->machine == EM_AARCH64 ? R_AARCH64_IRELATIVE : 0;
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	if (!irel)
+		return -ENOTSUP;
+	while ((scn = section_of_type(f, scn, SHT_RELA, &sh))) {
+		Elf_Data *d = elf_getdata(scn, NULL);
+
+		for (size_t i = 0; d && sh.sh_entsize && i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Rela r;
+
+			if (gelf_getrela(d, i, &r) && GELF_R_TYPE(r.r_info) == irel &&
+			    (uint64_t)r.r_addend == resolver) {
+				*slot = r.r_offset;
+				return 0;
+			}
+		}
+	}
+	return -ENOENT;
+}
+
+int elf_file_vaddr_to_offset(const struct elf_file *f, uint64_t vaddr, uint64_t *offset)
+{
+	for (size_t i = 0; i < f->nloads; i++) {
+		if (f->loads[i].exec && vaddr >= f->loads[i].vaddr &&
+		    vaddr < f->loads[i].vaddr + f->loads[i].filesz) {
+			*offset = vaddr - f->loads[i].vaddr + f->loads[i].offset;
+			return 0;
+		}
+	}
+	return -ERANGE;
+}
+
+int elf_file_build_id(struct elf_file *f, char *buf, size_t len)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = section_of_type(f, scn, SHT_NOTE, &sh))) {
+		Elf_Data *d = elf_getdata(scn, NULL);
+		size_t off = 0, noff, nameoff, doff;
+		GElf_Nhdr nh;
+
+		while (d && (noff = gelf_getnote(d, off, &nh, &nameoff, &doff)) > 0) {
+			if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+			    !memcmp((char *)d->d_buf + nameoff, "GNU", 4)) {
+				size_t w = 0;
+
+				for (size_t i = 0; i < nh.n_descsz && w + 3 <= len; i++)
+					w += snprintf(buf + w, len - w, "%02x",
+						      ((unsigned char *)d->d_buf)[doff + i]);
+				return 0;
+			}
+			off = noff;
+		}
+	}
+	return -ENOENT;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * What uprobe targets need from an ELF file, through libelf: symbols (.dynsym, then .symtab),
+ * the IRELATIVE relocation that holds an IFUNC's resolved address, virtual address to file
+ * offset, and the GNU build-id.
+ */
+#ifndef VFIOGUARD_ELF_FILE_H
+#define VFIOGUARD_ELF_FILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ELF_FILE_MAX_LOADS 16
+
+struct elf_file {
+	int fd;
+	void *elf; /* Elf * */
+	unsigned int machine;
+	struct {
+		uint64_t vaddr, offset, filesz;
+		bool exec;
+	} loads[ELF_FILE_MAX_LOADS];
+	size_t nloads;
+	uint64_t min_vaddr; /* of the first PT_LOAD, page aligned: the load base's vaddr */
+};
+
+int elf_file_open(struct elf_file *f, const char *path);
+void elf_file_close(struct elf_file *f);
+
+/* A defined symbol: its value and STT_* type. -ENOENT when neither table has it. */
+int elf_file_symbol(struct elf_file *f, const char *name, uint64_t *value, uint64_t *size,
+		    int *type);
+/*
+ * Where the dynamic linker stores an IFUNC's resolved address: the r_offset of the IRELATIVE
+ * relocation whose addend is the resolver (the IFUNC symbol's value).
+ */
+int elf_file_irelative_slot(struct elf_file *f, uint64_t resolver, uint64_t *slot);
+/* File offset of an address in an executable PT_LOAD. -ERANGE when none holds it. */
+int elf_file_vaddr_to_offset(const struct elf_file *f, uint64_t vaddr, uint64_t *offset);
+/* Hex build-id into buf. -ENOENT when the file has none. */
+int elf_file_build_id(struct elf_file *f, char *buf, size_t len);
+
+#endif /* VFIOGUARD_ELF_FILE_H */
