@@ -207,7 +207,9 @@ int copy_probe(struct pt_regs *ctx)
 	ev->hazards = 0;
 	if (routine == VFG_ROUTINE_SINGLE) {
 		/* One access of len bytes: only its alignment can be wrong. */
-		ev->hazards = (dst | src) & (len - 1) ? (1u << 4) /* HAZARD_UNALIGNED */ : 0;
+		__u64 at = flags & VFG_COPY_DST_DEVICE ? dst : src;
+
+		ev->hazards = at & (len - 1) ? (1u << 4) /* HAZARD_UNALIGNED */ : 0;
 		flags |= VFG_COPY_MEASURED;
 	} else if (routine != VFG_ROUTINE_NONE) {
 		struct vfg_hazard_key k = {

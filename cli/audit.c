@@ -1,20 +1,37 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* vfioguard audit: one snapshot of every VFIO device mapping on the host. */
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "commands.h"
+#include "copies_view.h"
 #include "output.h"
 #include "../loader/snapshot.h"
 
 static const char audit_usage[] =
 	"Usage: vfioguard audit [-j|-p] [-v]\n"
+	"       vfioguard audit --copies --duration SECONDS [--pid PID] [--libc]\n"
+	"                       [--probe BINARY:SYMBOL:dst=argN,src=argN,len=argN] [-j|-p] [-v]\n"
 	"Lists every VFIO device region that any process has mapped: process, device, region,\n"
 	"range, offset into the region, cache mode (decoded and raw) and VMA flags.\n"
-	"Exit 0 when the snapshot is complete, 2 when it cannot be taken (nothing is printed then).\n";
+	"--copies then watches the processes that map them for SECONDS and reports their copies\n"
+	"into and out of device memory per process, region and hazards (see monitor --copies).\n"
+	"Exit 0 when clean, 1 when --copies found violations, 2 when the snapshot cannot be taken\n"
+	"(nothing is printed then).\n";
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	stop = 1;
+}
 
 static struct json_object *mapping_json(const struct mapping *m)
 {
@@ -68,17 +85,111 @@ static void print_table(const struct snapshot *snap)
 	}
 }
 
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* Watches the processes of the snapshot for the copies they make; returns the exit code. */
+static int watch_copies(const struct snapshot *snap, struct copy_view_opts *co,
+			unsigned long duration, struct json_object *doc)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct copy_view *v;
+	uint64_t deadline;
+	int ret = EXIT_CLEAN;
+
+	co->start_ns = monotonic_ns();
+	if (copy_view_open(&v, co))
+		return EXIT_ERROR;
+	for (size_t i = 0; i < snap->count; i++)
+		copy_view_watch(v, snap->mappings[i].pid, snap->mappings[i].comm);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	deadline = co->start_ns + duration * 1000000000ULL;
+	while (!stop && monotonic_ns() < deadline) {
+		if (copy_view_poll(v, 100) < 0) {
+			p_err("audit: reading copies: %s", strerror(errno));
+			ret = EXIT_ERROR;
+			break;
+		}
+	}
+	while (copy_view_poll(v, 0) > 0)
+		;
+	if (doc) {
+		json_add(doc, "duration", json_object_new_double((monotonic_ns() - co->start_ns) / 1e9));
+		copy_view_summary(v, doc);
+	} else {
+		copy_view_summary(v, NULL);
+	}
+	if (ret == EXIT_CLEAN && copy_view_violations(v))
+		ret = EXIT_VIOLATIONS;
+	copy_view_close(v);
+	return ret;
+}
+
 int do_audit(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "duration", required_argument, NULL, 'D' }, { "pid", required_argument, NULL, 'P' },
+		{ "json", no_argument, NULL, 'j' },	      { "pretty", no_argument, NULL, 'p' },
+		{ "verbose", no_argument, NULL, 'v' },	      { "help", no_argument, NULL, 'h' },
+		COPY_VIEW_LONG_OPTIONS,			      { NULL, 0, NULL, 0 },
+	};
+	struct copy_view_opts co = {};
+	bool copies = false;
+	unsigned long duration = 0;
 	struct snapshot snap;
-	int idx = parse_common_options(argc, argv, audit_usage);
-	int err;
+	char *end;
+	int c, err, ret = EXIT_CLEAN;
 
-	if (idx < 0)
-		return idx == -1 ? EXIT_CLEAN : EXIT_ERROR;
-	if (idx < argc) {
-		p_err("audit: unexpected argument '%s'", argv[idx]);
-		return EXIT_ERROR;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "jpvh", opts, NULL)) != -1) {
+		int cv = copy_view_option(&co, c, optarg, &copies);
+
+		if (cv < 0)
+			goto usage_error;
+		if (cv)
+			continue;
+		switch (c) {
+		case 'D':
+			errno = 0;
+			duration = strtoul(optarg, &end, 10);
+			if (errno || !*optarg || *end || !duration || *optarg == '-') {
+				p_err("audit: --duration: '%s' is not a number of seconds", optarg);
+				goto usage_error;
+			}
+			break;
+		case 'P':
+			errno = 0;
+			co.pid = strtoul(optarg, &end, 10);
+			if (errno || !*optarg || *end || !co.pid || *optarg == '-') {
+				p_err("audit: --pid: '%s' is not a process id", optarg);
+				goto usage_error;
+			}
+			break;
+		case 'j': json_output = true; break;
+		case 'p': json_output = pretty_output = true; break;
+		case 'v': verbose++; break;
+		case 'h': printf("%s", audit_usage); return EXIT_CLEAN;
+		default: fprintf(stderr, "%s", audit_usage); goto usage_error;
+		}
+	}
+	if (optind < argc) {
+		p_err("audit: unexpected argument '%s'", argv[optind]);
+		goto usage_error;
+	}
+	if (copies != !!duration) {
+		p_err(copies ? "audit: --copies needs --duration SECONDS (how long to watch)"
+			     : "audit: --duration only goes with --copies");
+		goto usage_error;
+	}
+	if (co.pid && !copies) {
+		p_err("audit: --pid only goes with --copies");
+		goto usage_error;
 	}
 	err = snapshot_take(&snap);
 	if (err) {
@@ -89,6 +200,7 @@ int do_audit(int argc, char **argv)
 		else
 			p_err("audit: cannot %s: %s%s", snap.failed_step, strerror(-err),
 			      verbose ? "" : " (-v shows libbpf's messages)");
+		free((void *)co.probes);
 		return EXIT_ERROR;
 	}
 	if (verbose)
@@ -97,7 +209,28 @@ int do_audit(int argc, char **argv)
 			"iterator %.1f ms, decode %.1f ms\n",
 			snap.count, snap.lookup_ns / 1e6, snap.load_ns / 1e6, snap.iter_ns / 1e6,
 			snap.decode_ns / 1e6);
-	if (json_output) {
+	if (copies) {
+		struct json_object *doc = NULL, *ms;
+
+		if (json_output) {
+			doc = json_object_new_object();
+			ms = json_object_new_array();
+			json_add(doc, "kernel", json_object_new_string(snap.kernel.release));
+			json_add(doc, "arch", json_object_new_string(snap.kernel.machine));
+			json_add(doc, "vfio_loaded", json_object_new_boolean(snap.vfio_loaded));
+			for (size_t i = 0; i < snap.count; i++)
+				if (!co.pid || snap.mappings[i].pid == co.pid)
+					json_object_array_add(ms, mapping_json(&snap.mappings[i]));
+			json_add(doc, "mappings", ms);
+		} else {
+			print_table(&snap);
+		}
+		ret = watch_copies(&snap, &co, duration, doc);
+		if (doc && ret != EXIT_ERROR)
+			json_emit(doc);
+		else
+			json_object_put(doc);
+	} else if (json_output) {
 		struct json_object *doc = json_object_new_object();
 
 		json_add(doc, "kernel", json_object_new_string(snap.kernel.release));
@@ -111,5 +244,9 @@ int do_audit(int argc, char **argv)
 		print_table(&snap);
 	}
 	snapshot_free(&snap);
-	return EXIT_CLEAN;
+	free((void *)co.probes);
+	return ret;
+usage_error:
+	free((void *)co.probes);
+	return EXIT_ERROR;
 }

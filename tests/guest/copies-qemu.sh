@@ -22,7 +22,7 @@ POL
 vfioguard policy apply fixed.yaml > apply.out 2>&1 || fail "apply: $(cat apply.out)"
 trap 'vfioguard policy clear >/dev/null 2>&1' EXIT
 start_monitor mon.json --copies --pid $QEMU_PID -v
-printf '%s\n' 'writel 0xe0000010 0x12345678' 'write 0xe0000011 4 0x01020304' \
+printf '%s\n' 'writel 0xe0000010 0x12345679' 'write 0xe0000011 4 0x01020304' \
 	'writeq 0xe0000020 0x1122334455667788' 'readl 0xe0000004' >&3
 _n=0
 while [ "$(grep -c '^OK' qtest.out)" -lt 9 ]; do
@@ -33,6 +33,16 @@ sleep 1
 kill -INT $MON_PID
 set +e; wait $MON_PID; rc=$?; set -e
 expect_eq "monitor exit status (a violation)" $rc 1
+
+# audit --copies: a bounded watch of the running VMM, one report.
+vfioguard -j audit --copies --duration 8 > audit.json 2> audit.err &
+apid=$!
+sleep 5
+printf '%s\n' 'write 0xe0000011 4 0x01020304' 'writel 0xe0000010 0x1' >&3
+set +e; wait $apid; rc=$?; set -e
+expect_eq "audit --copies exit status" $rc 1
+expect_eq "audit mappings" "$(jq "[.mappings[] | select(.pid == $QEMU_PID and .region == \"BAR0\")] | length" audit.json)" 1
+expect_eq "audit copies" "$(jq -c "[.copies.by_region[] | select(.pid == $QEMU_PID and .direction == \"write\") | [.hazards, .violation, .copies]]" audit.json)" '[["unaligned",true,1],["none",false,1]]'
 stop_qemu
 
 jq -c 'select(.event == "copy" and .direction == "write")' mon.json > w.json
@@ -43,7 +53,7 @@ expect_eq "write sizes" "$(jq -r .length w.json | tr '\n' ' ')" "4 4 8 "
 expect_eq "write hazards" "$(jq -c .hazards w.json | tr '\n' ' ')" '[] ["unaligned"] [] '
 expect_eq "write violations" "$(jq -c .violations w.json | tr '\n' ' ')" '[] ["unaligned"] [] '
 expect_eq "access class" "$(jq -r '"\(.access) \(.rule)"' w.json | sort -u)" "fixed 'edu-fixed'"
-expect_eq "values" "$(jq -r .src w.json | tr '\n' ' ')" "0x12345678 0x4030201 0x1122334455667788 "
+expect_eq "values" "$(jq -r .src w.json | tr '\n' ' ')" "0x12345679 0x4030201 0x1122334455667788 "
 expect_eq "stack" "$(jq -r '.stack[0].symbol' w.json | sort -u)" "memory_region_dispatch_write+0 (qemu-system-x86_64)"
 expect_eq "region" "$(jq -r '"\(.device) \(.region) \(.cache)"' w.json | sort -u)" "$EDU BAR0 UC-"
 expect_eq "read" "$(jq -r '"\(.region_offset) \(.length) \(.stack[1].symbol | split("+")[0])"' r.json | tail -1)" \
