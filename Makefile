@@ -33,7 +33,8 @@ CLI_SRCS := $(wildcard cli/*.c)
 # The pure parts: no BPF, unit-tested without root.
 PURE_OBJS := $(BUILD)/obj/loader/cache_mode.o $(BUILD)/obj/loader/region.o \
 	$(BUILD)/obj/loader/kernel.o $(BUILD)/obj/cli/output.o $(BUILD)/obj/policy/policy.o \
-	$(BUILD)/obj/policy/compile.o $(BUILD)/obj/policy/hazards.o $(BUILD)/obj/loader/store_trace.o
+	$(BUILD)/obj/policy/compile.o $(BUILD)/obj/policy/hazards.o $(BUILD)/obj/loader/store_trace.o \
+	$(BUILD)/obj/loader/elf_file.o $(BUILD)/obj/loader/proc_elf.o
 OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LOADER_SRCS) $(POLICY_SRCS) $(CLI_SRCS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
@@ -41,7 +42,7 @@ DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev libjson-
 	libcmocka-dev libcapstone-dev libdw-dev bpftrace libclang-rt-14-dev pkg-config make gcc qemu-system-x86 busybox-static kmod \
 	cpio xz-utils zstd jq
 
-.PHONY: all deps check unit guest-test demo bench bench-audit bench-monitor clean
+.PHONY: all deps check unit guest-test demo bench bench-audit bench-monitor bench-copies clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -121,8 +122,9 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/vm/run bench/audit.sh $(BENCH_ARGS)
 	$(Q)tests/vm/run bench/monitor.sh $(BENCH_ARGS)
+	$(Q)tests/vm/run bench/copies.sh $(BENCH_ARGS)
 
-bench-audit bench-monitor: bench-%: deps
+bench-audit bench-monitor bench-copies: bench-%: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/vm/run bench/$*.sh $(BENCH_ARGS)
 

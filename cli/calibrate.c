@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <search.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,122 @@ static const char calibrate_usage[] =
 	"Single-steps the copy routines this machine's libc picks for this CPU and records every\n"
 	"store. NAME: memcpy, memmove, memmove-forward, memmove-backward, memset (default: all).\n"
 	"LIST: numbers and ranges, \"0-256,1024,4096,65536\" (the default) and \"0-7\" (default).\n"
-	"--show prints every case; otherwise one line per routine and length.\n";
+	"--show prints every case; otherwise one line per routine and length.\n"
+	"Measured cases are kept in the hazard cache that monitor --copies loads\n"
+	"($VFIOGUARD_CACHE_DIR, default /var/cache/vfioguard, one file per libc build);\n"
+	"--cached prints that cache instead of measuring.\n";
+
+/* The cases the cache holds already, so that a run adds only new lines. */
+struct cached {
+	int routine;
+	unsigned long long vaddr;
+	size_t len;
+	unsigned int align;
+	int same;
+	uint32_t hazards;
+};
+
+static int cached_cmp(const void *a, const void *b)
+{
+	const struct cached *x = a, *y = b;
+
+	if (x->routine != y->routine)
+		return x->routine - y->routine;
+	if (x->vaddr != y->vaddr)
+		return x->vaddr < y->vaddr ? -1 : 1;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	if (x->align != y->align)
+		return (int)x->align - (int)y->align;
+	return x->same - y->same;
+}
+
+static void *cache_tree;
+static struct cached **cache_list;
+static size_t cache_n;
+
+static void remember(const struct calib_case *cc, uint64_t vaddr, uint32_t hazards, void *ctx)
+{
+	struct cached *n = malloc(sizeof(*n)), **grown;
+
+	if (!n)
+		return;
+	*n = (struct cached){ cc->routine, vaddr, cc->len, cc->align, cc->same_page_offset,
+			      hazards };
+	if (*(struct cached **)tsearch(n, &cache_tree, cached_cmp) != n) {
+		free(n);
+		return;
+	}
+	grown = realloc(cache_list, (cache_n + 1) * sizeof(*grown));
+	if (grown) {
+		cache_list = grown;
+		cache_list[cache_n++] = n;
+	}
+}
+
+static void forget_all(void)
+{
+	for (size_t i = 0; i < cache_n; i++) {
+		tdelete(cache_list[i], &cache_tree, cached_cmp);
+		free(cache_list[i]);
+	}
+	free(cache_list);
+	cache_list = NULL;
+	cache_n = 0;
+}
+
+static int by_case(const void *a, const void *b)
+{
+	return cached_cmp(*(struct cached *const *)a, *(struct cached *const *)b);
+}
+
+/* --cached: the cache's cases for the routines this libc picks on this CPU. */
+static int show_cached(const char *path, const char *buid)
+{
+	struct json_object *arr = json_output ? json_object_new_array() : NULL;
+	uint64_t mine[CALIB_ROUTINES] = {};
+	char hz[64];
+	size_t shown = 0;
+
+	for (int r = 0; r < CALIB_ROUTINES; r++)
+		calib_routine_vaddr(r, &mine[r]);
+	qsort(cache_list, cache_n, sizeof(*cache_list), by_case);
+	if (!json_output)
+		printf("libc build-id %s\ncache %s\n%-17s %-6s %-5s %-5s %s\n", buid, path, "ROUTINE",
+		       "LEN", "ALIGN", "SAME", "HAZARDS");
+	for (size_t i = 0; i < cache_n; i++) {
+		const struct cached *c = cache_list[i];
+
+		if (c->vaddr != mine[c->routine])
+			continue;
+		shown++;
+		hazard_set_format(c->hazards, hz, sizeof(hz));
+		if (arr) {
+			struct json_object *o = json_object_new_object();
+
+			json_add(o, "routine", json_object_new_string(calib_routine_name(c->routine)));
+			json_add(o, "length", json_object_new_uint64(c->len));
+			json_add(o, "align", json_object_new_int(c->align));
+			json_add(o, "same_page_offset", json_object_new_boolean(c->same));
+			json_add(o, "hazards", json_object_new_string(hz));
+			json_object_array_add(arr, o);
+		} else {
+			printf("%-17s %-6zu %-5u %-5s %s\n", calib_routine_name(c->routine), c->len,
+			       c->align, c->same ? "yes" : "no", hz);
+		}
+	}
+	if (arr) {
+		struct json_object *doc = json_object_new_object();
+
+		json_add(doc, "libc_build_id", json_object_new_string(buid));
+		json_add(doc, "cache", json_object_new_string(path));
+		json_add(doc, "cases", arr);
+		json_emit(doc);
+	} else if (!shown) {
+		printf("(no cases cached for this libc and CPU: run vfioguard calibrate)\n");
+	}
+	return EXIT_CLEAN;
+}
 
 /* "0-7,16,32" into a sorted list of values up to max. */
 static int parse_list(const char *s, size_t max, size_t **out, size_t *n)
@@ -73,10 +189,14 @@ int do_calibrate(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "routine", required_argument, NULL, 'r' }, { "lengths", required_argument, NULL, 'l' },
 		{ "aligns", required_argument, NULL, 'a' },  { "show", no_argument, NULL, 's' },
+		{ "cached", no_argument, NULL, 'C' },
 		{ "json", no_argument, NULL, 'j' },	     { "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool routines[CALIB_ROUTINES] = { true, true, true, true, true }, show = false;
+	bool routines[CALIB_ROUTINES] = { true, true, true, true, true }, show = false,
+	     cached = false;
+	char cache[4096] = "";
+	int cache_err = 0;
 	const char *lengths = "0-256,1024,4096,65536", *aligns = "0-7", *step = NULL;
 	size_t *lens = NULL, *als = NULL, nlens, nals;
 	struct json_object *arr = NULL;
@@ -111,6 +231,7 @@ int do_calibrate(int argc, char **argv)
 		case 'l': lengths = optarg; break;
 		case 'a': aligns = optarg; break;
 		case 's': show = true; break;
+		case 'C': cached = true; break;
 		case 'j': json_output = true; break;
 		case 'h': printf("%s", calibrate_usage); return EXIT_CLEAN;
 		default: fprintf(stderr, "%s", calibrate_usage); return EXIT_ERROR;
@@ -125,6 +246,22 @@ int do_calibrate(int argc, char **argv)
 		p_err("calibrate: --aligns: '%s' is not a list of alignments 0..63", aligns);
 		free(lens);
 		return EXIT_ERROR;
+	}
+	if (!calib_cache_path(cache, sizeof(cache))) {
+		err = calib_cache_read(cache, remember, NULL);
+		if (err < 0 && cached) {
+			p_err("calibrate: cannot read %s: %s", cache, strerror(-err));
+			forget_all();
+			return EXIT_ERROR;
+		}
+	}
+	if (cached) {
+		libc_build_id(buid, sizeof(buid));
+		ret = show_cached(cache, buid);
+		forget_all();
+		free(lens);
+		free(als);
+		return ret;
 	}
 	err = calibrator_start(&cal, &step);
 	if (err) {
@@ -164,6 +301,20 @@ int do_calibrate(int argc, char **argv)
 						break;
 					}
 					all |= res.hazards;
+					/* Only complete, verified traces go into the cache. */
+					if (cache[0] && !cache_err && res.replay_ok &&
+					    !res.trace.truncated) {
+						struct cached key = { rt, 0, cc.len, cc.align, same, 0 };
+						uint64_t va = 0;
+
+						calib_routine_vaddr(rt, &va);
+						key.vaddr = va;
+						if (!tfind(&key, &cache_tree, cached_cmp)) {
+							cache_err = calib_cache_append(cache, &cc,
+										       res.hazards);
+							remember(&cc, va, res.hazards, NULL);
+						}
+					}
 					replay &= res.replay_ok;
 					store_trace_format(&res.trace, stores, sizeof(stores));
 					hazard_set_format(res.hazards, hz, sizeof(hz));
@@ -220,6 +371,10 @@ int do_calibrate(int argc, char **argv)
 		json_emit(doc);
 	}
 	json_object_put(arr);
+	if (cache_err)
+		fprintf(stderr, "vfioguard: calibrate: cannot write the hazard cache %s: %s\n", cache,
+			strerror(-cache_err));
+	forget_all();
 	store_trace_free(&res.trace);
 	calibrator_stop(&cal);
 	free(lens);

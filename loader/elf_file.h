@@ -41,4 +41,15 @@ int elf_file_vaddr_to_offset(const struct elf_file *f, uint64_t vaddr, uint64_t 
 /* Hex build-id into buf. -ENOENT when the file has none. */
 int elf_file_build_id(struct elf_file *f, char *buf, size_t len);
 
+/* In a live process (root, or the process's owner with ptrace access). */
+
+/* The process's libc: "/proc/PID/root/..." (as the process sees it) and its load base. */
+int proc_find_libc(uint32_t pid, char *path, size_t len, uint64_t *base);
+/*
+ * Where a function of ef, loaded at base in pid, really is (vaddr from the load base): for an
+ * IFUNC, the choice read from the slot its IRELATIVE relocation filled in that process.
+ */
+int proc_resolve_function(struct elf_file *ef, uint32_t pid, uint64_t base, const char *name,
+			  uint64_t *vaddr, char *why, size_t len);
+
 #endif /* VFIOGUARD_ELF_FILE_H */

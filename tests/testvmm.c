@@ -15,6 +15,8 @@
  *   move SLOT DST SRC LEN           memmove LEN bytes inside the mapping (overlapping or not)
  *   copyout SLOT OFF LEN            memcpy LEN bytes out of the mapping into ordinary memory
  *   ramcopy LEN                     memcpy, memmove and memset of LEN bytes in ordinary memory
+ *   loop SLOT|ram COUNT LEN         COUNT memcpys of LEN bytes into the slot (or ordinary
+ *                                   memory); prints the mean time per call in ns (benchmarks)
  *   touch SLOT OFF LEN              read one byte in every page of [OFF, OFF+LEN); prints the
  *                                   page faults the process took meanwhile (getrusage minflt)
  *   mmaploop COUNT BDF REGION       COUNT times: map the region's first page, read it, unmap
@@ -41,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -477,6 +480,35 @@ int main(int argc, char **argv)
 			off = number(argv[i + 2], "offset");
 			len = number(argv[i + 3], "length");
 			copy_out(slot_of(argv[i + 1], off, len), off, len);
+			i += 3;
+		} else if (!strcmp(a, "loop")) {
+			unsigned long long count, len, i2;
+			struct timespec t0, t1;
+			unsigned char *src, *dst;
+
+			NEED(3);
+			count = number(argv[i + 2], "count");
+			len = number(argv[i + 3], "length");
+			src = calloc(1, len + 1);
+			if (!src)
+				die("out of memory");
+			dst = !strcmp(argv[i + 1], "ram") ? calloc(1, len + 1)
+							  : (unsigned char *)slot_of(argv[i + 1], 0, len)->addr;
+			if (!dst)
+				die("out of memory");
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+			for (i2 = 0; i2 < count; i2++) {
+				src[0] = (unsigned char)i2;
+				memcpy(dst, src, len);
+			}
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			printf("loop %s %llu %llu %.1f\n", argv[i + 1], count, len,
+			       count ? ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / count
+				     : 0.0);
+			fflush(stdout);
+			if (!strcmp(argv[i + 1], "ram"))
+				free(dst);
+			free(src);
 			i += 3;
 		} else if (!strcmp(a, "ramcopy")) {
 			NEED(1);
