@@ -59,11 +59,12 @@ static long vma_check(struct task_struct *task, struct vm_area_struct *vma, void
 	struct vma_found *f = data;
 	struct file *file = BPF_CORE_READ(vma, vm_file);
 
+	/* The end of any VMA: a copy that ends inside it needs no second lookup. */
+	f->end = BPF_CORE_READ(vma, vm_end);
 	if (!is_vfio_device_file(file))
 		return 0;
 	f->found = 1;
 	f->start = BPF_CORE_READ(vma, vm_start);
-	f->end = BPF_CORE_READ(vma, vm_end);
 	f->pgoff = BPF_CORE_READ(vma, vm_pgoff);
 	f->pgprot = BPF_CORE_READ(vma, vm_page_prot.pgprot);
 	f->vm_flags = BPF_CORE_READ(vma, vm_flags);
@@ -79,6 +80,19 @@ static __always_inline int lookup(struct task_struct *task, __u64 addr, struct v
 	if (err == -16 /* EBUSY */)
 		return -1;
 	return f->found;
+}
+
+/* Whether [addr, addr + len) touches a VFIO mapping: its first byte's VMA, then its last's. */
+static __always_inline int classify(struct task_struct *task, __u64 addr, __u64 len,
+				    struct vma_found *f)
+{
+	int in;
+
+	f->end = 0;
+	in = lookup(task, addr, f);
+	if (in == 0 && len > 1 && addr + len - 1 >= f->end)
+		in = lookup(task, addr + len - 1, f);
+	return in;
 }
 
 /* Read through bpf_probe_read_kernel: the verifier refuses a context load at a computed offset. */
@@ -153,15 +167,11 @@ int copy_probe(struct pt_regs *ctx)
 		return 0;
 
 	/* The device side: the destination first, then (for copies) the source. */
-	in = dst ? lookup(task, dst, &f) : 0;
-	if (in == 0 && dst && len > 1)
-		in = lookup(task, dst + len - 1, &f);
+	in = dst ? classify(task, dst, len, &f) : 0;
 	if (in > 0)
 		flags |= VFG_COPY_DST_DEVICE;
 	if (in == 0 && src && t->kind != VFG_COPY_KIND_SET && t->kind != VFG_COPY_KIND_MR_WRITE) {
-		in = lookup(task, src, &f);
-		if (in == 0 && len > 1)
-			in = lookup(task, src + len - 1, &f);
+		in = classify(task, src, len, &f);
 		if (in > 0)
 			flags |= VFG_COPY_SRC_DEVICE;
 	}
