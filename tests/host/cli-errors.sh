@@ -12,3 +12,18 @@ expect_eq "unknown option status" $rc 2
 rc=0; vfioguard --version > out || rc=$?
 expect_eq "version status" $rc 0
 grep -q '^vfioguard ' out || fail "version: $(cat out)"
+
+# Copy options: each malformed --probe names what is wrong; --copies and --duration go together.
+for spec in "foo|is not BINARY:SYMBOL" "/bin/true:main:len=arg1|dst= and len= are needed" \
+	"/bin/true:main:dst=arg9,len=arg1|expected arg0..arg4" \
+	"/bin/true:main:dst=arg0,len=arg1,like=fast|like=fast" \
+	"/bin/true:main:dst=arg0,len=arg1,size=4|unknown key 'size'"; do
+	rc=0; vfioguard monitor --probe "${spec%%|*}" > out 2> err || rc=$?
+	expect_eq "--probe ${spec%%|*} status" $rc 2
+	grep -qF -- "${spec#*|}" err || fail "--probe ${spec%%|*}: $(cat err)"
+done
+rc=0; vfioguard audit --copies > out 2> err || rc=$?
+expect_eq "audit --copies without --duration" $rc 2
+grep -q "needs --duration" err || fail "audit --copies: $(cat err)"
+rc=0; vfioguard audit --duration 5 > out 2> err || rc=$?
+expect_eq "audit --duration without --copies" $rc 2
