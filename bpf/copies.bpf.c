@@ -214,6 +214,12 @@ int copy_probe(struct pt_regs *ctx)
 	ev->routine = routine;
 	ev->align = dst & 63;
 	ev->same_page = t->kind == VFG_COPY_KIND_COPY && ((dst ^ src) & 4095) == 0;
+	ev->distance = 0;
+	if (routine == VFG_ROUTINE_MEMMOVE_FORWARD || routine == VFG_ROUTINE_MEMMOVE_BACKWARD) {
+		__u64 d = dst < src ? src - dst : dst - src;
+
+		ev->distance = d > VFG_HAZARD_MAX_LEN ? VFG_HAZARD_MAX_LEN : d;
+	}
 	ev->hazards = 0;
 	if (routine == VFG_ROUTINE_SINGLE) {
 		/* One access of len bytes: only its alignment can be wrong. */
@@ -227,6 +233,7 @@ int copy_probe(struct pt_regs *ctx)
 			.routine = routine,
 			.align = ev->align,
 			.same_page = ev->same_page,
+			.distance = ev->distance,
 		};
 		__u32 *h = bpf_map_lookup_elem(&hazard_table, &k);
 

@@ -208,6 +208,7 @@ struct vfg_hazard_key {
 	__u8 align;     /* destination address modulo 64 */
 	__u8 same_page; /* source and destination at the same offset in a 4 KiB page */
 	__u8 pad;
+	__u32 distance; /* overlapping memmoves: |dst - src| (capped as len); else 0 */
 };
 
 #define VFG_HAZARDS_MEASURED 0x80000000u /* value bit: the entry was measured */
@@ -240,6 +241,8 @@ struct vfg_copy_event {
 	__u64 vm_flags;
 	__u64 mm;
 	__u64 cgroup_id;
+	__u32 distance; /* as in struct vfg_hazard_key */
+	__u32 pad;
 	char comm[VFG_COMM_LEN];
 	char device[VFG_DEVICE_LEN];
 	/* [0] the probed address, [1] the return address, then the frame-pointer walk */

@@ -139,7 +139,7 @@ int do_audit(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },	      { "help", no_argument, NULL, 'h' },
 		COPY_VIEW_LONG_OPTIONS,			      { NULL, 0, NULL, 0 },
 	};
-	struct copy_view_opts co = {};
+	struct copy_view_opts co = { .region = -1 };
 	bool copies = false;
 	unsigned long duration = 0;
 	struct snapshot snap;

@@ -18,11 +18,12 @@
 
 static const char calibrate_usage[] =
 	"Usage: vfioguard calibrate [--routine NAME[,NAME...]] [--lengths LIST] [--aligns LIST]\n"
-	"                           [--show] [-j]\n"
+	"                           [--distance N] [--show] [--cached] [-j]\n"
 	"Single-steps the copy routines this machine's libc picks for this CPU and records every\n"
 	"store. NAME: memcpy, memmove, memmove-forward, memmove-backward, memset (default: all).\n"
 	"LIST: numbers and ranges, \"0-256,1024,4096,65536\" (the default) and \"0-7\" (default).\n"
 	"--show prints every case; otherwise one line per routine and length.\n"
+	"--distance N measures overlapping memmoves N bytes apart (default: half the length).\n"
 	"Measured cases are kept in the hazard cache that monitor --copies loads\n"
 	"($VFIOGUARD_CACHE_DIR, default /var/cache/vfioguard, one file per libc build);\n"
 	"--cached prints that cache instead of measuring.\n";
@@ -35,6 +36,7 @@ struct cached {
 	unsigned int align;
 	int same;
 	uint32_t hazards;
+	size_t distance;
 };
 
 static int cached_cmp(const void *a, const void *b)
@@ -49,6 +51,8 @@ static int cached_cmp(const void *a, const void *b)
 		return x->len < y->len ? -1 : 1;
 	if (x->align != y->align)
 		return (int)x->align - (int)y->align;
+	if (x->distance != y->distance)
+		return x->distance < y->distance ? -1 : 1;
 	return x->same - y->same;
 }
 
@@ -63,7 +67,7 @@ static void remember(const struct calib_case *cc, uint64_t vaddr, uint32_t hazar
 	if (!n)
 		return;
 	*n = (struct cached){ cc->routine, vaddr, cc->len, cc->align, cc->same_page_offset,
-			      hazards };
+			      hazards, calib_case_distance(cc) };
 	if (*(struct cached **)tsearch(n, &cache_tree, cached_cmp) != n) {
 		free(n);
 		return;
@@ -103,8 +107,8 @@ static int show_cached(const char *path, const char *buid)
 		calib_routine_vaddr(r, &mine[r]);
 	qsort(cache_list, cache_n, sizeof(*cache_list), by_case);
 	if (!json_output)
-		printf("libc build-id %s\ncache %s\n%-17s %-6s %-5s %-5s %s\n", buid, path, "ROUTINE",
-		       "LEN", "ALIGN", "SAME", "HAZARDS");
+		printf("libc build-id %s\ncache %s\n%-17s %-6s %-5s %-5s %-6s %s\n", buid, path,
+		       "ROUTINE", "LEN", "ALIGN", "SAME", "DIST", "HAZARDS");
 	for (size_t i = 0; i < cache_n; i++) {
 		const struct cached *c = cache_list[i];
 
@@ -119,11 +123,13 @@ static int show_cached(const char *path, const char *buid)
 			json_add(o, "length", json_object_new_uint64(c->len));
 			json_add(o, "align", json_object_new_int(c->align));
 			json_add(o, "same_page_offset", json_object_new_boolean(c->same));
+			json_add(o, "distance", c->distance ? json_object_new_uint64(c->distance)
+							    : NULL);
 			json_add(o, "hazards", json_object_new_string(hz));
 			json_object_array_add(arr, o);
 		} else {
-			printf("%-17s %-6zu %-5u %-5s %s\n", calib_routine_name(c->routine), c->len,
-			       c->align, c->same ? "yes" : "no", hz);
+			printf("%-17s %-6zu %-5u %-5s %-6zu %s\n", calib_routine_name(c->routine),
+			       c->len, c->align, c->same ? "yes" : "no", c->distance, hz);
 		}
 	}
 	if (arr) {
@@ -189,13 +195,14 @@ int do_calibrate(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "routine", required_argument, NULL, 'r' }, { "lengths", required_argument, NULL, 'l' },
 		{ "aligns", required_argument, NULL, 'a' },  { "show", no_argument, NULL, 's' },
-		{ "cached", no_argument, NULL, 'C' },
+		{ "cached", no_argument, NULL, 'C' },	     { "distance", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },	     { "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool routines[CALIB_ROUTINES] = { true, true, true, true, true }, show = false,
 	     cached = false;
 	char cache[4096] = "";
+	size_t distance = 0;
 	int cache_err = 0;
 	const char *lengths = "0-256,1024,4096,65536", *aligns = "0-7", *step = NULL;
 	size_t *lens = NULL, *als = NULL, nlens, nals;
@@ -232,6 +239,19 @@ int do_calibrate(int argc, char **argv)
 		case 'a': aligns = optarg; break;
 		case 's': show = true; break;
 		case 'C': cached = true; break;
+		case 'd': {
+			char *end;
+
+			errno = 0;
+			distance = strtoul(optarg, &end, 0);
+			if (errno || end == optarg || *end || !distance || distance > CALIB_MAX_LEN ||
+			    *optarg == '-') {
+				p_err("calibrate: --distance: '%s' is not a distance of 1..%d bytes",
+				      optarg, CALIB_MAX_LEN);
+				return EXIT_ERROR;
+			}
+			break;
+		}
 		case 'j': json_output = true; break;
 		case 'h': printf("%s", calibrate_usage); return EXIT_CLEAN;
 		default: fprintf(stderr, "%s", calibrate_usage); return EXIT_ERROR;
@@ -291,7 +311,8 @@ int do_calibrate(int argc, char **argv)
 				for (int same = 0; same < (rt <= CALIB_MEMMOVE ? 2 : 1); same++) {
 					struct calib_case cc = { .routine = rt, .len = lens[li],
 								 .align = als[ai],
-								 .same_page_offset = same };
+								 .same_page_offset = same,
+								 .distance = distance };
 
 					err = calibrate_case(&cal, &cc, &res);
 					if (err) {
@@ -304,7 +325,8 @@ int do_calibrate(int argc, char **argv)
 					/* Only complete, verified traces go into the cache. */
 					if (cache[0] && !cache_err && res.replay_ok &&
 					    !res.trace.truncated) {
-						struct cached key = { rt, 0, cc.len, cc.align, same, 0 };
+						struct cached key = { rt, 0, cc.len, cc.align, same, 0,
+								      calib_case_distance(&cc) };
 						uint64_t va = 0;
 
 						calib_routine_vaddr(rt, &va);
@@ -329,6 +351,8 @@ int do_calibrate(int argc, char **argv)
 						json_add(o, "align", json_object_new_int(als[ai]));
 						json_add(o, "same_page_offset",
 							 json_object_new_boolean(same));
+						json_add(o, "distance", calib_case_distance(&cc) ?
+							 json_object_new_uint64(calib_case_distance(&cc)) : NULL);
 						for (size_t k = 0; k < res.trace.n && k < 4096; k++) {
 							struct json_object *p = json_object_new_array();
 

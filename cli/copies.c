@@ -192,7 +192,8 @@ static void on_copy(const struct copy_event *ev, void *ctx)
 	count(v, ev, trap || bad);
 	if (!v->o.print || (!violation && !verbose))
 		return;
-	if (v->o.comm && strcmp(v->o.comm, r->comm))
+	if ((v->o.comm && strcmp(v->o.comm, r->comm)) || (v->o.device && strcmp(v->o.device, r->device)) ||
+	    (v->o.region >= 0 && v->o.region != (long)ev->region.index))
 		return;
 	region_name(ev->region.index, region, sizeof(region));
 	cache_mode_format(ev->cache.mode, r->pgprot, cache, sizeof(cache));
@@ -213,12 +214,20 @@ static void on_copy(const struct copy_event *ev, void *ctx)
 		json_add(o, "region_offset", json_object_new_uint64(ev->region.offset));
 		json_add(o, "direction", json_object_new_string(ev->write ? "write" : "read"));
 		json_add(o, "length", json_object_new_uint64(r->len));
-		json_add(o, "dst", json_hex(r->dst));
-		json_add(o, "src", r->routine == VFG_ROUTINE_MEMSET ? NULL : json_hex(r->src));
+		{
+			/* memset's second argument and QEMU's write data are values, not addresses. */
+			uint32_t kind = ev->target ? ev->target->t.kind : VFG_COPY_KIND_COPY;
+			bool value = kind == VFG_COPY_KIND_SET || kind == VFG_COPY_KIND_MR_WRITE;
+
+			json_add(o, "dst", r->dst ? json_hex(r->dst) : NULL);
+			json_add(o, "src", value || !r->src ? NULL : json_hex(r->src));
+			json_add(o, "value", value ? json_hex(r->src) : NULL);
+		}
 		json_add(o, "target", ev->target ? json_object_new_string(ev->target->name) : NULL);
 		json_add(o, "routine", json_object_new_string(copy_routine_name(r->routine)));
 		json_add(o, "dst_align", json_object_new_int(r->align));
 		json_add(o, "same_page_offset", json_object_new_boolean(r->same_page));
+		json_add(o, "distance", r->distance ? json_object_new_uint64(r->distance) : NULL);
 		for (int h = 0; h < 5; h++) {
 			char one[16];
 

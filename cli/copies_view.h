@@ -16,6 +16,8 @@ struct copy_view_opts {
 	size_t nprobes;
 	uint32_t pid;                          /* only this process (0: every VMM seen) */
 	const char *comm;                      /* only processes of this name */
+	const char *device;                    /* print only copies of this device */
+	long region;                           /* and of this region (-1: any) */
 	bool print;                            /* a line per flagged copy (per copy with -v) */
 	uint64_t start_ns;                     /* CLOCK_MONOTONIC of the run's start */
 };

@@ -794,6 +794,8 @@ int do_monitor(int argc, char **argv)
 	if (copies) {
 		co.pid = mo.pid;
 		co.comm = st.comm;
+		co.device = st.device;
+		co.region = st.region;
 		co.start_ns = st.start_ns;
 		err = copy_view_open(&st.copies, &co);
 		if (err) {

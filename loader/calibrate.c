@@ -45,6 +45,15 @@ static void __attribute__((noinline, noreturn)) child_loop(volatile struct job *
 	}
 }
 
+size_t calib_case_distance(const struct calib_case *cc)
+{
+	if (cc->routine != CALIB_MEMMOVE_FORWARD && cc->routine != CALIB_MEMMOVE_BACKWARD)
+		return 0;
+	if (cc->distance)
+		return cc->distance;
+	return cc->len / 2 ? cc->len / 2 : 1;
+}
+
 const char *calib_routine_name(enum calib_routine r)
 {
 	static const char *const names[] = { "memcpy", "memmove", "memmove-forward",
@@ -240,12 +249,14 @@ int calibrate_case(struct calibrator *c, const struct calib_case *cc, struct cal
 		return -E2BIG;
 	/* dst at a page boundary plus the alignment; src where the case wants it. */
 	dst = c->buf + CALIB_MAX_LEN + 4096 + cc->align;
+	if (calib_case_distance(cc) > CALIB_MAX_LEN)
+		return -E2BIG;
 	switch (cc->routine) {
 	case CALIB_MEMMOVE_FORWARD:
-		src = dst + (cc->len / 2 ? cc->len / 2 : 1);
+		src = dst + calib_case_distance(cc);
 		break;
 	case CALIB_MEMMOVE_BACKWARD:
-		src = dst - (cc->len / 2 ? cc->len / 2 : 1);
+		src = dst - calib_case_distance(cc);
 		break;
 	default:
 		/* Far away, at the same or another offset within a 4 KiB page. */
@@ -423,7 +434,7 @@ int calib_cache_read(const char *path, calib_cache_fn fn, void *ctx)
 	FILE *f = fopen(path, "re");
 	char line[256], name[32];
 	unsigned long long vaddr;
-	unsigned int len, align, same, hazards;
+	unsigned int len, align, same, hazards, distance;
 	int n = 0;
 
 	if (!f)
@@ -432,9 +443,14 @@ int calib_cache_read(const char *path, calib_cache_fn fn, void *ctx)
 		struct calib_case cc = {};
 		int r;
 
-		if (line[0] == '#' ||
-		    sscanf(line, "%31s %llx %u %u %u %x", name, &vaddr, &len, &align, &same,
-			   &hazards) != 6)
+		int fields;
+
+		distance = 0;
+		if (line[0] == '#')
+			continue;
+		fields = sscanf(line, "%31s %llx %u %u %u %x %u", name, &vaddr, &len, &align, &same,
+				&hazards, &distance);
+		if (fields < 6)
 			continue;
 		for (r = 0; r < CALIB_ROUTINES; r++)
 			if (!strcmp(name, calib_routine_name(r)))
@@ -445,6 +461,8 @@ int calib_cache_read(const char *path, calib_cache_fn fn, void *ctx)
 		cc.len = len;
 		cc.align = align;
 		cc.same_page_offset = same;
+		cc.distance = distance;
+		cc.distance = calib_case_distance(&cc);
 		fn(&cc, vaddr, hazards, ctx);
 		n++;
 	}
@@ -476,8 +494,9 @@ int calib_cache_append(const char *path, const struct calib_case *cc, uint32_t h
 			return -errno;
 	}
 	/* One write per line, so concurrent writers interleave whole lines. */
-	n = snprintf(line, sizeof(line), "%s %#llx %zu %u %d %#x\n", calib_routine_name(cc->routine),
-		     (unsigned long long)vaddr, cc->len, cc->align, cc->same_page_offset, hazards);
+	n = snprintf(line, sizeof(line), "%s %#llx %zu %u %d %#x %zu\n",
+		     calib_routine_name(cc->routine), (unsigned long long)vaddr, cc->len, cc->align,
+		     cc->same_page_offset, hazards, calib_case_distance(cc));
 	if (write(fd, line, n) != n)
 		err = -EIO;
 	close(fd);

@@ -27,7 +27,11 @@ struct calib_case {
 	size_t len;
 	unsigned int align;    /* dst address modulo 64 */
 	bool same_page_offset; /* src and dst at the same offset in a 4 KiB page (memcpy, memmove) */
+	size_t distance;       /* overlapping memmoves: |dst - src|; 0 for half the length */
 };
+
+/* The distance an overlapping memmove case is measured at (0 for the other routines). */
+size_t calib_case_distance(const struct calib_case *cc);
 
 struct calib_result {
 	struct store_trace trace;

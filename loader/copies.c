@@ -32,7 +32,8 @@ static void load_cached_case(const struct calib_case *cc, uint64_t vaddr, uint32
 {
 	struct copies *c = ctx;
 	struct vfg_hazard_key k = { .len = cc->len, .routine = cc->routine, .align = cc->align,
-				    .same_page = cc->same_page_offset };
+				    .same_page = cc->same_page_offset,
+				    .distance = calib_case_distance(cc) };
 	uint32_t v = hazards | VFG_HAZARDS_MEASURED;
 
 	/* Only cases measured for the routines this libc picks on this CPU. */
@@ -550,7 +551,8 @@ static int measure(struct copies *c, const struct calib_case *cc, uint32_t *haza
 {
 	struct calib_result res = {};
 	struct vfg_hazard_key k = { .len = cc->len, .routine = cc->routine, .align = cc->align,
-				    .same_page = cc->same_page_offset };
+				    .same_page = cc->same_page_offset,
+				    .distance = calib_case_distance(cc) };
 	uint32_t v;
 	int err;
 
@@ -618,6 +620,7 @@ static int on_ring(void *ctx, void *data, size_t size)
 			.len = r->len > CALIB_MAX_LEN ? CALIB_MAX_LEN : r->len,
 			.align = r->align,
 			.same_page_offset = r->same_page,
+			.distance = r->distance,
 		};
 
 		if (!measure(c, &cc, &ev.hazards))

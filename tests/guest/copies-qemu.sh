@@ -53,7 +53,7 @@ expect_eq "write sizes" "$(jq -r .length w.json | tr '\n' ' ')" "4 4 8 "
 expect_eq "write hazards" "$(jq -c .hazards w.json | tr '\n' ' ')" '[] ["unaligned"] [] '
 expect_eq "write violations" "$(jq -c .violations w.json | tr '\n' ' ')" '[] ["unaligned"] [] '
 expect_eq "access class" "$(jq -r '"\(.access) \(.rule)"' w.json | sort -u)" "fixed 'edu-fixed'"
-expect_eq "values" "$(jq -r .src w.json | tr '\n' ' ')" "0x12345679 0x4030201 0x1122334455667788 "
+expect_eq "values" "$(jq -r .value w.json | tr '\n' ' ')" "0x12345679 0x4030201 0x1122334455667788 "
 expect_eq "stack" "$(jq -r '.stack[0].symbol' w.json | sort -u)" "memory_region_dispatch_write+0 (qemu-system-x86_64)"
 expect_eq "region" "$(jq -r '"\(.device) \(.region) \(.cache)"' w.json | sort -u)" "$EDU BAR0 UC-"
 expect_eq "read" "$(jq -r '"\(.region_offset) \(.length) \(.stack[1].symbol | split("+")[0])"' r.json | tail -1)" \

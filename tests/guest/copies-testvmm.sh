@@ -73,18 +73,20 @@ expect_eq "stacks" "$(jq -r '.stack[1].symbol' copies.json | grep -c '(vfg-testv
 
 # Each write's hazards are what calibrate measures for the same case (reads: the routine's
 # stores into ordinary memory say nothing about its loads, so they are compared the same way).
-jq -r '"\(.routine) \(.length) \(.dst_align) \(.same_page_offset) \(.hazards | join(","))"' copies.json > got.txt
-while read -r routine len align same hz; do
+jq -r '"\(.routine) \(.length) \(.dst_align) \(.same_page_offset) \(.distance // 0) \(.hazards | join(","))"' copies.json > got.txt
+while read -r routine len align same dist hz; do
 	[ -n "$hz" ] || hz=none
-	vfioguard -j calibrate --routine $routine --lengths $len --aligns $align > cal.json ||
-		fail "calibrate $routine $len $align"
+	d=; [ "$dist" = 0 ] || d="--distance $dist"
+	vfioguard -j calibrate --routine $routine --lengths $len --aligns $align $d > cal.json ||
+		fail "calibrate $routine $len $align $d"
 	want=$(jq -r ".cases[] | select(.same_page_offset == $same) | .hazards" cal.json | head -1)
 	[ -n "$want" ] || want=$(jq -r '.cases[0].hazards' cal.json)
 	expect_eq "$routine of $len bytes at dst%64=$align (same page offset $same)" "$hz" "$want"
 done < got.txt
 # Facts of DESIGN.md for this variant, as reported: 4 bytes dup, 3 bytes reorder.
-expect_eq "4-byte memcpy" "$(sed -n 4p got.txt | cut -d' ' -f5)" dup
-expect_eq "3-byte memcpy" "$(sed -n 3p got.txt | cut -d' ' -f5 | tr ',' '\n' | grep -c reorder)" 1
+expect_eq "4-byte memcpy" "$(sed -n 4p got.txt | cut -d' ' -f6)" dup
+expect_eq "3-byte memcpy" "$(sed -n 3p got.txt | cut -d' ' -f6 | tr ',' '\n' | grep -c reorder)" 1
+expect_eq "overlap distances" "$(jq -r 'select(.distance) | .distance' copies.json | tr '\n' ' ')" "16 16 "
 # UC- on x86: dup, reorder and split are violations, wide and unaligned are not.
 expect_eq "violations of the 4-byte copy" "$(sed -n 4p copies.json | jq -c .violations)" '["dup"]'
 expect_eq "no violation for a 1-byte copy" "$(sed -n 1p copies.json | jq -c .violations)" '[]'
