@@ -294,6 +294,18 @@ static void on_copy(const struct copy_event *ev, void *ctx)
 	fflush(stdout);
 }
 
+static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void note(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "vfioguard: copies: ");
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
 int copy_view_open(struct copy_view **out, const struct copy_view_opts *o)
 {
 	struct copy_view *v = calloc(1, sizeof(*v));
@@ -311,6 +323,8 @@ int copy_view_open(struct copy_view **out, const struct copy_view_opts *o)
 		free(v);
 		return err;
 	}
+	if (v->c.vfio_missing)
+		note("vfio is not loaded: no copy can touch device memory (calls are only counted)");
 	for (size_t i = 0; i < o->nprobes; i++) {
 		err = copies_watch_probe(&v->c, &o->probes[i], o->pid, why, sizeof(why));
 		if (err < 0) {
@@ -323,18 +337,6 @@ int copy_view_open(struct copy_view **out, const struct copy_view_opts *o)
 		copy_view_watch(v, o->pid, NULL);
 	*out = v;
 	return 0;
-}
-
-static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void note(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "vfioguard: copies: ");
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
 }
 
 void copy_view_watch(struct copy_view *v, uint32_t pid, const char *comm)

@@ -65,6 +65,7 @@ struct copies {
 	copy_event_fn fn;
 	void *ctx;
 	uint64_t events;
+	bool vfio_missing; /* vfio_device_fops is not in kallsyms: no mapping can be a device's */
 	/* Calibration of this process's libc routines, for the targets that use the same ones. */
 	char build_id[96];
 	uint64_t routine_vaddr[CALIB_ROUTINES];
