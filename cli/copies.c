@@ -385,6 +385,41 @@ uint64_t copy_view_violations(const struct copy_view *v)
 	return v->violations;
 }
 
+/* Live targets first, then those of exited processes; false for a free slot. */
+static bool target_at(struct copy_view *v, unsigned int i, const struct copy_target **t,
+		      struct vfg_copy_counts *cnt)
+{
+	if (i < v->c.n) {
+		*t = &v->c.targets[i];
+		if (!(*t)->link)
+			return false;
+		copies_target_counts(&v->c, i, cnt);
+	} else {
+		*t = &v->c.retired[i - v->c.n];
+		*cnt = (*t)->final;
+	}
+	return true;
+}
+
+static struct json_object *target_json(const struct copy_target *tg,
+				       const struct vfg_copy_counts *cnt, bool exited)
+{
+	struct json_object *x = json_object_new_object();
+
+	json_add(x, "target", json_object_new_string(tg->name));
+	json_add(x, "pid", tg->pid > 0 ? json_object_new_int64(tg->pid) : NULL);
+	json_add(x, "exited", json_object_new_boolean(exited));
+	json_add(x, "file", json_object_new_string(tg->path));
+	json_add(x, "offset", json_hex(tg->offset));
+	json_add(x, "hits", json_object_new_uint64(cnt->hits));
+	json_add(x, "device", json_object_new_uint64(cnt->device));
+	json_add(x, "busy", json_object_new_uint64(cnt->busy));
+	json_add(x, "dropped", json_object_new_uint64(cnt->dropped));
+	json_add(x, "unmeasured_reason", tg->unmeasured[0] ?
+		 json_object_new_string(tg->unmeasured) : NULL);
+	return x;
+}
+
 void copy_view_summary(struct copy_view *v, struct json_object *into)
 {
 	char region[24], hz[64];
@@ -393,23 +428,13 @@ void copy_view_summary(struct copy_view *v, struct json_object *into)
 		struct json_object *t = json_object_new_array(), *s = json_object_new_array(),
 				   *o = json_object_new_object();
 
-		for (unsigned int i = 0; i < v->c.n; i++) {
-			struct json_object *x = json_object_new_object();
+		for (unsigned int i = 0; i < v->c.n + v->c.nretired; i++) {
+			const struct copy_target *tg;
 			struct vfg_copy_counts cnt;
 
-			copies_target_counts(&v->c, i, &cnt);
-			json_add(x, "target", json_object_new_string(v->c.targets[i].name));
-			json_add(x, "pid", v->c.targets[i].pid > 0 ?
-						   json_object_new_int64(v->c.targets[i].pid) : NULL);
-			json_add(x, "file", json_object_new_string(v->c.targets[i].path));
-			json_add(x, "offset", json_hex(v->c.targets[i].offset));
-			json_add(x, "hits", json_object_new_uint64(cnt.hits));
-			json_add(x, "device", json_object_new_uint64(cnt.device));
-			json_add(x, "busy", json_object_new_uint64(cnt.busy));
-			json_add(x, "dropped", json_object_new_uint64(cnt.dropped));
-			json_add(x, "unmeasured_reason", v->c.targets[i].unmeasured[0] ?
-				 json_object_new_string(v->c.targets[i].unmeasured) : NULL);
-			json_object_array_add(t, x);
+			if (!target_at(v, i, &tg, &cnt))
+				continue;
+			json_object_array_add(t, target_json(tg, &cnt, i >= v->c.n));
 		}
 		for (size_t i = 0; i < v->nstats; i++) {
 			const struct copy_stat *c = &v->stats[i];
@@ -443,15 +468,17 @@ void copy_view_summary(struct copy_view *v, struct json_object *into)
 	printf("\ncopies into or out of device memory: %" PRIu64 " violations, %" PRIu64
 	       " clean, %" PRIu64 " unmeasured\n", v->violations, v->clean, v->unmeasured);
 	printf("%-8s %-9s %-9s %-7s %s\n", "HITS", "DEVICE", "DROPPED", "PID", "TARGET");
-	for (unsigned int i = 0; i < v->c.n; i++) {
+	for (unsigned int i = 0; i < v->c.n + v->c.nretired; i++) {
+		const struct copy_target *tg;
 		struct vfg_copy_counts cnt;
-		char pidbuf[16] = "all";
+		char pidbuf[24] = "all";
 
-		if (v->c.targets[i].pid > 0)
-			snprintf(pidbuf, sizeof(pidbuf), "%d", v->c.targets[i].pid);
-		copies_target_counts(&v->c, i, &cnt);
-		printf("%-8" PRIu64 " %-9" PRIu64 " %-9" PRIu64 " %-7s %s\n", (uint64_t)cnt.hits, (uint64_t)cnt.device,
-		       (uint64_t)cnt.dropped, pidbuf, v->c.targets[i].name);
+		if (!target_at(v, i, &tg, &cnt))
+			continue;
+		if (tg->pid > 0)
+			snprintf(pidbuf, sizeof(pidbuf), "%d%s", tg->pid, i >= v->c.n ? " (exited)" : "");
+		printf("%-8" PRIu64 " %-9" PRIu64 " %-9" PRIu64 " %-7s %s\n", (uint64_t)cnt.hits,
+		       (uint64_t)cnt.device, (uint64_t)cnt.dropped, pidbuf, tg->name);
 	}
 	if (!v->nstats)
 		return;

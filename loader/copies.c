@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +98,9 @@ void copies_close(struct copies *c)
 {
 	for (unsigned int i = 0; i < c->n; i++)
 		bpf_link__destroy(c->targets[i].link);
+	free(c->retired);
+	c->retired = NULL;
+	c->nretired = 0;
 	ring_buffer__free(c->rb);
 	copies_bpf__destroy(c->skel);
 	if (c->cal_started)
@@ -194,6 +198,40 @@ static int first_probeable(const char *path, uint64_t offset)
 }
 #endif
 
+/*
+ * A slot whose process has exited: its counts are kept with the retired targets, its probe is
+ * detached and the slot's counters start again from zero. -1 when every process still runs.
+ */
+static int reclaim(struct copies *c)
+{
+	int ncpu = libbpf_num_possible_cpus();
+
+	for (unsigned int i = 0; i < c->n; i++) {
+		struct copy_target *t = &c->targets[i], *grown;
+		struct vfg_copy_counts *zero;
+
+		if (!t->link) /* left free by a failed attach */
+			return i;
+		if (t->pid <= 0 || !kill(t->pid, 0) || errno != ESRCH)
+			continue;
+		grown = realloc(c->retired, (c->nretired + 1) * sizeof(*grown));
+		zero = ncpu > 0 ? calloc(ncpu, sizeof(*zero)) : NULL;
+		if (!grown || !zero) {
+			free(zero);
+			return -1;
+		}
+		c->retired = grown;
+		copies_target_counts(c, i, &t->final);
+		bpf_link__destroy(t->link);
+		t->link = NULL;
+		c->retired[c->nretired++] = *t;
+		bpf_map_update_elem(bpf_map__fd(c->skel->maps.copy_counts), &i, zero, BPF_ANY);
+		free(zero);
+		return i;
+	}
+	return -1;
+}
+
 /* Attaches one target; an identical one already attached counts as done. */
 static int attach(struct copies *c, const struct copy_target *t, char *why, size_t len)
 {
@@ -204,12 +242,17 @@ static int attach(struct copies *c, const struct copy_target *t, char *why, size
 
 	for (unsigned int i = 0; i < c->n; i++)
 		if (c->targets[i].pid == t->pid && c->targets[i].offset == t->offset &&
-		    !strcmp(c->targets[i].path, t->path))
+		    !strcmp(c->targets[i].path, t->path) && c->targets[i].link)
 			return 0;
 	if (c->n == VFG_MAX_COPY_TARGETS) {
-		snprintf(why, len, "%s: no room for more than %d probes", t->name,
-			 VFG_MAX_COPY_TARGETS);
-		return -ENOSPC;
+		int slot = reclaim(c);
+
+		if (slot < 0) {
+			snprintf(why, len, "%s: no room for more than %d probes of running "
+				 "processes", t->name, VFG_MAX_COPY_TARGETS);
+			return -ENOSPC;
+		}
+		idx = slot;
 	}
 	n = &c->targets[idx];
 	*n = *t;
@@ -239,9 +282,12 @@ static int attach(struct copies *c, const struct copy_target *t, char *why, size
 		snprintf(why, len, "%s: cannot attach a uprobe at %s+%#" PRIx64 ": %s", t->name,
 			 t->path, t->offset, err == -524 ? "the kernel's uprobes cannot take the "
 			 "instruction there" : strerror(-err));
+		if (idx < c->n) /* a reclaimed slot stays free */
+			n->pid = 0;
 		return err;
 	}
-	c->n++;
+	if (idx == c->n)
+		c->n++;
 	return 1;
 }
 
@@ -606,6 +652,9 @@ static int on_ring(void *ctx, void *data, size_t size)
 		return 0;
 	ev.raw = *r;
 	ev.target = r->target < c->n ? &c->targets[r->target] : NULL;
+	/* A call of an exited process whose slot went to another one meanwhile. */
+	if (ev.target && ev.target->pid > 0 && ev.target->pid != (int32_t)r->tgid)
+		ev.target = NULL;
 	ev.write = r->flags & VFG_COPY_DST_DEVICE;
 	ev.device_addr = ev.write ? r->dst : r->src;
 	if (ev.device_addr < r->start) /* the copy starts before the mapping */

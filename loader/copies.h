@@ -29,6 +29,7 @@ struct copy_target {
 	/* Why the hazards of this target's copies are not measured ("" when they are). */
 	char unmeasured[192];
 	struct bpf_link *link;
+	struct vfg_copy_counts final; /* retired targets: the counts when their process was gone */
 };
 
 /* A user-named probe: BINARY:SYMBOL:dst=argN,src=argN,len=argN[,like=ROUTINE]. */
@@ -62,6 +63,9 @@ struct copies {
 	struct ring_buffer *rb;
 	struct copy_target targets[VFG_MAX_COPY_TARGETS];
 	unsigned int n;
+	/* Targets of processes that exited, whose slots were given to new ones. */
+	struct copy_target *retired;
+	size_t nretired;
 	copy_event_fn fn;
 	void *ctx;
 	uint64_t events;
