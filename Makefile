@@ -14,6 +14,7 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 CFLAGS += -I$(BUILD) -DVFIOGUARD_VERSION='"$(VERSION)"'
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ibpf -Wall \
+	-I/usr/include/$(shell $(CC) -dumpmachine) \
 	-Wno-unused-function
 LIBS := -lbpf -ldw -lelf -lz -ljson-c -lyaml -lcapstone
 
@@ -39,7 +40,7 @@ OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LOADER_SRCS) $(POLICY_SRCS) $(CLI_SRCS
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
 DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev libjson-c-dev \
-	libcmocka-dev libcapstone-dev libdw-dev bpftrace libclang-rt-14-dev pkg-config make gcc qemu-system-x86 busybox-static kmod \
+	libcmocka-dev libcapstone-dev libdw-dev bpftrace systemtap-sdt-dev libclang-rt-14-dev pkg-config make gcc qemu-system-x86 busybox-static kmod \
 	cpio xz-utils zstd jq
 
 .PHONY: all deps check unit guest-test demo bench bench-audit bench-monitor bench-copies clean

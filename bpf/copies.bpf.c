@@ -14,6 +14,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/usdt.bpf.h>
 
 #include "vfioguard.h"
 #include "vfio_device.bpf.h"
@@ -121,10 +122,19 @@ static __always_inline __u64 return_address(struct pt_regs *ctx)
 #endif
 }
 
-SEC("uprobe")
-int copy_probe(struct pt_regs *ctx)
+/* A function's argument, or a USDT probe's (libbpf decodes its location from the ELF note). */
+static __always_inline __u64 get_arg(struct pt_regs *ctx, __u8 i, bool usdt)
 {
-	__u32 idx = (__u32)bpf_get_attach_cookie(ctx);
+	long v = 0;
+
+	if (!usdt)
+		return arg(ctx, i);
+	bpf_usdt_arg(ctx, i, &v);
+	return v;
+}
+
+static __always_inline int on_call(struct pt_regs *ctx, __u32 idx, bool usdt)
+{
 	struct vfg_copy_target *t = bpf_map_lookup_elem(&copy_targets, &idx);
 	struct vfg_copy_counts *cnt = bpf_map_lookup_elem(&copy_counts, &idx);
 	struct task_struct *task = bpf_get_current_task_btf();
@@ -140,7 +150,7 @@ int copy_probe(struct pt_regs *ctx)
 	cnt->hits++;
 	routine = t->routine;
 	if (t->kind == VFG_COPY_KIND_MR_WRITE || t->kind == VFG_COPY_KIND_MR_READ) {
-		__u64 mr = arg(ctx, 0), rb = 0, host = 0;
+		__u64 mr = get_arg(ctx, t->dst_arg, usdt), rb = 0, host = 0;
 
 		/* Only RAM-backed regions have a host address; MMIO emulation has no ram_block. */
 		if (bpf_probe_read_user(&rb, sizeof(rb), (void *)(mr + t->mr_ram_block)) || !rb)
@@ -148,20 +158,22 @@ int copy_probe(struct pt_regs *ctx)
 		if (bpf_probe_read_user(&host, sizeof(host), (void *)(rb + t->ram_block_host)) ||
 		    !host)
 			return 0;
-		len = 1ULL << (arg(ctx, 3) & 3); /* MemOp: MO_SIZE is the low two bits */
+		len = get_arg(ctx, t->len_arg, usdt);
+		if (t->flags & VFG_TARGET_LEN_MEMOP)
+			len = 1ULL << (len & 3); /* MemOp: MO_SIZE is the low two bits */
 		if (t->kind == VFG_COPY_KIND_MR_WRITE) {
-			dst = host + arg(ctx, 1);
-			src = arg(ctx, 2);
+			dst = host + get_arg(ctx, t->src_arg, usdt);
+			src = t->value_arg != VFG_ARG_NONE ? get_arg(ctx, t->value_arg, usdt) : 0;
 		} else {
-			src = host + arg(ctx, 1);
+			src = host + get_arg(ctx, t->src_arg, usdt);
 		}
 	} else {
 		if (t->dst_arg != VFG_ARG_NONE)
-			dst = arg(ctx, t->dst_arg);
+			dst = get_arg(ctx, t->dst_arg, usdt);
 		if (t->src_arg != VFG_ARG_NONE)
-			src = arg(ctx, t->src_arg);
+			src = get_arg(ctx, t->src_arg, usdt);
 		if (t->len_arg != VFG_ARG_NONE)
-			len = arg(ctx, t->len_arg);
+			len = get_arg(ctx, t->len_arg, usdt);
 	}
 	if (!len)
 		return 0;
@@ -246,7 +258,12 @@ int copy_probe(struct pt_regs *ctx)
 	}
 	ev->flags = flags;
 
-	{
+	if (usdt) {
+		/* Inside a function: the stack pointer holds no return address here. */
+		long n = bpf_get_stack(ctx, ev->stack, sizeof(ev->stack), BPF_F_USER_STACK);
+
+		ev->nstack = n > 0 ? n / sizeof(__u64) : 0;
+	} else {
 		long n = bpf_get_stack(ctx, &ev->stack[1], sizeof(ev->stack) - sizeof(ev->stack[0]),
 				       BPF_F_USER_STACK);
 
@@ -256,4 +273,16 @@ int copy_probe(struct pt_regs *ctx)
 	}
 	bpf_ringbuf_submit(ev, 0);
 	return 0;
+}
+
+SEC("uprobe")
+int copy_probe(struct pt_regs *ctx)
+{
+	return on_call(ctx, (__u32)bpf_get_attach_cookie(ctx), false);
+}
+
+SEC("usdt")
+int copy_usdt(struct pt_regs *ctx)
+{
+	return on_call(ctx, (__u32)bpf_usdt_cookie(ctx), true);
 }

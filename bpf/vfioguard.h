@@ -182,12 +182,19 @@ enum vfg_routine {
 	VFG_ROUTINE_NONE = 0xff,      /* not calibrated: hazards unknown */
 };
 
+/* struct vfg_copy_target.flags */
+#define VFG_TARGET_LEN_MEMOP 0x1 /* len_arg is a QEMU MemOp (size 1 << (op & 3)) */
+
 struct vfg_copy_target {
 	__u32 kind;     /* enum vfg_copy_kind */
 	__u8 routine;   /* enum vfg_routine of a COPY target (memmove-like overlap handled) */
-	__u8 dst_arg;   /* argument indexes, 0-based, or VFG_ARG_NONE */
-	__u8 src_arg;
-	__u8 len_arg;
+	/* Argument indexes, 0-based, or VFG_ARG_NONE. */
+	__u8 dst_arg;   /* COPY, SET: the destination; MR_*: the MemoryRegion */
+	__u8 src_arg;   /* COPY: the source; SET: the value; MR_*: the address in the region */
+	__u8 len_arg;   /* the length; MR_*: the size, or a MemOp with VFG_TARGET_LEN_MEMOP */
+	__u8 value_arg; /* MR_WRITE: the value written */
+	__u8 flags;
+	__u16 pad;
 	/* MR_WRITE, MR_READ: offsetof(MemoryRegion, ram_block), offsetof(RAMBlock, host) */
 	__u32 mr_ram_block;
 	__u32 ram_block_host;

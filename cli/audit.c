@@ -18,7 +18,8 @@
 static const char audit_usage[] =
 	"Usage: vfioguard audit [-j|-p] [-v]\n"
 	"       vfioguard audit --copies --duration SECONDS [--pid PID] [--libc]\n"
-	"                       [--probe BINARY:SYMBOL:dst=argN,src=argN,len=argN] [-j|-p] [-v]\n"
+	"                       [--probe BINARY:SYMBOL:dst=argN,src=argN,len=argN]\n"
+	"                       [--usdt BINARY:PROVIDER:NAME:dst=argN,src=argN,len=argN] [-j|-p] [-v]\n"
 	"Lists every VFIO device region that any process has mapped: process, device, region,\n"
 	"range, offset into the region, cache mode (decoded and raw) and VMA flags.\n"
 	"--copies then watches the processes that map them for SECONDS and reports their copies\n"

@@ -360,19 +360,22 @@ void copy_view_watch(struct copy_view *v, uint32_t pid, const char *comm)
 		note("%s", why);
 	else if (n == 0 && !v->o.libc)
 		note("%s; its libc copies are not watched (--libc watches them)", why);
-	total += n > 0 ? n : 0;
 	if (v->o.libc) {
 		n = copies_watch_libc(&v->c, pid, why, sizeof(why));
 		if (n < 0)
 			note("%s", why);
-		total += n > 0 ? n : 0;
 	}
 	for (unsigned int i = 0; i < v->c.n; i++)
 		if (v->c.targets[i].pid == (int32_t)pid && v->c.targets[i].unmeasured[0])
 			note("%s: hazards not measured: %s", v->c.targets[i].name,
 			     v->c.targets[i].unmeasured);
-	if (total && verbose)
+	if (verbose) {
+		/* With the --probe and --usdt targets of this process attached before. */
+		for (unsigned int i = 0; i < v->c.n; i++)
+			if (v->c.targets[i].pid == (int32_t)pid && v->c.targets[i].link)
+				total++;
 		note("pid %u: %d probes attached", pid, total);
+	}
 }
 
 int copy_view_poll(struct copy_view *v, int timeout_ms)
@@ -523,12 +526,13 @@ int copy_view_option(struct copy_view_opts *o, int opt, const char *arg, bool *c
 		o->libc = *copies = true;
 		return 1;
 	case OPT_PROBE:
+	case OPT_USDT:
 		grown = realloc((void *)o->probes, (o->nprobes + 1) * sizeof(*o->probes));
 		if (!grown)
 			return -1;
 		o->probes = grown;
-		if (copy_probe_parse(arg, &grown[o->nprobes], why, sizeof(why))) {
-			p_err("--probe: %s", why);
+		if (copy_probe_parse(arg, opt == OPT_USDT, &grown[o->nprobes], why, sizeof(why))) {
+			p_err("%s: %s", opt == OPT_USDT ? "--usdt" : "--probe", why);
 			return -1;
 		}
 		o->nprobes++;

@@ -35,10 +35,11 @@ void copy_view_summary(struct copy_view *v, struct json_object *into);
 void copy_view_close(struct copy_view *v);
 
 /* getopt values of the shared options. */
-enum { OPT_COPIES = 0x1000, OPT_LIBC, OPT_PROBE };
+enum { OPT_COPIES = 0x1000, OPT_LIBC, OPT_PROBE, OPT_USDT };
 #define COPY_VIEW_LONG_OPTIONS                                                                     \
 	{ "copies", no_argument, NULL, OPT_COPIES }, { "libc", no_argument, NULL, OPT_LIBC },    \
-		{ "probe", required_argument, NULL, OPT_PROBE }
+		{ "probe", required_argument, NULL, OPT_PROBE },                                   \
+		{ "usdt", required_argument, NULL, OPT_USDT }
 
 /* --probe, --libc and --copies for monitor and audit: 1 when opt was one of them, -1 on error. */
 int copy_view_option(struct copy_view_opts *o, int opt, const char *arg, bool *copies);

@@ -28,6 +28,7 @@ static const char monitor_usage[] =
 	"Usage: vfioguard monitor [--pid PID] [--comm NAME] [--device DEV] [--region R]\n"
 	"                         [--duration SECONDS] [--kprobes] [--ringbuf-size BYTES]\n"
 	"                         [--copies] [--libc] [--probe BINARY:SYMBOL:dst=argN,src=argN,len=argN]\n"
+	"                         [--usdt BINARY:PROVIDER:NAME:dst=argN,src=argN,len=argN]\n"
 	"                         [-j] [-v]\n"
 	"Shows VFIO device mappings as they are made, faulted in, accessed through the device fd\n"
 	"and unmapped; existing mappings first. SIGINT or SIGTERM (or --duration) ends it with a\n"
@@ -35,7 +36,8 @@ static const char monitor_usage[] =
 	"--kprobes uses kprobes even where fentry/fexit work. -j prints JSON lines.\n"
 	"--copies also flags copies into and out of device memory that are hazardous for the\n"
 	"region (uprobes on the VMM's memory core: the qemu profile); --libc adds every libc\n"
-	"memcpy/memmove/memset of those processes; --probe adds a function of another VMM.\n"
+	"memcpy/memmove/memset of those processes; --probe adds a function of another VMM,\n"
+	"--usdt a USDT probe (,like=memcpy|memmove|memset|single|none: how it copies).\n"
 	"Clean copies are counted, and printed with -v.\n"
 	"Exit 0, or 2 when nothing useful could be attached (each probe says why).\n";
 

@@ -242,7 +242,9 @@ static int attach(struct copies *c, const struct copy_target *t, char *why, size
 
 	for (unsigned int i = 0; i < c->n; i++)
 		if (c->targets[i].pid == t->pid && c->targets[i].offset == t->offset &&
-		    !strcmp(c->targets[i].path, t->path) && c->targets[i].link)
+		    !strcmp(c->targets[i].path, t->path) && c->targets[i].link &&
+		    !strcmp(c->targets[i].usdt_provider, t->usdt_provider) &&
+		    !strcmp(c->targets[i].usdt_name, t->usdt_name))
 			return 0;
 	if (c->n == VFG_MAX_COPY_TARGETS) {
 		int slot = reclaim(c);
@@ -262,6 +264,23 @@ static int attach(struct copies *c, const struct copy_target *t, char *why, size
 		return -errno;
 	}
 	uo.bpf_cookie = idx;
+	if (t->usdt_provider[0]) {
+		LIBBPF_OPTS(bpf_usdt_opts, so, .usdt_cookie = idx);
+
+		n->link = bpf_program__attach_usdt(c->skel->progs.copy_usdt, t->pid, t->path,
+						   t->usdt_provider, t->usdt_name, &so);
+		if (!n->link) {
+			err = -errno;
+			snprintf(why, len, "%s: cannot attach: %s", t->name,
+				 err == -ENOENT ? "no such USDT probe in the file" : strerror(-err));
+			if (idx < c->n)
+				n->pid = 0;
+			return err;
+		}
+		if (idx == c->n)
+			c->n++;
+		return 1;
+	}
 	n->link = bpf_program__attach_uprobe_opts(c->skel->progs.copy_probe, t->pid, t->path,
 						  t->offset, &uo);
 #if defined(__x86_64__)
@@ -475,7 +494,12 @@ int copies_watch_profile(struct copies *c, uint32_t pid, char *why, size_t len)
 		t.t.kind = qemu[i].kind;
 		/* QEMU's RAM-device accessors do one access of the size asked (memory.c). */
 		t.t.routine = VFG_ROUTINE_SINGLE;
-		t.t.dst_arg = t.t.src_arg = t.t.len_arg = VFG_ARG_NONE;
+		/* (MemoryRegion *mr, hwaddr addr, uint64_t data or *pval, MemOp op, attrs) */
+		t.t.dst_arg = 0;
+		t.t.src_arg = 1;
+		t.t.value_arg = qemu[i].kind == VFG_COPY_KIND_MR_WRITE ? 2 : VFG_ARG_NONE;
+		t.t.len_arg = 3;
+		t.t.flags = VFG_TARGET_LEN_MEMOP;
 		t.t.mr_ram_block = rb_off;
 		t.t.ram_block_host = host_off;
 		err = attach(c, &t, why, len);
@@ -487,22 +511,38 @@ int copies_watch_profile(struct copies *c, uint32_t pid, char *why, size_t len)
 	return err < 0 ? err : attached;
 }
 
-int copy_probe_parse(const char *spec, struct copy_probe_spec *p, char *why, size_t len)
+int copy_probe_parse(const char *spec, bool usdt, struct copy_probe_spec *p, char *why,
+		     size_t len)
 {
-	const char *c1 = strchr(spec, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+	const char *c1 = strchr(spec, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL, *c3 = c2;
+	const char *form = usdt ? "BINARY:PROVIDER:NAME:dst=argN,src=argN,len=argN"
+				: "BINARY:SYMBOL:dst=argN,src=argN,len=argN";
+	int max_arg = usdt ? 11 : 4;
 	char args[256], *save = NULL;
 
 	memset(p, 0, sizeof(*p));
+	p->usdt = usdt;
+	if (usdt && c2) {
+		/* BINARY:PROVIDER:NAME:ARGS: PROVIDER is between c1 and c2, NAME up to c3. */
+		c3 = strchr(c2 + 1, ':');
+		if (c3 && c2 - c1 - 1 > 0 && (size_t)(c2 - c1 - 1) < sizeof(p->provider)) {
+			memcpy(p->provider, c1 + 1, c2 - c1 - 1);
+			c1 = c2;
+			c2 = c3;
+		} else {
+			c2 = NULL;
+		}
+	}
 	if (!c1 || !c2 || c1 == spec || c2 == c1 + 1 || !c2[1]) {
-		snprintf(why, len, "'%s' is not BINARY:SYMBOL:dst=argN,src=argN,len=argN", spec);
+		snprintf(why, len, "'%s' is not %s", spec, form);
 		return -EINVAL;
 	}
-	if ((size_t)(c1 - spec) >= sizeof(p->binary) || (size_t)(c2 - c1 - 1) >= sizeof(p->symbol) ||
-	    strlen(c2 + 1) >= sizeof(args)) {
+	if ((size_t)(strchr(spec, ':') - spec) >= sizeof(p->binary) ||
+	    (size_t)(c2 - c1 - 1) >= sizeof(p->symbol) || strlen(c2 + 1) >= sizeof(args)) {
 		snprintf(why, len, "'%s' is too long", spec);
 		return -EINVAL;
 	}
-	memcpy(p->binary, spec, c1 - spec);
+	memcpy(p->binary, spec, strchr(spec, ':') - spec);
 	memcpy(p->symbol, c1 + 1, c2 - c1 - 1);
 	strcpy(args, c2 + 1);
 	p->t.kind = VFG_COPY_KIND_COPY;
@@ -544,11 +584,16 @@ int copy_probe_parse(const char *spec, struct copy_probe_spec *p, char *why, siz
 			snprintf(why, len, "unknown key '%s' (dst, src, len, like)", a);
 			return -EINVAL;
 		}
-		if (strncmp(eq, "arg", 3) || eq[3] < '0' || eq[3] > '4' || eq[4]) {
-			snprintf(why, len, "%s=%s: expected arg0..arg4", a, eq);
-			return -EINVAL;
+		{
+			char *end;
+			long n = strncmp(eq, "arg", 3) ? -1 : strtol(eq + 3, &end, 10);
+
+			if (n < 0 || n > max_arg || end == eq + 3 || *end) {
+				snprintf(why, len, "%s=%s: expected arg0..arg%d", a, eq, max_arg);
+				return -EINVAL;
+			}
+			*slot = n;
 		}
-		*slot = eq[3] - '0';
 	}
 	if (p->t.dst_arg == VFG_ARG_NONE || p->t.len_arg == VFG_ARG_NONE) {
 		snprintf(why, len, "'%s': dst= and len= are needed", spec);
@@ -571,6 +616,19 @@ int copies_watch_probe(struct copies *c, const struct copy_probe_spec *p, uint32
 	uint64_t value;
 	int err;
 
+	t.t.value_arg = VFG_ARG_NONE;
+	if (p->usdt) {
+		/* libbpf finds the probe sites and argument locations in .note.stapsdt. */
+		snprintf(t.path, sizeof(t.path), "%s", p->binary);
+		snprintf(t.usdt_provider, sizeof(t.usdt_provider), "%s", p->provider);
+		snprintf(t.usdt_name, sizeof(t.usdt_name), "%.63s", p->symbol);
+		snprintf(t.name, sizeof(t.name), "usdt %.40s:%.24s:%.24s", p->binary, p->provider,
+			 p->symbol);
+		if (t.t.routine == VFG_ROUTINE_NONE)
+			snprintf(t.unmeasured, sizeof(t.unmeasured), "like=none (or no src=): "
+				 "hazards are not modelled");
+		return attach(c, &t, why, len);
+	}
 	err = elf_file_open(&ef, p->binary);
 	if (err) {
 		snprintf(why, len, "--probe %s: %s", p->binary, strerror(-err));

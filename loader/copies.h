@@ -24,6 +24,8 @@ struct copy_target {
 	char name[96];        /* "libc memcpy/memmove", "qemu memory_region_dispatch_write", ... */
 	char path[PATH_MAX];  /* the file probed */
 	uint64_t offset;      /* of the probed instruction in that file */
+	char usdt_provider[64]; /* a USDT probe ("" for a function) */
+	char usdt_name[64];
 	int32_t pid;          /* the process, or -1 for every process that runs the file */
 	struct vfg_copy_target t;
 	/* Why the hazards of this target's copies are not measured ("" when they are). */
@@ -32,10 +34,15 @@ struct copy_target {
 	struct vfg_copy_counts final; /* retired targets: the counts when their process was gone */
 };
 
-/* A user-named probe: BINARY:SYMBOL:dst=argN,src=argN,len=argN[,like=ROUTINE]. */
+/*
+ * A user-named probe: BINARY:SYMBOL:dst=argN,src=argN,len=argN[,like=ROUTINE] (a function,
+ * arg0..arg4), or BINARY:PROVIDER:NAME:... (a USDT probe, arg0..arg11).
+ */
 struct copy_probe_spec {
 	char binary[PATH_MAX];
-	char symbol[128];
+	char provider[64]; /* USDT */
+	char symbol[128];  /* the function, or the USDT probe's name */
+	bool usdt;
 	struct vfg_copy_target t;
 };
 
@@ -103,7 +110,8 @@ int copies_watch_profile(struct copies *c, uint32_t pid, char *why, size_t len);
 int copies_watch_probe(struct copies *c, const struct copy_probe_spec *p, uint32_t pid,
 		       char *why, size_t len);
 /* Parses --probe's argument; 0 or -EINVAL with the reason in why. */
-int copy_probe_parse(const char *spec, struct copy_probe_spec *p, char *why, size_t len);
+int copy_probe_parse(const char *spec, bool usdt, struct copy_probe_spec *p, char *why,
+		     size_t len);
 
 int copies_ringbuf_fd(const struct copies *c);
 /* Waits up to timeout_ms and delivers what came. Returns events delivered or -errno. */

@@ -43,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sdt.h>
 #include <time.h>
 #include <strings.h>
 #include <sys/ioctl.h>
@@ -291,6 +292,8 @@ static void copy_in(struct slot *s, unsigned long long off, unsigned long long l
 		die("out of memory");
 	for (unsigned long long i = 0; i < len; i++)
 		src[i] = (unsigned char)(i * 7 + 1);
+	/* A USDT probe, as a VMM built with them has: vfgtest:copy(dst, src, len). */
+	DTRACE_PROBE3(vfgtest, copy, (char *)s->addr + off, src, len);
 	if (!strcmp(how, "memcpy"))
 		memcpy((char *)s->addr + off, src, len);
 	else if (!strcmp(how, "memmove"))

@@ -12,7 +12,7 @@ while [ $i -lt 34 ]; do
 	pids=
 	for dev in "$EDU bar0" "$IVSHMEM bar2"; do
 		[ $i -lt 34 ] || break
-		vfg-testvmm open ${dev% *} map $dev sleep 2 copy 0 $((i * 16)) 4 memcpy \
+		vfg-testvmm open ${dev% *} map $dev sleep 3 copy 0 $((i * 16)) 4 memcpy \
 			> vmm.$i.out 2>&1 &
 		pids="$pids $!"
 		i=$((i + 1))

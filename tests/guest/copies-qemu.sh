@@ -22,6 +22,7 @@ POL
 vfioguard policy apply fixed.yaml > apply.out 2>&1 || fail "apply: $(cat apply.out)"
 trap 'vfioguard policy clear >/dev/null 2>&1' EXIT
 start_monitor mon.json --copies --pid $QEMU_PID -v
+wait_attached mon.json.err $QEMU_PID
 printf '%s\n' 'writel 0xe0000010 0x12345679' 'write 0xe0000011 4 0x01020304' \
 	'writeq 0xe0000020 0x1122334455667788' 'readl 0xe0000004' >&3
 _n=0

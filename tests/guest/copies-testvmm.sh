@@ -41,6 +41,7 @@ vfg-testvmm open $EDU map $EDU bar0 open $IVSHMEM map $IVSHMEM bar2 ready ready 
 vmm=$!
 wait_ready ready $vmm
 start_monitor mon.json --copies --libc --pid $vmm -v
+wait_attached mon.json.err $vmm
 touch go
 wait $vmm || fail "test VMM failed: $(cat vmm.out)"
 kill -INT $MON_PID
@@ -95,3 +96,24 @@ expect_eq "summary counts every copy" "$(echo "$s" | jq '.copies.violations + .c
 expect_eq "libc targets" "$(echo "$s" | jq '[.copies.targets[] | select(.target | startswith("libc"))] | length')" 2
 # Cases measured during the run were cached for the next one.
 [ -s cache/hazards-*.tsv ] || fail "no hazard cache written"
+
+# A USDT probe of the VMM (vfgtest:copy(dst, src, len) in the test VMM) instead of libc: the same
+# cases, the same hazards, the probe site in the VMM's own code.
+rm -f ready go
+vfg-testvmm open $IVSHMEM map $IVSHMEM bar2 ready ready waitfile go copy 0 0x11 3 memcpy \
+	copy 0 0x10 4 memcpy ramcopy 64 sleep 1 > vmm2.out 2>&1 &
+vmm=$!
+wait_ready ready $vmm
+start_monitor usdt.json --copies --pid $vmm -v \
+	--usdt "$(command -v vfg-testvmm):vfgtest:copy:dst=arg0,src=arg1,len=arg2,like=memcpy"
+wait_attached usdt.json.err $vmm
+touch go
+wait $vmm || fail "test VMM failed: $(cat vmm2.out)"
+kill -INT $MON_PID
+set +e; wait $MON_PID; rc=$?; set -e
+expect_eq "usdt: monitor exit status" $rc 1
+jq -c 'select(.event == "copy")' usdt.json > u.json
+expect_eq "usdt: copies" "$(jq -r '"\(.region_offset) \(.length) \(.hazards | join(","))"' u.json | tr '\n' ';')" \
+	"17 3 $(sed -n 3p got.txt | cut -d' ' -f6);16 4 $(sed -n 4p got.txt | cut -d' ' -f6);"
+expect_eq "usdt: target" "$(jq -r '.target | split(" ")[0]' u.json | sort -u)" usdt
+expect_eq "usdt: probe site" "$(jq -r '.stack[0].symbol' u.json | grep -c '(vfg-testvmm)')" 2

@@ -82,6 +82,16 @@ start_monitor() {
 	sleep 1
 }
 
+# wait_attached ERRFILE PID: until monitor -v says the copy probes of PID are attached.
+wait_attached() {
+	_n=0
+	until grep -q "pid $2: .* probes attached" "$1"; do
+		kill -0 $MON_PID 2>/dev/null || fail "monitor exited: $(cat "$1")"
+		_n=$((_n + 1)); [ $_n -lt 600 ] || fail "copy probes of pid $2 not attached: $(cat "$1")"
+		sleep 0.1
+	done
+}
+
 stop_monitor() {
 	kill -INT $MON_PID
 	wait $MON_PID || fail "monitor exited with status $?: $(cat "$1.err")"

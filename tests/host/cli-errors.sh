@@ -27,3 +27,9 @@ expect_eq "audit --copies without --duration" $rc 2
 grep -q "needs --duration" err || fail "audit --copies: $(cat err)"
 rc=0; vfioguard audit --duration 5 > out 2> err || rc=$?
 expect_eq "audit --duration without --copies" $rc 2
+for spec in "/bin/true:prov:dst=arg0,len=arg1|is not BINARY:PROVIDER:NAME" \
+	"/bin/true:prov:name:dst=arg12,len=arg1|expected arg0..arg11"; do
+	rc=0; vfioguard monitor --usdt "${spec%%|*}" > out 2> err || rc=$?
+	expect_eq "--usdt ${spec%%|*} status" $rc 2
+	grep -qF -- "${spec#*|}" err || fail "--usdt ${spec%%|*}: $(cat err)"
+done
