@@ -31,9 +31,7 @@ while [ "$(grep -c '^OK' qtest.out)" -lt 9 ]; do
 	sleep 0.1
 done
 sleep 1
-kill -INT $MON_PID
-set +e; wait $MON_PID; rc=$?; set -e
-expect_eq "monitor exit status (a violation)" $rc 1
+stop_monitor_expect mon.json 1
 
 # audit --copies: a bounded watch of the running VMM, one report.
 vfioguard -j audit --copies --duration 8 > audit.json 2> audit.err &

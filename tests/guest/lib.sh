@@ -92,6 +92,15 @@ wait_attached() {
 	done
 }
 
+# stop_monitor_expect FILE STATUS: ends the monitor, which must exit with STATUS (1: it found
+# violations) after its summary line.
+stop_monitor_expect() {
+	kill -INT $MON_PID
+	set +e; wait $MON_PID; _rc=$?; set -e
+	expect_eq "monitor exit status" $_rc $2
+	tail -1 "$1" | jq -e '.event == "summary"' >/dev/null || fail "no summary at the end of $1"
+}
+
 stop_monitor() {
 	kill -INT $MON_PID
 	wait $MON_PID || fail "monitor exited with status $?: $(cat "$1.err")"
