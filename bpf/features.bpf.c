@@ -45,4 +45,17 @@ int BPF_KPROBE(probe_uprobe)
 	return 0;
 }
 
+static long vma_seen(struct task_struct *task, struct vm_area_struct *vma, void *data)
+{
+	return 0;
+}
+
+/* What monitor --copies needs: a uprobe that asks which VMA holds an address (5.17+). */
+SEC("uprobe")
+int BPF_KPROBE(probe_find_vma)
+{
+	bpf_find_vma(bpf_get_current_task_btf(), 0, vma_seen, NULL, 0);
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -69,7 +69,7 @@ static int try_program(const char *name, const char **step)
 		*step = "load";
 		goto out;
 	}
-	if (!strcmp(name, "probe_uprobe")) {
+	if (!strcmp(name, "probe_uprobe") || !strcmp(name, "probe_find_vma")) {
 		LIBBPF_OPTS(bpf_uprobe_opts, opts, .func_name = "features_uprobe_target");
 		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 
@@ -124,6 +124,8 @@ void features_probe(struct feature out[FEAT_COUNT])
 	probe_program(&out[FEAT_FEXIT], "fexit", "probe_fexit", "fexit/vfs_read");
 	probe_program(&out[FEAT_KPROBE], "kprobe", "probe_kprobe", "kprobe/vfs_read");
 	probe_program(&out[FEAT_UPROBE], "uprobe", "probe_uprobe", "uprobe on own binary");
+	probe_program(&out[FEAT_FIND_VMA], "uprobe_find_vma", "probe_find_vma",
+		      "uprobe calling bpf_find_vma (monitor --copies)");
 
 	if (access("/sys/kernel/security/lsm", R_OK))
 		set(&out[FEAT_LSM_ACTIVE], "bpf_lsm_active", false, -errno,

@@ -15,6 +15,7 @@ enum feature_id {
 	FEAT_FEXIT,
 	FEAT_KPROBE,
 	FEAT_UPROBE,
+	FEAT_FIND_VMA,   /* a uprobe program may call bpf_find_vma: the copy probes */
 	FEAT_LSM_ACTIVE, /* "bpf" is in the kernel's list of active LSMs */
 	FEAT_LSM_PROG,   /* an lsm/mmap_file program loads and attaches */
 	FEAT_VFIO,

@@ -2,7 +2,7 @@
 . "$VFG_TESTS/lib.sh"
 
 vfioguard -j features > f.json || fail "features exited $?"
-for k in btf iter_task_vma fentry fexit kprobe uprobe lsm_program bpf_lsm_active vfio vfio_pci; do
+for k in btf iter_task_vma fentry fexit kprobe uprobe uprobe_find_vma lsm_program bpf_lsm_active vfio vfio_pci; do
 	expect_eq "$k" "$(jqf f.json ".features.$k.available")" true
 done
 expect_eq "arch" "$(jqf f.json .arch)" x86_64

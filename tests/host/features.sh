@@ -3,7 +3,7 @@
 . "$VFG_TESTS/../guest/lib.sh"
 
 vfioguard -j features > f.json || fail "features exited $?"
-for k in btf iter_task_vma fentry fexit kprobe uprobe lsm_program bpf_lsm_active vfio vfio_pci; do
+for k in btf iter_task_vma fentry fexit kprobe uprobe uprobe_find_vma lsm_program bpf_lsm_active vfio vfio_pci; do
 	a=$(jqf f.json ".features.$k.available")
 	case $a in true|false) ;; *) fail "$k: available is '$a'" ;; esac
 	[ -n "$(jqf f.json ".features.$k.detail // empty")" ] || fail "$k: no detail"
