@@ -75,7 +75,8 @@ static const struct verdict_memo *verdict_of(struct copy_view *v, const struct c
 				    .subsystem_device = -1 };
 	struct verdict_memo *m, *grown;
 	struct device_facts dev;
-	char exe[PATH_MAX] = "", link[64];
+	char exe[PATH_MAX] = "", link[64], line[PATH_MAX], cgroup[PATH_MAX] = "";
+	FILE *cg;
 	ssize_t n;
 	int rule;
 
@@ -109,6 +110,16 @@ static const struct verdict_memo *verdict_of(struct copy_view *v, const struct c
 	snprintf(link, sizeof(link), "/proc/%u/exe", ev->raw.tgid);
 	n = readlink(link, exe, sizeof(exe) - 1);
 	exe[n > 0 ? n : 0] = '\0';
+	/* The cgroup v2 path, as the policy's cgroup: matcher spells it ("0::/machine.slice/..."). */
+	snprintf(link, sizeof(link), "/proc/%u/cgroup", ev->raw.tgid);
+	cg = fopen(link, "re");
+	while (cg && fgets(line, sizeof(line), cg))
+		if (!strncmp(line, "0::", 3)) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(cgroup, sizeof(cgroup), "%s", line + 3);
+		}
+	if (cg)
+		fclose(cg);
 	pci_device_facts(ev->raw.device, &dev);
 	s.device = ev->raw.device;
 	s.driver = dev.driver[0] ? dev.driver : NULL;
@@ -118,6 +129,7 @@ static const struct verdict_memo *verdict_of(struct copy_view *v, const struct c
 	s.subsystem_device = dev.subsystem_device;
 	s.comm = ev->raw.comm;
 	s.exe = exe[0] ? exe : NULL;
+	s.cgroup = cgroup[0] ? cgroup : NULL;
 	s.region = ev->region.index;
 	s.cache = ev->cache.mode;
 	s.arch = v->c.kernel.arch;
