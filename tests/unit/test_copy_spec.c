@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* --probe and --usdt specifications: what each part means, and the reason when it is wrong. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../loader/copies.h"
+
+static void function_probe(void **state)
+{
+	struct copy_probe_spec p;
+	char why[256];
+
+	assert_int_equal(copy_probe_parse("/usr/bin/vmm:copy_to_guest:dst=arg1,src=arg2,len=arg3",
+					  false, &p, why, sizeof(why)), 0);
+	assert_string_equal(p.binary, "/usr/bin/vmm");
+	assert_string_equal(p.symbol, "copy_to_guest");
+	assert_false(p.usdt);
+	assert_int_equal(p.t.kind, VFG_COPY_KIND_COPY);
+	assert_int_equal(p.t.dst_arg, 1);
+	assert_int_equal(p.t.src_arg, 2);
+	assert_int_equal(p.t.len_arg, 3);
+	/* With a source, a copy is taken to store as memcpy does. */
+	assert_int_equal(p.t.routine, VFG_ROUTINE_MEMCPY);
+
+	/* Without one, nothing is assumed. */
+	assert_int_equal(copy_probe_parse("/v:fill:dst=arg0,len=arg2", false, &p, why, sizeof(why)),
+			 0);
+	assert_int_equal(p.t.routine, VFG_ROUTINE_NONE);
+	assert_int_equal(p.t.src_arg, VFG_ARG_NONE);
+
+	assert_int_equal(copy_probe_parse("/v:fill:dst=arg0,src=arg1,len=arg2,like=memset", false,
+					  &p, why, sizeof(why)), 0);
+	assert_int_equal(p.t.kind, VFG_COPY_KIND_SET);
+	assert_int_equal(p.t.routine, VFG_ROUTINE_MEMSET);
+	assert_int_equal(p.t.src_arg, VFG_ARG_NONE);
+
+	assert_int_equal(copy_probe_parse("/v:mmio:dst=arg0,len=arg1,like=single", false, &p, why,
+					  sizeof(why)), 0);
+	assert_int_equal(p.t.routine, VFG_ROUTINE_SINGLE);
+}
+
+static void usdt_probe(void **state)
+{
+	struct copy_probe_spec p;
+	char why[256];
+
+	assert_int_equal(copy_probe_parse("/usr/bin/qemu:qemu:ram_write:dst=arg2,len=arg11", true,
+					  &p, why, sizeof(why)), 0);
+	assert_true(p.usdt);
+	assert_string_equal(p.binary, "/usr/bin/qemu");
+	assert_string_equal(p.provider, "qemu");
+	assert_string_equal(p.symbol, "ram_write");
+	assert_int_equal(p.t.dst_arg, 2);
+	assert_int_equal(p.t.len_arg, 11);
+	/* arg11 is a USDT argument, not a function's. */
+	assert_int_equal(copy_probe_parse("/v:f:dst=arg0,len=arg11", false, &p, why, sizeof(why)),
+			 -EINVAL);
+	assert_non_null(strstr(why, "arg0..arg4"));
+}
+
+static void errors_say_why(void **state)
+{
+	static const struct {
+		const char *spec;
+		bool usdt;
+		const char *why;
+	} bad[] = {
+		{ "nocolon", false, "is not BINARY:SYMBOL" },
+		{ ":sym:dst=arg0,len=arg1", false, "is not BINARY:SYMBOL" },
+		{ "/v::dst=arg0,len=arg1", false, "is not BINARY:SYMBOL" },
+		{ "/v:sym:", false, "is not BINARY:SYMBOL" },
+		{ "/v:sym:dst=arg0", false, "dst= and len= are needed" },
+		{ "/v:sym:dst,len=arg1", false, "expected KEY=VALUE" },
+		{ "/v:sym:dst=rdi,len=arg1", false, "dst=rdi: expected arg0..arg4" },
+		{ "/v:sym:dst=arg-1,len=arg1", false, "expected arg0..arg4" },
+		{ "/v:sym:dst=arg0,len=arg1,like=fast", false, "like=fast" },
+		{ "/v:sym:dst=arg0,len=arg1,size=4", false, "unknown key 'size'" },
+		{ "/v:prov:dst=arg0,len=arg1", true, "is not BINARY:PROVIDER:NAME" },
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct copy_probe_spec p;
+		char why[256] = "";
+
+		assert_int_equal(copy_probe_parse(bad[i].spec, bad[i].usdt, &p, why, sizeof(why)),
+				 -EINVAL);
+		if (!strstr(why, bad[i].why))
+			fail_msg("%s: '%s' does not say '%s'", bad[i].spec, why, bad[i].why);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(function_probe),
+		cmocka_unit_test(usdt_probe),
+		cmocka_unit_test(errors_say_why),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
