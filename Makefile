@@ -36,7 +36,7 @@ PURE_OBJS := $(BUILD)/obj/loader/cache_mode.o $(BUILD)/obj/loader/region.o \
 	$(BUILD)/obj/loader/kernel.o $(BUILD)/obj/cli/output.o $(BUILD)/obj/policy/policy.o \
 	$(BUILD)/obj/policy/compile.o $(BUILD)/obj/policy/hazards.o $(BUILD)/obj/loader/store_trace.o \
 	$(BUILD)/obj/loader/elf_file.o $(BUILD)/obj/loader/proc_elf.o $(BUILD)/obj/loader/calibrate.o \
-	$(BUILD)/obj/loader/copy_spec.o
+	$(BUILD)/obj/loader/copy_spec.o $(BUILD)/obj/loader/calib_case.o
 OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LOADER_SRCS) $(POLICY_SRCS) $(CLI_SRCS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
@@ -94,7 +94,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(PURE_OBJS) $(BUILD)/obj/loader/snapshot.o $(B
 
 # libFuzzer targets: clang with the fuzzer and sanitizer runtimes (libclang-rt-14-dev).
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZERS := $(BUILD)/fuzz/fuzz_policy
+FUZZERS := $(BUILD)/fuzz/fuzz_policy $(BUILD)/fuzz/fuzz_calib_cache
 
 $(BUILD)/fuzz/fuzz_policy: tests/fuzz/fuzz_policy.c policy/policy.c policy/policy.h \
 		loader/cache_mode.c loader/region.c
@@ -102,6 +102,11 @@ $(BUILD)/fuzz/fuzz_policy: tests/fuzz/fuzz_policy.c policy/policy.c policy/polic
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) tests/fuzz/fuzz_policy.c policy/policy.c loader/cache_mode.c \
 		loader/region.c -lyaml -o $@
+
+$(BUILD)/fuzz/fuzz_calib_cache: tests/fuzz/fuzz_calib_cache.c loader/calib_case.c loader/calibrate.h
+	@mkdir -p $(dir $@)
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) tests/fuzz/fuzz_calib_cache.c loader/calib_case.c -o $@
 
 $(BUILD):
 	@mkdir -p $@

@@ -45,23 +45,6 @@ static void __attribute__((noinline, noreturn)) child_loop(volatile struct job *
 	}
 }
 
-size_t calib_case_distance(const struct calib_case *cc)
-{
-	if (cc->routine != CALIB_MEMMOVE_FORWARD && cc->routine != CALIB_MEMMOVE_BACKWARD)
-		return 0;
-	if (cc->distance)
-		return cc->distance;
-	return cc->len / 2 ? cc->len / 2 : 1;
-}
-
-const char *calib_routine_name(enum calib_routine r)
-{
-	static const char *const names[] = { "memcpy", "memmove", "memmove-forward",
-					     "memmove-backward", "memset" };
-
-	return r < CALIB_ROUTINES ? names[r] : "?";
-}
-
 int calibrator_start(struct calibrator *c, const char **step)
 {
 	csh handle;
@@ -432,37 +415,19 @@ int calib_cache_path(char *buf, size_t len)
 int calib_cache_read(const char *path, calib_cache_fn fn, void *ctx)
 {
 	FILE *f = fopen(path, "re");
-	char line[256], name[32];
-	unsigned long long vaddr;
-	unsigned int len, align, same, hazards, distance;
+	char line[256];
 	int n = 0;
 
 	if (!f)
 		return errno == ENOENT ? 0 : -errno;
 	while (fgets(line, sizeof(line), f)) {
-		struct calib_case cc = {};
-		int r;
+		struct calib_case cc;
+		uint64_t vaddr;
+		uint32_t hazards;
 
-		int fields;
-
-		distance = 0;
-		if (line[0] == '#')
+		/* Comments, and lines of another version or damaged ones, are skipped. */
+		if (calib_cache_parse_line(line, &cc, &vaddr, &hazards))
 			continue;
-		fields = sscanf(line, "%31s %llx %u %u %u %x %u", name, &vaddr, &len, &align, &same,
-				&hazards, &distance);
-		if (fields < 6)
-			continue;
-		for (r = 0; r < CALIB_ROUTINES; r++)
-			if (!strcmp(name, calib_routine_name(r)))
-				break;
-		if (r == CALIB_ROUTINES || len > CALIB_MAX_LEN || align > 63)
-			continue;
-		cc.routine = r;
-		cc.len = len;
-		cc.align = align;
-		cc.same_page_offset = same;
-		cc.distance = distance;
-		cc.distance = calib_case_distance(&cc);
 		fn(&cc, vaddr, hazards, ctx);
 		n++;
 	}

@@ -75,5 +75,8 @@ typedef void (*calib_cache_fn)(const struct calib_case *cc, uint64_t vaddr, uint
 /* Calls fn for every case in the file. Returns how many, 0 when there is no file, or -errno. */
 int calib_cache_read(const char *path, calib_cache_fn fn, void *ctx);
 int calib_cache_append(const char *path, const struct calib_case *cc, uint32_t hazards);
+/* One line of the cache: 0, or -EINVAL for a comment or a line that is not a valid case. */
+int calib_cache_parse_line(const char *line, struct calib_case *cc, uint64_t *vaddr,
+			   uint32_t *hazards);
 
 #endif /* VFIOGUARD_CALIBRATE_H */
