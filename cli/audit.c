@@ -86,17 +86,9 @@ static void print_table(const struct snapshot *snap)
 	}
 }
 
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 /* Watches the processes of the snapshot for the copies they make; returns the exit code. */
 static int watch_copies(const struct snapshot *snap, struct copy_view_opts *co,
-			unsigned long duration, struct json_object *doc)
+			unsigned long long duration, struct json_object *doc)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct copy_view *v;
@@ -142,9 +134,8 @@ int do_audit(int argc, char **argv)
 	};
 	struct copy_view_opts co = { .region = -1 };
 	bool copies = false;
-	unsigned long duration = 0;
+	unsigned long long duration = 0, v;
 	struct snapshot snap;
-	char *end;
 	int c, err, ret = EXIT_CLEAN;
 
 	optind = 1;
@@ -157,20 +148,17 @@ int do_audit(int argc, char **argv)
 			continue;
 		switch (c) {
 		case 'D':
-			errno = 0;
-			duration = strtoul(optarg, &end, 10);
-			if (errno || !*optarg || *end || !duration || *optarg == '-') {
+			if (!parse_u64(optarg, &duration) || !duration) {
 				p_err("audit: --duration: '%s' is not a number of seconds", optarg);
 				goto usage_error;
 			}
 			break;
 		case 'P':
-			errno = 0;
-			co.pid = strtoul(optarg, &end, 10);
-			if (errno || !*optarg || *end || !co.pid || *optarg == '-') {
+			if (!parse_u64(optarg, &v) || !v || v > UINT32_MAX) {
 				p_err("audit: --pid: '%s' is not a process id", optarg);
 				goto usage_error;
 			}
+			co.pid = v;
 			break;
 		case 'j': json_output = true; break;
 		case 'p': json_output = pretty_output = true; break;

@@ -101,14 +101,6 @@ static int tracked_cmp(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static bool passes(const struct state *st, const char *comm, const char *device, long region)
 {
 	if (st->comm && strcmp(st->comm, comm))
@@ -680,15 +672,6 @@ static long parse_region(const char *s)
 	long v;
 
 	return region_parse(s, &v) || v < 0 ? -1 : v;
-}
-
-static bool parse_u64(const char *s, unsigned long long *v)
-{
-	char *end;
-
-	errno = 0;
-	*v = strtoull(s, &end, 0);
-	return !errno && *s && !*end && *s != '-';
 }
 
 int do_monitor(int argc, char **argv)

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Text and JSON output helpers; see output.h. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
 
 #include "output.h"
 #include "../bpf/vfioguard.h"
@@ -160,4 +163,21 @@ struct json_object *vm_flags_json(uint64_t flags)
 		if (flags & vm_flag_names[i].bit)
 			json_object_array_add(a, json_object_new_string(vm_flag_names[i].name));
 	return a;
+}
+
+uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+bool parse_u64(const char *s, unsigned long long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	return !errno && *s && !*end && *s != '-';
 }
