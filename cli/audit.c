@@ -96,6 +96,7 @@ static int watch_copies(const struct snapshot *snap, struct copy_view_opts *co,
 	int ret = EXIT_CLEAN;
 
 	co->start_ns = monotonic_ns();
+	co->vfio_fops = &snap->vfio_fops; /* read once, by the snapshot */
 	if (copy_view_open(&v, co))
 		return EXIT_ERROR;
 	for (size_t i = 0; i < snap->count; i++)

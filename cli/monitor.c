@@ -782,6 +782,7 @@ int do_monitor(int argc, char **argv)
 		co.device = st.device;
 		co.region = st.region;
 		co.start_ns = st.start_ns;
+		co.vfio_fops = &m.vfio_fops; /* read once, by monitor_open */
 		err = copy_view_open(&st.copies, &co);
 		if (err) {
 			monitor_close(&m);

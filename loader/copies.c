@@ -46,10 +46,11 @@ static void load_cached_case(const struct calib_case *cc, uint64_t vaddr, uint32
 
 static int on_ring(void *ctx, void *data, size_t size);
 
-int copies_open(struct copies *c, copy_event_fn fn, void *ctx, const char **step)
+int copies_open(struct copies *c, copy_event_fn fn, void *ctx, const uint64_t *known_fops,
+		const char **step)
 {
-	uint64_t fops;
-	int err;
+	uint64_t fops = known_fops ? *known_fops : 0;
+	int err = known_fops ? (fops ? 0 : -ENOENT) : kallsyms_lookup("vfio_device_fops", &fops);
 
 	memset(c, 0, sizeof(*c));
 	c->fn = fn;
@@ -58,7 +59,6 @@ int copies_open(struct copies *c, copy_event_fn fn, void *ctx, const char **step
 	libc_build_id(c->build_id, sizeof(c->build_id));
 	for (int r = 0; r < CALIB_ROUTINES; r++)
 		calib_routine_vaddr(r, &c->routine_vaddr[r]);
-	err = kallsyms_lookup("vfio_device_fops", &fops);
 	if (err == -ENOENT) {
 		/* No VFIO: nothing is device memory, but calls are still counted per target. */
 		fops = 0;

@@ -95,7 +95,12 @@ struct copies {
 	unsigned int ndevices;
 };
 
-int copies_open(struct copies *c, copy_event_fn fn, void *ctx, const char **step);
+/*
+ * fops: the address of vfio_device_fops the caller already read from /proc/kallsyms (0: vfio
+ * is not loaded), or NULL to read it here.
+ */
+int copies_open(struct copies *c, copy_event_fn fn, void *ctx, const uint64_t *fops,
+		const char **step);
 void copies_close(struct copies *c);
 
 /*

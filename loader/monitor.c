@@ -169,6 +169,7 @@ int monitor_open(struct monitor *m, const struct monitor_opts *opts, monitor_eve
 		return -EACCES;
 	}
 	m->vfio_loaded = errs[NDEFS] == 0;
+	m->vfio_fops = m->vfio_loaded ? addrs[NDEFS] : 0;
 	for (size_t i = 0; i < NDEFS; i++) {
 		struct hook_status *h = &m->hooks[hook_defs[i].hook];
 

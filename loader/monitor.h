@@ -59,6 +59,7 @@ struct monitor {
 	/* Why fentry/fexit are not used, when they are not ("" otherwise). */
 	char fentry_reason[160];
 	bool vfio_loaded;
+	uint64_t vfio_fops; /* vfio_device_fops, when vfio_loaded */
 	struct monitor_bpf *skel;
 	struct ring_buffer *rb;
 	struct bpf_link *links[2 * HOOK_COUNT];

@@ -153,6 +153,7 @@ int snapshot_take(struct snapshot *snap)
 		return err;
 	}
 	snap->vfio_loaded = true;
+	snap->vfio_fops = fops;
 
 	t = now_ns();
 	skel = snapshot_bpf__open();

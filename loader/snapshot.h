@@ -33,6 +33,7 @@ struct mapping {
 struct snapshot {
 	struct kernel_info kernel;
 	bool vfio_loaded; /* false: nothing can be mapped, and the snapshot is empty */
+	uint64_t vfio_fops; /* vfio_device_fops, when vfio_loaded */
 	struct mapping *mappings;
 	size_t count;
 	/* Where the time went (-v): kernel symbol lookup, BPF load, iterator read, decoding. */
