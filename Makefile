@@ -2,18 +2,31 @@
 # vfioguard. `make` builds, `make check` runs every test, `make demo` shows audit in the test
 # guest, `make deps` installs the Debian 12 packages all of that needs. V=1 for full commands.
 
-BUILD ?= build
-CC ?= gcc
+# TARGET=arm64 on an x86_64 host cross-builds vfioguard and the test programs into build/arm64
+# with Debian's cross compiler and :arm64 libraries (make deps installs both); its vmlinux.h
+# comes from the BTF inside Debian's arm64 kernel image, the kernel the arm64 test guest boots.
+HOST_ARCH := $(shell uname -m | sed -e 's/aarch64/arm64/')
+TARGET ?= $(HOST_ARCH)
 CLANG ?= clang
 BPFTOOL ?= bpftool
 VERSION := 0.1.0
-ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+ifeq ($(TARGET),$(HOST_ARCH))
+BUILD ?= build
+CC ?= gcc
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+else ifeq ($(TARGET),arm64)
+BUILD ?= build/arm64
+CC := aarch64-linux-gnu-gcc
+VMLINUX_BTF ?= $(BUILD)/vmlinux.btf
+else
+$(error TARGET=$(TARGET): choices are x86_64 and arm64)
+endif
+ARCH := $(shell echo $(TARGET) | sed -e 's/x86_64/x86/')
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 CFLAGS += -I$(BUILD) -DVFIOGUARD_VERSION='"$(VERSION)"'
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ibpf -Wall \
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ibpf -Wall \
 	-I/usr/include/$(shell $(CC) -dumpmachine) \
 	-Wno-unused-function
 LIBS := -lbpf -ldw -lelf -lz -ljson-c -lyaml -lcapstone
@@ -43,6 +56,13 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev libjson-c-dev \
 	libcmocka-dev libcapstone-dev libdw-dev bpftrace systemtap-sdt-dev libclang-rt-14-dev pkg-config make gcc qemu-system-x86 busybox-static kmod \
 	cpio xz-utils zstd jq
+# The arm64 build and test guest: cross compiler, :arm64 libraries (they co-install with the
+# amd64 ones), and the amd64 QEMU that runs an arm64 guest.
+ifeq ($(HOST_ARCH),x86_64)
+DEPS += gcc-aarch64-linux-gnu qemu-system-arm libc6-dev:arm64 libbpf-dev:arm64 libelf-dev:arm64 \
+	zlib1g-dev:arm64 libyaml-dev:arm64 libjson-c-dev:arm64 libcapstone-dev:arm64 libdw-dev:arm64 \
+	systemtap-sdt-dev:arm64
+endif
 
 .PHONY: all deps check unit guest-test demo bench bench-audit bench-monitor bench-copies clean
 .DELETE_ON_ERROR:
@@ -51,6 +71,9 @@ DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev libjson-
 all: $(BUILD)/vfioguard $(BUILD)/vfg-testvmm
 
 deps:
+	@case " $(DEPS) " in *:arm64*) dpkg --print-foreign-architectures | grep -qx arm64 || \
+		{ echo "  DEPS     dpkg --add-architecture arm64"; dpkg --add-architecture arm64 && \
+		  apt-get update -qq; } ;; esac
 	@missing=$$(for p in $(DEPS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
 	done); \
@@ -62,9 +85,14 @@ deps:
 	apt-cache depends linux-image-amd64 2>/dev/null | grep -q 'Depends: linux-image-[0-9]' || \
 		apt-get update -qq
 
-$(BUILD)/vmlinux.h: | $(BUILD)
+$(BUILD)/vmlinux.h: $(filter $(BUILD)/%,$(VMLINUX_BTF)) | $(BUILD)
 	$(call msg,GEN,$@)
 	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
+
+# The BTF of Debian's arm64 6.12 kernel, cut out of its image (tests/vm/image-btf).
+build/arm64/vmlinux.btf: tests/vm/image-btf tests/vm/prepare | $(BUILD)
+	$(call msg,BTF,$@)
+	$(Q)kdir=$$(tests/vm/prepare arm64 6.12 build/vm) && tests/vm/image-btf $$kdir/vmlinuz $@
 
 $(BUILD)/%.bpf.o: bpf/%.bpf.c bpf/vfioguard.h bpf/vfio_device.bpf.h $(BUILD)/vmlinux.h
 	$(call msg,BPF,$@)

@@ -19,6 +19,8 @@
 #include "vfio_device.bpf.h"
 
 #define EPERM 1
+/* include/linux/err.h: the verifier of 6.x kernels wants an LSM program's R0 in [-MAX_ERRNO, 0]. */
+#define MAX_ERRNO 4095
 #define CGROUP_MAX_DEPTH 16
 
 /* The compiled policy: a hash of verdicts, swapped whole by user space (atomic apply). */
@@ -113,6 +115,21 @@ int BPF_PROG(fentry_vm_mmap_pgoff, struct file *file, unsigned long addr, unsign
  * runs the LSM program runs this one.
  */
 
+/*
+ * -EPERM or 0 as a constant the verifier can bound. Written plainly ("deny ? -EPERM : 0"),
+ * clang computes the value as the negation of deny, which the verifier of 6.12 sees as an
+ * unknown scalar and refuses ("R0 has unknown scalar value"); the barrier keeps the constant.
+ */
+static __always_inline int lsm_verdict(bool deny)
+{
+	int rc = -EPERM;
+
+	if (!deny)
+		return 0;
+	barrier_var(rc);
+	return rc;
+}
+
 static __always_inline bool comm_matches(const struct vfg_cond *c, const char *comm)
 {
 	for (int i = 0; i < VFG_COMM_LEN; i++) {
@@ -175,8 +192,14 @@ int BPF_PROG(enforce_mmap_file, struct file *file, unsigned long reqprot, unsign
 	void *verdicts;
 	bool deny;
 
-	if (ret || !is_vfio_device_file(file))
-		return ret;
+	/*
+	 * An earlier program on this hook decided already: keep its answer. Newer verifiers bound
+	 * the return value, so an errno outside [-MAX_ERRNO, -1] becomes -EPERM.
+	 */
+	if (ret)
+		return ret >= -MAX_ERRNO && ret < 0 ? ret : lsm_verdict(true);
+	if (!is_vfio_device_file(file))
+		return 0;
 	pgoff = bpf_map_lookup_elem(&pending_pgoff, &id);
 	key.region = pgoff ? *pgoff >> (VFG_VFIO_PCI_OFFSET_SHIFT - 12) : VFG_REGION_ANY;
 	read_device_name(file, key.device);
@@ -223,7 +246,7 @@ int BPF_PROG(enforce_mmap_file, struct file *file, unsigned long reqprot, unsign
 	} else {
 		count(0);
 	}
-	return deny ? -EPERM : 0;
+	return lsm_verdict(deny);
 }
 
 /* What the driver's mmap handler really chose, for the region the verdict was about. */

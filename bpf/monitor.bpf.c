@@ -3,7 +3,8 @@
  * vfioguard monitor: the VFIO mmap, fault and indirect-access paths and the end of mappings,
  * as struct vfg_event records in a ring buffer. Every hook has an fentry/fexit form and a
  * kprobe/kretprobe form; loader/monitor.c loads one of the two and only the hooks the running
- * kernel has (vfio_pci_mmap_fault before 6.12, vfio_pci_mmap_huge_fault after).
+ * kernel has (vfio_pci_mmap_fault before 6.12, vfio_pci_mmap_huge_fault after; __vm_area_free
+ * where per-VMA locks defer vm_area_free()).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -14,6 +15,8 @@
 
 /* Only this process (0: all). Filtering here keeps other processes out of the ring buffer. */
 const volatile __u32 filter_tgid = 0;
+/* __vm_area_free() is probed too (kernels that have it): vm_area_free() marks what it reported. */
+const volatile bool free_direct_probed = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -348,10 +351,21 @@ int BPF_KRETPROBE(kretprobe_write, long ret)
 }
 
 /*
- * End of a mapping: vm_area_free() frees every VMA, on munmap, on exit and after a failed mmap,
- * in every kernel version. vm_file still points at the file here (remove_vma drops its
- * reference first, but the final fput is deferred).
+ * End of a mapping. vm_area_free() ends every VMA on munmap and after a failed mmap, in every
+ * kernel version; vm_file still points at the file there (remove_vma drops its reference first,
+ * but the final fput is deferred). Kernels with per-VMA locks (6.4+) also have
+ * __vm_area_free(): process exit (exit_mmap -> remove_vma(vma, true)) calls it directly and
+ * vm_area_free() only queues it through RCU, after which vm_start and vm_end are overwritten by
+ * the rcu_head. So both are probed: vm_area_free() reports and marks the VMA, and
+ * __vm_area_free() reports only what nobody marked (the exit path).
  */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u64);
+	__type(value, __u8);
+} unmap_reported SEC(".maps");
+
 static __always_inline int unmap(struct vm_area_struct *vma)
 {
 	struct vfg_event *e;
@@ -367,19 +381,54 @@ static __always_inline int unmap(struct vm_area_struct *vma)
 		return 0;
 	event_vma(e, vma);
 	bpf_ringbuf_submit(e, 0);
+	return 1;
+}
+
+static __always_inline int unmap_queued(struct vm_area_struct *vma)
+{
+	__u64 key = (__u64)vma;
+	__u8 one = 1;
+
+	if (unmap(vma) && free_direct_probed)
+		bpf_map_update_elem(&unmap_reported, &key, &one, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int unmap_direct(struct vm_area_struct *vma)
+{
+	__u64 key = (__u64)vma;
+
+	/* Marked: reported by vm_area_free() while the VMA was whole. Read nothing else. */
+	if (bpf_map_lookup_elem(&unmap_reported, &key)) {
+		bpf_map_delete_elem(&unmap_reported, &key);
+		return 0;
+	}
+	unmap(vma);
 	return 0;
 }
 
 SEC("fentry/vm_area_free")
 int BPF_PROG(fentry_unmap, struct vm_area_struct *vma)
 {
-	return unmap(vma);
+	return unmap_queued(vma);
 }
 
 SEC("kprobe/vm_area_free")
 int BPF_KPROBE(kprobe_unmap, struct vm_area_struct *vma)
 {
-	return unmap(vma);
+	return unmap_queued(vma);
+}
+
+SEC("fentry/__vm_area_free")
+int BPF_PROG(fentry_free, struct vm_area_struct *vma)
+{
+	return unmap_direct(vma);
+}
+
+SEC("kprobe/__vm_area_free")
+int BPF_KPROBE(kprobe_free, struct vm_area_struct *vma)
+{
+	return unmap_direct(vma);
 }
 
 char LICENSE[] SEC("license") = "GPL";

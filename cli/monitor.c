@@ -53,6 +53,7 @@ struct tracked {
 	bool existing, unmapped;
 	uint64_t faults[4]; /* PTE, PMD, PUD, other orders */
 	uint64_t fault_errors;
+	uint64_t fallbacks; /* huge-page attempts the kernel retried at a smaller order */
 };
 
 /* Accesses through the device fd, per process and region. */
@@ -252,6 +253,13 @@ static void on_fault(struct state *st, const struct monitor_event *ev)
 	struct tracked *t = find_active(st, r->mm, r->start), fresh;
 	char region[24], result[96], detail[256];
 	bool failed = r->ret & 0x43; /* VM_FAULT_OOM | SIGBUS | SIGSEGV */
+	/*
+	 * VM_FAULT_FALLBACK: 6.12's vfio_pci_mmap_huge_fault is called once per page order the
+	 * kernel tries; an order it cannot map falls back and the same touch is tried again at a
+	 * smaller order. That attempt is not a fault the process took: it is shown as "fallback".
+	 */
+	bool fallback = r->ret & 0x800;
+	const char *what = fallback ? "fallback" : "fault";
 	unsigned int bucket = order_bucket(r->order);
 
 	if (!t) {
@@ -266,7 +274,9 @@ static void on_fault(struct state *st, const struct monitor_event *ev)
 		if (!t)
 			return;
 	}
-	if (failed)
+	if (fallback)
+		t->fallbacks++;
+	else if (failed)
 		t->fault_errors++;
 	else
 		t->faults[bucket]++;
@@ -275,7 +285,7 @@ static void on_fault(struct state *st, const struct monitor_event *ev)
 	region_name(t->region.index, region, sizeof(region));
 	vm_fault_format(r->ret, result, sizeof(result));
 	if (json_output) {
-		struct json_object *o = event_json(st, "fault", r->ts, r->tgid, r->pid, r->comm,
+		struct json_object *o = event_json(st, what, r->ts, r->tgid, r->pid, r->comm,
 						   t->device);
 
 		json_add(o, "region", json_object_new_string(region));
@@ -295,7 +305,7 @@ static void on_fault(struct state *st, const struct monitor_event *ev)
 	snprintf(detail, sizeof(detail), "%" PRIx64 " (+%#" PRIx64 ") %s %s %s %.1fus",
 		 (uint64_t)r->addr, (uint64_t)(r->addr - r->start), pages[bucket], r->flags & VFG_EV_WRITE ? "write" : "read",
 		 result, r->latency_ns / 1e3);
-	print_line(st, seconds(st, r->ts), "fault", r->tgid, r->comm, t->device, region, detail);
+	print_line(st, seconds(st, r->ts), what, r->tgid, r->comm, t->device, region, detail);
 }
 
 static struct indirect *indirect_of(struct state *st, const struct monitor_event *ev)
@@ -591,6 +601,7 @@ static void summary(struct state *st, struct monitor *m, uint64_t dropped)
 			json_add(f, "other", json_object_new_uint64(t->faults[3]));
 			json_add(x, "faults", f);
 			json_add(x, "fault_errors", json_object_new_uint64(t->fault_errors));
+			json_add(x, "fallbacks", json_object_new_uint64(t->fallbacks));
 			json_object_array_add(ms, x);
 		}
 		for (size_t i = 0; i < st->nind; i++) {
@@ -626,8 +637,9 @@ static void summary(struct state *st, struct monitor *m, uint64_t dropped)
 		return;
 	}
 	printf("\n%" PRIu64 " events, %" PRIu64 " dropped (ring buffer full)\n", m->events, dropped);
-	printf("%-7s %-15s %-13s %-7s %-29s %-6s %6s %6s %6s %6s %s\n", "PID", "COMM", "DEVICE",
-	       "REGION", "START-END", "CACHE", "PTE", "PMD", "PUD", "ERR", "STATE");
+	printf("%-7s %-15s %-13s %-7s %-29s %-6s %6s %6s %6s %6s %6s %s\n", "PID", "COMM",
+	       "DEVICE", "REGION", "START-END", "CACHE", "PTE", "PMD", "PUD", "ERR", "FALLBK",
+	       "STATE");
 	for (size_t i = 0; i < st->nall; i++) {
 		const struct tracked *t = st->all[i];
 		char range[48];
@@ -636,11 +648,11 @@ static void summary(struct state *st, struct monitor *m, uint64_t dropped)
 			continue;
 		snprintf(range, sizeof(range), "%" PRIx64 "-%" PRIx64, t->start, t->end);
 		printf("%-7u %-15s %-13s %-7s %-29s %-6s %6" PRIu64 " %6" PRIu64 " %6" PRIu64
-		       " %6" PRIu64 " %s\n",
+		       " %6" PRIu64 " %6" PRIu64 " %s\n",
 		       t->pid, t->comm, t->device[0] ? t->device : "?",
 		       region_name(t->region.index, region, sizeof(region)), range,
 		       cache_mode_format(t->cache.mode, t->pgprot, cache, sizeof(cache)),
-		       t->faults[0], t->faults[1], t->faults[2], t->fault_errors,
+		       t->faults[0], t->faults[1], t->faults[2], t->fault_errors, t->fallbacks,
 		       t->unmapped ? "unmapped" : t->existing ? "existing" : "mapped");
 	}
 	if (!st->nind)

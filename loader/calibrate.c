@@ -14,14 +14,30 @@
 #include <limits.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#if defined(__aarch64__)
+#include <asm/ptrace.h>
+#include <linux/elf.h>
+#endif
 
 #include "calibrate.h"
 #include "elf_file.h"
 
-/* The job the child runs between its two int3 markers. */
+/*
+ * The job the child runs between its two breakpoint markers: int3 on x86_64 (the trap leaves
+ * rip after it), brk #0 on aarch64 (the trap leaves pc on it: the tracer steps over it).
+ */
+#if defined(__x86_64__)
+#define MARKER() __asm__ volatile("int3" ::: "memory")
+#elif defined(__aarch64__)
+#define MARKER() __asm__ volatile("brk #0" ::: "memory")
+#else
+#define MARKER() abort()
+#endif
+
 struct job {
 	void *fn;
 	unsigned char *dst;
@@ -36,12 +52,12 @@ struct job {
 static void __attribute__((noinline, noreturn)) child_loop(volatile struct job *j)
 {
 	for (;;) {
-		__asm__ volatile("int3" ::: "memory");
+		MARKER();
 		if (j->kind)
 			((void *(*)(void *, int, size_t))j->fn)(j->dst, 0x5a, j->len);
 		else
 			((void *(*)(void *, const void *, size_t))j->fn)(j->dst, j->src, j->len);
-		__asm__ volatile("int3" ::: "memory");
+		MARKER();
 	}
 }
 
@@ -117,6 +133,19 @@ void calibrator_stop(struct calibrator *c)
 }
 
 #if defined(__x86_64__)
+typedef struct user_regs_struct regs_t;
+
+static int regs_get(pid_t pid, regs_t *r)
+{
+	return ptrace(PTRACE_GETREGS, pid, NULL, r) ? -errno : 0;
+}
+
+/* int3 has run when the child stops: nothing to step over. */
+static int marker_skip(pid_t pid, regs_t *r)
+{
+	return 0;
+}
+
 static int reg_value(const struct user_regs_struct *r, unsigned int reg, uint64_t *v)
 {
 	switch (reg) {
@@ -151,7 +180,7 @@ static bool store_mnemonic(const char *m)
 
 /* The memory the instruction at rip writes: up to two (address, width) pairs. */
 static int decode_stores(struct calibrator *c, const struct user_regs_struct *regs,
-			 uint64_t addr[2], uint32_t width[2], bool *is_int3, bool *masked)
+			 uint64_t addr[2], uint32_t width[2], bool *is_marker, bool *masked)
 {
 	csh handle = c->csh;
 	const uint8_t *code = (const uint8_t *)regs->rip; /* same mapping as the child's (fork) */
@@ -160,7 +189,7 @@ static int decode_stores(struct calibrator *c, const struct user_regs_struct *re
 	cs_insn *insn = cs_malloc(handle);
 	int n = 0;
 
-	*is_int3 = code[0] == 0xcc;
+	*is_marker = code[0] == 0xcc;
 	*masked = false;
 	if (!insn)
 		return -ENOMEM;
@@ -213,11 +242,150 @@ static int decode_stores(struct calibrator *c, const struct user_regs_struct *re
 	cs_free(insn, 1);
 	return n;
 }
+#elif defined(__aarch64__)
+typedef struct user_pt_regs regs_t;
+
+static int regs_get(pid_t pid, regs_t *r)
+{
+	struct iovec iov = { r, sizeof(*r) };
+
+	return ptrace(PTRACE_GETREGSET, pid, (void *)NT_PRSTATUS, &iov) ? -errno : 0;
+}
+
+/* A brk leaves pc on itself: move past it (4 bytes, every A64 instruction). */
+static int marker_skip(pid_t pid, regs_t *r)
+{
+	struct iovec iov = { r, sizeof(*r) };
+
+	r->pc += 4;
+	return ptrace(PTRACE_SETREGSET, pid, (void *)NT_PRSTATUS, &iov) ? -errno : 0;
+}
+
+static int reg_value(const regs_t *r, unsigned int reg, uint64_t *v)
+{
+	if (reg == ARM64_REG_INVALID)
+		*v = 0;
+	else if (reg >= ARM64_REG_X0 && reg <= ARM64_REG_X28)
+		*v = r->regs[reg - ARM64_REG_X0];
+	else if (reg >= ARM64_REG_W0 && reg <= ARM64_REG_W30)
+		*v = (uint32_t)r->regs[reg - ARM64_REG_W0];
+	else if (reg == ARM64_REG_X29)
+		*v = r->regs[29];
+	else if (reg == ARM64_REG_X30)
+		*v = r->regs[30];
+	else if (reg == ARM64_REG_SP)
+		*v = r->sp;
+	else if (reg == ARM64_REG_XZR || reg == ARM64_REG_WZR)
+		*v = 0;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* Bytes one register of a store moves: w/x general registers, b/h/s/d/q and v SIMD registers. */
+static uint32_t reg_width(const cs_arm64_op *op)
+{
+	unsigned int reg = op->reg;
+
+	if ((reg >= ARM64_REG_W0 && reg <= ARM64_REG_W30) || reg == ARM64_REG_WZR)
+		return 4;
+	if ((reg >= ARM64_REG_X0 && reg <= ARM64_REG_X28) || reg == ARM64_REG_X29 ||
+	    reg == ARM64_REG_X30 || reg == ARM64_REG_XZR)
+		return 8;
+	if (reg >= ARM64_REG_B0 && reg <= ARM64_REG_B31)
+		return 1;
+	if (reg >= ARM64_REG_H0 && reg <= ARM64_REG_H31)
+		return 2;
+	if (reg >= ARM64_REG_S0 && reg <= ARM64_REG_S31)
+		return 4;
+	if (reg >= ARM64_REG_D0 && reg <= ARM64_REG_D31)
+		return 8;
+	if (reg >= ARM64_REG_Q0 && reg <= ARM64_REG_Q31)
+		return 16;
+	if (reg >= ARM64_REG_V0 && reg <= ARM64_REG_V31) /* st1 {v0.16b}: the arrangement says */
+		return op->vas == ARM64_VAS_8B || op->vas == ARM64_VAS_4H || op->vas == ARM64_VAS_2S ||
+		       op->vas == ARM64_VAS_1D ? 8 : 16;
+	return 0;
+}
+
+/*
+ * The memory the A64 instruction at pc writes, as one (address, width) pair: the st* family
+ * (str/strb/strh, stur*, stp/stnp, st1..st4) stores its register operands, in order, from the
+ * address of its memory operand; strb and strh narrow a w register. Pre- and post-index
+ * writeback changes the base after the access, so the address is read before the step. What
+ * capstone 4 does not decode (SVE stores) is found by comparing memory, as on x86.
+ */
+static int decode_stores(struct calibrator *c, const regs_t *regs, uint64_t addr[2],
+			 uint32_t width[2], bool *is_marker, bool *masked)
+{
+	csh handle = c->csh;
+	const uint8_t *code = (const uint8_t *)(uintptr_t)regs->pc; /* the child's mapping (fork) */
+	size_t size = 4;
+	uint64_t at = regs->pc, base, index;
+	cs_insn *insn;
+	const cs_arm64 *a;
+	uint32_t w = 0, word;
+	int mem = -1;
+
+	memcpy(&word, code, sizeof(word));
+	*is_marker = word == 0xd4200000; /* brk #0 */
+	*masked = false;
+	if (*is_marker)
+		return 0;
+	insn = cs_malloc(handle);
+	if (!insn)
+		return -ENOMEM;
+	if (!cs_disasm_iter(handle, &code, &size, &at, insn)) {
+		/*
+		 * capstone 4 decodes every A64 and Advanced SIMD instruction but no SVE one: what
+		 * such an instruction writes is a (predicated) vector store.
+		 */
+		*masked = true;
+		cs_free(insn, 1);
+		return -EILSEQ;
+	}
+	if (strncmp(insn->mnemonic, "st", 2)) {
+		cs_free(insn, 1);
+		return 0;
+	}
+	a = &insn->detail->arm64;
+	for (int i = 0; i < a->op_count; i++) {
+		if (a->operands[i].type == ARM64_OP_MEM) {
+			mem = i;
+			break;
+		}
+		if (a->operands[i].type == ARM64_OP_REG)
+			w += reg_width(&a->operands[i]);
+	}
+	/* stxr/stlxr name a status register first; it is not stored. */
+	if (!strncmp(insn->mnemonic, "stx", 3) || !strncmp(insn->mnemonic, "stlx", 4))
+		w -= 4;
+	if (!strcmp(insn->mnemonic, "strb") || !strcmp(insn->mnemonic, "sturb") ||
+	    !strcmp(insn->mnemonic, "stlrb"))
+		w = 1;
+	else if (!strcmp(insn->mnemonic, "strh") || !strcmp(insn->mnemonic, "sturh") ||
+		 !strcmp(insn->mnemonic, "stlrh"))
+		w = 2;
+	if (mem < 0 || !w) {
+		cs_free(insn, 1);
+		return -EILSEQ;
+	}
+	if (reg_value(regs, a->operands[mem].mem.base, &base) ||
+	    reg_value(regs, a->operands[mem].mem.index, &index)) {
+		cs_free(insn, 1);
+		return -EINVAL;
+	}
+	/* Post-index ("str x1, [x0], #8") keeps the displacement out of the memory operand. */
+	addr[0] = base + index + a->operands[mem].mem.disp;
+	width[0] = w;
+	cs_free(insn, 1);
+	return 1;
+}
 #endif
 
 int calibrate_case(struct calibrator *c, const struct calib_case *cc, struct calib_result *r)
 {
-#if defined(__x86_64__)
+#if defined(__x86_64__) || defined(__aarch64__)
 	volatile struct job *j = c->shared;
 	unsigned char *dst, *src, *expect, *before = NULL;
 	int status, err = 0;
@@ -266,19 +434,26 @@ int calibrate_case(struct calibrator *c, const struct calib_case *cc, struct cal
 		expect[i] = j->kind ? 0x5a : src[i];
 
 	for (;;) {
-		struct user_regs_struct regs;
+		regs_t regs;
 		uint64_t addr[2];
 		uint32_t width[2];
-		bool int3;
+		bool marker;
 		int n;
 
-		if (ptrace(PTRACE_GETREGS, c->child, NULL, &regs)) {
-			err = -errno;
+		err = regs_get(c->child, &regs);
+		if (err)
+			break;
+		n = decode_stores(c, &regs, addr, width, &marker, &masked);
+		if (marker && r->steps) { /* the end marker: the call has returned */
+			err = marker_skip(c->child, &regs);
 			break;
 		}
-		n = decode_stores(c, &regs, addr, width, &int3, &masked);
-		if (int3 && r->steps) /* the end marker: the call has returned */
-			break;
+		if (marker) { /* the start marker, where a brk leaves pc */
+			err = marker_skip(c->child, &regs);
+			if (err)
+				break;
+			continue;
+		}
 		/*
 		 * An instruction capstone cannot decode (capstone 4 lacks some AVX-512 forms): what
 		 * it changed in the destination is found by comparing before and after. A store of

@@ -26,6 +26,7 @@ static const struct hook_def hook_defs[] = {
 	{ HOOK_READ, "read", "vfio_device_fops_read", true },
 	{ HOOK_WRITE, "write", "vfio_device_fops_write", true },
 	{ HOOK_UNMAP, "unmap", "vm_area_free", false },
+	{ HOOK_EXIT, "exit", "__vm_area_free", false }, /* kernels with per-VMA locks (6.4+) */
 };
 #define NDEFS (sizeof(hook_defs) / sizeof(hook_defs[0]))
 
@@ -49,6 +50,7 @@ static void programs_of(struct monitor_bpf *skel, const char *function, bool kpr
 		{ "vfio_device_fops_write", P(fentry_write), P(fexit_write), P(kprobe_write),
 		  P(kretprobe_write) },
 		{ "vm_area_free", P(fentry_unmap), (size_t)-1, P(kprobe_unmap), (size_t)-1 },
+		{ "__vm_area_free", P(fentry_free), (size_t)-1, P(kprobe_free), (size_t)-1 },
 #undef P
 	};
 	char *base = (char *)&skel->progs;
@@ -122,6 +124,7 @@ static int load(struct monitor *m, const struct monitor_opts *opts, uint64_t fop
 		return -errno;
 	m->skel->rodata->vfio_device_fops_addr = fops;
 	m->skel->rodata->filter_tgid = opts->pid;
+	m->skel->rodata->free_direct_probed = functions[HOOK_EXIT] != NULL;
 	if (opts->ringbuf_bytes) {
 		err = bpf_map__set_max_entries(m->skel->maps.events, opts->ringbuf_bytes);
 		if (err)
@@ -191,6 +194,9 @@ int monitor_open(struct monitor *m, const struct monitor_opts *opts, monitor_eve
 			h->reason[0] = 0;
 		}
 	}
+	if (!functions[HOOK_EXIT] && functions[HOOK_UNMAP])
+		snprintf(m->hooks[HOOK_EXIT].reason, sizeof(m->hooks[HOOK_EXIT].reason),
+			 "__vm_area_free: not in this kernel (vm_area_free sees every VMA end)");
 	if (m->vfio_loaded && !functions[HOOK_FAULT])
 		snprintf(m->hooks[HOOK_FAULT].reason, sizeof(m->hooks[HOOK_FAULT].reason),
 			 "neither vfio_pci_mmap_huge_fault nor vfio_pci_mmap_fault is in this "
@@ -239,7 +245,7 @@ int monitor_open(struct monitor *m, const struct monitor_opts *opts, monitor_eve
 			m->hooks[h].how = kprobes ? "kprobe/kretprobe" : "fentry/fexit";
 		else
 			m->hooks[h].how = kprobes ? "kprobe" : "fentry";
-		if (h != HOOK_UNMAP)
+		if (h != HOOK_UNMAP && h != HOOK_EXIT)
 			useful = true;
 	}
 	if (!useful) {

@@ -21,6 +21,7 @@ enum monitor_hook {
 	HOOK_READ,
 	HOOK_WRITE,
 	HOOK_UNMAP,
+	HOOK_EXIT, /* __vm_area_free: VMAs freed at process exit where vm_area_free defers */
 	HOOK_COUNT,
 };
 

@@ -20,9 +20,14 @@ enum cache_mode assumed_cache_mode(enum host_arch arch, const char *driver, unsi
 		if (region == 2)
 			return CACHE_ARM64_NORMAL_NC;
 	}
+	/*
+	 * vfio-pci maps BARs and the ROM with pgprot_noncached(): PCD on x86 (UC-), and on arm64
+	 * MT_DEVICE_nGnRnE (arch/arm64/include/asm/pgtable.h; measured in the arm64 6.12 guest:
+	 * pgprot 0x0068000000000ccf, attribute index 3), not the nGnRE of pgprot_device().
+	 */
 	if (region <= 6) /* BAR0..BAR5, ROM */
 		return arch == ARCH_X86_64 ? CACHE_X86_UC_MINUS :
-		       arch == ARCH_ARM64  ? CACHE_ARM64_DEVICE_nGnRE :
+		       arch == ARCH_ARM64  ? CACHE_ARM64_DEVICE_nGnRnE :
 					     CACHE_UNKNOWN;
 	return CACHE_UNKNOWN;
 }

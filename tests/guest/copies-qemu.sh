@@ -34,9 +34,15 @@ sleep 1
 stop_monitor_expect mon.json 1
 
 # audit --copies: a bounded watch of the running VMM, one report.
-vfioguard -j audit --copies --duration 8 > audit.json 2> audit.err &
+vfioguard -j -v audit --copies --duration 20 > audit.json 2> audit.err &
 apid=$!
-sleep 5
+# Write once its probes are in QEMU (-v says so), however slow the snapshot was.
+_n=0
+until grep -q "pid $QEMU_PID: .* probes attached" audit.err; do
+	kill -0 $apid 2>/dev/null || fail "audit --copies exited: $(cat audit.err)"
+	_n=$((_n + 1)); [ $_n -lt 150 ] || fail "audit --copies did not attach: $(cat audit.err)"
+	sleep 0.1
+done
 printf '%s\n' 'write 0xe0000011 4 0x01020304' 'writel 0xe0000010 0x1' >&3
 set +e; wait $apid; rc=$?; set -e
 expect_eq "audit --copies exit status" $rc 1

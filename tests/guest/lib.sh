@@ -9,6 +9,14 @@ IVSHMEM=0000:00:04.0
 # accessed, NX (PAGE_SHARED) plus PCD, which Linux's PAT table turns into UC- (DESIGN.md).
 PGPROT_UC_MINUS_SHARED=0x8000000000000037
 
+# The guest's kernel, as a number to compare: 6.1 -> 601, 6.12 -> 612. Tests assert what each
+# kernel really does (DESIGN.md, "What the kernels teach").
+KVER=$(uname -r | awk -F'[.-]' '{ print $1 * 100 + $2 }')
+# vfio-pci before 6.12 points vm_pgoff at the BAR's PFN; from 6.12 on it keeps the mmap offset.
+PGOFF_IS_PFN=$([ "$KVER" -lt 612 ] && echo 1 || echo 0)
+# include/uapi/linux/vfio.h (VFIO_PCI_OFFSET_SHIFT): region index << 40 is its mmap offset.
+VFIO_PCI_OFFSET_SHIFT=40
+
 fail() { echo "FAIL: $*" >&2; exit 1; }
 skip() { echo "SKIP: $*"; exit 77; }
 note() { echo "# $*"; }

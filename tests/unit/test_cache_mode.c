@@ -140,11 +140,15 @@ static void arm64_layout_follows_kernel_version(void **state)
 	assert_int_equal(arm64_mair_layout_for(5, 9), MAIR_LAYOUT_PRE_5_10);
 	assert_int_equal(arm64_mair_layout_for(5, 10), MAIR_LAYOUT_CURRENT);
 	assert_int_equal(arm64_mair_layout_for(6, 1), MAIR_LAYOUT_CURRENT);
-	/* Device-nGnRE, as vfio-pci's pgprot_noncached gives, on either side of the change. */
+	/* Device-nGnRE, as pgprot_device() gives, on either side of the change. */
 	assert_int_equal(cache_mode_decode(ARCH_ARM64, ATTR(4), 6, 1).mode,
 			 CACHE_ARM64_DEVICE_nGnRE);
 	assert_int_equal(cache_mode_decode(ARCH_ARM64, ATTR(1), 5, 4).mode,
 			 CACHE_ARM64_DEVICE_nGnRE);
+	/* Recorded in the arm64 6.12 guest: a vfio-pci BAR (pgprot_noncached), Device-nGnRnE. */
+	assert_int_equal(cache_mode_decode(ARCH_ARM64, 0x0068000000000ccfull, 6, 12).mode,
+			 CACHE_ARM64_DEVICE_nGnRnE);
+	assert_int_equal(cache_mode_decode(ARCH_ARM64, 0x0068000000000ccfull, 6, 12).index, 3);
 }
 
 static void unknown_arch_is_unknown(void **state)

@@ -194,7 +194,7 @@ static void assumed_modes(void **state)
 	assert_int_equal(assumed_cache_mode(ARCH_X86_64, "vfio-pci", 0, CACHE_UNKNOWN),
 			 CACHE_X86_UC_MINUS);
 	assert_int_equal(assumed_cache_mode(ARCH_ARM64, "vfio-pci", 6, CACHE_UNKNOWN),
-			 CACHE_ARM64_DEVICE_nGnRE);
+			 CACHE_ARM64_DEVICE_nGnRnE);
 	assert_int_equal(assumed_cache_mode(ARCH_ARM64, "nvgrace-gpu-vfio-pci", 4, CACHE_UNKNOWN),
 			 CACHE_ARM64_NORMAL);
 	assert_int_equal(assumed_cache_mode(ARCH_ARM64, "nvgrace-gpu-vfio-pci", 2, CACHE_UNKNOWN),
