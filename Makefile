@@ -143,10 +143,16 @@ unit: $(UNIT_TESTS)
 	$(Q)tests/check --unit-only $(UNIT_TESTS)
 
 guest-test: all
+ifeq ($(HOST_ARCH),x86_64)
+	$(Q)$(MAKE) --no-print-directory TARGET=arm64 all
+endif
 	$(Q)tests/check --guest-only
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all $(UNIT_TESTS) $(FUZZERS)
+ifeq ($(HOST_ARCH),x86_64)
+	$(Q)$(MAKE) --no-print-directory TARGET=arm64 all
+endif
 	$(Q)tests/check $(UNIT_TESTS)
 
 demo: deps

@@ -810,6 +810,19 @@ int do_monitor(int argc, char **argv)
 		free((void *)co.probes);
 		return EXIT_ERROR;
 	}
+	if (json_output) {
+		/* Everything that existed is listed; what follows happens from now on. */
+		struct json_object *o = json_object_new_object();
+		size_t existing = 0;
+
+		for (size_t i = 0; i < st.nall; i++)
+			existing += st.all[i]->existing;
+		json_add(o, "event", json_object_new_string("ready"));
+		json_add(o, "time", json_object_new_double(seconds(&st, monotonic_ns())));
+		json_add(o, "existing", json_object_new_uint64(existing));
+		emit(&st, o);
+		st.shown--; /* not an event of the host */
+	}
 	if (duration)
 		deadline = st.start_ns + duration * 1000000000ULL;
 	while (!stop && (!deadline || monotonic_ns() < deadline)) {

@@ -3,6 +3,7 @@
 # model's hazards; under a policy that makes edu BAR0 `fixed`, the unaligned write is a
 # violation and monitor exits 1.
 # timeout: 240
+# arches: x86_64
 . "$VFG_TESTS/lib.sh"
 
 start_qemu
@@ -23,10 +24,10 @@ vfioguard policy apply fixed.yaml > apply.out 2>&1 || fail "apply: $(cat apply.o
 trap 'vfioguard policy clear >/dev/null 2>&1' EXIT
 start_monitor mon.json --copies --pid $QEMU_PID -v
 wait_attached mon.json.err $QEMU_PID
-printf '%s\n' 'writel 0xe0000010 0x12345679' 'write 0xe0000011 4 0x01020304' \
-	'writeq 0xe0000020 0x1122334455667788' 'readl 0xe0000004' >&3
+printf '%s\n' "writel $(edu_gpa 0x10) 0x12345679" "write $(edu_gpa 0x11) 4 0x01020304" \
+	"writeq $(edu_gpa 0x20) 0x1122334455667788" "readl $(edu_gpa 4)" >&3
 _n=0
-while [ "$(grep -c '^OK' qtest.out)" -lt 9 ]; do
+while [ "$(grep -c '^OK' qtest.out)" -lt $((QTEST_SETUP + 5)) ]; do
 	_n=$((_n + 1)); [ $_n -lt 300 ] || fail "qtest did not answer: $(cat qtest.out)"
 	sleep 0.1
 done
@@ -43,7 +44,7 @@ until grep -q "pid $QEMU_PID: .* probes attached" audit.err; do
 	_n=$((_n + 1)); [ $_n -lt 150 ] || fail "audit --copies did not attach: $(cat audit.err)"
 	sleep 0.1
 done
-printf '%s\n' 'write 0xe0000011 4 0x01020304' 'writel 0xe0000010 0x1' >&3
+printf '%s\n' "write $(edu_gpa 0x11) 4 0x01020304" "writel $(edu_gpa 0x10) 0x1" >&3
 set +e; wait $apid; rc=$?; set -e
 expect_eq "audit --copies exit status" $rc 1
 expect_eq "audit mappings" "$(jq "[.mappings[] | select(.pid == $QEMU_PID and .region == \"BAR0\")] | length" audit.json)" 1
@@ -59,8 +60,8 @@ expect_eq "write hazards" "$(jq -c .hazards w.json | tr '\n' ' ')" '[] ["unalign
 expect_eq "write violations" "$(jq -c .violations w.json | tr '\n' ' ')" '[] ["unaligned"] [] '
 expect_eq "access class" "$(jq -r '"\(.access) \(.rule)"' w.json | sort -u)" "fixed 'edu-fixed'"
 expect_eq "values" "$(jq -r .value w.json | tr '\n' ' ')" "0x12345679 0x4030201 0x1122334455667788 "
-expect_eq "stack" "$(jq -r '.stack[0].symbol' w.json | sort -u)" "memory_region_dispatch_write+0 (qemu-system-x86_64)"
-expect_eq "region" "$(jq -r '"\(.device) \(.region) \(.cache)"' w.json | sort -u)" "$EDU BAR0 UC-"
+expect_eq "stack" "$(jq -r '.stack[0].symbol' w.json | sort -u)" "memory_region_dispatch_write+0 ($QEMU_BIN)"
+expect_eq "region" "$(jq -r '"\(.device) \(.region) \(.cache)"' w.json | sort -u)" "$EDU BAR0 $CACHE_BAR"
 expect_eq "read" "$(jq -r '"\(.region_offset) \(.length) \(.stack[1].symbol | split("+")[0])"' r.json | tail -1)" \
 	"4 4 flatview_read_continue"
 s=$(tail -1 mon.json)

@@ -5,9 +5,18 @@ set -u
 
 EDU=0000:00:03.0
 IVSHMEM=0000:00:04.0
-# What the Debian 6.1 guest gives a shared read-write vfio-pci BAR mapping: present, RW, user,
-# accessed, NX (PAGE_SHARED) plus PCD, which Linux's PAT table turns into UC- (DESIGN.md).
-PGPROT_UC_MINUS_SHARED=0x8000000000000037
+# What the guest gives a shared read-write vfio-pci BAR mapping (pgprot_noncached), per
+# architecture. x86_64: present, RW, user, accessed, NX (PAGE_SHARED) plus PCD, which Linux's
+# PAT table turns into UC- (DESIGN.md). arm64 (measured on 6.12): attribute index 3,
+# MT_DEVICE_nGnRnE, with PXN/UXN, shared, accessed, user, RW.
+case $(uname -m) in
+aarch64)
+	PGPROT_BAR=0x68000000000ccf PGPROT_BAR_TABLE=0x0068000000000ccf CACHE_BAR=Device-nGnRnE
+	ARCH_NAME=aarch64 ;;
+*)
+	PGPROT_BAR=0x8000000000000037 PGPROT_BAR_TABLE=$PGPROT_BAR CACHE_BAR=UC- ARCH_NAME=x86_64 ;;
+esac
+PGPROT_UC_MINUS_SHARED=$PGPROT_BAR
 
 # The guest's kernel, as a number to compare: 6.1 -> 601, 6.12 -> 612. Tests assert what each
 # kernel really does (DESIGN.md, "What the kernels teach").
@@ -86,8 +95,12 @@ start_monitor() {
 		_n=$((_n - 1)); [ $_n -gt 0 ] || fail "monitor did not start"
 		sleep 0.1
 	done
-	# The existing mappings follow the attach line; give the snapshot time to finish.
-	sleep 1
+	# The existing mappings follow the attach line, then a "ready" line.
+	while ! grep -q '"event":"ready"' "$_out"; do
+		kill -0 $MON_PID 2>/dev/null || fail "monitor exited: $(cat "$_out.err")"
+		_n=$((_n - 1)); [ $_n -gt 0 ] || fail "monitor did not list the existing mappings"
+		sleep 0.1
+	done
 }
 
 # wait_attached ERRFILE PID: until monitor -v says the copy probes of PID are attached.
@@ -118,29 +131,64 @@ stop_monitor() {
 # events FILE JQ-FILTER: how many event lines match.
 events() { jq -c "select($2)" "$1" | wc -l; }
 
+# Real QEMU of the guest's architecture as the VMM (DESIGN.md, "The test guest"). Its process
+# name (comm, 15 characters) and where the BAR is placed in its guest-physical space:
+# x86_64: q35, config space through ports 0xcf8/0xcfc, BAR0 at 0xe0000000; arm64: virt with
+# highmem=off, config space through the ECAM at 0x3f000000 (device 2: +2 << 15), BAR0 at
+# 0x10000000, the start of its PCI MMIO window (hw/arm/virt.c).
+case $ARCH_NAME in
+aarch64)
+	QEMU_BIN=qemu-system-aarch64 QEMU_COMM=qemu-system-aar EDU_GPA=0x10000000
+	QEMU_MACHINE="-machine virt,accel=tcg,highmem=off -cpu cortex-a57" QTEST_SETUP=2 ;;
+*)
+	QEMU_BIN=qemu-system-x86_64 QEMU_COMM=qemu-system-x86 EDU_GPA=0xe0000000
+	QEMU_MACHINE="-machine q35,accel=tcg" QTEST_SETUP=4 ;;
+esac
+
+# edu_gpa OFFSET: the guest-physical address of edu BAR0 + OFFSET, for qtest commands.
+edu_gpa() { printf '0x%x' $((EDU_GPA + ${1:-0})); }
+
 # start_qemu [OPTIONS]: real QEMU as the VMM, edu passed through as
-# "-device vfio-pci,host=$EDU,addr=02.0OPTIONS", no guest CPU, qtest commands on fd 3
-# (DESIGN.md, "The test guest"). QEMU_PID is its pid; stop_qemu ends it.
+# "-device vfio-pci,host=$EDU,addr=02.0OPTIONS", no guest CPU, qtest commands on fd 3.
+# QEMU_PID is its pid; stop_qemu ends it.
 start_qemu() {
 	rm -f qtest.in
 	mkfifo qtest.in
-	qemu-system-x86_64 -machine q35,accel=tcg -S -qtest stdio -display none -nodefaults \
+	# shellcheck disable=SC2086
+	$QEMU_BIN $QEMU_MACHINE -S -qtest stdio -display none -nodefaults \
 		-device vfio-pci,host=$EDU,addr=02.0${1:-} < qtest.in > qtest.out 2> qemu.err &
 	QEMU_PID=$!
 	exec 3> qtest.in
 }
 
-# qtest_edu_reg0: places edu's BAR0 at 0xe0000000, enables memory decoding and reads register
-# 0 through QEMU's memory core; prints the value as 0x%08x.
-qtest_edu_reg0() {
-	printf '%s\n' 'outl 0xcf8 0x80001010' 'outl 0xcfc 0xe0000000' 'outl 0xcf8 0x80001004' \
-		'outw 0xcfc 6' 'readl 0xe0000000' >&3
+# qtest_edu_bar0: places edu's BAR0 at EDU_GPA and enables memory decoding; QTEST_SETUP is how
+# many qtest answers that takes.
+qtest_edu_bar0() {
+	case $ARCH_NAME in
+	aarch64)
+		printf '%s\n' "writel 0x3f010010 $EDU_GPA" 'writew 0x3f010004 6' >&3 ;;
+	*)
+		printf '%s\n' 'outl 0xcf8 0x80001010' "outl 0xcfc $EDU_GPA" 'outl 0xcf8 0x80001004' \
+			'outw 0xcfc 6' >&3 ;;
+	esac
+}
+
+# qtest_wait N: until qtest has answered N commands.
+qtest_wait() {
 	_n=0
-	while [ "$(grep -c '^OK' qtest.out 2>/dev/null)" -lt 5 ]; do
+	while [ "$(grep -c '^OK' qtest.out 2>/dev/null)" -lt "$1" ]; do
 		kill -0 $QEMU_PID 2>/dev/null || fail "QEMU exited: $(cat qemu.err)"
 		_n=$((_n + 1)); [ $_n -lt 600 ] || fail "qtest did not answer: $(cat qtest.out)"
 		sleep 0.1
 	done
+}
+
+# qtest_edu_reg0: places edu's BAR0, enables memory decoding and reads register 0 through
+# QEMU's memory core; prints the value as 0x%08x.
+qtest_edu_reg0() {
+	qtest_edu_bar0
+	printf '%s\n' "readl $EDU_GPA" >&3
+	qtest_wait $((QTEST_SETUP + 1))
 	_v=$(grep '^OK 0x' qtest.out | tail -1 | cut -d' ' -f2)
 	printf '0x%08x\n' $((_v))
 }

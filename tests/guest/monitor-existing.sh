@@ -4,7 +4,7 @@
 start_vmm ready open $IVSHMEM map $IVSHMEM bar2 map $IVSHMEM bar0
 start_monitor mon.json --device $IVSHMEM
 a=$(awk '/^map 0 /{print $5}' vmm.out)
-expect_eq "existing BAR2" "$(events mon.json ".event == \"existing\" and .pid == $VMM_PID and .region == \"BAR2\" and .start == \"$a\" and .cache == \"UC-\" and .size == 16777216")" 1
+expect_eq "existing BAR2" "$(events mon.json ".event == \"existing\" and .pid == $VMM_PID and .region == \"BAR2\" and .start == \"$a\" and .cache == \"$CACHE_BAR\" and .size == 16777216")" 1
 expect_eq "existing BAR0" "$(events mon.json ".event == \"existing\" and .pid == $VMM_PID and .region == \"BAR0\"")" 1
 stop $VMM_PID
 sleep 1

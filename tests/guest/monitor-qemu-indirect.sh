@@ -1,9 +1,10 @@
 # Real QEMU with x-no-mmap=on reads edu register 0 through qtest: monitor shows the 4-byte read
-# of BAR0 offset 0 by qemu-system-x86 through the device fd, and no mapping of BAR0.
+# of BAR0 offset 0 by QEMU through the device fd, and no mapping of BAR0.
+# arches: x86_64
 . "$VFG_TESTS/lib.sh"
 
-command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not installed"
-start_monitor mon.json --comm qemu-system-x86 --device $EDU
+command -v $QEMU_BIN >/dev/null || fail "$QEMU_BIN is not in the guest (make deps)"
+start_monitor mon.json --comm $QEMU_COMM --device $EDU
 start_qemu ,x-no-mmap=on
 expect_eq "edu register 0 via QEMU" "$(qtest_edu_reg0)" 0x010000ed
 sleep 1
@@ -11,7 +12,7 @@ stop_qemu
 stop_monitor mon.json
 
 expect_eq "4-byte read of BAR0 offset 0" \
-	"$(events mon.json ".event == \"read\" and .pid == $QEMU_PID and .comm == \"qemu-system-x86\" and .region == \"BAR0\" and .offset == 0 and .size == 4 and .result == 4")" 1
+	"$(events mon.json ".event == \"read\" and .pid == $QEMU_PID and .comm == \"$QEMU_COMM\" and .region == \"BAR0\" and .offset == 0 and .size == 4 and .result == 4")" 1
 expect_eq "no mapping of BAR0" "$(events mon.json "(.event == \"mmap\" or .event == \"existing\") and .region == \"BAR0\"")" 0
 # The summary counts it under the fd accesses of BAR0.
 expect_eq "summary" "$(tail -1 mon.json | jq -c ".indirect[] | select(.pid == $QEMU_PID and .region == \"BAR0\") | [.reads.\"4\", .read_bytes]")" "[1,4]"

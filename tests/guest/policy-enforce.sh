@@ -2,16 +2,17 @@
 # the device fd and the qtest read of register 0 still returns 0x010000ed; monitor shows the
 # denial and the fd reads. The test VMM's mmap of edu BAR0 fails with EPERM, its mmap of ivshmem
 # BAR2 (direct) succeeds. The verdicts are published; policy show counts the decisions.
+# arches: x86_64
 . "$VFG_TESTS/lib.sh"
 
-command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not installed"
+command -v $QEMU_BIN >/dev/null || fail "$QEMU_BIN is not in the guest (make deps)"
 grep -qw bpf /sys/kernel/security/lsm || skip "BPF-LSM is not active in this kernel"
 cat > trap.yaml <<YAML
 mode: enforce
 default: fixed
 rules:
   - name: edu-bar0-qemu
-    match: {device: "$EDU", region: bar0, comm: qemu-system-x86}
+    match: {device: "$EDU", region: bar0, comm: $QEMU_COMM}
     access: trap
   - name: edu-bar0-testvmm
     match: {device: "$EDU", region: bar0, comm: "vfg-*"}
@@ -29,7 +30,7 @@ expect_eq "ivshmem BAR2 verdict" "$(jq -r ".devices[] | select(.device == \"$IVS
 expect_eq "edu BAR0 process rules" "$(jq -c "[.devices[] | select(.device == \"$EDU\") | .regions[] | select(.name == \"BAR0\") | .process_rules[] | [.rule, .access]]" $r)" \
 	'[["edu-bar0-qemu","trap"],["edu-bar0-testvmm","trap"]]'
 expect_eq "edu BAR0 for other processes" "$(jq -r ".devices[] | select(.device == \"$EDU\") | .regions[] | select(.name == \"BAR0\") | \"\(.access) \(.cache) \(.violations)\"" $r)" \
-	"fixed UC- split,dup,reorder,wide,unaligned"
+	"fixed $CACHE_BAR split,dup,reorder,wide,unaligned"
 
 vfioguard advise --qemu > advise.txt || fail "advise: $(cat advise.txt)"
 grep -q -- "-device vfio-pci,host=$EDU,x-no-mmap=on" advise.txt || fail "advise: $(cat advise.txt)"
@@ -62,4 +63,4 @@ expect_eq "QEMU reads BAR0 through the fd" "$(events mon.json ".event == \"read\
 vfioguard -j policy show > show.json; rc=$?
 expect_eq "show status (no cache mismatch)" $rc 0
 [ "$(jq .denied show.json)" -ge 2 ] || fail "denials not counted: $(cat show.json)"
-expect_eq "observed ivshmem BAR2" "$(jq -r ".observed[] | select(.device == \"$IVSHMEM\" and .region == \"BAR2\") | \"\(.assumed) \(.mapped) \(.mismatch)\"" show.json)" "UC- UC- false"
+expect_eq "observed ivshmem BAR2" "$(jq -r ".observed[] | select(.device == \"$IVSHMEM\" and .region == \"BAR2\") | \"\(.assumed) \(.mapped) \(.mismatch)\"" show.json)" "$CACHE_BAR $CACHE_BAR false"
