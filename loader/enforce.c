@@ -209,64 +209,36 @@ int enforce_apply(const struct compiled *c, uint64_t *generation, const char **s
 	return err;
 }
 
-/*
- * The kernel drops a link's pinned reference after an RCU grace period and a work item (bpffs
- * frees the inode late), so an unpinned LSM link goes on denying for a while: measured on 6.12,
- * an mmap right after clear was still refused. Clear waits until the links are gone.
- */
-#define LINK_GONE_TIMEOUT_MS 5000
-
-static int wait_links_gone(const __u32 *ids, size_t n)
-{
-	for (int waited = 0; waited <= LINK_GONE_TIMEOUT_MS; waited += 10) {
-		bool left = false;
-
-		for (size_t i = 0; i < n; i++) {
-			int fd = ids[i] ? bpf_link_get_fd_by_id(ids[i]) : -ENOENT;
-
-			if (fd >= 0) {
-				close(fd);
-				left = true;
-			}
-		}
-		if (!left)
-			return 0;
-		usleep(10000);
-	}
-	return -EBUSY;
-}
-
 int enforce_clear(const char **step)
 {
-	__u32 ids[NLINKS] = {};
 	struct stat st;
+	__u32 zero = 0;
+	int outer;
 
 	if (stat(VFG_PIN_DIR, &st)) {
 		*step = "find a policy in force";
 		return -ENOENT;
 	}
-	for (size_t i = 0; i < NLINKS; i++) {
-		struct bpf_link_info info = {};
-		__u32 len = sizeof(info);
-		char path[256];
-		int fd;
+	/*
+	 * Lift enforcement first, with one map update: the LSM program allows everything once
+	 * the policy slot is empty. Unpinning alone is not enough: the kernel drops a pinned
+	 * link's reference late (bpffs frees the inode after an RCU grace period, then the link
+	 * is released from a work item), and measured on 6.12 an mmap right after the unpin was
+	 * still refused.
+	 */
+	outer = bpf_obj_get(PIN("policy"));
+	if (outer >= 0) {
+		int err = bpf_map_delete_elem(outer, &zero);
 
-		snprintf(path, sizeof(path), VFG_PIN_DIR "/%s", link_pins[i]);
-		fd = bpf_obj_get(path);
-		if (fd < 0)
-			continue;
-		if (!bpf_obj_get_info_by_fd(fd, &info, &len))
-			ids[i] = info.id;
-		close(fd);
+		close(outer);
+		if (err && errno != ENOENT) {
+			*step = "empty the policy in force";
+			return -errno;
+		}
 	}
 	unpin_all();
 	if (!stat(VFG_PIN_DIR, &st)) {
 		*step = "remove " VFG_PIN_DIR;
-		return -EBUSY;
-	}
-	if (wait_links_gone(ids, NLINKS)) {
-		*step = "see the kernel release the enforcement links (still attached 5 s after "
-			"unpinning)";
 		return -EBUSY;
 	}
 	return 0;

@@ -129,7 +129,11 @@ stop_monitor() {
 }
 
 # events FILE JQ-FILTER: how many event lines match.
-events() { jq -c "select($2)" "$1" | wc -l; }
+events() {
+	# A filter jq cannot compile must not read as "0 events".
+	_ev=$(jq -c "select($2)" "$1") || fail "jq cannot evaluate: select($2)"
+	[ -z "$_ev" ] && echo 0 || printf '%s\n' "$_ev" | wc -l
+}
 
 # Real QEMU of the guest's architecture as the VMM (DESIGN.md, "The test guest"). Its process
 # name (comm, 15 characters) and where the BAR is placed in its guest-physical space:
