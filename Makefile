@@ -89,10 +89,12 @@ $(BUILD)/vmlinux.h: $(filter $(BUILD)/%,$(VMLINUX_BTF)) | $(BUILD)
 	$(call msg,GEN,$@)
 	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
 
+ifneq ($(TARGET),$(HOST_ARCH))
 # The BTF of Debian's arm64 6.12 kernel, cut out of its image (tests/vm/image-btf).
-build/arm64/vmlinux.btf: tests/vm/image-btf tests/vm/prepare | $(BUILD)
+$(BUILD)/vmlinux.btf: tests/vm/image-btf tests/vm/prepare | $(BUILD)
 	$(call msg,BTF,$@)
 	$(Q)kdir=$$(tests/vm/prepare arm64 6.12 build/vm) && tests/vm/image-btf $$kdir/vmlinuz $@
+endif
 
 $(BUILD)/%.bpf.o: bpf/%.bpf.c bpf/vfioguard.h bpf/vfio_device.bpf.h $(BUILD)/vmlinux.h
 	$(call msg,BPF,$@)

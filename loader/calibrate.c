@@ -380,7 +380,15 @@ static int decode_stores(struct calibrator *c, const regs_t *regs, uint64_t addr
 		cs_free(insn, 1);
 		return -EINVAL;
 	}
-	/* Post-index ("str x1, [x0], #8") keeps the displacement out of the memory operand. */
+	/*
+	 * A register index may be extended and scaled ("str s0, [x0, x3, lsl #2]",
+	 * "[x0, w3, sxtw #2]"): capstone gives both on the memory operand. Post-index
+	 * ("str x1, [x0], #8") keeps the displacement out of it.
+	 */
+	if (a->operands[mem].ext == ARM64_EXT_SXTW)
+		index = (uint64_t)(int64_t)(int32_t)index;
+	if (a->operands[mem].shift.type == ARM64_SFT_LSL)
+		index <<= a->operands[mem].shift.value;
 	addr[0] = base + index + a->operands[mem].mem.disp;
 	width[0] = w;
 	cs_free(insn, 1);

@@ -1,6 +1,5 @@
 # Real QEMU as the VMM: -device vfio-pci,host=edu under qtest. audit reports QEMU's mapping of edu
 # BAR0, and a qtest read of register 0 through that mapping returns 0x010000ed.
-# arches: x86_64
 . "$VFG_TESTS/lib.sh"
 
 command -v $QEMU_BIN >/dev/null || fail "$QEMU_BIN is not in the guest (make deps)"

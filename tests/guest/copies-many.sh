@@ -3,7 +3,6 @@
 # so slots of exited processes are given to new ones: every process's copy is still reported,
 # and the summary keeps the counts of the exited processes' probes.
 # timeout: 300
-# arches: x86_64
 . "$VFG_TESTS/lib.sh"
 
 export VFIOGUARD_CACHE_DIR=$PWD/cache

@@ -1,6 +1,5 @@
 # Real QEMU with x-no-mmap=on reads edu register 0 through qtest: monitor shows the 4-byte read
 # of BAR0 offset 0 by QEMU through the device fd, and no mapping of BAR0.
-# arches: x86_64
 . "$VFG_TESTS/lib.sh"
 
 command -v $QEMU_BIN >/dev/null || fail "$QEMU_BIN is not in the guest (make deps)"
