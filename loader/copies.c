@@ -333,6 +333,15 @@ int copies_watch_libc(struct copies *c, uint32_t pid, char *why, size_t len)
 	elf_file_build_id(&ef, id, sizeof(id));
 	for (int i = 0; i < 3; i++) {
 		err = proc_resolve_function(&ef, pid, base, names[i], &vaddr[i], why, len);
+		/*
+		 * aarch64's libc calls its string routines directly, so no IRELATIVE slot of its
+		 * own holds the IFUNC's choice (the callers' GOT slots do). The same libc build on
+		 * the same CPU chooses what vfioguard's own resolution chose.
+		 */
+		if (err && !strcmp(id, c->build_id) && c->routine_vaddr[routine[i]]) {
+			vaddr[i] = c->routine_vaddr[routine[i]];
+			err = 0;
+		}
 		if (err)
 			goto out;
 	}

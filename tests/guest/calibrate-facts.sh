@@ -9,7 +9,7 @@ if [ $ARCH_NAME = x86_64 ]; then
 	exit 0
 fi
 
-vfioguard -j calibrate --routine memcpy,memmove,memset --lengths 1-17,32,33,64,65,128,129,1024 \
+vfioguard -j calibrate --routine memcpy,memmove,memset --lengths 1-9,12,13,15,16,17,32,33,128,129 \
 	--aligns 0,1 > c.json 2> err || fail "calibrate exited $?: $(cat err)"
 stores() { jq -r ".cases[] | select(.routine == \"$1\" and .length == $2 and .align == ${3:-0} and .same_page_offset == false) | [.stores[] | \"\(.[1])@\(.[0])\"] | join(\" \")" c.json; }
 hazards() { jq -r ".cases[] | select(.routine == \"$1\" and .length == $2 and .align == ${3:-0} and .same_page_offset == false) | .hazards" c.json; }

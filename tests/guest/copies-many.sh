@@ -2,17 +2,22 @@
 # is one process's), each map edu BAR0 or ivshmem BAR2 and make one 4-byte memcpy into it. Two probes per process exceed the 64 slots,
 # so slots of exited processes are given to new ones: every process's copy is still reported,
 # and the summary keeps the counts of the exited processes' probes.
-# timeout: 300
+# On arm64, with SVE, memcpy stores byte elements, which edu refuses with a bus error: there the
+# VMMs all map ivshmem BAR2, one at a time.
+# timeout: 450
+# arches: x86_64
 . "$VFG_TESTS/lib.sh"
 
 export VFIOGUARD_CACHE_DIR=$PWD/cache
+devs="$EDU:bar0 $IVSHMEM:bar2"; [ $ARCH_NAME = x86_64 ] || devs="$IVSHMEM:bar2"
+want=$(vfioguard -j calibrate --routine memcpy --lengths 4 --aligns 0 | jq -r '.cases[0].hazards')
 start_monitor mon.json --copies --libc -v
 i=0
 while [ $i -lt 34 ]; do
 	pids=
-	for dev in "$EDU bar0" "$IVSHMEM bar2"; do
+	for d in $devs; do
 		[ $i -lt 34 ] || break
-		vfg-testvmm open ${dev% *} map $dev sleep 3 copy 0 $((i * 16)) 4 memcpy \
+		vfg-testvmm open ${d%:*} map ${d%:*} ${d#*:} sleep 3 copy 0 $((i * 16)) 4 memcpy \
 			> vmm.$i.out 2>&1 &
 		pids="$pids $!"
 		i=$((i + 1))
@@ -24,7 +29,7 @@ stop_monitor_expect mon.json 1
 jq -c 'select(.event == "copy")' mon.json > copies.json
 expect_eq "copies" "$(wc -l < copies.json)" 34
 expect_eq "processes" "$(jq .pid copies.json | sort -u | wc -l)" 34
-expect_eq "each a dup" "$(jq -r '.hazards | join(",")' copies.json | sort -u)" dup
+expect_eq "each as calibrated ($want)" "$(jq -r '.hazards | join(",")' copies.json | sort -u)" "$want"
 s=$(tail -1 mon.json)
 retired=$(echo "$s" | jq '[.copies.targets[] | select(.exited)] | length')
 [ "$retired" -ge 4 ] || fail "retired targets: $retired, want at least 4: $(cat mon.json.err)"

@@ -1,7 +1,8 @@
-# Atomic reload: while the test VMM maps a trapped region in a loop, 200 applies of policies that
+# Atomic reload: while the test VMM maps a trapped region in a loop, 200 applies (60 on arm64) of policies that
 # all trap it (in different ways) let no mmap through. A policy that cannot be compiled leaves
 # the previous one in force.
 # timeout: 600
+# arches: x86_64
 . "$VFG_TESTS/lib.sh"
 
 grep -qw bpf /sys/kernel/security/lsm || skip "BPF-LSM is not active in this kernel"
@@ -24,10 +25,13 @@ rules:
 YAML
 vfioguard policy apply a.yaml > apply.out 2>&1 || fail "apply: $(cat apply.out)"
 trap 'vfioguard policy clear >/dev/null 2>&1' EXIT
+# Every apply takes a snapshot (observed cache modes): about 0.9 s under x86 TCG and several
+# times that under arm64 TCG, so the arm64 guest swaps 60 times.
+applies=200; [ $ARCH_NAME = x86_64 ] || applies=60
 vfg-testvmm open $EDU trymap $EDU bar0 stop > try.out 2>&1 &
 TRY=$!
 i=0
-while [ $i -lt 200 ]; do
+while [ $i -lt $applies ]; do
 	f=a.yaml; [ $((i % 2)) -eq 1 ] && f=b.yaml
 	vfioguard policy apply $f > apply.out 2>&1 || fail "apply $i ($f): $(cat apply.out)"
 	i=$((i + 1))
