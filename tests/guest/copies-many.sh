@@ -17,7 +17,7 @@ while [ $i -lt 34 ]; do
 	pids=
 	for d in $devs; do
 		[ $i -lt 34 ] || break
-		vfg-testvmm open ${d%:*} map ${d%:*} ${d#*:} sleep 3 copy 0 $((i * 16)) 4 memcpy \
+		vfg-testvmm open ${d%:*} map ${d%:*} ${d##*:} sleep 3 copy 0 $((i * 16)) 4 memcpy \
 			> vmm.$i.out 2>&1 &
 		pids="$pids $!"
 		i=$((i + 1))
