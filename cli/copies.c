@@ -256,9 +256,11 @@ static void on_copy(const struct copy_event *ev, void *ctx)
 		if (!ev->measured)
 			json_object_put(hs);
 		json_add(o, "measured", json_object_new_boolean(ev->measured));
-		json_add(o, "unmeasured_reason", !ev->measured && ev->target &&
-						  ev->target->unmeasured[0]
-					  ? json_object_new_string(ev->target->unmeasured) : NULL);
+		json_add(o, "unmeasured_reason",
+			 ev->measured ? NULL :
+			 ev->target && ev->target->unmeasured[0] ?
+				 json_object_new_string(ev->target->unmeasured) :
+			 ev->unmeasured[0] ? json_object_new_string(ev->unmeasured) : NULL);
 		json_add(o, "capped", json_object_new_boolean(r->flags & VFG_COPY_CAPPED));
 		json_add(o, "cache", json_object_new_string(cache));
 		json_add(o, "access", vm ? json_object_new_string(access_class_name(vm->access))

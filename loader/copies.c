@@ -645,8 +645,16 @@ static int on_ring(void *ctx, void *data, size_t size)
 			.distance = r->distance,
 		};
 
-		if (!measure(c, &cc, &ev.hazards))
+		int err = measure(c, &cc, &ev.hazards);
+
+		if (!err)
 			ev.measured = ev.calibrated_now = true;
+		else
+			snprintf(ev.unmeasured, sizeof(ev.unmeasured),
+				 "calibrating %zu bytes at dst%%64=%u failed: %s%s%s", (size_t)cc.len,
+				 cc.align, c->cal_err ? c->cal_step : "", c->cal_err ? ": " : "",
+				 err == -EPROTO ? "the traced stores do not replay to the routine's "
+						  "result" : strerror(-err));
 	}
 	c->events++;
 	c->fn(&ev, c->ctx);

@@ -57,6 +57,7 @@ struct copy_event {
 	uint32_t hazards;         /* HAZARD_* */
 	bool measured;            /* hazards known (table, calibration or the access model) */
 	bool calibrated_now;      /* this event's case was measured just now */
+	char unmeasured[160];     /* why this case could not be measured, when it was tried */
 };
 
 typedef void (*copy_event_fn)(const struct copy_event *ev, void *ctx);

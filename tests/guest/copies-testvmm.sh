@@ -56,6 +56,7 @@ stop_monitor_expect mon.json 1
 
 jq -c 'select(.event == "copy")' mon.json > copies.json
 expect_eq "device copies reported" "$(wc -l < copies.json)" $n
+jq -c 'select(.measured | not) | {routine, length, dst_align, region_offset, unmeasured_reason}' copies.json
 expect_eq "all measured" "$(jq -s 'map(.measured) | all' copies.json)" true
 # Nothing outside the two BARs, and the right place for each copy in.
 expect_eq "regions" "$(jq -r '"\(.device) \(.region)"' copies.json | sort -u | tr '\n' ' ')" \
