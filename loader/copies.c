@@ -575,15 +575,27 @@ static int measure(struct copies *c, const struct calib_case *cc, uint32_t *haza
 	uint32_t v;
 	int err;
 
-	if (!c->cal_started && !c->cal_err) {
-		c->cal_err = calibrator_start(&c->cal, &c->cal_step);
-		c->cal_started = !c->cal_err;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (!c->cal_started && !c->cal_err) {
+			c->cal_err = calibrator_start(&c->cal, &c->cal_step);
+			c->cal_started = !c->cal_err;
+		}
+		if (c->cal_err)
+			return c->cal_err;
+		err = calibrate_case(&c->cal, cc, &res);
+		if (!err && (res.trace.truncated || !res.replay_ok))
+			err = -EPROTO;
+		if (!err || err == -E2BIG)
+			break;
+		/*
+		 * A case that ends in an error may leave the child wherever its stepping stopped,
+		 * where the next case would start: measure again, once, in a fresh child.
+		 */
+		calibrator_stop(&c->cal);
+		c->cal_started = false;
+		store_trace_free(&res.trace);
+		memset(&res, 0, sizeof(res));
 	}
-	if (c->cal_err)
-		return c->cal_err;
-	err = calibrate_case(&c->cal, cc, &res);
-	if (!err && (res.trace.truncated || !res.replay_ok))
-		err = -EPROTO;
 	if (!err) {
 		*hazards = res.hazards;
 		v = res.hazards | VFG_HAZARDS_MEASURED;
