@@ -161,13 +161,20 @@ static struct json_object *event_json(const struct state *st, const char *what, 
 	return o;
 }
 
-static void emit(struct state *st, struct json_object *o)
+/* One JSON line of the stream, freed. */
+static void put_line(struct json_object *o)
 {
-	st->shown++;
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 						       JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	fflush(stdout);
+}
+
+/* An event of the host: counted as shown. */
+static void emit(struct state *st, struct json_object *o)
+{
+	st->shown++;
+	put_line(o);
 }
 
 static void print_header(void)
@@ -540,10 +547,7 @@ static void report_attach(const struct monitor *m, size_t ringbuf)
 		json_add(o, "hooks", a);
 		json_add(o, "ringbuf_bytes", json_object_new_uint64(ringbuf));
 		json_add(o, "policy_decisions", json_object_new_boolean(m->decisions));
-		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-							       JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(o);
-		fflush(stdout);
+		put_line(o);
 		return;
 	}
 	if (m->fentry_reason[0])
@@ -631,9 +635,7 @@ static void summary(struct state *st, struct monitor *m, uint64_t dropped)
 		json_add(o, "indirect", is);
 		if (st->copies)
 			copy_view_summary(st->copies, o);
-		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-							       JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(o);
+		put_line(o);
 		return;
 	}
 	printf("\n%" PRIu64 " events, %" PRIu64 " dropped (ring buffer full)\n", m->events, dropped);
@@ -820,8 +822,7 @@ int do_monitor(int argc, char **argv)
 		json_add(o, "event", json_object_new_string("ready"));
 		json_add(o, "time", json_object_new_double(seconds(&st, monotonic_ns())));
 		json_add(o, "existing", json_object_new_uint64(existing));
-		emit(&st, o);
-		st.shown--; /* not an event of the host */
+		put_line(o); /* not an event of the host: not counted */
 	}
 	if (duration)
 		deadline = st.start_ns + duration * 1000000000ULL;

@@ -38,12 +38,7 @@ stop_monitor_expect mon.json 1
 vfioguard -j -v audit --copies --duration 20 > audit.json 2> audit.err &
 apid=$!
 # Write once its probes are in QEMU (-v says so), however slow the snapshot was.
-_n=0
-until grep -q "pid $QEMU_PID: .* probes attached" audit.err; do
-	kill -0 $apid 2>/dev/null || fail "audit --copies exited: $(cat audit.err)"
-	_n=$((_n + 1)); [ $_n -lt 150 ] || fail "audit --copies did not attach: $(cat audit.err)"
-	sleep 0.1
-done
+wait_attached audit.err $QEMU_PID $apid 150
 printf '%s\n' "write $(edu_gpa 0x11) 4 0x01020304" "writel $(edu_gpa 0x10) 0x1" >&3
 set +e; wait $apid; rc=$?; set -e
 expect_eq "audit --copies exit status" $rc 1

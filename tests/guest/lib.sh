@@ -104,11 +104,14 @@ start_monitor() {
 }
 
 # wait_attached ERRFILE PID: until monitor -v says the copy probes of PID are attached.
+# wait_attached ERRFILE PID [WATCHER TENTHS]: the same for another vfioguard process (default
+# MON_PID) and another limit (default 600 tenths of a second).
 wait_attached() {
 	_n=0
 	until grep -q "pid $2: .* probes attached" "$1"; do
-		kill -0 $MON_PID 2>/dev/null || fail "monitor exited: $(cat "$1")"
-		_n=$((_n + 1)); [ $_n -lt 600 ] || fail "copy probes of pid $2 not attached: $(cat "$1")"
+		kill -0 ${3:-$MON_PID} 2>/dev/null || fail "vfioguard exited: $(cat "$1")"
+		_n=$((_n + 1))
+		[ $_n -lt ${4:-600} ] || fail "copy probes of pid $2 not attached: $(cat "$1")"
 		sleep 0.1
 	done
 }
