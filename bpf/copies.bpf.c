@@ -9,6 +9,13 @@
  * and when the VMA maps a VFIO device file, look the call's (routine, length, alignment, overlap)
  * up in the hazard table user space filled from calibration and send the call with the user
  * stack. Calls that touch no device memory only count.
+ *
+ * Most calls touch no device memory, and a VMA lookup costs more than the trap's own work: a
+ * process whose VFIO mappings are known (span_seed, filled by user space from /proc/PID/maps
+ * when it starts watching it, after track_vfio_mmap is attached; span_grown, by track_vfio_mmap
+ * for every VFIO mmap since) has calls outside the address span of those mappings answered
+ * without a lookup. The spans only grow: a call inside them is still confirmed by bpf_find_vma,
+ * so a munmapped range is never taken for device memory.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -46,6 +53,79 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 20);
 } copy_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32); /* tgid */
+	__type(value, struct vfg_span);
+} span_seed SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32); /* tgid */
+	__type(value, struct vfg_span);
+} span_grown SEC(".maps");
+
+/* Set by user space once track_vfio_mmap is attached: only then are the spans complete. */
+volatile __u32 spans_on = 0;
+
+/* Widens a span to cover [lo, hi); races with other CPUs are settled by compare-and-swap. */
+static __always_inline void span_widen(struct vfg_span *s, __u64 lo, __u64 hi)
+{
+	for (int i = 0; i < 8; i++) {
+		__u64 cur = s->lo;
+
+		if (cur <= lo || __sync_val_compare_and_swap(&s->lo, cur, lo) == cur)
+			break;
+	}
+	for (int i = 0; i < 8; i++) {
+		__u64 cur = s->hi;
+
+		if (cur >= hi || __sync_val_compare_and_swap(&s->hi, cur, hi) == cur)
+			break;
+	}
+}
+
+/* On entry the VMA's range is set; a failed mmap only widens the span (still correct). */
+SEC("kprobe/vfio_device_fops_mmap")
+int BPF_KPROBE(track_vfio_mmap, struct file *file, struct vm_area_struct *vma)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u64 lo = BPF_CORE_READ(vma, vm_start), hi = BPF_CORE_READ(vma, vm_end);
+	struct vfg_span init = { .lo = lo, .hi = hi }, *s;
+
+	s = bpf_map_lookup_elem(&span_grown, &tgid);
+	if (!s) {
+		if (!bpf_map_update_elem(&span_grown, &tgid, &init, BPF_NOEXIST))
+			return 0;
+		s = bpf_map_lookup_elem(&span_grown, &tgid);
+		if (!s) {
+			/* No room: the process's spans are incomplete, so look it up every call. */
+			bpf_map_delete_elem(&span_seed, &tgid);
+			return 0;
+		}
+	}
+	span_widen(s, lo, hi);
+	return 0;
+}
+
+/*
+ * 0: [addr, addr + len) is outside every VFIO mapping this process has had; 1: it may be inside
+ * one (or the process's mappings are not known): look it up.
+ */
+static __always_inline int may_touch_device(const struct vfg_span *seed,
+					    const struct vfg_span *grown, __u64 addr, __u64 len)
+{
+	__u64 end = addr + len;
+
+	if (!seed)
+		return 1;
+	if (addr < seed->hi && end > seed->lo)
+		return 1;
+	return grown && addr < grown->hi && end > grown->lo;
+}
 
 /* What the VMA lookup found. */
 struct vma_found {
@@ -138,6 +218,7 @@ static __always_inline int on_call(struct pt_regs *ctx, __u32 idx, bool usdt)
 	struct vfg_copy_target *t = bpf_map_lookup_elem(&copy_targets, &idx);
 	struct vfg_copy_counts *cnt = bpf_map_lookup_elem(&copy_counts, &idx);
 	struct task_struct *task = bpf_get_current_task_btf();
+	struct vfg_span *seed = NULL, *grown = NULL;
 	struct vma_found f = {};
 	struct vfg_copy_event *ev;
 	__u64 dst = 0, src = 0, len = 0;
@@ -177,12 +258,20 @@ static __always_inline int on_call(struct pt_regs *ctx, __u32 idx, bool usdt)
 	}
 	if (!len)
 		return 0;
+	if (spans_on) {
+		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+		seed = bpf_map_lookup_elem(&span_seed, &tgid);
+		if (seed)
+			grown = bpf_map_lookup_elem(&span_grown, &tgid);
+	}
 
 	/* The device side: the destination first, then (for copies) the source. */
-	in = dst ? classify(task, dst, len, &f) : 0;
+	in = dst && may_touch_device(seed, grown, dst, len) ? classify(task, dst, len, &f) : 0;
 	if (in > 0)
 		flags |= VFG_COPY_DST_DEVICE;
-	if (in == 0 && src && t->kind != VFG_COPY_KIND_SET && t->kind != VFG_COPY_KIND_MR_WRITE) {
+	if (in == 0 && src && t->kind != VFG_COPY_KIND_SET && t->kind != VFG_COPY_KIND_MR_WRITE &&
+	    may_touch_device(seed, grown, src, len)) {
 		in = classify(task, src, len, &f);
 		if (in > 0)
 			flags |= VFG_COPY_SRC_DEVICE;
@@ -191,8 +280,11 @@ static __always_inline int on_call(struct pt_regs *ctx, __u32 idx, bool usdt)
 		cnt->busy++;
 		return 0;
 	}
-	if (!in)
+	if (!in) {
+		if (seed)
+			cnt->spanned++;
 		return 0;
+	}
 	cnt->device++;
 
 	ev = bpf_ringbuf_reserve(&copy_events, sizeof(*ev), 0);

@@ -18,10 +18,13 @@ int snapshot_vfio_vmas(struct bpf_iter__task_vma *ctx)
 	struct vma_record rec = {};
 	struct file *file;
 
-	if (!task || !vma || !vfio_device_fops_addr)
+	if (!task || !vma)
 		return 0;
 	file = vma->vm_file;
-	if (!file || (__u64)BPF_CORE_READ(file, f_op) != vfio_device_fops_addr)
+	if (!file)
+		return 0;
+	if (vfio_device_fops_addr ? (__u64)BPF_CORE_READ(file, f_op) != vfio_device_fops_addr
+				  : !vfio_match_module || !fops_owned_by_vfio(file))
 		return 0;
 
 	rec.tgid = task->tgid;
@@ -33,6 +36,7 @@ int snapshot_vfio_vmas(struct bpf_iter__task_vma *ctx)
 	rec.pgprot = BPF_CORE_READ(vma, vm_page_prot.pgprot);
 	rec.vm_flags = BPF_CORE_READ(vma, vm_flags);
 	rec.mm = (__u64)BPF_CORE_READ(vma, vm_mm);
+	rec.fops = (__u64)BPF_CORE_READ(file, f_op);
 	bpf_probe_read_kernel_str(rec.comm, sizeof(rec.comm), task->comm);
 	if (read_device_name(file, rec.device))
 		rec.flags |= VFG_VMA_DEVICE_UNKNOWN;

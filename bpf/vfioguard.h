@@ -42,6 +42,7 @@ struct vma_record {
 	__u32 flags;
 	__u32 pad;
 	__u64 mm; /* the address space, as in struct vfg_event */
+	__u64 fops; /* the file's f_op: vfio_device_fops */
 	char comm[VFG_COMM_LEN];
 	char device[VFG_DEVICE_LEN];
 };
@@ -206,6 +207,12 @@ struct vfg_copy_counts {
 	__u64 device;    /* calls that touched a VFIO mapping */
 	__u64 busy;      /* calls whose address could not be looked up (mmap lock busy) */
 	__u64 dropped;   /* device calls the ring buffer had no room for */
+	__u64 spanned;   /* calls of processes whose VFIO spans were known, found outside them */
+};
+
+/* The address span [lo, hi) of a process's VFIO mappings (copies.bpf.c). */
+struct vfg_span {
+	__u64 lo, hi;
 };
 
 /* Key of the hazard table that user space fills from calibration. */

@@ -96,7 +96,8 @@ static int watch_copies(const struct snapshot *snap, struct copy_view_opts *co,
 	int ret = EXIT_CLEAN;
 
 	co->start_ns = monotonic_ns();
-	co->vfio_fops = &snap->vfio_fops; /* read once, by the snapshot */
+	/* Read once, by the snapshot; when it found no mapping, the copy probes look it up. */
+	co->vfio_fops = snap->vfio_fops || !snap->vfio_loaded ? &snap->vfio_fops : NULL;
 	if (copy_view_open(&v, co))
 		return EXIT_ERROR;
 	for (size_t i = 0; i < snap->count; i++)
@@ -195,7 +196,7 @@ int do_audit(int argc, char **argv)
 	}
 	if (verbose)
 		fprintf(stderr,
-			"vfioguard: snapshot of %zu mappings: kallsyms %.1f ms, BPF load %.1f ms, "
+			"vfioguard: snapshot of %zu mappings: finding vfio %.1f ms, BPF load %.1f ms, "
 			"iterator %.1f ms, decode %.1f ms\n",
 			snap.count, snap.lookup_ns / 1e6, snap.load_ns / 1e6, snap.iter_ns / 1e6,
 			snap.decode_ns / 1e6);

@@ -432,6 +432,7 @@ static struct json_object *target_json(const struct copy_target *tg,
 	json_add(x, "device", json_object_new_uint64(cnt->device));
 	json_add(x, "busy", json_object_new_uint64(cnt->busy));
 	json_add(x, "dropped", json_object_new_uint64(cnt->dropped));
+	json_add(x, "outside_spans", json_object_new_uint64(cnt->spanned));
 	json_add(x, "unmeasured_reason", tg->unmeasured[0] ?
 		 json_object_new_string(tg->unmeasured) : NULL);
 	return x;
@@ -479,11 +480,16 @@ void copy_view_summary(struct copy_view *v, struct json_object *into)
 		json_add(o, "cases_measured", json_object_new_uint64(v->c.cases_measured));
 		json_add(o, "cache", v->c.cache_path[0] ? json_object_new_string(v->c.cache_path)
 							: NULL);
+		json_add(o, "spans", json_object_new_boolean(v->c.spans_link != NULL));
+		json_add(o, "spans_reason", v->c.spans_link ? NULL
+					    : json_object_new_string(v->c.spans_reason));
 		json_add(into, "copies", o);
 		return;
 	}
 	printf("\ncopies into or out of device memory: %" PRIu64 " violations, %" PRIu64
 	       " clean, %" PRIu64 " unmeasured\n", v->violations, v->clean, v->unmeasured);
+	if (!v->c.spans_link)
+		printf("every call looked up (VFIO spans not tracked: %s)\n", v->c.spans_reason);
 	printf("%-8s %-9s %-9s %-7s %s\n", "HITS", "DEVICE", "DROPPED", "PID", "TARGET");
 	for (unsigned int i = 0; i < v->c.n + v->c.nretired; i++) {
 		const struct copy_target *tg;

@@ -79,6 +79,20 @@ int copies_open(struct copies *c, copy_event_fn fn, void *ctx, const uint64_t *k
 		copies_close(c);
 		return err;
 	}
+	/*
+	 * The VFIO spans of watched processes stand in for VMA lookups only while every VFIO
+	 * mmap is seen; without the probe every call is looked up (spans_reason says why).
+	 */
+	if (c->vfio_missing) {
+		snprintf(c->spans_reason, sizeof(c->spans_reason), "vfio is not loaded");
+	} else {
+		c->spans_link = bpf_program__attach(c->skel->progs.track_vfio_mmap);
+		if (c->spans_link)
+			c->skel->bss->spans_on = 1;
+		else
+			snprintf(c->spans_reason, sizeof(c->spans_reason),
+				 "kprobe on vfio_device_fops_mmap: %s", strerror(errno));
+	}
 	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.copy_events), on_ring, c, NULL);
 	if (!c->rb) {
 		*step = "open the copies ring buffer";
@@ -102,6 +116,8 @@ void copies_close(struct copies *c)
 	c->retired = NULL;
 	c->nretired = 0;
 	ring_buffer__free(c->rb);
+	bpf_link__destroy(c->spans_link);
+	c->spans_link = NULL;
 	copies_bpf__destroy(c->skel);
 	if (c->cal_started)
 		calibrator_stop(&c->cal);
@@ -130,6 +146,7 @@ void copies_target_counts(const struct copies *c, unsigned int idx, struct vfg_c
 			out->device += per[i].device;
 			out->busy += per[i].busy;
 			out->dropped += per[i].dropped;
+			out->spanned += per[i].spanned;
 		}
 	}
 	free(per);
@@ -221,6 +238,8 @@ static int reclaim(struct copies *c)
 			return -1;
 		}
 		c->retired = grown;
+		bpf_map_delete_elem(bpf_map__fd(c->skel->maps.span_seed), &t->pid);
+		bpf_map_delete_elem(bpf_map__fd(c->skel->maps.span_grown), &t->pid);
 		copies_target_counts(c, i, &t->final);
 		bpf_link__destroy(t->link);
 		t->link = NULL;
@@ -230,6 +249,35 @@ static int reclaim(struct copies *c)
 		return i;
 	}
 	return -1;
+}
+
+/*
+ * Records where pid's VFIO mappings are now, so that its calls elsewhere need no VMA lookup;
+ * the mmaps it makes from now on widen its span in the kernel (track_vfio_mmap). Done once per
+ * process, before its first probe; on any error the process is simply looked up every call.
+ */
+static void seed_span(struct copies *c, uint32_t pid)
+{
+	int seed = bpf_map__fd(c->skel->maps.span_seed), grown = bpf_map__fd(c->skel->maps.span_grown);
+	struct vfg_span span;
+	uint64_t lo, hi;
+	uint32_t key, next;
+
+	if (!c->spans_link || !pid || !bpf_map_lookup_elem(seed, &pid, &span))
+		return;
+	/* Spans of processes that are gone (any process that mapped a VFIO device has one). */
+	for (int more = !bpf_map_get_next_key(grown, NULL, &key); more; key = next) {
+		more = !bpf_map_get_next_key(grown, &key, &next);
+		if (kill(key, 0) && errno == ESRCH) {
+			bpf_map_delete_elem(grown, &key);
+			bpf_map_delete_elem(seed, &key);
+		}
+	}
+	if (proc_vfio_span(pid, &lo, &hi))
+		return;
+	span.lo = lo;
+	span.hi = hi;
+	bpf_map_update_elem(seed, &pid, &span, BPF_NOEXIST);
 }
 
 /* Attaches one target; an identical one already attached counts as done. */
@@ -256,6 +304,7 @@ static int attach(struct copies *c, const struct copy_target *t, char *why, size
 		}
 		idx = slot;
 	}
+	seed_span(c, t->pid);
 	n = &c->targets[idx];
 	*n = *t;
 	err = bpf_map_update_elem(bpf_map__fd(c->skel->maps.copy_targets), &idx, &n->t, BPF_ANY);

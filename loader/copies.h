@@ -78,6 +78,8 @@ struct copies {
 	void *ctx;
 	uint64_t events;
 	bool vfio_missing; /* vfio_device_fops is not in kallsyms: no mapping can be a device's */
+	struct bpf_link *spans_link; /* track_vfio_mmap: NULL when spans are not used */
+	char spans_reason[128];      /* why not */
 	/* Calibration of this process's libc routines, for the targets that use the same ones. */
 	char build_id[96];
 	uint64_t routine_vaddr[CALIB_ROUTINES];

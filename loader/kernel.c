@@ -2,6 +2,7 @@
 /* Reads the running kernel's release, arch, kallsyms and PCI resources; see kernel.h. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,4 +118,60 @@ bool kernel_lsm_active(const char *name)
 		if (!strcmp(tok, name))
 			return true;
 	return false;
+}
+
+/* The major number of a char device region in /proc/devices, or -1. */
+static int char_major(const char *name)
+{
+	char line[128], n[64];
+	bool chars = false;
+	int major = -1, m;
+	FILE *f = fopen("/proc/devices", "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "Character devices:", 18)) {
+			chars = true;
+		} else if (!strncmp(line, "Block devices:", 14)) {
+			chars = false;
+		} else if (chars && sscanf(line, "%d %63s", &m, n) == 2 && !strcmp(n, name)) {
+			major = m;
+			break;
+		}
+	}
+	fclose(f);
+	return major;
+}
+
+int proc_vfio_span(uint32_t pid, uint64_t *lo, uint64_t *hi)
+{
+	int cdev_major = char_major("vfio-dev");
+	char maps[64], line[PATH_MAX + 128];
+	FILE *f;
+
+	*lo = *hi = 0;
+	snprintf(maps, sizeof(maps), "/proc/%u/maps", pid);
+	f = fopen(maps, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long start, end;
+		unsigned int major;
+		int path = 0;
+
+		if (sscanf(line, "%llx-%llx %*s %*x %x:%*x %*u %n", &start, &end, &major, &path) < 3 ||
+		    !path)
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		if (strcmp(line + path, "anon_inode:[vfio-device]") &&
+		    (cdev_major < 0 || major != (unsigned int)cdev_major))
+			continue;
+		if (!*hi || start < *lo)
+			*lo = start;
+		if (end > *hi)
+			*hi = end;
+	}
+	fclose(f);
+	return 0;
 }

@@ -33,6 +33,14 @@ bool kernel_lsm_active(const char *name);
 /* Whether the module is loaded (or built in): /sys/module/NAME exists. */
 bool kernel_module_present(const char *name);
 
+/*
+ * The address span [lo, hi) of the VFIO device mappings a process has now, from
+ * /proc/PID/maps: the anon-inode device fds ("anon_inode:[vfio-device]") and the device nodes
+ * of the char region "vfio-dev" (/dev/vfio/devices/vfioN), recognised by their device number.
+ * lo = hi = 0 when it has none. 0 or -errno (-ENOENT: no such process).
+ */
+int proc_vfio_span(uint32_t pid, uint64_t *lo, uint64_t *hi);
+
 #define PCI_RESOURCES 7 /* BAR0..BAR5 and the ROM, as VFIO_PCI_*_REGION_INDEX 0..6 */
 
 struct pci_resource {

@@ -128,6 +128,7 @@ int snapshot_take(struct snapshot *snap)
 	size_t ndevices = 0;
 	struct snapshot_bpf *skel = NULL;
 	struct bpf_link *link = NULL;
+	bool match_module = false;
 	uint64_t fops = 0;
 	size_t len = 0, n;
 	char *buf = NULL;
@@ -141,17 +142,27 @@ int snapshot_take(struct snapshot *snap)
 		return err;
 	}
 	t = now_ns();
-	err = kallsyms_lookup("vfio_device_fops", &fops);
+	if (!access("/sys/module/vfio/initstate", F_OK)) {
+		/*
+		 * vfio is a loaded module: its device files are recognised by the owner of their
+		 * f_op (vfio_device.bpf.h), and the address comes back with each record.
+		 */
+		match_module = true;
+	} else {
+		/* Built in, or not loaded: only kallsyms can tell. */
+		err = kallsyms_lookup("vfio_device_fops", &fops);
+		if (err == -ENOENT) {
+			/* No VFIO in this kernel right now: no process can have a VFIO mapping. */
+			snap->vfio_loaded = false;
+			snap->lookup_ns = now_ns() - t;
+			return 0;
+		}
+		if (err) {
+			snap->failed_step = "read the address of vfio_device_fops from /proc/kallsyms";
+			return err;
+		}
+	}
 	snap->lookup_ns = now_ns() - t;
-	if (err == -ENOENT) {
-		/* No VFIO in this kernel right now: no process can have a VFIO mapping. */
-		snap->vfio_loaded = false;
-		return 0;
-	}
-	if (err) {
-		snap->failed_step = "read the address of vfio_device_fops from /proc/kallsyms";
-		return err;
-	}
 	snap->vfio_loaded = true;
 	snap->vfio_fops = fops;
 
@@ -162,6 +173,7 @@ int snapshot_take(struct snapshot *snap)
 		return -errno;
 	}
 	skel->rodata->vfio_device_fops_addr = fops;
+	skel->rodata->vfio_match_module = match_module;
 	err = snapshot_bpf__load(skel);
 	if (err) {
 		snap->failed_step = "load the snapshot program (iter/task_vma)";
@@ -204,6 +216,8 @@ int snapshot_take(struct snapshot *snap)
 		struct vma_record rec;
 
 		memcpy(&rec, buf + i * sizeof(rec), sizeof(rec));
+		if (!snap->vfio_fops)
+			snap->vfio_fops = rec.fops;
 		mapping_from_record(&snap->mappings[i], &rec, &snap->kernel,
 				    resources_of(&devices, &ndevices, &rec));
 	}

@@ -33,7 +33,8 @@ struct mapping {
 struct snapshot {
 	struct kernel_info kernel;
 	bool vfio_loaded; /* false: nothing can be mapped, and the snapshot is empty */
-	uint64_t vfio_fops; /* vfio_device_fops, when vfio_loaded */
+	/* vfio_device_fops; 0 when no mapping was found and vfio is a module (not looked up) */
+	uint64_t vfio_fops;
 	struct mapping *mappings;
 	size_t count;
 	/* Where the time went (-v): kernel symbol lookup, BPF load, iterator read, decoding. */

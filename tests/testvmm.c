@@ -25,6 +25,8 @@
  *   pread BDF REGION OFF WIDTH      read through the device fd and print
  *   pwrite BDF REGION OFF WIDTH VALUE  write through the device fd
  *   preadn COUNT BDF REGION OFF WIDTH  COUNT reads through the device fd, printing nothing
+ *   anon COUNT                      map COUNT one-page anonymous mappings that do not merge
+ *                                   (an ordinary process's VMAs, for benchmarks)
  *   fork COUNT                      COUNT-1 children run the remaining actions too
  *   ready FILE                      write "PID\n" to FILE (appending), to tell a test we are set
  *   waitfile FILE                   wait until FILE exists, for a test to say go
@@ -631,6 +633,19 @@ int main(int argc, char **argv)
 			if (!is_write)
 				printf("pread %s %u 0x%llx = 0x%llx\n", d->name, r->index, off, v);
 			i += is_write ? 5 : 4;
+		} else if (!strcmp(a, "anon")) {
+			unsigned long long count, page = sysconf(_SC_PAGESIZE);
+			char *p;
+
+			NEED(1);
+			count = number(argv[++i], "count");
+			/* One reservation with a guard page between mappings, so that none merge. */
+			p = mmap(NULL, 2 * count * page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (p == MAP_FAILED)
+				die("anon: mmap: %s", strerror(errno));
+			for (unsigned long long n = 0; n < count; n++)
+				if (mprotect(p + 2 * n * page, page, PROT_READ | PROT_WRITE))
+					die("anon: mprotect: %s", strerror(errno));
 		} else if (!strcmp(a, "fork")) {
 			NEED(1);
 			do_fork(number(argv[++i], "count"));

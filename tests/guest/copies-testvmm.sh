@@ -4,7 +4,6 @@
 # region and offset, with exactly the hazards calibrate measures for that case (routine, length,
 # destination alignment, same page offset); copies in ordinary memory are never reported.
 # timeout: 600
-# arches: x86_64
 . "$VFG_TESTS/lib.sh"
 
 export VFIOGUARD_CACHE_DIR=$PWD/cache
@@ -44,8 +43,12 @@ actions="$actions move 1 0x5000 0x5010 300 move 1 0x6010 0x6000 300 copyout 1 0x
 n=$((n + 3))
 
 rm -f ready go
+# After the copies in ordinary memory, a mapping made while watched (slot 2, ivshmem BAR2 again)
+# and a copy into it: the calls outside the VFIO mappings known when watching began are answered
+# without a VMA lookup (outside_spans), the new mapping widens them and its copy is reported.
 vfg-testvmm $maps ready ready waitfile go \
-	$actions ramcopy 64 ramcopy 3000 sleep 1 > vmm.out 2>&1 &
+	$actions ramcopy 64 ramcopy 3000 map $IVSHMEM bar2 copy 2 0x40 8 memcpy sleep 1 \
+	> vmm.out 2>&1 &
 vmm=$!
 wait_ready ready $vmm
 start_monitor mon.json --copies --libc --pid $vmm -v
@@ -55,7 +58,15 @@ wait $vmm || fail "test VMM failed: $(cat vmm.out)"
 stop_monitor_expect mon.json 1
 
 jq -c 'select(.event == "copy")' mon.json > copies.json
-expect_eq "device copies reported" "$(wc -l < copies.json)" $n
+expect_eq "device copies reported" "$(wc -l < copies.json)" $((n + 1))
+expect_eq "copy into the mapping made while watched" \
+	"$(tail -1 copies.json | jq -r '"\(.device) \(.region) \(.region_offset) \(.length)"')" \
+	"$IVSHMEM BAR2 64 8"
+expect_eq "VFIO spans tracked" "$(tail -1 mon.json | jq .copies.spans)" true
+# ramcopy: memcpy, memmove and memset twice, all in ordinary memory (and libc's own calls).
+outside=$(tail -1 mon.json | jq '[.copies.targets[] | select(.target | startswith("libc")) | .outside_spans] | add')
+[ "$outside" -ge 6 ] || fail "calls answered outside the VFIO spans: got $outside, want at least 6"
+sed -i '$d' copies.json
 jq -c 'select(.measured | not) | {routine, length, dst_align, region_offset, unmeasured_reason}' copies.json
 expect_eq "all measured" "$(jq -s 'map(.measured) | all' copies.json)" true
 # Nothing outside the two BARs, and the right place for each copy in.
@@ -113,7 +124,7 @@ else
 	libc_targets=3
 fi
 s=$(tail -1 mon.json)
-expect_eq "summary counts every copy" "$(echo "$s" | jq '.copies.violations + .copies.clean')" $n
+expect_eq "summary counts every copy" "$(echo "$s" | jq '.copies.violations + .copies.clean')" $((n + 1))
 expect_eq "libc targets" "$(echo "$s" | jq '[.copies.targets[] | select(.target | startswith("libc"))] | length')" $libc_targets
 # Cases measured during the run were cached for the next one.
 [ -s cache/hazards-*.tsv ] || fail "no hazard cache written"

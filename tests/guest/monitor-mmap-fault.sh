@@ -1,7 +1,6 @@
 # The test VMM maps edu BAR0, touches 3 pages, unmaps, maps again at the same address: monitor
 # shows both mmaps with cache mode, region and range, exactly the faults the process took, the
 # unmap, and keeps the two mappings apart. With fentry/fexit and with the kprobe fallback.
-# arches: x86_64
 . "$VFG_TESTS/lib.sh"
 
 for mode in fentry kprobes; do

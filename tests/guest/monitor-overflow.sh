@@ -1,6 +1,5 @@
 # A ring buffer of one page and a burst of reads through the device fd: the events that did not
 # fit are counted, and seen + dropped is exactly what the test generated.
-# arches: x86_64
 . "$VFG_TESTS/lib.sh"
 
 N=20000

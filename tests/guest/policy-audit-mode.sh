@@ -1,5 +1,4 @@
 # The same trap in audit mode: the mmap succeeds and the decision is recorded.
-# arches: x86_64
 . "$VFG_TESTS/lib.sh"
 
 grep -qw bpf /sys/kernel/security/lsm || skip "BPF-LSM is not active in this kernel"

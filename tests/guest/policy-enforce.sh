@@ -2,7 +2,6 @@
 # the device fd and the qtest read of register 0 still returns 0x010000ed; monitor shows the
 # denial and the fd reads. The test VMM's mmap of edu BAR0 fails with EPERM, its mmap of ivshmem
 # BAR2 (direct) succeeds. The verdicts are published; policy show counts the decisions.
-# arches: x86_64
 . "$VFG_TESTS/lib.sh"
 
 command -v $QEMU_BIN >/dev/null || fail "$QEMU_BIN is not in the guest (make deps)"

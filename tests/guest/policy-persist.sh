@@ -1,5 +1,4 @@
 # Enforcement outlives the CLI, even killed with SIGKILL; policy clear lifts it.
-# arches: x86_64
 . "$VFG_TESTS/lib.sh"
 
 grep -qw bpf /sys/kernel/security/lsm || skip "BPF-LSM is not active in this kernel"
