@@ -148,8 +148,13 @@ int snapshot_take(struct snapshot *snap)
 		 * f_op (vfio_device.bpf.h), and the address comes back with each record.
 		 */
 		match_module = true;
+	} else if (access("/sys/module/vfio", F_OK) && access("/dev/vfio", F_OK)) {
+		/* Neither a module nor built in (a built-in vfio has its version listed there). */
+		snap->vfio_loaded = false;
+		snap->lookup_ns = now_ns() - t;
+		return 0;
 	} else {
-		/* Built in, or not loaded: only kallsyms can tell. */
+		/* Built in: only kallsyms can tell. */
 		err = kallsyms_lookup("vfio_device_fops", &fops);
 		if (err == -ENOENT) {
 			/* No VFIO in this kernel right now: no process can have a VFIO mapping. */
