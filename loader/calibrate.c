@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Single-stepping copy routines under ptrace; see calibrate.h. */
 #define _GNU_SOURCE
-#include <capstone/capstone.h>
+#include "disasm.h"
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -3,7 +3,7 @@
 #define _GNU_SOURCE
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <capstone/capstone.h>
+#include "disasm.h"
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
