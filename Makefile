@@ -42,6 +42,9 @@ endif
 
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(wildcard bpf/*.bpf.c))
 SKELS := $(patsubst $(BUILD)/%.bpf.o,$(BUILD)/%.skel.h,$(BPF_OBJS))
+# Light skeletons: the kernel applies the CO-RE relocations, so loading parses no kernel BTF in
+# user space (the snapshot, which audit loads every run).
+SKELS += $(BUILD)/snapshot.lskel.h
 LOADER_SRCS := $(wildcard loader/*.c)
 POLICY_SRCS := $(wildcard policy/*.c)
 CLI_SRCS := $(wildcard cli/*.c)
@@ -104,6 +107,10 @@ $(BUILD)/%.bpf.o: bpf/%.bpf.c bpf/vfioguard.h bpf/vfio_device.bpf.h $(BUILD)/vml
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+$(BUILD)/%.lskel.h: $(BUILD)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton -L $< > $@
 
 $(BUILD)/obj/%.o: %.c $(wildcard */*.h) $(SKELS)
 	@mkdir -p $(dir $@)
@@ -173,5 +180,5 @@ bench-audit bench-monitor bench-copies: bench-%: deps
 	$(Q)tests/vm/run bench/$*.sh $(BENCH_ARGS)
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/tests $(BUILD)/*.o $(BUILD)/*.skel.h $(BUILD)/vmlinux.h \
+	rm -rf $(BUILD)/obj $(BUILD)/tests $(BUILD)/*.o $(BUILD)/*.skel.h $(BUILD)/*.lskel.h $(BUILD)/vmlinux.h \
 		$(BUILD)/vfioguard $(BUILD)/vfg-testvmm

@@ -9,7 +9,7 @@
 #include <bpf/libbpf.h>
 
 #include "snapshot.h"
-#include "snapshot.skel.h"
+#include "snapshot.lskel.h"
 
 void mapping_from_record(struct mapping *m, const struct vma_record *rec,
 			 const struct kernel_info *ki, const struct pci_resource *res)
@@ -127,7 +127,7 @@ int snapshot_take(struct snapshot *snap)
 	struct device_resources *devices = NULL;
 	size_t ndevices = 0;
 	struct snapshot_bpf *skel = NULL;
-	struct bpf_link *link = NULL;
+	int link_fd = -1;
 	bool match_module = false;
 	uint64_t fops = 0;
 	size_t len = 0, n;
@@ -184,15 +184,15 @@ int snapshot_take(struct snapshot *snap)
 		snap->failed_step = "load the snapshot program (iter/task_vma)";
 		goto out;
 	}
-	link = bpf_program__attach_iter(skel->progs.snapshot_vfio_vmas, NULL);
-	if (!link) {
+	link_fd = snapshot_bpf__snapshot_vfio_vmas__attach(skel);
+	if (link_fd < 0) {
 		err = -errno;
 		snap->failed_step = "attach the snapshot program (iter/task_vma)";
 		goto out;
 	}
 	snap->load_ns = now_ns() - t;
 	t = now_ns();
-	iter_fd = bpf_iter_create(bpf_link__fd(link));
+	iter_fd = bpf_iter_create(link_fd);
 	if (iter_fd < 0) {
 		err = -errno;
 		snap->failed_step = "create the task_vma iterator";
@@ -242,8 +242,7 @@ out:
 	free(devices);
 	if (iter_fd >= 0)
 		close(iter_fd);
-	bpf_link__destroy(link);
-	snapshot_bpf__destroy(skel);
+	snapshot_bpf__destroy(skel); /* closes the link too */
 	if (err) {
 		free(snap->mappings);
 		snap->mappings = NULL;
