@@ -127,6 +127,9 @@ static __always_inline int may_touch_device(const struct vfg_span *seed,
 	return grown && addr < grown->hi && end > grown->lo;
 }
 
+/* As in monitor.bpf.c: user space is woken when this much is waiting, and reads every 50 ms. */
+const volatile __u64 wakeup_bytes = 0;
+
 /* What the VMA lookup found. */
 struct vma_found {
 	__u64 start, end, pgoff, pgprot, vm_flags;
@@ -363,7 +366,8 @@ static __always_inline int on_call(struct pt_regs *ctx, __u32 idx, bool usdt)
 		ev->stack[1] = return_address(ctx);
 		ev->nstack = n > 0 ? n / sizeof(__u64) + 1 : 2;
 	}
-	bpf_ringbuf_submit(ev, 0);
+	bpf_ringbuf_submit(ev, bpf_ringbuf_query(&copy_events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
+				  BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 	return 0;
 }
 

@@ -17,11 +17,52 @@
 const volatile __u32 filter_tgid = 0;
 /* __vm_area_free() is probed too (kernels that have it): vm_area_free() marks what it reported. */
 const volatile bool free_direct_probed = false;
+/*
+ * An event per fault and per read or write through the device fd (monitor --accesses). Either
+ * way they are counted here (fault_stats, rw_stats), so the summary never misses one; without
+ * events, fentry/fexit mode loads only the fexit programs of those paths.
+ */
+const volatile bool each_access = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct vfg_fault_key);
+	__type(value, struct vfg_fault_stat);
+} fault_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct vfg_rw_key);
+	__type(value, struct vfg_rw_stat);
+} rw_stats SEC(".maps");
+
+/* Per-CPU room for building a key (too large for the stack with the rest). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vfg_rw_key);
+} rw_key_scratch SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024); /* user space may resize before load */
 } events SEC(".maps");
+
+/*
+ * User space is woken only when this much is waiting (it reads at least every 100 ms anyway):
+ * a wakeup per event costs the watched process more than the event. 0: every event wakes it.
+ */
+const volatile __u64 wakeup_bytes = 0;
+
+static __always_inline void event_submit(void *e)
+{
+	__u64 waiting = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+
+	bpf_ringbuf_submit(e, waiting >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
 
 /* Events that found the ring buffer full: counted, never silently lost. */
 struct {
@@ -124,6 +165,13 @@ static __always_inline int mmap_exit(long ret)
 
 	if (!p)
 		return 0;
+	if (ret == 0) {
+		/* A mapping at the address of one whose end was not seen starts from zero. */
+		struct vfg_fault_key k = { .mm = (__u64)BPF_CORE_READ(p->vma, vm_mm),
+					   .start = BPF_CORE_READ(p->vma, vm_start) };
+
+		bpf_map_delete_elem(&fault_stats, &k);
+	}
 	e = event_new(VFG_EV_MMAP);
 	if (e) {
 		/* On failure the VMA is still there: it is freed after the handler returns. */
@@ -131,7 +179,7 @@ static __always_inline int mmap_exit(long ret)
 		e->pgoff = p->pgoff;
 		e->ret = ret;
 		e->latency_ns = e->ts - p->ts;
-		bpf_ringbuf_submit(e, 0);
+		event_submit(e);
 	}
 	bpf_map_delete_elem(&pending_mmap, &id);
 	return 0;
@@ -182,6 +230,41 @@ static __always_inline int fault_entry(struct vm_fault *vmf, unsigned int order)
 	return 0;
 }
 
+/* include/linux/mm_types.h: VM_FAULT_OOM | VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV, FALLBACK */
+#define VFG_VM_FAULT_FAILED 0x43
+#define VFG_VM_FAULT_FALLBACK 0x800
+
+/* Counts one return of the fault handler for the mapping it was in. */
+static __always_inline void fault_account(struct vm_area_struct *vma, unsigned int order,
+					  unsigned int ret)
+{
+	struct vfg_fault_key k = { .mm = (__u64)BPF_CORE_READ(vma, vm_mm),
+				   .start = BPF_CORE_READ(vma, vm_start) };
+	struct vfg_fault_stat zero = {}, *st;
+	__u64 *c;
+
+	st = bpf_map_lookup_elem(&fault_stats, &k);
+	if (!st) {
+		bpf_map_update_elem(&fault_stats, &k, &zero, BPF_NOEXIST);
+		st = bpf_map_lookup_elem(&fault_stats, &k);
+		if (!st)
+			return;
+	}
+	if (ret & VFG_VM_FAULT_FALLBACK)
+		c = &st->fallbacks;
+	else if (ret & VFG_VM_FAULT_FAILED)
+		c = &st->errors;
+	else if (order == 0)
+		c = &st->faults[0];
+	else if (order == 9)
+		c = &st->faults[1];
+	else if (order == 18)
+		c = &st->faults[2];
+	else
+		c = &st->faults[3];
+	__sync_fetch_and_add(c, 1);
+}
+
 static __always_inline int fault_exit(unsigned int ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -190,7 +273,8 @@ static __always_inline int fault_exit(unsigned int ret)
 
 	if (!p)
 		return 0;
-	e = event_new(VFG_EV_FAULT);
+	fault_account(p->vma, p->order, ret);
+	e = each_access ? event_new(VFG_EV_FAULT) : NULL;
 	if (e) {
 		event_vma(e, p->vma);
 		e->addr = p->pos;
@@ -199,9 +283,20 @@ static __always_inline int fault_exit(unsigned int ret)
 			e->flags |= VFG_EV_WRITE;
 		e->ret = ret;
 		e->latency_ns = e->ts - p->ts;
-		bpf_ringbuf_submit(e, 0);
+		event_submit(e);
 	}
 	bpf_map_delete_elem(&pending_fault, &id);
+	return 0;
+}
+
+/* fexit alone (no events): everything needed is in the arguments. */
+static __always_inline int fault_counted(struct vm_fault *vmf, unsigned int order,
+					 unsigned int ret)
+{
+	if (each_access)
+		return fault_exit(ret);
+	if (wanted())
+		fault_account(BPF_CORE_READ(vmf, vma), order, ret);
 	return 0;
 }
 
@@ -214,7 +309,7 @@ int BPF_PROG(fentry_fault, struct vm_fault *vmf)
 SEC("fexit/vfio_pci_mmap_fault")
 int BPF_PROG(fexit_fault, struct vm_fault *vmf, unsigned int ret)
 {
-	return fault_exit(ret);
+	return fault_counted(vmf, 0, ret);
 }
 
 SEC("kprobe/vfio_pci_mmap_fault")
@@ -238,7 +333,7 @@ int BPF_PROG(fentry_huge_fault, struct vm_fault *vmf, unsigned int order)
 SEC("fexit/vfio_pci_mmap_huge_fault")
 int BPF_PROG(fexit_huge_fault, struct vm_fault *vmf, unsigned int order, unsigned int ret)
 {
-	return fault_exit(ret);
+	return fault_counted(vmf, order, ret);
 }
 
 SEC("kprobe/vfio_pci_mmap_huge_fault")
@@ -277,6 +372,39 @@ static __always_inline int rw_entry(struct file *file, size_t count, loff_t *ppo
 	return 0;
 }
 
+/* Counts one read or write through the device fd that started at pos. */
+static __always_inline void rw_account(struct file *file, __u64 pos, __u64 count, bool write,
+				       long ret)
+{
+	__u32 zero = 0;
+	struct vfg_rw_key *k = bpf_map_lookup_elem(&rw_key_scratch, &zero);
+	struct vfg_rw_stat *st;
+
+	if (!k)
+		return;
+	__builtin_memset(k, 0, sizeof(*k));
+	k->tgid = bpf_get_current_pid_tgid() >> 32;
+	k->write = write;
+	k->region_pos = pos & ~((1ULL << 40) - 1); /* VFIO_PCI_OFFSET_SHIFT */
+	k->size = count;
+	read_device_name(file, k->device);
+	st = bpf_map_lookup_elem(&rw_stats, k);
+	if (!st) {
+		struct vfg_rw_stat init = {};
+
+		bpf_get_current_comm(init.comm, sizeof(init.comm));
+		bpf_map_update_elem(&rw_stats, k, &init, BPF_NOEXIST);
+		st = bpf_map_lookup_elem(&rw_stats, k);
+		if (!st)
+			return;
+	}
+	st->calls++; /* per CPU: no other writer */
+	if (ret < 0)
+		st->errors++;
+	else
+		st->bytes += ret;
+}
+
 static __always_inline int rw_exit(long ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -285,7 +413,8 @@ static __always_inline int rw_exit(long ret)
 
 	if (!p)
 		return 0;
-	e = event_new(VFG_EV_RW);
+	rw_account(p->file, p->pos, p->count, p->write, ret);
+	e = each_access ? event_new(VFG_EV_RW) : NULL;
 	if (e) {
 		if (read_device_name(p->file, e->device))
 			e->flags |= VFG_EV_DEVICE_UNKNOWN;
@@ -295,9 +424,27 @@ static __always_inline int rw_exit(long ret)
 			e->flags |= VFG_EV_WRITE;
 		e->ret = ret;
 		e->latency_ns = e->ts - p->ts;
-		bpf_ringbuf_submit(e, 0);
+		event_submit(e);
 	}
 	bpf_map_delete_elem(&pending_rw, &id);
+	return 0;
+}
+
+/*
+ * fexit alone (no events): the position at exit has been advanced by what was transferred
+ * (vfio-pci's read and write add it to *ppos), so the position at entry is recovered from it.
+ */
+static __always_inline int rw_counted(struct file *file, size_t count, loff_t *ppos, bool write,
+				      long ret)
+{
+	loff_t pos = 0;
+
+	if (each_access)
+		return rw_exit(ret);
+	if (!wanted() || !is_vfio_device_file(file))
+		return 0;
+	bpf_probe_read_kernel(&pos, sizeof(pos), ppos);
+	rw_account(file, ret > 0 ? pos - ret : pos, count, write, ret);
 	return 0;
 }
 
@@ -310,7 +457,7 @@ int BPF_PROG(fentry_read, struct file *file, char *buf, size_t count, loff_t *pp
 SEC("fexit/vfio_device_fops_read")
 int BPF_PROG(fexit_read, struct file *file, char *buf, size_t count, loff_t *ppos, long ret)
 {
-	return rw_exit(ret);
+	return rw_counted(file, count, ppos, false, ret);
 }
 
 SEC("fentry/vfio_device_fops_write")
@@ -323,7 +470,7 @@ SEC("fexit/vfio_device_fops_write")
 int BPF_PROG(fexit_write, struct file *file, const char *buf, size_t count, loff_t *ppos,
 	     long ret)
 {
-	return rw_exit(ret);
+	return rw_counted(file, count, ppos, true, ret);
 }
 
 SEC("kprobe/vfio_device_fops_read")
@@ -378,9 +525,18 @@ static __always_inline int unmap(struct vm_area_struct *vma)
 		return 0;
 	e = event_new(VFG_EV_UNMAP);
 	if (!e)
-		return 0;
+		return 0; /* its faults stay in fault_stats, for the summary */
 	event_vma(e, vma);
-	bpf_ringbuf_submit(e, 0);
+	{
+		struct vfg_fault_key k = { .mm = e->mm, .start = e->start };
+		struct vfg_fault_stat *st = bpf_map_lookup_elem(&fault_stats, &k);
+
+		if (st) {
+			e->faults = *st;
+			bpf_map_delete_elem(&fault_stats, &k);
+		}
+	}
+	event_submit(e);
 	return 1;
 }
 

@@ -60,6 +60,38 @@ enum vfg_event_type {
 #define VFG_EV_DEVICE_UNKNOWN 0x1 /* as VFG_VMA_DEVICE_UNKNOWN */
 #define VFG_EV_WRITE 0x2          /* VFG_EV_RW: a write; VFG_EV_FAULT: a write fault */
 
+/*
+ * Faults of one mapping, counted in the kernel (monitor.bpf.c, fault_stats, by address space
+ * and start) and handed over with its unmap event. Buckets as the summary shows them.
+ */
+#define VFG_FAULT_BUCKETS 4 /* order 0 (PTE), 9 (PMD), 18 (PUD), any other */
+struct vfg_fault_stat {
+	__u64 faults[VFG_FAULT_BUCKETS];
+	__u64 errors;    /* VM_FAULT_OOM, SIGBUS or SIGSEGV */
+	__u64 fallbacks; /* VM_FAULT_FALLBACK: a huge-page order tried and given up */
+};
+
+struct vfg_fault_key {
+	__u64 mm;
+	__u64 start;
+};
+
+/* Reads and writes through a device fd, counted in the kernel per process, region and size. */
+struct vfg_rw_key {
+	__u32 tgid;
+	__u32 write;
+	__u64 region_pos; /* the file position of the region's start (index << 40 on vfio-pci) */
+	__u64 size;       /* bytes asked for */
+	char device[VFG_DEVICE_LEN];
+};
+
+struct vfg_rw_stat {
+	__u64 calls;
+	__u64 bytes;  /* transferred */
+	__u64 errors; /* calls that returned an error */
+	char comm[VFG_COMM_LEN];
+};
+
 /* One event from bpf/monitor.bpf.c, through the ring buffer. Unused fields are zero. */
 struct vfg_event {
 	__u32 type;
@@ -81,6 +113,7 @@ struct vfg_event {
 	__u32 order;      /* FAULT: 0 PTE, 9 PMD, 18 PUD (x86 4K pages) */
 	__u32 pad;
 	__u64 mm;         /* MMAP, FAULT, UNMAP: the address space (kernel pointer as an id) */
+	struct vfg_fault_stat faults; /* UNMAP: the mapping's faults while watched */
 	char comm[VFG_COMM_LEN];
 	char device[VFG_DEVICE_LEN];
 };

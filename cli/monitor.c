@@ -26,13 +26,16 @@
 
 static const char monitor_usage[] =
 	"Usage: vfioguard monitor [--pid PID] [--comm NAME] [--device DEV] [--region R]\n"
-	"                         [--duration SECONDS] [--kprobes] [--ringbuf-size BYTES]\n"
+	"                         [--duration SECONDS] [--accesses] [--kprobes]\n"
+	"                         [--ringbuf-size BYTES]\n"
 	"                         [--copies] [--libc] [--probe BINARY:SYMBOL:dst=argN,src=argN,len=argN]\n"
 	"                         [--usdt BINARY:PROVIDER:NAME:dst=argN,src=argN,len=argN]\n"
 	"                         [-j] [-v]\n"
 	"Shows VFIO device mappings as they are made, faulted in, accessed through the device fd\n"
 	"and unmapped; existing mappings first. SIGINT or SIGTERM (or --duration) ends it with a\n"
 	"summary per mapping and per region. R is an index or bar0..bar5, rom, config, vga.\n"
+	"Faults and reads and writes through the device fd are counted in the kernel and shown\n"
+	"in the summary; --accesses also shows each one as it happens (an event per access).\n"
 	"--kprobes uses kprobes even where fentry/fexit work. -j prints JSON lines.\n"
 	"--copies also flags copies into and out of device memory that are hazardous for the\n"
 	"region (uprobes on the VMM's memory core: the qemu profile); --libc adds every libc\n"
@@ -143,6 +146,15 @@ static struct tracked *find_active(struct state *st, uint64_t mm, uint64_t start
 static double seconds(const struct state *st, uint64_t ts)
 {
 	return ts > st->start_ns ? (ts - st->start_ns) / 1e9 : 0;
+}
+
+/* The kernel's fault counts of a mapping (at its unmap, or at the summary if still mapped). */
+static void set_faults(struct tracked *t, const struct vfg_fault_stat *f)
+{
+	for (int b = 0; b < VFG_FAULT_BUCKETS; b++)
+		t->faults[b] = f->faults[b];
+	t->fault_errors = f->errors;
+	t->fallbacks = f->fallbacks;
 }
 
 /* The common members of every event line. */
@@ -281,12 +293,7 @@ static void on_fault(struct state *st, const struct monitor_event *ev)
 		if (!t)
 			return;
 	}
-	if (fallback)
-		t->fallbacks++;
-	else if (failed)
-		t->fault_errors++;
-	else
-		t->faults[bucket]++;
+	(void)failed; /* counted in the kernel (fault_stats), shown in vm_fault_format's words */
 	if (!passes(st, t->comm, t->device, t->region.index))
 		return;
 	region_name(t->region.index, region, sizeof(region));
@@ -315,23 +322,24 @@ static void on_fault(struct state *st, const struct monitor_event *ev)
 	print_line(st, seconds(st, r->ts), what, r->tgid, r->comm, t->device, region, detail);
 }
 
-static struct indirect *indirect_of(struct state *st, const struct monitor_event *ev)
+static struct indirect *indirect_of(struct state *st, uint32_t pid, unsigned int region,
+				    const char *comm, const char *device)
 {
 	struct indirect *grown;
 
 	for (size_t i = 0; i < st->nind; i++)
-		if (st->ind[i].pid == ev->raw.tgid && st->ind[i].region == ev->region.index &&
-		    !strcmp(st->ind[i].device, ev->raw.device))
+		if (st->ind[i].pid == pid && st->ind[i].region == region &&
+		    !strcmp(st->ind[i].device, device))
 			return &st->ind[i];
 	grown = realloc(st->ind, (st->nind + 1) * sizeof(*st->ind));
 	if (!grown)
 		return NULL;
 	st->ind = grown;
 	memset(&grown[st->nind], 0, sizeof(*grown));
-	grown[st->nind].pid = ev->raw.tgid;
-	grown[st->nind].region = ev->region.index;
-	memcpy(grown[st->nind].comm, ev->raw.comm, VFG_COMM_LEN);
-	memcpy(grown[st->nind].device, ev->raw.device, VFG_DEVICE_LEN);
+	grown[st->nind].pid = pid;
+	grown[st->nind].region = region;
+	snprintf(grown[st->nind].comm, VFG_COMM_LEN, "%s", comm);
+	snprintf(grown[st->nind].device, VFG_DEVICE_LEN, "%s", device);
 	return &grown[st->nind++];
 }
 
@@ -345,20 +353,11 @@ static void on_rw(struct state *st, const struct monitor_event *ev)
 	const struct vfg_event *r = &ev->raw;
 	bool write = r->flags & VFG_EV_WRITE;
 	const char *what = write ? "write" : "read";
-	struct indirect *in;
 	char region[24], detail[200];
 
+	/* Counted in the kernel (rw_stats): the summary reads them from there. */
 	if (!passes(st, r->comm, r->device, ev->region.index))
 		return;
-	in = indirect_of(st, ev);
-	if (in) {
-		if (r->ret < 0) {
-			in->errors++;
-		} else {
-			in->by_size[write][size_bucket(r->count)]++;
-			in->bytes[write] += r->ret;
-		}
-	}
 	region_name(ev->region.index, region, sizeof(region));
 	if (json_output) {
 		struct json_object *o = event_json(st, what, r->ts, r->tgid, r->pid, r->comm,
@@ -476,6 +475,7 @@ static void on_event(const struct monitor_event *ev, void *ctx)
 		if (!known)
 			return;
 		known->unmapped = true;
+		set_faults(known, &r->faults);
 		tdelete(known, &st->active, tracked_cmp);
 		if (passes(st, known->comm, known->device, known->region.index))
 			show_mapping(st, "unmap", known, r->ts, r->pid, 0, 0, r->vm_flags);
@@ -565,10 +565,49 @@ static void report_attach(const struct monitor *m, size_t ringbuf)
 	fflush(stderr);
 }
 
+static void fault_counted(const struct vfg_fault_key *k, const struct vfg_fault_stat *f,
+			  void *ctx)
+{
+	struct tracked *t = find_active(ctx, k->mm, k->start);
+
+	if (t)
+		set_faults(t, f);
+}
+
+static void rw_counted(const struct vfg_rw_key *k, const struct vfg_rw_stat *s, void *ctx)
+{
+	struct state *st = ctx;
+	unsigned int page_shift = __builtin_ctzl(st->kernel->page_size);
+	struct region_loc loc = region_locate(k->region_pos >> page_shift, page_shift, NULL, 0);
+	struct indirect *in;
+
+	if (!passes(st, s->comm, k->device, loc.index))
+		return;
+	in = indirect_of(st, k->tgid, loc.index, s->comm, k->device);
+	if (!in)
+		return;
+	in->errors += s->errors;
+	in->by_size[!!k->write][size_bucket(k->size)] += s->calls - s->errors;
+	in->bytes[!!k->write] += s->bytes;
+}
+
+/* What the kernel counted, into the mappings and the per-region accesses. */
+static void read_counts(struct state *st, struct monitor *m)
+{
+	int err = monitor_fault_stats(m, fault_counted, st);
+
+	if (!err)
+		err = monitor_rw_stats(m, rw_counted, st);
+	if (err)
+		p_err("monitor: reading the kernel's counts: %s", strerror(-err));
+}
+
 static void summary(struct state *st, struct monitor *m, uint64_t dropped)
 {
 	static const char *const sizes[] = { "1", "2", "4", "8", "other" };
 	char region[24], cache[40];
+
+	read_counts(st, m);
 
 	if (json_output) {
 		struct json_object *o = json_object_new_object(), *ms = json_object_new_array(),
@@ -697,6 +736,7 @@ int do_monitor(int argc, char **argv)
 		{ "region", required_argument, NULL, 'r' },
 		{ "duration", required_argument, NULL, 'D' },
 		{ "kprobes", no_argument, NULL, 'k' },
+		{ "accesses", no_argument, NULL, 'a' },
 		{ "ringbuf-size", required_argument, NULL, 'R' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "pretty", no_argument, NULL, 'p' },
@@ -751,6 +791,7 @@ int do_monitor(int argc, char **argv)
 			}
 			break;
 		case 'k': mo.force_kprobes = true; break;
+		case 'a': mo.each_access = true; break;
 		case 'R': {
 			long page = sysconf(_SC_PAGESIZE);
 

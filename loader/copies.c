@@ -73,6 +73,7 @@ int copies_open(struct copies *c, copy_event_fn fn, void *ctx, const uint64_t *k
 		return -errno;
 	}
 	c->skel->rodata->vfio_device_fops_addr = fops;
+	c->skel->rodata->wakeup_bytes = bpf_map__max_entries(c->skel->maps.copy_events) / 4;
 	err = copies_bpf__load(c->skel);
 	if (err) {
 		*step = "load the copies BPF program (uprobe with bpf_find_vma)";
@@ -726,5 +727,11 @@ int copies_poll(struct copies *c, int timeout_ms)
 {
 	int n = ring_buffer__poll(c->rb, timeout_ms);
 
+	/* Events submitted without a wakeup are read here, once per call. */
+	if (n >= 0 || n == -EINTR) {
+		int more = ring_buffer__consume(c->rb);
+
+		n = more < 0 ? more : (n > 0 ? n : 0) + more;
+	}
 	return n == -EINTR ? 0 : n;
 }

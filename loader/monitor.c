@@ -112,6 +112,13 @@ static int on_decision(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* Counted accesses with fexit read everything from the arguments: no entry program. */
+static bool exit_only(int h, bool kprobes, const struct monitor_opts *opts)
+{
+	return !kprobes && !opts->each_access &&
+	       (h == HOOK_FAULT || h == HOOK_READ || h == HOOK_WRITE);
+}
+
 /* One attempt in one mode: open, choose programs, load. */
 static int load(struct monitor *m, const struct monitor_opts *opts, uint64_t fops,
 		const char **functions, bool kprobes)
@@ -125,6 +132,9 @@ static int load(struct monitor *m, const struct monitor_opts *opts, uint64_t fop
 	m->skel->rodata->vfio_device_fops_addr = fops;
 	m->skel->rodata->filter_tgid = opts->pid;
 	m->skel->rodata->free_direct_probed = functions[HOOK_EXIT] != NULL;
+	m->skel->rodata->each_access = opts->each_access;
+	/* Woken when a quarter of the ring waits; otherwise read at the next poll. */
+	m->skel->rodata->wakeup_bytes = (opts->ringbuf_bytes ? opts->ringbuf_bytes : 256 * 1024) / 4;
 	if (opts->ringbuf_bytes) {
 		err = bpf_map__set_max_entries(m->skel->maps.events, opts->ringbuf_bytes);
 		if (err)
@@ -136,7 +146,8 @@ static int load(struct monitor *m, const struct monitor_opts *opts, uint64_t fop
 		if (!functions[h])
 			continue;
 		programs_of(m->skel, functions[h], kprobes, &entry, &exit);
-		bpf_program__set_autoload(entry, true);
+		if (!exit_only(h, kprobes, opts))
+			bpf_program__set_autoload(entry, true);
 		if (exit)
 			bpf_program__set_autoload(exit, true);
 	}
@@ -222,26 +233,28 @@ int monitor_open(struct monitor *m, const struct monitor_opts *opts, monitor_eve
 	}
 	for (int h = 0; h < HOOK_COUNT; h++) {
 		struct bpf_program *entry, *exit;
-		struct bpf_link *le, *lx = NULL;
+		struct bpf_link *le = NULL, *lx = NULL;
+		bool only_exit = exit_only(h, kprobes, opts);
 
 		if (!functions[h])
 			continue;
 		programs_of(m->skel, functions[h], kprobes, &entry, &exit);
-		le = bpf_program__attach(entry);
-		if (!le) {
+		if (!only_exit && !(le = bpf_program__attach(entry))) {
 			hook_fail(&m->hooks[h], -errno, "%s: attach failed: %s", functions[h]);
 			continue;
 		}
 		if (exit && !(lx = bpf_program__attach(exit))) {
-			hook_fail(&m->hooks[h], -errno, "%s: attach of the exit probe failed: %s",
-				  functions[h]);
+			hook_fail(&m->hooks[h], -errno, only_exit ? "%s: attach failed: %s" :
+				  "%s: attach of the exit probe failed: %s", functions[h]);
 			bpf_link__destroy(le);
 			continue;
 		}
 		m->links[2 * h] = le;
 		m->links[2 * h + 1] = lx;
 		m->hooks[h].attached = true;
-		if (exit)
+		if (only_exit)
+			m->hooks[h].how = "fexit";
+		else if (exit)
 			m->hooks[h].how = kprobes ? "kprobe/kretprobe" : "fentry/fexit";
 		else
 			m->hooks[h].how = kprobes ? "kprobe" : "fentry";
@@ -272,6 +285,12 @@ int monitor_poll(struct monitor *m, int timeout_ms)
 {
 	int n = ring_buffer__poll(m->rb, timeout_ms);
 
+	/* Events submitted without a wakeup are read here, once per call. */
+	if (n >= 0 || n == -EINTR) {
+		int more = ring_buffer__consume(m->rb);
+
+		n = more < 0 ? more : (n > 0 ? n : 0) + more;
+	}
 	return n == -EINTR ? 0 : n;
 }
 
@@ -291,6 +310,53 @@ uint64_t monitor_dropped(struct monitor *m)
 			total += v[i];
 	free(v);
 	return total;
+}
+
+int monitor_fault_stats(struct monitor *m, monitor_fault_fn fn, void *ctx)
+{
+	int fd = bpf_map__fd(m->skel->maps.fault_stats);
+	struct vfg_fault_key key, next;
+	struct vfg_fault_stat st;
+	int more = !bpf_map_get_next_key(fd, NULL, &key);
+
+	for (; more; key = next) {
+		more = !bpf_map_get_next_key(fd, &key, &next);
+		if (!bpf_map_lookup_elem(fd, &key, &st))
+			fn(&key, &st, ctx);
+	}
+	return 0;
+}
+
+int monitor_rw_stats(struct monitor *m, monitor_rw_fn fn, void *ctx)
+{
+	int fd = bpf_map__fd(m->skel->maps.rw_stats), ncpu = libbpf_num_possible_cpus();
+	struct vfg_rw_key key, next;
+	struct vfg_rw_stat *per, sum;
+	int more = !bpf_map_get_next_key(fd, NULL, &key);
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	per = calloc(ncpu, sizeof(*per));
+	if (!per)
+		return -ENOMEM;
+	for (; more; key = next) {
+		more = !bpf_map_get_next_key(fd, &key, &next);
+		if (bpf_map_lookup_elem(fd, &key, per))
+			continue;
+		memset(&sum, 0, sizeof(sum));
+		for (int i = 0; i < ncpu; i++) {
+			sum.calls += per[i].calls;
+			sum.bytes += per[i].bytes;
+			sum.errors += per[i].errors;
+			if (per[i].calls && !sum.comm[0])
+				memcpy(sum.comm, per[i].comm, sizeof(sum.comm));
+		}
+		sum.comm[sizeof(sum.comm) - 1] = 0;
+		key.device[sizeof(key.device) - 1] = 0;
+		fn(&key, &sum, ctx);
+	}
+	free(per);
+	return 0;
 }
 
 void monitor_close(struct monitor *m)

@@ -38,6 +38,7 @@ struct monitor_opts {
 	uint32_t pid;          /* only this process (0: all) */
 	size_t ringbuf_bytes;  /* 0: the default; else a power of two, at least one page */
 	bool force_kprobes;    /* skip fentry/fexit even where they work */
+	bool each_access;      /* an event per fault and per fd read or write (else counted only) */
 };
 
 /* One event, decoded. The raw record is kept as it came. */
@@ -78,6 +79,15 @@ int monitor_open(struct monitor *m, const struct monitor_opts *opts, monitor_eve
 		 void *ctx, const char **step);
 /* Waits up to timeout_ms and delivers what came. Returns events delivered or -errno. */
 int monitor_poll(struct monitor *m, int timeout_ms);
+/*
+ * What the kernel counted: faults of the mappings whose unmap it has not reported (by address
+ * space and start), and reads and writes through device fds (summed over CPUs). 0 or -errno.
+ */
+typedef void (*monitor_fault_fn)(const struct vfg_fault_key *k, const struct vfg_fault_stat *s,
+				 void *ctx);
+typedef void (*monitor_rw_fn)(const struct vfg_rw_key *k, const struct vfg_rw_stat *s, void *ctx);
+int monitor_fault_stats(struct monitor *m, monitor_fault_fn fn, void *ctx);
+int monitor_rw_stats(struct monitor *m, monitor_rw_fn fn, void *ctx);
 /* Events the kernel could not put in the ring buffer since the start. */
 uint64_t monitor_dropped(struct monitor *m);
 void monitor_close(struct monitor *m);

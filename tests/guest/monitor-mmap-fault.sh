@@ -1,10 +1,12 @@
 # The test VMM maps edu BAR0, touches 3 pages, unmaps, maps again at the same address: monitor
 # shows both mmaps with cache mode, region and range, exactly the faults the process took, the
-# unmap, and keeps the two mappings apart. With fentry/fexit and with the kprobe fallback.
+# unmap, and keeps the two mappings apart. With fentry/fexit and with the kprobe fallback, each
+# access as an event (--accesses); then counted in the kernel only (the default), where the
+# summary has the same counts and no fault event is sent.
 . "$VFG_TESTS/lib.sh"
 
 for mode in fentry kprobes; do
-	opt=; [ $mode = kprobes ] && opt=--kprobes
+	opt=--accesses; [ $mode = kprobes ] && opt="--accesses --kprobes"
 	start_monitor mon.$mode.json $opt
 	want_how=fentry/fexit; [ $mode = kprobes ] && want_how=kprobe/kretprobe
 	expect_eq "$mode: mmap hook" "$(head -1 mon.$mode.json | jq -r '.hooks[] | select(.hook == "mmap") | .how')" $want_how
@@ -63,9 +65,42 @@ for mode in fentry kprobes; do
 	expect_eq "$mode: dropped" "$(echo "$s" | jq .dropped)" 0
 done
 
+# Counted only: the fault handler's fexit program alone, no fault or fallback event, and the
+# summary's counts are the faults the process took (read from the kernel at the unmap).
+start_monitor mon.counted.json
+expect_eq "counted: fault hook" "$(head -1 mon.counted.json | jq -r '.hooks[] | select(.hook == "fault") | .how')" fexit
+vfg-testvmm open $EDU map $EDU bar0 touch 0 0 0x3000 unmap 0 map $EDU bar0 touch 1 0 0x1000 \
+	> vmm.counted.out 2>&1 || fail "test VMM failed: $(cat vmm.counted.out)"
+stop_monitor mon.counted.json
+m=mon.counted.json
+pid=$(jq -r 'select(.event == "mmap") | .pid' $m | head -1)
+f1=$(awk '/^touch 0 /{print $NF}' vmm.counted.out)
+f2=$(awk '/^touch 1 /{print $NF}' vmm.counted.out)
+expect_eq "counted: no fault events" "$(events $m '.event == "fault" or .event == "fallback"')" 0
+expect_eq "counted: mmap and unmap events" "$(events $m "(.event == \"mmap\" or .event == \"unmap\") and .pid == $pid")" 4
+expect_eq "counted: summary faults" "$(tail -1 $m | jq -c "[.mappings[] | select(.pid == $pid) | .faults.pte]")" "[$f1,$f2]"
+expect_eq "counted: no fault errors" "$(tail -1 $m | jq "[.mappings[] | select(.pid == $pid) | .fault_errors] | add")" 0
+[ $KVER -ge 612 ] || expect_eq "counted: fallbacks" "$(tail -1 $m | jq "[.mappings[] | select(.pid == $pid) | .fallbacks] | add")" 0
+
+# A mapping still there at the end, faulted while watched: its faults are read from the kernel
+# for the summary.
+rm -f ready done go
+vfg-testvmm open $EDU map $EDU bar0 ready ready waitfile go touch 0 0 0x2000 ready done wait \
+	> vmm.live.out 2>&1 &
+live=$!
+wait_ready ready $live
+start_monitor mon.live.json --pid $live
+: > go
+wait_ready done $live
+stop_monitor mon.live.json
+f=$(awk '/^touch 0 /{print $NF}' vmm.live.out)
+[ "$f" -ge 1 ] || fail "no fault taken: $(cat vmm.live.out)"
+expect_eq "mapped at the end: faults counted" "$(tail -1 mon.live.json | jq -c "[.mappings[] | select(.pid == $live) | [.faults.pte, .unmapped]]")" "[[$f,false]]"
+stop $live
+
 # ivshmem BAR2 (16 MiB, 2 MiB aligned), three pages touched: 6.1 maps the whole VMA with PTEs on
 # the first fault; 6.12 maps a 2 MiB page (order 9, PMD) on the first fault, which covers all three.
-start_monitor mon.bar2.json
+start_monitor mon.bar2.json --accesses
 vfg-testvmm open $IVSHMEM map $IVSHMEM bar2 touch 0 0 0x3000 > vmm.bar2.out 2>&1 ||
 	fail "test VMM failed: $(cat vmm.bar2.out)"
 stop_monitor mon.bar2.json
