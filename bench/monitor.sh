@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # bench/monitor: what vfioguard monitor's probes add to a VFIO mmap + fault + munmap loop and to
 # a loop of 4-byte reads through the device fd, as ratios against the same loop with no monitor,
-# in the same run (fentry/fexit and kprobes). Runs in the test guest:
+# in the same run: counted in the kernel (the default: fexit alone on the fault and fd paths),
+# an event per access (--accesses, fentry/fexit) and the kprobe fallback (--kprobes, counted).
+# Runs in the test guest:
 #   make bench-monitor, or tests/vm/run bench/monitor.sh [--runs R] [--mmaps N] [--reads N]
 set -eu
 EDU=0000:00:03.0
@@ -35,22 +37,23 @@ stop_mon() { kill -INT $mon; wait $mon || true; }
 time_ms() { t0=$(now_ns); "$@" > /dev/null; t1=$(now_ns); echo $(((t1 - t0) / 1000000)); }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-printf '%-24s %10s %14s %14s %10s %10s\n' loop "base ms" "fentry ms" "kprobe ms" \
-	"fentry x" "kprobe x" | tee "$out"
+printf '%-24s %9s %11s %11s %11s %9s %9s %9s\n' loop "base ms" "counted ms" \
+	"events ms" "kprobe ms" "counted x" "events x" "kprobe x" | tee "$out"
+ratio() { awk -v a=$1 -v b=$2 'BEGIN { printf "%.2f", a / b }'; }
 for loop in loop_mmap loop_read; do
-	: > base; : > fentry; : > kprobe
+	: > base; : > counted; : > events; : > kprobe
 	i=0
-	# Interleaved, so that drift of a noisy machine hits all three alike.
+	# Interleaved, so that drift of a noisy machine hits all four alike.
 	while [ $i -lt $runs ]; do
 		time_ms $loop >> base
-		start_mon; time_ms $loop >> fentry; stop_mon
+		start_mon; time_ms $loop >> counted; stop_mon
+		start_mon --accesses; time_ms $loop >> events; stop_mon
 		start_mon --kprobes; time_ms $loop >> kprobe; stop_mon
 		i=$((i + 1))
 	done
-	b=$(median < base) f=$(median < fentry) k=$(median < kprobe)
+	b=$(median < base) c=$(median < counted) e=$(median < events) k=$(median < kprobe)
 	case $loop in loop_mmap) what="$mmaps x mmap+fault+munmap" ;; *) what="$reads x pread 4B" ;; esac
-	printf '%-24s %10s %14s %14s %10s %10s\n' "$what" $b $f $k \
-		"$(awk -v a=$f -v b=$b 'BEGIN { printf "%.2f", a / b }')" \
-		"$(awk -v a=$k -v b=$b 'BEGIN { printf "%.2f", a / b }')" | tee -a "$out"
+	printf '%-24s %9s %11s %11s %11s %9s %9s %9s\n' "$what" $b $c $e $k "$(ratio $c $b)" \
+		"$(ratio $e $b)" "$(ratio $k $b)" | tee -a "$out"
 done
 echo "(median of $runs interleaved runs; x = with monitor / without, in the same boot)"

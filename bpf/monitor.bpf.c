@@ -167,8 +167,9 @@ static __always_inline int mmap_exit(long ret)
 		return 0;
 	if (ret == 0) {
 		/* A mapping at the address of one whose end was not seen starts from zero. */
-		struct vfg_fault_key k = { .mm = (__u64)BPF_CORE_READ(p->vma, vm_mm),
-					   .start = BPF_CORE_READ(p->vma, vm_start) };
+		struct vm_area_struct *vma = p->vma;
+		struct vfg_fault_key k = { .mm = (__u64)BPF_CORE_READ(vma, vm_mm),
+					   .start = BPF_CORE_READ(vma, vm_start) };
 
 		bpf_map_delete_elem(&fault_stats, &k);
 	}
