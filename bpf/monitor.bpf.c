@@ -38,14 +38,6 @@ struct {
 	__type(value, struct vfg_rw_stat);
 } rw_stats SEC(".maps");
 
-/* Per-CPU room for building a key (too large for the stack with the rest). */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct vfg_rw_key);
-} rw_key_scratch SEC(".maps");
-
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024); /* user space may resize before load */
@@ -377,25 +369,22 @@ static __always_inline int rw_entry(struct file *file, size_t count, loff_t *ppo
 static __always_inline void rw_account(struct file *file, __u64 pos, __u64 count, bool write,
 				       long ret)
 {
-	__u32 zero = 0;
-	struct vfg_rw_key *k = bpf_map_lookup_elem(&rw_key_scratch, &zero);
-	struct vfg_rw_stat *st;
+	struct vfg_rw_key k = {
+		.file = (__u64)file,
+		.region_pos = pos & ~((1ULL << 40) - 1), /* VFIO_PCI_OFFSET_SHIFT */
+		.size = count,
+		.tgid = bpf_get_current_pid_tgid() >> 32,
+		.write = write,
+	};
+	struct vfg_rw_stat *st = bpf_map_lookup_elem(&rw_stats, &k);
 
-	if (!k)
-		return;
-	__builtin_memset(k, 0, sizeof(*k));
-	k->tgid = bpf_get_current_pid_tgid() >> 32;
-	k->write = write;
-	k->region_pos = pos & ~((1ULL << 40) - 1); /* VFIO_PCI_OFFSET_SHIFT */
-	k->size = count;
-	read_device_name(file, k->device);
-	st = bpf_map_lookup_elem(&rw_stats, k);
 	if (!st) {
 		struct vfg_rw_stat init = {};
 
 		bpf_get_current_comm(init.comm, sizeof(init.comm));
-		bpf_map_update_elem(&rw_stats, k, &init, BPF_NOEXIST);
-		st = bpf_map_lookup_elem(&rw_stats, k);
+		init.device_unknown = read_device_name(file, init.device) != 0;
+		bpf_map_update_elem(&rw_stats, &k, &init, BPF_NOEXIST);
+		st = bpf_map_lookup_elem(&rw_stats, &k);
 		if (!st)
 			return;
 	}
@@ -442,7 +431,8 @@ static __always_inline int rw_counted(struct file *file, size_t count, loff_t *p
 
 	if (each_access)
 		return rw_exit(ret);
-	if (!wanted() || !is_vfio_device_file(file))
+	/* The function is vfio_device_fops' own read or write: the file is a device's. */
+	if (!wanted())
 		return 0;
 	bpf_probe_read_kernel(&pos, sizeof(pos), ppos);
 	rw_account(file, ret > 0 ? pos - ret : pos, count, write, ret);

@@ -76,20 +76,26 @@ struct vfg_fault_key {
 	__u64 start;
 };
 
-/* Reads and writes through a device fd, counted in the kernel per process, region and size. */
+/*
+ * Reads and writes through a device fd, counted in the kernel per open file, process, region,
+ * direction and size; the device and the process's name are read once, when the entry is made.
+ */
 struct vfg_rw_key {
-	__u32 tgid;
-	__u32 write;
+	__u64 file;       /* the struct file, as an id */
 	__u64 region_pos; /* the file position of the region's start (index << 40 on vfio-pci) */
 	__u64 size;       /* bytes asked for */
-	char device[VFG_DEVICE_LEN];
+	__u32 tgid;
+	__u32 write;
 };
 
 struct vfg_rw_stat {
 	__u64 calls;
 	__u64 bytes;  /* transferred */
 	__u64 errors; /* calls that returned an error */
+	__u32 device_unknown;
+	__u32 pad;
 	char comm[VFG_COMM_LEN];
+	char device[VFG_DEVICE_LEN];
 };
 
 /* One event from bpf/monitor.bpf.c, through the ring buffer. Unused fields are zero. */

@@ -581,9 +581,9 @@ static void rw_counted(const struct vfg_rw_key *k, const struct vfg_rw_stat *s, 
 	struct region_loc loc = region_locate(k->region_pos >> page_shift, page_shift, NULL, 0);
 	struct indirect *in;
 
-	if (!passes(st, s->comm, k->device, loc.index))
+	if (!passes(st, s->comm, s->device, loc.index))
 		return;
-	in = indirect_of(st, k->tgid, loc.index, s->comm, k->device);
+	in = indirect_of(st, k->tgid, loc.index, s->comm, s->device);
 	if (!in)
 		return;
 	in->errors += s->errors;

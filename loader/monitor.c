@@ -348,11 +348,17 @@ int monitor_rw_stats(struct monitor *m, monitor_rw_fn fn, void *ctx)
 			sum.calls += per[i].calls;
 			sum.bytes += per[i].bytes;
 			sum.errors += per[i].errors;
-			if (per[i].calls && !sum.comm[0])
+			/* Named on the CPU that made the entry. */
+			if ((per[i].comm[0] || per[i].device[0]) && !sum.comm[0]) {
 				memcpy(sum.comm, per[i].comm, sizeof(sum.comm));
+				memcpy(sum.device, per[i].device, sizeof(sum.device));
+				sum.device_unknown = per[i].device_unknown;
+			}
 		}
 		sum.comm[sizeof(sum.comm) - 1] = 0;
-		key.device[sizeof(key.device) - 1] = 0;
+		sum.device[sizeof(sum.device) - 1] = 0;
+		if (sum.device_unknown)
+			sum.device[0] = 0;
 		fn(&key, &sum, ctx);
 	}
 	free(per);
