@@ -29,8 +29,8 @@ CFLAGS += -I$(BUILD) -DVFIOGUARD_VERSION='"$(VERSION)"'
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ibpf -Wall \
 	-I/usr/include/$(shell $(CC) -dumpmachine) \
 	-Wno-unused-function
-# capstone is loaded at run time, when first needed (loader/disasm.h).
-LIBS := -lbpf -ldw -lelf -lz -ljson-c -lyaml -ldl
+# capstone and libdw are loaded at run time, when first needed (loader/disasm.h, symbolize.c).
+LIBS := -lbpf -lelf -lz -ljson-c -lyaml -ldl
 
 ifeq ($(V),1)
 Q :=

@@ -1,5 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Symbolizing user stacks with libdw; see symbolize.h. */
+/*
+ * Symbolizing user stacks with libdw; see symbolize.h. libdw (with the compression libraries it
+ * needs) is loaded the first time a stack is symbolized: only the copy probes have stacks, and
+ * loading it at start cost every command, audit's one-shot runs above all.
+ */
+#include <dlfcn.h>
 #include <elfutils/libdwfl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -7,10 +12,59 @@
 
 #include "symbolize.h"
 
-static const Dwfl_Callbacks callbacks = {
-	.find_elf = dwfl_linux_proc_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
-};
+static struct {
+	int loaded; /* 0 not tried, 1 loaded, -1 failed */
+	Dwfl *(*begin)(const Dwfl_Callbacks *);
+	void (*end)(Dwfl *);
+	int (*proc_report)(Dwfl *, pid_t);
+	int (*report_end)(Dwfl *, int (*)(Dwfl_Module *, void *, const char *, Dwarf_Addr,
+					  void *), void *);
+	Dwfl_Module *(*addrmodule)(Dwfl *, Dwarf_Addr);
+	const char *(*module_info)(Dwfl_Module *, void ***, Dwarf_Addr *, Dwarf_Addr *,
+				   Dwarf_Addr *, Dwarf_Addr *, const char **, const char **);
+	const char *(*module_addrinfo)(Dwfl_Module *, GElf_Addr, GElf_Off *, GElf_Sym *,
+				       GElf_Word *, Elf **, Dwarf_Addr *);
+	Dwfl_Callbacks callbacks;
+} dw;
+
+static bool dw_load(void)
+{
+	struct {
+		const char *name;
+		void **slot;
+	} fns[] = {
+		{ "dwfl_begin", (void **)&dw.begin },
+		{ "dwfl_end", (void **)&dw.end },
+		{ "dwfl_linux_proc_report", (void **)&dw.proc_report },
+		{ "dwfl_report_end", (void **)&dw.report_end },
+		{ "dwfl_addrmodule", (void **)&dw.addrmodule },
+		{ "dwfl_module_info", (void **)&dw.module_info },
+		{ "dwfl_module_addrinfo", (void **)&dw.module_addrinfo },
+		{ "dwfl_linux_proc_find_elf", (void **)&dw.callbacks.find_elf },
+		{ "dwfl_standard_find_debuginfo", (void **)&dw.callbacks.find_debuginfo },
+	};
+	void *lib;
+
+	if (dw.loaded)
+		return dw.loaded > 0;
+	dw.loaded = -1;
+	lib = dlopen("libdw.so.1", RTLD_NOW | RTLD_LOCAL);
+	if (!lib) {
+		fprintf(stderr, "vfioguard: stacks are not symbolized: %s\n", dlerror());
+		return false;
+	}
+	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
+		*fns[i].slot = dlsym(lib, fns[i].name);
+		if (!*fns[i].slot) {
+			fprintf(stderr, "vfioguard: stacks are not symbolized: libdw.so.1 has no %s\n",
+				fns[i].name);
+			dlclose(lib);
+			return false;
+		}
+	}
+	dw.loaded = 1;
+	return true;
+}
 
 static Dwfl *dwfl_of(struct symbolizer *s, uint32_t pid)
 {
@@ -20,9 +74,9 @@ static Dwfl *dwfl_of(struct symbolizer *s, uint32_t pid)
 	for (unsigned int i = 0; i < s->n; i++)
 		if (s->procs[i].pid == pid)
 			return s->procs[i].dwfl;
-	d = dwfl_begin(&callbacks);
-	if (d && (dwfl_linux_proc_report(d, pid) || dwfl_report_end(d, NULL, NULL))) {
-		dwfl_end(d);
+	d = dw_load() ? dw.begin(&dw.callbacks) : NULL;
+	if (d && (dw.proc_report(d, pid) || dw.report_end(d, NULL, NULL))) {
+		dw.end(d);
 		d = NULL;
 	}
 	/* Full: the oldest process makes room. */
@@ -32,7 +86,7 @@ static Dwfl *dwfl_of(struct symbolizer *s, uint32_t pid)
 		slot = s->next;
 		s->next = (s->next + 1) % SYMBOLIZER_PROCS;
 		if (s->procs[slot].dwfl)
-			dwfl_end(s->procs[slot].dwfl);
+			dw.end(s->procs[slot].dwfl);
 	}
 	s->procs[slot].pid = pid;
 	s->procs[slot].dwfl = d;
@@ -47,7 +101,7 @@ void symbolizer_add(struct symbolizer *s, uint32_t pid)
 const char *symbolize(struct symbolizer *s, uint32_t pid, uint64_t addr, char *buf, size_t len)
 {
 	Dwfl *d = dwfl_of(s, pid);
-	Dwfl_Module *m = d ? dwfl_addrmodule(d, addr) : NULL;
+	Dwfl_Module *m = d ? dw.addrmodule(d, addr) : NULL;
 	const char *mod, *sym, *slash;
 	Dwarf_Addr start;
 	GElf_Off off;
@@ -55,10 +109,10 @@ const char *symbolize(struct symbolizer *s, uint32_t pid, uint64_t addr, char *b
 
 	if (!m)
 		return NULL;
-	mod = dwfl_module_info(m, NULL, &start, NULL, NULL, NULL, NULL, NULL);
+	mod = dw.module_info(m, NULL, &start, NULL, NULL, NULL, NULL, NULL);
 	slash = mod ? strrchr(mod, '/') : NULL;
 	mod = slash ? slash + 1 : mod ? mod : "?";
-	sym = dwfl_module_addrinfo(m, addr, &off, &es, NULL, NULL, NULL);
+	sym = dw.module_addrinfo(m, addr, &off, &es, NULL, NULL, NULL);
 	/* A symbol that does not cover the address names something else (a static function). */
 	if (sym && (!es.st_size || off < es.st_size))
 		snprintf(buf, len, "%s+%#" PRIx64 " (%s)", sym, (uint64_t)off, mod);
@@ -71,6 +125,6 @@ void symbolizer_free(struct symbolizer *s)
 {
 	for (unsigned int i = 0; i < s->n; i++)
 		if (s->procs[i].dwfl)
-			dwfl_end(s->procs[i].dwfl);
+			dw.end(s->procs[i].dwfl);
 	memset(s, 0, sizeof(*s));
 }
