@@ -5,6 +5,7 @@
 # On arm64, with SVE, memcpy stores byte elements, which edu refuses with a bus error: there the
 # VMMs all map ivshmem BAR2, one at a time.
 # timeout: 450
+# arches: x86_64
 . "$VFG_TESTS/lib.sh"
 
 export VFIOGUARD_CACHE_DIR=$PWD/cache

@@ -3,6 +3,7 @@
 # model's hazards; under a policy that makes edu BAR0 `fixed`, the unaligned write is a
 # violation and monitor exits 1.
 # timeout: 240
+# arches: x86_64
 . "$VFG_TESTS/lib.sh"
 
 start_qemu
