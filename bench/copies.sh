@@ -71,7 +71,7 @@ run_with() {
 	wait $VMM
 	[ -z "$tool" ] || { kill -INT $tool; wait $tool || true; }
 	# How vfioguard's probe answered the calls: every ram call outside the VFIO spans.
-	[ $mode != vfioguard ] || tail -1 tool.out | jq -c '.copies.targets[] |
+	[ $mode != vfioguard ] || tail -1 tool.out | jq -cM '.copies.targets[] |
 		select(.target | contains("memcpy")) | {hits, device, outside_spans}' >&2
 	awk '/^loop ram /{print $5 > "ram.'$mode'"} /^loop 0 /{print $5 > "dev.'$mode'"}' vmm.out
 	cat ram.$mode >> all.ram.$mode
