@@ -115,15 +115,17 @@ int BPF_KPROBE(track_vfio_mmap, struct file *file, struct vm_area_struct *vma)
  * 0: [addr, addr + len) is outside every VFIO mapping this process has had; 1: it may be inside
  * one (or the process's mappings are not known): look it up.
  */
-static __always_inline int may_touch_device(const struct vfg_span *seed,
-					    const struct vfg_span *grown, __u64 addr, __u64 len)
+static __always_inline int may_touch_device(const struct vfg_span *seed, __u32 tgid, __u64 addr,
+					    __u64 len)
 {
+	struct vfg_span *grown;
 	__u64 end = addr + len;
 
 	if (!seed)
 		return 1;
 	if (addr < seed->hi && end > seed->lo)
 		return 1;
+	grown = bpf_map_lookup_elem(&span_grown, &tgid);
 	return grown && addr < grown->hi && end > grown->lo;
 }
 
@@ -179,15 +181,40 @@ static __always_inline int classify(struct task_struct *task, __u64 addr, __u64 
 	return in;
 }
 
-/* Read through bpf_probe_read_kernel: the verifier refuses a context load at a computed offset. */
-static __always_inline __u64 arg(struct pt_regs *ctx, __u8 i)
+/*
+ * The first five arguments, read from the context at constant offsets (no helper call: this runs
+ * on every call of the routine); the barriers keep the compiler from turning the choice into one
+ * load at a computed offset, which the verifier refuses.
+ */
+struct args5 {
+	__u64 v[5];
+};
+
+static __always_inline void read_args(struct pt_regs *ctx, struct args5 *a)
+{
+	__u64 a0 = PT_REGS_PARM1(ctx), a1 = PT_REGS_PARM2(ctx), a2 = PT_REGS_PARM3(ctx),
+	      a3 = PT_REGS_PARM4(ctx), a4 = PT_REGS_PARM5(ctx);
+
+	barrier_var(a0);
+	barrier_var(a1);
+	barrier_var(a2);
+	barrier_var(a3);
+	barrier_var(a4);
+	a->v[0] = a0;
+	a->v[1] = a1;
+	a->v[2] = a2;
+	a->v[3] = a3;
+	a->v[4] = a4;
+}
+
+static __always_inline __u64 arg(const struct args5 *a, __u8 i)
 {
 	switch (i) {
-	case 0: return PT_REGS_PARM1_CORE(ctx);
-	case 1: return PT_REGS_PARM2_CORE(ctx);
-	case 2: return PT_REGS_PARM3_CORE(ctx);
-	case 3: return PT_REGS_PARM4_CORE(ctx);
-	case 4: return PT_REGS_PARM5_CORE(ctx);
+	case 0: return a->v[0];
+	case 1: return a->v[1];
+	case 2: return a->v[2];
+	case 3: return a->v[3];
+	case 4: return a->v[4];
 	default: return 0;
 	}
 }
@@ -206,12 +233,13 @@ static __always_inline __u64 return_address(struct pt_regs *ctx)
 }
 
 /* A function's argument, or a USDT probe's (libbpf decodes its location from the ELF note). */
-static __always_inline __u64 get_arg(struct pt_regs *ctx, __u8 i, bool usdt)
+static __always_inline __u64 get_arg(struct pt_regs *ctx, const struct args5 *a, __u8 i,
+				     bool usdt)
 {
 	long v = 0;
 
 	if (!usdt)
-		return arg(ctx, i);
+		return arg(a, i);
 	bpf_usdt_arg(ctx, i, &v);
 	return v;
 }
@@ -220,21 +248,24 @@ static __always_inline int on_call(struct pt_regs *ctx, __u32 idx, bool usdt)
 {
 	struct vfg_copy_target *t = bpf_map_lookup_elem(&copy_targets, &idx);
 	struct vfg_copy_counts *cnt = bpf_map_lookup_elem(&copy_counts, &idx);
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct vfg_span *seed = NULL, *grown = NULL;
+	struct task_struct *task;
+	struct vfg_span *seed = NULL;
+	struct args5 args = {};
 	struct vma_found f = {};
 	struct vfg_copy_event *ev;
 	__u64 dst = 0, src = 0, len = 0;
-	__u32 flags = 0;
+	__u32 flags = 0, tgid = 0;
 	__u8 routine;
 	int in;
 
 	if (!t || !cnt)
 		return 0;
 	cnt->hits++;
+	if (!usdt)
+		read_args(ctx, &args);
 	routine = t->routine;
 	if (t->kind == VFG_COPY_KIND_MR_WRITE || t->kind == VFG_COPY_KIND_MR_READ) {
-		__u64 mr = get_arg(ctx, t->dst_arg, usdt), rb = 0, host = 0;
+		__u64 mr = get_arg(ctx, &args, t->dst_arg, usdt), rb = 0, host = 0;
 
 		/* Only RAM-backed regions have a host address; MMIO emulation has no ram_block. */
 		if (bpf_probe_read_user(&rb, sizeof(rb), (void *)(mr + t->mr_ram_block)) || !rb)
@@ -242,39 +273,37 @@ static __always_inline int on_call(struct pt_regs *ctx, __u32 idx, bool usdt)
 		if (bpf_probe_read_user(&host, sizeof(host), (void *)(rb + t->ram_block_host)) ||
 		    !host)
 			return 0;
-		len = get_arg(ctx, t->len_arg, usdt);
+		len = get_arg(ctx, &args, t->len_arg, usdt);
 		if (t->flags & VFG_TARGET_LEN_MEMOP)
 			len = 1ULL << (len & 3); /* MemOp: MO_SIZE is the low two bits */
 		if (t->kind == VFG_COPY_KIND_MR_WRITE) {
-			dst = host + get_arg(ctx, t->src_arg, usdt);
-			src = t->value_arg != VFG_ARG_NONE ? get_arg(ctx, t->value_arg, usdt) : 0;
+			dst = host + get_arg(ctx, &args, t->src_arg, usdt);
+			src = t->value_arg != VFG_ARG_NONE ? get_arg(ctx, &args, t->value_arg, usdt) : 0;
 		} else {
-			src = host + get_arg(ctx, t->src_arg, usdt);
+			src = host + get_arg(ctx, &args, t->src_arg, usdt);
 		}
 	} else {
 		if (t->dst_arg != VFG_ARG_NONE)
-			dst = get_arg(ctx, t->dst_arg, usdt);
+			dst = get_arg(ctx, &args, t->dst_arg, usdt);
 		if (t->src_arg != VFG_ARG_NONE)
-			src = get_arg(ctx, t->src_arg, usdt);
+			src = get_arg(ctx, &args, t->src_arg, usdt);
 		if (t->len_arg != VFG_ARG_NONE)
-			len = get_arg(ctx, t->len_arg, usdt);
+			len = get_arg(ctx, &args, t->len_arg, usdt);
 	}
 	if (!len)
 		return 0;
 	if (spans_on) {
-		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-
+		tgid = bpf_get_current_pid_tgid() >> 32;
 		seed = bpf_map_lookup_elem(&span_seed, &tgid);
-		if (seed)
-			grown = bpf_map_lookup_elem(&span_grown, &tgid);
 	}
+	task = bpf_get_current_task_btf();
 
 	/* The device side: the destination first, then (for copies) the source. */
-	in = dst && may_touch_device(seed, grown, dst, len) ? classify(task, dst, len, &f) : 0;
+	in = dst && may_touch_device(seed, tgid, dst, len) ? classify(task, dst, len, &f) : 0;
 	if (in > 0)
 		flags |= VFG_COPY_DST_DEVICE;
 	if (in == 0 && src && t->kind != VFG_COPY_KIND_SET && t->kind != VFG_COPY_KIND_MR_WRITE &&
-	    may_touch_device(seed, grown, src, len)) {
+	    may_touch_device(seed, tgid, src, len)) {
 		in = classify(task, src, len, &f);
 		if (in > 0)
 			flags |= VFG_COPY_SRC_DEVICE;
