@@ -70,6 +70,27 @@ struct {
 
 /* Set by user space once track_vfio_mmap is attached: only then are the spans complete. */
 volatile __u32 spans_on = 0;
+/*
+ * Bumped after every change of a span (track_vfio_mmap; user space when it seeds or forgets a
+ * process): a probe's cached span (span_cache) is used only while this has not moved since it
+ * was computed, so a call of a process that maps nothing new costs no map lookup by pid.
+ */
+volatile __u64 span_gen = 0;
+
+/* Per CPU and probe: the span of the probe's process as of generation gen - 1 (0: none). */
+struct span_cached {
+	__u64 lo, hi;
+	__u64 gen;
+	__u32 known; /* the process was seeded: outside [lo, hi) is not device memory */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VFG_MAX_COPY_TARGETS);
+	__type(key, __u32);
+	__type(value, struct span_cached);
+} span_cache SEC(".maps");
 
 /* Widens a span to cover [lo, hi); races with other CPUs are settled by compare-and-swap. */
 static __always_inline void span_widen(struct vfg_span *s, __u64 lo, __u64 hi)
@@ -104,29 +125,52 @@ int BPF_KPROBE(track_vfio_mmap, struct file *file, struct vm_area_struct *vma)
 		if (!s) {
 			/* No room: the process's spans are incomplete, so look it up every call. */
 			bpf_map_delete_elem(&span_seed, &tgid);
+			__sync_fetch_and_add(&span_gen, 1);
 			return 0;
 		}
+	} else {
+		span_widen(s, lo, hi);
 	}
-	span_widen(s, lo, hi);
+	__sync_fetch_and_add(&span_gen, 1);
 	return 0;
+}
+
+/* The span of the calling process (seed and growth), from this CPU's cache when still valid. */
+static __always_inline struct span_cached *span_of(__u32 idx)
+{
+	struct span_cached *sc = bpf_map_lookup_elem(&span_cache, &idx);
+	struct vfg_span *seed, *grown;
+	__u32 tgid;
+	__u64 gen;
+
+	if (!sc)
+		return NULL;
+	gen = span_gen; /* before the maps: a change after this invalidates what is read */
+	if (sc->gen == gen + 1)
+		return sc;
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	seed = bpf_map_lookup_elem(&span_seed, &tgid);
+	grown = seed ? bpf_map_lookup_elem(&span_grown, &tgid) : NULL;
+	sc->known = seed != NULL;
+	sc->lo = seed ? seed->lo : 0;
+	sc->hi = seed ? seed->hi : 0;
+	if (grown && grown->hi) {
+		if (sc->hi == 0 || grown->lo < sc->lo)
+			sc->lo = grown->lo;
+		if (grown->hi > sc->hi)
+			sc->hi = grown->hi;
+	}
+	sc->gen = gen + 1;
+	return sc;
 }
 
 /*
  * 0: [addr, addr + len) is outside every VFIO mapping this process has had; 1: it may be inside
  * one (or the process's mappings are not known): look it up.
  */
-static __always_inline int may_touch_device(const struct vfg_span *seed, __u32 tgid, __u64 addr,
-					    __u64 len)
+static __always_inline int may_touch_device(const struct span_cached *sc, __u64 addr, __u64 len)
 {
-	struct vfg_span *grown;
-	__u64 end = addr + len;
-
-	if (!seed)
-		return 1;
-	if (addr < seed->hi && end > seed->lo)
-		return 1;
-	grown = bpf_map_lookup_elem(&span_grown, &tgid);
-	return grown && addr < grown->hi && end > grown->lo;
+	return !sc || !sc->known || (addr < sc->hi && addr + len > sc->lo);
 }
 
 /* As in monitor.bpf.c: user space is woken when this much is waiting, and reads every 50 ms. */
@@ -249,12 +293,12 @@ static __always_inline int on_call(struct pt_regs *ctx, __u32 idx, bool usdt)
 	struct vfg_copy_target *t = bpf_map_lookup_elem(&copy_targets, &idx);
 	struct vfg_copy_counts *cnt = bpf_map_lookup_elem(&copy_counts, &idx);
 	struct task_struct *task;
-	struct vfg_span *seed = NULL;
+	struct span_cached *sc = NULL;
 	struct args5 args = {};
 	struct vma_found f = {};
 	struct vfg_copy_event *ev;
 	__u64 dst = 0, src = 0, len = 0;
-	__u32 flags = 0, tgid = 0;
+	__u32 flags = 0;
 	__u8 routine;
 	int in;
 
@@ -292,18 +336,16 @@ static __always_inline int on_call(struct pt_regs *ctx, __u32 idx, bool usdt)
 	}
 	if (!len)
 		return 0;
-	if (spans_on) {
-		tgid = bpf_get_current_pid_tgid() >> 32;
-		seed = bpf_map_lookup_elem(&span_seed, &tgid);
-	}
+	if (spans_on && (t->flags & VFG_TARGET_ONE_PROCESS))
+		sc = span_of(idx);
 	task = bpf_get_current_task_btf();
 
 	/* The device side: the destination first, then (for copies) the source. */
-	in = dst && may_touch_device(seed, tgid, dst, len) ? classify(task, dst, len, &f) : 0;
+	in = dst && may_touch_device(sc, dst, len) ? classify(task, dst, len, &f) : 0;
 	if (in > 0)
 		flags |= VFG_COPY_DST_DEVICE;
 	if (in == 0 && src && t->kind != VFG_COPY_KIND_SET && t->kind != VFG_COPY_KIND_MR_WRITE &&
-	    may_touch_device(seed, tgid, src, len)) {
+	    may_touch_device(sc, src, len)) {
 		in = classify(task, src, len, &f);
 		if (in > 0)
 			flags |= VFG_COPY_SRC_DEVICE;
@@ -313,7 +355,7 @@ static __always_inline int on_call(struct pt_regs *ctx, __u32 idx, bool usdt)
 		return 0;
 	}
 	if (!in) {
-		if (seed)
+		if (sc && sc->known)
 			cnt->spanned++;
 		return 0;
 	}

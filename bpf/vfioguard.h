@@ -224,6 +224,7 @@ enum vfg_routine {
 
 /* struct vfg_copy_target.flags */
 #define VFG_TARGET_LEN_MEMOP 0x1 /* len_arg is a QEMU MemOp (size 1 << (op & 3)) */
+#define VFG_TARGET_ONE_PROCESS 0x2 /* attached for one process only (its span can be cached) */
 
 struct vfg_copy_target {
 	__u32 kind;     /* enum vfg_copy_kind */

@@ -241,6 +241,7 @@ static int reclaim(struct copies *c)
 		c->retired = grown;
 		bpf_map_delete_elem(bpf_map__fd(c->skel->maps.span_seed), &t->pid);
 		bpf_map_delete_elem(bpf_map__fd(c->skel->maps.span_grown), &t->pid);
+		__atomic_fetch_add(&c->skel->bss->span_gen, 1, __ATOMIC_SEQ_CST);
 		copies_target_counts(c, i, &t->final);
 		bpf_link__destroy(t->link);
 		t->link = NULL;
@@ -279,6 +280,8 @@ static void seed_span(struct copies *c, uint32_t pid)
 	span.lo = lo;
 	span.hi = hi;
 	bpf_map_update_elem(seed, &pid, &span, BPF_NOEXIST);
+	/* Probes' cached spans (of slots given to this process before) are computed again. */
+	__atomic_fetch_add(&c->skel->bss->span_gen, 1, __ATOMIC_SEQ_CST);
 }
 
 /* Attaches one target; an identical one already attached counts as done. */
@@ -308,6 +311,8 @@ static int attach(struct copies *c, const struct copy_target *t, char *why, size
 	seed_span(c, t->pid);
 	n = &c->targets[idx];
 	*n = *t;
+	if (t->pid > 0)
+		n->t.flags |= VFG_TARGET_ONE_PROCESS;
 	err = bpf_map_update_elem(bpf_map__fd(c->skel->maps.copy_targets), &idx, &n->t, BPF_ANY);
 	if (err) {
 		snprintf(why, len, "%s: cannot store the target: %s", t->name, strerror(errno));
