@@ -292,7 +292,7 @@ static __always_inline int on_call(struct pt_regs *ctx, __u32 idx, bool usdt)
 {
 	struct vfg_copy_target *t = bpf_map_lookup_elem(&copy_targets, &idx);
 	struct vfg_copy_counts *cnt = bpf_map_lookup_elem(&copy_counts, &idx);
-	struct task_struct *task;
+	struct task_struct *task = NULL;
 	struct span_cached *sc = NULL;
 	struct args5 args = {};
 	struct vma_found f = {};
@@ -338,14 +338,17 @@ static __always_inline int on_call(struct pt_regs *ctx, __u32 idx, bool usdt)
 		return 0;
 	if (spans_on && (t->flags & VFG_TARGET_ONE_PROCESS))
 		sc = span_of(idx);
-	task = bpf_get_current_task_btf();
-
 	/* The device side: the destination first, then (for copies) the source. */
-	in = dst && may_touch_device(sc, dst, len) ? classify(task, dst, len, &f) : 0;
+	in = 0;
+	if (dst && may_touch_device(sc, dst, len)) {
+		task = bpf_get_current_task_btf();
+		in = classify(task, dst, len, &f);
+	}
 	if (in > 0)
 		flags |= VFG_COPY_DST_DEVICE;
 	if (in == 0 && src && t->kind != VFG_COPY_KIND_SET && t->kind != VFG_COPY_KIND_MR_WRITE &&
 	    may_touch_device(sc, src, len)) {
+		task = bpf_get_current_task_btf();
 		in = classify(task, src, len, &f);
 		if (in > 0)
 			flags |= VFG_COPY_SRC_DEVICE;
