@@ -119,8 +119,10 @@ int BPF_KPROBE(track_vfio_mmap, struct file *file, struct vm_area_struct *vma)
 
 	s = bpf_map_lookup_elem(&span_grown, &tgid);
 	if (!s) {
-		if (!bpf_map_update_elem(&span_grown, &tgid, &init, BPF_NOEXIST))
+		if (!bpf_map_update_elem(&span_grown, &tgid, &init, BPF_NOEXIST)) {
+			__sync_fetch_and_add(&span_gen, 1);
 			return 0;
+		}
 		s = bpf_map_lookup_elem(&span_grown, &tgid);
 		if (!s) {
 			/* No room: the process's spans are incomplete, so look it up every call. */
