@@ -118,21 +118,17 @@ int BPF_KPROBE(track_vfio_mmap, struct file *file, struct vm_area_struct *vma)
 	struct vfg_span init = { .lo = lo, .hi = hi }, *s;
 
 	s = bpf_map_lookup_elem(&span_grown, &tgid);
-	if (!s) {
-		if (!bpf_map_update_elem(&span_grown, &tgid, &init, BPF_NOEXIST)) {
-			__sync_fetch_and_add(&span_gen, 1);
-			return 0;
-		}
+	if (!s && bpf_map_update_elem(&span_grown, &tgid, &init, BPF_NOEXIST)) {
+		/* Another CPU made it meanwhile, or there is no room. */
 		s = bpf_map_lookup_elem(&span_grown, &tgid);
 		if (!s) {
 			/* No room: the process's spans are incomplete, so look it up every call. */
 			bpf_map_delete_elem(&span_seed, &tgid);
-			__sync_fetch_and_add(&span_gen, 1);
-			return 0;
 		}
-	} else {
-		span_widen(s, lo, hi);
 	}
+	if (s)
+		span_widen(s, lo, hi);
+	/* After the change: a probe that read the span before it computes it again. */
 	__sync_fetch_and_add(&span_gen, 1);
 	return 0;
 }
