@@ -3,6 +3,8 @@
 # model's hazards; under a policy that makes edu BAR0 `fixed`, the unaligned write is a
 # violation and monitor exits 1.
 # timeout: 240
+# On arm64 the unaligned 4-byte write kills QEMU: its store into the BAR (Device-nGnRnE) is an
+# alignment fault, SIGBUS (measured in the arm64 guest, 6.12). That case needs its own form there.
 # arches: x86_64
 . "$VFG_TESTS/lib.sh"
 
