@@ -5,12 +5,17 @@
 # On arm64, with SVE, memcpy stores byte elements, which edu refuses with a bus error: there the
 # VMMs all map ivshmem BAR2, one at a time.
 # timeout: 450
+# On arm64 (6.12) the hazards calibrate gave once read null while the copies said "wide": not yet
+# understood, so not yet run there.
 # arches: x86_64
 . "$VFG_TESTS/lib.sh"
 
 export VFIOGUARD_CACHE_DIR=$PWD/cache
 devs="$EDU:bar0 $IVSHMEM:bar2"; [ $ARCH_NAME = x86_64 ] || devs="$IVSHMEM:bar2"
-want=$(vfioguard -j calibrate --routine memcpy --lengths 4 --aligns 0 | jq -r '.cases[0].hazards')
+vfioguard -j calibrate --routine memcpy --lengths 4 --aligns 0 > cal.json 2> cal.err ||
+	fail "calibrate: $(cat cal.json cal.err)"
+want=$(jq -r '.cases[0].hazards' cal.json)
+[ "$want" != null ] || fail "calibrate measured no hazards: $(cat cal.json cal.err)"
 start_monitor mon.json --copies --libc -v
 i=0
 while [ $i -lt 34 ]; do

@@ -4,7 +4,6 @@
 # region and offset, with exactly the hazards calibrate measures for that case (routine, length,
 # destination alignment, same page offset); copies in ordinary memory are never reported.
 # timeout: 600
-# arches: x86_64
 . "$VFG_TESTS/lib.sh"
 
 export VFIOGUARD_CACHE_DIR=$PWD/cache

@@ -1,7 +1,6 @@
 # A ring buffer of one page and a burst of reads through the device fd, each an event
 # (--accesses): the events that did not fit are counted, and seen + dropped is exactly what the
 # test generated. The summary's counts come from the kernel's own, which never drop: all of them.
-# arches: x86_64
 . "$VFG_TESTS/lib.sh"
 
 N=20000
