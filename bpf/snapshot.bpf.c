@@ -15,17 +15,30 @@ int snapshot_vfio_vmas(struct bpf_iter__task_vma *ctx)
 {
 	struct vm_area_struct *vma = ctx->vma;
 	struct task_struct *task = ctx->task;
+	const struct file_operations *fop;
 	struct vma_record rec = {};
+	struct module *owner;
 	struct file *file;
 
 	if (!task || !vma)
 		return 0;
+	/*
+	 * Most of a host's VMAs are not VFIO's: they are turned away with direct loads through the
+	 * iterator's trusted pointers (no helper call per VMA).
+	 */
 	file = vma->vm_file;
 	if (!file)
 		return 0;
-	if (vfio_device_fops_addr ? (__u64)BPF_CORE_READ(file, f_op) != vfio_device_fops_addr
-				  : !vfio_match_module || !fops_owned_by_vfio(file))
-		return 0;
+	fop = file->f_op;
+	if (vfio_device_fops_addr) {
+		if ((__u64)fop != vfio_device_fops_addr)
+			return 0;
+	} else {
+		owner = fop ? fop->owner : NULL;
+		if (!vfio_match_module || !owner || owner->name[0] != 'v' || owner->name[1] != 'f' ||
+		    owner->name[2] != 'i' || owner->name[3] != 'o' || owner->name[4])
+			return 0;
+	}
 
 	rec.tgid = task->tgid;
 	rec.pid = task->pid;
@@ -36,7 +49,7 @@ int snapshot_vfio_vmas(struct bpf_iter__task_vma *ctx)
 	rec.pgprot = BPF_CORE_READ(vma, vm_page_prot.pgprot);
 	rec.vm_flags = BPF_CORE_READ(vma, vm_flags);
 	rec.mm = (__u64)BPF_CORE_READ(vma, vm_mm);
-	rec.fops = (__u64)BPF_CORE_READ(file, f_op);
+	rec.fops = (__u64)fop;
 	bpf_probe_read_kernel_str(rec.comm, sizeof(rec.comm), task->comm);
 	if (read_device_name(file, rec.device))
 		rec.flags |= VFG_VMA_DEVICE_UNKNOWN;
