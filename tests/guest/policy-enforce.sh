@@ -38,7 +38,7 @@ vfioguard -j advise --libvirt > advise.json
 jq -e ".[] | select(.device == \"$EDU\") | .libvirt | contains(\"x-no-mmap\")" advise.json >/dev/null ||
 	fail "libvirt advice: $(cat advise.json)"
 
-start_monitor mon.json
+start_monitor mon.json --accesses
 rc=0
 vfg-testvmm open $EDU map $EDU bar0 > vmm1.out 2>&1 || rc=$?
 expect_eq "test VMM mapping edu BAR0" $rc 1
