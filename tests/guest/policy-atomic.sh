@@ -2,7 +2,6 @@
 # all trap it (in different ways) let no mmap through. A policy that cannot be compiled leaves
 # the previous one in force.
 # timeout: 600
-# arches: x86_64
 . "$VFG_TESTS/lib.sh"
 
 grep -qw bpf /sys/kernel/security/lsm || skip "BPF-LSM is not active in this kernel"
