@@ -31,6 +31,13 @@ struct {
 	__type(value, struct vfg_fault_stat);
 } fault_stats SEC(".maps");
 
+/* A mapping's key in fault_stats: its address space and start. */
+static __always_inline struct vfg_fault_key fault_key_of(struct vm_area_struct *vma)
+{
+	return (struct vfg_fault_key){ .mm = (__u64)BPF_CORE_READ(vma, vm_mm),
+				       .start = BPF_CORE_READ(vma, vm_start) };
+}
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 16384);
@@ -159,9 +166,7 @@ static __always_inline int mmap_exit(long ret)
 		return 0;
 	if (ret == 0) {
 		/* A mapping at the address of one whose end was not seen starts from zero. */
-		struct vm_area_struct *vma = p->vma;
-		struct vfg_fault_key k = { .mm = (__u64)BPF_CORE_READ(vma, vm_mm),
-					   .start = BPF_CORE_READ(vma, vm_start) };
+		struct vfg_fault_key k = fault_key_of(p->vma);
 
 		bpf_map_delete_elem(&fault_stats, &k);
 	}
@@ -231,8 +236,7 @@ static __always_inline int fault_entry(struct vm_fault *vmf, unsigned int order)
 static __always_inline void fault_account(struct vm_area_struct *vma, unsigned int order,
 					  unsigned int ret)
 {
-	struct vfg_fault_key k = { .mm = (__u64)BPF_CORE_READ(vma, vm_mm),
-				   .start = BPF_CORE_READ(vma, vm_start) };
+	struct vfg_fault_key k = fault_key_of(vma);
 	struct vfg_fault_stat zero = {}, *st;
 	__u64 *c;
 

@@ -10,6 +10,14 @@
 
 #include "vfio_device.bpf.h"
 
+/*
+ * Without vfio_device_fops_addr (reading /proc/kallsyms costs more than the rest of an audit),
+ * a file is taken for a VFIO device file when its f_op belongs to the loadable module "vfio":
+ * of that module's file operations only the device's can have a VMA (the container's mmap, where
+ * a kernel still has one, is passed to an IOMMU backend, and none implements it).
+ */
+const volatile bool vfio_match_module = false;
+
 SEC("iter/task_vma")
 int snapshot_vfio_vmas(struct bpf_iter__task_vma *ctx)
 {

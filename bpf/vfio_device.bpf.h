@@ -13,14 +13,6 @@
  */
 const volatile __u64 vfio_device_fops_addr = 0;
 
-/*
- * Without that address (reading /proc/kallsyms costs more than the rest of an audit), a file is
- * taken for a VFIO device file when its f_op belongs to the loadable module "vfio": of that
- * module's file operations only the device's can have a VMA (the container's mmap, where a kernel
- * still has one, is passed to an IOMMU backend, and none implements it).
- */
-const volatile bool vfio_match_module = false;
-
 /* drivers/vfio/vfio.h and include/linux/vfio.h; these types live in the vfio module's BTF. */
 struct vfio_device___vfg {
 	struct device *dev;
@@ -59,19 +51,6 @@ static __always_inline int read_device_name(struct file *file, char *buf)
 	if (!name)
 		return -1;
 	return bpf_probe_read_kernel_str(buf, VFG_DEVICE_LEN, name) > 0 ? 0 : -1;
-}
-
-/* Whether file's f_op is owned by the module named "vfio". */
-static __always_inline bool fops_owned_by_vfio(struct file *file)
-{
-	const struct file_operations *fop = BPF_CORE_READ(file, f_op);
-	struct module *owner = fop ? BPF_CORE_READ(fop, owner) : NULL;
-	char name[5];
-
-	if (!owner ||
-	    bpf_probe_read_kernel(name, sizeof(name), __builtin_preserve_access_index(&owner->name)))
-		return false;
-	return name[0] == 'v' && name[1] == 'f' && name[2] == 'i' && name[3] == 'o' && !name[4];
 }
 
 static __always_inline bool is_vfio_device_file(struct file *file)
