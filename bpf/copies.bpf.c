@@ -61,8 +61,12 @@ struct {
 	__type(value, struct vfg_span);
 } span_seed SEC(".maps");
 
+/*
+ * A plain hash, not an LRU one: an evicted span would hide mappings; a full map is seen by
+ * track_vfio_mmap, which then drops the process's seed (its calls are all looked up).
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
 	__type(key, __u32); /* tgid */
 	__type(value, struct vfg_span);
