@@ -18,15 +18,22 @@
 
 static const char calibrate_usage[] =
 	"Usage: vfioguard calibrate [--routine NAME[,NAME...]] [--lengths LIST] [--aligns LIST]\n"
-	"                           [--distance N] [--show] [--cached] [-j]\n"
+	"                           [--distance N] [--page-delta D] [--show] [--cached] [--alias]\n"
+	"                           [-j]\n"
 	"Single-steps the copy routines this machine's libc picks for this CPU and records every\n"
 	"store. NAME: memcpy, memmove, memmove-forward, memmove-backward, memset (default: all).\n"
 	"LIST: numbers and ranges, \"0-256,1024,4096,65536\" (the default) and \"0-7\" (default).\n"
 	"--show prints every case; otherwise one line per routine and length.\n"
 	"--distance N measures overlapping memmoves N bytes apart (default: half the length).\n"
+	"--page-delta D measures memcpy and memmove with the source where (dst - src) mod 4096\n"
+	"is D (default: both 0, the same page offset, and the source at page offset 2048);\n"
+	"such cases are not cached.\n"
 	"Measured cases are kept in the hazard cache that monitor --copies loads\n"
 	"($VFIOGUARD_CACHE_DIR, default /var/cache/vfioguard, one file per libc build);\n"
-	"--cached prints that cache instead of measuring.\n";
+	"--cached prints that cache instead of measuring.\n"
+	"--alias measures, for memcpy and memmove at each length, the 4 KiB aliasing window:\n"
+	"the W for which the stores are those of a source at the destination's page offset\n"
+	"exactly when (dst - src) mod 4096 < W (0: they do not depend on it at that length).\n";
 
 /* The cases the cache holds already, so that a run adds only new lines. */
 struct cached {
@@ -190,6 +197,59 @@ bad:
 	return -EINVAL;
 }
 
+/* --alias: the 4 KiB aliasing window of memcpy and memmove at each length. */
+static int show_alias_windows(struct calibrator *cal, const bool *routines, const size_t *lens,
+			      size_t nlens, const char *buid)
+{
+	struct json_object *arr = json_output ? json_object_new_array() : NULL;
+	char where[128];
+
+	if (!json_output)
+		printf("libc build-id %s\n%-8s %-26s %-6s %s\n", buid, "ROUTINE", "WHERE", "LEN",
+		       "WINDOW");
+	for (int rt = CALIB_MEMCPY; rt <= CALIB_MEMMOVE; rt++) {
+		if (!routines[rt])
+			continue;
+		calib_routine_where(cal, rt, where, sizeof(where));
+		for (size_t li = 0; li < nlens; li++) {
+			unsigned int w = 0;
+			int err = calib_alias_window(cal, rt, lens[li], &w);
+
+			if (err && err != -EDOM) {
+				p_err("calibrate: %s of %zu bytes: %s", calib_routine_name(rt), lens[li],
+				      strerror(-err));
+				json_object_put(arr);
+				return EXIT_ERROR;
+			}
+			if (arr) {
+				struct json_object *o = json_object_new_object();
+
+				json_add(o, "routine", json_object_new_string(calib_routine_name(rt)));
+				json_add(o, "where", json_object_new_string(where));
+				json_add(o, "length", json_object_new_uint64(lens[li]));
+				json_add(o, "window", err ? NULL : json_object_new_int(w));
+				json_object_array_add(arr, o);
+			} else if (err) {
+				printf("%-8s %-26s %-6zu not one window\n", calib_routine_name(rt), where,
+				       lens[li]);
+			} else if (!w) {
+				printf("%-8s %-26s %-6zu none\n", calib_routine_name(rt), where, lens[li]);
+			} else {
+				printf("%-8s %-26s %-6zu (dst - src) mod 4096 < %u\n",
+				       calib_routine_name(rt), where, lens[li], w);
+			}
+		}
+	}
+	if (arr) {
+		struct json_object *doc = json_object_new_object();
+
+		json_add(doc, "libc_build_id", json_object_new_string(buid));
+		json_add(doc, "alias_windows", arr);
+		json_emit(doc);
+	}
+	return EXIT_CLEAN;
+}
+
 int do_calibrate(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -197,12 +257,14 @@ int do_calibrate(int argc, char **argv)
 		{ "aligns", required_argument, NULL, 'a' },  { "show", no_argument, NULL, 's' },
 		{ "cached", no_argument, NULL, 'C' },	     { "distance", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },	     { "help", no_argument, NULL, 'h' },
+		{ "alias", no_argument, NULL, 'A' },	     { "page-delta", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool routines[CALIB_ROUTINES] = { true, true, true, true, true }, show = false,
-	     cached = false;
+	     cached = false, alias = false;
 	char cache[4096] = "";
 	size_t distance = 0;
+	long page_delta = -1;
 	int cache_err = 0;
 	const char *lengths = "0-256,1024,4096,65536", *aligns = "0-7", *step = NULL;
 	size_t *lens = NULL, *als = NULL, nlens, nals;
@@ -239,6 +301,7 @@ int do_calibrate(int argc, char **argv)
 		case 'a': aligns = optarg; break;
 		case 's': show = true; break;
 		case 'C': cached = true; break;
+		case 'A': alias = true; break;
 		case 'd': {
 			char *end;
 
@@ -248,6 +311,17 @@ int do_calibrate(int argc, char **argv)
 			    *optarg == '-') {
 				p_err("calibrate: --distance: '%s' is not a distance of 1..%d bytes",
 				      optarg, CALIB_MAX_LEN);
+				return EXIT_ERROR;
+			}
+			break;
+		}
+		case 'P': {
+			char *end;
+
+			errno = 0;
+			page_delta = strtol(optarg, &end, 0);
+			if (errno || end == optarg || *end || page_delta < 0 || page_delta > 4095) {
+				p_err("calibrate: --page-delta: '%s' is not a page offset 0..4095", optarg);
 				return EXIT_ERROR;
 			}
 			break;
@@ -291,6 +365,14 @@ int do_calibrate(int argc, char **argv)
 		return EXIT_ERROR;
 	}
 	libc_build_id(buid, sizeof(buid));
+	if (alias) {
+		ret = show_alias_windows(&cal, routines, lens, nlens, buid);
+		forget_all();
+		calibrator_stop(&cal);
+		free(lens);
+		free(als);
+		return ret;
+	}
 	if (json_output)
 		arr = json_object_new_array();
 	else
@@ -308,13 +390,17 @@ int do_calibrate(int argc, char **argv)
 
 			for (size_t ai = 0; ai < nals; ai++) {
 				/* Large copies go backwards on 4 KiB aliasing: try both placements. */
-				for (int same = 0; same < (rt <= CALIB_MEMMOVE ? 2 : 1); same++) {
+				for (int same = 0; same < (rt <= CALIB_MEMMOVE && page_delta < 0 ? 2 : 1);
+				     same++) {
 					struct calib_case cc = { .routine = rt, .len = lens[li],
 								 .align = als[ai],
 								 .same_page_offset = same,
 								 .distance = distance };
+					unsigned int delta = same ? 0 : (als[ai] + 2048) & 4095;
 
-					err = calibrate_case(&cal, &cc, &res);
+					if (rt <= CALIB_MEMMOVE && page_delta >= 0)
+						delta = page_delta;
+					err = calibrate_case_at(&cal, &cc, delta, &res);
 					if (err) {
 						p_err("calibrate: %s of %zu bytes: %s",
 						      calib_routine_name(rt), lens[li], strerror(-err));
@@ -324,7 +410,7 @@ int do_calibrate(int argc, char **argv)
 					all |= res.hazards;
 					/* Only complete, verified traces go into the cache. */
 					if (cache[0] && !cache_err && res.replay_ok &&
-					    !res.trace.truncated) {
+					    !res.trace.truncated && page_delta < 0) {
 						struct cached key = { rt, 0, cc.len, cc.align, same, 0,
 								      calib_case_distance(&cc) };
 						uint64_t va = 0;
@@ -350,7 +436,10 @@ int do_calibrate(int argc, char **argv)
 						json_add(o, "length", json_object_new_uint64(lens[li]));
 						json_add(o, "align", json_object_new_int(als[ai]));
 						json_add(o, "same_page_offset",
-							 json_object_new_boolean(same));
+							 json_object_new_boolean(rt <= CALIB_MEMMOVE &&
+										 !delta));
+						json_add(o, "page_delta", rt <= CALIB_MEMMOVE ?
+							 json_object_new_int(delta) : NULL);
 						json_add(o, "distance", calib_case_distance(&cc) ?
 							 json_object_new_uint64(calib_case_distance(&cc)) : NULL);
 						for (size_t k = 0; k < res.trace.n && k < 4096; k++) {
@@ -371,8 +460,14 @@ int do_calibrate(int argc, char **argv)
 							 json_object_new_uint64(res.inferred));
 						json_object_array_add(arr, o);
 					} else if (show) {
+						char placed[48] = "";
+
+						if (rt <= CALIB_MEMMOVE && (!delta || page_delta >= 0))
+							snprintf(placed, sizeof(placed),
+								 !delta ? " (same page offset)" :
+									  " (page delta %u)", delta);
 						printf("%-6zu %-5zu %-7s %-8lu %s%s%s%s\n", lens[li], als[ai],
-						       hz, res.steps, stores, same ? " (same page offset)" : "",
+						       hz, res.steps, stores, placed,
 						       res.inferred ? " (some stores inferred)" : "",
 						       res.replay_ok ? "" : "  REPLAY MISMATCH");
 					}

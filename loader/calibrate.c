@@ -398,6 +398,14 @@ static int decode_stores(struct calibrator *c, const regs_t *regs, uint64_t addr
 
 int calibrate_case(struct calibrator *c, const struct calib_case *cc, struct calib_result *r)
 {
+	/* The representative of each side of the 4 KiB aliasing window: the same page offset, and
+	 * the source at page offset 2048. */
+	return calibrate_case_at(c, cc, cc->same_page_offset ? 0 : (cc->align + 2048) & 4095, r);
+}
+
+int calibrate_case_at(struct calibrator *c, const struct calib_case *cc, unsigned int page_delta,
+		      struct calib_result *r)
+{
 #if defined(__x86_64__) || defined(__aarch64__)
 	volatile struct job *j = c->shared;
 	unsigned char *dst, *src, *expect, *before = NULL;
@@ -423,8 +431,8 @@ int calibrate_case(struct calibrator *c, const struct calib_case *cc, struct cal
 		src = dst - calib_case_distance(cc);
 		break;
 	default:
-		/* Far away, at the same or another offset within a 4 KiB page. */
-		src = c->buf + 2 * CALIB_MAX_LEN + 2 * 4096 + (cc->same_page_offset ? cc->align : 2048);
+		/* Far away, at the page offset that makes (dst - src) mod 4096 the delta asked for. */
+		src = c->buf + 2 * CALIB_MAX_LEN + 2 * 4096 + ((cc->align - page_delta) & 4095);
 		break;
 	}
 	for (size_t i = 0; i < c->buf_len; i++)
@@ -540,6 +548,70 @@ int calibrate_case(struct calibrator *c, const struct calib_case *cc, struct cal
 #else
 	return -ENOTSUP;
 #endif
+}
+
+static bool same_stores(const struct store_trace *a, const struct store_trace *b)
+{
+	if (a->n != b->n || a->truncated || b->truncated)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (a->v[i].off != b->v[i].off || a->v[i].width != b->v[i].width)
+			return false;
+	return true;
+}
+
+/* Whether the stores at page_delta are those of the same page offset (ref). */
+static int like_ref(struct calibrator *c, const struct calib_case *cc, unsigned int page_delta,
+		    const struct store_trace *ref, bool *like)
+{
+	struct calib_result r = {};
+	int err = calibrate_case_at(c, cc, page_delta, &r);
+
+	if (!err)
+		*like = same_stores(&r.trace, ref);
+	store_trace_free(&r.trace);
+	return err;
+}
+
+int calib_alias_window(struct calibrator *c, enum calib_routine routine, size_t len,
+		       unsigned int *window)
+{
+	struct calib_case cc = { .routine = routine, .len = len };
+	struct calib_result ref = {};
+	unsigned int lo = 0, hi = 2048; /* like the same offset at lo, unlike at hi */
+	bool like;
+	int err;
+
+	if (routine != CALIB_MEMCPY && routine != CALIB_MEMMOVE)
+		return -EINVAL;
+	err = calibrate_case_at(c, &cc, 0, &ref);
+	if (!err)
+		err = like_ref(c, &cc, hi, &ref.trace, &like);
+	if (!err && like) {
+		*window = 0;
+		goto out;
+	}
+	while (!err && hi - lo > 1) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		err = like_ref(c, &cc, mid, &ref.trace, &like);
+		if (!err)
+			*(like ? &lo : &hi) = mid;
+	}
+	if (err)
+		goto out;
+	*window = hi;
+	/* One window: below it the same offset's stores, from it up to 4095 never. */
+	unsigned int probe[] = { 1, hi / 2, hi - 1, hi + 1, 1024, 2047, 2049, 3072, 4032, 4095 };
+
+	for (size_t i = 0; i < sizeof(probe) / sizeof(probe[0]) && !err; i++) {
+		err = like_ref(c, &cc, probe[i], &ref.trace, &like);
+		if (!err && like != (probe[i] < hi))
+			err = -EDOM;
+	}
+out:
+	store_trace_free(&ref.trace);
+	return err;
 }
 
 int calib_routine_where(const struct calibrator *c, enum calib_routine r, char *buf, size_t len)

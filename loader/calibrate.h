@@ -54,6 +54,18 @@ struct calibrator {
 
 int calibrator_start(struct calibrator *c, const char **step);
 int calibrate_case(struct calibrator *c, const struct calib_case *cc, struct calib_result *r);
+/* The case with the source placed so that (dst - src) mod 4096 is page_delta (memcpy, memmove). */
+int calibrate_case_at(struct calibrator *c, const struct calib_case *cc, unsigned int page_delta,
+		      struct calib_result *r);
+/*
+ * The 4 KiB aliasing window of memcpy or memmove at one length: the stores depend on where the
+ * source sits in its page relative to the destination, and are those of the same page offset
+ * exactly when (dst - src) mod 4096 < *window. *window is 1 when only the same offset does,
+ * 0 when the stores do not depend on it at all at this length. -EDOM when the stores that differ
+ * from the same offset's are not one window [0, W).
+ */
+int calib_alias_window(struct calibrator *c, enum calib_routine routine, size_t len,
+		       unsigned int *window);
 void calibrator_stop(struct calibrator *c);
 
 const char *calib_routine_name(enum calib_routine r);

@@ -42,3 +42,22 @@ first=$(jq -r '.cases[] | select(.routine == "memcpy" and .length == 1024 and .s
 for n in 1 3 4 15; do expect_eq "memmove $n" "$(stores memmove $n)" "$(stores memcpy $n)"; done
 expect_eq "every trace replays to the routine's result" \
 	"$(jq '[.cases[] | select(.replay_ok | not)] | length' c.json)" 0
+# 4 KiB aliasing: a 1 KiB memcpy goes backwards exactly when (dst - src) mod 4096 is below the
+# window calibrate --alias measures, not only at the same page offset. The destination at page
+# offset 64 and the source at 30 or 3996 (backwards), 100 or 2048 (forwards).
+vfioguard -j calibrate --alias --routine memcpy --lengths 16,1024 > a.json
+expect_eq "16 bytes: no window" "$(jq '.alias_windows[] | select(.length == 16) | .window' a.json)" 0
+w=$(jq '.alias_windows[] | select(.length == 1024) | .window' a.json)
+[ "$w" -gt 1 ] 2>/dev/null || fail "1 KiB: window $w, want more than the same offset"
+note "1 KiB memcpy: (dst - src) mod 4096 < $w goes backwards"
+dirs=
+for src in 30 3996 100 2048; do
+	d=$(((64 - src) & 4095))
+	vfioguard -j calibrate --routine memcpy --lengths 1024 --aligns 0 --page-delta $d > d.json
+	first=$(jq '.cases[0].stores[0][0]' d.json)
+	dir=forwards; [ "$first" -lt 512 ] || dir=backwards
+	side=outside; [ $d -ge "$w" ] || side=inside
+	dirs="$dirs $src:$dir:$side"
+done
+expect_eq "direction by source page offset" "$dirs" \
+	" 30:backwards:inside 3996:backwards:inside 100:forwards:outside 2048:forwards:outside"
