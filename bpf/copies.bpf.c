@@ -396,7 +396,10 @@ static __always_inline int on_call(struct pt_regs *ctx, __u32 idx, bool usdt)
 		routine = dst < src ? VFG_ROUTINE_MEMMOVE_FORWARD : VFG_ROUTINE_MEMMOVE_BACKWARD;
 	ev->routine = routine;
 	ev->align = dst & 63;
-	ev->same_page = t->kind == VFG_COPY_KIND_COPY && ((dst ^ src) & 4095) == 0;
+	ev->page_delta = t->kind == VFG_COPY_KIND_COPY ? (dst - src) & 4095 : 0;
+	ev->case_delta = 0;
+	if (routine == VFG_ROUTINE_MEMCPY || routine == VFG_ROUTINE_MEMMOVE)
+		ev->case_delta = ev->page_delta < t->alias_window ? ev->page_delta : VFG_PAGE_FAR;
 	ev->distance = 0;
 	if (routine == VFG_ROUTINE_MEMMOVE_FORWARD || routine == VFG_ROUTINE_MEMMOVE_BACKWARD) {
 		__u64 d = dst < src ? src - dst : dst - src;
@@ -415,7 +418,7 @@ static __always_inline int on_call(struct pt_regs *ctx, __u32 idx, bool usdt)
 			.len = len > VFG_HAZARD_MAX_LEN ? VFG_HAZARD_MAX_LEN : len,
 			.routine = routine,
 			.align = ev->align,
-			.same_page = ev->same_page,
+			.page_delta = ev->case_delta,
 			.distance = ev->distance,
 		};
 		__u32 *h = bpf_map_lookup_elem(&hazard_table, &k);

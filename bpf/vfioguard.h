@@ -235,7 +235,8 @@ struct vfg_copy_target {
 	__u8 len_arg;   /* the length; MR_*: the size, or a MemOp with VFG_TARGET_LEN_MEMOP */
 	__u8 value_arg; /* MR_WRITE: the value written */
 	__u8 flags;
-	__u16 pad;
+	/* COPY: the routine's 4 KiB aliasing window (calibrate --alias); 1: the same offset only */
+	__u16 alias_window;
 	/* MR_WRITE, MR_READ: offsetof(MemoryRegion, ram_block), offsetof(RAMBlock, host) */
 	__u32 mr_ram_block;
 	__u32 ram_block_host;
@@ -260,12 +261,14 @@ struct vfg_hazard_key {
 	__u32 len;      /* capped at VFG_HAZARD_MAX_LEN */
 	__u8 routine;   /* enum vfg_routine */
 	__u8 align;     /* destination address modulo 64 */
-	__u8 same_page; /* source and destination at the same offset in a 4 KiB page */
-	__u8 pad;
+	/* memcpy, memmove: (dst - src) mod 4096 inside the target's aliasing window, VFG_PAGE_FAR
+	 * outside it (every such placement stores alike); 0 for the other routines */
+	__u16 page_delta;
 	__u32 distance; /* overlapping memmoves: |dst - src| (capped as len); else 0 */
 };
 
 #define VFG_HAZARDS_MEASURED 0x80000000u /* value bit: the entry was measured */
+#define VFG_PAGE_FAR 4096                /* struct vfg_hazard_key.page_delta */
 
 /* struct vfg_copy_event.flags */
 #define VFG_COPY_DST_DEVICE 0x1 /* the destination is in a VFIO mapping */
@@ -283,7 +286,7 @@ struct vfg_copy_event {
 	__u32 hazards;  /* HAZARD_* bits when VFG_COPY_MEASURED */
 	__u8 routine;   /* enum vfg_routine this call was classified as */
 	__u8 align;
-	__u8 same_page;
+	__u8 pad0;
 	__u8 nstack;
 	__u64 dst;
 	__u64 src;      /* SET: the value */
@@ -296,7 +299,8 @@ struct vfg_copy_event {
 	__u64 mm;
 	__u64 cgroup_id;
 	__u32 distance; /* as in struct vfg_hazard_key */
-	__u32 pad;
+	__u16 page_delta; /* COPY: (dst - src) mod 4096 */
+	__u16 case_delta; /* struct vfg_hazard_key.page_delta of the call */
 	char comm[VFG_COMM_LEN];
 	char device[VFG_DEVICE_LEN];
 	/* [0] the probed address, [1] the return address, then the frame-pointer walk */

@@ -26,14 +26,17 @@ static const char calibrate_usage[] =
 	"--show prints every case; otherwise one line per routine and length.\n"
 	"--distance N measures overlapping memmoves N bytes apart (default: half the length).\n"
 	"--page-delta D measures memcpy and memmove with the source where (dst - src) mod 4096\n"
-	"is D (default: both 0, the same page offset, and the source at page offset 2048);\n"
-	"such cases are not cached.\n"
+	"is D (default: both 0, the same page offset, and the source at page offset 2048, which\n"
+	"stands for every placement outside the aliasing window).\n"
 	"Measured cases are kept in the hazard cache that monitor --copies loads\n"
 	"($VFIOGUARD_CACHE_DIR, default /var/cache/vfioguard, one file per libc build);\n"
 	"--cached prints that cache instead of measuring.\n"
-	"--alias measures, for memcpy and memmove at each length, the 4 KiB aliasing window:\n"
-	"the W for which the stores are those of a source at the destination's page offset\n"
-	"exactly when (dst - src) mod 4096 < W (0: they do not depend on it at that length).\n";
+	"--alias measures, for memcpy and memmove at each length (default 1024,4096), the 4 KiB\n"
+	"aliasing window: the smallest W such that every source placed with (dst - src) mod 4096\n"
+	">= W stores alike (0: no placement matters at that length). At the default lengths\n"
+	"(glibc's vector loop and its rep movsb path on x86_64) the largest W is cached, and\n"
+	"monitor --copies takes every placement from W on as one case and each below W as its\n"
+	"own; without a cached W each placement is its own case.\n";
 
 /* The cases the cache holds already, so that a run adds only new lines. */
 struct cached {
@@ -41,7 +44,7 @@ struct cached {
 	unsigned long long vaddr;
 	size_t len;
 	unsigned int align;
-	int same;
+	unsigned int delta;
 	uint32_t hazards;
 	size_t distance;
 };
@@ -60,7 +63,7 @@ static int cached_cmp(const void *a, const void *b)
 		return (int)x->align - (int)y->align;
 	if (x->distance != y->distance)
 		return x->distance < y->distance ? -1 : 1;
-	return x->same - y->same;
+	return (int)x->delta - (int)y->delta;
 }
 
 static void *cache_tree;
@@ -73,7 +76,7 @@ static void remember(const struct calib_case *cc, uint64_t vaddr, uint32_t hazar
 
 	if (!n)
 		return;
-	*n = (struct cached){ cc->routine, vaddr, cc->len, cc->align, cc->same_page_offset,
+	*n = (struct cached){ cc->routine, vaddr, cc->len, cc->align, cc->page_delta,
 			      hazards, calib_case_distance(cc) };
 	if (*(struct cached **)tsearch(n, &cache_tree, cached_cmp) != n) {
 		free(n);
@@ -115,7 +118,7 @@ static int show_cached(const char *path, const char *buid)
 	qsort(cache_list, cache_n, sizeof(*cache_list), by_case);
 	if (!json_output)
 		printf("libc build-id %s\ncache %s\n%-17s %-6s %-5s %-5s %-6s %s\n", buid, path,
-		       "ROUTINE", "LEN", "ALIGN", "SAME", "DIST", "HAZARDS");
+		       "ROUTINE", "LEN", "ALIGN", "DELTA", "DIST", "HAZARDS");
 	for (size_t i = 0; i < cache_n; i++) {
 		const struct cached *c = cache_list[i];
 
@@ -129,14 +132,20 @@ static int show_cached(const char *path, const char *buid)
 			json_add(o, "routine", json_object_new_string(calib_routine_name(c->routine)));
 			json_add(o, "length", json_object_new_uint64(c->len));
 			json_add(o, "align", json_object_new_int(c->align));
-			json_add(o, "same_page_offset", json_object_new_boolean(c->same));
+			json_add(o, "page_delta", c->delta == CALIB_PAGE_FAR ? NULL :
+						  json_object_new_int(c->delta));
 			json_add(o, "distance", c->distance ? json_object_new_uint64(c->distance)
 							    : NULL);
 			json_add(o, "hazards", json_object_new_string(hz));
 			json_object_array_add(arr, o);
 		} else {
+			char delta[16] = "far";
+
+			if (c->delta != CALIB_PAGE_FAR)
+				snprintf(delta, sizeof(delta), "%u", c->delta);
 			printf("%-17s %-6zu %-5u %-5s %-6zu %s\n", calib_routine_name(c->routine),
-			       c->len, c->align, c->same ? "yes" : "no", c->distance, hz);
+			       c->len, c->align, c->routine <= CALIB_MEMMOVE ? delta : "-",
+			       c->distance, hz);
 		}
 	}
 	if (arr) {
@@ -199,47 +208,74 @@ bad:
 
 /* --alias: the 4 KiB aliasing window of memcpy and memmove at each length. */
 static int show_alias_windows(struct calibrator *cal, const bool *routines, const size_t *lens,
-			      size_t nlens, const char *buid)
+			      size_t nlens, const char *buid, const char *cache, bool keep)
 {
 	struct json_object *arr = json_output ? json_object_new_array() : NULL;
+	unsigned int *win = calloc(nlens, sizeof(*win));
+	int *werr = calloc(nlens, sizeof(*werr)), cache_err = 0;
+	uint64_t va[CALIB_ROUTINES] = {};
 	char where[128];
 
+	if (!win || !werr) {
+		free(win);
+		free(werr);
+		json_object_put(arr);
+		p_err("calibrate: out of memory");
+		return EXIT_ERROR;
+	}
 	if (!json_output)
 		printf("libc build-id %s\n%-8s %-26s %-6s %s\n", buid, "ROUTINE", "WHERE", "LEN",
 		       "WINDOW");
 	for (int rt = CALIB_MEMCPY; rt <= CALIB_MEMMOVE; rt++) {
+		unsigned int widest = 0;
+		/* x86_64's memcpy is memmove: measured once. */
+		bool again = rt == CALIB_MEMMOVE && routines[CALIB_MEMCPY] &&
+			     !calib_routine_vaddr(rt, &va[rt]) && va[rt] == va[CALIB_MEMCPY];
+
 		if (!routines[rt])
 			continue;
+		calib_routine_vaddr(rt, &va[rt]);
 		calib_routine_where(cal, rt, where, sizeof(where));
 		for (size_t li = 0; li < nlens; li++) {
-			unsigned int w = 0;
-			int err = calib_alias_window(cal, rt, lens[li], &w);
-
-			if (err && err != -EDOM) {
+			if (!again)
+				werr[li] = calib_alias_window(cal, rt, lens[li], &win[li]);
+			if (werr[li] && werr[li] != -EDOM) {
 				p_err("calibrate: %s of %zu bytes: %s", calib_routine_name(rt), lens[li],
-				      strerror(-err));
+				      strerror(-werr[li]));
 				json_object_put(arr);
+				free(win);
+				free(werr);
 				return EXIT_ERROR;
 			}
+			/* Placements that store in more than one way from W on: each its own. */
+			widest = werr[li] ? 4096 : win[li] > widest ? win[li] : widest;
 			if (arr) {
 				struct json_object *o = json_object_new_object();
 
 				json_add(o, "routine", json_object_new_string(calib_routine_name(rt)));
 				json_add(o, "where", json_object_new_string(where));
 				json_add(o, "length", json_object_new_uint64(lens[li]));
-				json_add(o, "window", err ? NULL : json_object_new_int(w));
+				json_add(o, "window", werr[li] ? NULL : json_object_new_int(win[li]));
 				json_object_array_add(arr, o);
-			} else if (err) {
+			} else if (werr[li]) {
 				printf("%-8s %-26s %-6zu not one window\n", calib_routine_name(rt), where,
 				       lens[li]);
-			} else if (!w) {
+			} else if (!win[li]) {
 				printf("%-8s %-26s %-6zu none\n", calib_routine_name(rt), where, lens[li]);
 			} else {
 				printf("%-8s %-26s %-6zu (dst - src) mod 4096 < %u\n",
-				       calib_routine_name(rt), where, lens[li], w);
+				       calib_routine_name(rt), where, lens[li], win[li]);
 			}
 		}
+		/* The window of the default lengths is the routine's, for monitor --copies. */
+		if (cache[0] && !cache_err && keep && va[rt])
+			cache_err = calib_cache_append_window(cache, rt, va[rt], widest);
 	}
+	free(win);
+	free(werr);
+	if (cache_err)
+		fprintf(stderr, "vfioguard: calibrate: cannot write the hazard cache %s: %s\n", cache,
+			strerror(-cache_err));
 	if (arr) {
 		struct json_object *doc = json_object_new_object();
 
@@ -261,7 +297,7 @@ int do_calibrate(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	bool routines[CALIB_ROUTINES] = { true, true, true, true, true }, show = false,
-	     cached = false, alias = false;
+	     cached = false, alias = false, lengths_given = false;
 	char cache[4096] = "";
 	size_t distance = 0;
 	long page_delta = -1;
@@ -297,7 +333,7 @@ int do_calibrate(int argc, char **argv)
 			free(copy);
 			break;
 		}
-		case 'l': lengths = optarg; break;
+		case 'l': lengths = optarg; lengths_given = true; break;
 		case 'a': aligns = optarg; break;
 		case 's': show = true; break;
 		case 'C': cached = true; break;
@@ -366,7 +402,11 @@ int do_calibrate(int argc, char **argv)
 	}
 	libc_build_id(buid, sizeof(buid));
 	if (alias) {
-		ret = show_alias_windows(&cal, routines, lens, nlens, buid);
+		if (!lengths_given) {
+			free(lens);
+			parse_list("1024,4096", CALIB_MAX_LEN, &lens, &nlens);
+		}
+		ret = show_alias_windows(&cal, routines, lens, nlens, buid, cache, !lengths_given);
 		forget_all();
 		calibrator_stop(&cal);
 		free(lens);
@@ -390,16 +430,24 @@ int do_calibrate(int argc, char **argv)
 
 			for (size_t ai = 0; ai < nals; ai++) {
 				/* Large copies go backwards on 4 KiB aliasing: try both placements. */
-				for (int same = 0; same < (rt <= CALIB_MEMMOVE && page_delta < 0 ? 2 : 1);
-				     same++) {
+				/* memcpy, memmove: outside the aliasing window and at the same page
+				 * offset, or where --page-delta says. */
+				for (int pl = 0; pl < (rt <= CALIB_MEMMOVE && page_delta < 0 ? 2 : 1);
+				     pl++) {
 					struct calib_case cc = { .routine = rt, .len = lens[li],
 								 .align = als[ai],
-								 .same_page_offset = same,
+								 .page_delta = pl ? 0 : CALIB_PAGE_FAR,
 								 .distance = distance };
-					unsigned int delta = same ? 0 : (als[ai] + 2048) & 4095;
 
-					if (rt <= CALIB_MEMMOVE && page_delta >= 0)
-						delta = page_delta;
+					unsigned int delta;
+
+					if (rt > CALIB_MEMMOVE)
+						cc.page_delta = 0;
+					else if (page_delta >= 0)
+						cc.page_delta = page_delta;
+					delta = cc.page_delta == CALIB_PAGE_FAR ?
+						(als[ai] + 2048) & 4095 : cc.page_delta;
+
 					err = calibrate_case_at(&cal, &cc, delta, &res);
 					if (err) {
 						p_err("calibrate: %s of %zu bytes: %s",
@@ -410,8 +458,9 @@ int do_calibrate(int argc, char **argv)
 					all |= res.hazards;
 					/* Only complete, verified traces go into the cache. */
 					if (cache[0] && !cache_err && res.replay_ok &&
-					    !res.trace.truncated && page_delta < 0) {
-						struct cached key = { rt, 0, cc.len, cc.align, same, 0,
+					    !res.trace.truncated) {
+						struct cached key = { rt, 0, cc.len, cc.align,
+								      cc.page_delta, 0,
 								      calib_case_distance(&cc) };
 						uint64_t va = 0;
 
@@ -438,8 +487,13 @@ int do_calibrate(int argc, char **argv)
 						json_add(o, "same_page_offset",
 							 json_object_new_boolean(rt <= CALIB_MEMMOVE &&
 										 !delta));
+						/* Where the source was (for "far", its
+						 * representative), and whether that stands
+						 * for every placement outside the window. */
 						json_add(o, "page_delta", rt <= CALIB_MEMMOVE ?
 							 json_object_new_int(delta) : NULL);
+						json_add(o, "far", json_object_new_boolean(
+							 cc.page_delta == CALIB_PAGE_FAR));
 						json_add(o, "distance", calib_case_distance(&cc) ?
 							 json_object_new_uint64(calib_case_distance(&cc)) : NULL);
 						for (size_t k = 0; k < res.trace.n && k < 4096; k++) {

@@ -192,7 +192,7 @@ static void on_copy(const struct copy_event *ev, void *ctx)
 	uint32_t bad = vm ? ev->hazards & vm->forbidden : 0;
 	bool trap = vm && vm->access == ACCESS_TRAP;
 	bool violation = trap || bad || !ev->measured;
-	char region[24], cache[40], hz[64], badhz[64], detail[512], frame[256];
+	char region[24], cache[40], hz[64], badhz[64], detail[512], frame[256], delta[32] = "";
 
 	/* Unmeasured hazards are neither clean nor known bad: reported, counted apart. */
 	if (!ev->measured)
@@ -238,7 +238,19 @@ static void on_copy(const struct copy_event *ev, void *ctx)
 		json_add(o, "target", ev->target ? json_object_new_string(ev->target->name) : NULL);
 		json_add(o, "routine", json_object_new_string(copy_routine_name(r->routine)));
 		json_add(o, "dst_align", json_object_new_int(r->align));
-		json_add(o, "same_page_offset", json_object_new_boolean(r->same_page));
+		{
+			bool placed = r->routine == VFG_ROUTINE_MEMCPY ||
+				      r->routine == VFG_ROUTINE_MEMMOVE;
+
+			/* Where the source sits in its page against the destination, and the
+			 * case that decides: that placement inside the routine's aliasing
+			 * window, or "far" (every placement outside it). */
+			json_add(o, "page_delta", placed ? json_object_new_int(r->page_delta) : NULL);
+			json_add(o, "case_page_delta",
+				 !placed ? NULL :
+				 r->case_delta == VFG_PAGE_FAR ? json_object_new_string("far") :
+								 json_object_new_int(r->case_delta));
+		}
 		json_add(o, "distance", r->distance ? json_object_new_uint64(r->distance) : NULL);
 		for (int h = 0; h < 5; h++) {
 			char one[16];
@@ -288,10 +300,13 @@ static void on_copy(const struct copy_event *ev, void *ctx)
 		fflush(stdout);
 		return;
 	}
+	if ((r->routine == VFG_ROUTINE_MEMCPY || r->routine == VFG_ROUTINE_MEMMOVE) &&
+	    r->case_delta != VFG_PAGE_FAR)
+		snprintf(delta, sizeof(delta), ", (dst-src)%%4096=%u", r->case_delta);
 	snprintf(detail, sizeof(detail), "%s +%#" PRIx64 " %" PRIu64 " B %s (%s, dst%%64=%u%s) "
 		 "hazards %s %s %s%s%s", ev->write ? "write" : "read", ev->region.offset,
 		 (uint64_t)r->len, ev->target ? ev->target->name : "?", copy_routine_name(r->routine),
-		 r->align, r->same_page ? ", same page offset" : "",
+		 r->align, delta,
 		 ev->measured ? hz : "unmeasured", cache, vm ? access_class_name(vm->access) : "?",
 		 trap ? ": VIOLATION (trap region mapped)" : bad ? ": VIOLATION " : "",
 		 !trap && bad ? badhz : "");
@@ -483,6 +498,17 @@ void copy_view_summary(struct copy_view *v, struct json_object *into)
 		json_add(o, "spans", json_object_new_boolean(v->c.spans_link != NULL));
 		json_add(o, "spans_reason", v->c.spans_link ? NULL
 					    : json_object_new_string(v->c.spans_reason));
+		{
+			struct json_object *w = json_object_new_object();
+
+			for (int r = CALIB_MEMCPY; r <= CALIB_MEMMOVE; r++)
+				if (v->c.window_known[r])
+					json_add(w, calib_routine_name(r),
+						 json_object_new_int(v->c.alias_window[r]));
+			json_add(o, "alias_windows", w);
+			json_add(o, "alias_windows_reason", v->c.window_reason[0] ?
+				 json_object_new_string(v->c.window_reason) : NULL);
+		}
 		json_add(into, "copies", o);
 		return;
 	}
@@ -490,6 +516,8 @@ void copy_view_summary(struct copy_view *v, struct json_object *into)
 	       " clean, %" PRIu64 " unmeasured\n", v->violations, v->clean, v->unmeasured);
 	if (!v->c.spans_link)
 		printf("every call looked up (VFIO spans not tracked: %s)\n", v->c.spans_reason);
+	if (v->c.window_reason[0])
+		printf("%s\n", v->c.window_reason);
 	printf("%-8s %-9s %-9s %-7s %s\n", "HITS", "DEVICE", "DROPPED", "PID", "TARGET");
 	for (unsigned int i = 0; i < v->c.n + v->c.nretired; i++) {
 		const struct copy_target *tg;

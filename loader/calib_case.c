@@ -2,6 +2,7 @@
 /* Calibration cases: names, distances and the hazard cache's line format. Pure. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "calibrate.h"
@@ -23,35 +24,84 @@ const char *calib_routine_name(enum calib_routine r)
 	return r < CALIB_ROUTINES ? names[r] : "?";
 }
 
+static int routine_of(const char *name)
+{
+	int r;
+
+	for (r = 0; r < CALIB_ROUTINES; r++)
+		if (!strcmp(name, calib_routine_name(r)))
+			break;
+	return r;
+}
+
+int calib_cache_format_line(const struct calib_case *cc, uint64_t vaddr, uint32_t hazards,
+			    char *buf, size_t len)
+{
+	char delta[16] = "far";
+
+	if (cc->page_delta != CALIB_PAGE_FAR)
+		snprintf(delta, sizeof(delta), "%u", cc->page_delta);
+	return snprintf(buf, len, "%s %#llx %zu %u %s %#x %zu\n", calib_routine_name(cc->routine),
+			(unsigned long long)vaddr, cc->len, cc->align, delta, hazards,
+			calib_case_distance(cc));
+}
+
 int calib_cache_parse_line(const char *line, struct calib_case *cc, uint64_t *vaddr,
 			   uint32_t *hazards)
 {
-	char name[32];
+	char name[32], delta[8];
 	unsigned long long va;
-	unsigned int len, align, same, hz, distance = 0;
+	unsigned int len, align, hz, distance = 0, d = CALIB_PAGE_FAR;
 	int r, fields;
 
 	memset(cc, 0, sizeof(*cc));
 	if (line[0] == '#')
 		return -EINVAL;
-	fields = sscanf(line, "%31s %llx %u %u %u %x %u", name, &va, &len, &align, &same, &hz,
+	fields = sscanf(line, "%31s %llx %u %u %7s %x %u", name, &va, &len, &align, delta, &hz,
 			&distance);
 	if (fields < 6)
 		return -EINVAL;
-	for (r = 0; r < CALIB_ROUTINES; r++)
-		if (!strcmp(name, calib_routine_name(r)))
-			break;
-	if (r == CALIB_ROUTINES || len > CALIB_MAX_LEN || align > 63 || same > 1 || hz > 0x1f ||
+	if (strcmp(delta, "far")) {
+		char *end;
+
+		d = strtoul(delta, &end, 10);
+		if (end == delta || *end || d > 4095 || delta[0] == '-' || delta[0] == '+')
+			return -EINVAL;
+	}
+	r = routine_of(name);
+	if (r == CALIB_ROUTINES || len > CALIB_MAX_LEN || align > 63 || hz > 0x1f ||
 	    distance > CALIB_MAX_LEN)
+		return -EINVAL;
+	/* Only memcpy and memmove have a placement; the others are 0. */
+	if (r > CALIB_MEMMOVE && d != 0)
 		return -EINVAL;
 	cc->routine = r;
 	cc->len = len;
 	cc->align = align;
-	cc->same_page_offset = same;
+	cc->page_delta = d;
 	cc->distance = distance;
 	/* Lines without a distance were measured at the default one. */
 	cc->distance = calib_case_distance(cc);
 	*vaddr = va;
 	*hazards = hz;
+	return 0;
+}
+
+int calib_cache_parse_window(const char *line, enum calib_routine *routine, uint64_t *vaddr,
+			     unsigned int *window)
+{
+	char name[32];
+	unsigned long long va;
+	unsigned int w;
+	int r;
+
+	if (sscanf(line, "window %31s %llx %u", name, &va, &w) != 3)
+		return -EINVAL;
+	r = routine_of(name);
+	if ((r != CALIB_MEMCPY && r != CALIB_MEMMOVE) || w > 4096)
+		return -EINVAL;
+	*routine = r;
+	*vaddr = va;
+	*window = w;
 	return 0;
 }

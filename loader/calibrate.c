@@ -398,9 +398,9 @@ static int decode_stores(struct calibrator *c, const regs_t *regs, uint64_t addr
 
 int calibrate_case(struct calibrator *c, const struct calib_case *cc, struct calib_result *r)
 {
-	/* The representative of each side of the 4 KiB aliasing window: the same page offset, and
-	 * the source at page offset 2048. */
-	return calibrate_case_at(c, cc, cc->same_page_offset ? 0 : (cc->align + 2048) & 4095, r);
+	/* Outside the aliasing window: the source at page offset 2048. */
+	return calibrate_case_at(c, cc, cc->page_delta == CALIB_PAGE_FAR ?
+				 (cc->align + 2048) & 4095 : cc->page_delta, r);
 }
 
 int calibrate_case_at(struct calibrator *c, const struct calib_case *cc, unsigned int page_delta,
@@ -560,7 +560,7 @@ static bool same_stores(const struct store_trace *a, const struct store_trace *b
 	return true;
 }
 
-/* Whether the stores at page_delta are those of the same page offset (ref). */
+/* Whether the stores at page_delta are those of ref. */
 static int like_ref(struct calibrator *c, const struct calib_case *cc, unsigned int page_delta,
 		    const struct store_trace *ref, bool *like)
 {
@@ -576,41 +576,43 @@ static int like_ref(struct calibrator *c, const struct calib_case *cc, unsigned 
 int calib_alias_window(struct calibrator *c, enum calib_routine routine, size_t len,
 		       unsigned int *window)
 {
-	struct calib_case cc = { .routine = routine, .len = len };
-	struct calib_result ref = {};
-	unsigned int lo = 0, hi = 2048; /* like the same offset at lo, unlike at hi */
+	struct calib_case cc = { .routine = routine, .len = len, .page_delta = CALIB_PAGE_FAR };
+	struct calib_result far = {};
+	unsigned int lo = 0, hi = 2048; /* unlike the far placement at lo, like it at hi */
 	bool like;
 	int err;
 
 	if (routine != CALIB_MEMCPY && routine != CALIB_MEMMOVE)
 		return -EINVAL;
-	err = calibrate_case_at(c, &cc, 0, &ref);
+	err = calibrate_case(c, &cc, &far); /* at 2048 */
 	if (!err)
-		err = like_ref(c, &cc, hi, &ref.trace, &like);
+		err = like_ref(c, &cc, 0, &far.trace, &like);
 	if (!err && like) {
-		*window = 0;
-		goto out;
-	}
-	while (!err && hi - lo > 1) {
-		unsigned int mid = lo + (hi - lo) / 2;
+		hi = 0;
+	} else {
+		while (!err && hi - lo > 1) {
+			unsigned int mid = lo + (hi - lo) / 2;
 
-		err = like_ref(c, &cc, mid, &ref.trace, &like);
-		if (!err)
-			*(like ? &lo : &hi) = mid;
+			err = like_ref(c, &cc, mid, &far.trace, &like);
+			if (!err)
+				*(like ? &hi : &lo) = mid;
+		}
 	}
 	if (err)
 		goto out;
 	*window = hi;
-	/* One window: below it the same offset's stores, from it up to 4095 never. */
-	unsigned int probe[] = { 1, hi / 2, hi - 1, hi + 1, 1024, 2047, 2049, 3072, 4032, 4095 };
-
-	for (size_t i = 0; i < sizeof(probe) / sizeof(probe[0]) && !err; i++) {
-		err = like_ref(c, &cc, probe[i], &ref.trace, &like);
-		if (!err && like != (probe[i] < hi))
+	/* From the window on, every placement stores alike (some of them, spread over the page). */
+	for (unsigned int d = hi + 1; d < 4096 && !err; d += d < hi + 64 ? 21 : 509) {
+		err = like_ref(c, &cc, d, &far.trace, &like);
+		if (!err && !like)
 			err = -EDOM;
 	}
+	if (!err)
+		err = like_ref(c, &cc, 4095, &far.trace, &like);
+	if (!err && !like)
+		err = -EDOM;
 out:
-	store_trace_free(&ref.trace);
+	store_trace_free(&far.trace);
 	return err;
 }
 
@@ -667,7 +669,8 @@ int calib_cache_path(char *buf, size_t len)
 		return err;
 	if (!dir || !*dir)
 		dir = "/var/cache/vfioguard";
-	if ((size_t)snprintf(buf, len, "%s/hazards-%s.tsv", dir, id) >= len)
+	/* v2: cases keyed by page delta (v1 had a same-page-offset flag). */
+	if ((size_t)snprintf(buf, len, "%s/hazards-%s.v2.tsv", dir, id) >= len)
 		return -ENAMETOOLONG;
 	return 0;
 }
@@ -695,18 +698,15 @@ int calib_cache_read(const char *path, calib_cache_fn fn, void *ctx)
 	return n;
 }
 
-int calib_cache_append(const char *path, const struct calib_case *cc, uint32_t hazards)
+/* Appends one line in one write, so that concurrent writers interleave whole lines; the first
+ * line makes the directory. */
+static int cache_append_line(const char *path, const char *line, int n)
 {
-	uint64_t vaddr = 0;
-	char line[128];
-	int fd, n, err = 0;
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644), err = 0;
 
-	calib_routine_vaddr(cc->routine, &vaddr);
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		char dir[PATH_MAX], *slash;
 
-		/* The first entry: make the directory. */
 		snprintf(dir, sizeof(dir), "%s", path);
 		slash = strrchr(dir, '/');
 		if (errno != ENOENT || !slash)
@@ -718,12 +718,51 @@ int calib_cache_append(const char *path, const struct calib_case *cc, uint32_t h
 		if (fd < 0)
 			return -errno;
 	}
-	/* One write per line, so concurrent writers interleave whole lines. */
-	n = snprintf(line, sizeof(line), "%s %#llx %zu %u %d %#x %zu\n",
-		     calib_routine_name(cc->routine), (unsigned long long)vaddr, cc->len, cc->align,
-		     cc->same_page_offset, hazards, calib_case_distance(cc));
 	if (write(fd, line, n) != n)
 		err = -EIO;
 	close(fd);
+	return err;
+}
+
+int calib_cache_append(const char *path, const struct calib_case *cc, uint32_t hazards)
+{
+	uint64_t vaddr = 0;
+	char line[128];
+
+	calib_routine_vaddr(cc->routine, &vaddr);
+	return cache_append_line(path, line, calib_cache_format_line(cc, vaddr, hazards, line,
+								     sizeof(line)));
+}
+
+int calib_cache_append_window(const char *path, enum calib_routine routine, uint64_t vaddr,
+			      unsigned int window)
+{
+	char line[128];
+
+	return cache_append_line(path, line, snprintf(line, sizeof(line), "window %s %#llx %u\n",
+						       calib_routine_name(routine),
+						       (unsigned long long)vaddr, window));
+}
+
+int calib_cache_window(const char *path, enum calib_routine routine, uint64_t vaddr,
+		       unsigned int *window)
+{
+	FILE *f = fopen(path, "re");
+	char line[256];
+	int err = -ENOENT;
+
+	if (!f)
+		return -ENOENT;
+	while (fgets(line, sizeof(line), f)) {
+		enum calib_routine r;
+		uint64_t va;
+		unsigned int w;
+
+		if (!calib_cache_parse_window(line, &r, &va, &w) && r == routine && va == vaddr) {
+			*window = w;
+			err = 0;
+		}
+	}
+	fclose(f);
 	return err;
 }

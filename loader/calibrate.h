@@ -22,13 +22,22 @@ enum calib_routine {
 	CALIB_ROUTINES,
 };
 
+/*
+ * memcpy and memmove branch on where the source sits in its page relative to the destination
+ * (4 KiB aliasing): a case is measured at one (dst - src) mod 4096 inside the routine's aliasing
+ * window, or at CALIB_PAGE_FAR for every placement outside it (measured with the source at
+ * page offset 2048). 0 for the other routines.
+ */
+#define CALIB_PAGE_FAR 4096u
+
 struct calib_case {
 	enum calib_routine routine;
 	size_t len;
-	unsigned int align;    /* dst address modulo 64 */
-	bool same_page_offset; /* src and dst at the same offset in a 4 KiB page (memcpy, memmove) */
-	size_t distance;       /* overlapping memmoves: |dst - src|; 0 for half the length */
+	unsigned int align;      /* dst address modulo 64 */
+	unsigned int page_delta; /* (dst - src) mod 4096, or CALIB_PAGE_FAR (memcpy, memmove) */
+	size_t distance;         /* overlapping memmoves: |dst - src|; 0 for half the length */
 };
+
 
 /* The distance an overlapping memmove case is measured at (0 for the other routines). */
 size_t calib_case_distance(const struct calib_case *cc);
@@ -58,11 +67,10 @@ int calibrate_case(struct calibrator *c, const struct calib_case *cc, struct cal
 int calibrate_case_at(struct calibrator *c, const struct calib_case *cc, unsigned int page_delta,
 		      struct calib_result *r);
 /*
- * The 4 KiB aliasing window of memcpy or memmove at one length: the stores depend on where the
- * source sits in its page relative to the destination, and are those of the same page offset
- * exactly when (dst - src) mod 4096 < *window. *window is 1 when only the same offset does,
- * 0 when the stores do not depend on it at all at this length. -EDOM when the stores that differ
- * from the same offset's are not one window [0, W).
+ * The 4 KiB aliasing window of memcpy or memmove at one length: the smallest W such that every
+ * placement with (dst - src) mod 4096 >= W gives the stores of the source at page offset 2048
+ * (below W they may differ, and may differ among themselves). 0 when no placement matters at
+ * this length. -EDOM when the placements from W on do not all store alike.
  */
 int calib_alias_window(struct calibrator *c, enum calib_routine routine, size_t len,
 		       unsigned int *window);
@@ -78,8 +86,10 @@ int calib_routine_vaddr(enum calib_routine r, uint64_t *vaddr);
 
 /*
  * Measured cases are kept per libc build: $VFIOGUARD_CACHE_DIR (default /var/cache/vfioguard)
- * /hazards-BUILDID.tsv, one line per case: routine, the routine's address from libc's load
- * base (the IFUNC choice it was measured for), length, alignment, same page offset, hazards.
+ * /hazards-BUILDID.v2.tsv, one line per case: routine, the routine's address from libc's load
+ * base (the IFUNC choice it was measured for), length, alignment, page delta (a number, or
+ * "far"), hazards in hex, distance; and one line per routine's aliasing window: "window",
+ * routine, address, window.
  */
 int calib_cache_path(char *buf, size_t len);
 typedef void (*calib_cache_fn)(const struct calib_case *cc, uint64_t vaddr, uint32_t hazards,
@@ -87,6 +97,17 @@ typedef void (*calib_cache_fn)(const struct calib_case *cc, uint64_t vaddr, uint
 /* Calls fn for every case in the file. Returns how many, 0 when there is no file, or -errno. */
 int calib_cache_read(const char *path, calib_cache_fn fn, void *ctx);
 int calib_cache_append(const char *path, const struct calib_case *cc, uint32_t hazards);
+int calib_cache_append_window(const char *path, enum calib_routine routine, uint64_t vaddr,
+			      unsigned int window);
+/* A window line: 0, or -EINVAL. */
+int calib_cache_parse_window(const char *line, enum calib_routine *routine, uint64_t *vaddr,
+			     unsigned int *window);
+/* The routine's window from the cache: 0, or -ENOENT when it has none. */
+int calib_cache_window(const char *path, enum calib_routine routine, uint64_t vaddr,
+		       unsigned int *window);
+/* One line of the cache for a case, newline included; returns its length. */
+int calib_cache_format_line(const struct calib_case *cc, uint64_t vaddr, uint32_t hazards,
+			    char *buf, size_t len);
 /* One line of the cache: 0, or -EINVAL for a comment or a line that is not a valid case. */
 int calib_cache_parse_line(const char *line, struct calib_case *cc, uint64_t *vaddr,
 			   uint32_t *hazards);

@@ -33,7 +33,7 @@ static void load_cached_case(const struct calib_case *cc, uint64_t vaddr, uint32
 {
 	struct copies *c = ctx;
 	struct vfg_hazard_key k = { .len = cc->len, .routine = cc->routine, .align = cc->align,
-				    .same_page = cc->same_page_offset,
+				    .page_delta = cc->page_delta,
 				    .distance = calib_case_distance(cc) };
 	uint32_t v = hazards | VFG_HAZARDS_MEASURED;
 
@@ -285,6 +285,38 @@ static void seed_span(struct copies *c, uint32_t pid)
 }
 
 /* Attaches one target; an identical one already attached counts as done. */
+static int calibrator_ready(struct copies *c)
+{
+	if (!c->cal_started && !c->cal_err) {
+		c->cal_err = calibrator_start(&c->cal, &c->cal_step);
+		c->cal_started = !c->cal_err;
+	}
+	return c->cal_err;
+}
+
+/*
+ * The aliasing window of this process's memcpy or memmove, from the cache (calibrate --alias
+ * measures it). Without one every placement is its own case: exact, with more cases to measure.
+ */
+static unsigned int routine_window(struct copies *c, enum calib_routine r)
+{
+	unsigned int w;
+
+	if (r != CALIB_MEMCPY && r != CALIB_MEMMOVE)
+		return 0;
+	if (c->window_known[r])
+		return c->alias_window[r];
+	if (!c->cache_path[0] || calib_cache_window(c->cache_path, r, c->routine_vaddr[r], &w)) {
+		w = 4096;
+		snprintf(c->window_reason, sizeof(c->window_reason),
+			 "%s's 4 KiB aliasing window is not in the hazard cache (vfioguard calibrate "
+			 "--alias): each source placement is its own case", calib_routine_name(r));
+	}
+	c->alias_window[r] = w;
+	c->window_known[r] = true;
+	return w;
+}
+
 static int attach(struct copies *c, const struct copy_target *t, char *why, size_t len)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, uo);
@@ -311,6 +343,8 @@ static int attach(struct copies *c, const struct copy_target *t, char *why, size
 	seed_span(c, t->pid);
 	n = &c->targets[idx];
 	*n = *t;
+	if (n->t.kind == VFG_COPY_KIND_COPY && !n->unmeasured[0])
+		n->t.alias_window = routine_window(c, n->t.routine);
 	if (t->pid > 0)
 		n->t.flags |= VFG_TARGET_ONE_PROCESS;
 	err = bpf_map_update_elem(bpf_map__fd(c->skel->maps.copy_targets), &idx, &n->t, BPF_ANY);
@@ -625,17 +659,13 @@ static int measure(struct copies *c, const struct calib_case *cc, uint32_t *haza
 {
 	struct calib_result res = {};
 	struct vfg_hazard_key k = { .len = cc->len, .routine = cc->routine, .align = cc->align,
-				    .same_page = cc->same_page_offset,
+				    .page_delta = cc->page_delta,
 				    .distance = calib_case_distance(cc) };
 	uint32_t v;
 	int err;
 
 	for (int attempt = 0; attempt < 2; attempt++) {
-		if (!c->cal_started && !c->cal_err) {
-			c->cal_err = calibrator_start(&c->cal, &c->cal_step);
-			c->cal_started = !c->cal_err;
-		}
-		if (c->cal_err)
+		if (calibrator_ready(c))
 			return c->cal_err;
 		err = calibrate_case(&c->cal, cc, &res);
 		if (!err && (res.trace.truncated || !res.replay_ok))
@@ -708,7 +738,7 @@ static int on_ring(void *ctx, void *data, size_t size)
 			.routine = r->routine,
 			.len = r->len > CALIB_MAX_LEN ? CALIB_MAX_LEN : r->len,
 			.align = r->align,
-			.same_page_offset = r->same_page,
+			.page_delta = r->case_delta,
 			.distance = r->distance,
 		};
 

@@ -90,6 +90,14 @@ struct copies {
 	const char *cal_step;
 	bool cal_started;
 	uint64_t cases_loaded, cases_measured;
+	/*
+	 * memcpy's and memmove's 4 KiB aliasing windows from the cache (calibrate --alias), read
+	 * when a target first needs one; 4096 (every placement its own case) when the cache has
+	 * none, and window_reason says so.
+	 */
+	unsigned int alias_window[2];
+	bool window_known[2];
+	char window_reason[128];
 	struct {
 		char device[VFG_DEVICE_LEN];
 		struct pci_resource res[PCI_RESOURCES];

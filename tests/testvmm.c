@@ -12,6 +12,8 @@
  *   write SLOT OFF WIDTH VALUE HOW  store WIDTH (1,2,4,8) bytes; HOW: volatile|memcpy|memmove
  *   read SLOT OFF WIDTH HOW         load and print WIDTH bytes; HOW: volatile|memcpy
  *   copy SLOT OFF LEN HOW           copy LEN pattern bytes in; HOW: memcpy|memmove|memset
+ *   copyfrom SLOT OFF LEN SRCOFF    memcpy LEN pattern bytes in from ordinary memory that starts
+ *                                   at offset SRCOFF (0..4095) in its page
  *   move SLOT DST SRC LEN           memmove LEN bytes inside the mapping (overlapping or not)
  *   copyout SLOT OFF LEN            memcpy LEN bytes out of the mapping into ordinary memory
  *   ramcopy LEN                     memcpy, memmove and memset of LEN bytes in ordinary memory
@@ -307,6 +309,21 @@ static void copy_in(struct slot *s, unsigned long long off, unsigned long long l
 	free(src);
 }
 
+/* The source placed in its page, for the 4 KiB aliasing cases. */
+static void copy_from(struct slot *s, unsigned long long off, unsigned long long len,
+		      unsigned long long src_off)
+{
+	unsigned char *buf = aligned_alloc(4096, (len + 8191) / 4096 * 4096 + 4096), *src;
+
+	if (!buf)
+		die("out of memory");
+	src = buf + src_off;
+	for (unsigned long long i = 0; i < len; i++)
+		src[i] = (unsigned char)(i * 7 + 1);
+	memcpy((char *)s->addr + off, src, len);
+	free(buf);
+}
+
 /* Keeps the compiler from proving the copies dead. */
 static volatile unsigned char sink;
 
@@ -466,6 +483,17 @@ int main(int argc, char **argv)
 			off = number(argv[i + 2], "offset");
 			len = number(argv[i + 3], "length");
 			copy_in(slot_of(argv[i + 1], off, len), off, len, argv[i + 4]);
+			i += 4;
+		} else if (!strcmp(a, "copyfrom")) {
+			unsigned long long off, len, src_off;
+
+			NEED(4);
+			off = number(argv[i + 2], "offset");
+			len = number(argv[i + 3], "length");
+			src_off = number(argv[i + 4], "source page offset");
+			if (src_off > 4095)
+				usage("copyfrom: SRCOFF is 0..4095");
+			copy_from(slot_of(argv[i + 1], off, len), off, len, src_off);
 			i += 4;
 		} else if (!strcmp(a, "move")) {
 			unsigned long long dst, src, len;

@@ -25,14 +25,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (calib_cache_parse_line(line, &cc, &va, &hz))
 		return 0;
 	if (cc.routine >= CALIB_ROUTINES || cc.len > CALIB_MAX_LEN || cc.align > 63 || hz > 0x1f ||
-	    cc.distance > CALIB_MAX_LEN)
+	    cc.distance > CALIB_MAX_LEN ||
+	    (cc.page_delta > 4095 && cc.page_delta != CALIB_PAGE_FAR) ||
+	    (cc.routine > CALIB_MEMMOVE && cc.page_delta))
 		abort(); /* accepted out of bounds */
-	snprintf(again, sizeof(again), "%s %#llx %zu %u %d %#x %zu\n",
-		 calib_routine_name(cc.routine), (unsigned long long)va, cc.len, cc.align,
-		 cc.same_page_offset, hz, calib_case_distance(&cc));
+	calib_cache_format_line(&cc, va, hz, again, sizeof(again));
 	if (calib_cache_parse_line(again, &cc2, &va2, &hz2) || cc2.routine != cc.routine ||
 	    cc2.len != cc.len || cc2.align != cc.align || va2 != va || hz2 != hz ||
-	    cc2.same_page_offset != cc.same_page_offset || cc2.distance != cc.distance)
+	    cc2.page_delta != cc.page_delta || cc2.distance != cc.distance)
 		abort(); /* does not read back */
 	return 0;
 }

@@ -33,3 +33,9 @@ for spec in "/bin/true:prov:dst=arg0,len=arg1|is not BINARY:PROVIDER:NAME" \
 	expect_eq "--usdt ${spec%%|*} status" $rc 2
 	grep -qF -- "${spec#*|}" err || fail "--usdt ${spec%%|*}: $(cat err)"
 done
+# calibrate: a placement is a page offset.
+for v in 4096 -1 x; do
+	rc=0; vfioguard calibrate --page-delta "$v" > out 2> err || rc=$?
+	expect_eq "calibrate --page-delta $v status" $rc 2
+	grep -q "page-delta: '$v' is not a page offset 0..4095" err || fail "--page-delta $v: $(cat err)"
+done

@@ -36,10 +36,13 @@ static void collect(const struct calib_case *cc, uint64_t vaddr, uint32_t hazard
 static void cases_round_trip(void **state)
 {
 	char dir[] = "/tmp/vfg-cache-XXXXXX", path[256];
-	struct calib_case a = { .routine = CALIB_MEMCPY, .len = 4, .align = 3 };
+	struct calib_case a = { .routine = CALIB_MEMCPY, .len = 4, .align = 3,
+				.page_delta = CALIB_PAGE_FAR };
+	struct calib_case d = { .routine = CALIB_MEMMOVE, .len = 1024, .page_delta = 34 };
 	struct calib_case b = { .routine = CALIB_MEMMOVE_BACKWARD, .len = 300, .align = 16 };
 	struct calib_case c = { .routine = CALIB_MEMMOVE_FORWARD, .len = 300, .distance = 16 };
 	struct seen s = {};
+	unsigned int w;
 	uint64_t mine;
 	FILE *f;
 
@@ -49,11 +52,30 @@ static void cases_round_trip(void **state)
 	assert_int_equal(calib_cache_append(path, &a, 0x2), 0);   /* makes the directory */
 	assert_int_equal(calib_cache_append(path, &b, 0xd), 0);
 	assert_int_equal(calib_cache_append(path, &c, 0x8), 0);
+	assert_int_equal(calib_cache_append(path, &d, 0xe), 0);
+	assert_int_equal(calib_cache_window(path, CALIB_MEMCPY, 0x10, &w), -ENOENT);
+	assert_int_equal(calib_cache_append_window(path, CALIB_MEMCPY, 0x10, 256), 0);
+	assert_int_equal(calib_cache_append_window(path, CALIB_MEMCPY, 0x20, 64), 0);
+	assert_int_equal(calib_cache_append_window(path, CALIB_MEMCPY, 0x10, 512), 0);
 	f = fopen(path, "a");
 	assert_non_null(f);
-	fputs("# a comment\ngarbage line\nmemcpy 0x10 70000 0 0 0x1\n", f); /* too long: skipped */
+	/* A comment, garbage, a length beyond the table, a placement for memset, a v1 line. */
+	fputs("# a comment\ngarbage line\nmemcpy 0x10 70000 0 far 0x1\n"
+	      "memset 0x10 8 0 12 0x1 0\nmemcpy 0x10 8 0 1 0x1 0\n", f);
 	fclose(f);
-	assert_int_equal(calib_cache_read(path, collect, &s), 3);
+	assert_int_equal(calib_cache_read(path, collect, &s), 5);
+	/* The v1 line reads as a placement of 1 byte: why the file's name changed with it. */
+	assert_int_equal(s.cc[4].page_delta, 1);
+	assert_int_equal(s.cc[3].page_delta, 34);
+	assert_int_equal(s.cc[3].routine, CALIB_MEMMOVE);
+	assert_int_equal(s.cc[0].page_delta, CALIB_PAGE_FAR);
+	assert_int_equal(s.cc[1].page_delta, 0);
+	/* The last window line of the routine counts. */
+	assert_int_equal(calib_cache_window(path, CALIB_MEMCPY, 0x10, &w), 0);
+	assert_int_equal(w, 512);
+	assert_int_equal(calib_cache_window(path, CALIB_MEMCPY, 0x20, &w), 0);
+	assert_int_equal(w, 64);
+	assert_int_equal(calib_cache_window(path, CALIB_MEMMOVE, 0x10, &w), -ENOENT);
 	assert_int_equal(calib_routine_vaddr(CALIB_MEMCPY, &mine), 0);
 	assert_int_equal(s.vaddr[0], mine);
 	assert_int_equal(s.cc[0].len, 4);
