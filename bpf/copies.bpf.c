@@ -398,8 +398,12 @@ static __always_inline int on_call(struct pt_regs *ctx, __u32 idx, bool usdt)
 	ev->align = dst & 63;
 	ev->page_delta = t->kind == VFG_COPY_KIND_COPY ? (dst - src) & 4095 : 0;
 	ev->case_delta = 0;
-	if (routine == VFG_ROUTINE_MEMCPY || routine == VFG_ROUTINE_MEMMOVE)
-		ev->case_delta = ev->page_delta < t->alias_window ? ev->page_delta : VFG_PAGE_FAR;
+	if ((routine == VFG_ROUTINE_MEMCPY || routine == VFG_ROUTINE_MEMMOVE) &&
+	    ev->page_delta < t->alias_window)
+		ev->case_delta = ev->page_delta;
+	else if (routine == VFG_ROUTINE_MEMCPY || routine == VFG_ROUTINE_MEMMOVE)
+		ev->case_delta = flags & VFG_COPY_DST_DEVICE ? VFG_PAGE_FAR :
+			VFG_PAGE_FAR + 1 + (ev->page_delta & 63);
 	ev->distance = 0;
 	if (routine == VFG_ROUTINE_MEMMOVE_FORWARD || routine == VFG_ROUTINE_MEMMOVE_BACKWARD) {
 		__u64 d = dst < src ? src - dst : dst - src;
@@ -425,8 +429,12 @@ static __always_inline int on_call(struct pt_regs *ctx, __u32 idx, bool usdt)
 
 		if (len > VFG_HAZARD_MAX_LEN)
 			flags |= VFG_COPY_CAPPED;
-		if (h && (*h & VFG_HAZARDS_MEASURED)) {
-			ev->hazards = *h & ~VFG_HAZARDS_MEASURED;
+		/* A copy into device memory: its stores; out of it: its loads. */
+		if (h && (*h & VFG_HAZARDS_MEASURED) && (flags & VFG_COPY_DST_DEVICE)) {
+			ev->hazards = *h & 0x1f;
+			flags |= VFG_COPY_MEASURED;
+		} else if (h && (*h & VFG_HAZARDS_MEASURED) && (*h & VFG_HAZARDS_LOADS_MEASURED)) {
+			ev->hazards = (*h >> 8) & 0x1f;
 			flags |= VFG_COPY_MEASURED;
 		}
 	}

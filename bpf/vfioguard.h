@@ -262,12 +262,17 @@ struct vfg_hazard_key {
 	__u8 routine;   /* enum vfg_routine */
 	__u8 align;     /* destination address modulo 64 */
 	/* memcpy, memmove: (dst - src) mod 4096 inside the target's aliasing window, VFG_PAGE_FAR
-	 * outside it (every such placement stores alike); 0 for the other routines */
+	 * outside it (every such placement stores alike), VFG_PAGE_FAR + 1 + (dst - src) mod 64
+	 * outside it for a copy out of device memory (its loads follow the source's alignment);
+	 * 0 for the other routines (as struct calib_case.page_delta) */
 	__u16 page_delta;
 	__u32 distance; /* overlapping memmoves: |dst - src| (capped as len); else 0 */
 };
 
 #define VFG_HAZARDS_MEASURED 0x80000000u /* value bit: the entry was measured */
+/* The value: the stores' hazards in bits 0..4, the loads' in bits 8..12 when this bit is set
+ * (as CALIB_LOAD_SHIFT and CALIB_LOADS_MEASURED). */
+#define VFG_HAZARDS_LOADS_MEASURED 0x10000u
 #define VFG_PAGE_FAR 4096                /* struct vfg_hazard_key.page_delta */
 
 /* struct vfg_copy_event.flags */

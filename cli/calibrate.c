@@ -110,30 +110,33 @@ static int show_cached(const char *path, const char *buid)
 {
 	struct json_object *arr = json_output ? json_object_new_array() : NULL;
 	uint64_t mine[CALIB_ROUTINES] = {};
-	char hz[64];
+	char hz[64], lhz[64];
 	size_t shown = 0;
 
 	for (int r = 0; r < CALIB_ROUTINES; r++)
 		calib_routine_vaddr(r, &mine[r]);
 	qsort(cache_list, cache_n, sizeof(*cache_list), by_case);
 	if (!json_output)
-		printf("libc build-id %s\ncache %s\n%-17s %-6s %-5s %-5s %-6s %s\n", buid, path,
-		       "ROUTINE", "LEN", "ALIGN", "DELTA", "DIST", "HAZARDS");
+		printf("libc build-id %s\ncache %s\n%-17s %-6s %-5s %-7s %-6s %-30s %s\n", buid,
+		       path, "ROUTINE", "LEN", "ALIGN", "DELTA", "DIST", "HAZARDS", "LOADS");
 	for (size_t i = 0; i < cache_n; i++) {
 		const struct cached *c = cache_list[i];
 
 		if (c->vaddr != mine[c->routine])
 			continue;
 		shown++;
-		hazard_set_format(c->hazards, hz, sizeof(hz));
+		hazard_set_format(c->hazards & 0x1f, hz, sizeof(hz));
 		if (arr) {
 			struct json_object *o = json_object_new_object();
 
 			json_add(o, "routine", json_object_new_string(calib_routine_name(c->routine)));
 			json_add(o, "length", json_object_new_uint64(c->len));
 			json_add(o, "align", json_object_new_int(c->align));
-			json_add(o, "page_delta", c->delta == CALIB_PAGE_FAR ? NULL :
+			json_add(o, "page_delta", c->delta >= CALIB_PAGE_FAR ? NULL :
 						  json_object_new_int(c->delta));
+			json_add(o, "load_hazards", c->hazards & CALIB_LOADS_MEASURED ?
+				 json_object_new_string(hazard_set_format(
+					 c->hazards >> CALIB_LOAD_SHIFT & 0x1f, lhz, sizeof(lhz))) : NULL);
 			json_add(o, "distance", c->distance ? json_object_new_uint64(c->distance)
 							    : NULL);
 			json_add(o, "hazards", json_object_new_string(hz));
@@ -141,11 +144,15 @@ static int show_cached(const char *path, const char *buid)
 		} else {
 			char delta[16] = "far";
 
-			if (c->delta != CALIB_PAGE_FAR)
+			if (c->delta < CALIB_PAGE_FAR)
 				snprintf(delta, sizeof(delta), "%u", c->delta);
-			printf("%-17s %-6zu %-5u %-5s %-6zu %s\n", calib_routine_name(c->routine),
+			else if (c->delta > CALIB_PAGE_FAR)
+				snprintf(delta, sizeof(delta), "far/%u", c->delta - CALIB_PAGE_FAR - 1);
+			printf("%-17s %-6zu %-5u %-7s %-6zu %-30s %s\n", calib_routine_name(c->routine),
 			       c->len, c->align, c->routine <= CALIB_MEMMOVE ? delta : "-",
-			       c->distance, hz);
+			       c->distance, hz, c->hazards & CALIB_LOADS_MEASURED ?
+			       hazard_set_format(c->hazards >> CALIB_LOAD_SHIFT & 0x1f, lhz,
+						 sizeof(lhz)) : "-");
 		}
 	}
 	if (arr) {
@@ -286,6 +293,21 @@ static int show_alias_windows(struct calibrator *cal, const bool *routines, cons
 	return EXIT_CLEAN;
 }
 
+/* [[offset, width], ...] of the first 4096 accesses. */
+static struct json_object *trace_json(const struct store_trace *t)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (size_t k = 0; k < t->n && k < 4096; k++) {
+		struct json_object *p = json_object_new_array();
+
+		json_object_array_add(p, json_object_new_int64(t->v[k].off));
+		json_object_array_add(p, json_object_new_int(t->v[k].width));
+		json_object_array_add(a, p);
+	}
+	return a;
+}
+
 int do_calibrate(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -307,7 +329,7 @@ int do_calibrate(int argc, char **argv)
 	struct json_object *arr = NULL;
 	struct calibrator cal;
 	struct calib_result res = {};
-	char buid[96] = "?", where[128], stores[256], hz[64];
+	char buid[96] = "?", where[128], stores[256], hz[64], lhz[64];
 	int c, err, ret = EXIT_CLEAN;
 
 	optind = 1;
@@ -429,7 +451,6 @@ int do_calibrate(int argc, char **argv)
 			bool replay = true;
 
 			for (size_t ai = 0; ai < nals; ai++) {
-				/* Large copies go backwards on 4 KiB aliasing: try both placements. */
 				/* memcpy, memmove: outside the aliasing window and at the same page
 				 * offset, or where --page-delta says. */
 				for (int pl = 0; pl < (rt <= CALIB_MEMMOVE && page_delta < 0 ? 2 : 1);
@@ -438,17 +459,15 @@ int do_calibrate(int argc, char **argv)
 								 .align = als[ai],
 								 .page_delta = pl ? 0 : CALIB_PAGE_FAR,
 								 .distance = distance };
-
+					uint32_t packed;
 					unsigned int delta;
 
 					if (rt > CALIB_MEMMOVE)
 						cc.page_delta = 0;
 					else if (page_delta >= 0)
 						cc.page_delta = page_delta;
-					delta = cc.page_delta == CALIB_PAGE_FAR ?
-						(als[ai] + 2048) & 4095 : cc.page_delta;
-
-					err = calibrate_case_at(&cal, &cc, delta, &res);
+					delta = calib_case_placement(&cc);
+					err = calibrate_case(&cal, &cc, &res);
 					if (err) {
 						p_err("calibrate: %s of %zu bytes: %s",
 						      calib_routine_name(rt), lens[li], strerror(-err));
@@ -456,6 +475,10 @@ int do_calibrate(int argc, char **argv)
 						break;
 					}
 					all |= res.hazards;
+					packed = res.hazards;
+					if (res.loads_ok)
+						packed |= res.load_hazards << CALIB_LOAD_SHIFT |
+							  CALIB_LOADS_MEASURED;
 					/* Only complete, verified traces go into the cache. */
 					if (cache[0] && !cache_err && res.replay_ok &&
 					    !res.trace.truncated) {
@@ -468,16 +491,15 @@ int do_calibrate(int argc, char **argv)
 						key.vaddr = va;
 						if (!tfind(&key, &cache_tree, cached_cmp)) {
 							cache_err = calib_cache_append(cache, &cc,
-										       res.hazards);
-							remember(&cc, va, res.hazards, NULL);
+										       packed);
+							remember(&cc, va, packed, NULL);
 						}
 					}
 					replay &= res.replay_ok;
 					store_trace_format(&res.trace, stores, sizeof(stores));
 					hazard_set_format(res.hazards, hz, sizeof(hz));
 					if (json_output) {
-						struct json_object *o = json_object_new_object(),
-								   *st = json_object_new_array();
+						struct json_object *o = json_object_new_object();
 
 						json_add(o, "routine", json_object_new_string(
 									 calib_routine_name(rt)));
@@ -493,21 +515,18 @@ int do_calibrate(int argc, char **argv)
 						json_add(o, "page_delta", rt <= CALIB_MEMMOVE ?
 							 json_object_new_int(delta) : NULL);
 						json_add(o, "far", json_object_new_boolean(
-							 cc.page_delta == CALIB_PAGE_FAR));
+							 cc.page_delta >= CALIB_PAGE_FAR));
 						json_add(o, "distance", calib_case_distance(&cc) ?
 							 json_object_new_uint64(calib_case_distance(&cc)) : NULL);
-						for (size_t k = 0; k < res.trace.n && k < 4096; k++) {
-							struct json_object *p = json_object_new_array();
-
-							json_object_array_add(p, json_object_new_int64(
-										 res.trace.v[k].off));
-							json_object_array_add(p, json_object_new_int(
-										 res.trace.v[k].width));
-							json_object_array_add(st, p);
-						}
-						json_add(o, "stores", st);
+						json_add(o, "stores", trace_json(&res.trace));
 						json_add(o, "store_count", json_object_new_uint64(res.trace.n));
 						json_add(o, "hazards", json_object_new_string(hz));
+						/* What a copy out of device memory does to it. */
+						json_add(o, "loads", res.loads_ok && rt != CALIB_MEMSET ?
+							 trace_json(&res.loads) : NULL);
+						json_add(o, "load_hazards", res.loads_ok && rt != CALIB_MEMSET ?
+							 json_object_new_string(hazard_set_format(
+								 res.load_hazards, lhz, sizeof(lhz))) : NULL);
 						json_add(o, "steps", json_object_new_uint64(res.steps));
 						json_add(o, "replay_ok", json_object_new_boolean(res.replay_ok));
 						json_add(o, "inferred_steps",
@@ -548,7 +567,7 @@ int do_calibrate(int argc, char **argv)
 		fprintf(stderr, "vfioguard: calibrate: cannot write the hazard cache %s: %s\n", cache,
 			strerror(-cache_err));
 	forget_all();
-	store_trace_free(&res.trace);
+	calib_result_free(&res);
 	calibrator_stop(&cal);
 	free(lens);
 	free(als);

@@ -248,7 +248,7 @@ static void on_copy(const struct copy_event *ev, void *ctx)
 			json_add(o, "page_delta", placed ? json_object_new_int(r->page_delta) : NULL);
 			json_add(o, "case_page_delta",
 				 !placed ? NULL :
-				 r->case_delta == VFG_PAGE_FAR ? json_object_new_string("far") :
+				 r->case_delta >= VFG_PAGE_FAR ? json_object_new_string("far") :
 								 json_object_new_int(r->case_delta));
 		}
 		json_add(o, "distance", r->distance ? json_object_new_uint64(r->distance) : NULL);
@@ -301,7 +301,7 @@ static void on_copy(const struct copy_event *ev, void *ctx)
 		return;
 	}
 	if ((r->routine == VFG_ROUTINE_MEMCPY || r->routine == VFG_ROUTINE_MEMMOVE) &&
-	    r->case_delta != VFG_PAGE_FAR)
+	    r->case_delta < VFG_PAGE_FAR)
 		snprintf(delta, sizeof(delta), ", (dst-src)%%4096=%u", r->case_delta);
 	snprintf(detail, sizeof(detail), "%s +%#" PRIx64 " %" PRIu64 " B %s (%s, dst%%64=%u%s) "
 		 "hazards %s %s %s%s%s", ev->write ? "write" : "read", ev->region.offset,

@@ -24,6 +24,17 @@ const char *calib_routine_name(enum calib_routine r)
 	return r < CALIB_ROUTINES ? names[r] : "?";
 }
 
+unsigned int calib_case_placement(const struct calib_case *cc)
+{
+	/* Outside the aliasing window: the source at page offset 2048, or that far with the
+	 * relative alignment asked for. */
+	if (cc->page_delta == CALIB_PAGE_FAR)
+		return (cc->align + 2048) & 4095;
+	if (cc->page_delta > CALIB_PAGE_FAR)
+		return 2048 + (cc->page_delta - CALIB_PAGE_FAR - 1);
+	return cc->page_delta;
+}
+
 static int routine_of(const char *name)
 {
 	int r;
@@ -37,31 +48,50 @@ static int routine_of(const char *name)
 int calib_cache_format_line(const struct calib_case *cc, uint64_t vaddr, uint32_t hazards,
 			    char *buf, size_t len)
 {
-	char delta[16] = "far";
+	char delta[16] = "far", loads[16] = "-";
 
-	if (cc->page_delta != CALIB_PAGE_FAR)
+	if (cc->page_delta < CALIB_PAGE_FAR)
 		snprintf(delta, sizeof(delta), "%u", cc->page_delta);
-	return snprintf(buf, len, "%s %#llx %zu %u %s %#x %zu\n", calib_routine_name(cc->routine),
-			(unsigned long long)vaddr, cc->len, cc->align, delta, hazards,
-			calib_case_distance(cc));
+	else if (cc->page_delta > CALIB_PAGE_FAR)
+		snprintf(delta, sizeof(delta), "far/%u", cc->page_delta - CALIB_PAGE_FAR - 1);
+	if (hazards & CALIB_LOADS_MEASURED)
+		snprintf(loads, sizeof(loads), "%#x", (hazards >> CALIB_LOAD_SHIFT) & 0x1f);
+	return snprintf(buf, len, "%s %#llx %zu %u %s %#x %zu %s\n",
+			calib_routine_name(cc->routine), (unsigned long long)vaddr, cc->len,
+			cc->align, delta, hazards & 0x1f, calib_case_distance(cc), loads);
 }
 
 int calib_cache_parse_line(const char *line, struct calib_case *cc, uint64_t *vaddr,
 			   uint32_t *hazards)
 {
-	char name[32], delta[8];
+	char name[32], delta[8], loads[12] = "-";
 	unsigned long long va;
-	unsigned int len, align, hz, distance = 0, d = CALIB_PAGE_FAR;
+	unsigned int len, align, hz, distance = 0, d = CALIB_PAGE_FAR, lhz = 0;
 	int r, fields;
 
 	memset(cc, 0, sizeof(*cc));
 	if (line[0] == '#')
 		return -EINVAL;
-	fields = sscanf(line, "%31s %llx %u %u %7s %x %u", name, &va, &len, &align, delta, &hz,
-			&distance);
+	fields = sscanf(line, "%31s %llx %u %u %7s %x %u %11s", name, &va, &len, &align, delta, &hz,
+			&distance, loads);
 	if (fields < 6)
 		return -EINVAL;
-	if (strcmp(delta, "far")) {
+	if (strcmp(loads, "-")) {
+		char *end;
+
+		lhz = strtoul(loads, &end, 16);
+		if (end == loads || *end || lhz > 0x1f || loads[0] == '-' || loads[0] == '+')
+			return -EINVAL;
+		lhz = lhz << CALIB_LOAD_SHIFT | CALIB_LOADS_MEASURED;
+	}
+	if (!strncmp(delta, "far/", 4)) {
+		char *end;
+
+		d = strtoul(delta + 4, &end, 10);
+		if (end == delta + 4 || *end || d > 63 || delta[4] == '-' || delta[4] == '+')
+			return -EINVAL;
+		d += CALIB_PAGE_FAR + 1;
+	} else if (strcmp(delta, "far")) {
 		char *end;
 
 		d = strtoul(delta, &end, 10);
@@ -83,7 +113,7 @@ int calib_cache_parse_line(const char *line, struct calib_case *cc, uint64_t *va
 	/* Lines without a distance were measured at the default one. */
 	cc->distance = calib_case_distance(cc);
 	*vaddr = va;
-	*hazards = hz;
+	*hazards = hz | lhz;
 	return 0;
 }
 

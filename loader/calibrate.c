@@ -183,9 +183,20 @@ static bool store_mnemonic(const char *m)
 	return !strncmp(m, "mov", 3) || !strncmp(m, "vmov", 4) || !strncmp(m, "stos", 4);
 }
 
-/* The memory the instruction at rip writes: up to two (address, width) pairs. */
+/* Instructions with a memory operand that they do not load from. */
+static bool no_load(const char *m)
+{
+	return !strcmp(m, "lea") || !strncmp(m, "nop", 3) || !strncmp(m, "prefetch", 8) ||
+	       !strncmp(m, "clflush", 7) || !strncmp(m, "endbr", 5);
+}
+
+/*
+ * The memory the instruction at rip writes (up to two (address, width) pairs) and reads (into
+ * la/lw, *nl of them). *unknown: it could not be decoded, so what it reads is not known.
+ */
 static int decode_stores(struct calibrator *c, const struct user_regs_struct *regs,
-			 uint64_t addr[2], uint32_t width[2], bool *is_marker, bool *masked)
+			 uint64_t addr[2], uint32_t width[2], bool *is_marker, bool *masked,
+			 uint64_t la[2], uint32_t lw[2], int *nl, bool *unknown)
 {
 	csh handle = c->csh;
 	const uint8_t *code = (const uint8_t *)regs->rip; /* same mapping as the child's (fork) */
@@ -196,10 +207,13 @@ static int decode_stores(struct calibrator *c, const struct user_regs_struct *re
 
 	*is_marker = code[0] == 0xcc;
 	*masked = false;
+	*nl = 0;
+	*unknown = false;
 	if (!insn)
 		return -ENOMEM;
 	if (!cs_disasm_iter(handle, &code, &size, &at, insn)) {
 		cs_free(insn, 1);
+		*unknown = true;
 		return -EILSEQ;
 	}
 	/*
@@ -218,9 +232,10 @@ static int decode_stores(struct calibrator *c, const struct user_regs_struct *re
 			return -EILSEQ;
 		}
 	}
-	for (int i = 0; i < insn->detail->x86.op_count && n < 2; i++) {
+	for (int i = 0; i < insn->detail->x86.op_count; i++) {
 		const cs_x86_op *op = &insn->detail->x86.operands[i];
 		uint64_t base, index;
+		bool store;
 
 		if (op->type != X86_OP_MEM)
 			continue;
@@ -228,9 +243,10 @@ static int decode_stores(struct calibrator *c, const struct user_regs_struct *re
 		 * capstone 4 marks the memory destination of (v)mov stores of vector registers as
 		 * read (vmovdqu xmmword ptr [rdi], xmm0: access 1): for the move family the first
 		 * operand, the destination in Intel syntax, is a store whatever the flag says.
+		 * Any other memory operand is read (rep movsb's [rsi] included).
 		 */
-		if (!(op->access & CS_AC_WRITE) &&
-		    !(i == 0 && store_mnemonic(insn->mnemonic)))
+		store = (op->access & CS_AC_WRITE) || (i == 0 && store_mnemonic(insn->mnemonic));
+		if (store ? n == 2 : *nl == 2 || no_load(insn->mnemonic))
 			continue;
 		if (op->mem.segment != X86_REG_INVALID)
 			continue; /* fs/gs: thread-local, never the destination */
@@ -240,9 +256,13 @@ static int decode_stores(struct calibrator *c, const struct user_regs_struct *re
 		}
 		if (op->mem.base == X86_REG_RIP)
 			base += insn->size;
-		addr[n] = base + index * op->mem.scale + op->mem.disp;
-		width[n] = op->size;
-		n++;
+		if (store) {
+			addr[n] = base + index * op->mem.scale + op->mem.disp;
+			width[n++] = op->size;
+		} else {
+			la[*nl] = base + index * op->mem.scale + op->mem.disp;
+			lw[(*nl)++] = op->size;
+		}
 	}
 	cs_free(insn, 1);
 	return n;
@@ -321,7 +341,8 @@ static uint32_t reg_width(const cs_arm64_op *op)
  * capstone 4 does not decode (SVE stores) is found by comparing memory, as on x86.
  */
 static int decode_stores(struct calibrator *c, const regs_t *regs, uint64_t addr[2],
-			 uint32_t width[2], bool *is_marker, bool *masked)
+			 uint32_t width[2], bool *is_marker, bool *masked, uint64_t la[2],
+			 uint32_t lw[2], int *nl, bool *unknown)
 {
 	csh handle = c->csh;
 	const uint8_t *code = (const uint8_t *)(uintptr_t)regs->pc; /* the child's mapping (fork) */
@@ -332,9 +353,13 @@ static int decode_stores(struct calibrator *c, const regs_t *regs, uint64_t addr
 	uint32_t w = 0, word;
 	int mem = -1;
 
+	bool load;
+
 	memcpy(&word, code, sizeof(word));
 	*is_marker = word == 0xd4200000; /* brk #0 */
 	*masked = false;
+	*nl = 0;
+	*unknown = false;
 	if (*is_marker)
 		return 0;
 	insn = cs_malloc(handle);
@@ -346,10 +371,13 @@ static int decode_stores(struct calibrator *c, const regs_t *regs, uint64_t addr
 		 * such an instruction writes is a (predicated) vector store.
 		 */
 		*masked = true;
+		*unknown = true; /* and what it reads */
 		cs_free(insn, 1);
 		return -EILSEQ;
 	}
-	if (strncmp(insn->mnemonic, "st", 2)) {
+	/* The ld* family loads its register operands the same way. */
+	load = !strncmp(insn->mnemonic, "ld", 2);
+	if (strncmp(insn->mnemonic, "st", 2) && !load) {
 		cs_free(insn, 1);
 		return 0;
 	}
@@ -366,14 +394,21 @@ static int decode_stores(struct calibrator *c, const regs_t *regs, uint64_t addr
 	if (!strncmp(insn->mnemonic, "stx", 3) || !strncmp(insn->mnemonic, "stlx", 4))
 		w -= 4;
 	if (!strcmp(insn->mnemonic, "strb") || !strcmp(insn->mnemonic, "sturb") ||
-	    !strcmp(insn->mnemonic, "stlrb"))
+	    !strcmp(insn->mnemonic, "stlrb") || !strcmp(insn->mnemonic, "ldrb") ||
+	    !strcmp(insn->mnemonic, "ldurb") || !strcmp(insn->mnemonic, "ldrsb") ||
+	    !strcmp(insn->mnemonic, "ldursb"))
 		w = 1;
 	else if (!strcmp(insn->mnemonic, "strh") || !strcmp(insn->mnemonic, "sturh") ||
-		 !strcmp(insn->mnemonic, "stlrh"))
+		 !strcmp(insn->mnemonic, "stlrh") || !strcmp(insn->mnemonic, "ldrh") ||
+		 !strcmp(insn->mnemonic, "ldurh") || !strcmp(insn->mnemonic, "ldrsh") ||
+		 !strcmp(insn->mnemonic, "ldursh"))
 		w = 2;
+	else if (!strcmp(insn->mnemonic, "ldrsw") || !strcmp(insn->mnemonic, "ldursw"))
+		w = 4;
 	if (mem < 0 || !w) {
 		cs_free(insn, 1);
-		return -EILSEQ;
+		*unknown = load;
+		return load ? 0 : -EILSEQ;
 	}
 	if (reg_value(regs, a->operands[mem].mem.base, &base) ||
 	    reg_value(regs, a->operands[mem].mem.index, &index)) {
@@ -389,18 +424,28 @@ static int decode_stores(struct calibrator *c, const regs_t *regs, uint64_t addr
 		index = (uint64_t)(int64_t)(int32_t)index;
 	if (a->operands[mem].shift.type == ARM64_SFT_LSL)
 		index <<= a->operands[mem].shift.value;
+	cs_free(insn, 1);
+	if (load) {
+		la[0] = base + index + a->operands[mem].mem.disp;
+		lw[0] = w;
+		*nl = 1;
+		return 0;
+	}
 	addr[0] = base + index + a->operands[mem].mem.disp;
 	width[0] = w;
-	cs_free(insn, 1);
 	return 1;
 }
 #endif
 
+void calib_result_free(struct calib_result *r)
+{
+	store_trace_free(&r->trace);
+	store_trace_free(&r->loads);
+}
+
 int calibrate_case(struct calibrator *c, const struct calib_case *cc, struct calib_result *r)
 {
-	/* Outside the aliasing window: the source at page offset 2048. */
-	return calibrate_case_at(c, cc, cc->page_delta == CALIB_PAGE_FAR ?
-				 (cc->align + 2048) & 4095 : cc->page_delta, r);
+	return calibrate_case_at(c, cc, calib_case_placement(cc), r);
 }
 
 int calibrate_case_at(struct calibrator *c, const struct calib_case *cc, unsigned int page_delta,
@@ -413,6 +458,9 @@ int calibrate_case_at(struct calibrator *c, const struct calib_case *cc, unsigne
 	bool diff = false, masked = false;
 
 	store_trace_reset(&r->trace);
+	store_trace_reset(&r->loads);
+	r->load_hazards = 0;
+	r->loads_ok = true;
 	r->steps = 0;
 	r->inferred = 0;
 	r->hazards = 0;
@@ -456,15 +504,26 @@ int calibrate_case_at(struct calibrator *c, const struct calib_case *cc, unsigne
 
 	for (;;) {
 		regs_t regs;
-		uint64_t addr[2];
-		uint32_t width[2];
-		bool marker;
-		int n;
+		uint64_t addr[2], laddr[2];
+		uint32_t width[2], lwidth[2];
+		bool marker, unknown;
+		int n, nl;
 
 		err = regs_get(c->child, &regs);
 		if (err)
 			break;
-		n = decode_stores(c, &regs, addr, width, &marker, &masked);
+		n = decode_stores(c, &regs, addr, width, &marker, &masked, laddr, lwidth, &nl,
+				  &unknown);
+		if (unknown && r->steps)
+			r->loads_ok = false;
+		/* Loads from the source (memset has none; its "source" is a value). */
+		for (int i = 0; i < nl && !j->kind; i++) {
+			int64_t off = (int64_t)(laddr[i] - (uint64_t)(uintptr_t)src);
+
+			if (off + (int64_t)lwidth[i] > 0 && off < (int64_t)cc->len)
+				store_trace_add(&r->loads, off, lwidth[i],
+						(const uint8_t *)(uintptr_t)laddr[i]);
+		}
 		if (marker && r->steps) { /* the end marker: the call has returned */
 			err = marker_skip(c->child, &regs);
 			break;
@@ -541,6 +600,9 @@ int calibrate_case_at(struct calibrator *c, const struct calib_case *cc, unsigne
 			free(replay);
 		}
 		r->hazards = store_trace_hazards(&r->trace, cc->len, (uintptr_t)dst);
+		r->loads_ok &= !j->kind && !r->loads.truncated;
+		if (r->loads_ok)
+			r->load_hazards = store_trace_hazards(&r->loads, cc->len, (uintptr_t)src);
 	}
 	free(expect);
 	free(before);
@@ -569,7 +631,7 @@ static int like_ref(struct calibrator *c, const struct calib_case *cc, unsigned 
 
 	if (!err)
 		*like = same_stores(&r.trace, ref);
-	store_trace_free(&r.trace);
+	calib_result_free(&r);
 	return err;
 }
 
@@ -612,7 +674,7 @@ int calib_alias_window(struct calibrator *c, enum calib_routine routine, size_t 
 	if (!err && !like)
 		err = -EDOM;
 out:
-	store_trace_free(&far.trace);
+	calib_result_free(&far);
 	return err;
 }
 

@@ -26,9 +26,12 @@ enum calib_routine {
  * memcpy and memmove branch on where the source sits in its page relative to the destination
  * (4 KiB aliasing): a case is measured at one (dst - src) mod 4096 inside the routine's aliasing
  * window, or at CALIB_PAGE_FAR for every placement outside it (measured with the source at
- * page offset 2048). 0 for the other routines.
+ * page offset 2048). Copies out of device memory keep the source's alignment, which their
+ * loads depend on: CALIB_PAGE_FAR + 1 + (dst - src) mod 64 (measured at 2048 plus that).
+ * 0 for the other routines.
  */
 #define CALIB_PAGE_FAR 4096u
+#define CALIB_PAGE_FAR_LAST (CALIB_PAGE_FAR + 64)
 
 struct calib_case {
 	enum calib_routine routine;
@@ -41,10 +44,18 @@ struct calib_case {
 
 /* The distance an overlapping memmove case is measured at (0 for the other routines). */
 size_t calib_case_distance(const struct calib_case *cc);
+/* The (dst - src) mod 4096 a case is measured at. */
+unsigned int calib_case_placement(const struct calib_case *cc);
 
 struct calib_result {
 	struct store_trace trace;
 	uint32_t hazards;
+	/* The loads from the source (memcpy, memmove), offsets from the source's start, and their
+	 * hazards: what a device sees of a copy out of it. Unknown (loads_ok false) when an
+	 * instruction could not be decoded (SVE under capstone 4). */
+	struct store_trace loads;
+	uint32_t load_hazards;
+	bool loads_ok;
 	unsigned long steps; /* instructions single-stepped */
 	unsigned long inferred; /* steps capstone could not decode (stores found by comparison) */
 	bool replay_ok;      /* the traced stores, replayed, give what the routine produced */
@@ -61,8 +72,16 @@ struct calibrator {
 
 #define CALIB_MAX_LEN (64 * 1024)
 
+/*
+ * The hazards of a case as the cache and the BPF table keep them: the stores' in bits 0..4,
+ * the loads' in bits 8..12 when CALIB_LOADS_MEASURED.
+ */
+#define CALIB_LOAD_SHIFT 8
+#define CALIB_LOADS_MEASURED 0x10000u
+
 int calibrator_start(struct calibrator *c, const char **step);
 int calibrate_case(struct calibrator *c, const struct calib_case *cc, struct calib_result *r);
+void calib_result_free(struct calib_result *r);
 /* The case with the source placed so that (dst - src) mod 4096 is page_delta (memcpy, memmove). */
 int calibrate_case_at(struct calibrator *c, const struct calib_case *cc, unsigned int page_delta,
 		      struct calib_result *r);
@@ -88,8 +107,9 @@ int calib_routine_vaddr(enum calib_routine r, uint64_t *vaddr);
  * Measured cases are kept per libc build: $VFIOGUARD_CACHE_DIR (default /var/cache/vfioguard)
  * /hazards-BUILDID.v2.tsv, one line per case: routine, the routine's address from libc's load
  * base (the IFUNC choice it was measured for), length, alignment, page delta (a number, or
- * "far"), hazards in hex, distance; and one line per routine's aliasing window: "window",
- * routine, address, window.
+ * "far"), the stores' hazards in hex, distance, the loads' hazards in hex ("-": not measured);
+ * and one line per routine's aliasing window: "window", routine, address, window. The hazards
+ * the functions take and give are packed as CALIB_LOAD_SHIFT says.
  */
 int calib_cache_path(char *buf, size_t len);
 typedef void (*calib_cache_fn)(const struct calib_case *cc, uint64_t vaddr, uint32_t hazards,

@@ -654,8 +654,12 @@ int copies_watch_probe(struct copies *c, const struct copy_probe_spec *p, uint32
 	return attach(c, &t, why, len);
 }
 
-/* Measures one case now, puts it in the BPF table and the cache. */
-static int measure(struct copies *c, const struct calib_case *cc, uint32_t *hazards)
+/*
+ * A case's hazards, packed as CALIB_LOAD_SHIFT says: from the BPF table when it has the case
+ * (measured, loads maybe not), else measured now and put in the table and the cache.
+ */
+static int case_hazards(struct copies *c, const struct calib_case *cc, uint32_t *hazards,
+			bool *now)
 {
 	struct calib_result res = {};
 	struct vfg_hazard_key k = { .len = cc->len, .routine = cc->routine, .align = cc->align,
@@ -664,6 +668,12 @@ static int measure(struct copies *c, const struct calib_case *cc, uint32_t *haza
 	uint32_t v;
 	int err;
 
+	*now = false;
+	if (!bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.hazard_table), &k, &v) &&
+	    (v & VFG_HAZARDS_MEASURED)) {
+		*hazards = v & ~VFG_HAZARDS_MEASURED;
+		return 0;
+	}
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (calibrator_ready(c))
 			return c->cal_err;
@@ -678,18 +688,21 @@ static int measure(struct copies *c, const struct calib_case *cc, uint32_t *haza
 		 */
 		calibrator_stop(&c->cal);
 		c->cal_started = false;
-		store_trace_free(&res.trace);
+		calib_result_free(&res);
 		memset(&res, 0, sizeof(res));
 	}
 	if (!err) {
 		*hazards = res.hazards;
-		v = res.hazards | VFG_HAZARDS_MEASURED;
+		if (res.loads_ok)
+			*hazards |= res.load_hazards << CALIB_LOAD_SHIFT | CALIB_LOADS_MEASURED;
+		*now = true;
+		v = *hazards | VFG_HAZARDS_MEASURED;
 		bpf_map_update_elem(bpf_map__fd(c->skel->maps.hazard_table), &k, &v, BPF_ANY);
 		c->cases_measured++;
 		if (c->cache_path[0] && !c->cache_err)
-			c->cache_err = calib_cache_append(c->cache_path, cc, res.hazards);
+			c->cache_err = calib_cache_append(c->cache_path, cc, *hazards);
 	}
-	store_trace_free(&res.trace);
+	calib_result_free(&res);
 	return err;
 }
 
@@ -742,11 +755,21 @@ static int on_ring(void *ctx, void *data, size_t size)
 			.distance = r->distance,
 		};
 
-		int err = measure(c, &cc, &ev.hazards);
+		uint32_t packed = 0;
+		int err = case_hazards(c, &cc, &packed, &ev.calibrated_now);
 
-		if (!err)
-			ev.measured = ev.calibrated_now = true;
-		else
+		/* A copy out of device memory: what the device sees are the loads. */
+		if (!err && ev.write) {
+			ev.hazards = packed & 0x1f;
+			ev.measured = true;
+		} else if (!err && (packed & CALIB_LOADS_MEASURED)) {
+			ev.hazards = packed >> CALIB_LOAD_SHIFT & 0x1f;
+			ev.measured = true;
+		} else if (!err) {
+			snprintf(ev.unmeasured, sizeof(ev.unmeasured),
+				 "the loads of %zu bytes at dst%%64=%u are not known: an instruction "
+				 "of the routine could not be decoded", (size_t)cc.len, cc.align);
+		} else
 			snprintf(ev.unmeasured, sizeof(ev.unmeasured),
 				 "calibrating %zu bytes at dst%%64=%u failed: %s%s%s", (size_t)cc.len,
 				 cc.align, c->cal_err ? c->cal_step : "", c->cal_err ? ": " : "",

@@ -24,9 +24,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	line[size] = '\0';
 	if (calib_cache_parse_line(line, &cc, &va, &hz))
 		return 0;
-	if (cc.routine >= CALIB_ROUTINES || cc.len > CALIB_MAX_LEN || cc.align > 63 || hz > 0x1f ||
+	if (cc.routine >= CALIB_ROUTINES || cc.len > CALIB_MAX_LEN || cc.align > 63 ||
+	    (hz & ~(0x1fu | 0x1fu << CALIB_LOAD_SHIFT | CALIB_LOADS_MEASURED)) ||
+	    ((hz >> CALIB_LOAD_SHIFT & 0x1f) && !(hz & CALIB_LOADS_MEASURED)) ||
 	    cc.distance > CALIB_MAX_LEN ||
-	    (cc.page_delta > 4095 && cc.page_delta != CALIB_PAGE_FAR) ||
+	    cc.page_delta > CALIB_PAGE_FAR_LAST ||
 	    (cc.routine > CALIB_MEMMOVE && cc.page_delta))
 		abort(); /* accepted out of bounds */
 	calib_cache_format_line(&cc, va, hz, again, sizeof(again));

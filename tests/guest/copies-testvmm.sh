@@ -41,6 +41,10 @@ done
 # Overlapping memmoves inside BAR2: destination below the source, then above it.
 actions="$actions move 1 0x5000 0x5010 300 move 1 0x6010 0x6000 300 copyout 1 0x20 8"
 n=$((n + 3))
+# Copies out of BAR2 of 1..16 bytes: what the device sees are the routine's loads.
+for len in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do
+	actions="$actions copyout 1 $((0x7000 + len * 32)) $len"; n=$((n + 1))
+done
 
 rm -f ready go
 # After the copies in ordinary memory, a mapping made while watched (slot 2, ivshmem BAR2 again)
@@ -86,24 +90,26 @@ done
 expect_eq "forward move" "$(sed -n "$((i + 1))p" copies.json | jq -r '"\(.routine) \(.region_offset)"')" "memmove-forward $((0x5000))"
 expect_eq "backward move" "$(sed -n "$((i + 2))p" copies.json | jq -r '"\(.routine) \(.region_offset)"')" "memmove-backward $((0x6010))"
 expect_eq "copy out" "$(sed -n "$((i + 3))p" copies.json | jq -r '"\(.direction) \(.region_offset) \(.length)"')" "read 32 8"
+expect_eq "copies out of 1..16 bytes" "$(sed -n "$((i + 4)),$((i + 19))p" copies.json | jq -r '"\(.direction):\(.length)"' | tr '\n' ' ')" \
+	"$(for l in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do printf 'read:%d ' $l; done)"
 # The user stack starts in libc's routine and returns into the test VMM.
 expect_eq "stacks" "$(jq -r '.stack[1].symbol' copies.json | grep -c '(vfg-testvmm)')" $n
 
-# Each write's hazards are what calibrate measures for the same case (reads: the routine's
-# stores into ordinary memory say nothing about its loads, so they are compared the same way).
-# No aliasing window is cached here, so each source placement of a memcpy or memmove is its own
-# case: calibrate measures it with the source where the copy had it.
-jq -r '"\(.routine) \(.length) \(.dst_align) \(.case_page_delta) \(.distance // 0) \(.hazards | join(","))"' copies.json > got.txt
+# Each copy's hazards are what calibrate measures for the same case: a write's its stores, a
+# read's its loads. No aliasing window is cached here, so each source placement of a memcpy or
+# memmove is its own case: calibrate measures it with the source where the copy had it.
+jq -r '"\(.routine) \(.length) \(.dst_align) \(.case_page_delta) \(.distance // 0) \(.hazards | join(",")) \(.direction)"' copies.json > got.txt
 expect_eq "each placement its own case" \
 	"$(jq -r 'select(.page_delta != null) | .case_page_delta == .page_delta' copies.json | sort -u)" true
-while read -r routine len align delta dist hz; do
-	[ -n "$hz" ] || hz=none
+while read -r routine len align delta dist hz dir; do
+	[ -n "$dir" ] || { dir=$hz; hz=none; }
 	d=; [ "$dist" = 0 ] || d="--distance $dist"
 	p=; [ "$delta" = null ] || p="--page-delta $delta"
 	vfioguard -j calibrate --routine $routine --lengths $len --aligns $align $d $p > cal.json ||
 		fail "calibrate $routine $len $align $d $p"
-	want=$(jq -r '.cases[0].hazards' cal.json)
-	expect_eq "$routine of $len bytes at dst%64=$align (page delta $delta)" "$hz" "$want"
+	field=hazards; [ $dir = write ] || field=load_hazards
+	want=$(jq -r ".cases[0].$field" cal.json)
+	expect_eq "$dir: $routine of $len bytes at dst%64=$align (page delta $delta)" "$hz" "$want"
 done < got.txt
 expect_eq "overlap distances" "$(jq -r 'select(.distance) | .distance' copies.json | tr '\n' ' ')" "16 16 "
 if [ $ARCH_NAME = x86_64 ]; then
@@ -113,6 +119,8 @@ if [ $ARCH_NAME = x86_64 ]; then
 	# UC- on x86: dup, reorder and split are violations, wide and unaligned are not.
 	expect_eq "violations of the 4-byte copy" "$(sed -n 4p copies.json | jq -c .violations)" '["dup"]'
 	expect_eq "no violation for a 1-byte copy" "$(sed -n 1p copies.json | jq -c .violations)" '[]'
+	# A 4-byte copy out of a register reads it twice: two reads with side effects.
+	expect_eq "4-byte copy out" "$(sed -n "$((i + 7))p" copies.json | jq -c '[.length, .hazards]')" '[4,["dup"]]'
 	libc_targets=2 # memcpy is memmove: one probe serves both
 else
 	# arm64 Device memory: every hazard is a violation, wide and unaligned included.

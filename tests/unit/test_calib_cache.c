@@ -39,6 +39,8 @@ static void cases_round_trip(void **state)
 	struct calib_case a = { .routine = CALIB_MEMCPY, .len = 4, .align = 3,
 				.page_delta = CALIB_PAGE_FAR };
 	struct calib_case d = { .routine = CALIB_MEMMOVE, .len = 1024, .page_delta = 34 };
+	/* A copy out of device memory outside the window: (dst - src) mod 64 is 5. */
+	struct calib_case e = { .routine = CALIB_MEMCPY, .len = 4, .page_delta = CALIB_PAGE_FAR + 6 };
 	struct calib_case b = { .routine = CALIB_MEMMOVE_BACKWARD, .len = 300, .align = 16 };
 	struct calib_case c = { .routine = CALIB_MEMMOVE_FORWARD, .len = 300, .distance = 16 };
 	struct seen s = {};
@@ -52,7 +54,9 @@ static void cases_round_trip(void **state)
 	assert_int_equal(calib_cache_append(path, &a, 0x2), 0);   /* makes the directory */
 	assert_int_equal(calib_cache_append(path, &b, 0xd), 0);
 	assert_int_equal(calib_cache_append(path, &c, 0x8), 0);
-	assert_int_equal(calib_cache_append(path, &d, 0xe), 0);
+	assert_int_equal(calib_cache_append(path, &d, 0xe | 0xc << CALIB_LOAD_SHIFT |
+						      CALIB_LOADS_MEASURED), 0);
+	assert_int_equal(calib_cache_append(path, &e, 0x2 | CALIB_LOADS_MEASURED), 0);
 	assert_int_equal(calib_cache_window(path, CALIB_MEMCPY, 0x10, &w), -ENOENT);
 	assert_int_equal(calib_cache_append_window(path, CALIB_MEMCPY, 0x10, 256), 0);
 	assert_int_equal(calib_cache_append_window(path, CALIB_MEMCPY, 0x20, 64), 0);
@@ -63,12 +67,18 @@ static void cases_round_trip(void **state)
 	fputs("# a comment\ngarbage line\nmemcpy 0x10 70000 0 far 0x1\n"
 	      "memset 0x10 8 0 12 0x1 0\nmemcpy 0x10 8 0 1 0x1 0\n", f);
 	fclose(f);
-	assert_int_equal(calib_cache_read(path, collect, &s), 5);
+	assert_int_equal(calib_cache_read(path, collect, &s), 6);
 	/* The v1 line reads as a placement of 1 byte: why the file's name changed with it. */
-	assert_int_equal(s.cc[4].page_delta, 1);
+	assert_int_equal(s.cc[5].page_delta, 1);
+	assert_int_equal(s.hazards[5], 0x1); /* its loads: not measured */
 	assert_int_equal(s.cc[3].page_delta, 34);
 	assert_int_equal(s.cc[3].routine, CALIB_MEMMOVE);
+	assert_int_equal(s.hazards[3], 0xe | 0xc << CALIB_LOAD_SHIFT | CALIB_LOADS_MEASURED);
+	assert_int_equal(s.cc[4].page_delta, CALIB_PAGE_FAR + 6);
+	assert_int_equal(calib_case_placement(&s.cc[4]), 2048 + 5);
+	assert_int_equal(s.hazards[4], 0x2 | CALIB_LOADS_MEASURED);
 	assert_int_equal(s.cc[0].page_delta, CALIB_PAGE_FAR);
+	assert_int_equal(calib_case_placement(&s.cc[0]), 2048 + 3);
 	assert_int_equal(s.cc[1].page_delta, 0);
 	/* The last window line of the routine counts. */
 	assert_int_equal(calib_cache_window(path, CALIB_MEMCPY, 0x10, &w), 0);
