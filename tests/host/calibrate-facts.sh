@@ -40,6 +40,15 @@ first=$(jq -r '.cases[] | select(.routine == "memcpy" and .length == 1024 and .s
 [ "$first" -gt 0 ] || fail "1 KiB aliased copy starts at offset $first, not at the top"
 # memcpy is memmove on x86_64: the same stores.
 for n in 1 3 4 15; do expect_eq "memmove $n" "$(stores memmove $n)" "$(stores memcpy $n)"; done
+# The loads from the source, what a copy out of device memory does to it: a 4-byte copy reads
+# the source twice, an 8-byte one too.
+loads() { jq -r ".cases[] | select(.routine == \"$1\" and .length == $2 and .same_page_offset == false) | [.loads[] | \"\(.[1])@\(.[0])\"] | join(\" \")" c.json; }
+load_hazards() { jq -r ".cases[] | select(.routine == \"$1\" and .length == $2 and .same_page_offset == false) | .load_hazards" c.json; }
+expect_eq "4 bytes: two loads of the same address" "$(loads memcpy 4)" "4@0 4@0"
+expect_eq "4 bytes: load hazards" "$(load_hazards memcpy 4)" dup
+expect_eq "8 bytes: two loads" "$(loads memcpy 8)" "8@0 8@0"
+expect_eq "1 byte: one load" "$(loads memcpy 1)" "1@0"
+case $(load_hazards memcpy 16) in *wide*) ;; *) fail "16 bytes: no vector load: $(loads memcpy 16)" ;; esac
 expect_eq "every trace replays to the routine's result" \
 	"$(jq '[.cases[] | select(.replay_ok | not)] | length' c.json)" 0
 # 4 KiB aliasing: a 1 KiB memcpy goes backwards exactly when (dst - src) mod 4096 is below the
