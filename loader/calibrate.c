@@ -371,7 +371,13 @@ static int decode_stores(struct calibrator *c, const regs_t *regs, uint64_t addr
 		 * such an instruction writes is a (predicated) vector store.
 		 */
 		*masked = true;
-		*unknown = true; /* and what it reads */
+		/*
+		 * What it reads is not known if it may read: an SVE instruction (bits 28..25 are
+		 * 0010) loads only in the memory classes 100, 101 and 110 of bits 31..29 (111 is
+		 * the stores, the rest data processing: whilelo, cntb, ...).
+		 */
+		*unknown = ((word >> 25) & 0xf) != 0x2 ||
+			   ((word >> 29) >= 4 && (word >> 29) <= 6);
 		cs_free(insn, 1);
 		return -EILSEQ;
 	}

@@ -13,6 +13,8 @@ vfioguard -j calibrate --routine memcpy,memmove,memset --lengths 1-9,12,13,15,16
 	--aligns 0,1 > c.json 2> err || fail "calibrate exited $?: $(cat err)"
 stores() { jq -r ".cases[] | select(.routine == \"$1\" and .length == $2 and .align == ${3:-0} and .same_page_offset == false) | [.stores[] | \"\(.[1])@\(.[0])\"] | join(\" \")" c.json; }
 hazards() { jq -r ".cases[] | select(.routine == \"$1\" and .length == $2 and .align == ${3:-0} and .same_page_offset == false) | .hazards" c.json; }
+loads() { jq -r ".cases[] | select(.routine == \"$1\" and .length == $2 and .align == ${3:-0} and .same_page_offset == false) | if .loads then [.loads[] | \"\(.[1])@\(.[0])\"] | join(\" \") else \"unknown\" end" c.json; }
+load_hazards() { jq -r ".cases[] | select(.routine == \"$1\" and .length == $2 and .align == ${3:-0} and .same_page_offset == false) | .load_hazards" c.json; }
 expect_eq "every trace replays to the routine's result" \
 	"$(jq '[.cases[] | select(.replay_ok | not)] | length' c.json)" 0
 
@@ -29,12 +31,19 @@ if grep -qw sve /proc/cpuinfo; then
 	expect_eq "found by comparison" "$(jq '[.cases[] | select(.routine == "memcpy" and .length <= 16) | .inferred_steps > 0] | all' c.json)" true
 	# Past the vector length: head and overlapping 32-byte (q-pair) stores.
 	case $(hazards memcpy 129) in *dup*wide*unaligned*) ;; *) fail "129 bytes: $(stores memcpy 129)" ;; esac
+	# The loads of a predicated SVE load (ld1b) are not known to capstone 4: not measured.
+	expect_eq "SVE memcpy of 4 bytes: loads" "$(loads memcpy 4)" unknown
+	expect_eq "SVE memcpy of 4 bytes: load hazards" "$(load_hazards memcpy 4)" null
 else
 	note "no SVE: $(grep -m1 Features /proc/cpuinfo)"
 	# glibc's generic aarch64 memcpy: 0..3 bytes are three byte stores at 0, n/2 and n-1, so a
 	# 1-byte copy stores its byte three times (the bug behind the upstream discussion).
 	expect_eq "1 byte: three stores to the same address" "$(stores memcpy 1)" "1@0 1@0 1@0"
 	expect_eq "1 byte hazards" "$(hazards memcpy 1)" dup
+	# It loads the byte three times as well: a copy out of a register reads it thrice.
+	expect_eq "1 byte: three loads of the same address" "$(loads memcpy 1)" "1@0 1@0 1@0"
+	expect_eq "1 byte load hazards" "$(load_hazards memcpy 1)" dup
+	expect_eq "4 bytes: two loads" "$(loads memcpy 4)" "4@0 4@0"
 	expect_eq "2 bytes" "$(stores memcpy 2)" "1@0 1@1 1@1"
 	expect_eq "2 bytes hazards" "$(hazards memcpy 2)" split,dup
 	expect_eq "3 bytes" "$(stores memcpy 3)" "1@0 1@1 1@2"

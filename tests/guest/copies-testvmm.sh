@@ -72,7 +72,12 @@ outside=$(tail -1 mon.json | jq '[.copies.targets[] | select(.target | startswit
 [ "$outside" -ge 6 ] || fail "calls answered outside the VFIO spans: got $outside, want at least 6"
 sed -i '$d' copies.json
 jq -c 'select(.measured | not) | {routine, length, dst_align, region_offset, unmeasured_reason}' copies.json
-expect_eq "all measured" "$(jq -s 'map(.measured) | all' copies.json)" true
+expect_eq "every write measured" "$(jq -s 'map(select(.direction == "write") | .measured) | all' copies.json)" true
+# A read is measured, or (SVE loads, which capstone 4 cannot decode) says why not.
+expect_eq "reads measured or why not" \
+	"$(jq -r 'select(.direction == "read" and (.measured | not)) | .unmeasured_reason' copies.json | grep -vc 'are not known: an instruction' || true)" 0
+[ $ARCH_NAME != x86_64 ] ||
+	expect_eq "every read measured" "$(jq -s 'map(.measured) | all' copies.json)" true
 # Nothing outside the two BARs, and the right place for each copy in.
 expect_eq "regions" "$(jq -r '"\(.device) \(.region)"' copies.json | sort -u | tr '\n' ' ')" \
 	"$( (echo "$slot0"; echo "$IVSHMEM BAR2") | sort -u | tr '\n' ' ')"
@@ -98,7 +103,7 @@ expect_eq "stacks" "$(jq -r '.stack[1].symbol' copies.json | grep -c '(vfg-testv
 # Each copy's hazards are what calibrate measures for the same case: a write's its stores, a
 # read's its loads. No aliasing window is cached here, so each source placement of a memcpy or
 # memmove is its own case: calibrate measures it with the source where the copy had it.
-jq -r '"\(.routine) \(.length) \(.dst_align) \(.case_page_delta) \(.distance // 0) \(.hazards | join(",")) \(.direction)"' copies.json > got.txt
+jq -r '"\(.routine) \(.length) \(.dst_align) \(.case_page_delta) \(.distance // 0) \(.hazards // ["unmeasured"] | join(",")) \(.direction)"' copies.json > got.txt
 expect_eq "each placement its own case" \
 	"$(jq -r 'select(.page_delta != null) | .case_page_delta == .page_delta' copies.json | sort -u)" true
 while read -r routine len align delta dist hz dir; do
@@ -108,7 +113,7 @@ while read -r routine len align delta dist hz dir; do
 	vfioguard -j calibrate --routine $routine --lengths $len --aligns $align $d $p > cal.json ||
 		fail "calibrate $routine $len $align $d $p"
 	field=hazards; [ $dir = write ] || field=load_hazards
-	want=$(jq -r ".cases[0].$field" cal.json)
+	want=$(jq -r ".cases[0].$field // \"unmeasured\"" cal.json)
 	expect_eq "$dir: $routine of $len bytes at dst%64=$align (page delta $delta)" "$hz" "$want"
 done < got.txt
 expect_eq "overlap distances" "$(jq -r 'select(.distance) | .distance' copies.json | tr '\n' ' ')" "16 16 "
