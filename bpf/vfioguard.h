@@ -235,7 +235,7 @@ struct vfg_copy_target {
 	__u8 len_arg;   /* the length; MR_*: the size, or a MemOp with VFG_TARGET_LEN_MEMOP */
 	__u8 value_arg; /* MR_WRITE: the value written */
 	__u8 flags;
-	/* COPY: the routine's 4 KiB aliasing window (calibrate --alias); 1: the same offset only */
+	/* COPY: the routine's 4 KiB aliasing window (calibrate --alias); 4096 without one */
 	__u16 alias_window;
 	/* MR_WRITE, MR_READ: offsetof(MemoryRegion, ram_block), offsetof(RAMBlock, host) */
 	__u32 mr_ram_block;
