@@ -10,14 +10,6 @@
 
 #include "vfio_device.bpf.h"
 
-/*
- * Without vfio_device_fops_addr (reading /proc/kallsyms costs more than the rest of an audit),
- * a file is taken for a VFIO device file when its f_op belongs to the loadable module "vfio":
- * of that module's file operations only the device's can have a VMA (the container's mmap, where
- * a kernel still has one, is passed to an IOMMU backend, and none implements it).
- */
-const volatile bool vfio_match_module = false;
-
 SEC("iter/task_vma")
 int snapshot_vfio_vmas(struct bpf_iter__task_vma *ctx)
 {
@@ -43,8 +35,7 @@ int snapshot_vfio_vmas(struct bpf_iter__task_vma *ctx)
 			return 0;
 	} else {
 		owner = fop ? fop->owner : NULL;
-		if (!vfio_match_module || !owner || owner->name[0] != 'v' || owner->name[1] != 'f' ||
-		    owner->name[2] != 'i' || owner->name[3] != 'o' || owner->name[4])
+		if (!vfio_match_module || !owner || !module_name_is_vfio(owner->name))
 			return 0;
 	}
 

@@ -13,6 +13,22 @@
  */
 const volatile __u64 vfio_device_fops_addr = 0;
 
+/*
+ * Without the address (reading /proc/kallsyms costs more than the rest of an audit, and
+ * seconds under emulation), a file is taken for a VFIO device file when its f_op belongs to the
+ * loadable module "vfio" (user space sets this when vfio is one): of that module's file
+ * operations only the device's can have a VMA (the container's mmap, where a kernel still has
+ * one, is passed to an IOMMU backend, and none implements it), and the hooks that use this see
+ * VMAs or vfio's own device functions.
+ */
+const volatile bool vfio_match_module = false;
+
+/* A module's name (at least 5 readable bytes) is "vfio". */
+static __always_inline bool module_name_is_vfio(const char *n)
+{
+	return n[0] == 'v' && n[1] == 'f' && n[2] == 'i' && n[3] == 'o' && !n[4];
+}
+
 /* drivers/vfio/vfio.h and include/linux/vfio.h; these types live in the vfio module's BTF. */
 struct vfio_device___vfg {
 	struct device *dev;
@@ -55,8 +71,18 @@ static __always_inline int read_device_name(struct file *file, char *buf)
 
 static __always_inline bool is_vfio_device_file(struct file *file)
 {
-	return file && vfio_device_fops_addr &&
-	       (__u64)BPF_CORE_READ(file, f_op) == vfio_device_fops_addr;
+	struct module *owner;
+	char name[8];
+
+	if (!file)
+		return false;
+	if (vfio_device_fops_addr)
+		return (__u64)BPF_CORE_READ(file, f_op) == vfio_device_fops_addr;
+	if (!vfio_match_module)
+		return false;
+	owner = BPF_CORE_READ(file, f_op, owner);
+	return owner && !bpf_probe_read_kernel(name, sizeof(name), &owner->name) &&
+	       module_name_is_vfio(name);
 }
 
 #endif /* VFIOGUARD_VFIO_DEVICE_BPF_H */

@@ -68,7 +68,7 @@ static void print_table(const struct snapshot *snap)
 
 	if (!snap->count) {
 		printf("no VFIO device mappings%s\n",
-		       snap->vfio_loaded ? "" : " (VFIO is not loaded in this kernel)");
+		       snap->vfio.loaded ? "" : " (VFIO is not loaded in this kernel)");
 		return;
 	}
 	printf("%-7s %-15s %-13s %-7s %-29s %6s %10s %-6s %-18s %s\n", "PID", "COMM", "DEVICE",
@@ -96,8 +96,8 @@ static int watch_copies(const struct snapshot *snap, struct copy_view_opts *co,
 	int ret = EXIT_CLEAN;
 
 	co->start_ns = monotonic_ns();
-	/* Read once, by the snapshot; when it found no mapping, the copy probes look it up. */
-	co->vfio_fops = snap->vfio_fops || !snap->vfio_loaded ? &snap->vfio_fops : NULL;
+	/* Found once, by the snapshot. */
+	co->vfio = &snap->vfio;
 	if (copy_view_open(&v, co))
 		return EXIT_ERROR;
 	for (size_t i = 0; i < snap->count; i++)
@@ -208,7 +208,7 @@ int do_audit(int argc, char **argv)
 			ms = json_object_new_array();
 			json_add(doc, "kernel", json_object_new_string(snap.kernel.release));
 			json_add(doc, "arch", json_object_new_string(snap.kernel.machine));
-			json_add(doc, "vfio_loaded", json_object_new_boolean(snap.vfio_loaded));
+			json_add(doc, "vfio_loaded", json_object_new_boolean(snap.vfio.loaded));
 			for (size_t i = 0; i < snap.count; i++)
 				if (!co.pid || snap.mappings[i].pid == co.pid)
 					json_object_array_add(ms, mapping_json(&snap.mappings[i]));
@@ -226,7 +226,7 @@ int do_audit(int argc, char **argv)
 
 		json_add(doc, "kernel", json_object_new_string(snap.kernel.release));
 		json_add(doc, "arch", json_object_new_string(snap.kernel.machine));
-		json_add(doc, "vfio_loaded", json_object_new_boolean(snap.vfio_loaded));
+		json_add(doc, "vfio_loaded", json_object_new_boolean(snap.vfio.loaded));
 		json_stream_begin(doc, "mappings");
 		for (size_t i = 0; i < snap.count; i++)
 			json_stream_item(mapping_json(&snap.mappings[i]));

@@ -350,7 +350,7 @@ int copy_view_open(struct copy_view **out, const struct copy_view_opts *o)
 	if (!v)
 		return -ENOMEM;
 	v->o = *o;
-	err = copies_open(&v->c, on_copy, v, o->vfio_fops, &step);
+	err = copies_open(&v->c, on_copy, v, o->vfio, &step);
 	if (err) {
 		p_err("copies: cannot %s: %s", step, strerror(-err));
 		free(v);

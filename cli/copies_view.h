@@ -20,8 +20,8 @@ struct copy_view_opts {
 	long region;                           /* and of this region (-1: any) */
 	bool print;                            /* a line per flagged copy (per copy with -v) */
 	uint64_t start_ns;                     /* CLOCK_MONOTONIC of the run's start */
-	/* vfio_device_fops as the caller found it (0: vfio not loaded); NULL: look it up. */
-	const uint64_t *vfio_fops;
+	/* Where vfio is, as the caller found it; NULL: look it up. */
+	const struct vfio_location *vfio;
 };
 
 struct copy_view;

@@ -752,7 +752,7 @@ int do_monitor(int argc, char **argv)
 	struct monitor m;
 	struct sigaction sa = { .sa_handler = on_signal };
 	unsigned long long v, duration = 0;
-	uint64_t deadline = 0;
+	uint64_t deadline = 0, t;
 	const char *step = NULL;
 	int c, err, ret = EXIT_CLEAN;
 
@@ -831,13 +831,17 @@ int do_monitor(int argc, char **argv)
 		monitor_close(&m);
 		return EXIT_ERROR;
 	}
+	if (verbose)
+		fprintf(stderr, "vfioguard: monitor: kernel symbols %.1f ms, BPF load %.1f ms, "
+			"attach %.1f ms\n", m.lookup_ns / 1e6, m.load_ns / 1e6, m.attach_ns / 1e6);
+	t = monotonic_ns();
 	if (copies) {
 		co.pid = mo.pid;
 		co.comm = st.comm;
 		co.device = st.device;
 		co.region = st.region;
 		co.start_ns = st.start_ns;
-		co.vfio_fops = &m.vfio_fops; /* read once, by monitor_open */
+		co.vfio = &m.vfio; /* found once, by monitor_open */
 		err = copy_view_open(&st.copies, &co);
 		if (err) {
 			monitor_close(&m);
@@ -845,6 +849,9 @@ int do_monitor(int argc, char **argv)
 			return EXIT_ERROR;
 		}
 	}
+	if (verbose && copies)
+		fprintf(stderr, "vfioguard: monitor: copy probes %.1f ms\n", (monotonic_ns() - t) / 1e6);
+	t = monotonic_ns();
 	if (!json_output)
 		print_header();
 	if (show_existing(&st, &mo)) {
@@ -853,6 +860,9 @@ int do_monitor(int argc, char **argv)
 		free((void *)co.probes);
 		return EXIT_ERROR;
 	}
+	if (verbose)
+		fprintf(stderr, "vfioguard: monitor: existing mappings %.1f ms\n",
+			(monotonic_ns() - t) / 1e6);
 	if (json_output) {
 		/* Everything that existed is listed; what follows happens from now on. */
 		struct json_object *o = json_object_new_object();

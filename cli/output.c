@@ -165,14 +165,6 @@ struct json_object *vm_flags_json(uint64_t flags)
 	return a;
 }
 
-uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 bool parse_u64(const char *s, unsigned long long *v)
 {
 	char *end;

@@ -42,8 +42,6 @@ struct json_object *json_hex(uint64_t v);
 /* 4096 -> "4K", 16777216 -> "16M"; exact value when not a whole multiple. */
 const char *human_size(uint64_t v, char *buf, size_t len);
 
-/* CLOCK_MONOTONIC in ns: the time base of BPF events (bpf_ktime_get_ns). */
-uint64_t monotonic_ns(void);
 /* A non-negative decimal or 0x number, all of s: false for anything else. */
 bool parse_u64(const char *s, unsigned long long *v);
 

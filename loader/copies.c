@@ -46,12 +46,18 @@ static void load_cached_case(const struct calib_case *cc, uint64_t vaddr, uint32
 
 static int on_ring(void *ctx, void *data, size_t size);
 
-int copies_open(struct copies *c, copy_event_fn fn, void *ctx, const uint64_t *known_fops,
+int copies_open(struct copies *c, copy_event_fn fn, void *ctx, const struct vfio_location *known,
 		const char **step)
 {
-	uint64_t fops = known_fops ? *known_fops : 0;
-	int err = known_fops ? (fops ? 0 : -ENOENT) : kallsyms_lookup("vfio_device_fops", &fops);
+	struct vfio_location vfio;
+	int err = 0;
 
+	if (known)
+		vfio = *known;
+	else
+		err = vfio_locate(&vfio, step);
+	if (err)
+		return err;
 	memset(c, 0, sizeof(*c));
 	c->fn = fn;
 	c->ctx = ctx;
@@ -59,20 +65,15 @@ int copies_open(struct copies *c, copy_event_fn fn, void *ctx, const uint64_t *k
 	libc_build_id(c->build_id, sizeof(c->build_id));
 	for (int r = 0; r < CALIB_ROUTINES; r++)
 		calib_routine_vaddr(r, &c->routine_vaddr[r]);
-	if (err == -ENOENT) {
-		/* No VFIO: nothing is device memory, but calls are still counted per target. */
-		fops = 0;
-		c->vfio_missing = true;
-	} else if (err) {
-		*step = "read /proc/kallsyms";
-		return err;
-	}
+	/* No VFIO: nothing is device memory, but calls are still counted per target. */
+	c->vfio_missing = !vfio.loaded;
 	c->skel = copies_bpf__open();
 	if (!c->skel) {
 		*step = "open the copies BPF object";
 		return -errno;
 	}
-	c->skel->rodata->vfio_device_fops_addr = fops;
+	c->skel->rodata->vfio_device_fops_addr = vfio.fops;
+	c->skel->rodata->vfio_match_module = vfio.match_module;
 	c->skel->rodata->wakeup_bytes = bpf_map__max_entries(c->skel->maps.copy_events) / 4;
 	err = copies_bpf__load(c->skel);
 	if (err) {

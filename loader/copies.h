@@ -77,7 +77,7 @@ struct copies {
 	copy_event_fn fn;
 	void *ctx;
 	uint64_t events;
-	bool vfio_missing; /* vfio_device_fops is not in kallsyms: no mapping can be a device's */
+	bool vfio_missing; /* vfio is not loaded: no mapping can be a device's */
 	struct bpf_link *spans_link; /* track_vfio_mmap: NULL when spans are not used */
 	char spans_reason[128];      /* why not */
 	/* Calibration of this process's libc routines, for the targets that use the same ones. */
@@ -106,11 +106,8 @@ struct copies {
 	unsigned int ndevices;
 };
 
-/*
- * fops: the address of vfio_device_fops the caller already read from /proc/kallsyms (0: vfio
- * is not loaded), or NULL to read it here.
- */
-int copies_open(struct copies *c, copy_event_fn fn, void *ctx, const uint64_t *fops,
+/* vfio: where vfio is, as the caller already found it (vfio_locate), or NULL to find it here. */
+int copies_open(struct copies *c, copy_event_fn fn, void *ctx, const struct vfio_location *vfio,
 		const char **step);
 void copies_close(struct copies *c);
 

@@ -109,7 +109,8 @@ static void probe_program(struct feature *f, const char *name, const char *prog,
 void features_probe(struct feature out[FEAT_COUNT])
 {
 	struct stat st;
-	uint64_t addr;
+	struct vfio_location vfio;
+	const char *step = NULL;
 	int err;
 
 	memset(out, 0, sizeof(*out) * FEAT_COUNT);
@@ -147,10 +148,11 @@ void features_probe(struct feature out[FEAT_COUNT])
 	else
 		set(&out[FEAT_VFIO_PCI], "vfio_pci", false, 0,
 		    "vfio_pci is not loaded (/sys/module/vfio_pci)");
-	err = kallsyms_lookup("vfio_device_fops", &addr);
+	err = vfio_locate(&vfio, &step);
 	if (err)
-		set(&out[FEAT_VFIO_BTF], "vfio_btf", false, err, "vfio_device_fops: %s",
-		    err == -ENOENT ? "not in /proc/kallsyms (vfio not loaded)" : strerror(-err));
+		set(&out[FEAT_VFIO_BTF], "vfio_btf", false, err, "cannot %s: %s", step, strerror(-err));
+	else if (!vfio.loaded)
+		set(&out[FEAT_VFIO_BTF], "vfio_btf", false, -ENOENT, "vfio is not loaded");
 	else if (stat("/sys/kernel/btf/vfio", &st) == 0)
 		set(&out[FEAT_VFIO_BTF], "vfio_btf", true, 0, "/sys/kernel/btf/vfio present");
 	else

@@ -8,7 +8,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <bpf/btf.h>
 
 #include "kernel.h"
 
@@ -26,6 +29,14 @@ int kernel_info_read(struct kernel_info *ki)
 		return -EINVAL;
 	ki->page_size = sysconf(_SC_PAGESIZE);
 	return 0;
+}
+
+uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 int kallsyms_lookup_many(const char *const *names, uint64_t *addrs, int *errs, size_t n)
@@ -70,6 +81,65 @@ int kallsyms_lookup(const char *name, uint64_t *addr)
 	int err, ret = kallsyms_lookup_many(&name, addr, &err, 1);
 
 	return ret ? ret : err;
+}
+
+int vfio_locate(struct vfio_location *loc, const char **step)
+{
+	int err;
+
+	memset(loc, 0, sizeof(*loc));
+	if (!access("/sys/module/vfio/initstate", F_OK)) {
+		/* A loaded module (only modules have initstate). */
+		loc->loaded = loc->match_module = true;
+		return 0;
+	}
+	/* Neither a module nor built in (a built-in vfio has its parameters listed there). */
+	if (access("/sys/module/vfio", F_OK) && access("/dev/vfio", F_OK))
+		return 0;
+	err = kallsyms_lookup("vfio_device_fops", &loc->fops);
+	if (err == -ENOENT)
+		return 0; /* no VFIO in this kernel right now */
+	if (err) {
+		*step = "read the address of vfio_device_fops from /proc/kallsyms";
+		return err;
+	}
+	loc->loaded = true;
+	return 0;
+}
+
+int kernel_functions_find(const char *const *names, const char *const *modules, int *errs,
+			  size_t n)
+{
+	struct {
+		const char *name;
+		struct btf *btf;
+	} mods[8];
+	size_t nmods = 0;
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+
+	if (!vmlinux)
+		return -errno;
+	for (size_t i = 0; i < n; i++) {
+		struct btf *btf = vmlinux;
+
+		if (modules[i]) {
+			size_t m = 0;
+
+			while (m < nmods && strcmp(mods[m].name, modules[i]))
+				m++;
+			if (m == nmods && nmods < sizeof(mods) / sizeof(mods[0])) {
+				mods[nmods].name = modules[i];
+				mods[nmods++].btf = btf__load_module_btf(modules[i], vmlinux);
+			}
+			if (m < nmods && mods[m].btf)
+				btf = mods[m].btf;
+		}
+		errs[i] = btf__find_by_name_kind(btf, names[i], BTF_KIND_FUNC) > 0 ? 0 : -ENOENT;
+	}
+	for (size_t m = 0; m < nmods; m++)
+		btf__free(mods[m].btf);
+	btf__free(vmlinux);
+	return 0;
 }
 
 bool kernel_module_present(const char *name)

@@ -19,6 +19,9 @@ struct kernel_info {
 
 int kernel_info_read(struct kernel_info *ki);
 
+/* CLOCK_MONOTONIC in ns: the time base of BPF events (bpf_ktime_get_ns). */
+uint64_t monotonic_ns(void);
+
 /*
  * Address of a data or text symbol in /proc/kallsyms (a module's symbols included).
  * -ENOENT when it is absent, -EACCES when the addresses are hidden (kptr_restrict, not root).
@@ -26,6 +29,29 @@ int kernel_info_read(struct kernel_info *ki);
 int kallsyms_lookup(const char *name, uint64_t *addr);
 /* The same for n names in one pass: errs[i] is 0, -ENOENT or -EACCES. Returns 0 or -errno. */
 int kallsyms_lookup_many(const char *const *names, uint64_t *addrs, int *errs, size_t n);
+
+/*
+ * Where vfio is, and how BPF programs recognise its device files (bpf/vfio_device.bpf.h):
+ * a loadable module's by the owner of their f_op, with no /proc/kallsyms scan (it costs more
+ * than the rest of an audit, and seconds under emulation); a built-in vfio's by the address of
+ * vfio_device_fops from /proc/kallsyms.
+ */
+struct vfio_location {
+	bool loaded;       /* false: no process can have a VFIO device file */
+	bool match_module; /* by the owner of f_op */
+	uint64_t fops;     /* vfio_device_fops, when built in */
+};
+/* 0, or -errno with step set (kallsyms unreadable, addresses hidden). */
+int vfio_locate(struct vfio_location *loc, const char **step);
+
+/*
+ * Whether each kernel function is in the kernel's BTF: modules[i] names the module that
+ * defines names[i] when it is a loadable one (NULL: vmlinux; a module without BTF in
+ * /sys/kernel/btf is looked for in vmlinux, as a built-in one would be). errs[i] is 0 or
+ * -ENOENT. Returns 0, or -errno when vmlinux BTF cannot be read.
+ */
+int kernel_functions_find(const char *const *names, const char *const *modules, int *errs,
+			  size_t n);
 
 /* Whether NAME is in the kernel's list of active LSMs (/sys/kernel/security/lsm). */
 bool kernel_lsm_active(const char *name);

@@ -16,17 +16,18 @@ struct hook_def {
 	enum monitor_hook hook;
 	const char *name;
 	const char *function;
-	bool needs_vfio; /* the function (or the file check) lives in the vfio modules */
+	const char *module; /* where the function lives when that is a loadable module */
+	bool needs_vfio;    /* the function (or the file check) lives in the vfio modules */
 };
 
 static const struct hook_def hook_defs[] = {
-	{ HOOK_MMAP, "mmap", "vfio_device_fops_mmap", true },
-	{ HOOK_FAULT, "fault", "vfio_pci_mmap_huge_fault", true }, /* 6.12+ */
-	{ HOOK_FAULT, "fault", "vfio_pci_mmap_fault", true },      /* to 6.11 */
-	{ HOOK_READ, "read", "vfio_device_fops_read", true },
-	{ HOOK_WRITE, "write", "vfio_device_fops_write", true },
-	{ HOOK_UNMAP, "unmap", "vm_area_free", false },
-	{ HOOK_EXIT, "exit", "__vm_area_free", false }, /* kernels with per-VMA locks (6.4+) */
+	{ HOOK_MMAP, "mmap", "vfio_device_fops_mmap", "vfio", true },
+	{ HOOK_FAULT, "fault", "vfio_pci_mmap_huge_fault", "vfio_pci_core", true }, /* 6.12+ */
+	{ HOOK_FAULT, "fault", "vfio_pci_mmap_fault", "vfio_pci_core", true },      /* to 6.11 */
+	{ HOOK_READ, "read", "vfio_device_fops_read", "vfio", true },
+	{ HOOK_WRITE, "write", "vfio_device_fops_write", "vfio", true },
+	{ HOOK_UNMAP, "unmap", "vm_area_free", NULL, false },
+	{ HOOK_EXIT, "exit", "__vm_area_free", NULL, false }, /* kernels with per-VMA locks (6.4+) */
 };
 #define NDEFS (sizeof(hook_defs) / sizeof(hook_defs[0]))
 
@@ -120,8 +121,8 @@ static bool exit_only(int h, bool kprobes, const struct monitor_opts *opts)
 }
 
 /* One attempt in one mode: open, choose programs, load. */
-static int load(struct monitor *m, const struct monitor_opts *opts, uint64_t fops,
-		const char **functions, bool kprobes)
+static int load(struct monitor *m, const struct monitor_opts *opts, const char **functions,
+		bool kprobes)
 {
 	struct bpf_program *prog, *entry, *exit;
 	int err;
@@ -129,7 +130,8 @@ static int load(struct monitor *m, const struct monitor_opts *opts, uint64_t fop
 	m->skel = monitor_bpf__open();
 	if (!m->skel)
 		return -errno;
-	m->skel->rodata->vfio_device_fops_addr = fops;
+	m->skel->rodata->vfio_device_fops_addr = m->vfio.fops;
+	m->skel->rodata->vfio_match_module = m->vfio.match_module;
 	m->skel->rodata->filter_tgid = opts->pid;
 	m->skel->rodata->free_direct_probed = functions[HOOK_EXIT] != NULL;
 	m->skel->rodata->each_access = opts->each_access;
@@ -157,9 +159,9 @@ static int load(struct monitor *m, const struct monitor_opts *opts, uint64_t fop
 int monitor_open(struct monitor *m, const struct monitor_opts *opts, monitor_event_fn fn,
 		 void *ctx, const char **step)
 {
-	const char *names[NDEFS + 1];
-	uint64_t addrs[NDEFS + 1];
-	int errs[NDEFS + 1], err;
+	const char *names[NDEFS], *modules[NDEFS];
+	int errs[NDEFS], err;
+	uint64_t t;
 	const char *functions[HOOK_COUNT] = {};
 	bool kprobes = opts->force_kprobes, useful = false;
 
@@ -169,21 +171,25 @@ int monitor_open(struct monitor *m, const struct monitor_opts *opts, monitor_eve
 	for (size_t i = 0; i < NDEFS; i++) {
 		m->hooks[hook_defs[i].hook].name = hook_defs[i].name;
 		names[i] = hook_defs[i].function;
+		modules[i] = hook_defs[i].module;
 	}
-	names[NDEFS] = "vfio_device_fops";
+	t = monotonic_ns();
 	err = kernel_info_read(&m->kernel);
-	if (!err)
-		err = kallsyms_lookup_many(names, addrs, errs, NDEFS + 1);
 	if (err) {
-		*step = "read /proc/kallsyms";
+		*step = "read the kernel release";
 		return err;
 	}
-	if (errs[NDEFS] == -EACCES) {
-		*step = "read kernel symbol addresses from /proc/kallsyms";
-		return -EACCES;
+	err = vfio_locate(&m->vfio, step);
+	if (err)
+		return err;
+	/* Which functions this kernel has, from its BTF (fentry needs it anyway). */
+	err = kernel_functions_find(names, modules, errs, NDEFS);
+	m->lookup_ns = monotonic_ns() - t;
+	if (err) {
+		*step = "read the kernel's BTF (/sys/kernel/btf/vmlinux)";
+		return err;
 	}
-	m->vfio_loaded = errs[NDEFS] == 0;
-	m->vfio_fops = m->vfio_loaded ? addrs[NDEFS] : 0;
+	m->vfio_loaded = m->vfio.loaded;
 	for (size_t i = 0; i < NDEFS; i++) {
 		struct hook_status *h = &m->hooks[hook_defs[i].hook];
 
@@ -215,13 +221,14 @@ int monitor_open(struct monitor *m, const struct monitor_opts *opts, monitor_eve
 	/* Every hook the kernel lacks keeps its reason; try to load the rest. */
 	if (kprobes)
 		snprintf(m->fentry_reason, sizeof(m->fentry_reason), "fentry/fexit not tried (--kprobes)");
-	err = load(m, opts, addrs[NDEFS], functions, kprobes);
+	t = monotonic_ns();
+	err = load(m, opts, functions, kprobes);
 	if (err && !kprobes) {
 		snprintf(m->fentry_reason, sizeof(m->fentry_reason), "fentry/fexit: load failed: %s",
 			 strerror(-err));
 		monitor_bpf__destroy(m->skel);
 		kprobes = true;
-		err = load(m, opts, addrs[NDEFS], functions, kprobes);
+		err = load(m, opts, functions, kprobes);
 	}
 	if (err) {
 		*step = kprobes ? "load the monitor programs (kprobe)" :
@@ -231,6 +238,8 @@ int monitor_open(struct monitor *m, const struct monitor_opts *opts, monitor_eve
 				hook_fail(&m->hooks[h], err, "%s: load failed: %s", functions[h]);
 		return err;
 	}
+	m->load_ns = monotonic_ns() - t;
+	t = monotonic_ns();
 	for (int h = 0; h < HOOK_COUNT; h++) {
 		struct bpf_program *entry, *exit;
 		struct bpf_link *le = NULL, *lx = NULL;
@@ -261,6 +270,7 @@ int monitor_open(struct monitor *m, const struct monitor_opts *opts, monitor_eve
 		if (h != HOOK_UNMAP && h != HOOK_EXIT)
 			useful = true;
 	}
+	m->attach_ns = monotonic_ns() - t;
 	if (!useful) {
 		*step = m->vfio_loaded ? "attach any probe on the VFIO paths" :
 					 "attach any probe on the VFIO paths (vfio is not loaded)";

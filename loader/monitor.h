@@ -61,7 +61,7 @@ struct monitor {
 	/* Why fentry/fexit are not used, when they are not ("" otherwise). */
 	char fentry_reason[160];
 	bool vfio_loaded;
-	uint64_t vfio_fops; /* vfio_device_fops, when vfio_loaded */
+	struct vfio_location vfio; /* how the programs recognise VFIO device files */
 	struct monitor_bpf *skel;
 	struct ring_buffer *rb;
 	struct bpf_link *links[2 * HOOK_COUNT];
@@ -69,6 +69,8 @@ struct monitor {
 	void *ctx;
 	uint64_t events; /* delivered to fn */
 	bool decisions;  /* the pinned decisions of a policy in force are read too */
+	/* Where monitor_open spent its time (-v): symbol lookup, BPF load, attach. */
+	uint64_t lookup_ns, load_ns, attach_ns;
 };
 
 /*

@@ -69,14 +69,6 @@ static const struct pci_resource *resources_of(struct device_resources **cache, 
 	return c->present ? c->res : NULL;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static int read_all(int fd, char **buf, size_t *len)
 {
 	size_t cap = 1 << 16, n = 0;
@@ -128,8 +120,6 @@ int snapshot_take(struct snapshot *snap)
 	size_t ndevices = 0;
 	struct snapshot_bpf *skel = NULL;
 	int link_fd = -1;
-	bool match_module = false;
-	uint64_t fops = 0;
 	size_t len = 0, n;
 	char *buf = NULL;
 	int err, iter_fd = -1;
@@ -141,44 +131,23 @@ int snapshot_take(struct snapshot *snap)
 		snap->failed_step = "read the kernel release";
 		return err;
 	}
-	t = now_ns();
-	if (!access("/sys/module/vfio/initstate", F_OK)) {
-		/*
-		 * vfio is a loaded module: its device files are recognised by the owner of their
-		 * f_op (vfio_device.bpf.h), and the address comes back with each record.
-		 */
-		match_module = true;
-	} else if (access("/sys/module/vfio", F_OK) && access("/dev/vfio", F_OK)) {
-		/* Neither a module nor built in (a built-in vfio has its version listed there). */
-		snap->vfio_loaded = false;
-		snap->lookup_ns = now_ns() - t;
+	t = monotonic_ns();
+	err = vfio_locate(&snap->vfio, &snap->failed_step);
+	snap->lookup_ns = monotonic_ns() - t;
+	if (err)
+		return err;
+	/* No VFIO in this kernel right now: no process can have a VFIO mapping. */
+	if (!snap->vfio.loaded)
 		return 0;
-	} else {
-		/* Built in: only kallsyms can tell. */
-		err = kallsyms_lookup("vfio_device_fops", &fops);
-		if (err == -ENOENT) {
-			/* No VFIO in this kernel right now: no process can have a VFIO mapping. */
-			snap->vfio_loaded = false;
-			snap->lookup_ns = now_ns() - t;
-			return 0;
-		}
-		if (err) {
-			snap->failed_step = "read the address of vfio_device_fops from /proc/kallsyms";
-			return err;
-		}
-	}
-	snap->lookup_ns = now_ns() - t;
-	snap->vfio_loaded = true;
-	snap->vfio_fops = fops;
 
-	t = now_ns();
+	t = monotonic_ns();
 	skel = snapshot_bpf__open();
 	if (!skel) {
 		snap->failed_step = "open the snapshot BPF object";
 		return -errno;
 	}
-	skel->rodata->vfio_device_fops_addr = fops;
-	skel->rodata->vfio_match_module = match_module;
+	skel->rodata->vfio_device_fops_addr = snap->vfio.fops;
+	skel->rodata->vfio_match_module = snap->vfio.match_module;
 	err = snapshot_bpf__load(skel);
 	if (err) {
 		snap->failed_step = "load the snapshot program (iter/task_vma)";
@@ -190,8 +159,8 @@ int snapshot_take(struct snapshot *snap)
 		snap->failed_step = "attach the snapshot program (iter/task_vma)";
 		goto out;
 	}
-	snap->load_ns = now_ns() - t;
-	t = now_ns();
+	snap->load_ns = monotonic_ns() - t;
+	t = monotonic_ns();
 	iter_fd = bpf_iter_create(link_fd);
 	if (iter_fd < 0) {
 		err = -errno;
@@ -208,8 +177,8 @@ int snapshot_take(struct snapshot *snap)
 		snap->failed_step = "read the task_vma iterator (truncated record)";
 		goto out;
 	}
-	snap->iter_ns = now_ns() - t;
-	t = now_ns();
+	snap->iter_ns = monotonic_ns() - t;
+	t = monotonic_ns();
 	n = len / sizeof(struct vma_record);
 	snap->mappings = calloc(n ? n : 1, sizeof(*snap->mappings));
 	if (!snap->mappings) {
@@ -221,8 +190,9 @@ int snapshot_take(struct snapshot *snap)
 		struct vma_record rec;
 
 		memcpy(&rec, buf + i * sizeof(rec), sizeof(rec));
-		if (!snap->vfio_fops)
-			snap->vfio_fops = rec.fops;
+		/* By the owner of f_op, the address comes back with each record. */
+		if (!snap->vfio.fops)
+			snap->vfio.fops = rec.fops;
 		mapping_from_record(&snap->mappings[i], &rec, &snap->kernel,
 				    resources_of(&devices, &ndevices, &rec));
 	}
@@ -236,7 +206,7 @@ int snapshot_take(struct snapshot *snap)
 			continue;
 		snap->mappings[snap->count++] = snap->mappings[i];
 	}
-	snap->decode_ns = now_ns() - t;
+	snap->decode_ns = monotonic_ns() - t;
 out:
 	free(buf);
 	free(devices);

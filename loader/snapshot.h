@@ -32,9 +32,11 @@ struct mapping {
 
 struct snapshot {
 	struct kernel_info kernel;
-	bool vfio_loaded; /* false: nothing can be mapped, and the snapshot is empty */
-	/* vfio_device_fops; 0 when no mapping was found and vfio is a module (not looked up) */
-	uint64_t vfio_fops;
+	/*
+	 * Where vfio is (vfio.loaded false: nothing can be mapped, and the snapshot is empty);
+	 * vfio.fops is vfio_device_fops when built in or when a mapping showed it.
+	 */
+	struct vfio_location vfio;
 	struct mapping *mappings;
 	size_t count;
 	/* Where the time went (-v): kernel symbol lookup, BPF load, iterator read, decoding. */
