@@ -169,15 +169,24 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/vm/run tests/demo.sh
 
+# The guest of a benchmark: BENCH_VM="--arch arm64 --kernel 6.12" (default x86_64, 6.1).
+BENCH_VM ?=
+
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)tests/vm/run bench/audit.sh $(BENCH_ARGS)
-	$(Q)tests/vm/run bench/monitor.sh $(BENCH_ARGS)
-	$(Q)tests/vm/run bench/copies.sh $(BENCH_ARGS)
+ifeq ($(HOST_ARCH),x86_64)
+	$(Q)$(MAKE) --no-print-directory TARGET=arm64 all
+endif
+	$(Q)tests/vm/run $(BENCH_VM) bench/audit.sh $(BENCH_ARGS)
+	$(Q)tests/vm/run $(BENCH_VM) bench/monitor.sh $(BENCH_ARGS)
+	$(Q)tests/vm/run $(BENCH_VM) bench/copies.sh $(BENCH_ARGS)
 
 bench-audit bench-monitor bench-copies: bench-%: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)tests/vm/run bench/$*.sh $(BENCH_ARGS)
+ifeq ($(HOST_ARCH),x86_64)
+	$(Q)$(MAKE) --no-print-directory TARGET=arm64 all
+endif
+	$(Q)tests/vm/run $(BENCH_VM) bench/$*.sh $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/tests $(BUILD)/*.o $(BUILD)/*.skel.h $(BUILD)/*.lskel.h $(BUILD)/vmlinux.h \
