@@ -142,12 +142,9 @@ static int show_cached(const char *path, const char *buid)
 			json_add(o, "hazards", json_object_new_string(hz));
 			json_object_array_add(arr, o);
 		} else {
-			char delta[16] = "far";
+			char delta[16];
 
-			if (c->delta < CALIB_PAGE_FAR)
-				snprintf(delta, sizeof(delta), "%u", c->delta);
-			else if (c->delta > CALIB_PAGE_FAR)
-				snprintf(delta, sizeof(delta), "far/%u", c->delta - CALIB_PAGE_FAR - 1);
+			calib_page_delta_format(c->delta, delta, sizeof(delta));
 			printf("%-17s %-6zu %-5u %-7s %-6zu %-30s %s\n", calib_routine_name(c->routine),
 			       c->len, c->align, c->routine <= CALIB_MEMMOVE ? delta : "-",
 			       c->distance, hz, c->hazards & CALIB_LOADS_MEASURED ?

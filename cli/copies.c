@@ -241,19 +241,19 @@ static void on_copy(const struct copy_event *ev, void *ctx)
 		{
 			bool placed = r->routine == VFG_ROUTINE_MEMCPY ||
 				      r->routine == VFG_ROUTINE_MEMMOVE;
-			char far[16] = "far";
+			char far[16];
 
 			/* Where the source sits in its page against the destination, and the
 			 * case that decides: that placement inside the routine's aliasing
 			 * window, or "far" (every placement outside it; a copy out of device
 			 * memory keeps (dst - src) mod 64: "far/N"). */
 			json_add(o, "page_delta", placed ? json_object_new_int(r->page_delta) : NULL);
-			if (r->case_delta > VFG_PAGE_FAR)
-				snprintf(far, sizeof(far), "far/%u", r->case_delta - VFG_PAGE_FAR - 1);
 			json_add(o, "case_page_delta",
 				 !placed ? NULL :
-				 r->case_delta >= VFG_PAGE_FAR ? json_object_new_string(far) :
-								 json_object_new_int(r->case_delta));
+				 r->case_delta >= VFG_PAGE_FAR ?
+					 json_object_new_string(calib_page_delta_format(
+						 r->case_delta, far, sizeof(far))) :
+					 json_object_new_int(r->case_delta));
 		}
 		json_add(o, "distance", r->distance ? json_object_new_uint64(r->distance) : NULL);
 		for (int h = 0; h < 5; h++) {

@@ -35,6 +35,17 @@ unsigned int calib_case_placement(const struct calib_case *cc)
 	return cc->page_delta;
 }
 
+const char *calib_page_delta_format(unsigned int page_delta, char *buf, size_t len)
+{
+	if (page_delta < CALIB_PAGE_FAR)
+		snprintf(buf, len, "%u", page_delta);
+	else if (page_delta > CALIB_PAGE_FAR)
+		snprintf(buf, len, "far/%u", page_delta - CALIB_PAGE_FAR - 1);
+	else
+		snprintf(buf, len, "far");
+	return buf;
+}
+
 static int routine_of(const char *name)
 {
 	int r;
@@ -48,12 +59,9 @@ static int routine_of(const char *name)
 int calib_cache_format_line(const struct calib_case *cc, uint64_t vaddr, uint32_t hazards,
 			    char *buf, size_t len)
 {
-	char delta[16] = "far", loads[16] = "-";
+	char delta[16], loads[16] = "-";
 
-	if (cc->page_delta < CALIB_PAGE_FAR)
-		snprintf(delta, sizeof(delta), "%u", cc->page_delta);
-	else if (cc->page_delta > CALIB_PAGE_FAR)
-		snprintf(delta, sizeof(delta), "far/%u", cc->page_delta - CALIB_PAGE_FAR - 1);
+	calib_page_delta_format(cc->page_delta, delta, sizeof(delta));
 	if (hazards & CALIB_LOADS_MEASURED)
 		snprintf(loads, sizeof(loads), "%#x", (hazards >> CALIB_LOAD_SHIFT) & 0x1f);
 	return snprintf(buf, len, "%s %#llx %zu %u %s %#x %zu %s\n",

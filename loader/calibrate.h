@@ -32,6 +32,8 @@ enum calib_routine {
  */
 #define CALIB_PAGE_FAR 4096u
 #define CALIB_PAGE_FAR_LAST (CALIB_PAGE_FAR + 64)
+/* A placement as the cache and the output write it: "N", "far" or "far/N". Returns buf. */
+const char *calib_page_delta_format(unsigned int page_delta, char *buf, size_t len);
 
 struct calib_case {
 	enum calib_routine routine;
