@@ -529,7 +529,7 @@ static void report_attach(const struct monitor *m, size_t ringbuf)
 
 		json_add(o, "event", json_object_new_string("attach"));
 		json_add(o, "kernel", json_object_new_string(m->kernel.release));
-		json_add(o, "vfio_loaded", json_object_new_boolean(m->vfio_loaded));
+		json_add(o, "vfio_loaded", json_object_new_boolean(m->vfio.loaded));
 		json_add(o, "fentry", m->fentry_reason[0] ?
 					      json_object_new_string(m->fentry_reason) : NULL);
 		for (int h = 0; h < HOOK_COUNT; h++) {
@@ -832,7 +832,7 @@ int do_monitor(int argc, char **argv)
 		return EXIT_ERROR;
 	}
 	if (verbose)
-		fprintf(stderr, "vfioguard: monitor: kernel symbols %.1f ms, BPF load %.1f ms, "
+		fprintf(stderr, "vfioguard: monitor: finding vfio and hooks %.1f ms, BPF load %.1f ms, "
 			"attach %.1f ms\n", m.lookup_ns / 1e6, m.load_ns / 1e6, m.attach_ns / 1e6);
 	t = monotonic_ns();
 	if (copies) {

@@ -189,13 +189,12 @@ int monitor_open(struct monitor *m, const struct monitor_opts *opts, monitor_eve
 		*step = "read the kernel's BTF (/sys/kernel/btf/vmlinux)";
 		return err;
 	}
-	m->vfio_loaded = m->vfio.loaded;
 	for (size_t i = 0; i < NDEFS; i++) {
 		struct hook_status *h = &m->hooks[hook_defs[i].hook];
 
 		if (functions[hook_defs[i].hook])
 			continue;
-		if (hook_defs[i].needs_vfio && !m->vfio_loaded) {
+		if (hook_defs[i].needs_vfio && !m->vfio.loaded) {
 			h->err = -ENOENT;
 			snprintf(h->reason, sizeof(h->reason), "vfio is not loaded");
 		} else if (errs[i]) {
@@ -214,7 +213,7 @@ int monitor_open(struct monitor *m, const struct monitor_opts *opts, monitor_eve
 	if (!functions[HOOK_EXIT] && functions[HOOK_UNMAP])
 		snprintf(m->hooks[HOOK_EXIT].reason, sizeof(m->hooks[HOOK_EXIT].reason),
 			 "__vm_area_free: not in this kernel (vm_area_free sees every VMA end)");
-	if (m->vfio_loaded && !functions[HOOK_FAULT])
+	if (m->vfio.loaded && !functions[HOOK_FAULT])
 		snprintf(m->hooks[HOOK_FAULT].reason, sizeof(m->hooks[HOOK_FAULT].reason),
 			 "neither vfio_pci_mmap_huge_fault nor vfio_pci_mmap_fault is in this "
 			 "kernel (vfio_pci_core not loaded, or another driver)");
@@ -272,7 +271,7 @@ int monitor_open(struct monitor *m, const struct monitor_opts *opts, monitor_eve
 	}
 	m->attach_ns = monotonic_ns() - t;
 	if (!useful) {
-		*step = m->vfio_loaded ? "attach any probe on the VFIO paths" :
+		*step = m->vfio.loaded ? "attach any probe on the VFIO paths" :
 					 "attach any probe on the VFIO paths (vfio is not loaded)";
 		return -ENOENT;
 	}

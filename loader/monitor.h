@@ -60,8 +60,7 @@ struct monitor {
 	struct hook_status hooks[HOOK_COUNT];
 	/* Why fentry/fexit are not used, when they are not ("" otherwise). */
 	char fentry_reason[160];
-	bool vfio_loaded;
-	struct vfio_location vfio; /* how the programs recognise VFIO device files */
+	struct vfio_location vfio; /* whether vfio is loaded, how its device files are recognised */
 	struct monitor_bpf *skel;
 	struct ring_buffer *rb;
 	struct bpf_link *links[2 * HOOK_COUNT];
@@ -69,7 +68,7 @@ struct monitor {
 	void *ctx;
 	uint64_t events; /* delivered to fn */
 	bool decisions;  /* the pinned decisions of a policy in force are read too */
-	/* Where monitor_open spent its time (-v): symbol lookup, BPF load, attach. */
+	/* Where monitor_open spent its time (-v): finding vfio and the hooks, BPF load, attach. */
 	uint64_t lookup_ns, load_ns, attach_ns;
 };
 
