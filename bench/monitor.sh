@@ -3,7 +3,9 @@
 # bench/monitor: what vfioguard monitor's probes add to a VFIO mmap + fault + munmap loop and to
 # a loop of 4-byte reads through the device fd, as ratios against the same loop with no monitor,
 # in the same run: counted in the kernel (the default: fexit alone on the fault and fd paths),
-# an event per access (--accesses, fentry/fexit) and the kprobe fallback (--kprobes, counted).
+# an event per access (--accesses, fentry/fexit) and the kprobe fallback (--kprobes, counted),
+# and the floor of the kernel's mechanism: empty bpftrace programs on the same functions, in the
+# same attach forms as the counted mode (what any fentry/fexit tool pays before doing anything).
 # Runs in the test guest:
 #   make bench-monitor, or tests/vm/run bench/monitor.sh [--runs R] [--mmaps N] [--reads N]
 set -eu
@@ -33,27 +35,56 @@ start_mon() {
 }
 stop_mon() { kill -INT $mon; wait $mon || true; }
 
+# The hooks the counted mode attaches on this kernel, as bpftrace probes with empty bodies:
+# fentry+fexit on the mmap (it reports mappings), fexit on the fault and on the fd read, fentry
+# on the end of a VMA.
+hook() { bpftrace -l "$1" 2>/dev/null | grep -q . && echo "$1 {}" || true; }
+empty_mmap=$(hook kfunc:vfio:vfio_device_fops_mmap; hook kretfunc:vfio:vfio_device_fops_mmap
+	hook kretfunc:vfio_pci_core:vfio_pci_mmap_fault
+	hook kretfunc:vfio_pci_core:vfio_pci_mmap_huge_fault
+	hook kfunc:vmlinux:vm_area_free; hook kfunc:vmlinux:__vm_area_free)
+empty_read=$(hook kretfunc:vfio:vfio_device_fops_read)
+[ -n "$empty_read" ] || { echo "bench/monitor: bpftrace sees no vfio_device_fops_read" >&2; exit 1; }
+echo "empty programs: mmap loop:" $empty_mmap "; read loop:" $empty_read
+start_empty() {
+	rm -f bt.out
+	bpftrace -e "$1" > bt.out 2>&1 &
+	bt=$!
+	while ! grep -q '^Attaching' bt.out; do
+		kill -0 $bt 2>/dev/null || { cat bt.out >&2; exit 1; }
+		sleep 0.1
+	done
+	sleep 1
+}
+stop_empty() { kill -INT $bt; wait $bt || true; }
+
 # time_ms CMD: one timed run, in ms.
 time_ms() { t0=$(now_ns); "$@" > /dev/null; t1=$(now_ns); echo $(((t1 - t0) / 1000000)); }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-printf '%-24s %9s %11s %11s %11s %9s %9s %9s\n' loop "base ms" "counted ms" \
-	"events ms" "kprobe ms" "counted x" "events x" "kprobe x" | tee "$out"
+printf '%-24s %8s %9s %11s %10s %10s %8s %9s %9s %9s %9s\n' loop "base ms" "empty ms" \
+	"counted ms" "events ms" "kprobe ms" "empty x" "counted x" "events x" "kprobe x" \
+	"c/empty" | tee "$out"
 ratio() { awk -v a=$1 -v b=$2 'BEGIN { printf "%.2f", a / b }'; }
 for loop in loop_mmap loop_read; do
-	: > base; : > counted; : > events; : > kprobe
+	: > base; : > empty; : > counted; : > events; : > kprobe
+	case $loop in loop_mmap) progs=$empty_mmap ;; *) progs=$empty_read ;; esac
 	i=0
 	# Interleaved, so that drift of a noisy machine hits all four alike.
 	while [ $i -lt $runs ]; do
 		time_ms $loop >> base
+		start_empty "$progs"; time_ms $loop >> empty; stop_empty
 		start_mon; time_ms $loop >> counted; stop_mon
 		start_mon --accesses; time_ms $loop >> events; stop_mon
 		start_mon --kprobes; time_ms $loop >> kprobe; stop_mon
 		i=$((i + 1))
 	done
-	b=$(median < base) c=$(median < counted) e=$(median < events) k=$(median < kprobe)
+	b=$(median < base) z=$(median < empty) c=$(median < counted) e=$(median < events)
+	k=$(median < kprobe)
 	case $loop in loop_mmap) what="$mmaps x mmap+fault+munmap" ;; *) what="$reads x pread 4B" ;; esac
-	printf '%-24s %9s %11s %11s %11s %9s %9s %9s\n' "$what" $b $c $e $k "$(ratio $c $b)" \
-		"$(ratio $e $b)" "$(ratio $k $b)" | tee -a "$out"
+	printf '%-24s %8s %9s %11s %10s %10s %8s %9s %9s %9s %9s\n' "$what" $b $z $c $e $k \
+		"$(ratio $z $b)" "$(ratio $c $b)" "$(ratio $e $b)" "$(ratio $k $b)" \
+		"$(ratio $c $z)" | tee -a "$out"
 done
-echo "(median of $runs interleaved runs; x = with monitor / without, in the same boot)"
+echo "(median of $runs interleaved runs; x = watched / unwatched; c/empty = counted / empty"
+echo " programs on the same hooks; all in the same boot)"

@@ -184,6 +184,24 @@ static void count(struct copy_view *v, const struct copy_event *ev, bool violati
 	s->bytes = ev->raw.len;
 }
 
+/*
+ * A frame of a copy's stack. The first is the probed function's entry: named by the target when
+ * the file's symbols do not name it (QEMU's static RAM-device handlers).
+ */
+static const char *frame_name(struct copy_view *v, const struct copy_event *ev, unsigned int i,
+			      char *buf, size_t len)
+{
+	const char *file;
+
+	if (i == 0 && ev->target && ev->target->function[0]) {
+		file = strrchr(ev->target->path, '/');
+		snprintf(buf, len, "%s+0 (%.150s)", ev->target->function,
+			 file ? file + 1 : ev->target->path);
+		return buf;
+	}
+	return symbolize(&v->sym, ev->raw.tgid, ev->raw.stack[i], buf, len);
+}
+
 static void on_copy(const struct copy_event *ev, void *ctx)
 {
 	struct copy_view *v = ctx;
@@ -285,8 +303,7 @@ static void on_copy(const struct copy_event *ev, void *ctx)
 		json_add(o, "violations", vs);
 		for (unsigned int i = 0; i < r->nstack && i < VFG_COPY_STACK; i++) {
 			struct json_object *f = json_object_new_object();
-			const char *name = symbolize(&v->sym, r->tgid, r->stack[i], frame,
-						     sizeof(frame));
+			const char *name = frame_name(v, ev, i, frame, sizeof(frame));
 
 			/* The frame-pointer walk ends in what is not code of the process. */
 			if (!name && i >= 2) {
@@ -317,7 +334,7 @@ static void on_copy(const struct copy_event *ev, void *ctx)
 	printf("%-10.6f %-8s %-7u %-15s %-13s %-7s %s\n", seconds(v, r->ts), "copy", r->tgid,
 	       r->comm, r->device[0] ? r->device : "?", region, detail);
 	for (unsigned int i = 0; i < r->nstack && i < VFG_COPY_STACK; i++) {
-		const char *name = symbolize(&v->sym, r->tgid, r->stack[i], frame, sizeof(frame));
+		const char *name = frame_name(v, ev, i, frame, sizeof(frame));
 
 		if (!name && i >= 2)
 			break;
@@ -393,6 +410,8 @@ void copy_view_watch(struct copy_view *v, uint32_t pid, const char *comm)
 		note("%s", why);
 	else if (n == 0 && !v->o.libc)
 		note("%s; its libc copies are not watched (--libc watches them)", why);
+	else if (n > 0 && why[0])
+		note("%s", why);
 	if (v->o.libc) {
 		n = copies_watch_libc(&v->c, pid, why, sizeof(why));
 		if (n < 0)

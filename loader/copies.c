@@ -542,20 +542,124 @@ static int first_arg_load(struct elf_file *ef, const char *exe, const char *sym,
 	return err;
 }
 
+/*
+ * The read and write handlers of QEMU's ram_device_mem_ops (memory.c), which only RAM-device
+ * regions (an mmapped VFIO BAR) use: memory_region_init_ram_device_ptr() stores the address of
+ * that MemoryRegionOps in the region, and it is the one address of data the function takes
+ * that holds two code pointers (.read, .write) followed by two null ones (.read_with_attrs,
+ * .write_with_attrs). The handlers are static, so a stripped QEMU names them nowhere else.
+ */
+static int ram_device_handlers(struct elf_file *ef, const char *exe, uint64_t *read_fn,
+			       uint64_t *write_fn, char *why, size_t len)
+{
+	static const char sym[] = "memory_region_init_ram_device_ptr";
+	uint64_t value, size, off, found[2] = { 0, 0 }, addrs[32] = { 0 };
+	unsigned char code[512];
+	cs_insn *insn = NULL;
+	int fd, nfound = 0;
+	ssize_t got;
+	size_t n;
+	csh h;
+
+	if (elf_file_symbol(ef, sym, &value, &size, NULL) ||
+	    elf_file_vaddr_to_offset(ef, value, &off)) {
+		snprintf(why, len, "no %s", sym);
+		return -ENOENT;
+	}
+	if (!size || size > sizeof(code))
+		size = sizeof(code);
+	fd = open(exe, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(why, len, "cannot read %s: %s", exe, strerror(errno));
+		return -errno;
+	}
+	got = pread(fd, code, size, off);
+	close(fd);
+	if (got <= 0) {
+		snprintf(why, len, "cannot read %s at %s", exe, sym);
+		return -EIO;
+	}
+#if defined(__x86_64__)
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK)
+#else
+	if (cs_open(CS_ARCH_ARM64, CS_MODE_ARM, &h) != CS_ERR_OK)
+#endif
+		return -ENOTSUP;
+	cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
+	n = cs_disasm(h, code, got, value, 0, &insn);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t addr = 0, ptr[4];
+#if defined(__x86_64__)
+		cs_x86 *x = &insn[i].detail->x86;
+
+		/* lea disp(%rip), reg */
+		if (insn[i].id != X86_INS_LEA || x->op_count != 2 || x->operands[1].type != X86_OP_MEM ||
+		    x->operands[1].mem.base != X86_REG_RIP)
+			continue;
+		addr = insn[i].address + insn[i].size + x->operands[1].mem.disp;
+#else
+		cs_arm64 *a = &insn[i].detail->arm64;
+		unsigned int r, d;
+
+		/* adrp xN, page; add xN, xN, #lo (sometimes twice: a field of a static object) */
+		if (a->op_count < 2 || a->operands[0].type != ARM64_OP_REG ||
+		    (d = a->operands[0].reg - ARM64_REG_X0) >= 32)
+			continue;
+		if (insn[i].id == ARM64_INS_ADRP) {
+			addrs[d] = a->operands[1].imm;
+			continue;
+		}
+		if (insn[i].id != ARM64_INS_ADD || a->op_count != 3 ||
+		    a->operands[1].type != ARM64_OP_REG || a->operands[2].type != ARM64_OP_IMM ||
+		    (r = a->operands[1].reg - ARM64_REG_X0) >= 32 || !addrs[r]) {
+			addrs[d] = 0; /* whatever else it does, the register is no known address */
+			continue;
+		}
+		addr = addrs[d] = addrs[r] + a->operands[2].imm;
+#endif
+		(void)addrs;
+		if (elf_file_vaddr_is_exec(ef, addr) || elf_file_read_pointers(ef, addr, ptr, 4) ||
+		    !elf_file_vaddr_is_exec(ef, ptr[0]) || !elf_file_vaddr_is_exec(ef, ptr[1]) || ptr[2] ||
+		    ptr[3])
+			continue;
+		if (nfound && (found[0] != ptr[0] || found[1] != ptr[1])) {
+			nfound = 2;
+			break;
+		}
+		found[0] = ptr[0];
+		found[1] = ptr[1];
+		nfound = 1;
+	}
+	cs_free(insn, n);
+	cs_close(&h);
+	if (nfound != 1) {
+		snprintf(why, len, "%s stores %s MemoryRegionOps of the expected shape (two handlers, "
+			 "no attrs handlers)", sym, nfound ? "more than one" : "no");
+		return -ENOENT;
+	}
+	*read_fn = found[0];
+	*write_fn = found[1];
+	return 0;
+}
+
 int copies_watch_profile(struct copies *c, uint32_t pid, char *why, size_t len)
 {
-	static const struct {
-		const char *sym;
+	/* QEMU's memory core, which Debian's QEMU exports through .dynsym. */
+	static const char dispatch_write[] = "memory_region_dispatch_write",
+			  dispatch_read[] = "memory_region_dispatch_read";
+	struct {
+		const char *name;
+		uint64_t vaddr;
 		enum vfg_copy_kind kind;
-	} qemu[] = {
-		{ "memory_region_dispatch_write", VFG_COPY_KIND_MR_WRITE },
-		{ "memory_region_dispatch_read", VFG_COPY_KIND_MR_READ },
-	};
-	char exe[64];
+		uint8_t len_arg, value_arg;
+		uint32_t flags;
+	} probes[2];
+	char exe[64], path[PATH_MAX], fallback[256] = "";
 	uint32_t rb_off, host_off;
+	uint64_t rd, wr;
 	struct elf_file ef;
-	uint64_t value;
-	int err, attached = 0;
+	ssize_t plen;
+	int err = 0, attached = 0;
 
 	snprintf(exe, sizeof(exe), "/proc/%u/exe", pid);
 	err = elf_file_open(&ef, exe);
@@ -563,10 +667,10 @@ int copies_watch_profile(struct copies *c, uint32_t pid, char *why, size_t len)
 		snprintf(why, len, "cannot read pid %u's executable: %s", pid, strerror(-err));
 		return err;
 	}
-	/* The qemu profile: QEMU's memory core, which Debian's QEMU exports through .dynsym. */
-	if (elf_file_symbol(&ef, qemu[0].sym, &value, NULL, NULL)) {
+	if (elf_file_symbol(&ef, dispatch_write, &wr, NULL, NULL) ||
+	    elf_file_symbol(&ef, dispatch_read, &rd, NULL, NULL)) {
 		snprintf(why, len, "pid %u's executable matches no VMM profile (qemu: no %s)", pid,
-			 qemu[0].sym);
+			 dispatch_write);
 		elf_file_close(&ef);
 		return 0;
 	}
@@ -577,28 +681,47 @@ int copies_watch_profile(struct copies *c, uint32_t pid, char *why, size_t len)
 		elf_file_close(&ef);
 		return -ENOENT;
 	}
-	for (size_t i = 0; i < sizeof(qemu) / sizeof(qemu[0]); i++) {
+	/* A file, not /proc/PID/exe: one QEMU binary's probes are recognised across processes. */
+	plen = readlink(exe, path, sizeof(path) - 1);
+	if (plen < 0) {
+		snprintf(why, len, "cannot read %s: %s", exe, strerror(errno));
+		elf_file_close(&ef);
+		return -errno;
+	}
+	path[plen] = 0;
+	/*
+	 * Only the accesses of RAM-device regions where QEMU's handlers for them can be found:
+	 * the dispatch functions see every MMIO access of every emulated device too.
+	 * (opaque = mr, addr, data, unsigned size) and (opaque = mr, addr, unsigned size)
+	 */
+	if (!ram_device_handlers(&ef, exe, &rd, &wr, fallback, sizeof(fallback))) {
+		probes[0] = (typeof(probes[0])){ "memory_region_ram_device_write", wr,
+						 VFG_COPY_KIND_MR_WRITE, 3, 2, 0 };
+		probes[1] = (typeof(probes[1])){ "memory_region_ram_device_read", rd,
+						 VFG_COPY_KIND_MR_READ, 2, VFG_ARG_NONE, 0 };
+	} else {
+		/* (mr, addr, data or *pval, MemOp op, attrs) */
+		probes[0] = (typeof(probes[0])){ dispatch_write, wr, VFG_COPY_KIND_MR_WRITE, 3, 2,
+						 VFG_TARGET_LEN_MEMOP };
+		probes[1] = (typeof(probes[1])){ dispatch_read, rd, VFG_COPY_KIND_MR_READ, 3,
+						 VFG_ARG_NONE, VFG_TARGET_LEN_MEMOP };
+	}
+	for (size_t i = 0; i < 2; i++) {
 		struct copy_target t = { .pid = pid };
 
-		if (elf_file_symbol(&ef, qemu[i].sym, &value, NULL, NULL) ||
-		    elf_file_vaddr_to_offset(&ef, value, &t.offset))
+		if (elf_file_vaddr_to_offset(&ef, probes[i].vaddr, &t.offset))
 			continue;
-		/* The file itself, so one QEMU binary's probes are recognised across processes. */
-		if (readlink(exe, t.path, sizeof(t.path) - 1) < 0) {
-			err = -errno;
-			snprintf(why, len, "cannot read %s: %s", exe, strerror(errno));
-			break;
-		}
-		snprintf(t.name, sizeof(t.name), "qemu %s", qemu[i].sym);
-		t.t.kind = qemu[i].kind;
+		snprintf(t.path, sizeof(t.path), "%s", path);
+		snprintf(t.name, sizeof(t.name), "qemu %s", probes[i].name);
+		snprintf(t.function, sizeof(t.function), "%s", probes[i].name);
+		t.t.kind = probes[i].kind;
 		/* QEMU's RAM-device accessors do one access of the size asked (memory.c). */
 		t.t.routine = VFG_ROUTINE_SINGLE;
-		/* (MemoryRegion *mr, hwaddr addr, uint64_t data or *pval, MemOp op, attrs) */
 		t.t.dst_arg = 0;
 		t.t.src_arg = 1;
-		t.t.value_arg = qemu[i].kind == VFG_COPY_KIND_MR_WRITE ? 2 : VFG_ARG_NONE;
-		t.t.len_arg = 3;
-		t.t.flags = VFG_TARGET_LEN_MEMOP;
+		t.t.value_arg = probes[i].value_arg;
+		t.t.len_arg = probes[i].len_arg;
+		t.t.flags = probes[i].flags;
 		t.t.mr_ram_block = rb_off;
 		t.t.ram_block_host = host_off;
 		err = attach(c, &t, why, len);
@@ -607,7 +730,13 @@ int copies_watch_profile(struct copies *c, uint32_t pid, char *why, size_t len)
 		attached += err;
 	}
 	elf_file_close(&ef);
-	return err < 0 ? err : attached;
+	if (err < 0)
+		return err;
+	if (fallback[0])
+		snprintf(why, len, "pid %u: QEMU's RAM-device handlers not found (%s): probing "
+			 "%s and %s, which every emulated device's MMIO passes too", pid, fallback,
+			 dispatch_write, dispatch_read);
+	return attached;
 }
 
 int copies_watch_probe(struct copies *c, const struct copy_probe_spec *p, uint32_t pid,

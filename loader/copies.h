@@ -26,6 +26,8 @@ struct copy_target {
 	uint64_t offset;      /* of the probed instruction in that file */
 	char usdt_provider[64]; /* a USDT probe ("" for a function) */
 	char usdt_name[64];
+	/* The probed function when no symbol table of the file names it (a static function). */
+	char function[64];
 	int32_t pid;          /* the process, or -1 for every process that runs the file */
 	struct vfg_copy_target t;
 	/* Why the hazards of this target's copies are not measured ("" when they are). */
@@ -115,7 +117,9 @@ void copies_close(struct copies *c);
  * Attach to the copy routines of one process. Each returns the number of targets attached (0
  * when the process has none of that kind, with the reason in why) or -errno with the reason.
  *   libc:    memcpy, memmove, memset as the process's libc resolved them
- *   profile: the built-in VMM profiles that match the process's executable (qemu)
+ *   profile: the built-in VMM profiles that match the process's executable (qemu: the
+ *            handlers of its RAM-device regions; where they cannot be found, its MMIO dispatch,
+ *            with the reason in why and a positive return)
  */
 int copies_watch_libc(struct copies *c, uint32_t pid, char *why, size_t len);
 int copies_watch_profile(struct copies *c, uint32_t pid, char *why, size_t len);

@@ -153,6 +153,51 @@ int elf_file_vaddr_to_offset(const struct elf_file *f, uint64_t vaddr, uint64_t 
 	return -ERANGE;
 }
 
+bool elf_file_vaddr_is_exec(const struct elf_file *f, uint64_t vaddr)
+{
+	uint64_t off;
+
+	return !elf_file_vaddr_to_offset(f, vaddr, &off);
+}
+
+int elf_file_read_pointers(struct elf_file *f, uint64_t vaddr, uint64_t *values, size_t n)
+{
+	unsigned int rel = f->machine == EM_X86_64 ? R_X86_64_RELATIVE
+			   : f->machine == EM_AARCH64 ? R_AARCH64_RELATIVE : 0;
+	bool found = false;
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	if (!rel)
+		return -ENOTSUP;
+	for (size_t i = 0; i < f->nloads; i++) {
+		uint64_t off = vaddr - f->loads[i].vaddr;
+
+		if (vaddr < f->loads[i].vaddr || off > f->loads[i].filesz ||
+		    n * 8 > f->loads[i].filesz - off)
+			continue;
+		if (pread(f->fd, values, n * 8, f->loads[i].offset + off) != (ssize_t)(n * 8))
+			return -EIO;
+		found = true;
+		break;
+	}
+	if (!found)
+		return -ERANGE;
+	/* Position-independent code: what the dynamic linker stores is the relocation's. */
+	while ((scn = section_of_type(f, scn, SHT_RELA, &sh))) {
+		Elf_Data *d = elf_getdata(scn, NULL);
+
+		for (size_t i = 0; d && sh.sh_entsize && i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Rela r;
+
+			if (gelf_getrela(d, i, &r) && GELF_R_TYPE(r.r_info) == rel &&
+			    r.r_offset >= vaddr && r.r_offset < vaddr + n * 8 && !(r.r_offset & 7))
+				values[(r.r_offset - vaddr) / 8] = r.r_addend;
+		}
+	}
+	return 0;
+}
+
 int elf_file_build_id(struct elf_file *f, char *buf, size_t len)
 {
 	Elf_Scn *scn = NULL;

@@ -38,6 +38,13 @@ int elf_file_symbol(struct elf_file *f, const char *name, uint64_t *value, uint6
 int elf_file_irelative_slot(struct elf_file *f, uint64_t resolver, uint64_t *slot);
 /* File offset of an address in an executable PT_LOAD. -ERANGE when none holds it. */
 int elf_file_vaddr_to_offset(const struct elf_file *f, uint64_t vaddr, uint64_t *offset);
+/* The address lies in an executable PT_LOAD (code). */
+bool elf_file_vaddr_is_exec(const struct elf_file *f, uint64_t vaddr);
+/*
+ * n 8-byte pointers stored at vaddr (any PT_LOAD), as a 64-bit process sees them before its
+ * load base is added: the file's bytes, or the addend of a RELATIVE relocation of the slot.
+ */
+int elf_file_read_pointers(struct elf_file *f, uint64_t vaddr, uint64_t *values, size_t n);
 /* Hex build-id into buf. -ENOENT when the file has none. */
 int elf_file_build_id(struct elf_file *f, char *buf, size_t len);
 

@@ -157,13 +157,14 @@ edu_gpa() { printf '0x%x' $((EDU_GPA + ${1:-0})); }
 
 # start_qemu [OPTIONS]: real QEMU as the VMM, edu passed through as
 # "-device vfio-pci,host=$EDU,addr=02.0OPTIONS", no guest CPU, qtest commands on fd 3.
-# QEMU_PID is its pid; stop_qemu ends it.
+# QEMU_EXTRA: more QEMU options (split on blanks). QEMU_PID is its pid; stop_qemu ends it.
 start_qemu() {
 	rm -f qtest.in
 	mkfifo qtest.in
 	# shellcheck disable=SC2086
 	$QEMU_BIN $QEMU_MACHINE -S -qtest stdio -display none -nodefaults \
-		-device vfio-pci,host=$EDU,addr=02.0${1:-} < qtest.in > qtest.out 2> qemu.err &
+		-device vfio-pci,host=$EDU,addr=02.0${1:-} ${QEMU_EXTRA:-} < qtest.in > qtest.out \
+		2> qemu.err &
 	QEMU_PID=$!
 	exec 3> qtest.in
 }

@@ -73,6 +73,31 @@ static void glibc_exports_copy_routines_as_ifuncs(void **state)
 	elf_file_close(&ef);
 }
 
+/* A table of code pointers in relocated read-only data, as QEMU's MemoryRegionOps are. */
+static int table_fn_a(void) { return 1; }
+static int table_fn_b(void) { return 2; }
+static int (*const table[4])(void) = { table_fn_a, table_fn_b, NULL, NULL };
+
+static void pointers_read_as_the_linker_relocated_them(void **state)
+{
+	struct elf_file ef;
+	uint64_t base, vals[4];
+	Dl_info info;
+
+	assert_true(dladdr((void *)table, &info));
+	base = (uintptr_t)info.dli_fbase;
+	assert_int_equal(elf_file_open(&ef, "/proc/self/exe"), 0);
+	assert_int_equal(elf_file_read_pointers(&ef, (uintptr_t)table - base, vals, 4), 0);
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(vals[i], table[i] ? (uintptr_t)table[i] - base : 0);
+	assert_true(elf_file_vaddr_is_exec(&ef, vals[0]));
+	assert_false(elf_file_vaddr_is_exec(&ef, (uintptr_t)table - base));
+	/* Past every PT_LOAD's file contents. */
+	assert_int_equal(elf_file_read_pointers(&ef, UINT64_MAX - 64, vals, 4), -ERANGE);
+	assert_int_equal(elf_file_read_pointers(&ef, UINT64_MAX - 4, vals, 4), -ERANGE);
+	elf_file_close(&ef);
+}
+
 static void not_elf(void **state)
 {
 	struct elf_file ef;
@@ -86,6 +111,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(libc_routines_resolve_as_the_linker_did),
 		cmocka_unit_test(glibc_exports_copy_routines_as_ifuncs),
+		cmocka_unit_test(pointers_read_as_the_linker_relocated_them),
 		cmocka_unit_test(not_elf),
 	};
 
