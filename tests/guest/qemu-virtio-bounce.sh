@@ -111,7 +111,7 @@ expect_eq "ram: no virtio error" "$(grep -c 'bogus descriptor' qemu.err)" 0
 
 run_case bar-one $((BAR2_GPA + 0x1000)):512
 expect_eq "bar, one buffer: completed" "$USED $REQSTATUS" "1 0"
-expect_eq "bar, one buffer: written from the BAR" "$(od -An -tx1 -N512 disk.img | tr -d ' \n' | tr -d 5a | wc -c)" 0
+expect_eq "bar, one buffer: written from the BAR" "$(od -v -An -tx1 -N512 disk.img | tr -d ' \n' | tr -d 5a | wc -c)" 0
 expect_eq "bar, one buffer: no virtio error" "$(grep -c 'bogus descriptor' qemu.err)" 0
 
 run_case bar-two $((BAR2_GPA + 0x1000)):512 $((BAR2_GPA + 0x3000)):512
