@@ -169,8 +169,9 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/vm/run tests/demo.sh
 
-# The guest of a benchmark: BENCH_VM="--arch arm64 --kernel 6.12" (default x86_64, 6.1).
-BENCH_VM ?=
+# The guest of a benchmark: BENCH_VM="--arch arm64 --kernel 6.12 --timeout 3000" (default
+# x86_64, 6.1; each benchmark's baselines start bpftrace, which takes seconds under emulation).
+BENCH_VM ?= --timeout 1800
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all

@@ -480,6 +480,52 @@ out:
 }
 
 /*
+ * The first count instructions (0: all) of an exported function of exe, at most max bytes
+ * (the symbol's size when smaller), disassembled with details; *h is open for them. 0 or
+ * -errno, with the reason in why.
+ */
+static int function_disasm(struct elf_file *ef, const char *exe, const char *sym, size_t max,
+			   size_t count, csh *h, cs_insn **insn, size_t *n, char *why, size_t len)
+{
+	uint64_t value, size, off;
+	unsigned char code[512];
+	ssize_t got;
+	int fd;
+
+	if (elf_file_symbol(ef, sym, &value, &size, NULL) ||
+	    elf_file_vaddr_to_offset(ef, value, &off)) {
+		snprintf(why, len, "no %s", sym);
+		return -ENOENT;
+	}
+	if (max > sizeof(code))
+		max = sizeof(code);
+	if (!size || size > max)
+		size = max;
+	fd = open(exe, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(why, len, "cannot read %s: %s", exe, strerror(errno));
+		return -errno;
+	}
+	got = pread(fd, code, size, off);
+	close(fd);
+	if (got <= 0) {
+		snprintf(why, len, "cannot read %s at %s", exe, sym);
+		return -EIO;
+	}
+#if defined(__x86_64__)
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, h) != CS_ERR_OK) {
+#else
+	if (cs_open(CS_ARCH_ARM64, CS_MODE_ARM, h) != CS_ERR_OK) {
+#endif
+		snprintf(why, len, "no disassembler: %s", disasm_error());
+		return -ENOTSUP;
+	}
+	cs_option(*h, CS_OPT_DETAIL, CS_OPT_ON);
+	*n = cs_disasm(*h, code, got, value, count, insn);
+	return 0;
+}
+
+/*
  * The displacement of the first load through the first argument register in a small accessor:
  * qemu_ram_get_host_addr(rb) is "return rb->host", memory_region_get_ram_addr(mr) starts with
  * "mr->ram_block". This is how the qemu profile learns the two offsets it reads without QEMU's
@@ -487,31 +533,16 @@ out:
  */
 static int first_arg_load(struct elf_file *ef, const char *exe, const char *sym, uint32_t *disp)
 {
-	uint64_t value, off;
-	unsigned char code[32];
+	char why[160];
 	cs_insn *insn = NULL;
+	size_t n = 0;
+	int err;
 	csh h;
-	size_t n;
-	int fd, err = -ENOENT;
 
-	if (elf_file_symbol(ef, sym, &value, NULL, NULL) ||
-	    elf_file_vaddr_to_offset(ef, value, &off))
-		return -ENOENT;
-	fd = open(exe, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = pread(fd, code, sizeof(code), off);
-	close(fd);
-	if (n != sizeof(code))
-		return -EIO;
-#if defined(__x86_64__)
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK)
-#else
-	if (cs_open(CS_ARCH_ARM64, CS_MODE_ARM, &h) != CS_ERR_OK)
-#endif
-		return -ENOTSUP;
-	cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
-	n = cs_disasm(h, code, sizeof(code), value, 4, &insn);
+	err = function_disasm(ef, exe, sym, 32, 4, &h, &insn, &n, why, sizeof(why));
+	if (err)
+		return err;
+	err = -ENOENT;
 	for (size_t i = 0; i < n && err; i++) {
 #if defined(__x86_64__)
 		cs_x86 *x = &insn[i].detail->x86;
@@ -553,40 +584,15 @@ static int ram_device_handlers(struct elf_file *ef, const char *exe, uint64_t *r
 			       uint64_t *write_fn, char *why, size_t len)
 {
 	static const char sym[] = "memory_region_init_ram_device_ptr";
-	uint64_t value, size, off, found[2] = { 0, 0 }, addrs[32] = { 0 };
-	unsigned char code[512];
+	uint64_t found[2] = { 0, 0 }, addrs[32] = { 0 };
 	cs_insn *insn = NULL;
-	int fd, nfound = 0;
-	ssize_t got;
-	size_t n;
+	int nfound = 0, err;
+	size_t n = 0;
 	csh h;
 
-	if (elf_file_symbol(ef, sym, &value, &size, NULL) ||
-	    elf_file_vaddr_to_offset(ef, value, &off)) {
-		snprintf(why, len, "no %s", sym);
-		return -ENOENT;
-	}
-	if (!size || size > sizeof(code))
-		size = sizeof(code);
-	fd = open(exe, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(why, len, "cannot read %s: %s", exe, strerror(errno));
-		return -errno;
-	}
-	got = pread(fd, code, size, off);
-	close(fd);
-	if (got <= 0) {
-		snprintf(why, len, "cannot read %s at %s", exe, sym);
-		return -EIO;
-	}
-#if defined(__x86_64__)
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK)
-#else
-	if (cs_open(CS_ARCH_ARM64, CS_MODE_ARM, &h) != CS_ERR_OK)
-#endif
-		return -ENOTSUP;
-	cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
-	n = cs_disasm(h, code, got, value, 0, &insn);
+	err = function_disasm(ef, exe, sym, 512, 0, &h, &insn, &n, why, len);
+	if (err)
+		return err;
 	for (size_t i = 0; i < n; i++) {
 		uint64_t addr = 0, ptr[4];
 #if defined(__x86_64__)
