@@ -584,7 +584,10 @@ static int ram_device_handlers(struct elf_file *ef, const char *exe, uint64_t *r
 			       uint64_t *write_fn, char *why, size_t len)
 {
 	static const char sym[] = "memory_region_init_ram_device_ptr";
-	uint64_t found[2] = { 0, 0 }, addrs[32] = { 0 };
+	uint64_t found[2] = { 0, 0 };
+#if !defined(__x86_64__)
+	uint64_t addrs[32] = { 0 }; /* what adrp and add put in x0..x31 */
+#endif
 	cs_insn *insn = NULL;
 	int nfound = 0, err;
 	size_t n = 0;
@@ -623,7 +626,6 @@ static int ram_device_handlers(struct elf_file *ef, const char *exe, uint64_t *r
 		}
 		addr = addrs[d] = addrs[r] + a->operands[2].imm;
 #endif
-		(void)addrs;
 		if (elf_file_vaddr_is_exec(ef, addr) || elf_file_read_pointers(ef, addr, ptr, 4) ||
 		    !elf_file_vaddr_is_exec(ef, ptr[0]) || !elf_file_vaddr_is_exec(ef, ptr[1]) || ptr[2] ||
 		    ptr[3])

@@ -116,14 +116,19 @@ int elf_file_symbol(struct elf_file *f, const char *name, uint64_t *value, uint6
 	return -ENOENT;
 }
 
-int elf_file_irelative_slot(struct elf_file *f, uint64_t resolver, uint64_t *slot)
+/*
+ * The file's RELA relocations of one type (x86_64's or aarch64's number for it), in turn, until
+ * fn returns true: 0 then, -ENOENT when it never did, -ENOTSUP for another machine.
+ */
+static int rela_find(struct elf_file *f, unsigned int x86_64_type, unsigned int aarch64_type,
+		     bool (*fn)(const GElf_Rela *r, void *ctx), void *ctx)
 {
-	unsigned int irel = f->machine == EM_X86_64 ? R_X86_64_IRELATIVE
-			    : f->machine == EM_AARCH64 ? R_AARCH64_IRELATIVE : 0;
+	unsigned int type = f->machine == EM_X86_64 ? x86_64_type
+			    : f->machine == EM_AARCH64 ? aarch64_type : 0;
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
 
-	if (!irel)
+	if (!type)
 		return -ENOTSUP;
 	while ((scn = section_of_type(f, scn, SHT_RELA, &sh))) {
 		Elf_Data *d = elf_getdata(scn, NULL);
@@ -131,14 +136,35 @@ int elf_file_irelative_slot(struct elf_file *f, uint64_t resolver, uint64_t *slo
 		for (size_t i = 0; d && sh.sh_entsize && i < sh.sh_size / sh.sh_entsize; i++) {
 			GElf_Rela r;
 
-			if (gelf_getrela(d, i, &r) && GELF_R_TYPE(r.r_info) == irel &&
-			    (uint64_t)r.r_addend == resolver) {
-				*slot = r.r_offset;
+			if (gelf_getrela(d, i, &r) && GELF_R_TYPE(r.r_info) == type && fn(&r, ctx))
 				return 0;
-			}
 		}
 	}
 	return -ENOENT;
+}
+
+struct irelative_find {
+	uint64_t resolver, slot;
+};
+
+static bool irelative_of(const GElf_Rela *r, void *ctx)
+{
+	struct irelative_find *q = ctx;
+
+	if ((uint64_t)r->r_addend != q->resolver)
+		return false;
+	q->slot = r->r_offset;
+	return true;
+}
+
+int elf_file_irelative_slot(struct elf_file *f, uint64_t resolver, uint64_t *slot)
+{
+	struct irelative_find q = { .resolver = resolver };
+	int err = rela_find(f, R_X86_64_IRELATIVE, R_AARCH64_IRELATIVE, irelative_of, &q);
+
+	if (!err)
+		*slot = q.slot;
+	return err;
 }
 
 int elf_file_vaddr_to_offset(const struct elf_file *f, uint64_t vaddr, uint64_t *offset)
@@ -160,15 +186,28 @@ bool elf_file_vaddr_is_exec(const struct elf_file *f, uint64_t vaddr)
 	return !elf_file_vaddr_to_offset(f, vaddr, &off);
 }
 
+struct pointers_read {
+	uint64_t vaddr, *values;
+	size_t n;
+};
+
+/* Never "found": every RELATIVE relocation of the range is applied. */
+static bool relative_into(const GElf_Rela *r, void *ctx)
+{
+	struct pointers_read *q = ctx;
+
+	if (r->r_offset >= q->vaddr && r->r_offset < q->vaddr + q->n * 8 && !(r->r_offset & 7))
+		q->values[(r->r_offset - q->vaddr) / 8] = r->r_addend;
+	return false;
+}
+
 int elf_file_read_pointers(struct elf_file *f, uint64_t vaddr, uint64_t *values, size_t n)
 {
-	unsigned int rel = f->machine == EM_X86_64 ? R_X86_64_RELATIVE
-			   : f->machine == EM_AARCH64 ? R_AARCH64_RELATIVE : 0;
+	struct pointers_read q = { .vaddr = vaddr, .values = values, .n = n };
 	bool found = false;
-	Elf_Scn *scn = NULL;
-	GElf_Shdr sh;
+	int err;
 
-	if (!rel)
+	if (f->machine != EM_X86_64 && f->machine != EM_AARCH64)
 		return -ENOTSUP;
 	for (size_t i = 0; i < f->nloads; i++) {
 		uint64_t off = vaddr - f->loads[i].vaddr;
@@ -184,18 +223,8 @@ int elf_file_read_pointers(struct elf_file *f, uint64_t vaddr, uint64_t *values,
 	if (!found)
 		return -ERANGE;
 	/* Position-independent code: what the dynamic linker stores is the relocation's. */
-	while ((scn = section_of_type(f, scn, SHT_RELA, &sh))) {
-		Elf_Data *d = elf_getdata(scn, NULL);
-
-		for (size_t i = 0; d && sh.sh_entsize && i < sh.sh_size / sh.sh_entsize; i++) {
-			GElf_Rela r;
-
-			if (gelf_getrela(d, i, &r) && GELF_R_TYPE(r.r_info) == rel &&
-			    r.r_offset >= vaddr && r.r_offset < vaddr + n * 8 && !(r.r_offset & 7))
-				values[(r.r_offset - vaddr) / 8] = r.r_addend;
-		}
-	}
-	return 0;
+	err = rela_find(f, R_X86_64_RELATIVE, R_AARCH64_RELATIVE, relative_into, &q);
+	return err == -ENOENT ? 0 : err;
 }
 
 int elf_file_build_id(struct elf_file *f, char *buf, size_t len)
