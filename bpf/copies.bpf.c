@@ -16,6 +16,15 @@
  * for every VFIO mmap since) has calls outside the address span of those mappings answered
  * without a lookup. The spans only grow: a call inside them is still confirmed by bpf_find_vma,
  * so a munmapped range is never taken for device memory.
+ *
+ * QEMU's DMA maps (dma_probe, dma_ret): a device model's address_space_map() of guest memory
+ * that is a VFIO region is handed QEMU's bounce buffer (a RAM-device region is never direct in
+ * QEMU 7.2), and a map while that buffer is held fails. Per thread, the map in flight
+ * (dma_inflight) takes its region from the first memory_region_ref() inside it (both the direct
+ * and the bounced path take a reference; a failed map takes none) and, for a bounced read, its
+ * first device address from the RAM-device read handler that fills the buffer; on return it is
+ * sent when the region is device memory or the map failed. Per process, the bounced map that
+ * holds the buffer (dma_bounce) is sent again when address_space_unmap() gives it back.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -71,6 +80,35 @@ struct {
 	__type(key, __u32); /* tgid */
 	__type(value, struct vfg_span);
 } span_grown SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 18);
+} dma_events SEC(".maps");
+
+/* Per thread: the address_space_map() call in flight. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32); /* tid */
+	__type(value, struct vfg_dma_event);
+} dma_inflight SEC(".maps");
+
+/* Per process: the bounced map of device memory that holds QEMU's (one) bounce buffer. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32); /* tgid */
+	__type(value, struct vfg_dma_event);
+} dma_bounce SEC(".maps");
+
+/* Where a map's state is built before it goes into dma_inflight (too large for the stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vfg_dma_event);
+} dma_scratch SEC(".maps");
 
 /* Set by user space once track_vfio_mmap is attached: only then are the spans complete. */
 volatile __u32 spans_on = 0;
@@ -365,6 +403,16 @@ static __always_inline int on_call(struct pt_regs *ctx, __u32 idx, bool usdt)
 		return 0;
 	}
 	cnt->device++;
+	if (t->kind == VFG_COPY_KIND_MR_READ) {
+		/* Filling the bounce buffer of a DMA map in flight: where in the region it reads. */
+		__u32 tid = (__u32)bpf_get_current_pid_tgid();
+		struct vfg_dma_event *d = bpf_map_lookup_elem(&dma_inflight, &tid);
+
+		if (d && !(d->flags & VFG_DMA_OFFSET_KNOWN)) {
+			d->dev_addr = src;
+			d->flags |= VFG_DMA_OFFSET_KNOWN;
+		}
+	}
 
 	ev = bpf_ringbuf_reserve(&copy_events, sizeof(*ev), 0);
 	if (!ev) {
@@ -468,4 +516,135 @@ SEC("usdt")
 int copy_usdt(struct pt_regs *ctx)
 {
 	return on_call(ctx, (__u32)bpf_usdt_cookie(ctx), true);
+}
+
+/* The user stack of a probe at a function's entry: [0] the function, [1] its caller. */
+static __always_inline __u32 entry_stack(struct pt_regs *ctx, __u64 *stack)
+{
+	long n = bpf_get_stack(ctx, &stack[1], (VFG_COPY_STACK - 1) * sizeof(__u64),
+			       BPF_F_USER_STACK);
+
+	stack[0] = PT_REGS_IP(ctx);
+	stack[1] = return_address(ctx);
+	return n > 0 ? n / sizeof(__u64) + 1 : 2;
+}
+
+/* The entries of address_space_map, memory_region_ref and address_space_unmap. */
+SEC("uprobe")
+int dma_probe(struct pt_regs *ctx)
+{
+	__u32 idx = (__u32)bpf_get_attach_cookie(ctx), zero = 0;
+	struct vfg_copy_target *t = bpf_map_lookup_elem(&copy_targets, &idx);
+	struct vfg_copy_counts *cnt = bpf_map_lookup_elem(&copy_counts, &idx);
+	__u64 id = bpf_get_current_pid_tgid(), rb = 0, host = 0;
+	__u32 tid = (__u32)id, tgid = id >> 32;
+	struct vfg_dma_event *e;
+	struct args5 a = {};
+	struct vma_found f = {};
+
+	if (!t || !cnt)
+		return 0;
+	cnt->hits++;
+	read_args(ctx, &a);
+	if (t->kind == VFG_COPY_KIND_DMA_MAP) {
+		/* (as, addr, hwaddr *plen, bool is_write, attrs) */
+		e = bpf_map_lookup_elem(&dma_scratch, &zero);
+		if (!e)
+			return 0;
+		__builtin_memset(e, 0, sizeof(*e));
+		e->ts = bpf_ktime_get_ns();
+		e->tgid = tgid;
+		e->pid = tid;
+		e->kind = VFG_DMA_MAP;
+		e->target = idx;
+		e->gpa = a.v[1];
+		e->plen = a.v[2];
+		bpf_probe_read_user(&e->asked, sizeof(e->asked), (void *)a.v[2]);
+		if (a.v[3] & 1)
+			e->flags |= VFG_DMA_WRITE;
+		bpf_get_current_comm(e->comm, sizeof(e->comm));
+		e->nstack = entry_stack(ctx, e->stack);
+		/* A map whose return was never seen is replaced. */
+		bpf_map_update_elem(&dma_inflight, &tid, e, BPF_ANY);
+		return 0;
+	}
+	if (t->kind == VFG_COPY_KIND_DMA_REF) {
+		/* (mr): only the first reference inside a map is the mapped region. */
+		e = bpf_map_lookup_elem(&dma_inflight, &tid);
+		if (!e || e->mr)
+			return 0;
+		e->mr = a.v[0];
+		if (bpf_probe_read_user(&rb, sizeof(rb), (void *)(a.v[0] + t->mr_ram_block)) || !rb ||
+		    bpf_probe_read_user(&host, sizeof(host), (void *)(rb + t->ram_block_host)) ||
+		    !host)
+			return 0;
+		if (classify(bpf_get_current_task_btf(), host, 1, &f) <= 0)
+			return 0;
+		cnt->device++;
+		e->flags |= VFG_DMA_DEVICE | (f.device_unknown ? VFG_DMA_DEVICE_UNKNOWN : 0);
+		e->start = f.start;
+		e->end = f.end;
+		e->pgoff = f.pgoff;
+		e->pgprot = f.pgprot;
+		e->vm_flags = f.vm_flags;
+		__builtin_memcpy(e->device, f.device, sizeof(e->device));
+		return 0;
+	}
+	if (t->kind == VFG_COPY_KIND_DMA_UNMAP) {
+		/* (as, buffer, len, bool is_write, access_len): the bounce buffer given back? */
+		e = bpf_map_lookup_elem(&dma_bounce, &tgid);
+		if (!e || e->ptr != a.v[1])
+			return 0;
+		cnt->device++;
+		e->ts = bpf_ktime_get_ns();
+		e->pid = tid;
+		e->kind = VFG_DMA_UNMAP;
+		e->target = idx;
+		e->asked = a.v[2];
+		e->granted = a.v[4];
+		e->nstack = entry_stack(ctx, e->stack);
+		if (bpf_ringbuf_output(&dma_events, e, sizeof(*e), 0))
+			cnt->dropped++;
+		bpf_map_delete_elem(&dma_bounce, &tgid);
+	}
+	return 0;
+}
+
+/* The return of address_space_map: send the map if it is device memory's or failed. */
+SEC("uretprobe")
+int dma_ret(struct pt_regs *ctx)
+{
+	__u32 idx = (__u32)bpf_get_attach_cookie(ctx);
+	struct vfg_copy_counts *cnt = bpf_map_lookup_elem(&copy_counts, &idx);
+	__u64 id = bpf_get_current_pid_tgid(), ptr = PT_REGS_RC(ctx);
+	__u32 tid = (__u32)id, tgid = id >> 32;
+	struct vfg_dma_event *e;
+
+	if (!cnt)
+		return 0;
+	cnt->hits++;
+	e = bpf_map_lookup_elem(&dma_inflight, &tid);
+	if (!e)
+		return 0;
+	e->ptr = ptr;
+	bpf_probe_read_user(&e->granted, sizeof(e->granted), (void *)e->plen);
+	if (!ptr) {
+		e->flags |= VFG_DMA_FAILED;
+	} else if (e->flags & VFG_DMA_DEVICE) {
+		if (ptr >= e->start && ptr < e->end) {
+			e->dev_addr = ptr;
+			e->flags |= VFG_DMA_OFFSET_KNOWN;
+		} else {
+			e->flags |= VFG_DMA_BOUNCED;
+		}
+	}
+	if (e->flags & (VFG_DMA_DEVICE | VFG_DMA_FAILED)) {
+		cnt->device++;
+		if (bpf_ringbuf_output(&dma_events, e, sizeof(*e), 0))
+			cnt->dropped++;
+		if (e->flags & VFG_DMA_BOUNCED)
+			bpf_map_update_elem(&dma_bounce, &tgid, e, BPF_ANY);
+	}
+	bpf_map_delete_elem(&dma_inflight, &tid);
+	return 0;
 }

@@ -209,6 +209,11 @@ enum vfg_copy_kind {
 	VFG_COPY_KIND_SET,      /* set(dst, value, len): memset */
 	VFG_COPY_KIND_MR_WRITE, /* QEMU memory_region_dispatch_write(mr, addr, data, op, attrs) */
 	VFG_COPY_KIND_MR_READ,  /* QEMU memory_region_dispatch_read(mr, addr, *pval, op, attrs) */
+	/* QEMU's DMA maps (struct vfg_dma_event), not copies: */
+	VFG_COPY_KIND_DMA_MAP,      /* address_space_map(as, addr, *plen, is_write, attrs), entry */
+	VFG_COPY_KIND_DMA_MAP_RET,  /* its return (a uretprobe) */
+	VFG_COPY_KIND_DMA_REF,      /* memory_region_ref(mr): the map's region, when inside one */
+	VFG_COPY_KIND_DMA_UNMAP,    /* address_space_unmap(as, buffer, len, is_write, access_len) */
 };
 
 /* Routine of the hazard table (as enum calib_routine of loader/calibrate.h). */
@@ -309,6 +314,49 @@ struct vfg_copy_event {
 	char comm[VFG_COMM_LEN];
 	char device[VFG_DEVICE_LEN];
 	/* [0] the probed address, [1] the return address, then the frame-pointer walk */
+	__u64 stack[VFG_COPY_STACK];
+};
+
+/*
+ * A DMA map of QEMU's memory core (copies.bpf.c): address_space_map() of guest-physical memory
+ * that is a VFIO region, or that failed; and the unmap of a bounced one.
+ */
+enum vfg_dma_kind {
+	VFG_DMA_MAP = 1,
+	VFG_DMA_UNMAP, /* of a bounced map of device memory: the bounce buffer is free again */
+};
+
+/* struct vfg_dma_event.flags */
+#define VFG_DMA_DEVICE 0x1         /* the region is a VFIO mapping (the mapping fields are set) */
+#define VFG_DMA_BOUNCED 0x2        /* QEMU handed out its bounce buffer, not the region */
+#define VFG_DMA_FAILED 0x4         /* NULL: nothing mapped */
+#define VFG_DMA_WRITE 0x8          /* is_write: the device model writes guest memory */
+#define VFG_DMA_OFFSET_KNOWN 0x10  /* dev_addr holds the first device address touched */
+#define VFG_DMA_DEVICE_UNKNOWN 0x20
+
+struct vfg_dma_event {
+	__u64 ts;
+	__u32 tgid;
+	__u32 pid;
+	__u32 kind;     /* enum vfg_dma_kind */
+	__u32 flags;
+	__u64 gpa;      /* the guest-physical address mapped */
+	__u64 asked;    /* MAP: *plen on entry; UNMAP: len */
+	__u64 granted;  /* MAP: *plen on return; UNMAP: access_len (bytes the device model used) */
+	__u64 ptr;      /* MAP: what address_space_map returned; UNMAP: the buffer */
+	__u64 plen;     /* MAP, while in flight: where *plen is */
+	__u64 mr;       /* the MemoryRegion (0 when the map failed before taking it) */
+	__u64 dev_addr; /* with VFG_DMA_OFFSET_KNOWN: the address in the VFIO mapping */
+	__u64 start;    /* the VFIO mapping of the region (with VFG_DMA_DEVICE) */
+	__u64 end;
+	__u64 pgoff;
+	__u64 pgprot;
+	__u64 vm_flags;
+	__u32 target;   /* the DMA_MAP target */
+	__u32 nstack;
+	char comm[VFG_COMM_LEN];
+	char device[VFG_DEVICE_LEN];
+	/* [0] address_space_map, [1] its caller, then the frame-pointer walk */
 	__u64 stack[VFG_COPY_STACK];
 };
 

@@ -39,6 +39,22 @@ struct copy_stat {
 	uint64_t count, bytes;
 };
 
+/* DMA maps per (process, region); a failed map counts against the region holding the bounce. */
+struct dma_stat {
+	uint32_t pid;
+	char comm[VFG_COMM_LEN];
+	char device[VFG_DEVICE_LEN]; /* "" for failed maps with no known holder */
+	unsigned int region;
+	uint64_t direct, bounced, short_maps, failed, bytes;
+};
+
+/* Per process: the bounced map of device memory that holds QEMU's bounce buffer. */
+struct dma_holder {
+	uint32_t pid;
+	bool held;
+	struct dma_event ev;
+};
+
 struct verdict_memo {
 	uint32_t pid;
 	char device[VFG_DEVICE_LEN];
@@ -61,6 +77,10 @@ struct copy_view {
 	struct policy policy;
 	bool policy_tried, have_policy;
 	uint64_t violations, clean, unmeasured, shown;
+	struct dma_stat *dma;
+	size_t ndma;
+	struct dma_holder *holders;
+	size_t nholders;
 };
 
 static double seconds(const struct copy_view *v, uint64_t ts)
@@ -344,6 +364,218 @@ static void on_copy(const struct copy_event *ev, void *ctx)
 	fflush(stdout);
 }
 
+static struct dma_stat *dma_stat_of(struct copy_view *v, const struct dma_event *ev)
+{
+	const char *device = ev->device ? ev->raw.device : "";
+	struct dma_stat *s, *grown;
+
+	for (size_t i = 0; i < v->ndma; i++) {
+		s = &v->dma[i];
+		if (s->pid == ev->raw.tgid && !strcmp(s->device, device) &&
+		    (!ev->device || s->region == ev->region.index))
+			return s;
+	}
+	grown = realloc(v->dma, (v->ndma + 1) * sizeof(*v->dma));
+	if (!grown)
+		return NULL;
+	v->dma = grown;
+	s = &v->dma[v->ndma++];
+	memset(s, 0, sizeof(*s));
+	s->pid = ev->raw.tgid;
+	memcpy(s->comm, ev->raw.comm, sizeof(s->comm));
+	snprintf(s->device, sizeof(s->device), "%s", device);
+	s->region = ev->device ? ev->region.index : 0;
+	return s;
+}
+
+static struct dma_holder *holder_of(struct copy_view *v, uint32_t pid)
+{
+	struct dma_holder *grown;
+
+	for (size_t i = 0; i < v->nholders; i++)
+		if (v->holders[i].pid == pid)
+			return &v->holders[i];
+	grown = realloc(v->holders, (v->nholders + 1) * sizeof(*v->holders));
+	if (!grown)
+		return NULL;
+	v->holders = grown;
+	memset(&grown[v->nholders], 0, sizeof(*grown));
+	grown[v->nholders].pid = pid;
+	return &grown[v->nholders++];
+}
+
+/* "0000:00:04.0 BAR2 +0x1000" for a map's region, "0000:00:04.0 BAR2" without its offset. */
+static const char *dma_where(const struct dma_event *ev, char *buf, size_t len)
+{
+	char region[24];
+
+	if (!ev->device) {
+		snprintf(buf, len, "?");
+		return buf;
+	}
+	region_name(ev->region.index, region, sizeof(region));
+	if (ev->offset_known)
+		snprintf(buf, len, "%s %s +%#" PRIx64, ev->raw.device[0] ? ev->raw.device : "?",
+			 region, ev->region.offset);
+	else
+		snprintf(buf, len, "%s %s", ev->raw.device[0] ? ev->raw.device : "?", region);
+	return buf;
+}
+
+/* What a map means for the guest, or NULL when it means nothing worth a word. */
+static const char *dma_meaning(const struct dma_event *ev, const struct dma_holder *h,
+			       char *buf, size_t len)
+{
+	char where[96];
+
+	if (ev->failed && h && h->held)
+		snprintf(buf, len, "FAILED: QEMU's one bounce buffer is held by the map of gpa %#"
+			 PRIx64 " (%s) until the device model unmaps it. virtio reports \"bogus "
+			 "descriptor or out of resources\" and stops the device: the guest's request "
+			 "does not complete until the guest resets the device",
+			 (uint64_t)h->ev.raw.gpa, dma_where(&h->ev, where, sizeof(where)));
+	else if (ev->failed)
+		snprintf(buf, len, "FAILED: nothing mapped (QEMU's bounce buffer is busy with a map "
+			 "of memory that is no VFIO region, or the address is not mapped). virtio "
+			 "reports \"bogus descriptor or out of resources\" and stops the device");
+	else if (ev->unmap)
+		snprintf(buf, len, "the bounce buffer is free again (%" PRIu64 " of %" PRIu64
+			 " B used%s)", (uint64_t)ev->raw.granted, (uint64_t)ev->raw.asked,
+			 ev->write ? ", written back to the region now" : "");
+	else if (ev->short_map)
+		snprintf(buf, len, "bounced and SHORT: %" PRIu64 " of %" PRIu64 " B granted (the "
+			 "bounce buffer holds at most a page); mapping the rest while this map holds "
+			 "the buffer fails", (uint64_t)ev->raw.granted, (uint64_t)ev->raw.asked);
+	else if (ev->bounced)
+		snprintf(buf, len, "bounced: copied through QEMU's one bounce buffer (the region is "
+			 "a RAM device, not direct memory to QEMU); any other DMA map of this process "
+			 "fails until this one is unmapped");
+	else
+		return NULL;
+	return buf;
+}
+
+static void on_dma(const struct dma_event *ev, void *ctx)
+{
+	struct copy_view *v = ctx;
+	const struct vfg_dma_event *r = &ev->raw;
+	struct dma_holder *h = holder_of(v, r->tgid);
+	struct dma_stat *s = NULL;
+	const char *meaning, *result;
+	char what[1024], where[96], region[24], cache[40], frame[256];
+	bool show;
+
+	/* Counted: maps (direct, bounced, short) by their region; failures by the holder's. */
+	if (ev->failed)
+		s = h && h->held ? dma_stat_of(v, &h->ev) : dma_stat_of(v, ev);
+	else if (!ev->unmap)
+		s = dma_stat_of(v, ev);
+	if (s && ev->failed)
+		s->failed++;
+	else if (s) {
+		s->bytes += r->granted;
+		if (ev->bounced)
+			s->bounced++;
+		else
+			s->direct++;
+		if (ev->short_map)
+			s->short_maps++;
+	}
+	meaning = dma_meaning(ev, h, what, sizeof(what));
+	if (h && ev->bounced && !ev->unmap) {
+		h->held = true;
+		h->ev = *ev;
+	} else if (h && ev->unmap) {
+		h->held = false;
+	}
+	show = v->o.print && (verbose || (!ev->unmap && meaning));
+	if (show && ((v->o.comm && strcmp(v->o.comm, r->comm)) ||
+		     (v->o.device && (!ev->device || strcmp(v->o.device, r->device))) ||
+		     (v->o.region >= 0 && (!ev->device || v->o.region != (long)ev->region.index))))
+		show = false;
+	if (!show)
+		return;
+	result = ev->unmap ? "unmapped" : ev->failed ? "failed" : ev->bounced ? "bounced" : "direct";
+	region_name(ev->region.index, region, sizeof(region));
+	if (ev->device)
+		cache_mode_format(ev->cache.mode, r->pgprot, cache, sizeof(cache));
+	v->shown++;
+	if (json_output) {
+		struct json_object *o = json_object_new_object(), *st = json_object_new_array();
+
+		json_add(o, "event", json_object_new_string("dma"));
+		json_add(o, "time", json_object_new_double(seconds(v, r->ts)));
+		json_add(o, "pid", json_object_new_int64(r->tgid));
+		json_add(o, "tid", json_object_new_int64(r->pid));
+		json_add(o, "comm", json_object_new_string(r->comm));
+		json_add(o, "op", json_object_new_string(ev->unmap ? "unmap" : "map"));
+		/* is_write: the device model writes guest memory, here the region. */
+		json_add(o, "direction", json_object_new_string(ev->write ? "write" : "read"));
+		json_add(o, "gpa", json_hex(r->gpa));
+		json_add(o, "asked", json_object_new_uint64(r->asked));
+		json_add(o, "granted", json_object_new_uint64(r->granted));
+		json_add(o, "result", json_object_new_string(result));
+		json_add(o, "short", json_object_new_boolean(ev->short_map));
+		json_add(o, "device", ev->device && r->device[0] ? json_object_new_string(r->device)
+								 : NULL);
+		json_add(o, "region", ev->device ? json_object_new_string(region) : NULL);
+		json_add(o, "region_offset", ev->offset_known ?
+			 json_object_new_uint64(ev->region.offset) : NULL);
+		json_add(o, "cache", ev->device ? json_object_new_string(cache) : NULL);
+		if (ev->failed && h && h->held) {
+			struct json_object *x = json_object_new_object();
+
+			region_name(h->ev.region.index, region, sizeof(region));
+			json_add(x, "gpa", json_hex(h->ev.raw.gpa));
+			json_add(x, "tid", json_object_new_int64(h->ev.raw.pid));
+			json_add(x, "device", json_object_new_string(h->ev.raw.device));
+			json_add(x, "region", json_object_new_string(region));
+			json_add(x, "region_offset", h->ev.offset_known ?
+				 json_object_new_uint64(h->ev.region.offset) : NULL);
+			json_add(o, "bounce_held_by", x);
+		}
+		json_add(o, "meaning", meaning ? json_object_new_string(meaning) : NULL);
+		json_add(o, "target", ev->target ? json_object_new_string(ev->target->name) : NULL);
+		for (unsigned int i = 0; i < r->nstack && i < VFG_COPY_STACK; i++) {
+			struct json_object *f = json_object_new_object();
+			const char *name = symbolize(&v->sym, r->tgid, r->stack[i], frame,
+						     sizeof(frame));
+
+			if (!name && i >= 2) {
+				json_object_put(f);
+				break;
+			}
+			json_add(f, "address", json_hex(r->stack[i]));
+			json_add(f, "symbol", name ? json_object_new_string(name) : NULL);
+			json_object_array_add(st, f);
+		}
+		json_add(o, "stack", st);
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							       JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+		fflush(stdout);
+		return;
+	}
+	printf("%-10.6f %-8s %-7u %-15s %-13s %-7s %s %s gpa %#" PRIx64 " %" PRIu64 "/%" PRIu64
+	       " B %s%s%s\n", seconds(v, r->ts), "dma", r->tgid, r->comm,
+	       ev->device && r->device[0] ? r->device : "?", ev->device ? region : "?",
+	       ev->unmap ? "unmap" : "map", ev->write ? "write" : "read", (uint64_t)r->gpa,
+	       (uint64_t)r->granted, (uint64_t)r->asked, result,
+	       ev->offset_known ? " at " : "",
+	       ev->offset_known ? dma_where(ev, where, sizeof(where)) : "");
+	if (meaning)
+		printf("%10s    %s\n", "", meaning);
+	for (unsigned int i = 0; i < r->nstack && i < VFG_COPY_STACK; i++) {
+		const char *name = symbolize(&v->sym, r->tgid, r->stack[i], frame, sizeof(frame));
+
+		if (!name && i >= 2)
+			break;
+		printf("%10s    #%u %#" PRIx64 " %s\n", "", i, (uint64_t)r->stack[i],
+		       name ? name : "?");
+	}
+	fflush(stdout);
+}
+
 static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void note(const char *fmt, ...)
 {
@@ -373,6 +605,7 @@ int copy_view_open(struct copy_view **out, const struct copy_view_opts *o)
 		free(v);
 		return err;
 	}
+	v->c.dma_fn = on_dma;
 	if (v->c.vfio_missing)
 		note("vfio is not loaded: no copy can touch device memory (calls are only counted)");
 	for (size_t i = 0; i < o->nprobes; i++) {
@@ -476,6 +709,49 @@ static struct json_object *target_json(const struct copy_target *tg,
 	return x;
 }
 
+static struct json_object *dma_json(const struct copy_view *v)
+{
+	struct json_object *a = json_object_new_array();
+	char region[24];
+
+	for (size_t i = 0; i < v->ndma; i++) {
+		const struct dma_stat *d = &v->dma[i];
+		struct json_object *x = json_object_new_object();
+
+		json_add(x, "pid", json_object_new_int64(d->pid));
+		json_add(x, "comm", json_object_new_string(d->comm));
+		json_add(x, "device", d->device[0] ? json_object_new_string(d->device) : NULL);
+		json_add(x, "region", d->device[0] ? json_object_new_string(region_name(
+							     d->region, region, sizeof(region))) : NULL);
+		json_add(x, "direct", json_object_new_uint64(d->direct));
+		json_add(x, "bounced", json_object_new_uint64(d->bounced));
+		json_add(x, "short", json_object_new_uint64(d->short_maps));
+		json_add(x, "failed", json_object_new_uint64(d->failed));
+		json_add(x, "bytes", json_object_new_uint64(d->bytes));
+		json_object_array_add(a, x);
+	}
+	return a;
+}
+
+static void dma_table(const struct copy_view *v)
+{
+	char region[24];
+
+	if (!v->ndma)
+		return;
+	printf("\nDMA maps of device memory by QEMU (failed: while that region's map held the "
+	       "bounce buffer)\n%-7s %-15s %-13s %-7s %8s %8s %8s %8s %10s\n", "PID", "COMM",
+	       "DEVICE", "REGION", "DIRECT", "BOUNCED", "SHORT", "FAILED", "BYTES");
+	for (size_t i = 0; i < v->ndma; i++) {
+		const struct dma_stat *d = &v->dma[i];
+
+		printf("%-7u %-15s %-13s %-7s %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64
+		       " %10" PRIu64 "\n", d->pid, d->comm, d->device[0] ? d->device : "?",
+		       d->device[0] ? region_name(d->region, region, sizeof(region)) : "?",
+		       d->direct, d->bounced, d->short_maps, d->failed, d->bytes);
+	}
+}
+
 void copy_view_summary(struct copy_view *v, struct json_object *into)
 {
 	char region[24], hz[64];
@@ -511,6 +787,7 @@ void copy_view_summary(struct copy_view *v, struct json_object *into)
 		}
 		json_add(o, "targets", t);
 		json_add(o, "by_region", s);
+		json_add(o, "dma", dma_json(v));
 		json_add(o, "violations", json_object_new_uint64(v->violations));
 		json_add(o, "clean", json_object_new_uint64(v->clean));
 		json_add(o, "unmeasured", json_object_new_uint64(v->unmeasured));
@@ -554,6 +831,7 @@ void copy_view_summary(struct copy_view *v, struct json_object *into)
 		printf("%-8" PRIu64 " %-9" PRIu64 " %-9" PRIu64 " %-7s %s\n", (uint64_t)cnt.hits,
 		       (uint64_t)cnt.device, (uint64_t)cnt.dropped, pidbuf, tg->name);
 	}
+	dma_table(v);
 	if (!v->nstats)
 		return;
 	printf("\n%-7s %-15s %-13s %-7s %-6s %-26s %-9s %8s %10s\n", "PID", "COMM", "DEVICE",
@@ -581,6 +859,8 @@ void copy_view_close(struct copy_view *v)
 	policy_free(&v->policy);
 	free(v->stats);
 	free(v->memo);
+	free(v->dma);
+	free(v->holders);
 	free(v);
 }
 

@@ -45,6 +45,7 @@ static void load_cached_case(const struct calib_case *cc, uint64_t vaddr, uint32
 }
 
 static int on_ring(void *ctx, void *data, size_t size);
+static int on_dma_ring(void *ctx, void *data, size_t size);
 
 int copies_open(struct copies *c, copy_event_fn fn, void *ctx, const struct vfio_location *known,
 		const char **step)
@@ -96,8 +97,9 @@ int copies_open(struct copies *c, copy_event_fn fn, void *ctx, const struct vfio
 				 "kprobe on vfio_device_fops_mmap: %s", strerror(errno));
 	}
 	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.copy_events), on_ring, c, NULL);
-	if (!c->rb) {
-		*step = "open the copies ring buffer";
+	if (!c->rb || ring_buffer__add(c->rb, bpf_map__fd(c->skel->maps.dma_events), on_dma_ring,
+				       c)) {
+		*step = "open the copies ring buffers";
 		err = -errno;
 		copies_close(c);
 		return err;
@@ -321,13 +323,15 @@ static unsigned int routine_window(struct copies *c, enum calib_routine r)
 static int attach(struct copies *c, const struct copy_target *t, char *why, size_t len)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, uo);
+	struct bpf_program *prog;
 	struct copy_target *n;
 	uint32_t idx = c->n;
 	int err;
 
 	for (unsigned int i = 0; i < c->n; i++)
 		if (c->targets[i].pid == t->pid && c->targets[i].offset == t->offset &&
-		    !strcmp(c->targets[i].path, t->path) && c->targets[i].link &&
+		    c->targets[i].t.kind == t->t.kind && !strcmp(c->targets[i].path, t->path) &&
+		    c->targets[i].link &&
 		    !strcmp(c->targets[i].usdt_provider, t->usdt_provider) &&
 		    !strcmp(c->targets[i].usdt_name, t->usdt_name))
 			return 0;
@@ -371,16 +375,21 @@ static int attach(struct copies *c, const struct copy_target *t, char *why, size
 			c->n++;
 		return 1;
 	}
-	n->link = bpf_program__attach_uprobe_opts(c->skel->progs.copy_probe, t->pid, t->path,
-						  t->offset, &uo);
+	uo.retprobe = t->t.kind == VFG_COPY_KIND_DMA_MAP_RET;
+	prog = uo.retprobe ? c->skel->progs.dma_ret :
+	       t->t.kind >= VFG_COPY_KIND_DMA_MAP ? c->skel->progs.dma_probe :
+						    c->skel->progs.copy_probe;
+	n->link = bpf_program__attach_uprobe_opts(prog, t->pid, t->path, t->offset, &uo);
 #if defined(__x86_64__)
-	if (!n->link && errno == 524 /* ENOTSUPP: an instruction uprobes cannot take */) {
+	/* A return probe only works at the entry, where the return address is on top. */
+	if (!n->link && errno == 524 /* ENOTSUPP: an instruction uprobes cannot take */ &&
+	    !uo.retprobe) {
 		int skip = first_probeable(t->path, t->offset);
 
 		if (skip > 0) {
 			n->offset += skip;
-			n->link = bpf_program__attach_uprobe_opts(c->skel->progs.copy_probe, t->pid,
-								  t->path, n->offset, &uo);
+			n->link = bpf_program__attach_uprobe_opts(prog, t->pid, t->path, n->offset,
+								  &uo);
 		}
 		if (!n->link)
 			errno = 524;
@@ -650,6 +659,68 @@ static int ram_device_handlers(struct elf_file *ef, const char *exe, uint64_t *r
 	return 0;
 }
 
+/*
+ * QEMU's DMA maps: address_space_map (entry and return), memory_region_ref (the region of a map
+ * in flight) and address_space_unmap (a bounce buffer given back), which Debian's QEMU exports.
+ * Returns the probes attached, or 0 with why set when the DMA maps are not watched (a symbol is
+ * missing, or a probe did not attach: then none stays attached).
+ */
+static int watch_dma(struct copies *c, struct elf_file *ef, uint32_t pid, const char *path,
+		     uint32_t rb_off, uint32_t host_off, char *why, size_t len)
+{
+	static const struct {
+		const char *sym, *name;
+		enum vfg_copy_kind kind;
+	} probes[] = {
+		{ "address_space_map", "address_space_map", VFG_COPY_KIND_DMA_MAP },
+		{ "address_space_map", "address_space_map (return)", VFG_COPY_KIND_DMA_MAP_RET },
+		{ "memory_region_ref", "memory_region_ref (in a DMA map)", VFG_COPY_KIND_DMA_REF },
+		{ "address_space_unmap", "address_space_unmap", VFG_COPY_KIND_DMA_UNMAP },
+	};
+	struct copy_target t[4] = {};
+	int err, n = 0;
+
+	for (size_t i = 0; i < 4; i++) {
+		uint64_t vaddr;
+
+		if (elf_file_symbol(ef, probes[i].sym, &vaddr, NULL, NULL) ||
+		    elf_file_vaddr_to_offset(ef, vaddr, &t[i].offset)) {
+			snprintf(why, len, "DMA maps not watched: the executable exports no %s",
+				 probes[i].sym);
+			return 0;
+		}
+		t[i].pid = pid;
+		snprintf(t[i].path, sizeof(t[i].path), "%s", path);
+		snprintf(t[i].name, sizeof(t[i].name), "qemu %s", probes[i].name);
+		t[i].t.kind = probes[i].kind;
+		t[i].t.routine = VFG_ROUTINE_NONE;
+		t[i].t.dst_arg = t[i].t.src_arg = t[i].t.len_arg = VFG_ARG_NONE;
+		t[i].t.value_arg = VFG_ARG_NONE;
+		t[i].t.mr_ram_block = rb_off;
+		t[i].t.ram_block_host = host_off;
+	}
+	for (size_t i = 0; i < 4; i++) {
+		err = attach(c, &t[i], why, len);
+		if (err < 0) {
+			char reason[192];
+
+			snprintf(reason, sizeof(reason), "%s", why);
+			snprintf(why, len, "DMA maps not watched: %s", reason);
+			/* All or none: a map seen without its return would never be sent. */
+			for (unsigned int k = 0; k < c->n; k++)
+				if (c->targets[k].pid == (int32_t)pid &&
+				    c->targets[k].t.kind >= VFG_COPY_KIND_DMA_MAP && c->targets[k].link) {
+					bpf_link__destroy(c->targets[k].link);
+					c->targets[k].link = NULL;
+					c->targets[k].pid = 0;
+				}
+			return 0;
+		}
+		n += err;
+	}
+	return n;
+}
+
 int copies_watch_profile(struct copies *c, uint32_t pid, char *why, size_t len)
 {
 	/* QEMU's memory core, which Debian's QEMU exports through .dynsym. */
@@ -662,7 +733,7 @@ int copies_watch_profile(struct copies *c, uint32_t pid, char *why, size_t len)
 		uint8_t len_arg, value_arg;
 		uint32_t flags;
 	} probes[2];
-	char exe[64], path[PATH_MAX], fallback[256] = "";
+	char exe[64], path[PATH_MAX], fallback[256] = "", dma_why[256] = "";
 	uint32_t rb_off, host_off;
 	uint64_t rd, wr;
 	struct elf_file ef;
@@ -737,13 +808,19 @@ int copies_watch_profile(struct copies *c, uint32_t pid, char *why, size_t len)
 			break;
 		attached += err;
 	}
+	if (err >= 0) {
+		err = watch_dma(c, &ef, pid, path, rb_off, host_off, dma_why, sizeof(dma_why));
+		attached += err > 0 ? err : 0;
+	}
 	elf_file_close(&ef);
-	if (err < 0)
+	if (err < 0 && !dma_why[0])
 		return err;
 	if (fallback[0])
 		snprintf(why, len, "pid %u: QEMU's RAM-device handlers not found (%s): probing "
-			 "%s and %s, which every emulated device's MMIO passes too", pid, fallback,
-			 dispatch_write, dispatch_read);
+			 "%s and %s, which every emulated device's MMIO passes too%s%s", pid,
+			 fallback, dispatch_write, dispatch_read, dma_why[0] ? "; " : "", dma_why);
+	else if (dma_why[0])
+		snprintf(why, len, "pid %u: %s", pid, dma_why);
 	return attached;
 }
 
@@ -916,6 +993,39 @@ static int on_ring(void *ctx, void *data, size_t size)
 	}
 	c->events++;
 	c->fn(&ev, c->ctx);
+	return 0;
+}
+
+static int on_dma_ring(void *ctx, void *data, size_t size)
+{
+	struct copies *c = ctx;
+	const struct vfg_dma_event *r = data;
+	struct dma_event ev = {};
+
+	if (size < sizeof(*r) || !c->dma_fn)
+		return 0;
+	ev.raw = *r;
+	ev.target = r->target < c->n ? &c->targets[r->target] : NULL;
+	if (ev.target && ev.target->pid > 0 && ev.target->pid != (int32_t)r->tgid)
+		ev.target = NULL;
+	ev.device = r->flags & VFG_DMA_DEVICE;
+	ev.bounced = r->flags & VFG_DMA_BOUNCED;
+	ev.failed = r->flags & VFG_DMA_FAILED;
+	ev.write = r->flags & VFG_DMA_WRITE;
+	ev.unmap = r->kind == VFG_DMA_UNMAP;
+	ev.short_map = !ev.failed && !ev.unmap && r->granted < r->asked;
+	if (ev.device) {
+		struct region_loc at = region_locate(r->pgoff, __builtin_ctzl(c->kernel.page_size),
+						     resources_of(c, r->device), PCI_RESOURCES);
+
+		ev.region = at;
+		ev.offset_known = (r->flags & VFG_DMA_OFFSET_KNOWN) && r->dev_addr >= r->start &&
+				  r->dev_addr < r->end;
+		ev.region.offset = ev.offset_known ? at.offset + (r->dev_addr - r->start) : 0;
+		ev.cache = cache_mode_decode(c->kernel.arch, r->pgprot, c->kernel.major,
+					     c->kernel.minor);
+	}
+	c->dma_fn(&ev, c->ctx);
 	return 0;
 }
 

@@ -64,6 +64,20 @@ struct copy_event {
 
 typedef void (*copy_event_fn)(const struct copy_event *ev, void *ctx);
 
+/* A DMA map of QEMU's memory core into device memory, or one that failed; see vfioguard.h. */
+struct dma_event {
+	struct vfg_dma_event raw;
+	const struct copy_target *target;
+	bool device;              /* the region is a VFIO mapping: region and cache are set */
+	bool bounced, failed, write, unmap;
+	bool short_map;           /* granted less than asked (a failed map is not short) */
+	bool offset_known;        /* region.offset is where the map starts in the region */
+	struct region_loc region;
+	struct cache_decode cache;
+};
+
+typedef void (*dma_event_fn)(const struct dma_event *ev, void *ctx);
+
 struct copies_bpf;
 struct ring_buffer;
 
@@ -77,6 +91,7 @@ struct copies {
 	struct copy_target *retired;
 	size_t nretired;
 	copy_event_fn fn;
+	dma_event_fn dma_fn; /* set by the caller after copies_open; NULL: DMA maps not delivered */
 	void *ctx;
 	uint64_t events;
 	bool vfio_missing; /* vfio is not loaded: no mapping can be a device's */
@@ -119,7 +134,8 @@ void copies_close(struct copies *c);
  *   libc:    memcpy, memmove, memset as the process's libc resolved them
  *   profile: the built-in VMM profiles that match the process's executable (qemu: the
  *            handlers of its RAM-device regions; where they cannot be found, its MMIO dispatch,
- *            with the reason in why and a positive return)
+ *            with the reason in why and a positive return; and its DMA maps,
+ *            address_space_map/unmap, where it exports them, else the reason in why)
  */
 int copies_watch_libc(struct copies *c, uint32_t pid, char *why, size_t len);
 int copies_watch_profile(struct copies *c, uint32_t pid, char *why, size_t len);

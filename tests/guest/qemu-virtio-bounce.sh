@@ -5,7 +5,10 @@
 # with two data descriptors in the BAR (or one longer than a page) the second map finds the
 # bounce buffer busy, QEMU reports "virtio: bogus descriptor or out of resources" and the device
 # stops (a legacy device is marked broken: no request of it completes); the same request with its data in guest RAM completes.
-# timeout: 300
+# One `monitor --copies` watches the four QEMUs and reports each DMA map of the BAR (bounced,
+# with its region and offset), each failed map (with the map that holds the bounce buffer), and
+# nothing for the request in RAM; its summary counts them per process and region.
+# timeout: 360
 . "$VFG_TESTS/lib.sh"
 
 case $ARCH_NAME in
@@ -43,6 +46,8 @@ run_case() {
 		< qtest.in > qtest.out 2> qemu.err &
 	QEMU_PID=$!
 	exec 3> qtest.in
+	# The monitor attaches QEMU's probes when it sees QEMU map the BAR (at realize, before -S).
+	wait_attached mon.json.err $QEMU_PID
 	sent=0
 	# ivshmem BAR2 (64-bit) at BAR2_GPA; virtio's I/O BAR0 at IO; decoding and bus mastering on.
 	cfg l 2 0x18 $(a $BAR2_GPA); cfg l 2 0x1c 0; cfg w 2 4 6
@@ -101,9 +106,12 @@ run_case() {
 	REQSTATUS=$(($(grep '^OK' qtest.out | tail -1 | cut -d' ' -f2)))
 	exec 3>&-
 	stop $QEMU_PID
+	eval "PID_$(echo $name | tr - _)=$QEMU_PID"
 	echo "$name: used $USED, request status $REQSTATUS, disk $(od -An -tx1 -N8 disk.img | tr -d ' \n')"
 	grep -v '^$' qemu.err || true
 }
+
+start_monitor mon.json --copies -v
 
 run_case ram $DATA_RAM:512
 expect_eq "ram: completed" "$USED $REQSTATUS" "1 0"
@@ -121,3 +129,31 @@ expect_eq "bar, two buffers: QEMU's virtio error" "$(grep -c 'virtio: bogus desc
 run_case bar-long $((BAR2_GPA + 0x1000)):8192
 expect_eq "bar, one buffer of two pages: not completed" $USED 0
 expect_eq "bar, one buffer of two pages: QEMU's virtio error" "$(grep -c 'virtio: bogus descriptor or out of resources' qemu.err)" 1
+
+sleep 1
+stop_monitor_expect mon.json 0
+jq -c 'select(.event == "dma")' mon.json > dma.json
+echo "DMA events:"; jq -c '[.pid, .op, .direction, .gpa, .asked, .granted, .result, .short, .device, .region, .region_offset, .bounce_held_by.gpa, ([.stack[0:3][] | .symbol] | join(" < "))]' dma.json
+# dma PID: op direction gpa asked granted result short device region offset holder, one per line
+dma() {
+	jq -r "select(.pid == $1) | \"\(.op) \(.direction) \(.gpa) \(.asked) \(.granted) \(.result) \(.short) \(.device) \(.region) \(.region_offset) \(.bounce_held_by.gpa)\"" dma.json | tr '\n' ';'
+}
+row() {
+	tail -1 mon.json | jq -r "[.copies.dma[] | select(.pid == $1) | \"\(.device) \(.region) \(.direct) \(.bounced) \(.short) \(.failed) \(.bytes)\"] | join(\";\")"
+}
+B1=$(a $BAR2_GPA + 0x1000) B3=$(a $BAR2_GPA + 0x3000) B2=$(a $BAR2_GPA + 0x2000)
+expect_eq "ram: no DMA event" "$(dma $PID_ram)" ""
+expect_eq "ram: no DMA row" "$(row $PID_ram)" ""
+expect_eq "bar, one buffer: a bounced map, then its unmap" "$(dma $PID_bar_one)" \
+	"map read $B1 512 512 bounced false $IVSHMEM BAR2 4096 null;unmap read $B1 512 512 unmapped false $IVSHMEM BAR2 4096 null;"
+expect_eq "bar, one buffer: counted" "$(row $PID_bar_one)" "$IVSHMEM BAR2 0 1 0 0 512"
+expect_eq "bar, two buffers: bounced, then failed while held" "$(dma $PID_bar_two | cut -d';' -f1-2)" \
+	"map read $B1 512 512 bounced false $IVSHMEM BAR2 4096 null;map read $B3 512 0 failed false null null null $B1"
+expect_eq "bar, two buffers: counted" "$(row $PID_bar_two)" "$IVSHMEM BAR2 0 1 0 1 512"
+expect_eq "bar, two pages: short, then the rest failed while held" "$(dma $PID_bar_long | cut -d';' -f1-2)" \
+	"map read $B1 8192 4096 bounced true $IVSHMEM BAR2 4096 null;map read $B2 4096 0 failed false null null null $B1"
+expect_eq "bar, two pages: counted" "$(row $PID_bar_long)" "$IVSHMEM BAR2 0 1 1 1 4096"
+expect_eq "failed maps: address_space_map's stack" \
+	"$(jq -r 'select(.result == "failed") | .stack[0].symbol | split("+")[0]' dma.json | sort -u)" address_space_map
+expect_eq "failed maps: the meaning" \
+	"$(jq -r 'select(.result == "failed") | .meaning | startswith("FAILED: QEMU\u0027s one bounce buffer is held")' dma.json | sort -u)" true
