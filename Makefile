@@ -68,7 +68,7 @@ DEPS += gcc-aarch64-linux-gnu qemu-system-arm libc6-dev:arm64 libbpf-dev:arm64 l
 	systemtap-sdt-dev:arm64
 endif
 
-.PHONY: all deps check unit guest-test demo bench bench-audit bench-monitor bench-copies clean
+.PHONY: all deps check unit guest-test demo bench bench-audit bench-monitor bench-copies bench-qemu clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -181,8 +181,9 @@ endif
 	$(Q)tests/vm/run $(BENCH_VM) bench/audit.sh $(BENCH_ARGS)
 	$(Q)tests/vm/run $(BENCH_VM) bench/monitor.sh $(BENCH_ARGS)
 	$(Q)tests/vm/run $(BENCH_VM) bench/copies.sh $(BENCH_ARGS)
+	$(Q)tests/vm/run $(BENCH_VM) bench/qemu.sh $(BENCH_ARGS)
 
-bench-audit bench-monitor bench-copies: bench-%: deps
+bench-audit bench-monitor bench-copies bench-qemu: bench-%: deps
 	$(Q)$(MAKE) --no-print-directory all
 ifeq ($(HOST_ARCH),x86_64)
 	$(Q)$(MAKE) --no-print-directory TARGET=arm64 all

@@ -615,12 +615,14 @@ SEC("uretprobe")
 int dma_ret(struct pt_regs *ctx)
 {
 	__u32 idx = (__u32)bpf_get_attach_cookie(ctx);
+	struct vfg_copy_target *t = bpf_map_lookup_elem(&copy_targets, &idx);
 	struct vfg_copy_counts *cnt = bpf_map_lookup_elem(&copy_counts, &idx);
 	__u64 id = bpf_get_current_pid_tgid(), ptr = PT_REGS_RC(ctx);
 	__u32 tid = (__u32)id, tgid = id >> 32;
 	struct vfg_dma_event *e;
 
-	if (!cnt)
+	/* Another process's return (see vfg_copy_target.tgid). */
+	if (!t || !cnt || ((t->flags & VFG_TARGET_ONE_PROCESS) && t->tgid != tgid))
 		return 0;
 	cnt->hits++;
 	e = bpf_map_lookup_elem(&dma_inflight, &tid);

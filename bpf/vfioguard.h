@@ -245,6 +245,11 @@ struct vfg_copy_target {
 	/* MR_WRITE, MR_READ: offsetof(MemoryRegion, ram_block), offsetof(RAMBlock, host) */
 	__u32 mr_ram_block;
 	__u32 ram_block_host;
+	/*
+	 * With VFG_TARGET_ONE_PROCESS: the process. A return probe runs for every return of the
+	 * probed function in every process that has one attached (the kernel filters only entries).
+	 */
+	__u32 tgid;
 };
 
 /* Per target and CPU. */

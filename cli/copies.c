@@ -20,12 +20,12 @@
 #include "commands.h"
 #include "copies_view.h"
 #include "output.h"
+#include "verdict.h"
 #include "../loader/enforce.h"
 #include "../loader/symbolize.h"
 #include "../policy/compile.h"
 #include "../policy/hazards.h"
 
-#define POLICY_IN_FORCE "/run/vfioguard/policy.yaml"
 #define MAX_WATCHED 1024
 
 struct copy_stat {
@@ -55,14 +55,6 @@ struct dma_holder {
 	struct dma_event ev;
 };
 
-struct verdict_memo {
-	uint32_t pid;
-	char device[VFG_DEVICE_LEN];
-	unsigned int region;
-	enum access_class access;
-	uint32_t forbidden; /* hazards that are violations */
-	char rule[64];
-};
 
 struct copy_view {
 	struct copy_view_opts o;
@@ -72,10 +64,7 @@ struct copy_view {
 	size_t nwatched;
 	struct copy_stat *stats;
 	size_t nstats;
-	struct verdict_memo *memo;
-	size_t nmemo;
-	struct policy policy;
-	bool policy_tried, have_policy;
+	struct verdicts verdicts;
 	uint64_t violations, clean, unmeasured, shown;
 	struct dma_stat *dma;
 	size_t ndma;
@@ -86,90 +75,6 @@ struct copy_view {
 static double seconds(const struct copy_view *v, uint64_t ts)
 {
 	return ts > v->o.start_ns ? (ts - v->o.start_ns) / 1e9 : 0;
-}
-
-/* The region's verdict for this process, from the policy in force (once per process+region). */
-static const struct verdict_memo *verdict_of(struct copy_view *v, const struct copy_event *ev)
-{
-	struct policy_subject s = { .vendor = -1, .device_id = -1, .subsystem_vendor = -1,
-				    .subsystem_device = -1 };
-	struct verdict_memo *m, *grown;
-	struct device_facts dev;
-	char exe[PATH_MAX] = "", link[64], line[PATH_MAX], cgroup[PATH_MAX] = "";
-	FILE *cg;
-	ssize_t n;
-	int rule;
-
-	for (size_t i = 0; i < v->nmemo; i++)
-		if (v->memo[i].pid == ev->raw.tgid && v->memo[i].region == ev->region.index &&
-		    !strcmp(v->memo[i].device, ev->raw.device))
-			return &v->memo[i];
-	grown = realloc(v->memo, (v->nmemo + 1) * sizeof(*v->memo));
-	if (!grown)
-		return NULL;
-	v->memo = grown;
-	m = &v->memo[v->nmemo++];
-	memset(m, 0, sizeof(*m));
-	m->pid = ev->raw.tgid;
-	memcpy(m->device, ev->raw.device, sizeof(m->device));
-	m->region = ev->region.index;
-	m->access = ACCESS_DIRECT;
-	m->forbidden = hazard_violations(v->c.kernel.arch, ev->cache.mode, ACCESS_DIRECT);
-	if (!v->policy_tried) {
-		struct policy_diags d = {};
-
-		v->policy_tried = true;
-		v->have_policy = !access(POLICY_IN_FORCE, R_OK) &&
-				 !policy_parse_file(POLICY_IN_FORCE, &v->policy, &d);
-		policy_diags_free(&d);
-	}
-	if (!v->have_policy) {
-		snprintf(m->rule, sizeof(m->rule), "no policy in force");
-		return m;
-	}
-	snprintf(link, sizeof(link), "/proc/%u/exe", ev->raw.tgid);
-	n = readlink(link, exe, sizeof(exe) - 1);
-	exe[n > 0 ? n : 0] = '\0';
-	/* The cgroup v2 path, as the policy's cgroup: matcher spells it ("0::/machine.slice/..."). */
-	snprintf(link, sizeof(link), "/proc/%u/cgroup", ev->raw.tgid);
-	cg = fopen(link, "re");
-	while (cg && fgets(line, sizeof(line), cg))
-		if (!strncmp(line, "0::", 3)) {
-			line[strcspn(line, "\n")] = '\0';
-			snprintf(cgroup, sizeof(cgroup), "%s", line + 3);
-		}
-	if (cg)
-		fclose(cg);
-	pci_device_facts(ev->raw.device, &dev);
-	s.device = ev->raw.device;
-	s.driver = dev.driver[0] ? dev.driver : NULL;
-	s.vendor = dev.vendor;
-	s.device_id = dev.device_id;
-	s.subsystem_vendor = dev.subsystem_vendor;
-	s.subsystem_device = dev.subsystem_device;
-	s.comm = ev->raw.comm;
-	s.exe = exe[0] ? exe : NULL;
-	s.cgroup = cgroup[0] ? cgroup : NULL;
-	s.region = ev->region.index;
-	s.cache = ev->cache.mode;
-	s.arch = v->c.kernel.arch;
-	rule = policy_match(&v->policy, &s);
-	if (rule < 0) {
-		m->access = v->policy.default_access;
-		snprintf(m->rule, sizeof(m->rule), "default");
-	} else {
-		const struct rule *r = &v->policy.rules[rule];
-
-		m->access = r->access;
-		if (r->name)
-			snprintf(m->rule, sizeof(m->rule), "'%s'", r->name);
-		else
-			snprintf(m->rule, sizeof(m->rule), "#%d", rule);
-	}
-	m->forbidden = rule >= 0 && v->policy.rules[rule].has_hazards
-			       ? v->policy.rules[rule].hazards
-			       : hazard_violations(v->c.kernel.arch, ev->cache.mode, m->access);
-	return m;
 }
 
 static void count(struct copy_view *v, const struct copy_event *ev, bool violation)
@@ -205,32 +110,77 @@ static void count(struct copy_view *v, const struct copy_event *ev, bool violati
 }
 
 /*
- * A frame of a copy's stack. The first is the probed function's entry: named by the target when
+ * A frame of a probe's stack. The first is the probed function's entry: named by the target when
  * the file's symbols do not name it (QEMU's static RAM-device handlers).
  */
-static const char *frame_name(struct copy_view *v, const struct copy_event *ev, unsigned int i,
-			      char *buf, size_t len)
+static const char *frame_name(struct copy_view *v, const struct copy_target *t, uint32_t tgid,
+			      const __u64 *stack, unsigned int i, char *buf, size_t len)
 {
 	const char *file;
 
-	if (i == 0 && ev->target && ev->target->function[0]) {
-		file = strrchr(ev->target->path, '/');
-		snprintf(buf, len, "%s+0 (%.150s)", ev->target->function,
-			 file ? file + 1 : ev->target->path);
+	if (i == 0 && t && t->function[0]) {
+		file = strrchr(t->path, '/');
+		snprintf(buf, len, "%s+0 (%.150s)", t->function, file ? file + 1 : t->path);
 		return buf;
 	}
-	return symbolize(&v->sym, ev->raw.tgid, ev->raw.stack[i], buf, len);
+	return symbolize(&v->sym, tgid, stack[i], buf, len);
+}
+
+/* The frames of a stack, until the frame-pointer walk ends in what is not code of the process. */
+static struct json_object *stack_json(struct copy_view *v, const struct copy_target *t,
+				      uint32_t tgid, const __u64 *stack, unsigned int n)
+{
+	struct json_object *st = json_object_new_array();
+	char frame[256];
+
+	for (unsigned int i = 0; i < n && i < VFG_COPY_STACK; i++) {
+		const char *name = frame_name(v, t, tgid, stack, i, frame, sizeof(frame));
+		struct json_object *f;
+
+		if (!name && i >= 2)
+			break;
+		f = json_object_new_object();
+		json_add(f, "address", json_hex(stack[i]));
+		json_add(f, "symbol", name ? json_object_new_string(name) : NULL);
+		json_object_array_add(st, f);
+	}
+	return st;
+}
+
+static void stack_print(struct copy_view *v, const struct copy_target *t, uint32_t tgid,
+			const __u64 *stack, unsigned int n)
+{
+	char frame[256];
+
+	for (unsigned int i = 0; i < n && i < VFG_COPY_STACK; i++) {
+		const char *name = frame_name(v, t, tgid, stack, i, frame, sizeof(frame));
+
+		if (!name && i >= 2)
+			break;
+		printf("%10s    #%u %#" PRIx64 " %s\n", "", i, (uint64_t)stack[i], name ? name : "?");
+	}
+	fflush(stdout);
+}
+
+static void put_json(struct json_object *o)
+{
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+						       JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	fflush(stdout);
 }
 
 static void on_copy(const struct copy_event *ev, void *ctx)
 {
 	struct copy_view *v = ctx;
 	const struct vfg_copy_event *r = &ev->raw;
-	const struct verdict_memo *vm = verdict_of(v, ev);
+	const struct verdict *vm = verdict_of(&v->verdicts, v->c.kernel.arch, ev->raw.tgid,
+					      ev->raw.comm, ev->raw.device, ev->region.index,
+					      ev->cache.mode);
 	uint32_t bad = vm ? ev->hazards & vm->forbidden : 0;
 	bool trap = vm && vm->access == ACCESS_TRAP;
 	bool violation = trap || bad || !ev->measured;
-	char region[24], cache[40], hz[64], badhz[64], detail[512], frame[256], delta[32] = "";
+	char region[24], cache[40], hz[64], badhz[64], detail[512], delta[32] = "";
 
 	/* Unmeasured hazards are neither clean nor known bad: reported, counted apart. */
 	if (!ev->measured)
@@ -251,7 +201,7 @@ static void on_copy(const struct copy_event *ev, void *ctx)
 	hazard_set_format(bad, badhz, sizeof(badhz));
 	v->shown++;
 	if (json_output) {
-		struct json_object *o = json_object_new_object(), *st = json_object_new_array(),
+		struct json_object *o = json_object_new_object(),
 				   *hs = json_object_new_array(), *vs = json_object_new_array();
 
 		json_add(o, "event", json_object_new_string("copy"));
@@ -321,24 +271,8 @@ static void on_copy(const struct copy_event *ev, void *ctx)
 					 : NULL);
 		json_add(o, "rule", vm ? json_object_new_string(vm->rule) : NULL);
 		json_add(o, "violations", vs);
-		for (unsigned int i = 0; i < r->nstack && i < VFG_COPY_STACK; i++) {
-			struct json_object *f = json_object_new_object();
-			const char *name = frame_name(v, ev, i, frame, sizeof(frame));
-
-			/* The frame-pointer walk ends in what is not code of the process. */
-			if (!name && i >= 2) {
-				json_object_put(f);
-				break;
-			}
-			json_add(f, "address", json_hex(r->stack[i]));
-			json_add(f, "symbol", name ? json_object_new_string(name) : NULL);
-			json_object_array_add(st, f);
-		}
-		json_add(o, "stack", st);
-		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-							       JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(o);
-		fflush(stdout);
+		json_add(o, "stack", stack_json(v, ev->target, r->tgid, r->stack, r->nstack));
+		put_json(o);
 		return;
 	}
 	if ((r->routine == VFG_ROUTINE_MEMCPY || r->routine == VFG_ROUTINE_MEMMOVE) &&
@@ -353,15 +287,7 @@ static void on_copy(const struct copy_event *ev, void *ctx)
 		 !trap && bad ? badhz : "");
 	printf("%-10.6f %-8s %-7u %-15s %-13s %-7s %s\n", seconds(v, r->ts), "copy", r->tgid,
 	       r->comm, r->device[0] ? r->device : "?", region, detail);
-	for (unsigned int i = 0; i < r->nstack && i < VFG_COPY_STACK; i++) {
-		const char *name = frame_name(v, ev, i, frame, sizeof(frame));
-
-		if (!name && i >= 2)
-			break;
-		printf("%10s    #%u %#" PRIx64 " %s\n", "", i, (uint64_t)r->stack[i],
-		       name ? name : "?");
-	}
-	fflush(stdout);
+	stack_print(v, ev->target, r->tgid, r->stack, r->nstack);
 }
 
 static struct dma_stat *dma_stat_of(struct copy_view *v, const struct dma_event *ev)
@@ -462,7 +388,7 @@ static void on_dma(const struct dma_event *ev, void *ctx)
 	struct dma_holder *h = holder_of(v, r->tgid);
 	struct dma_stat *s = NULL;
 	const char *meaning, *result;
-	char what[1024], where[96], region[24], cache[40], frame[256];
+	char what[1024], where[96], region[24], cache[40];
 	bool show;
 
 	/* Counted: maps (direct, bounced, short) by their region; failures by the holder's. */
@@ -501,7 +427,7 @@ static void on_dma(const struct dma_event *ev, void *ctx)
 		cache_mode_format(ev->cache.mode, r->pgprot, cache, sizeof(cache));
 	v->shown++;
 	if (json_output) {
-		struct json_object *o = json_object_new_object(), *st = json_object_new_array();
+		struct json_object *o = json_object_new_object();
 
 		json_add(o, "event", json_object_new_string("dma"));
 		json_add(o, "time", json_object_new_double(seconds(v, r->ts)));
@@ -536,24 +462,8 @@ static void on_dma(const struct dma_event *ev, void *ctx)
 		}
 		json_add(o, "meaning", meaning ? json_object_new_string(meaning) : NULL);
 		json_add(o, "target", ev->target ? json_object_new_string(ev->target->name) : NULL);
-		for (unsigned int i = 0; i < r->nstack && i < VFG_COPY_STACK; i++) {
-			struct json_object *f = json_object_new_object();
-			const char *name = symbolize(&v->sym, r->tgid, r->stack[i], frame,
-						     sizeof(frame));
-
-			if (!name && i >= 2) {
-				json_object_put(f);
-				break;
-			}
-			json_add(f, "address", json_hex(r->stack[i]));
-			json_add(f, "symbol", name ? json_object_new_string(name) : NULL);
-			json_object_array_add(st, f);
-		}
-		json_add(o, "stack", st);
-		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-							       JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(o);
-		fflush(stdout);
+		json_add(o, "stack", stack_json(v, ev->target, r->tgid, r->stack, r->nstack));
+		put_json(o);
 		return;
 	}
 	printf("%-10.6f %-8s %-7u %-15s %-13s %-7s %s %s gpa %#" PRIx64 " %" PRIu64 "/%" PRIu64
@@ -565,15 +475,7 @@ static void on_dma(const struct dma_event *ev, void *ctx)
 	       ev->offset_known ? dma_where(ev, where, sizeof(where)) : "");
 	if (meaning)
 		printf("%10s    %s\n", "", meaning);
-	for (unsigned int i = 0; i < r->nstack && i < VFG_COPY_STACK; i++) {
-		const char *name = symbolize(&v->sym, r->tgid, r->stack[i], frame, sizeof(frame));
-
-		if (!name && i >= 2)
-			break;
-		printf("%10s    #%u %#" PRIx64 " %s\n", "", i, (uint64_t)r->stack[i],
-		       name ? name : "?");
-	}
-	fflush(stdout);
+	stack_print(v, ev->target, r->tgid, r->stack, r->nstack);
 }
 
 static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -856,9 +758,8 @@ void copy_view_close(struct copy_view *v)
 		return;
 	copies_close(&v->c);
 	symbolizer_free(&v->sym);
-	policy_free(&v->policy);
+	verdicts_free(&v->verdicts);
 	free(v->stats);
-	free(v->memo);
 	free(v->dma);
 	free(v->holders);
 	free(v);

@@ -19,6 +19,7 @@
 
 #include "commands.h"
 #include "copies_view.h"
+#include "verdict.h"
 #include "output.h"
 #include "../loader/monitor.h"
 #include "../loader/snapshot.h"
@@ -87,6 +88,22 @@ struct state {
 	uint64_t policy_generation;
 	bool policy_loaded;
 	struct copy_view *copies; /* --copies */
+	struct verdicts verdicts; /* of the policy in force, for the regions table */
+};
+
+/*
+ * One row of the regions table: how a process reaches a region of a device (mapped, through
+ * the device fd, or both), the kernel's cache mode of its mapping and the policy's verdict.
+ */
+struct region_row {
+	uint32_t pid;
+	char comm[VFG_COMM_LEN];
+	char device[VFG_DEVICE_LEN];
+	unsigned int region;
+	bool mapped, fd;
+	enum cache_mode cache;
+	uint64_t pgprot;
+	const struct verdict *verdict;
 };
 
 static volatile sig_atomic_t stop;
@@ -602,12 +619,128 @@ static void read_counts(struct state *st, struct monitor *m)
 		p_err("monitor: reading the kernel's counts: %s", strerror(-err));
 }
 
+static struct region_row *row_for(struct region_row **rows, size_t *n, uint32_t pid,
+				  const char *comm, const char *device, unsigned int region)
+{
+	struct region_row *grown;
+
+	for (size_t i = 0; i < *n; i++)
+		if ((*rows)[i].pid == pid && (*rows)[i].region == region &&
+		    !strcmp((*rows)[i].device, device))
+			return &(*rows)[i];
+	grown = realloc(*rows, (*n + 1) * sizeof(**rows));
+	if (!grown)
+		return NULL;
+	*rows = grown;
+	memset(&grown[*n], 0, sizeof(grown[*n]));
+	grown[*n].pid = pid;
+	snprintf(grown[*n].comm, sizeof(grown[*n].comm), "%s", comm);
+	snprintf(grown[*n].device, sizeof(grown[*n].device), "%s", device);
+	grown[*n].region = region;
+	return &grown[(*n)++];
+}
+
+/* The regions table's rows: every region a process mapped or reached through the fd. */
+static size_t region_rows(struct state *st, struct region_row **rows)
+{
+	struct region_row *r;
+	size_t n = 0;
+
+	*rows = NULL;
+	for (size_t i = 0; i < st->nall; i++) {
+		const struct tracked *t = st->all[i];
+
+		if (!t->device[0] || !passes(st, t->comm, t->device, t->region.index))
+			continue;
+		r = row_for(rows, &n, t->pid, t->comm, t->device, t->region.index);
+		if (!r)
+			break;
+		r->mapped = true;
+		r->cache = t->cache.mode;
+		r->pgprot = t->pgprot;
+	}
+	for (size_t i = 0; i < st->nind; i++) {
+		const struct indirect *in = &st->ind[i];
+
+		if (!in->device[0] || !passes(st, in->comm, in->device, in->region))
+			continue;
+		r = row_for(rows, &n, in->pid, in->comm, in->device, in->region);
+		if (!r)
+			break;
+		r->fd = true;
+	}
+	for (size_t i = 0; i < n; i++) {
+		r = &(*rows)[i];
+		r->verdict = verdict_of(&st->verdicts, st->kernel->arch, r->pid, r->comm, r->device,
+					r->region, r->cache);
+	}
+	return n;
+}
+
+static const char *reached(const struct region_row *r)
+{
+	return r->mapped && r->fd ? "mapped+fd" : r->mapped ? "mapped" : "fd";
+}
+
+static struct json_object *regions_json(const struct region_row *rows, size_t n)
+{
+	struct json_object *a = json_object_new_array();
+	char region[24], cache[40];
+
+	for (size_t i = 0; i < n; i++) {
+		const struct region_row *r = &rows[i];
+		struct json_object *x = json_object_new_object();
+
+		json_add(x, "pid", json_object_new_int64(r->pid));
+		json_add(x, "comm", json_object_new_string(r->comm));
+		json_add(x, "device", json_object_new_string(r->device));
+		json_add(x, "region", json_object_new_string(region_name(r->region, region,
+									   sizeof(region))));
+		json_add(x, "mapped", json_object_new_boolean(r->mapped));
+		json_add(x, "fd", json_object_new_boolean(r->fd));
+		json_add(x, "cache", r->mapped ? json_object_new_string(cache_mode_format(
+						 r->cache, r->pgprot, cache, sizeof(cache))) : NULL);
+		json_add(x, "access", r->verdict ? json_object_new_string(
+						   access_class_name(r->verdict->access)) : NULL);
+		json_add(x, "rule", r->verdict ? json_object_new_string(r->verdict->rule) : NULL);
+		json_object_array_add(a, x);
+	}
+	return a;
+}
+
+/*
+ * Per process and region: mapped (for QEMU, a RAM-device region its memory core reaches through
+ * the mapping, never as direct memory: DMA into it is bounced), through the fd only (trapped:
+ * x-no-mmap, or a part the driver does not let map), the cache mode, the policy's verdict.
+ */
+static void regions_table(const struct region_row *rows, size_t n)
+{
+	char region[24], cache[40];
+
+	if (!n)
+		return;
+	printf("\n%-7s %-15s %-13s %-7s %-13s %-6s %-8s %s\n", "PID", "COMM", "DEVICE", "REGION",
+	       "REACHED", "CACHE", "VERDICT", "RULE");
+	for (size_t i = 0; i < n; i++) {
+		const struct region_row *r = &rows[i];
+
+		printf("%-7u %-15s %-13s %-7s %-13s %-6s %-8s %s\n", r->pid, r->comm, r->device,
+		       region_name(r->region, region, sizeof(region)), reached(r),
+		       r->mapped ? cache_mode_format(r->cache, r->pgprot, cache, sizeof(cache)) : "-",
+		       r->verdict ? access_class_name(r->verdict->access) : "?",
+		       r->verdict ? r->verdict->rule : "?");
+	}
+}
+
 static void summary(struct state *st, struct monitor *m, uint64_t dropped)
 {
+	struct region_row *rows = NULL;
+	size_t nrows;
 	static const char *const sizes[] = { "1", "2", "4", "8", "other" };
 	char region[24], cache[40];
 
 	read_counts(st, m);
+	nrows = region_rows(st, &rows);
 
 	if (json_output) {
 		struct json_object *o = json_object_new_object(), *ms = json_object_new_array(),
@@ -672,9 +805,11 @@ static void summary(struct state *st, struct monitor *m, uint64_t dropped)
 		}
 		json_add(o, "mappings", ms);
 		json_add(o, "indirect", is);
+		json_add(o, "regions", regions_json(rows, nrows));
 		if (st->copies)
 			copy_view_summary(st->copies, o);
 		put_line(o);
+		free(rows);
 		return;
 	}
 	printf("\n%" PRIu64 " events, %" PRIu64 " dropped (ring buffer full)\n", m->events, dropped);
@@ -696,6 +831,8 @@ static void summary(struct state *st, struct monitor *m, uint64_t dropped)
 		       t->faults[0], t->faults[1], t->faults[2], t->fault_errors, t->fallbacks,
 		       t->unmapped ? "unmapped" : t->existing ? "existing" : "mapped");
 	}
+	regions_table(rows, nrows);
+	free(rows);
 	if (!st->nind)
 		return;
 	printf("\n%-7s %-15s %-13s %-7s %-34s %-34s %s\n", "PID", "COMM", "DEVICE", "REGION",
@@ -906,5 +1043,6 @@ int do_monitor(int argc, char **argv)
 	free(st.all);
 	free(st.ind);
 	policy_free(&st.policy);
+	verdicts_free(&st.verdicts);
 	return ret;
 }

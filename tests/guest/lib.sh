@@ -205,3 +205,71 @@ stop_qemu() {
 	exec 3>&-
 	stop $QEMU_PID
 }
+
+# Real QEMU with ivshmem's BAR2 passed through and an emulated legacy virtio-blk (its I/O-port
+# interface is the easiest to drive from qtest): DMA by an emulated device. Per architecture:
+# guest RAM, where BAR2 is placed, the virtio I/O BAR, and accessors that print qtest commands
+# to fd 3: vq_cfg SIZE DEV OFFSET VALUE (config space; VQ_CFG_CMDS answers each), vq_out SIZE
+# OFFSET VALUE and vq_in SIZE OFFSET (the I/O BAR; one answer each).
+case $ARCH_NAME in
+aarch64)
+	VQ_RAM=0x40000000 BAR2_GPA=0x11000000 VQ_IO=0x1000 VQ_CFG_CMDS=1
+	# Config space through the ECAM; the I/O window at 0x3eff0000 (hw/arm/virt.c, highmem=off).
+	vq_cfg() { printf 'write%s 0x%x %s\n' $1 $((0x3f000000 + ($2 << 15) + $3)) $4 >&3; }
+	vq_out() { printf 'write%s 0x%x %s\n' $1 $((0x3eff0000 + VQ_IO + $2)) $3 >&3; }
+	vq_in() { printf 'read%s 0x%x\n' $1 $((0x3eff0000 + VQ_IO + $2)) >&3; } ;;
+*)
+	VQ_RAM=0 BAR2_GPA=0xe1000000 VQ_IO=0xc000 VQ_CFG_CMDS=2
+	vq_cfg() {
+		printf 'outl 0xcf8 0x%x\n' $((0x80000000 | ($2 << 11) | ($3 & ~3))) >&3
+		case $1 in
+		l) printf 'outl 0xcfc %s\n' $4 >&3 ;;
+		w) printf 'outw 0x%x %s\n' $((0xcfc + ($3 & 3))) $4 >&3 ;;
+		esac
+	}
+	vq_out() { printf 'out%s 0x%x %s\n' $1 $((VQ_IO + $2)) $3 >&3; }
+	vq_in() { printf 'in%s 0x%x\n' $1 $((VQ_IO + $2)) >&3; } ;;
+esac
+# Queue 0's rings, in guest RAM.
+VQ_VRING=$((VQ_RAM + 0x100000))
+hexa() { printf '0x%x' $(($*)); }
+# qtest_last: the value of qtest's last answer.
+qtest_last() { echo $(($(grep '^OK' qtest.out | tail -1 | cut -d' ' -f2))); }
+
+# start_virtio_qemu DISK: that QEMU (QEMU_EXTRA: more options), qtest commands on fd 3, QEMU_PID
+# its pid; BAR2 at BAR2_GPA and the virtio I/O BAR at VQ_IO with decoding and bus mastering on,
+# the device reset and driven (no features), queue 0 at VQ_VRING. Sets VQ_SIZE (queue 0's size),
+# VQ_AVAIL and VQ_USED (its rings) and QTEST_SENT (the answers qtest owes so far).
+start_virtio_qemu() {
+	rm -f qtest.in
+	mkfifo qtest.in
+	# shellcheck disable=SC2086
+	$QEMU_BIN $QEMU_MACHINE -S -qtest stdio -display none -nodefaults \
+		-device vfio-pci,host=$IVSHMEM,addr=02.0 -drive if=none,id=d0,file=$1,format=raw \
+		-device virtio-blk-pci,drive=d0,disable-legacy=off,disable-modern=on,addr=05.0 \
+		${QEMU_EXTRA:-} < qtest.in > qtest.out 2> qemu.err &
+	QEMU_PID=$!
+	exec 3> qtest.in
+	# ivshmem BAR2 (64-bit) at BAR2_GPA; virtio's I/O BAR0 at VQ_IO.
+	vq_cfg l 2 0x18 $(hexa $BAR2_GPA); vq_cfg l 2 0x1c 0; vq_cfg w 2 4 6
+	vq_cfg l 5 0x10 $(hexa $VQ_IO); vq_cfg w 5 4 7
+	# Legacy virtio (virtio_pci_common.h): reset, ACK|DRIVER, no features, queue 0 selected.
+	vq_out b 0x12 0; vq_out b 0x12 3; vq_out l 4 0; vq_out w 0xe 0
+	vq_in w 0xc
+	QTEST_SENT=$((5 * VQ_CFG_CMDS + 5))
+	qtest_wait $QTEST_SENT
+	VQ_SIZE=$(qtest_last)
+	[ $VQ_SIZE -gt 0 ] || fail "virtio queue 0 has no size: $(cat qemu.err)"
+	vq_out l 8 $(hexa "$VQ_VRING >> 12"); vq_out b 0x12 7
+	QTEST_SENT=$((QTEST_SENT + 2))
+	VQ_AVAIL=$((VQ_VRING + 16 * VQ_SIZE))
+	VQ_USED=$(((VQ_AVAIL + 6 + 2 * VQ_SIZE + 4095) & ~4095))
+}
+
+# vq_desc INDEX GPA LEN FLAGS NEXT: one descriptor of queue 0 (4 answers).
+vq_desc() {
+	_d=$((VQ_VRING + 16 * $1))
+	printf '%s\n' "writeq $(hexa $_d) $(hexa $2)" "writel $(hexa $_d + 8) $3" \
+		"writew $(hexa $_d + 12) $4" "writew $(hexa $_d + 14) $5" >&3
+	QTEST_SENT=$((QTEST_SENT + 4))
+}

@@ -24,3 +24,8 @@ expect_eq "summary" "$(tail -1 mon.json | jq -c ".indirect[] | select(.pid == $Q
 expect_eq "counted: no read event" "$(events counted.json '.event == "read" or .event == "write"')" 0
 expect_eq "counted: read hook" "$(head -1 counted.json | jq -r '.hooks[] | select(.hook == "read") | .how')" fexit
 expect_eq "counted: summary" "$(tail -1 counted.json | jq -c ".indirect[] | select(.pid == $QEMU_PID and .region == \"BAR0\") | [.reads.\"4\", .read_bytes]")" "[1,4]"
+# The regions table: BAR0 reached through the fd only (trapped), no cache mode, the verdict of
+# no policy (direct).
+expect_eq "regions: BAR0 trapped" \
+	"$(tail -1 mon.json | jq -c ".regions[] | select(.pid == $QEMU_PID and .region == \"BAR0\") | [.mapped, .fd, .cache, .access, .rule]")" \
+	'[false,true,null,"direct","no policy in force"]'
