@@ -26,7 +26,7 @@ while [ $# -gt 0 ]; do
 	*) echo "usage: qemu.sh [--runs R] [--accesses N] [--batches B]" >&2; exit 2 ;;
 	esac
 done
-VFG_TESTS=$(cd "$(dirname "$0")/../tests/guest" && pwd)
+VFG_TESTS=${VFG_TOP:?run it with tests/vm/run}/tests/guest
 . "$VFG_TESTS/lib.sh"
 out=${VM_OUT:-/tmp}/bench-qemu.txt
 export VFIOGUARD_CACHE_DIR=/tmp/bench-cache

@@ -578,7 +578,9 @@ int dma_probe(struct pt_regs *ctx)
 		    bpf_probe_read_user(&host, sizeof(host), (void *)(rb + t->ram_block_host)) ||
 		    !host)
 			return 0;
-		if (classify(bpf_get_current_task_btf(), host, 1, &f) <= 0)
+		/* Guest RAM, outside the process's VFIO spans, needs no VMA lookup. */
+		if (!may_touch_device(spans_on ? span_of(idx) : NULL, host, 1) ||
+		    classify(bpf_get_current_task_btf(), host, 1, &f) <= 0)
 			return 0;
 		cnt->device++;
 		e->flags |= VFG_DMA_DEVICE | (f.device_unknown ? VFG_DMA_DEVICE_UNKNOWN : 0);

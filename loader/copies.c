@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,37 +112,10 @@ int copies_open(struct copies *c, copy_event_fn fn, void *ctx, const struct vfio
 	return 0;
 }
 
-static void *destroy_link(void *link)
-{
-	bpf_link__destroy(link);
-	return NULL;
-}
-
-/*
- * Each uprobe detach waits for RCU grace periods in the kernel (seconds each on an emulated
- * machine, 6.12): the targets' links are detached concurrently, so that the waits overlap.
- */
-static void destroy_links(struct copies *c)
-{
-	pthread_t th[VFG_MAX_COPY_TARGETS];
-	bool started[VFG_MAX_COPY_TARGETS] = { false };
-
-	for (unsigned int i = 0; i < c->n; i++) {
-		if (!c->targets[i].link)
-			continue;
-		started[i] = !pthread_create(&th[i], NULL, destroy_link, c->targets[i].link);
-		if (!started[i])
-			bpf_link__destroy(c->targets[i].link);
-		c->targets[i].link = NULL;
-	}
-	for (unsigned int i = 0; i < c->n; i++)
-		if (started[i])
-			pthread_join(th[i], NULL);
-}
-
 void copies_close(struct copies *c)
 {
-	destroy_links(c);
+	for (unsigned int i = 0; i < c->n; i++)
+		bpf_link__destroy(c->targets[i].link);
 	free(c->retired);
 	c->retired = NULL;
 	c->nretired = 0;
