@@ -328,6 +328,28 @@ static __always_inline __u64 get_arg(struct pt_regs *ctx, const struct args5 *a,
 	return v;
 }
 
+/* The user stack of a probe at a function's entry: [0] the function, [1] its caller. */
+static __always_inline __u32 entry_stack(struct pt_regs *ctx, __u64 *stack)
+{
+	long n = bpf_get_stack(ctx, &stack[1], (VFG_COPY_STACK - 1) * sizeof(__u64),
+			       BPF_F_USER_STACK);
+
+	stack[0] = PT_REGS_IP(ctx);
+	stack[1] = return_address(ctx);
+	return n > 0 ? n / sizeof(__u64) + 1 : 2;
+}
+
+/* QEMU: the host address of a MemoryRegion's RAM (mr->ram_block->host), 0 when it has none. */
+static __always_inline __u64 region_host(const struct vfg_copy_target *t, __u64 mr)
+{
+	__u64 rb = 0, host = 0;
+
+	if (bpf_probe_read_user(&rb, sizeof(rb), (void *)(mr + t->mr_ram_block)) || !rb ||
+	    bpf_probe_read_user(&host, sizeof(host), (void *)(rb + t->ram_block_host)))
+		return 0;
+	return host;
+}
+
 static __always_inline int on_call(struct pt_regs *ctx, __u32 idx, bool usdt)
 {
 	struct vfg_copy_target *t = bpf_map_lookup_elem(&copy_targets, &idx);
@@ -349,13 +371,10 @@ static __always_inline int on_call(struct pt_regs *ctx, __u32 idx, bool usdt)
 		read_args(ctx, &args);
 	routine = t->routine;
 	if (t->kind == VFG_COPY_KIND_MR_WRITE || t->kind == VFG_COPY_KIND_MR_READ) {
-		__u64 mr = get_arg(ctx, &args, t->dst_arg, usdt), rb = 0, host = 0;
-
 		/* Only RAM-backed regions have a host address; MMIO emulation has no ram_block. */
-		if (bpf_probe_read_user(&rb, sizeof(rb), (void *)(mr + t->mr_ram_block)) || !rb)
-			return 0;
-		if (bpf_probe_read_user(&host, sizeof(host), (void *)(rb + t->ram_block_host)) ||
-		    !host)
+		__u64 host = region_host(t, get_arg(ctx, &args, t->dst_arg, usdt));
+
+		if (!host)
 			return 0;
 		len = get_arg(ctx, &args, t->len_arg, usdt);
 		if (t->flags & VFG_TARGET_LEN_MEMOP)
@@ -494,12 +513,7 @@ static __always_inline int on_call(struct pt_regs *ctx, __u32 idx, bool usdt)
 
 		ev->nstack = n > 0 ? n / sizeof(__u64) : 0;
 	} else {
-		long n = bpf_get_stack(ctx, &ev->stack[1], sizeof(ev->stack) - sizeof(ev->stack[0]),
-				       BPF_F_USER_STACK);
-
-		ev->stack[0] = PT_REGS_IP(ctx);
-		ev->stack[1] = return_address(ctx);
-		ev->nstack = n > 0 ? n / sizeof(__u64) + 1 : 2;
+		ev->nstack = entry_stack(ctx, ev->stack);
 	}
 	bpf_ringbuf_submit(ev, bpf_ringbuf_query(&copy_events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
 				  BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
@@ -518,17 +532,6 @@ int copy_usdt(struct pt_regs *ctx)
 	return on_call(ctx, (__u32)bpf_usdt_cookie(ctx), true);
 }
 
-/* The user stack of a probe at a function's entry: [0] the function, [1] its caller. */
-static __always_inline __u32 entry_stack(struct pt_regs *ctx, __u64 *stack)
-{
-	long n = bpf_get_stack(ctx, &stack[1], (VFG_COPY_STACK - 1) * sizeof(__u64),
-			       BPF_F_USER_STACK);
-
-	stack[0] = PT_REGS_IP(ctx);
-	stack[1] = return_address(ctx);
-	return n > 0 ? n / sizeof(__u64) + 1 : 2;
-}
-
 /* The entries of address_space_map, memory_region_ref and address_space_unmap. */
 SEC("uprobe")
 int dma_probe(struct pt_regs *ctx)
@@ -536,7 +539,7 @@ int dma_probe(struct pt_regs *ctx)
 	__u32 idx = (__u32)bpf_get_attach_cookie(ctx), zero = 0;
 	struct vfg_copy_target *t = bpf_map_lookup_elem(&copy_targets, &idx);
 	struct vfg_copy_counts *cnt = bpf_map_lookup_elem(&copy_counts, &idx);
-	__u64 id = bpf_get_current_pid_tgid(), rb = 0, host = 0;
+	__u64 id = bpf_get_current_pid_tgid(), host;
 	__u32 tid = (__u32)id, tgid = id >> 32;
 	struct vfg_dma_event *e;
 	struct args5 a = {};
@@ -574,9 +577,8 @@ int dma_probe(struct pt_regs *ctx)
 		if (!e || e->mr)
 			return 0;
 		e->mr = a.v[0];
-		if (bpf_probe_read_user(&rb, sizeof(rb), (void *)(a.v[0] + t->mr_ram_block)) || !rb ||
-		    bpf_probe_read_user(&host, sizeof(host), (void *)(rb + t->ram_block_host)) ||
-		    !host)
+		host = region_host(t, a.v[0]);
+		if (!host)
 			return 0;
 		/* Guest RAM, outside the process's VFIO spans, needs no VMA lookup. */
 		if (!may_touch_device(spans_on ? span_of(idx) : NULL, host, 1) ||

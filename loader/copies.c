@@ -938,6 +938,14 @@ static struct pci_resource *resources_of(struct copies *c, const char *device)
 	return c->devices[i].have ? c->devices[i].res : NULL;
 }
 
+/* An event's target; NULL for a call of an exited process whose slot went to another one. */
+static const struct copy_target *target_of(const struct copies *c, uint32_t idx, uint32_t tgid)
+{
+	const struct copy_target *t = idx < c->n ? &c->targets[idx] : NULL;
+
+	return t && t->pid > 0 && t->pid != (int32_t)tgid ? NULL : t;
+}
+
 static int on_ring(void *ctx, void *data, size_t size)
 {
 	struct copies *c = ctx;
@@ -948,10 +956,7 @@ static int on_ring(void *ctx, void *data, size_t size)
 	if (size < sizeof(*r))
 		return 0;
 	ev.raw = *r;
-	ev.target = r->target < c->n ? &c->targets[r->target] : NULL;
-	/* A call of an exited process whose slot went to another one meanwhile. */
-	if (ev.target && ev.target->pid > 0 && ev.target->pid != (int32_t)r->tgid)
-		ev.target = NULL;
+	ev.target = target_of(c, r->target, r->tgid);
 	ev.write = r->flags & VFG_COPY_DST_DEVICE;
 	ev.device_addr = ev.write ? r->dst : r->src;
 	if (ev.device_addr < r->start) /* the copy starts before the mapping */
@@ -1007,9 +1012,7 @@ static int on_dma_ring(void *ctx, void *data, size_t size)
 	if (size < sizeof(*r) || !c->dma_fn)
 		return 0;
 	ev.raw = *r;
-	ev.target = r->target < c->n ? &c->targets[r->target] : NULL;
-	if (ev.target && ev.target->pid > 0 && ev.target->pid != (int32_t)r->tgid)
-		ev.target = NULL;
+	ev.target = target_of(c, r->target, r->tgid);
 	ev.device = r->flags & VFG_DMA_DEVICE;
 	ev.bounced = r->flags & VFG_DMA_BOUNCED;
 	ev.failed = r->flags & VFG_DMA_FAILED;
