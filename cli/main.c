@@ -61,7 +61,9 @@ int parse_common_options(int argc, char **argv, const char *cmd_usage)
 	};
 	int c;
 
-	optind = 1;
+	/* 0, not 1: getopt starts afresh (main's "+" stops at the first word that is not an
+	 * option) and takes options after the command's arguments too. */
+	optind = 0;
 	while ((c = getopt_long(argc, argv, "jpvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json_output = true; break;

@@ -134,7 +134,8 @@ static int do_explain(int argc, char **argv)
 		{ "region", required_argument, NULL, 'r' }, { "comm", required_argument, NULL, 'c' },
 		{ "exe", required_argument, NULL, 'e' },    { "cgroup", required_argument, NULL, 'g' },
 		{ "cache", required_argument, NULL, 'm' },  { "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
+		{ "pretty", no_argument, NULL, 'p' },	    { "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },	    { NULL, 0, NULL, 0 },
 	};
 	struct policy_subject s = { .vendor = -1, .device_id = -1, .subsystem_vendor = -1,
 				    .subsystem_device = -1, .region = -1 };
@@ -147,7 +148,7 @@ static int do_explain(int argc, char **argv)
 	int c, ret, idx;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "j", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jpvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f': file = optarg; break;
 		case 'd': s.device = optarg; break;
@@ -163,8 +164,15 @@ static int do_explain(int argc, char **argv)
 			}
 			break;
 		case 'j': json_output = true; break;
+		case 'p': json_output = pretty_output = true; break;
+		case 'v': verbose++; break;
+		case 'h': printf("%s", policy_usage); return EXIT_CLEAN;
 		default: fprintf(stderr, "%s", policy_usage); return EXIT_ERROR;
 		}
+	}
+	if (optind < argc) {
+		p_err("policy explain: unexpected argument '%s'", argv[optind]);
+		return EXIT_ERROR;
 	}
 	if (!file && !access("/run/vfioguard/policy.yaml", R_OK))
 		file = "/run/vfioguard/policy.yaml"; /* the policy in force */
@@ -240,20 +248,35 @@ static int do_explain(int argc, char **argv)
 
 int do_policy(int argc, char **argv)
 {
+	static const struct {
+		const char *name;
+		int (*fn)(int argc, char **argv);
+	} subs[] = {
+		{ "check", do_check },
+		{ "apply", do_policy_apply },
+		{ "show", do_policy_show },
+		{ "clear", do_policy_clear },
+	};
+
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		printf("%s", policy_usage);
 		return argc < 2 ? EXIT_ERROR : EXIT_CLEAN;
 	}
-	if (!strcmp(argv[1], "check"))
-		return do_check(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "explain"))
 		return do_explain(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "apply"))
-		return do_policy_apply(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "show"))
-		return do_policy_show(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "clear"))
-		return do_policy_clear(argc - 1, argv + 1);
+	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		char **sub = argv + 1;
+		int n;
+
+		if (strcmp(argv[1], subs[i].name))
+			continue;
+		/* -j, -p, -v also after the subcommand; what is left are its arguments. */
+		n = parse_common_options(argc - 1, sub, policy_usage);
+		if (n < 0)
+			return n == -1 ? EXIT_CLEAN : EXIT_ERROR;
+		sub[n - 1] = sub[0];
+		return subs[i].fn(argc - 1 - n + 1, sub + n - 1);
+	}
 	p_err("policy: unknown subcommand '%s' (check, explain, apply, show, clear)", argv[1]);
 	return EXIT_ERROR;
 }

@@ -5,6 +5,7 @@
  * /run/vfioguard/regions.json.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -322,6 +323,10 @@ int do_policy_clear(int argc, char **argv)
 	const char *step = NULL;
 	int err;
 
+	if (argc > 1) {
+		p_err("policy clear: unexpected argument '%s'", argv[1]);
+		return EXIT_ERROR;
+	}
 	if (need_root("clear"))
 		return EXIT_ERROR;
 	err = enforce_clear(&step);
@@ -383,6 +388,10 @@ int do_policy_show(int argc, char **argv)
 	struct json_object *state, *regions;
 	int err;
 
+	if (argc > 1) {
+		p_err("policy show: unexpected argument '%s'", argv[1]);
+		return EXIT_ERROR;
+	}
 	if (need_root("show"))
 		return EXIT_ERROR;
 	err = enforce_status_read(&st);
@@ -468,22 +477,45 @@ int do_policy_show(int argc, char **argv)
  * vfioguard advise: what a VMM should be told, from the verdicts in force. QEMU can only stop
  * mmap for a whole device (x-no-mmap), so one trapped region traps the device's BARs.
  */
+static const char advise_usage[] =
+	"Usage: vfioguard advise [--qemu|--libvirt] [-j|-p]\n"
+	"What each VMM should be told about every device the policy in force covers, from the\n"
+	"verdicts policy apply published in " RUN_REGIONS ": the QEMU -device\n"
+	"option and the libvirt <hostdev> (x-no-mmap where a region must not be mapped), and the\n"
+	"access each region allows. --qemu or --libvirt shows only that one.\n"
+	"Exit 0, or 2 when no policy is in force.\n";
+
 int do_advise(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "qemu", no_argument, NULL, 'q' },	{ "libvirt", no_argument, NULL, 'l' },
+		{ "json", no_argument, NULL, 'j' },	{ "pretty", no_argument, NULL, 'p' },
+		{ "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	bool qemu = true, libvirt = true;
 	struct json_object *regions, *devs, *out = NULL;
+	int c;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--qemu")) {
-			libvirt = false;
-		} else if (!strcmp(argv[i], "--libvirt")) {
-			qemu = false;
-		} else if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json")) {
-			json_output = true;
-		} else {
-			p_err("advise: unknown argument '%s' (--qemu, --libvirt, -j)", argv[i]);
-			return EXIT_ERROR;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "jpvh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'q': libvirt = false; break;
+		case 'l': qemu = false; break;
+		case 'j': json_output = true; break;
+		case 'p': json_output = pretty_output = true; break;
+		case 'v': verbose++; break;
+		case 'h': printf("%s", advise_usage); return EXIT_CLEAN;
+		default: fprintf(stderr, "%s", advise_usage); return EXIT_ERROR;
 		}
+	}
+	if (optind < argc) {
+		p_err("advise: unexpected argument '%s' (see vfioguard advise --help)", argv[optind]);
+		return EXIT_ERROR;
+	}
+	if (!qemu && !libvirt) {
+		p_err("advise: --qemu and --libvirt each show only one; give at most one");
+		return EXIT_ERROR;
 	}
 	regions = json_object_from_file(RUN_REGIONS);
 	if (!regions) {
