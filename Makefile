@@ -24,6 +24,7 @@ endif
 ARCH := $(shell echo $(TARGET) | sed -e 's/x86_64/x86/')
 
 CFLAGS ?= -O2 -g
+# CPPFLAGS and LDFLAGS as dpkg-buildflags gives them (debian/rules) reach the compile and link.
 CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 CFLAGS += -I$(BUILD) -DVFIOGUARD_VERSION='"$(VERSION)"'
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ibpf -Wall \
@@ -31,6 +32,9 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ib
 	-Wno-unused-function
 # capstone and libdw are loaded at run time, when first needed (loader/disasm.h, symbolize.c).
 LIBS := -lbpf -lelf -lz -ljson-c -lyaml -ldl
+# features attaches a uprobe to a function of its own by name: in .dynsym it survives strip
+# (the Debian package's binary is stripped).
+EXPORTS := -Wl,--export-dynamic-symbol=features_uprobe_target
 
 ifeq ($(V),1)
 Q :=
@@ -59,7 +63,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 
 DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev libjson-c-dev \
 	libcmocka-dev libcapstone-dev libdw-dev bpftrace systemtap-sdt-dev libclang-rt-14-dev pkg-config make gcc qemu-system-x86 busybox-static kmod \
-	cpio xz-utils zstd jq bash-completion
+	cpio xz-utils zstd jq bash-completion debhelper lintian
 # The arm64 build and test guest: cross compiler, :arm64 libraries (they co-install with the
 # amd64 ones), and the amd64 QEMU that runs an arm64 guest.
 ifeq ($(HOST_ARCH),x86_64)
@@ -68,7 +72,8 @@ DEPS += gcc-aarch64-linux-gnu qemu-system-arm libc6-dev:arm64 libbpf-dev:arm64 l
 	systemtap-sdt-dev:arm64
 endif
 
-.PHONY: all deps check unit guest-test demo bench bench-audit bench-monitor bench-copies bench-qemu clean
+.PHONY: all deps check unit guest-test demo bench bench-audit bench-monitor bench-copies bench-qemu clean \
+	install uninstall deb
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -115,11 +120,11 @@ $(BUILD)/%.lskel.h: $(BUILD)/%.bpf.o
 $(BUILD)/obj/%.o: %.c $(wildcard */*.h) $(SKELS)
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/vfioguard: $(OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(EXPORTS) $^ $(LIBS) -o $@
 
 $(BUILD)/vfg-testvmm: tests/testvmm.c | $(BUILD)
 	$(call msg,CC,$@)
@@ -160,6 +165,7 @@ endif
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all $(UNIT_TESTS) $(FUZZERS)
+	$(Q)$(MAKE) --no-print-directory deb
 ifeq ($(HOST_ARCH),x86_64)
 	$(Q)$(MAKE) --no-print-directory TARGET=arm64 all
 endif
@@ -189,6 +195,40 @@ ifeq ($(HOST_ARCH),x86_64)
 	$(Q)$(MAKE) --no-print-directory TARGET=arm64 all
 endif
 	$(Q)tests/vm/run $(BENCH_VM) bench/$*.sh $(BENCH_ARGS)
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the program (sbin: it needs root), its man page,
+# bash completion and the example policies.
+PREFIX ?= /usr/local
+sbindir := $(PREFIX)/sbin
+mandir := $(PREFIX)/share/man
+bashcompdir := $(PREFIX)/share/bash-completion/completions
+docdir := $(PREFIX)/share/doc/vfioguard
+INSTALLED := $(sbindir)/vfioguard $(mandir)/man8/vfioguard.8 $(bashcompdir)/vfioguard \
+	$(patsubst docs/%,$(docdir)/%,$(wildcard docs/examples/*.yaml))
+
+install: $(BUILD)/vfioguard
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)install -D -m 0755 $(BUILD)/vfioguard $(DESTDIR)$(sbindir)/vfioguard
+	$(Q)install -D -m 0644 docs/vfioguard.8 $(DESTDIR)$(mandir)/man8/vfioguard.8
+	$(Q)install -D -m 0644 docs/vfioguard.bash-completion $(DESTDIR)$(bashcompdir)/vfioguard
+	$(Q)install -d $(DESTDIR)$(docdir)/examples
+	$(Q)install -m 0644 docs/examples/*.yaml $(DESTDIR)$(docdir)/examples/
+
+uninstall:
+	$(call msg,UNINST,$(DESTDIR)$(PREFIX))
+	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	$(Q)rmdir $(DESTDIR)$(docdir)/examples $(DESTDIR)$(docdir) 2>/dev/null || true
+
+# make deb: the Debian package, built by dpkg-buildpackage from a copy of this tree in
+# $(BUILD)/deb (the package and its .changes land there), then checked by lintian.
+DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null)
+deb:
+	$(call msg,DEB,$(BUILD)/deb/vfioguard_$(VERSION)_$(DEB_ARCH).deb)
+	$(Q)rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/vfioguard-$(VERSION)
+	$(Q)tar --exclude=./build --exclude=./.git -cf - . | tar -xf - -C $(BUILD)/deb/vfioguard-$(VERSION)
+	$(Q)cd $(BUILD)/deb/vfioguard-$(VERSION) && dpkg-buildpackage -b -us -uc \
+		> ../build.log 2>&1 || { tail -40 ../build.log; exit 1; }
+	$(Q)lintian --fail-on error --info $(BUILD)/deb/vfioguard_$(VERSION)_$(DEB_ARCH).changes
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/tests $(BUILD)/*.o $(BUILD)/*.skel.h $(BUILD)/*.lskel.h $(BUILD)/vmlinux.h \
