@@ -130,7 +130,8 @@ $(BUILD)/vfg-testvmm: tests/testvmm.c | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
-$(BUILD)/tests/%: tests/unit/%.c $(PURE_OBJS) $(BUILD)/obj/loader/snapshot.o $(BUILD)/obj/loader/monitor.o
+$(BUILD)/tests/%: tests/unit/%.c $(PURE_OBJS) $(BUILD)/obj/loader/snapshot.o $(BUILD)/obj/loader/monitor.o \
+		$(BUILD)/obj/loader/model.o
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -lcmocka $(LIBS) -o $@

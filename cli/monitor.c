@@ -4,11 +4,9 @@
  * audit's snapshot), then one line per mmap, fault, read, write through the device fd and
  * unmap, and at the end a summary per mapping and per region accessed through the fd.
  */
-#define _GNU_SOURCE /* tdestroy */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <search.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +19,7 @@
 #include "copies_view.h"
 #include "verdict.h"
 #include "output.h"
+#include "../loader/model.h"
 #include "../loader/monitor.h"
 #include "../loader/snapshot.h"
 #include "../policy/policy.h"
@@ -45,41 +44,11 @@ static const char monitor_usage[] =
 	"Clean copies are counted, and printed with -v.\n"
 	"Exit 0, or 2 when nothing useful could be attached (each probe says why).\n";
 
-/* What is known about one mapping, from the snapshot or its mmap event. */
-struct tracked {
-	uint64_t mm, start, end;
-	uint32_t pid;
-	char comm[VFG_COMM_LEN];
-	char device[VFG_DEVICE_LEN];
-	struct region_loc region;
-	uint64_t pgprot;
-	struct cache_decode cache;
-	bool existing, unmapped;
-	uint64_t faults[4]; /* PTE, PMD, PUD, other orders */
-	uint64_t fault_errors;
-	uint64_t fallbacks; /* huge-page attempts the kernel retried at a smaller order */
-};
-
-/* Accesses through the device fd, per process and region. */
-struct indirect {
-	uint32_t pid;
-	char comm[VFG_COMM_LEN];
-	char device[VFG_DEVICE_LEN];
-	unsigned int region;
-	uint64_t by_size[2][5]; /* [read, write][1, 2, 4, 8, other] */
-	uint64_t bytes[2];
-	uint64_t errors;
-};
-
 struct state {
 	uint64_t start_ns;
 	const char *comm, *device;
 	long region; /* -1: any */
-	struct tracked **all;
-	size_t nall;
-	void *active; /* tsearch tree of struct tracked *, by (mm, start) */
-	struct indirect *ind;
-	size_t nind;
+	struct model model;
 	uint64_t shown;
 	struct kernel_info *kernel;
 	uint32_t pid;
@@ -91,18 +60,9 @@ struct state {
 	struct verdicts verdicts; /* of the policy in force, for the regions table */
 };
 
-/*
- * One row of the regions table: how a process reaches a region of a device (mapped, through
- * the device fd, or both), the kernel's cache mode of its mapping and the policy's verdict.
- */
+/* One row of the regions table, with the policy's verdict. */
 struct region_row {
-	uint32_t pid;
-	char comm[VFG_COMM_LEN];
-	char device[VFG_DEVICE_LEN];
-	unsigned int region;
-	bool mapped, fd;
-	enum cache_mode cache;
-	uint64_t pgprot;
+	struct model_region r;
 	const struct verdict *verdict;
 };
 
@@ -111,15 +71,6 @@ static volatile sig_atomic_t stop;
 static void on_signal(int sig)
 {
 	stop = 1;
-}
-
-static int tracked_cmp(const void *a, const void *b)
-{
-	const struct tracked *x = a, *y = b;
-
-	if (x->mm != y->mm)
-		return x->mm < y->mm ? -1 : 1;
-	return x->start < y->start ? -1 : x->start > y->start;
 }
 
 static bool passes(const struct state *st, const char *comm, const char *device, long region)
@@ -131,47 +82,9 @@ static bool passes(const struct state *st, const char *comm, const char *device,
 	return st->region < 0 || st->region == region;
 }
 
-static struct tracked *track(struct state *st, const struct tracked *t)
-{
-	struct tracked *n = malloc(sizeof(*n)), **slot, **grown;
-
-	if (!n)
-		return NULL;
-	*n = *t;
-	grown = realloc(st->all, (st->nall + 1) * sizeof(*st->all));
-	if (!grown) {
-		free(n);
-		return NULL;
-	}
-	st->all = grown;
-	st->all[st->nall++] = n;
-	/* A new mapping at the address of one we missed the end of replaces it. */
-	slot = tsearch(n, &st->active, tracked_cmp);
-	if (slot && *slot != n)
-		*slot = n;
-	return n;
-}
-
-static struct tracked *find_active(struct state *st, uint64_t mm, uint64_t start)
-{
-	struct tracked key = { .mm = mm, .start = start }, **slot;
-
-	slot = tfind(&key, &st->active, tracked_cmp);
-	return slot ? *slot : NULL;
-}
-
 static double seconds(const struct state *st, uint64_t ts)
 {
 	return ts > st->start_ns ? (ts - st->start_ns) / 1e9 : 0;
-}
-
-/* The kernel's fault counts of a mapping (at its unmap, or at the summary if still mapped). */
-static void set_faults(struct tracked *t, const struct vfg_fault_stat *f)
-{
-	for (int b = 0; b < VFG_FAULT_BUCKETS; b++)
-		t->faults[b] = f->faults[b];
-	t->fault_errors = f->errors;
-	t->fallbacks = f->fallbacks;
 }
 
 /* The common members of every event line. */
@@ -221,7 +134,7 @@ static void print_line(struct state *st, double t, const char *what, uint32_t pi
 	fflush(stdout);
 }
 
-static void show_mapping(struct state *st, const char *what, const struct tracked *t,
+static void show_mapping(struct state *st, const char *what, const struct model_mapping *t,
 			 uint64_t ts, uint32_t tid, int64_t ret, uint64_t latency_ns,
 			 uint64_t vm_flags)
 {
@@ -262,33 +175,12 @@ static void show_mapping(struct state *st, const char *what, const struct tracke
 	print_line(st, seconds(st, ts), what, t->pid, t->comm, t->device, region, detail);
 }
 
-static void tracked_from_event(struct tracked *t, const struct monitor_event *ev)
-{
-	memset(t, 0, sizeof(*t));
-	t->mm = ev->raw.mm;
-	t->start = ev->raw.start;
-	t->end = ev->raw.end;
-	t->pid = ev->raw.tgid;
-	memcpy(t->comm, ev->raw.comm, sizeof(t->comm));
-	memcpy(t->device, ev->raw.device, sizeof(t->device));
-	t->region = ev->region;
-	t->pgprot = ev->raw.pgprot;
-	t->cache = ev->cache;
-}
-
-static unsigned int order_bucket(unsigned int order)
-{
-	/* x86_64 and arm64 with 4 KiB pages: PMD is order 9, PUD order 18. */
-	return order == 0 ? 0 : order == 9 ? 1 : order == 18 ? 2 : 3;
-}
-
 static void on_fault(struct state *st, const struct monitor_event *ev)
 {
 	static const char *const pages[] = { "PTE", "PMD", "PUD", "other" };
 	const struct vfg_event *r = &ev->raw;
-	struct tracked *t = find_active(st, r->mm, r->start), fresh;
+	struct model_mapping *t = model_fault(&st->model, ev);
 	char region[24], result[96], detail[256];
-	bool failed = r->ret & 0x43; /* VM_FAULT_OOM | SIGBUS | SIGSEGV */
 	/*
 	 * VM_FAULT_FALLBACK: 6.12's vfio_pci_mmap_huge_fault is called once per page order the
 	 * kernel tries; an order it cannot map falls back and the same touch is tried again at a
@@ -296,21 +188,11 @@ static void on_fault(struct state *st, const struct monitor_event *ev)
 	 */
 	bool fallback = r->ret & 0x800;
 	const char *what = fallback ? "fallback" : "fault";
-	unsigned int bucket = order_bucket(r->order);
+	unsigned int bucket = model_order_bucket(r->order);
 
-	if (!t) {
-		/* Mapped before we could see it and not in the snapshot: learn it now. */
-		struct pci_resource res[PCI_RESOURCES];
-		bool have = r->device[0] && !pci_resources_read(r->device, res);
-
-		tracked_from_event(&fresh, ev);
-		fresh.region = region_locate(r->pgoff, __builtin_ctzl(st->kernel->page_size),
-					     have ? res : NULL, PCI_RESOURCES);
-		t = track(st, &fresh);
-		if (!t)
-			return;
-	}
-	(void)failed; /* counted in the kernel (fault_stats), shown in vm_fault_format's words */
+	if (!t)
+		return;
+	/* Errors (OOM, SIGBUS, SIGSEGV) are counted in the kernel; vm_fault_format names them. */
 	if (!passes(st, t->comm, t->device, t->region.index))
 		return;
 	region_name(t->region.index, region, sizeof(region));
@@ -337,32 +219,6 @@ static void on_fault(struct state *st, const struct monitor_event *ev)
 		 (uint64_t)r->addr, (uint64_t)(r->addr - r->start), pages[bucket], r->flags & VFG_EV_WRITE ? "write" : "read",
 		 result, r->latency_ns / 1e3);
 	print_line(st, seconds(st, r->ts), what, r->tgid, r->comm, t->device, region, detail);
-}
-
-static struct indirect *indirect_of(struct state *st, uint32_t pid, unsigned int region,
-				    const char *comm, const char *device)
-{
-	struct indirect *grown;
-
-	for (size_t i = 0; i < st->nind; i++)
-		if (st->ind[i].pid == pid && st->ind[i].region == region &&
-		    !strcmp(st->ind[i].device, device))
-			return &st->ind[i];
-	grown = realloc(st->ind, (st->nind + 1) * sizeof(*st->ind));
-	if (!grown)
-		return NULL;
-	st->ind = grown;
-	memset(&grown[st->nind], 0, sizeof(*grown));
-	grown[st->nind].pid = pid;
-	grown[st->nind].region = region;
-	snprintf(grown[st->nind].comm, VFG_COMM_LEN, "%s", comm);
-	snprintf(grown[st->nind].device, VFG_DEVICE_LEN, "%s", device);
-	return &grown[st->nind++];
-}
-
-static unsigned int size_bucket(uint64_t n)
-{
-	return n == 1 ? 0 : n == 2 ? 1 : n == 4 ? 2 : n == 8 ? 3 : 4;
 }
 
 static void on_rw(struct state *st, const struct monitor_event *ev)
@@ -464,17 +320,23 @@ static void on_event(const struct monitor_event *ev, void *ctx)
 {
 	struct state *st = ctx;
 	const struct vfg_event *r = &ev->raw;
-	struct tracked t, *known;
+	struct model_mapping failed, *t, *known;
 
 	switch (r->type) {
 	case VFG_EV_MMAP:
-		tracked_from_event(&t, ev);
-		if (r->ret == 0 && !track(st, &t))
-			return;
-		if (r->ret == 0 && st->copies)
-			copy_view_watch(st->copies, r->tgid, r->comm);
-		if (passes(st, t.comm, t.device, t.region.index))
-			show_mapping(st, "mmap", &t, r->ts, r->pid, r->ret, r->latency_ns,
+		if (r->ret == 0) {
+			t = model_mmap(&st->model, ev);
+			if (!t)
+				return;
+			if (st->copies)
+				copy_view_watch(st->copies, r->tgid, r->comm);
+		} else {
+			/* Shown, never tracked: there is no mapping. */
+			model_mapping_from_event(&failed, ev);
+			t = &failed;
+		}
+		if (passes(st, t->comm, t->device, t->region.index))
+			show_mapping(st, "mmap", t, r->ts, r->pid, r->ret, r->latency_ns,
 				     r->vm_flags);
 		break;
 	case VFG_EV_FAULT:
@@ -487,13 +349,9 @@ static void on_event(const struct monitor_event *ev, void *ctx)
 		on_decision(st, ev);
 		break;
 	case VFG_EV_UNMAP:
-		/* Only mappings we know: a failed mmap's VMA is freed too, and never was one. */
-		known = find_active(st, r->mm, r->start);
+		known = model_unmap(&st->model, ev);
 		if (!known)
 			return;
-		known->unmapped = true;
-		set_faults(known, &r->faults);
-		tdelete(known, &st->active, tracked_cmp);
 		if (passes(st, known->comm, known->device, known->region.index))
 			show_mapping(st, "unmap", known, r->ts, r->pid, 0, 0, r->vm_flags);
 		break;
@@ -512,24 +370,11 @@ static int show_existing(struct state *st, const struct monitor_opts *opts)
 	}
 	for (size_t i = 0; i < snap.count; i++) {
 		const struct mapping *m = &snap.mappings[i];
-		struct tracked t = {}, *n;
+		struct model_mapping *n;
 
 		if (opts->pid && m->pid != opts->pid)
 			continue;
-		t.mm = m->mm;
-		t.start = m->start;
-		t.end = m->end;
-		t.pid = m->pid;
-		memcpy(t.comm, m->comm, sizeof(t.comm));
-		memcpy(t.device, m->device, sizeof(t.device));
-		t.region = m->region;
-		t.pgprot = m->pgprot;
-		t.cache = m->cache;
-		t.existing = true;
-		/* Seen through the probes already (mapped while we started): keep that one. */
-		if (find_active(st, t.mm, t.start))
-			continue;
-		n = track(st, &t);
+		n = model_existing(&st->model, m);
 		if (n && st->copies)
 			copy_view_watch(st->copies, n->pid, n->comm);
 		if (n && passes(st, n->comm, n->device, n->region.index))
@@ -582,102 +427,36 @@ static void report_attach(const struct monitor *m, size_t ringbuf)
 	fflush(stderr);
 }
 
-static void fault_counted(const struct vfg_fault_key *k, const struct vfg_fault_stat *f,
-			  void *ctx)
-{
-	struct tracked *t = find_active(ctx, k->mm, k->start);
-
-	if (t)
-		set_faults(t, f);
-}
-
-static void rw_counted(const struct vfg_rw_key *k, const struct vfg_rw_stat *s, void *ctx)
-{
-	struct state *st = ctx;
-	unsigned int page_shift = __builtin_ctzl(st->kernel->page_size);
-	struct region_loc loc = region_locate(k->region_pos >> page_shift, page_shift, NULL, 0);
-	struct indirect *in;
-
-	if (!passes(st, s->comm, s->device, loc.index))
-		return;
-	in = indirect_of(st, k->tgid, loc.index, s->comm, s->device);
-	if (!in)
-		return;
-	in->errors += s->errors;
-	in->by_size[!!k->write][size_bucket(k->size)] += s->calls - s->errors;
-	in->bytes[!!k->write] += s->bytes;
-}
-
-/* What the kernel counted, into the mappings and the per-region accesses. */
+/* What the kernel counted, into the model. */
 static void read_counts(struct state *st, struct monitor *m)
 {
-	int err = monitor_fault_stats(m, fault_counted, st);
+	int err = model_read_counts(&st->model, m);
 
-	if (!err)
-		err = monitor_rw_stats(m, rw_counted, st);
 	if (err)
 		p_err("monitor: reading the kernel's counts: %s", strerror(-err));
 }
 
-static struct region_row *row_for(struct region_row **rows, size_t *n, uint32_t pid,
-				  const char *comm, const char *device, unsigned int region)
-{
-	struct region_row *grown;
-
-	for (size_t i = 0; i < *n; i++)
-		if ((*rows)[i].pid == pid && (*rows)[i].region == region &&
-		    !strcmp((*rows)[i].device, device))
-			return &(*rows)[i];
-	grown = realloc(*rows, (*n + 1) * sizeof(**rows));
-	if (!grown)
-		return NULL;
-	*rows = grown;
-	memset(&grown[*n], 0, sizeof(grown[*n]));
-	grown[*n].pid = pid;
-	snprintf(grown[*n].comm, sizeof(grown[*n].comm), "%s", comm);
-	snprintf(grown[*n].device, sizeof(grown[*n].device), "%s", device);
-	grown[*n].region = region;
-	return &grown[(*n)++];
-}
-
-/* The regions table's rows: every region a process mapped or reached through the fd. */
+/* The regions table's rows that pass the filters, each with the policy's verdict. */
 static size_t region_rows(struct state *st, struct region_row **rows)
 {
-	struct region_row *r;
-	size_t n = 0;
+	struct model_region *all;
+	size_t n = model_regions(&st->model, &all), k = 0;
 
-	*rows = NULL;
-	for (size_t i = 0; i < st->nall; i++) {
-		const struct tracked *t = st->all[i];
-
-		if (!t->device[0] || !passes(st, t->comm, t->device, t->region.index))
+	*rows = calloc(n ? n : 1, sizeof(**rows));
+	for (size_t i = 0; *rows && i < n; i++) {
+		if (!passes(st, all[i].comm, all[i].device, all[i].region))
 			continue;
-		r = row_for(rows, &n, t->pid, t->comm, t->device, t->region.index);
-		if (!r)
-			break;
-		r->mapped = true;
-		r->cache = t->cache.mode;
-		r->pgprot = t->pgprot;
+		(*rows)[k].r = all[i];
+		(*rows)[k].verdict = verdict_of(&st->verdicts, st->kernel->arch, all[i].pid,
+						all[i].comm, all[i].device, all[i].region,
+						all[i].cache);
+		k++;
 	}
-	for (size_t i = 0; i < st->nind; i++) {
-		const struct indirect *in = &st->ind[i];
-
-		if (!in->device[0] || !passes(st, in->comm, in->device, in->region))
-			continue;
-		r = row_for(rows, &n, in->pid, in->comm, in->device, in->region);
-		if (!r)
-			break;
-		r->fd = true;
-	}
-	for (size_t i = 0; i < n; i++) {
-		r = &(*rows)[i];
-		r->verdict = verdict_of(&st->verdicts, st->kernel->arch, r->pid, r->comm, r->device,
-					r->region, r->cache);
-	}
-	return n;
+	free(all);
+	return k;
 }
 
-static const char *reached(const struct region_row *r)
+static const char *reached(const struct model_region *r)
 {
 	return r->mapped && r->fd ? "mapped+fd" : r->mapped ? "mapped" : "fd";
 }
@@ -688,7 +467,8 @@ static struct json_object *regions_json(const struct region_row *rows, size_t n)
 	char region[24], cache[40];
 
 	for (size_t i = 0; i < n; i++) {
-		const struct region_row *r = &rows[i];
+		const struct model_region *r = &rows[i].r;
+		const struct verdict *v = rows[i].verdict;
 		struct json_object *x = json_object_new_object();
 
 		json_add(x, "pid", json_object_new_int64(r->pid));
@@ -700,9 +480,9 @@ static struct json_object *regions_json(const struct region_row *rows, size_t n)
 		json_add(x, "fd", json_object_new_boolean(r->fd));
 		json_add(x, "cache", r->mapped ? json_object_new_string(cache_mode_format(
 						 r->cache, r->pgprot, cache, sizeof(cache))) : NULL);
-		json_add(x, "access", r->verdict ? json_object_new_string(
-						   access_class_name(r->verdict->access)) : NULL);
-		json_add(x, "rule", r->verdict ? json_object_new_string(r->verdict->rule) : NULL);
+		json_add(x, "access",
+			 v ? json_object_new_string(access_class_name(v->access)) : NULL);
+		json_add(x, "rule", v ? json_object_new_string(v->rule) : NULL);
 		json_object_array_add(a, x);
 	}
 	return a;
@@ -722,20 +502,20 @@ static void regions_table(const struct region_row *rows, size_t n)
 	printf("\n%-7s %-15s %-13s %-7s %-13s %-6s %-8s %s\n", "PID", "COMM", "DEVICE", "REGION",
 	       "REACHED", "CACHE", "VERDICT", "RULE");
 	for (size_t i = 0; i < n; i++) {
-		const struct region_row *r = &rows[i];
+		const struct model_region *r = &rows[i].r;
+		const struct verdict *v = rows[i].verdict;
 
 		printf("%-7u %-15s %-13s %-7s %-13s %-6s %-8s %s\n", r->pid, r->comm, r->device,
 		       region_name(r->region, region, sizeof(region)), reached(r),
 		       r->mapped ? cache_mode_format(r->cache, r->pgprot, cache, sizeof(cache)) : "-",
-		       r->verdict ? access_class_name(r->verdict->access) : "?",
-		       r->verdict ? r->verdict->rule : "?");
+		       v ? access_class_name(v->access) : "?", v ? v->rule : "?");
 	}
 }
 
 static void summary(struct state *st, struct monitor *m, uint64_t dropped)
 {
 	struct region_row *rows = NULL;
-	size_t nrows;
+	size_t nrows, i;
 	static const char *const sizes[] = { "1", "2", "4", "8", "other" };
 	char region[24], cache[40];
 
@@ -751,8 +531,8 @@ static void summary(struct state *st, struct monitor *m, uint64_t dropped)
 		json_add(o, "events", json_object_new_uint64(m->events));
 		json_add(o, "shown", json_object_new_uint64(st->shown));
 		json_add(o, "dropped", json_object_new_uint64(dropped));
-		for (size_t i = 0; i < st->nall; i++) {
-			const struct tracked *t = st->all[i];
+		for (size_t i = 0; i < st->model.nall; i++) {
+			const struct model_mapping *t = st->model.all[i];
 			struct json_object *x, *f = json_object_new_object();
 
 			if (!passes(st, t->comm, t->device, t->region.index)) {
@@ -780,9 +560,13 @@ static void summary(struct state *st, struct monitor *m, uint64_t dropped)
 			json_add(x, "fallbacks", json_object_new_uint64(t->fallbacks));
 			json_object_array_add(ms, x);
 		}
-		for (size_t i = 0; i < st->nind; i++) {
-			const struct indirect *in = &st->ind[i];
-			struct json_object *x = json_object_new_object();
+		for (size_t i = 0; i < st->model.nacc; i++) {
+			const struct model_access *in = &st->model.acc[i];
+			struct json_object *x;
+
+			if (!passes(st, in->comm, in->device, in->region))
+				continue;
+			x = json_object_new_object();
 
 			json_add(x, "pid", json_object_new_int64(in->pid));
 			json_add(x, "comm", json_object_new_string(in->comm));
@@ -816,8 +600,8 @@ static void summary(struct state *st, struct monitor *m, uint64_t dropped)
 	printf("%-7s %-15s %-13s %-7s %-29s %-6s %6s %6s %6s %6s %6s %s\n", "PID", "COMM",
 	       "DEVICE", "REGION", "START-END", "CACHE", "PTE", "PMD", "PUD", "ERR", "FALLBK",
 	       "STATE");
-	for (size_t i = 0; i < st->nall; i++) {
-		const struct tracked *t = st->all[i];
+	for (size_t i = 0; i < st->model.nall; i++) {
+		const struct model_mapping *t = st->model.all[i];
 		char range[48];
 
 		if (!passes(st, t->comm, t->device, t->region.index))
@@ -833,14 +617,20 @@ static void summary(struct state *st, struct monitor *m, uint64_t dropped)
 	}
 	regions_table(rows, nrows);
 	free(rows);
-	if (!st->nind)
+	for (i = 0; i < st->model.nacc; i++)
+		if (passes(st, st->model.acc[i].comm, st->model.acc[i].device,
+			   st->model.acc[i].region))
+			break;
+	if (i == st->model.nacc)
 		return;
 	printf("\n%-7s %-15s %-13s %-7s %-34s %-34s %s\n", "PID", "COMM", "DEVICE", "REGION",
 	       "READS 1/2/4/8/other (bytes)", "WRITES 1/2/4/8/other (bytes)", "ERR");
-	for (size_t i = 0; i < st->nind; i++) {
-		const struct indirect *in = &st->ind[i];
+	for (i = 0; i < st->model.nacc; i++) {
+		const struct model_access *in = &st->model.acc[i];
 		char rd[64], wr[64];
 
+		if (!passes(st, in->comm, in->device, in->region))
+			continue;
 		for (int w = 0; w < 2; w++)
 			snprintf(w ? wr : rd, 64, "%" PRIu64 "/%" PRIu64 "/%" PRIu64 "/%" PRIu64
 				 "/%" PRIu64 " (%" PRIu64 ")", in->by_size[w][0], in->by_size[w][1],
@@ -850,11 +640,6 @@ static void summary(struct state *st, struct monitor *m, uint64_t dropped)
 		       in->device[0] ? in->device : "?",
 		       region_name(in->region, region, sizeof(region)), rd, wr, in->errors);
 	}
-}
-
-/* The tree only points at mappings that st.all owns. */
-static void keep_node(void *node)
-{
 }
 
 static long parse_region(const char *s)
@@ -958,6 +743,7 @@ int do_monitor(int argc, char **argv)
 	st.start_ns = monotonic_ns();
 	err = monitor_open(&m, &mo, on_event, &st, &step);
 	st.kernel = &m.kernel;
+	model_init(&st.model, __builtin_ctzl(m.kernel.page_size ? m.kernel.page_size : 4096));
 	report_attach(&m, mo.ringbuf_bytes ? mo.ringbuf_bytes : 256 * 1024);
 	if (err) {
 		if ((err == -EPERM || err == -EACCES) && geteuid() != 0)
@@ -1005,8 +791,8 @@ int do_monitor(int argc, char **argv)
 		struct json_object *o = json_object_new_object();
 		size_t existing = 0;
 
-		for (size_t i = 0; i < st.nall; i++)
-			existing += st.all[i]->existing;
+		for (size_t i = 0; i < st.model.nall; i++)
+			existing += st.model.all[i]->existing;
 		json_add(o, "event", json_object_new_string("ready"));
 		json_add(o, "time", json_object_new_double(seconds(&st, monotonic_ns())));
 		json_add(o, "existing", json_object_new_uint64(existing));
@@ -1037,11 +823,7 @@ int do_monitor(int argc, char **argv)
 	copy_view_close(st.copies);
 	free((void *)co.probes);
 	monitor_close(&m);
-	tdestroy(st.active, keep_node);
-	for (size_t i = 0; i < st.nall; i++)
-		free(st.all[i]);
-	free(st.all);
-	free(st.ind);
+	model_free(&st.model);
 	policy_free(&st.policy);
 	verdicts_free(&st.verdicts);
 	return ret;

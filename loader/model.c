@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The model of the host's VFIO regions under every view; see model.h. */
+#define _GNU_SOURCE /* tdestroy */
+#include <search.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+#include "monitor.h"
+#include "snapshot.h"
+
+static int mapping_cmp(const void *a, const void *b)
+{
+	const struct model_mapping *x = a, *y = b;
+
+	if (x->mm != y->mm)
+		return x->mm < y->mm ? -1 : 1;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+void model_init(struct model *md, unsigned int page_shift)
+{
+	memset(md, 0, sizeof(*md));
+	md->page_shift = page_shift;
+}
+
+/* The tree only points at mappings that md->all owns. */
+static void keep_node(void *node)
+{
+}
+
+void model_free(struct model *md)
+{
+	tdestroy(md->active, keep_node);
+	for (size_t i = 0; i < md->nall; i++)
+		free(md->all[i]);
+	free(md->all);
+	free(md->acc);
+	memset(md, 0, sizeof(*md));
+}
+
+static struct model_mapping *track(struct model *md, const struct model_mapping *t)
+{
+	struct model_mapping *n = malloc(sizeof(*n)), **slot, **grown;
+
+	if (!n)
+		return NULL;
+	*n = *t;
+	grown = realloc(md->all, (md->nall + 1) * sizeof(*md->all));
+	if (!grown) {
+		free(n);
+		return NULL;
+	}
+	md->all = grown;
+	md->all[md->nall++] = n;
+	/* A new mapping at the address of one whose end was missed replaces it. */
+	slot = tsearch(n, &md->active, mapping_cmp);
+	if (slot && *slot != n)
+		*slot = n;
+	return n;
+}
+
+struct model_mapping *model_find(struct model *md, uint64_t mm, uint64_t start)
+{
+	struct model_mapping key = { .mm = mm, .start = start }, **slot;
+
+	slot = tfind(&key, &md->active, mapping_cmp);
+	return slot ? *slot : NULL;
+}
+
+void model_mapping_from_event(struct model_mapping *t, const struct monitor_event *ev)
+{
+	memset(t, 0, sizeof(*t));
+	t->mm = ev->raw.mm;
+	t->start = ev->raw.start;
+	t->end = ev->raw.end;
+	t->pid = ev->raw.tgid;
+	memcpy(t->comm, ev->raw.comm, sizeof(t->comm));
+	memcpy(t->device, ev->raw.device, sizeof(t->device));
+	t->region = ev->region;
+	t->pgprot = ev->raw.pgprot;
+	t->cache = ev->cache;
+}
+
+struct model_mapping *model_mmap(struct model *md, const struct monitor_event *ev)
+{
+	struct model_mapping t;
+
+	model_mapping_from_event(&t, ev);
+	return track(md, &t);
+}
+
+struct model_mapping *model_existing(struct model *md, const struct mapping *m)
+{
+	struct model_mapping t = {};
+
+	/* Seen through the probes already (mapped while monitoring started): keep that one. */
+	if (model_find(md, m->mm, m->start))
+		return NULL;
+	t.mm = m->mm;
+	t.start = m->start;
+	t.end = m->end;
+	t.pid = m->pid;
+	memcpy(t.comm, m->comm, sizeof(t.comm));
+	memcpy(t.device, m->device, sizeof(t.device));
+	t.region = m->region;
+	t.pgprot = m->pgprot;
+	t.cache = m->cache;
+	t.existing = true;
+	return track(md, &t);
+}
+
+struct model_mapping *model_fault(struct model *md, const struct monitor_event *ev)
+{
+	const struct vfg_event *r = &ev->raw;
+	struct model_mapping *t = model_find(md, r->mm, r->start), fresh;
+	struct pci_resource res[PCI_RESOURCES];
+	bool have;
+
+	if (t)
+		return t;
+	/* Mapped before the probes could see it and not in the snapshot: learn it now. */
+	have = r->device[0] && !pci_resources_read(r->device, res);
+	model_mapping_from_event(&fresh, ev);
+	fresh.region = region_locate(r->pgoff, md->page_shift, have ? res : NULL, PCI_RESOURCES);
+	return track(md, &fresh);
+}
+
+/* The kernel's fault counts of a mapping (at its unmap, or so far if still mapped). */
+static void set_faults(struct model_mapping *t, const struct vfg_fault_stat *f)
+{
+	for (int b = 0; b < VFG_FAULT_BUCKETS; b++)
+		t->faults[b] = f->faults[b];
+	t->fault_errors = f->errors;
+	t->fallbacks = f->fallbacks;
+}
+
+struct model_mapping *model_unmap(struct model *md, const struct monitor_event *ev)
+{
+	/* Only mappings that are known: a failed mmap's VMA is freed too, and never was one. */
+	struct model_mapping *t = model_find(md, ev->raw.mm, ev->raw.start);
+
+	if (!t)
+		return NULL;
+	t->unmapped = true;
+	set_faults(t, &ev->raw.faults);
+	tdelete(t, &md->active, mapping_cmp);
+	return t;
+}
+
+unsigned int model_size_bucket(uint64_t n)
+{
+	return n == 1 ? 0 : n == 2 ? 1 : n == 4 ? 2 : n == 8 ? 3 : 4;
+}
+
+unsigned int model_order_bucket(unsigned int order)
+{
+	/* x86_64 and arm64 with 4 KiB pages: PMD is order 9, PUD order 18. */
+	return order == 0 ? 0 : order == 9 ? 1 : order == 18 ? 2 : 3;
+}
+
+static struct model_access *access_of(struct model *md, uint32_t pid, unsigned int region,
+				      const char *comm, const char *device)
+{
+	struct model_access *grown;
+
+	for (size_t i = 0; i < md->nacc; i++)
+		if (md->acc[i].pid == pid && md->acc[i].region == region &&
+		    !strcmp(md->acc[i].device, device))
+			return &md->acc[i];
+	grown = realloc(md->acc, (md->nacc + 1) * sizeof(*md->acc));
+	if (!grown)
+		return NULL;
+	md->acc = grown;
+	memset(&grown[md->nacc], 0, sizeof(*grown));
+	grown[md->nacc].pid = pid;
+	grown[md->nacc].region = region;
+	snprintf(grown[md->nacc].comm, VFG_COMM_LEN, "%s", comm);
+	snprintf(grown[md->nacc].device, VFG_DEVICE_LEN, "%s", device);
+	return &grown[md->nacc++];
+}
+
+static void fault_counted(const struct vfg_fault_key *k, const struct vfg_fault_stat *f,
+			  void *ctx)
+{
+	struct model_mapping *t = model_find(ctx, k->mm, k->start);
+
+	if (t)
+		set_faults(t, f);
+}
+
+static void rw_counted(const struct vfg_rw_key *k, const struct vfg_rw_stat *s, void *ctx)
+{
+	struct model *md = ctx;
+	struct region_loc loc = region_locate(k->region_pos >> md->page_shift, md->page_shift,
+					      NULL, 0);
+	struct model_access *a = access_of(md, k->tgid, loc.index, s->comm, s->device);
+
+	if (!a)
+		return;
+	a->errors += s->errors;
+	a->by_size[!!k->write][model_size_bucket(k->size)] += s->calls - s->errors;
+	a->bytes[!!k->write] += s->bytes;
+}
+
+int model_read_counts(struct model *md, struct monitor *m)
+{
+	int err = monitor_fault_stats(m, fault_counted, md);
+
+	if (err)
+		return err;
+	/* Several kernel entries add up to one row (per open file and size): start from 0. */
+	for (size_t i = 0; i < md->nacc; i++) {
+		memset(md->acc[i].by_size, 0, sizeof(md->acc[i].by_size));
+		memset(md->acc[i].bytes, 0, sizeof(md->acc[i].bytes));
+		md->acc[i].errors = 0;
+	}
+	return monitor_rw_stats(m, rw_counted, md);
+}
+
+static struct model_region *row_for(struct model_region **rows, size_t *n, uint32_t pid,
+				    const char *comm, const char *device, unsigned int region)
+{
+	struct model_region *grown;
+
+	for (size_t i = 0; i < *n; i++)
+		if ((*rows)[i].pid == pid && (*rows)[i].region == region &&
+		    !strcmp((*rows)[i].device, device))
+			return &(*rows)[i];
+	grown = realloc(*rows, (*n + 1) * sizeof(**rows));
+	if (!grown)
+		return NULL;
+	*rows = grown;
+	memset(&grown[*n], 0, sizeof(grown[*n]));
+	grown[*n].pid = pid;
+	snprintf(grown[*n].comm, sizeof(grown[*n].comm), "%s", comm);
+	snprintf(grown[*n].device, sizeof(grown[*n].device), "%s", device);
+	grown[*n].region = region;
+	return &grown[(*n)++];
+}
+
+size_t model_regions(const struct model *md, struct model_region **rows)
+{
+	struct model_region *r;
+	size_t n = 0;
+
+	*rows = NULL;
+	for (size_t i = 0; i < md->nall; i++) {
+		const struct model_mapping *t = md->all[i];
+
+		if (!t->device[0])
+			continue;
+		r = row_for(rows, &n, t->pid, t->comm, t->device, t->region.index);
+		if (!r)
+			return n;
+		r->mapped = true;
+		r->cache = t->cache.mode;
+		r->pgprot = t->pgprot;
+	}
+	for (size_t i = 0; i < md->nacc; i++) {
+		const struct model_access *a = &md->acc[i];
+
+		if (!a->device[0])
+			continue;
+		r = row_for(rows, &n, a->pid, a->comm, a->device, a->region);
+		if (!r)
+			return n;
+		r->fd = true;
+	}
+	return n;
+}

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * What vfioguard knows about the host's VFIO regions, built from the monitor's events and the
+ * kernel's counts, below any view: the mappings (from the snapshot or their mmap, with their
+ * faults at unmap or as counted so far), the accesses through device fds per process and
+ * region, and the regions table that joins both. monitor prints from it; serve and the metrics
+ * are meant to read the same. Nothing here prints or filters: views filter what they show.
+ */
+#ifndef VFIOGUARD_MODEL_H
+#define VFIOGUARD_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../bpf/vfioguard.h"
+#include "cache_mode.h"
+#include "region.h"
+
+struct monitor;
+struct monitor_event;
+struct mapping;
+
+/* One mapping of a device region, from the snapshot or its mmap event. */
+struct model_mapping {
+	uint64_t mm, start, end;
+	uint32_t pid;
+	char comm[VFG_COMM_LEN];
+	char device[VFG_DEVICE_LEN];
+	struct region_loc region;
+	uint64_t pgprot;
+	struct cache_decode cache;
+	bool existing, unmapped;
+	uint64_t faults[4]; /* PTE, PMD, PUD, other orders */
+	uint64_t fault_errors;
+	uint64_t fallbacks; /* huge-page attempts the kernel retried at a smaller order */
+};
+
+/* Accesses through the device fd, per process and region. */
+struct model_access {
+	uint32_t pid;
+	char comm[VFG_COMM_LEN];
+	char device[VFG_DEVICE_LEN];
+	unsigned int region;
+	uint64_t by_size[2][5]; /* [read, write][1, 2, 4, 8, other] */
+	uint64_t bytes[2];
+	uint64_t errors;
+};
+
+/* How one process reaches one region of a device: mapped, through the fd, or both. */
+struct model_region {
+	uint32_t pid;
+	char comm[VFG_COMM_LEN];
+	char device[VFG_DEVICE_LEN];
+	unsigned int region;
+	bool mapped, fd;
+	enum cache_mode cache; /* of its (last) mapping */
+	uint64_t pgprot;
+};
+
+struct model {
+	unsigned int page_shift;
+	struct model_mapping **all; /* every mapping seen, in the order seen */
+	size_t nall;
+	void *active;               /* tsearch tree of the mapped ones, by (mm, start) */
+	struct model_access *acc;
+	size_t nacc;
+};
+
+void model_init(struct model *md, unsigned int page_shift);
+void model_free(struct model *md);
+
+/* A successful mmap. NULL only when out of memory. */
+struct model_mapping *model_mmap(struct model *md, const struct monitor_event *ev);
+/* A mapping of the snapshot; NULL when its mmap was seen already (or out of memory). */
+struct model_mapping *model_existing(struct model *md, const struct mapping *m);
+/*
+ * The mapping a fault or fallback is in; one mapped before the probes and missed by the
+ * snapshot is learned from the event (its region from the fault's page offset).
+ */
+struct model_mapping *model_fault(struct model *md, const struct monitor_event *ev);
+/* Marks the mapping unmapped with its final faults; NULL for a VMA that never was one. */
+struct model_mapping *model_unmap(struct model *md, const struct monitor_event *ev);
+struct model_mapping *model_find(struct model *md, uint64_t mm, uint64_t start);
+/* A mapping as an mmap event describes it (also for a failed mmap, which is not tracked). */
+void model_mapping_from_event(struct model_mapping *t, const struct monitor_event *ev);
+
+/*
+ * Takes the kernel's counts as they are now: faults of the mappings still mapped, and every
+ * access through device fds (the kernel's totals replace what was read before).
+ */
+int model_read_counts(struct model *md, struct monitor *m);
+
+/* The regions table: one row per process, device and region mapped or reached by fd. */
+size_t model_regions(const struct model *md, struct model_region **rows);
+
+/* The size bucket of an access: 1, 2, 4, 8 or other. */
+unsigned int model_size_bucket(uint64_t n);
+/* The bucket of a fault's page order: PTE, PMD, PUD or other (4 KiB pages). */
+unsigned int model_order_bucket(unsigned int order);
+
+#endif /* VFIOGUARD_MODEL_H */
