@@ -13,6 +13,7 @@ int do_policy_show(int argc, char **argv);
 int do_policy_clear(int argc, char **argv);
 int do_advise(int argc, char **argv);
 int do_calibrate(int argc, char **argv);
+int do_serve(int argc, char **argv);
 
 struct policy_diags;
 /* "FILE:LINE:COL: error|warning: message" on stderr, for every diagnostic. */

@@ -27,6 +27,7 @@ static const struct cmd commands[] = {
 	{ "advise", do_advise, "what each VMM should be told (QEMU, libvirt) under the policy in force" },
 	{ "calibrate", do_calibrate, "measure the stores this machine's memcpy/memmove/memset make" },
 	{ "features", do_features, "what this kernel offers vfioguard, probed for real" },
+	{ "serve", do_serve, "keep the policy in force, watch all the time, serve Prometheus metrics" },
 	{ NULL, NULL, NULL },
 };
 

@@ -149,6 +149,22 @@ struct model_mapping *model_unmap(struct model *md, const struct monitor_event *
 	return t;
 }
 
+void model_forget_unmapped(struct model *md,
+			   void (*fn)(const struct model_mapping *t, void *ctx), void *ctx)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < md->nall; i++) {
+		if (!md->all[i]->unmapped) {
+			md->all[k++] = md->all[i];
+			continue;
+		}
+		fn(md->all[i], ctx);
+		free(md->all[i]);
+	}
+	md->nall = k;
+}
+
 unsigned int model_size_bucket(uint64_t n)
 {
 	return n == 1 ? 0 : n == 2 ? 1 : n == 4 ? 2 : n == 8 ? 3 : 4;

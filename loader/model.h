@@ -91,6 +91,13 @@ void model_mapping_from_event(struct model_mapping *t, const struct monitor_even
  */
 int model_read_counts(struct model *md, struct monitor *m);
 
+/*
+ * For a long-running view: hands every unmapped mapping to fn (its final faults are in it),
+ * then forgets it. The mapped ones stay.
+ */
+void model_forget_unmapped(struct model *md,
+			   void (*fn)(const struct model_mapping *t, void *ctx), void *ctx);
+
 /* The regions table: one row per process, device and region mapped or reached by fd. */
 size_t model_regions(const struct model *md, struct model_region **rows);
 

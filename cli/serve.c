@@ -1,0 +1,690 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * vfioguard serve: the long-running form. Puts a policy in force and keeps it there (SIGHUP
+ * applies the file again; a bad file leaves the policy in force as it was), watches mappings,
+ * faults, fd accesses and the policy's decisions into the model, and exports them as Prometheus
+ * metrics: on --listen (libmicrohttpd) and in a --textfile for node_exporter. SIGTERM stops the
+ * watching; enforcement stays pinned in the kernel.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "output.h"
+#include "verdict.h"
+#include "../loader/enforce.h"
+#include "../loader/model.h"
+#include "../loader/monitor.h"
+#include "../loader/snapshot.h"
+#include "../policy/policy.h"
+
+#define DEFAULT_POLICY "/etc/vfioguard/policy.yaml"
+#define DEFAULT_LISTEN "127.0.0.1:9747"
+
+static const char serve_usage[] =
+	"Usage: vfioguard serve [--policy FILE | --no-policy] [--listen ADDR:PORT | --no-listen]\n"
+	"                       [--textfile PATH] [--interval SECONDS]\n"
+	"Runs until SIGTERM: puts the policy in FILE (default " DEFAULT_POLICY ") in force,\n"
+	"watches every VFIO mapping, fault, fd access and policy decision, and serves Prometheus\n"
+	"metrics at http://ADDR:PORT/metrics (default " DEFAULT_LISTEN ") and, with --textfile,\n"
+	"in PATH for node_exporter's textfile collector (replaced atomically). The metrics are\n"
+	"brought up to date every SECONDS (default 5). SIGHUP applies FILE again: a file with\n"
+	"errors leaves the policy in force as it was and says why. SIGTERM or SIGINT stops the\n"
+	"watching; the policy stays in force (policy clear lifts it). --no-policy watches and\n"
+	"exports only (no BPF-LSM needed). Logs go to stderr.\n"
+	"Exit 0 after SIGTERM, 2 when the policy cannot be put in force or the address is taken.\n";
+
+/* Faults of mappings already unmapped, per device, region and page size. */
+struct fault_total {
+	char device[VFG_DEVICE_LEN];
+	unsigned int region;
+	uint64_t faults[4];
+};
+
+/* The policy's decisions on mmap as the events reported them. */
+struct decision_total {
+	bool denied;
+	char rule[72];
+	uint64_t n;
+};
+
+struct serve {
+	const char *policy_file; /* NULL: --no-policy */
+	const char *textfile;
+	unsigned int interval;
+	struct monitor m;
+	struct model model;
+	struct fault_total *faults;
+	size_t nfaults;
+	struct decision_total *decisions;
+	size_t ndecisions;
+	/* The policy in force, as this process applied it. */
+	struct policy policy;
+	bool have_policy;
+	uint64_t generation;
+	double applied_at, apply_seconds;
+	uint64_t reloads_failed;
+	/* The exposition text the listener serves: replaced whole, under the lock. */
+	pthread_mutex_t lock;
+	char *text;
+	size_t len;
+};
+
+static volatile sig_atomic_t stop, reload;
+
+static void on_stop(int sig)
+{
+	stop = 1;
+}
+
+static void on_hup(int sig)
+{
+	reload = 1;
+}
+
+static void log_line(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* One line per message on stderr, with the syslog priority journald reads ("<6>" info). */
+static void log_line(const char *level, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s", level);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fflush(stderr);
+}
+#define LOG_ERR "<3>"
+#define LOG_INFO "<6>"
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * Applies the policy file (as `policy apply` does: atomically, nothing changed on an error).
+ * The parsed policy is kept for naming rules in the decisions.
+ */
+static int apply(struct serve *sv)
+{
+	struct policy_diags d = {};
+	struct policy p;
+	struct enforce_status st;
+	uint64_t t0 = monotonic_ns();
+	int ret;
+
+	ret = do_policy_apply(2, (char *[]){ "apply", (char *)sv->policy_file, NULL });
+	if (ret != EXIT_CLEAN)
+		return ret;
+	sv->apply_seconds = (monotonic_ns() - t0) / 1e9;
+	sv->applied_at = now_seconds();
+	if (!enforce_status_read(&st))
+		sv->generation = st.generation;
+	if (!policy_parse_file(sv->policy_file, &p, &d)) {
+		if (sv->have_policy)
+			policy_free(&sv->policy);
+		sv->policy = p;
+		sv->have_policy = true;
+	}
+	policy_diags_free(&d);
+	return EXIT_CLEAN;
+}
+
+static void count_decision(struct serve *sv, const struct vfg_decision *dc)
+{
+	char rule[72];
+	struct decision_total *grown;
+
+	if (dc->rule == VFG_RULE_DEFAULT)
+		snprintf(rule, sizeof(rule), "(default)");
+	else if (sv->have_policy && dc->generation == sv->generation &&
+		 dc->rule < sv->policy.nrules)
+		snprintf(rule, sizeof(rule), "%s", sv->policy.rules[dc->rule].name);
+	else
+		snprintf(rule, sizeof(rule), "#%u", (unsigned int)dc->rule);
+	for (size_t i = 0; i < sv->ndecisions; i++)
+		if (sv->decisions[i].denied == !!dc->denied && !strcmp(sv->decisions[i].rule, rule)) {
+			sv->decisions[i].n++;
+			return;
+		}
+	grown = realloc(sv->decisions, (sv->ndecisions + 1) * sizeof(*grown));
+	if (!grown)
+		return;
+	sv->decisions = grown;
+	grown[sv->ndecisions] = (struct decision_total){ .denied = dc->denied, .n = 1 };
+	snprintf(grown[sv->ndecisions].rule, sizeof(grown->rule), "%s", rule);
+	sv->ndecisions++;
+}
+
+static void on_event(const struct monitor_event *ev, void *ctx)
+{
+	struct serve *sv = ctx;
+
+	switch (ev->raw.type) {
+	case VFG_EV_MMAP:
+		if (ev->raw.ret == 0)
+			model_mmap(&sv->model, ev);
+		break;
+	case VFG_EV_FAULT:
+		model_fault(&sv->model, ev);
+		break;
+	case VFG_EV_UNMAP:
+		model_unmap(&sv->model, ev);
+		break;
+	case VFG_EV_POLICY:
+		count_decision(sv, &ev->decision);
+		break;
+	}
+}
+
+static struct fault_total *fault_total_of(struct serve *sv, const char *device,
+					  unsigned int region)
+{
+	struct fault_total *grown;
+
+	for (size_t i = 0; i < sv->nfaults; i++)
+		if (sv->faults[i].region == region && !strcmp(sv->faults[i].device, device))
+			return &sv->faults[i];
+	grown = realloc(sv->faults, (sv->nfaults + 1) * sizeof(*grown));
+	if (!grown)
+		return NULL;
+	sv->faults = grown;
+	memset(&grown[sv->nfaults], 0, sizeof(*grown));
+	snprintf(grown[sv->nfaults].device, VFG_DEVICE_LEN, "%s", device);
+	grown[sv->nfaults].region = region;
+	return &grown[sv->nfaults++];
+}
+
+static void fold_unmapped(const struct model_mapping *t, void *ctx)
+{
+	struct fault_total *f = fault_total_of(ctx, t->device, t->region.index);
+
+	for (int b = 0; f && b < 4; b++)
+		f->faults[b] += t->faults[b];
+}
+
+/* A growing text buffer for the exposition. */
+struct text {
+	char *s;
+	size_t len, cap;
+	bool oom;
+};
+
+static void put(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(t->s ? t->s + t->len : NULL, t->s ? t->cap - t->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			t->oom = true;
+			return;
+		}
+		if (t->s && t->len + n < t->cap) {
+			t->len += n;
+			return;
+		}
+		char *grown = realloc(t->s, t->cap * 2 + n + 4096);
+
+		if (!grown) {
+			t->oom = true;
+			return;
+		}
+		t->s = grown;
+		t->cap = t->cap * 2 + n + 4096;
+	}
+}
+
+static void family(struct text *t, const char *name, const char *type, const char *help)
+{
+	put(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* Label values here are device names, region names, cache modes and rule names: escaped. */
+static const char *label(const char *s, char *buf, size_t len)
+{
+	size_t k = 0;
+
+	for (; *s && k + 3 < len; s++) {
+		if (*s == '\\' || *s == '"') {
+			buf[k++] = '\\';
+			buf[k++] = *s;
+		} else if (*s == '\n') {
+			buf[k++] = '\\';
+			buf[k++] = 'n';
+		} else {
+			buf[k++] = *s;
+		}
+	}
+	buf[k] = 0;
+	return buf;
+}
+
+/* Live mappings by device, region, cache mode and the verdict of the policy in force. */
+struct mapping_row {
+	char device[VFG_DEVICE_LEN];
+	unsigned int region;
+	char cache[40];
+	const char *access;
+	uint64_t n;
+};
+
+static void render(struct serve *sv, struct verdicts *vs)
+{
+	static const char *const pages[] = { "pte", "pmd", "pud", "other" };
+	struct text t = {};
+	struct mapping_row *rows = NULL;
+	size_t nrows = 0;
+	struct enforce_status st = {};
+	bool enforcing = !enforce_status_read(&st);
+	char a[160], b[160], region[24];
+	int err;
+
+	err = model_read_counts(&sv->model, &sv->m);
+	if (err)
+		log_line(LOG_ERR, "vfioguard: serve: reading the kernel's counts: %s", strerror(-err));
+	model_forget_unmapped(&sv->model, fold_unmapped, sv);
+
+	family(&t, "vfioguard_build_info", "gauge", "vfioguard's version and the kernel it runs on.");
+	put(&t, "vfioguard_build_info{version=\"%s\",kernel=\"%s\"} 1\n", VFIOGUARD_VERSION,
+	    label(sv->m.kernel.release, a, sizeof(a)));
+	family(&t, "vfioguard_policy_enforced", "gauge",
+	       "1 when a policy is in force (BPF-LSM program attached), else 0.");
+	put(&t, "vfioguard_policy_enforced %d\n", enforcing && st.active);
+	family(&t, "vfioguard_policy_generation", "gauge",
+	       "Generation of the verdicts in force (0: none).");
+	put(&t, "vfioguard_policy_generation %" PRIu64 "\n", enforcing ? st.generation : 0);
+	family(&t, "vfioguard_policy_applied_timestamp_seconds", "gauge",
+	       "When this process last put the policy in force (Unix time).");
+	put(&t, "vfioguard_policy_applied_timestamp_seconds %.3f\n", sv->applied_at);
+	family(&t, "vfioguard_policy_apply_duration_seconds", "gauge",
+	       "How long the last apply took, from reading the file to the verdicts in force.");
+	put(&t, "vfioguard_policy_apply_duration_seconds %.6f\n", sv->apply_seconds);
+	family(&t, "vfioguard_policy_reload_failures_total", "counter",
+	       "SIGHUP reloads refused (the file has errors or cannot be enforced).");
+	put(&t, "vfioguard_policy_reload_failures_total %" PRIu64 "\n", sv->reloads_failed);
+
+	family(&t, "vfioguard_mmaps_total", "counter",
+	       "mmaps of VFIO device regions the policy decided on, as counted in the kernel.");
+	put(&t, "vfioguard_mmaps_total{decision=\"allowed\"} %" PRIu64 "\n", st.allowed);
+	put(&t, "vfioguard_mmaps_total{decision=\"denied\"} %" PRIu64 "\n", st.denied);
+	family(&t, "vfioguard_mmap_decisions_total", "counter",
+	       "The policy's decisions on mmap by rule, as reported to vfioguard.");
+	for (size_t i = 0; i < sv->ndecisions; i++)
+		put(&t, "vfioguard_mmap_decisions_total{decision=\"%s\",rule=\"%s\"} %" PRIu64 "\n",
+		    sv->decisions[i].denied ? "denied" : "allowed",
+		    label(sv->decisions[i].rule, a, sizeof(a)), sv->decisions[i].n);
+
+	for (size_t i = 0; i < sv->model.nall; i++) {
+		const struct model_mapping *m = sv->model.all[i];
+		const struct verdict *v = verdict_of(vs, sv->m.kernel.arch, m->pid, m->comm,
+						     m->device, m->region.index, m->cache.mode);
+		char cache[40];
+		size_t k;
+
+		cache_mode_format(m->cache.mode, 0, cache, sizeof(cache));
+		for (k = 0; k < nrows; k++)
+			if (rows[k].region == m->region.index && !strcmp(rows[k].device, m->device) &&
+			    !strcmp(rows[k].cache, cache) && v && rows[k].access ==
+			    access_class_name(v->access))
+				break;
+		if (k == nrows) {
+			struct mapping_row *grown = realloc(rows, (nrows + 1) * sizeof(*rows));
+
+			if (!grown)
+				break;
+			rows = grown;
+			memset(&rows[k], 0, sizeof(rows[k]));
+			snprintf(rows[k].device, sizeof(rows[k].device), "%s", m->device);
+			rows[k].region = m->region.index;
+			snprintf(rows[k].cache, sizeof(rows[k].cache), "%s", cache);
+			rows[k].access = v ? access_class_name(v->access) : "unknown";
+			nrows++;
+		}
+		rows[k].n++;
+	}
+	family(&t, "vfioguard_mappings", "gauge",
+	       "VFIO device regions mapped now, by the cache mode the kernel gave the mapping and "
+	       "the access the policy in force allows.");
+	for (size_t k = 0; k < nrows; k++)
+		put(&t, "vfioguard_mappings{device=\"%s\",region=\"%s\",cache=\"%s\",access=\"%s\"} "
+			"%" PRIu64 "\n", label(rows[k].device, a, sizeof(a)),
+		    region_name(rows[k].region, region, sizeof(region)),
+		    label(rows[k].cache, b, sizeof(b)), rows[k].access, rows[k].n);
+	free(rows);
+
+	/* Faults: the unmapped mappings' totals, then the mapped ones' counts so far. */
+	for (size_t i = 0; i < sv->model.nall; i++)
+		fault_total_of(sv, sv->model.all[i]->device, sv->model.all[i]->region.index);
+	family(&t, "vfioguard_faults_total", "counter",
+	       "Page faults on VFIO device mappings, by the page size the kernel mapped.");
+	for (size_t i = 0; i < sv->nfaults; i++) {
+		uint64_t n[4];
+
+		memcpy(n, sv->faults[i].faults, sizeof(n));
+		for (size_t j = 0; j < sv->model.nall; j++) {
+			const struct model_mapping *m = sv->model.all[j];
+
+			if (m->region.index == sv->faults[i].region &&
+			    !strcmp(m->device, sv->faults[i].device))
+				for (int p = 0; p < 4; p++)
+					n[p] += m->faults[p];
+		}
+		for (int p = 0; p < 4; p++)
+			put(&t, "vfioguard_faults_total{device=\"%s\",region=\"%s\",page=\"%s\"} %" PRIu64
+				"\n", label(sv->faults[i].device, a, sizeof(a)),
+			    region_name(sv->faults[i].region, region, sizeof(region)), pages[p], n[p]);
+	}
+
+	family(&t, "vfioguard_fd_accesses_total", "counter",
+	       "Reads and writes of VFIO device regions through the device fd.");
+	for (size_t i = 0; i < sv->model.nacc; i++) {
+		const struct model_access *x = &sv->model.acc[i];
+
+		for (int w = 0; w < 2; w++) {
+			uint64_t n = 0;
+
+			for (int k = 0; k < 5; k++)
+				n += x->by_size[w][k];
+			put(&t, "vfioguard_fd_accesses_total{device=\"%s\",region=\"%s\",comm=\"%s\","
+				"direction=\"%s\"} %" PRIu64 "\n", label(x->device, a, sizeof(a)),
+			    region_name(x->region, region, sizeof(region)),
+			    label(x->comm, b, sizeof(b)), w ? "write" : "read", n);
+		}
+	}
+	family(&t, "vfioguard_fd_access_bytes_total", "counter",
+	       "Bytes moved through the device fd by those reads and writes.");
+	for (size_t i = 0; i < sv->model.nacc; i++) {
+		const struct model_access *x = &sv->model.acc[i];
+
+		for (int w = 0; w < 2; w++)
+			put(&t, "vfioguard_fd_access_bytes_total{device=\"%s\",region=\"%s\",comm=\"%s\","
+				"direction=\"%s\"} %" PRIu64 "\n", label(x->device, a, sizeof(a)),
+			    region_name(x->region, region, sizeof(region)),
+			    label(x->comm, b, sizeof(b)), w ? "write" : "read", x->bytes[w]);
+	}
+	family(&t, "vfioguard_events_dropped_total", "counter",
+	       "Events the kernel could not hand to vfioguard (ring buffer full): counts above "
+	       "stay exact, per-event detail is lost.");
+	put(&t, "vfioguard_events_dropped_total{source=\"monitor\"} %" PRIu64 "\n",
+	    monitor_dropped(&sv->m));
+	put(&t, "vfioguard_events_dropped_total{source=\"policy\"} %" PRIu64 "\n", st.dropped);
+	family(&t, "vfioguard_last_update_timestamp_seconds", "gauge",
+	       "When these metrics were brought up to date (Unix time).");
+	put(&t, "vfioguard_last_update_timestamp_seconds %.3f\n", now_seconds());
+	if (t.oom) {
+		log_line(LOG_ERR, "vfioguard: serve: out of memory rendering the metrics");
+		free(t.s);
+		return;
+	}
+	/* One swap: a scrape sees the whole of one rendering, never a mix. */
+	pthread_mutex_lock(&sv->lock);
+	free(sv->text);
+	sv->text = t.s;
+	sv->len = t.len;
+	pthread_mutex_unlock(&sv->lock);
+	if (sv->textfile) {
+		char tmp[4096];
+		FILE *f;
+
+		snprintf(tmp, sizeof(tmp), "%s.tmp", sv->textfile);
+		f = fopen(tmp, "w");
+		if (!f || fwrite(t.s, 1, t.len, f) != t.len || fflush(f) || fsync(fileno(f))) {
+			log_line(LOG_ERR, "vfioguard: serve: cannot write %s: %s", tmp,
+				 strerror(errno));
+			if (f)
+				fclose(f);
+			unlink(tmp);
+			return;
+		}
+		fclose(f);
+		if (rename(tmp, sv->textfile))
+			log_line(LOG_ERR, "vfioguard: serve: cannot replace %s: %s", sv->textfile,
+				 strerror(errno));
+	}
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version, const char *data,
+				  size_t *size, void **con_cls)
+{
+	static const char not_found[] = "not found: vfioguard serves /metrics\n";
+	struct serve *sv = cls;
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	unsigned int status = MHD_HTTP_OK;
+
+	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+		return MHD_NO;
+	if (strcmp(url, "/metrics")) {
+		r = MHD_create_response_from_buffer(strlen(not_found), (void *)not_found,
+						    MHD_RESPMEM_PERSISTENT);
+		status = MHD_HTTP_NOT_FOUND;
+	} else {
+		pthread_mutex_lock(&sv->lock);
+		r = MHD_create_response_from_buffer(sv->len, sv->text, MHD_RESPMEM_MUST_COPY);
+		pthread_mutex_unlock(&sv->lock);
+		if (r)
+			MHD_add_response_header(r, "Content-Type",
+						"text/plain; version=0.0.4; charset=utf-8");
+	}
+	if (!r)
+		return MHD_NO;
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* The listening socket, bound here so that a taken address is reported as the kernel says. */
+static int listen_on(const char *spec, const char **why)
+{
+	char host[256];
+	const char *colon = strrchr(spec, ':');
+	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
+				  .ai_socktype = SOCK_STREAM }, *ai;
+	int fd, one = 1, err;
+
+	*why = NULL;
+	if (!colon || colon == spec || !colon[1] || (size_t)(colon - spec) >= sizeof(host)) {
+		*why = "expected ADDR:PORT (127.0.0.1:9747, [::1]:9747)";
+		return -EINVAL;
+	}
+	snprintf(host, sizeof(host), "%.*s", (int)(colon - spec), spec);
+	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+		memmove(host, host + 1, strlen(host));
+		host[strlen(host) - 1] = 0;
+	}
+	err = getaddrinfo(host, colon + 1, &hints, &ai);
+	if (err) {
+		*why = gai_strerror(err);
+		return -EINVAL;
+	}
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, 16)) {
+		err = -errno;
+		if (fd >= 0)
+			close(fd);
+		freeaddrinfo(ai);
+		return err;
+	}
+	freeaddrinfo(ai);
+	return fd;
+}
+
+int do_serve(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "policy", required_argument, NULL, 'f' }, { "no-policy", no_argument, NULL, 'n' },
+		{ "listen", required_argument, NULL, 'l' }, { "no-listen", no_argument, NULL, 'L' },
+		{ "textfile", required_argument, NULL, 't' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "verbose", no_argument, NULL, 'v' },	    { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct serve sv = { .policy_file = DEFAULT_POLICY, .interval = 5 };
+	struct monitor_opts mo = {};
+	struct sigaction sa = { .sa_handler = on_stop }, hup = { .sa_handler = on_hup };
+	struct verdicts vs = {};
+	struct MHD_Daemon *httpd = NULL;
+	const char *listen_spec = DEFAULT_LISTEN, *step = NULL, *why;
+	unsigned long long v;
+	uint64_t next = 0;
+	int c, err, fd = -1, ret = EXIT_ERROR;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': sv.policy_file = optarg; break;
+		case 'n': sv.policy_file = NULL; break;
+		case 'l': listen_spec = optarg; break;
+		case 'L': listen_spec = NULL; break;
+		case 't': sv.textfile = optarg; break;
+		case 'i':
+			if (!parse_u64(optarg, &v) || v < 1 || v > 3600) {
+				p_err("serve: --interval: expected 1..3600 seconds, got '%s'", optarg);
+				return EXIT_ERROR;
+			}
+			sv.interval = v;
+			break;
+		case 'v': verbose++; break;
+		case 'h': printf("%s", serve_usage); return EXIT_CLEAN;
+		default: fprintf(stderr, "%s", serve_usage); return EXIT_ERROR;
+		}
+	}
+	if (optind < argc) {
+		p_err("serve: unexpected argument '%s' (see vfioguard serve --help)", argv[optind]);
+		return EXIT_ERROR;
+	}
+	if (geteuid() != 0) {
+		p_err("serve: needs root: it loads BPF programs and pins the policy's under %s",
+		      VFG_PIN_DIR);
+		return EXIT_ERROR;
+	}
+	if (sv.policy_file && access(sv.policy_file, R_OK)) {
+		p_err("serve: cannot read the policy %s: %s (--policy FILE for another, --no-policy "
+		      "to watch only)", sv.policy_file, strerror(errno));
+		return EXIT_ERROR;
+	}
+	if (listen_spec) {
+		fd = listen_on(listen_spec, &why);
+		if (fd < 0) {
+			p_err("serve: --listen %s: %s", listen_spec, why ? why : strerror(-fd));
+			return EXIT_ERROR;
+		}
+	}
+	pthread_mutex_init(&sv.lock, NULL);
+	if (sv.policy_file && apply(&sv) != EXIT_CLEAN) {
+		p_err("serve: the policy %s was not put in force", sv.policy_file);
+		goto out;
+	}
+	err = monitor_open(&sv.m, &mo, on_event, &sv, &step);
+	if (err) {
+		p_err("serve: cannot %s: %s", step, strerror(-err));
+		goto out;
+	}
+	model_init(&sv.model, __builtin_ctzl(sv.m.kernel.page_size ? sv.m.kernel.page_size : 4096));
+	{
+		struct snapshot snap;
+
+		err = snapshot_take(&snap);
+		if (err) {
+			p_err("serve: cannot list the existing mappings: cannot %s: %s",
+			      snap.failed_step, strerror(-err));
+			goto out;
+		}
+		for (size_t i = 0; i < snap.count; i++)
+			model_existing(&sv.model, &snap.mappings[i]);
+		snapshot_free(&snap);
+	}
+	render(&sv, &vs);
+	if (fd >= 0) {
+		httpd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL,
+					 NULL, on_request, &sv, MHD_OPTION_LISTEN_SOCKET, fd,
+					 MHD_OPTION_CONNECTION_TIMEOUT, 10U, MHD_OPTION_END);
+		if (!httpd) {
+			p_err("serve: cannot start serving on %s", listen_spec);
+			goto out;
+		}
+		fd = -1; /* the daemon's now */
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &hup, NULL);
+	log_line(LOG_INFO, "vfioguard: serve: watching%s%s%s%s%s; policy %s (generation %" PRIu64
+		 ")", listen_spec ? ", metrics on http://" : "", listen_spec ? listen_spec : "",
+		 listen_spec ? "/metrics" : "", sv.textfile ? ", textfile " : "",
+		 sv.textfile ? sv.textfile : "", sv.policy_file ? sv.policy_file : "none",
+		 sv.generation);
+	next = monotonic_ns() + sv.interval * 1000000000ULL;
+	while (!stop) {
+		err = monitor_poll(&sv.m, 200);
+		if (err < 0 && err != -EINTR) {
+			p_err("serve: reading events: %s", strerror(-err));
+			goto out;
+		}
+		if (reload) {
+			reload = 0;
+			if (!sv.policy_file) {
+				log_line(LOG_INFO, "vfioguard: serve: SIGHUP: no policy to apply "
+						   "(--no-policy)");
+			} else if (apply(&sv) == EXIT_CLEAN) {
+				log_line(LOG_INFO, "vfioguard: serve: SIGHUP: %s in force (generation "
+						   "%" PRIu64 ")", sv.policy_file, sv.generation);
+				verdicts_free(&vs);
+				memset(&vs, 0, sizeof(vs));
+			} else {
+				sv.reloads_failed++;
+				log_line(LOG_ERR, "vfioguard: serve: SIGHUP: %s not applied; generation "
+						  "%" PRIu64 " stays in force", sv.policy_file,
+					 sv.generation);
+			}
+			next = 0;
+		}
+		if (monotonic_ns() >= next) {
+			render(&sv, &vs);
+			next = monotonic_ns() + sv.interval * 1000000000ULL;
+		}
+	}
+	log_line(LOG_INFO, "vfioguard: serve: stopping; %s", sv.generation ?
+		 "the policy stays in force (vfioguard policy clear lifts it)" : "no policy in force");
+	ret = EXIT_CLEAN;
+out:
+	if (httpd)
+		MHD_stop_daemon(httpd);
+	if (fd >= 0)
+		close(fd);
+	monitor_close(&sv.m);
+	model_free(&sv.model);
+	verdicts_free(&vs);
+	if (sv.have_policy)
+		policy_free(&sv.policy);
+	free(sv.faults);
+	free(sv.decisions);
+	free(sv.text);
+	pthread_mutex_destroy(&sv.lock);
+	return ret;
+}

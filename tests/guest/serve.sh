@@ -1,0 +1,122 @@
+# vfioguard serve: puts the policy in force, watches a test VMM map, fault and read through the
+# fd, and serves metrics that promtool accepts, with the values monitor and audit report for the
+# same activity; SIGHUP with a bad file keeps the generation in force, with a good one moves to
+# the next; a taken port and a missing policy are errors (exit 2); SIGTERM leaves the policy in
+# force.
+. "$VFG_TESTS/lib.sh"
+
+promtool=$VFG_TOP/build/vm/tools-$VFG_ARCH/promtool
+[ -x "$promtool" ] || fail "no promtool at $promtool (tests/vm/prepare fetches it)"
+port=19747
+cat > p.yaml <<YAML
+mode: enforce
+default: fixed
+rules:
+  - name: edu-bar0-testvmm
+    match: {device: "$EDU", region: bar0, comm: "vfg-*"}
+    access: trap
+  - name: ivshmem-bar2
+    match: {device: "$IVSHMEM", region: bar2}
+    access: direct
+YAML
+cleanup() {
+	[ -z "${SV:-}" ] || kill -TERM $SV 2>/dev/null
+	[ -z "${HOLD:-}" ] || kill -TERM $HOLD 2>/dev/null
+	vfioguard policy clear > /dev/null 2>&1
+}
+trap cleanup EXIT
+
+vfioguard serve --policy "$PWD/p.yaml" --listen 127.0.0.1:$port --textfile "$PWD/m.prom" \
+	--interval 1 > serve.out 2> serve.err &
+SV=$!
+n=0
+until grep -q 'serve: watching' serve.err; do
+	kill -0 $SV 2>/dev/null || fail "serve exited: $(cat serve.err serve.out)"
+	n=$((n + 1)); [ $n -lt 1200 ] || fail "serve did not start: $(cat serve.err)"
+	sleep 0.1
+done
+[ -s m.prom ] || fail "no textfile after the start"
+gen=$(vfioguard -j policy show | jq .generation)
+[ "$gen" -ge 1 ] || fail "no policy in force after serve started"
+
+# metric NAME{LABELS}: its value in a fresh scrape (empty when absent).
+scrape() { busybox wget -q -O scrape.txt "http://127.0.0.1:$port/metrics" || fail "scrape failed"; }
+metric() { awk -v k="$1" '$1 == k { print $2 }' scrape.txt; }
+# until_metric NAME{LABELS} VALUE: scrapes until it shows VALUE (the interval is 1 s).
+until_metric() {
+	n=0
+	while scrape && [ "$(metric "$1")" != "$2" ]; do
+		n=$((n + 1)); [ $n -lt 120 ] || fail "$1 is '$(metric "$1")', want $2"
+		sleep 0.5
+	done
+}
+
+start_monitor mon.json
+rc=0
+vfg-testvmm open $EDU map $EDU bar0 > vmm1.out 2>&1 || rc=$?
+expect_eq "edu BAR0 refused to the test VMM" $rc 1
+vfg-testvmm open $IVSHMEM map $IVSHMEM bar2 touch 0 0 0x3000 preadn 10 $IVSHMEM bar2 0 4 \
+	> vmm2.out 2>&1 || fail "ivshmem: $(cat vmm2.out)"
+stop_monitor mon.json
+
+l_bar2="device=\"$IVSHMEM\",region=\"BAR2\""
+until_metric "vfioguard_fd_accesses_total{$l_bar2,comm=\"vfg-testvmm\",direction=\"read\"}" 10
+"$promtool" check metrics < scrape.txt > promtool.out 2>&1 || fail "promtool: $(cat promtool.out)"
+"$promtool" check metrics < m.prom > promtool.out 2>&1 || fail "promtool (textfile): $(cat promtool.out)"
+
+# The same activity as monitor saw it.
+mon_faults=$(tail -1 mon.json | jq "[.mappings[] | select(.comm == \"vfg-testvmm\" and .region == \"BAR2\") | .faults | .pte + .pmd + .pud + .other] | add")
+sv_faults=$(awk -v p="vfioguard_faults_total{$l_bar2," 'index($1, p) == 1 { s += $2 } END { print s + 0 }' scrape.txt)
+[ "$mon_faults" -ge 1 ] || fail "monitor saw no faults: $(tail -1 mon.json)"
+expect_eq "BAR2 faults, serve against monitor" "$sv_faults" "$mon_faults"
+mon_reads=$(tail -1 mon.json | jq "[.indirect[] | select(.comm == \"vfg-testvmm\" and .region == \"BAR2\") | .reads | add] | add")
+expect_eq "BAR2 fd reads, monitor" "$mon_reads" 10
+expect_eq "BAR2 fd bytes" "$(metric "vfioguard_fd_access_bytes_total{$l_bar2,comm=\"vfg-testvmm\",direction=\"read\"}")" 40
+expect_eq "denied by rule" "$(metric 'vfioguard_mmap_decisions_total{decision="denied",rule="edu-bar0-testvmm"}')" 1
+expect_eq "allowed by rule" "$(metric 'vfioguard_mmap_decisions_total{decision="allowed",rule="ivshmem-bar2"}')" 1
+[ "$(metric 'vfioguard_mmaps_total{decision="denied"}')" -ge 1 ] || fail "no denied mmap in the kernel's count"
+expect_eq "generation" "$(metric vfioguard_policy_generation)" "$gen"
+expect_eq "enforced" "$(metric vfioguard_policy_enforced)" 1
+expect_eq "no mapping left" "$(awk -v p="vfioguard_mappings{$l_bar2," 'index($1, p) == 1 { s += $2 } END { print s + 0 }' scrape.txt)" 0
+
+# A mapping held: the gauge, against audit.
+vfg-testvmm open $IVSHMEM map $IVSHMEM bar2 ready held waitfile go > hold.out 2>&1 &
+HOLD=$!
+n=0
+until [ -s held ]; do
+	n=$((n + 1)); [ $n -lt 600 ] || fail "the test VMM did not map: $(cat hold.out)"
+	sleep 0.1
+done
+until_metric "vfioguard_mappings{$l_bar2,cache=\"$CACHE_BAR\",access=\"direct\"}" 1
+expect_eq "audit's mappings of BAR2" "$(vfioguard -j audit | jq "[.mappings[] | select(.device == \"$IVSHMEM\" and .region == \"BAR2\")] | length")" 1
+touch go
+wait $HOLD || fail "holding VMM: $(cat hold.out)"
+HOLD=
+until_metric "vfioguard_mappings{$l_bar2,cache=\"$CACHE_BAR\",access=\"direct\"}" ""
+
+# SIGHUP: a file with errors leaves the generation in force; a good one is the next.
+cp p.yaml good.yaml
+echo "rules: [" > p.yaml
+kill -HUP $SV
+until_metric vfioguard_policy_reload_failures_total 1
+expect_eq "generation after a bad reload" "$(metric vfioguard_policy_generation)" "$gen"
+grep -q "p.yaml:.*error" serve.err || fail "the bad file's error is not logged: $(cat serve.err)"
+grep -q "not applied; generation $gen stays in force" serve.err || fail "no refusal logged: $(cat serve.err)"
+cp good.yaml p.yaml
+kill -HUP $SV
+until_metric vfioguard_policy_generation $((gen + 1))
+
+# A taken port, a missing policy: errors, exit 2.
+rc=0; vfioguard serve --policy "$PWD/p.yaml" --listen 127.0.0.1:$port > taken.out 2>&1 || rc=$?
+expect_eq "second serve on the same port" $rc 2
+grep -q "127.0.0.1:$port: Address already in use" taken.out || fail "port in use: $(cat taken.out)"
+rc=0; vfioguard serve --policy "$PWD/none.yaml" > none.out 2>&1 || rc=$?
+expect_eq "missing policy" $rc 2
+grep -q "none.yaml: No such file" none.out || fail "missing policy: $(cat none.out)"
+
+# SIGTERM: serve ends, the policy stays in force.
+kill -TERM $SV
+rc=0; wait $SV || rc=$?
+SV=
+expect_eq "serve exit status after SIGTERM" $rc 0
+expect_eq "policy in force after serve" "$(vfioguard -j policy show | jq .generation)" $((gen + 1))
