@@ -199,13 +199,16 @@ endif
 	$(Q)tests/vm/run $(BENCH_VM) bench/$*.sh $(BENCH_ARGS)
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the program (sbin: it needs root), its man page,
-# bash completion and the example policies.
+# bash completion, the systemd unit of serve and the example policies.
 PREFIX ?= /usr/local
 sbindir := $(PREFIX)/sbin
 mandir := $(PREFIX)/share/man
 bashcompdir := $(PREFIX)/share/bash-completion/completions
 docdir := $(PREFIX)/share/doc/vfioguard
+# Debian 12 keeps packaged units in /lib/systemd/system (debian/rules says so).
+systemdunitdir ?= $(PREFIX)/lib/systemd/system
 INSTALLED := $(sbindir)/vfioguard $(mandir)/man8/vfioguard.8 $(bashcompdir)/vfioguard \
+	$(systemdunitdir)/vfioguard.service \
 	$(patsubst docs/%,$(docdir)/%,$(wildcard docs/examples/*.yaml))
 
 install: $(BUILD)/vfioguard
@@ -213,6 +216,7 @@ install: $(BUILD)/vfioguard
 	$(Q)install -D -m 0755 $(BUILD)/vfioguard $(DESTDIR)$(sbindir)/vfioguard
 	$(Q)install -D -m 0644 docs/vfioguard.8 $(DESTDIR)$(mandir)/man8/vfioguard.8
 	$(Q)install -D -m 0644 docs/vfioguard.bash-completion $(DESTDIR)$(bashcompdir)/vfioguard
+	$(Q)install -D -m 0644 docs/vfioguard.service $(DESTDIR)$(systemdunitdir)/vfioguard.service
 	$(Q)install -d $(DESTDIR)$(docdir)/examples
 	$(Q)install -m 0644 docs/examples/*.yaml $(DESTDIR)$(docdir)/examples/
 

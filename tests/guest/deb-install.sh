@@ -1,7 +1,7 @@
 # The Debian package (make deb) installs with dpkg on this Debian 12 root, made writable by an
 # overlay for the test, and what it installs works there: the program runs and probes the
 # kernel (features), the man page and completion are found, the example policy checks; removal
-# leaves none of its files.
+# leaves none of its files. Its systemd unit passes systemd-analyze verify and is enabled.
 # arches: x86_64 -- make deb builds the host's architecture, and the arm64 root is unpacked packages without a dpkg database
 . "$VFG_TESTS/lib.sh"
 
@@ -42,6 +42,12 @@ in_root bash -c '. /usr/share/bash-completion/bash_completion
 grep -q -- '-F _vfioguard vfioguard' comp.txt || fail "completion: $(cat comp.txt)"
 in_root vfioguard policy check /usr/share/doc/vfioguard/examples/default-host.yaml > pc.txt 2>&1 ||
 	fail "example policy: $(cat pc.txt)"
+# The unit of serve: systemd accepts it, and the package enabled it (it starts only once
+# /etc/vfioguard/policy.yaml exists).
+in_root systemd-analyze verify /lib/systemd/system/vfioguard.service > unit.txt 2>&1 ||
+	fail "systemd-analyze verify: $(cat unit.txt)"
+[ -L $r/etc/systemd/system/multi-user.target.wants/vfioguard.service ] ||
+	fail "the package did not enable vfioguard.service"
 
 in_root dpkg -P vfioguard > purge.log 2>&1 || fail "dpkg -P: $(cat purge.log)"
 dpkg-deb -c "$deb" | awk '$1 !~ /^d/ { sub(/^\./, "", $6); print $6 }' > files.txt
@@ -50,3 +56,5 @@ while read -r f; do
 	[ ! -e "$r${f%.gz}" ] || fail "${f%.gz} left after dpkg -P"
 done < files.txt
 [ -s files.txt ] || fail "the package lists no files"
+[ ! -e $r/etc/systemd/system/multi-user.target.wants/vfioguard.service ] ||
+	fail "vfioguard.service still enabled after dpkg -P"

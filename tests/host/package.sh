@@ -8,6 +8,7 @@ build=$(dirname "$(command -v vfioguard)")
 files="usr/sbin/vfioguard
 usr/share/man/man8/vfioguard.8
 usr/share/bash-completion/completions/vfioguard
+usr/lib/systemd/system/vfioguard.service
 usr/share/doc/vfioguard/examples/default-host.yaml
 usr/share/doc/vfioguard/examples/gh100-host.yaml
 usr/share/doc/vfioguard/examples/locked-down.yaml"
@@ -34,7 +35,7 @@ make -s -C "$top" BUILD="$build" PREFIX=/usr DESTDIR="$PWD/root" uninstall > uni
 deb=$(ls "$build"/deb/vfioguard_*_"$(dpkg --print-architecture)".deb 2>/dev/null | head -1)
 [ -n "$deb" ] || fail "no package in $build/deb: make deb (make check builds it)"
 dpkg-deb -c "$deb" | awk '$1 !~ /^d/ { sub(/^\.\//, "", $6); print $6 }' | sort > deb.txt
-want=$( (echo "$files" | sed 's|vfioguard\.8$|vfioguard.8.gz|'
+want=$( (echo "$files" | sed -e 's|vfioguard\.8$|vfioguard.8.gz|' -e 's|^usr/lib/systemd|lib/systemd|'
 	echo usr/share/doc/vfioguard/changelog.gz; echo usr/share/doc/vfioguard/copyright) | sort)
 [ "$(cat deb.txt)" = "$want" ] || fail "package holds: $(cat deb.txt)"
 dpkg-deb -f "$deb" Depends | grep -q 'libbpf1' || fail "Depends lacks libbpf1: $(dpkg-deb -f "$deb" Depends)"
