@@ -209,7 +209,7 @@ docdir := $(PREFIX)/share/doc/vfioguard
 systemdunitdir ?= $(PREFIX)/lib/systemd/system
 INSTALLED := $(sbindir)/vfioguard $(mandir)/man8/vfioguard.8 $(bashcompdir)/vfioguard \
 	$(systemdunitdir)/vfioguard.service \
-	$(patsubst docs/%,$(docdir)/%,$(wildcard docs/examples/*.yaml))
+	$(patsubst docs/%,$(docdir)/%,$(wildcard docs/examples/*.yaml docs/prometheus/*.yml))
 
 install: $(BUILD)/vfioguard
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
@@ -219,11 +219,14 @@ install: $(BUILD)/vfioguard
 	$(Q)install -D -m 0644 docs/vfioguard.service $(DESTDIR)$(systemdunitdir)/vfioguard.service
 	$(Q)install -d $(DESTDIR)$(docdir)/examples
 	$(Q)install -m 0644 docs/examples/*.yaml $(DESTDIR)$(docdir)/examples/
+	$(Q)install -d $(DESTDIR)$(docdir)/prometheus
+	$(Q)install -m 0644 docs/prometheus/*.yml $(DESTDIR)$(docdir)/prometheus/
 
 uninstall:
 	$(call msg,UNINST,$(DESTDIR)$(PREFIX))
 	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALLED))
-	$(Q)rmdir $(DESTDIR)$(docdir)/examples $(DESTDIR)$(docdir) 2>/dev/null || true
+	$(Q)rmdir $(DESTDIR)$(docdir)/examples $(DESTDIR)$(docdir)/prometheus $(DESTDIR)$(docdir) \
+		2>/dev/null || true
 
 # make deb: the Debian package, built by dpkg-buildpackage from a copy of this tree in
 # $(BUILD)/deb (the package and its .changes land there), then checked by lintian.

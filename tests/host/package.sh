@@ -11,7 +11,9 @@ usr/share/bash-completion/completions/vfioguard
 usr/lib/systemd/system/vfioguard.service
 usr/share/doc/vfioguard/examples/default-host.yaml
 usr/share/doc/vfioguard/examples/gh100-host.yaml
-usr/share/doc/vfioguard/examples/locked-down.yaml"
+usr/share/doc/vfioguard/examples/locked-down.yaml
+usr/share/doc/vfioguard/prometheus/scrape.yml
+usr/share/doc/vfioguard/prometheus/vfioguard-rules.yml"
 
 make -s -C "$top" BUILD="$build" PREFIX=/usr DESTDIR="$PWD/root" install > install.log 2>&1 ||
 	fail "make install: $(cat install.log)"
