@@ -62,6 +62,13 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
+	__type(key, struct vfg_rule_count_key);
+	__type(value, __u64);
+} rule_counts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
 	__type(key, __u64);
 	__type(value, __u64);
 } pending_pgoff SEC(".maps");
@@ -229,6 +236,18 @@ int BPF_PROG(enforce_mmap_file, struct file *file, unsigned long reqprot, unsign
 	if (!deny)
 		bpf_map_update_elem(&pending_assumed, &id, &pa, BPF_ANY);
 	gen = bpf_map_lookup_elem(&generation, &zero);
+	{
+		struct vfg_rule_count_key rk = { .generation = gen ? *gen : 0, .rule = c->rule,
+						 .denied = deny };
+		__u64 one = 1, *n = bpf_map_lookup_elem(&rule_counts, &rk);
+
+		if (n)
+			__sync_fetch_and_add(n, 1);
+		else if (bpf_map_update_elem(&rule_counts, &rk, &one, BPF_NOEXIST))
+			/* another CPU made it first */
+			if ((n = bpf_map_lookup_elem(&rule_counts, &rk)))
+				__sync_fetch_and_add(n, 1);
+	}
 	d = bpf_ringbuf_reserve(&decisions, sizeof(*d), 0);
 	if (d) {
 		d->ts = bpf_ktime_get_ns();

@@ -170,6 +170,16 @@ struct vfg_region_key {
 	__u32 pad;
 };
 
+/*
+ * The enforcement program's decisions counted per generation, rule and outcome (pinned map
+ * "rule_counts"): exact whoever reads the decisions ring buffer, which has one consumer.
+ */
+struct vfg_rule_count_key {
+	__u64 generation;
+	__u32 rule; /* VFG_RULE_DEFAULT for the policy's default */
+	__u32 denied;
+};
+
 /* One decision of the enforcement program, in the pinned decisions ring buffer. */
 struct vfg_decision {
 	__u64 ts;

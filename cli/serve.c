@@ -54,11 +54,17 @@ struct fault_total {
 	uint64_t faults[4];
 };
 
-/* The policy's decisions on mmap as the events reported them. */
+/* The policy's decisions on mmap by outcome and rule name, summed over generations. */
 struct decision_total {
 	bool denied;
 	char rule[72];
 	uint64_t n;
+};
+
+/* A policy this process put in force, for the names of its rules. */
+struct applied {
+	uint64_t generation;
+	struct policy policy;
 };
 
 struct serve {
@@ -71,9 +77,9 @@ struct serve {
 	size_t nfaults;
 	struct decision_total *decisions;
 	size_t ndecisions;
-	/* The policy in force, as this process applied it. */
-	struct policy policy;
-	bool have_policy;
+	/* Every policy this process put in force (the last one is in force). */
+	struct applied *applied;
+	size_t napplied;
 	uint64_t generation;
 	double applied_at, apply_seconds;
 	uint64_t reloads_failed;
@@ -139,37 +145,42 @@ static int apply(struct serve *sv)
 	if (!enforce_status_read(&st))
 		sv->generation = st.generation;
 	if (!policy_parse_file(sv->policy_file, &p, &d)) {
-		if (sv->have_policy)
-			policy_free(&sv->policy);
-		sv->policy = p;
-		sv->have_policy = true;
+		struct applied *grown = realloc(sv->applied, (sv->napplied + 1) * sizeof(*grown));
+
+		if (grown) {
+			sv->applied = grown;
+			grown[sv->napplied++] = (struct applied){ .generation = sv->generation,
+								  .policy = p };
+		} else {
+			policy_free(&p);
+		}
 	}
 	policy_diags_free(&d);
 	return EXIT_CLEAN;
 }
 
-static void count_decision(struct serve *sv, const struct vfg_decision *dc)
+/* The kernel's count of one (generation, rule, outcome), under the rule's name. */
+static void count_decision(const struct vfg_rule_count_key *k, uint64_t n, void *ctx)
 {
-	char rule[72];
+	struct serve *sv = ctx;
 	struct decision_total *grown;
+	char rule[72];
 
-	if (dc->rule == VFG_RULE_DEFAULT)
-		snprintf(rule, sizeof(rule), "(default)");
-	else if (sv->have_policy && dc->generation == sv->generation &&
-		 dc->rule < sv->policy.nrules)
-		snprintf(rule, sizeof(rule), "%s", sv->policy.rules[dc->rule].name);
-	else
-		snprintf(rule, sizeof(rule), "#%u", (unsigned int)dc->rule);
+	snprintf(rule, sizeof(rule), k->rule == VFG_RULE_DEFAULT ? "(default)" : "#%u", k->rule);
+	for (size_t i = 0; k->rule != VFG_RULE_DEFAULT && i < sv->napplied; i++)
+		if (sv->applied[i].generation == k->generation &&
+		    k->rule < sv->applied[i].policy.nrules)
+			snprintf(rule, sizeof(rule), "%s", sv->applied[i].policy.rules[k->rule].name);
 	for (size_t i = 0; i < sv->ndecisions; i++)
-		if (sv->decisions[i].denied == !!dc->denied && !strcmp(sv->decisions[i].rule, rule)) {
-			sv->decisions[i].n++;
+		if (sv->decisions[i].denied == !!k->denied && !strcmp(sv->decisions[i].rule, rule)) {
+			sv->decisions[i].n += n;
 			return;
 		}
 	grown = realloc(sv->decisions, (sv->ndecisions + 1) * sizeof(*grown));
 	if (!grown)
 		return;
 	sv->decisions = grown;
-	grown[sv->ndecisions] = (struct decision_total){ .denied = dc->denied, .n = 1 };
+	grown[sv->ndecisions] = (struct decision_total){ .denied = k->denied, .n = n };
 	snprintf(grown[sv->ndecisions].rule, sizeof(grown->rule), "%s", rule);
 	sv->ndecisions++;
 }
@@ -188,9 +199,6 @@ static void on_event(const struct monitor_event *ev, void *ctx)
 		break;
 	case VFG_EV_UNMAP:
 		model_unmap(&sv->model, ev);
-		break;
-	case VFG_EV_POLICY:
-		count_decision(sv, &ev->decision);
 		break;
 	}
 }
@@ -330,8 +338,12 @@ static void render(struct serve *sv, struct verdicts *vs)
 	       "mmaps of VFIO device regions the policy decided on, as counted in the kernel.");
 	put(&t, "vfioguard_mmaps_total{decision=\"allowed\"} %" PRIu64 "\n", st.allowed);
 	put(&t, "vfioguard_mmaps_total{decision=\"denied\"} %" PRIu64 "\n", st.denied);
+	sv->ndecisions = 0; /* the kernel's totals, summed again */
+	if (enforcing)
+		enforce_rule_counts_foreach(count_decision, sv);
 	family(&t, "vfioguard_mmap_decisions_total", "counter",
-	       "The policy's decisions on mmap by rule, as reported to vfioguard.");
+	       "The policy's decisions on mmap by rule (the kernel's count; a rule of a policy "
+	       "this process did not apply is #index).");
 	for (size_t i = 0; i < sv->ndecisions; i++)
 		put(&t, "vfioguard_mmap_decisions_total{decision=\"%s\",rule=\"%s\"} %" PRIu64 "\n",
 		    sv->decisions[i].denied ? "denied" : "allowed",
@@ -546,7 +558,7 @@ int do_serve(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct serve sv = { .policy_file = DEFAULT_POLICY, .interval = 5 };
-	struct monitor_opts mo = {};
+	struct monitor_opts mo = { .no_decisions = true };
 	struct sigaction sa = { .sa_handler = on_stop }, hup = { .sa_handler = on_hup };
 	struct verdicts vs = {};
 	struct MHD_Daemon *httpd = NULL;
@@ -680,8 +692,9 @@ out:
 	monitor_close(&sv.m);
 	model_free(&sv.model);
 	verdicts_free(&vs);
-	if (sv.have_policy)
-		policy_free(&sv.policy);
+	for (size_t i = 0; i < sv.napplied; i++)
+		policy_free(&sv.applied[i].policy);
+	free(sv.applied);
 	free(sv.faults);
 	free(sv.decisions);
 	free(sv.text);

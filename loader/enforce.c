@@ -23,7 +23,7 @@
 
 /* The pinned objects: maps first, links last (a link pinned means enforcement is on). */
 static const char *const map_pins[] = { "policy", "generation", "decisions", "counters",
-					"observed" };
+					"observed", "rule_counts" };
 static const char *const link_pins[] = { "link_mmap_offset", "link_lsm", "link_observe" };
 #define NMAPS (sizeof(map_pins) / sizeof(map_pins[0]))
 #define NLINKS (sizeof(link_pins) / sizeof(link_pins[0]))
@@ -150,7 +150,7 @@ static int first_apply(const struct compiled *c, uint64_t *generation, const cha
 	{
 		struct bpf_map *maps[NMAPS] = { skel->maps.policy, skel->maps.generation,
 						skel->maps.decisions, skel->maps.counters,
-						skel->maps.observed };
+						skel->maps.observed, skel->maps.rule_counts };
 
 		for (size_t i = 0; i < NMAPS && !err; i++) {
 			snprintf(path, sizeof(path), VFG_PIN_DIR "/%s", map_pins[i]);
@@ -273,6 +273,27 @@ int enforce_status_read(struct enforce_status *st)
 		st->denied = read_u64(fd, 2);
 		close(fd);
 	}
+	return 0;
+}
+
+int enforce_rule_counts_foreach(void (*fn)(const struct vfg_rule_count_key *k, uint64_t n,
+					   void *ctx),
+				void *ctx)
+{
+	struct vfg_rule_count_key key, next;
+	__u64 n;
+	int fd = bpf_obj_get(PIN("rule_counts"));
+	void *prev = NULL;
+
+	if (fd < 0)
+		return -errno;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		if (!bpf_map_lookup_elem(fd, &next, &n))
+			fn(&next, n, ctx);
+		key = next;
+		prev = &key;
+	}
+	close(fd);
 	return 0;
 }
 

@@ -33,6 +33,12 @@ int enforce_clear(const char **step);
 /* -ENOENT when no policy is in force. */
 int enforce_status_read(struct enforce_status *st);
 
+struct vfg_rule_count_key;
+/* Calls fn for every (generation, rule, outcome) the enforcement program counted. */
+int enforce_rule_counts_foreach(void (*fn)(const struct vfg_rule_count_key *k, uint64_t n,
+					   void *ctx),
+				void *ctx);
+
 struct vfg_observed;
 /* Calls fn for every (device, region) whose real page protection the program recorded. */
 int enforce_observed_foreach(void (*fn)(const struct vfg_region_key *k,

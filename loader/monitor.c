@@ -281,7 +281,7 @@ int monitor_open(struct monitor *m, const struct monitor_opts *opts, monitor_eve
 		return -errno;
 	}
 	/* A policy in force records its decisions in a pinned ring buffer: show them too. */
-	{
+	if (!opts->no_decisions) {
 		int fd = bpf_obj_get("/sys/fs/bpf/vfioguard/decisions");
 
 		if (fd >= 0 && !ring_buffer__add(m->rb, fd, on_decision, m))

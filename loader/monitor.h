@@ -39,6 +39,11 @@ struct monitor_opts {
 	size_t ringbuf_bytes;  /* 0: the default; else a power of two, at least one page */
 	bool force_kprobes;    /* skip fentry/fexit even where they work */
 	bool each_access;      /* an event per fault and per fd read or write (else counted only) */
+	/*
+	 * Leave the policy's decisions ring buffer alone: it has one consumer, and a monitor the
+	 * user runs alongside (serve counts decisions from the kernel's rule_counts instead).
+	 */
+	bool no_decisions;
 };
 
 /* One event, decoded. The raw record is kept as it came. */

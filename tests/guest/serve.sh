@@ -72,8 +72,13 @@ expect_eq "BAR2 faults, serve against monitor" "$sv_faults" "$mon_faults"
 mon_reads=$(tail -1 mon.json | jq "[.indirect[] | select(.comm == \"vfg-testvmm\" and .region == \"BAR2\") | .reads | add] | add")
 expect_eq "BAR2 fd reads, monitor" "$mon_reads" 10
 expect_eq "BAR2 fd bytes" "$(metric "vfioguard_fd_access_bytes_total{$l_bar2,comm=\"vfg-testvmm\",direction=\"read\"}")" 40
-expect_eq "denied by rule" "$(metric 'vfioguard_mmap_decisions_total{decision="denied",rule="edu-bar0-testvmm"}')" 1
-expect_eq "allowed by rule" "$(metric 'vfioguard_mmap_decisions_total{decision="allowed",rule="ivshmem-bar2"}')" 1
+decisions="serve: $(grep '^vfioguard_mmap' scrape.txt | tr '\n' ' ') monitor: $(jq -c 'select(.event == "policy") | [.comm, .decision, .rule, .region]' mon.json | tr '\n' ' ')"
+for d in "denied edu-bar0-testvmm" "allowed ivshmem-bar2"; do
+	set -- $d
+	mon=$(events mon.json ".event == \"policy\" and .comm == \"vfg-testvmm\" and .decision == \"$1\" and .rule == \"$2\"")
+	expect_eq "monitor: $1 by $2 ($decisions)" "$mon" 1
+	expect_eq "serve: $1 by $2 ($decisions)" "$(metric "vfioguard_mmap_decisions_total{decision=\"$1\",rule=\"$2\"}")" 1
+done
 [ "$(metric 'vfioguard_mmaps_total{decision="denied"}')" -ge 1 ] || fail "no denied mmap in the kernel's count"
 expect_eq "generation" "$(metric vfioguard_policy_generation)" "$gen"
 expect_eq "enforced" "$(metric vfioguard_policy_enforced)" 1
