@@ -353,14 +353,14 @@ static void render(struct serve *sv, struct verdicts *vs)
 		const struct model_mapping *m = sv->model.all[i];
 		const struct verdict *v = verdict_of(vs, sv->m.kernel.arch, m->pid, m->comm,
 						     m->device, m->region.index, m->cache.mode);
+		const char *access = v ? access_class_name(v->access) : "unknown";
 		char cache[40];
 		size_t k;
 
 		cache_mode_format(m->cache.mode, 0, cache, sizeof(cache));
 		for (k = 0; k < nrows; k++)
 			if (rows[k].region == m->region.index && !strcmp(rows[k].device, m->device) &&
-			    !strcmp(rows[k].cache, cache) && v && rows[k].access ==
-			    access_class_name(v->access))
+			    !strcmp(rows[k].cache, cache) && !strcmp(rows[k].access, access))
 				break;
 		if (k == nrows) {
 			struct mapping_row *grown = realloc(rows, (nrows + 1) * sizeof(*rows));
@@ -372,7 +372,7 @@ static void render(struct serve *sv, struct verdicts *vs)
 			snprintf(rows[k].device, sizeof(rows[k].device), "%s", m->device);
 			rows[k].region = m->region.index;
 			snprintf(rows[k].cache, sizeof(rows[k].cache), "%s", cache);
-			rows[k].access = v ? access_class_name(v->access) : "unknown";
+			rows[k].access = access;
 			nrows++;
 		}
 		rows[k].n++;
