@@ -30,8 +30,9 @@ CFLAGS += -I$(BUILD) -DVFIOGUARD_VERSION='"$(VERSION)"'
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ibpf -Wall \
 	-I/usr/include/$(shell $(CC) -dumpmachine) \
 	-Wno-unused-function
-# capstone and libdw are loaded at run time, when first needed (loader/disasm.h, symbolize.c).
-LIBS := -lbpf -lelf -lz -ljson-c -lyaml -lmicrohttpd -lpthread -ldl
+# capstone, libdw and libmicrohttpd are loaded at run time, when first needed (loader/disasm.h,
+# symbolize.c, cli/serve.c).
+LIBS := -lbpf -lelf -lz -ljson-c -lyaml -lpthread -ldl
 # features attaches a uprobe to a function of its own by name: in .dynsym it survives strip
 # (the Debian package's binary is stripped).
 EXPORTS := -Wl,--export-dynamic-symbol=features_uprobe_target

@@ -7,6 +7,7 @@
  * watching; enforcement stays pinned in the kernel.
  */
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -90,6 +91,39 @@ struct serve {
 };
 
 static volatile sig_atomic_t stop, reload;
+
+/*
+ * libmicrohttpd is loaded when serve listens, not linked: it brings GnuTLS and a dozen more
+ * libraries, and every start of every vfioguard command paid for them (measured in the x86_64
+ * 6.12 test guest: a policy apply 0.65 s -> 1.0 s).
+ */
+#define MHD_SONAME "libmicrohttpd.so.12"
+static struct {
+	__typeof__(MHD_start_daemon) *start_daemon;
+	__typeof__(MHD_stop_daemon) *stop_daemon;
+	__typeof__(MHD_create_response_from_buffer) *create_response_from_buffer;
+	__typeof__(MHD_add_response_header) *add_response_header;
+	__typeof__(MHD_queue_response) *queue_response;
+	__typeof__(MHD_destroy_response) *destroy_response;
+} mhd;
+
+static const char *mhd_load(void)
+{
+	void *lib = dlopen(MHD_SONAME, RTLD_NOW | RTLD_LOCAL);
+
+	if (!lib)
+		return dlerror();
+	mhd.start_daemon = dlsym(lib, "MHD_start_daemon");
+	mhd.stop_daemon = dlsym(lib, "MHD_stop_daemon");
+	mhd.create_response_from_buffer = dlsym(lib, "MHD_create_response_from_buffer");
+	mhd.add_response_header = dlsym(lib, "MHD_add_response_header");
+	mhd.queue_response = dlsym(lib, "MHD_queue_response");
+	mhd.destroy_response = dlsym(lib, "MHD_destroy_response");
+	if (!mhd.start_daemon || !mhd.stop_daemon || !mhd.create_response_from_buffer ||
+	    !mhd.add_response_header || !mhd.queue_response || !mhd.destroy_response)
+		return MHD_SONAME " lacks a function vfioguard calls";
+	return NULL;
+}
 
 static void on_stop(int sig)
 {
@@ -491,21 +525,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
 		return MHD_NO;
 	if (strcmp(url, "/metrics")) {
-		r = MHD_create_response_from_buffer(strlen(not_found), (void *)not_found,
+		r = mhd.create_response_from_buffer(strlen(not_found), (void *)not_found,
 						    MHD_RESPMEM_PERSISTENT);
 		status = MHD_HTTP_NOT_FOUND;
 	} else {
 		pthread_mutex_lock(&sv->lock);
-		r = MHD_create_response_from_buffer(sv->len, sv->text, MHD_RESPMEM_MUST_COPY);
+		r = mhd.create_response_from_buffer(sv->len, sv->text, MHD_RESPMEM_MUST_COPY);
 		pthread_mutex_unlock(&sv->lock);
 		if (r)
-			MHD_add_response_header(r, "Content-Type",
+			mhd.add_response_header(r, "Content-Type",
 						"text/plain; version=0.0.4; charset=utf-8");
 	}
 	if (!r)
 		return MHD_NO;
-	ret = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
+	ret = mhd.queue_response(c, status, r);
+	mhd.destroy_response(r);
 	return ret;
 }
 
@@ -602,6 +636,12 @@ int do_serve(int argc, char **argv)
 		return EXIT_ERROR;
 	}
 	if (listen_spec) {
+		why = mhd_load();
+		if (why) {
+			p_err("serve: --listen needs libmicrohttpd (%s); --no-listen --textfile PATH "
+			      "exports without it", why);
+			return EXIT_ERROR;
+		}
 		fd = listen_on(listen_spec, &why);
 		if (fd < 0) {
 			p_err("serve: --listen %s: %s", listen_spec, why ? why : strerror(-fd));
@@ -634,7 +674,7 @@ int do_serve(int argc, char **argv)
 	}
 	render(&sv, &vs);
 	if (fd >= 0) {
-		httpd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL,
+		httpd = mhd.start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL,
 					 NULL, on_request, &sv, MHD_OPTION_LISTEN_SOCKET, fd,
 					 MHD_OPTION_CONNECTION_TIMEOUT, 10U, MHD_OPTION_END);
 		if (!httpd) {
@@ -686,7 +726,7 @@ int do_serve(int argc, char **argv)
 	ret = EXIT_CLEAN;
 out:
 	if (httpd)
-		MHD_stop_daemon(httpd);
+		mhd.stop_daemon(httpd);
 	if (fd >= 0)
 		close(fd);
 	monitor_close(&sv.m);
