@@ -15,6 +15,12 @@ int do_advise(int argc, char **argv);
 int do_calibrate(int argc, char **argv);
 int do_serve(int argc, char **argv);
 
+/* What policy apply publishes: the text it put in force, its state, the verdicts for VMMs. */
+#define RUN_DIR "/run/vfioguard"
+#define RUN_POLICY RUN_DIR "/policy.yaml"
+#define RUN_STATE RUN_DIR "/state.json"
+#define RUN_REGIONS RUN_DIR "/regions.json"
+
 struct policy_diags;
 /* "FILE:LINE:COL: error|warning: message" on stderr, for every diagnostic. */
 void print_policy_diags(const char *file, const struct policy_diags *d);

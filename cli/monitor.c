@@ -258,7 +258,7 @@ static void on_rw(struct state *st, const struct monitor_event *ev)
 
 static void load_policy_names(struct state *st)
 {
-	struct json_object *state = json_object_from_file("/run/vfioguard/state.json");
+	struct json_object *state = json_object_from_file(RUN_STATE);
 	struct policy_diags d = {};
 
 	st->policy_loaded = true;
@@ -266,7 +266,7 @@ static void load_policy_names(struct state *st)
 		return;
 	st->policy_generation = json_object_get_uint64(json_object_object_get(state, "generation"));
 	json_object_put(state);
-	if (policy_parse_file("/run/vfioguard/policy.yaml", &st->policy, &d))
+	if (policy_parse_file(RUN_POLICY, &st->policy, &d))
 		st->policy_generation = 0;
 	policy_diags_free(&d);
 }

@@ -174,8 +174,8 @@ static int do_explain(int argc, char **argv)
 		p_err("policy explain: unexpected argument '%s'", argv[optind]);
 		return EXIT_ERROR;
 	}
-	if (!file && !access("/run/vfioguard/policy.yaml", R_OK))
-		file = "/run/vfioguard/policy.yaml"; /* the policy in force */
+	if (!file && !access(RUN_POLICY, R_OK))
+		file = RUN_POLICY; /* the policy in force */
 	if (!file) {
 		p_err("policy explain: no policy in force; name one with --policy FILE");
 		return EXIT_ERROR;

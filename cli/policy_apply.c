@@ -24,10 +24,6 @@
 #include "../loader/region.h"
 #include "../policy/hazards.h"
 
-#define RUN_DIR "/run/vfioguard"
-#define RUN_POLICY RUN_DIR "/policy.yaml"
-#define RUN_STATE RUN_DIR "/state.json"
-#define RUN_REGIONS RUN_DIR "/regions.json"
 
 static int need_root(const char *what)
 {

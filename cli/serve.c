@@ -161,7 +161,8 @@ static double now_seconds(void)
 
 /*
  * Applies the policy file (as `policy apply` does: atomically, nothing changed on an error).
- * The parsed policy is kept for naming rules in the decisions.
+ * The policy is kept for naming rules in the decisions: parsed from the copy apply published,
+ * which is the text it put in force (the file may have changed since it was read).
  */
 static int apply(struct serve *sv)
 {
@@ -178,7 +179,7 @@ static int apply(struct serve *sv)
 	sv->applied_at = now_seconds();
 	if (!enforce_status_read(&st))
 		sv->generation = st.generation;
-	if (!policy_parse_file(sv->policy_file, &p, &d)) {
+	if (!policy_parse_file(RUN_POLICY, &p, &d)) {
 		struct applied *grown = realloc(sv->applied, (sv->napplied + 1) * sizeof(*grown));
 
 		if (grown) {
