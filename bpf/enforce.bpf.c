@@ -46,6 +46,18 @@ struct {
 	__type(value, __u64);
 } generation SEC(".maps");
 
+/*
+ * [0]: checksum of the BPF object the pinned programs were loaded from, written by user space
+ * before pinning. Not read here: another vfioguard build compares it with its own object to
+ * decide whether it may swap verdicts into this state or must take the state over.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} build SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);

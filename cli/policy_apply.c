@@ -193,6 +193,7 @@ int do_policy_apply(int argc, char **argv)
 	const char *step = NULL, *file;
 	char abs[PATH_MAX], *text = NULL;
 	size_t len = 0, ndevs = 0;
+	struct enforce_applied applied;
 	uint64_t generation = 0;
 	struct json_object *state = NULL, *regions = NULL;
 	int err, ret = EXIT_ERROR;
@@ -249,12 +250,25 @@ int do_policy_apply(int argc, char **argv)
 		      strerror(-err));
 		goto out;
 	}
-	err = enforce_apply(&c, &generation, &step);
+	err = enforce_apply(&c, &applied, &step);
 	if (err) {
 		drop_tmp(RUN_POLICY);
 		p_err("policy apply: cannot %s: %s; the previous policy (if any) is still in force",
 		      step, strerror(-err));
 		goto out;
+	}
+	generation = applied.generation;
+	if (applied.took_over) {
+		char was[32] = "none: an older layout";
+
+		if (applied.previous_build)
+			snprintf(was, sizeof(was), "%08x", applied.previous_build);
+		/* On stderr: stdout stays the one line (or document) a script reads. */
+		fprintf(stderr,
+			"policy apply: took over the enforcement state another vfioguard build left "
+			"under %s (its build record: %s); this build's programs replaced it with no "
+			"moment unenforced\n",
+			VFG_PIN_DIR, was);
 	}
 	{
 		char when[32], crcs[16];
@@ -270,6 +284,7 @@ int do_policy_apply(int argc, char **argv)
 		json_add(state, "crc32", json_object_new_string(crcs));
 		json_add(state, "applied", json_object_new_string(when));
 		json_add(state, "generation", json_object_new_uint64(generation));
+		json_add(state, "took_over", json_object_new_boolean(applied.took_over));
 		json_add(state, "mode", json_object_new_string(policy_mode_name(p.mode)));
 		json_add(state, "default",
 			 json_object_new_string(access_class_name(p.default_access)));

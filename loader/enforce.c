@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Enforcement: loading, pinning, atomic policy swap, clearing; see enforce.h. */
+#define _GNU_SOURCE /* renameat2 */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +12,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include <linux/magic.h>
+#include <zlib.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -22,25 +24,43 @@
 #define PIN(name) VFG_PIN_DIR "/" name
 
 /* The pinned objects: maps first, links last (a link pinned means enforcement is on). */
-static const char *const map_pins[] = { "policy", "generation", "decisions", "counters",
-					"observed", "rule_counts" };
+static const char *const map_pins[] = { "policy",   "generation",  "decisions", "counters",
+					"observed", "rule_counts", "build" };
 static const char *const link_pins[] = { "link_mmap_offset", "link_lsm", "link_observe" };
 #define NMAPS (sizeof(map_pins) / sizeof(map_pins[0]))
 #define NLINKS (sizeof(link_pins) / sizeof(link_pins[0]))
 
-static void unpin_all(void)
-{
-	char path[256];
+/* Where a takeover pins the new state before exchanging it with the old one. */
+/* (bpffs refuses names with a dot) */
+#define STAGING_DIR VFG_PIN_DIR "-next"
 
-	for (size_t i = 0; i < NLINKS; i++) {
-		snprintf(path, sizeof(path), VFG_PIN_DIR "/%s", link_pins[i]);
-		unlink(path);
+/*
+ * Unpins everything under dir, whatever layout left it (another build may have pinned other
+ * names): links first, so that its programs detach before their maps go, then the directory.
+ */
+static void unpin_dir(const char *dir)
+{
+	for (int links = 1; links >= 0; links--) {
+		DIR *d = opendir(dir);
+		struct dirent *e;
+
+		if (!d)
+			return;
+		while ((e = readdir(d)))
+			if (e->d_name[0] != '.' && (!strncmp(e->d_name, "link_", 5)) == links)
+				unlinkat(dirfd(d), e->d_name, 0);
+		closedir(d);
 	}
-	for (size_t i = 0; i < NMAPS; i++) {
-		snprintf(path, sizeof(path), VFG_PIN_DIR "/%s", map_pins[i]);
-		unlink(path);
-	}
-	rmdir(VFG_PIN_DIR);
+	rmdir(dir);
+}
+
+/* This build's enforcement object, as the pinned "build" map records it. */
+static uint32_t object_checksum(void)
+{
+	size_t sz = 0;
+	const void *elf = enforce_bpf__elf_bytes(&sz);
+
+	return crc32(0, elf, sz);
 }
 
 static bool bpffs_mounted(void)
@@ -97,10 +117,25 @@ static int swap_in(int outer_fd, int gen_fd, const struct compiled *c, uint64_t 
 	return err;
 }
 
-static int first_apply(const struct compiled *c, uint64_t *generation, const char **step)
+static uint64_t read_u64(int fd, __u32 key)
+{
+	__u64 v = 0;
+
+	bpf_map_lookup_elem(fd, &key, &v);
+	return v;
+}
+
+/*
+ * Loads and attaches this build's programs with the compiled verdicts already in their maps
+ * (never an empty moment) and pins everything under dir. The first generation is after+1.
+ * On failure nothing is left attached or pinned.
+ */
+static int load_and_pin(const struct compiled *c, const char *dir, uint64_t after,
+			uint64_t *generation, const char **step)
 {
 	struct bpf_link *links[NLINKS] = {};
 	struct enforce_bpf *skel;
+	__u32 zero = 0, sum = object_checksum();
 	uint64_t fops;
 	char path[256];
 	int err;
@@ -128,6 +163,8 @@ static int first_apply(const struct compiled *c, uint64_t *generation, const cha
 		*step = "load the enforcement programs (lsm/mmap_file, fentry, fexit)";
 		goto out;
 	}
+	bpf_map_update_elem(bpf_map__fd(skel->maps.generation), &zero, &after, BPF_ANY);
+	bpf_map_update_elem(bpf_map__fd(skel->maps.build), &zero, &sum, BPF_ANY);
 	/* The policy is in the maps before the hook is attached: never an empty moment. */
 	err = swap_in(bpf_map__fd(skel->maps.policy), bpf_map__fd(skel->maps.generation), c,
 		      generation, step);
@@ -142,28 +179,29 @@ static int first_apply(const struct compiled *c, uint64_t *generation, const cha
 			!links[1] ? "attach lsm/mmap_file" : "attach fexit/vfio_device_fops_mmap";
 		goto out;
 	}
-	if (mkdir(VFG_PIN_DIR, 0700) && errno != EEXIST) {
+	if (mkdir(dir, 0700) && errno != EEXIST) {
 		err = -errno;
-		*step = "create " VFG_PIN_DIR;
+		*step = "create the directory of the pinned state under /sys/fs/bpf";
 		goto out;
 	}
 	{
-		struct bpf_map *maps[NMAPS] = { skel->maps.policy, skel->maps.generation,
+		struct bpf_map *maps[NMAPS] = { skel->maps.policy,   skel->maps.generation,
 						skel->maps.decisions, skel->maps.counters,
-						skel->maps.observed, skel->maps.rule_counts };
+						skel->maps.observed, skel->maps.rule_counts,
+						skel->maps.build };
 
 		for (size_t i = 0; i < NMAPS && !err; i++) {
-			snprintf(path, sizeof(path), VFG_PIN_DIR "/%s", map_pins[i]);
+			snprintf(path, sizeof(path), "%s/%s", dir, map_pins[i]);
 			err = bpf_map__pin(maps[i], path);
 		}
 	}
 	for (size_t i = 0; i < NLINKS && !err; i++) {
-		snprintf(path, sizeof(path), VFG_PIN_DIR "/%s", link_pins[i]);
+		snprintf(path, sizeof(path), "%s/%s", dir, link_pins[i]);
 		err = bpf_link__pin(links[i], path);
 	}
 	if (err) {
-		*step = "pin the enforcement state under " VFG_PIN_DIR;
-		unpin_all();
+		*step = "pin the enforcement state under /sys/fs/bpf";
+		unpin_dir(dir);
 	}
 out:
 	for (size_t i = 0; i < NLINKS; i++)
@@ -172,27 +210,94 @@ out:
 	return err;
 }
 
-int enforce_apply(const struct compiled *c, uint64_t *generation, const char **step)
+/*
+ * Whether the state pinned under VFG_PIN_DIR is this build's, complete: then a new policy is
+ * one swap. Anything else there (another build's programs or maps, an older layout without the
+ * "build" record, a state missing a pin) is taken over whole.
+ */
+static bool pinned_state_is_ours(uint32_t *recorded)
+{
+	struct stat st;
+	char path[256];
+	__u32 zero = 0, sum = 0;
+	int fd;
+
+	*recorded = 0;
+	fd = bpf_obj_get(PIN("build"));
+	if (fd >= 0) {
+		bpf_map_lookup_elem(fd, &zero, &sum);
+		close(fd);
+		*recorded = sum;
+	}
+	for (size_t i = 0; i < NMAPS + NLINKS; i++) {
+		snprintf(path, sizeof(path), VFG_PIN_DIR "/%s",
+			 i < NMAPS ? map_pins[i] : link_pins[i - NMAPS]);
+		if (stat(path, &st))
+			return false;
+	}
+	return sum == object_checksum();
+}
+
+/*
+ * Replaces whatever is pinned under VFG_PIN_DIR by this build's programs, with no moment
+ * without enforcement: the new programs are attached and pinned beside the old ones first (for
+ * that moment an mmap must pass both), the two directories are exchanged in one rename, and
+ * only then are the old programs unpinned. The generation continues from the old one.
+ */
+static int take_over(const struct compiled *c, uint64_t *generation, const char **step)
+{
+	uint64_t after = 0;
+	int fd, err;
+
+	fd = bpf_obj_get(PIN("generation"));
+	if (fd >= 0) {
+		after = read_u64(fd, 0);
+		close(fd);
+	}
+	unpin_dir(STAGING_DIR); /* left by a takeover that was cut short */
+	err = load_and_pin(c, STAGING_DIR, after, generation, step);
+	if (err)
+		return err;
+	if (renameat2(AT_FDCWD, STAGING_DIR, AT_FDCWD, VFG_PIN_DIR, RENAME_EXCHANGE)) {
+		err = -errno;
+		*step = "exchange " STAGING_DIR " with " VFG_PIN_DIR " (the old state is untouched)";
+		unpin_dir(STAGING_DIR);
+		return err;
+	}
+	/*
+	 * Now the old state. Its programs detach late after the unpin (see enforce_clear): with its
+	 * policy slot emptied first they allow everything meanwhile, and the new ones enforce.
+	 */
+	fd = bpf_obj_get(STAGING_DIR "/policy");
+	if (fd >= 0) {
+		__u32 zero = 0;
+
+		bpf_map_delete_elem(fd, &zero);
+		close(fd);
+	}
+	unpin_dir(STAGING_DIR);
+	return 0;
+}
+
+int enforce_apply(const struct compiled *c, struct enforce_applied *out, const char **step)
 {
 	struct stat st;
 	int outer, gen, err;
 
+	memset(out, 0, sizeof(*out));
 	umask(077); /* pinned objects are root's alone */
 	if (!bpffs_mounted()) {
 		*step = "find the BPF file system at /sys/fs/bpf";
 		return -ENOENT;
 	}
-	if (stat(PIN("link_lsm"), &st))
-		return first_apply(c, generation, step);
-	for (size_t i = 0; i < NLINKS; i++) {
-		char path[256];
-
-		snprintf(path, sizeof(path), VFG_PIN_DIR "/%s", link_pins[i]);
-		if (stat(path, &st)) {
-			*step = "find the pinned enforcement state (it is incomplete: run "
-				"vfioguard policy clear)";
-			return -ENOENT;
-		}
+	if (stat(VFG_PIN_DIR, &st))
+		return load_and_pin(c, VFG_PIN_DIR, 0, &out->generation, step);
+	if (!pinned_state_is_ours(&out->previous_build)) {
+		out->took_over = !stat(PIN("link_lsm"), &st);
+		err = take_over(c, &out->generation, step);
+		if (err)
+			out->took_over = false;
+		return err;
 	}
 	outer = bpf_obj_get(PIN("policy"));
 	gen = bpf_obj_get(PIN("generation"));
@@ -200,7 +305,7 @@ int enforce_apply(const struct compiled *c, uint64_t *generation, const char **s
 		err = -errno;
 		*step = "open the pinned policy maps";
 	} else {
-		err = swap_in(outer, gen, c, generation, step);
+		err = swap_in(outer, gen, c, &out->generation, step);
 	}
 	if (outer >= 0)
 		close(outer);
@@ -236,20 +341,12 @@ int enforce_clear(const char **step)
 			return -errno;
 		}
 	}
-	unpin_all();
+	unpin_dir(VFG_PIN_DIR);
 	if (!stat(VFG_PIN_DIR, &st)) {
 		*step = "remove " VFG_PIN_DIR;
 		return -EBUSY;
 	}
 	return 0;
-}
-
-static uint64_t read_u64(int fd, __u32 key)
-{
-	__u64 v = 0;
-
-	bpf_map_lookup_elem(fd, &key, &v);
-	return v;
 }
 
 int enforce_status_read(struct enforce_status *st)

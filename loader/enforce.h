@@ -21,13 +21,22 @@ struct enforce_status {
 	uint64_t fops;       /* vfio_device_fops the program compares with */
 };
 
+struct enforce_applied {
+	uint64_t generation;      /* of the verdicts now in force */
+	bool took_over;           /* another build's programs were enforcing and were replaced */
+	uint32_t previous_build;  /* the checksum that state recorded (0: none, an older layout) */
+};
+
 /*
  * Puts the compiled verdicts in force. The first apply loads, attaches and pins the programs;
  * later ones build a new verdict map and swap it in with one map update, so an mmap sees either
- * the old policy or the new one, never a mix. On failure the previous state is left as it was
- * and step says what failed. generation receives the new generation.
+ * the old policy or the new one, never a mix. A state pinned by another build of vfioguard (its
+ * programs or map layout may differ: the pinned "build" record is a checksum of the BPF object)
+ * is taken over: this build's programs are attached beside the old ones, the pinned directories
+ * are exchanged, then the old programs detach; enforcement never lapses and the generation
+ * continues. On failure the previous state is left as it was and step says what failed.
  */
-int enforce_apply(const struct compiled *c, uint64_t *generation, const char **step);
+int enforce_apply(const struct compiled *c, struct enforce_applied *out, const char **step);
 /* Detaches and unpins everything. -ENOENT when nothing was in force. */
 int enforce_clear(const char **step);
 /* -ENOENT when no policy is in force. */
