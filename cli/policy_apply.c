@@ -357,45 +357,40 @@ int do_policy_clear(int argc, char **argv)
 }
 
 struct mismatch_ctx {
-	const struct kernel_info *ki;
 	int mismatches;
 	struct json_object *arr;
 };
 
-static void on_observed(const struct vfg_region_key *k, const struct vfg_observed *o, void *arg)
+static void on_observed(const struct observed_mode *o, void *arg)
 {
 	struct mismatch_ctx *m = arg;
-	struct cache_decode real = cache_mode_decode(m->ki->arch, o->pgprot, m->ki->major,
-						     m->ki->minor);
 	char a[40], b[40], name[24];
-	bool mismatch = o->assumed_cache != CACHE_UNKNOWN && real.mode != o->assumed_cache;
 	struct json_object *x;
 
-	cache_mode_format(o->assumed_cache, 0, a, sizeof(a));
-	cache_mode_format(real.mode, o->pgprot, b, sizeof(b));
-	region_name(k->region, name, sizeof(name));
-	m->mismatches += mismatch;
+	cache_mode_format(o->assumed, 0, a, sizeof(a));
+	cache_mode_format(o->mapped, o->pgprot, b, sizeof(b));
+	region_name(o->key->region, name, sizeof(name));
+	m->mismatches += o->mismatch;
 	if (m->arr) {
 		x = json_object_new_object();
-		json_add(x, "device", json_object_new_string(k->device));
+		json_add(x, "device", json_object_new_string(o->key->device));
 		json_add(x, "region", json_object_new_string(name));
 		json_add(x, "assumed", json_object_new_string(a));
 		json_add(x, "mapped", json_object_new_string(b));
 		json_add(x, "pgprot", json_hex(o->pgprot));
 		json_add(x, "pid", json_object_new_int64(o->tgid));
-		json_add(x, "mismatch", json_object_new_boolean(mismatch));
+		json_add(x, "mismatch", json_object_new_boolean(o->mismatch));
 		json_object_array_add(m->arr, x);
 		return;
 	}
-	printf("  %-13s %-7s assumed %-13s mapped %-13s%s\n", k->device, name, a, b,
-	       mismatch ? "  VIOLATION: the verdict assumed another cache mode" : "");
+	printf("  %-13s %-7s assumed %-13s mapped %-13s%s\n", o->key->device, name, a, b,
+	       o->mismatch ? "  VIOLATION: the verdict assumed another cache mode" : "");
 }
 
 int do_policy_show(int argc, char **argv)
 {
 	struct enforce_status st;
-	struct kernel_info ki;
-	struct mismatch_ctx m = { .ki = &ki };
+	struct mismatch_ctx m = {};
 	struct json_object *state, *regions;
 	int err;
 
@@ -417,7 +412,6 @@ int do_policy_show(int argc, char **argv)
 		}
 		return EXIT_CLEAN;
 	}
-	kernel_info_read(&ki);
 	state = json_object_from_file(RUN_STATE);
 	regions = json_object_from_file(RUN_REGIONS);
 	if (json_output) {

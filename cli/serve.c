@@ -334,6 +334,20 @@ struct mapping_row {
 	uint64_t n;
 };
 
+static void put_observed(const struct observed_mode *o, void *ctx)
+{
+	char assumed[40], mapped[40], region[24], device[160];
+
+	cache_mode_format(o->assumed, 0, assumed, sizeof(assumed));
+	cache_mode_format(o->mapped, o->pgprot, mapped, sizeof(mapped));
+	put(ctx,
+	    "vfioguard_region_cache_mode_mismatch{device=\"%s\",region=\"%s\",assumed=\"%s\","
+	    "mapped=\"%s\"} %d\n",
+	    label(o->key->device, device, sizeof(device)),
+	    region_name(o->key->region, region, sizeof(region)), assumed, mapped,
+	    o->mismatch);
+}
+
 static void render(struct serve *sv, struct verdicts *vs)
 {
 	static const char *const pages[] = { "pte", "pmd", "pud", "other" };
@@ -421,6 +435,13 @@ static void render(struct serve *sv, struct verdicts *vs)
 		    region_name(rows[k].region, region, sizeof(region)),
 		    label(rows[k].cache, b, sizeof(b)), rows[k].access, rows[k].n);
 	free(rows);
+
+	family(&t, "vfioguard_region_cache_mode_mismatch", "gauge",
+	       "1 when the cache mode a region was last mapped with is not the one its verdict "
+	       "assumed (its hazards were judged for another mode), else 0; per region mapped "
+	       "since the policy was first applied.");
+	if (enforcing)
+		enforce_observed_foreach(put_observed, &t);
 
 	/* Faults: the unmapped mappings' totals, then the mapped ones' counts so far. */
 	for (size_t i = 0; i < sv->model.nall; i++)

@@ -394,20 +394,33 @@ int enforce_rule_counts_foreach(void (*fn)(const struct vfg_rule_count_key *k, u
 	return 0;
 }
 
-int enforce_observed_foreach(void (*fn)(const struct vfg_region_key *k,
-					const struct vfg_observed *o, void *ctx),
-			     void *ctx)
+int enforce_observed_foreach(void (*fn)(const struct observed_mode *m, void *ctx), void *ctx)
 {
 	struct vfg_region_key key, next;
 	struct vfg_observed o;
+	struct kernel_info ki;
 	int fd = bpf_obj_get(PIN("observed"));
 	void *prev = NULL;
 
 	if (fd < 0)
 		return -errno;
+	if (kernel_info_read(&ki))
+		memset(&ki, 0, sizeof(ki)); /* an unknown arch decodes nothing: "unknown(0x...)" */
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		if (!bpf_map_lookup_elem(fd, &next, &o))
-			fn(&next, &o, ctx);
+		if (!bpf_map_lookup_elem(fd, &next, &o)) {
+			struct observed_mode m = {
+				.key = &next,
+				.assumed = o.assumed_cache,
+				.mapped = cache_mode_decode(ki.arch, o.pgprot, ki.major, ki.minor).mode,
+				.pgprot = o.pgprot,
+				.tgid = o.tgid,
+				.generation = o.generation,
+			};
+
+			/* An unknown mapped mode is a mismatch too: nothing says it is the assumed one. */
+			m.mismatch = m.assumed != CACHE_UNKNOWN && m.mapped != m.assumed;
+			fn(&m, ctx);
+		}
 		key = next;
 		prev = &key;
 	}

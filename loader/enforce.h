@@ -48,11 +48,21 @@ int enforce_rule_counts_foreach(void (*fn)(const struct vfg_rule_count_key *k, u
 					   void *ctx),
 				void *ctx);
 
-struct vfg_observed;
-/* Calls fn for every (device, region) whose real page protection the program recorded. */
-int enforce_observed_foreach(void (*fn)(const struct vfg_region_key *k,
-					const struct vfg_observed *o, void *ctx),
-			     void *ctx);
+/*
+ * The cache mode a region was really mapped with at the last allowed mmap the program saw, against
+ * the mode its verdict assumed (decoded for the running kernel).
+ */
+struct observed_mode {
+	const struct vfg_region_key *key;
+	enum cache_mode assumed; /* CACHE_UNKNOWN: the verdict assumed none */
+	enum cache_mode mapped;  /* CACHE_UNKNOWN: bits this kernel's decoding does not know */
+	uint64_t pgprot;
+	uint32_t tgid;
+	uint64_t generation;
+	bool mismatch; /* the verdict assumed a mode and the driver chose another (or an unknown) */
+};
+/* Calls fn for every (device, region) whose page protection the program recorded. */
+int enforce_observed_foreach(void (*fn)(const struct observed_mode *m, void *ctx), void *ctx);
 
 /* One PCI device's IDs and bound driver from sysfs (-1 and "" for what cannot be read). */
 void pci_device_facts(const char *dev, struct device_facts *f);

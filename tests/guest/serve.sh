@@ -83,6 +83,9 @@ done
 expect_eq "generation" "$(metric vfioguard_policy_generation)" "$gen"
 expect_eq "enforced" "$(metric vfioguard_policy_enforced)" 1
 expect_eq "no mapping left" "$(awk -v p="vfioguard_mappings{$l_bar2," 'index($1, p) == 1 { s += $2 } END { print s + 0 }' scrape.txt)" 0
+# The mode BAR2 was mapped with, against the verdict's assumption (as policy show compares them).
+expect_eq "BAR2 cache mode matches the assumption" \
+	"$(metric "vfioguard_region_cache_mode_mismatch{$l_bar2,assumed=\"$CACHE_BAR\",mapped=\"$CACHE_BAR\"}")" 0
 
 # A mapping held: the gauge, against audit.
 vfg-testvmm open $IVSHMEM map $IVSHMEM bar2 ready held waitfile go > hold.out 2>&1 &
