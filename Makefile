@@ -63,14 +63,14 @@ OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LOADER_SRCS) $(POLICY_SRCS) $(CLI_SRCS
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
 DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev libjson-c-dev \
-	libcmocka-dev libcapstone-dev libdw-dev libmicrohttpd-dev bpftrace systemtap-sdt-dev libclang-rt-14-dev pkg-config make gcc qemu-system-x86 busybox-static kmod \
+	libcmocka-dev libcapstone-dev libdw-dev libmicrohttpd-dev libudev-dev bpftrace systemtap-sdt-dev libclang-rt-14-dev pkg-config make gcc qemu-system-x86 busybox-static kmod \
 	cpio xz-utils zstd jq bash-completion debhelper lintian
 # The arm64 build and test guest: cross compiler, :arm64 libraries (they co-install with the
 # amd64 ones), and the amd64 QEMU that runs an arm64 guest.
 ifeq ($(HOST_ARCH),x86_64)
 DEPS += gcc-aarch64-linux-gnu qemu-system-arm libc6-dev:arm64 libbpf-dev:arm64 libelf-dev:arm64 \
 	zlib1g-dev:arm64 libyaml-dev:arm64 libjson-c-dev:arm64 libcapstone-dev:arm64 libdw-dev:arm64 \
-	libmicrohttpd-dev:arm64 \
+	libmicrohttpd-dev:arm64 libudev-dev:arm64 \
 	systemtap-sdt-dev:arm64
 endif
 

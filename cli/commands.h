@@ -9,6 +9,11 @@ int do_features(int argc, char **argv);
 int do_monitor(int argc, char **argv);
 int do_policy(int argc, char **argv);
 int do_policy_apply(int argc, char **argv);
+/*
+ * policy apply with the text read from text_from and published as file's (the same path for the
+ * command; serve re-resolves the text in force, RUN_POLICY, when a device appears).
+ */
+int policy_apply_file(const char *file, const char *text_from);
 int do_policy_show(int argc, char **argv);
 int do_policy_clear(int argc, char **argv);
 int do_advise(int argc, char **argv);

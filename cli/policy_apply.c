@@ -185,12 +185,21 @@ static struct json_object *regions_json(const struct policy *p, const struct com
 
 int do_policy_apply(int argc, char **argv)
 {
+	if (argc != 2) {
+		p_err("policy apply: expected one FILE");
+		return EXIT_ERROR;
+	}
+	return policy_apply_file(argv[1], argv[1]);
+}
+
+int policy_apply_file(const char *file, const char *text_from)
+{
 	struct policy_diags d = {};
 	struct device_facts *devs = NULL;
 	struct compiled c = {};
 	struct kernel_info ki;
 	struct policy p;
-	const char *step = NULL, *file;
+	const char *step = NULL;
 	char abs[PATH_MAX], *text = NULL;
 	size_t len = 0, ndevs = 0;
 	struct enforce_applied applied;
@@ -199,17 +208,12 @@ int do_policy_apply(int argc, char **argv)
 	int err, ret = EXIT_ERROR;
 	uint32_t crc;
 
-	if (argc != 2) {
-		p_err("policy apply: expected one FILE");
-		return EXIT_ERROR;
-	}
-	file = argv[1];
 	if (need_root("apply"))
 		return EXIT_ERROR;
 	/* One read: what is parsed is what is hashed and published. */
-	err = policy_read_file(file, &text, &len);
+	err = policy_read_file(text_from, &text, &len);
 	if (err) {
-		p_err("policy apply: cannot read %s: %s", file, strerror(-err));
+		p_err("policy apply: cannot read %s: %s", text_from, strerror(-err));
 		return EXIT_ERROR;
 	}
 	err = policy_parse(text ? text : "", len, &p, &d);

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <libudev.h>
 #include <inttypes.h>
 #include <microhttpd.h>
 #include <netdb.h>
@@ -125,6 +126,91 @@ static const char *mhd_load(void)
 	return NULL;
 }
 
+/*
+ * libudev, for the kernel's uevents (devices appearing, drivers binding): loaded by serve only,
+ * like libmicrohttpd (libudev1 is on every Debian system; the other commands never need it).
+ */
+#define UDEV_SONAME "libudev.so.1"
+static struct {
+	__typeof__(udev_new) *new_;
+	__typeof__(udev_unref) *unref;
+	__typeof__(udev_monitor_new_from_netlink) *monitor_new;
+	__typeof__(udev_monitor_filter_add_match_subsystem_devtype) *match_subsystem;
+	__typeof__(udev_monitor_enable_receiving) *enable_receiving;
+	__typeof__(udev_monitor_receive_device) *receive_device;
+	__typeof__(udev_monitor_unref) *monitor_unref;
+	__typeof__(udev_device_get_action) *action;
+	__typeof__(udev_device_get_sysname) *sysname;
+	__typeof__(udev_device_get_driver) *driver;
+	__typeof__(udev_device_unref) *device_unref;
+} ud;
+
+/* The PCI devices' kernel uevents (not udevd's: they come first and need no udevd). */
+static struct udev_monitor *uevents_open(struct udev **u, const char **why)
+{
+	void *lib = dlopen(UDEV_SONAME, RTLD_NOW | RTLD_LOCAL);
+	struct udev_monitor *mon;
+
+	if (!lib) {
+		*why = dlerror();
+		return NULL;
+	}
+	ud.new_ = dlsym(lib, "udev_new");
+	ud.unref = dlsym(lib, "udev_unref");
+	ud.monitor_new = dlsym(lib, "udev_monitor_new_from_netlink");
+	ud.match_subsystem = dlsym(lib, "udev_monitor_filter_add_match_subsystem_devtype");
+	ud.enable_receiving = dlsym(lib, "udev_monitor_enable_receiving");
+	ud.receive_device = dlsym(lib, "udev_monitor_receive_device");
+	ud.monitor_unref = dlsym(lib, "udev_monitor_unref");
+	ud.action = dlsym(lib, "udev_device_get_action");
+	ud.sysname = dlsym(lib, "udev_device_get_sysname");
+	ud.driver = dlsym(lib, "udev_device_get_driver");
+	ud.device_unref = dlsym(lib, "udev_device_unref");
+	if (!ud.new_ || !ud.unref || !ud.monitor_new || !ud.match_subsystem ||
+	    !ud.enable_receiving || !ud.receive_device || !ud.monitor_unref || !ud.action ||
+	    !ud.sysname || !ud.driver || !ud.device_unref) {
+		*why = UDEV_SONAME " lacks a function vfioguard calls";
+		return NULL;
+	}
+	*u = ud.new_();
+	mon = *u ? ud.monitor_new(*u, "kernel") : NULL;
+	if (!mon || ud.match_subsystem(mon, "pci", NULL) || ud.enable_receiving(mon)) {
+		*why = "cannot listen to the kernel's uevents (NETLINK_KOBJECT_UEVENT)";
+		if (mon)
+			ud.monitor_unref(mon);
+		if (*u)
+			ud.unref(*u);
+		*u = NULL;
+		return NULL;
+	}
+	return mon;
+}
+
+/*
+ * Reads the uevents queued (the socket does not block). Returns the number that call for the
+ * device matchers to be resolved again: a PCI device added, or bound to a VFIO driver.
+ */
+static int uevents_read(struct udev_monitor *mon, char *what, size_t len)
+{
+	struct udev_device *d;
+	int n = 0;
+
+	while ((d = ud.receive_device(mon))) {
+		const char *action = ud.action(d), *drv = ud.driver(d);
+
+		if (action && (!strcmp(action, "add") ||
+			       (!strcmp(action, "bind") && drv && strstr(drv, "vfio")))) {
+			if (!strcmp(action, "add"))
+				snprintf(what, len, "PCI device %s appeared", ud.sysname(d));
+			else
+				snprintf(what, len, "PCI device %s bound to %s", ud.sysname(d), drv);
+			n++;
+		}
+		ud.device_unref(d);
+	}
+	return n;
+}
+
 static void on_stop(int sig)
 {
 	stop = 1;
@@ -164,7 +250,7 @@ static double now_seconds(void)
  * The policy is kept for naming rules in the decisions: parsed from the copy apply published,
  * which is the text it put in force (the file may have changed since it was read).
  */
-static int apply(struct serve *sv)
+static int apply(struct serve *sv, const char *text_from)
 {
 	struct policy_diags d = {};
 	struct policy p;
@@ -172,7 +258,7 @@ static int apply(struct serve *sv)
 	uint64_t t0 = monotonic_ns();
 	int ret;
 
-	ret = do_policy_apply(2, (char *[]){ "apply", (char *)sv->policy_file, NULL });
+	ret = policy_apply_file(sv->policy_file, text_from ? text_from : sv->policy_file);
 	if (ret != EXIT_CLEAN)
 		return ret;
 	sv->apply_seconds = (monotonic_ns() - t0) / 1e9;
@@ -619,6 +705,9 @@ int do_serve(int argc, char **argv)
 	struct verdicts vs = {};
 	struct MHD_Daemon *httpd = NULL;
 	const char *listen_spec = DEFAULT_LISTEN, *step = NULL, *why;
+	struct udev_monitor *uev = NULL;
+	struct udev *udev = NULL;
+	char what[128];
 	unsigned long long v;
 	uint64_t next = 0;
 	int c, err, fd = -1, ret = EXIT_ERROR;
@@ -670,8 +759,17 @@ int do_serve(int argc, char **argv)
 			return EXIT_ERROR;
 		}
 	}
+	/* Listening before the first apply: a device that appears after it is not missed. */
+	if (sv.policy_file) {
+		uev = uevents_open(&udev, &why);
+		if (!uev) {
+			p_err("serve: %s: devices that appear or are bound to vfio later could not be "
+			      "resolved for the policy's device matchers", why);
+			goto out_early;
+		}
+	}
 	pthread_mutex_init(&sv.lock, NULL);
-	if (sv.policy_file && apply(&sv) != EXIT_CLEAN) {
+	if (sv.policy_file && apply(&sv, NULL) != EXIT_CLEAN) {
 		p_err("serve: the policy %s was not put in force", sv.policy_file);
 		goto out;
 	}
@@ -725,7 +823,7 @@ int do_serve(int argc, char **argv)
 			if (!sv.policy_file) {
 				log_line(LOG_INFO, "vfioguard: serve: SIGHUP: no policy to apply "
 						   "(--no-policy)");
-			} else if (apply(&sv) == EXIT_CLEAN) {
+			} else if (apply(&sv, NULL) == EXIT_CLEAN) {
 				log_line(LOG_INFO, "vfioguard: serve: SIGHUP: %s in force (generation "
 						   "%" PRIu64 ")", sv.policy_file, sv.generation);
 				verdicts_free(&vs);
@@ -734,6 +832,20 @@ int do_serve(int argc, char **argv)
 				sv.reloads_failed++;
 				log_line(LOG_ERR, "vfioguard: serve: SIGHUP: %s not applied; generation "
 						  "%" PRIu64 " stays in force", sv.policy_file,
+					 sv.generation);
+			}
+			next = 0;
+		}
+		if (uev && uevents_read(uev, what, sizeof(what))) {
+			/* The text in force, not the file: it may hold edits not yet reloaded. */
+			if (apply(&sv, RUN_POLICY) == EXIT_CLEAN) {
+				log_line(LOG_INFO, "vfioguard: serve: %s: the policy in force resolved "
+						   "for it (generation %" PRIu64 ")", what, sv.generation);
+				verdicts_free(&vs);
+				memset(&vs, 0, sizeof(vs));
+			} else {
+				log_line(LOG_ERR, "vfioguard: serve: %s: the policy could not be resolved "
+						  "again; generation %" PRIu64 " stays in force", what,
 					 sv.generation);
 			}
 			next = 0;
@@ -749,8 +861,6 @@ int do_serve(int argc, char **argv)
 out:
 	if (httpd)
 		mhd.stop_daemon(httpd);
-	if (fd >= 0)
-		close(fd);
 	monitor_close(&sv.m);
 	model_free(&sv.model);
 	verdicts_free(&vs);
@@ -761,5 +871,12 @@ out:
 	free(sv.decisions);
 	free(sv.text);
 	pthread_mutex_destroy(&sv.lock);
+out_early:
+	if (uev)
+		ud.monitor_unref(uev);
+	if (udev)
+		ud.unref(udev);
+	if (fd >= 0)
+		close(fd);
 	return ret;
 }

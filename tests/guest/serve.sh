@@ -1,7 +1,7 @@
 # vfioguard serve: puts the policy in force, watches a test VMM map, fault and read through the
 # fd, and serves metrics that promtool accepts, with the values monitor and audit report for the
 # same activity; SIGHUP with a bad file keeps the generation in force, with a good one moves to
-# the next; a taken port and a missing policy are errors (exit 2); SIGTERM leaves the policy in
+# the next; a device that appears is resolved at once; a taken port and a missing policy are errors (exit 2); SIGTERM leaves the policy in
 # force.
 . "$VFG_TESTS/lib.sh"
 
@@ -114,6 +114,26 @@ cp good.yaml p.yaml
 kill -HUP $SV
 until_metric vfioguard_policy_generation $((gen + 1))
 
+# Hot-plug: a device that appears is resolved for the device matchers at once, from the policy
+# in force, without a SIGHUP. edu is removed, the policy applied without it (no verdict of its
+# own: the default would let its BAR0 be mapped), then found again by a rescan and bound to
+# vfio-pci by its ID: the test VMM is refused its BAR0 as before.
+echo 1 > /sys/bus/pci/devices/$EDU/remove
+kill -HUP $SV
+until_metric vfioguard_policy_generation $((gen + 2))
+echo 1 > /sys/bus/pci/rescan
+n=0
+until grep -q "PCI device $EDU bound to vfio-pci: the policy in force resolved for it" serve.err; do
+	n=$((n + 1)); [ $n -lt 600 ] || fail "no re-resolution after the rescan: $(cat serve.err)"
+	sleep 0.1
+done
+note "$(grep 'PCI device' serve.err | tr '\n' ' ')"
+rc=0; vfg-testvmm open $EDU map $EDU bar0 > vmm3.out 2>&1 || rc=$?
+expect_eq "edu BAR0 refused after the hot-plug" $rc 1
+scrape
+hp_gen=$(metric vfioguard_policy_generation)
+[ "$hp_gen" -gt $((gen + 2)) ] || fail "the hot-plug did not apply a generation: $hp_gen"
+
 # A taken port, a missing policy: errors, exit 2.
 rc=0; vfioguard serve --policy "$PWD/p.yaml" --listen 127.0.0.1:$port > taken.out 2>&1 || rc=$?
 expect_eq "second serve on the same port" $rc 2
@@ -127,4 +147,4 @@ kill -TERM $SV
 rc=0; wait $SV || rc=$?
 SV=
 expect_eq "serve exit status after SIGTERM" $rc 0
-expect_eq "policy in force after serve" "$(vfioguard -j policy show | jq .generation)" $((gen + 1))
+expect_eq "policy in force after serve" "$(vfioguard -j policy show | jq .generation)" $hp_gen
