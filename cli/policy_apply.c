@@ -258,7 +258,7 @@ int policy_apply_file(const char *file, const char *text_from)
 	if (err) {
 		drop_tmp(RUN_POLICY);
 		p_err("policy apply: cannot %s: %s; the previous policy (if any) is still in force",
-		      step, strerror(-err));
+		      step, kernel_strerror(err));
 		goto out;
 	}
 	generation = applied.generation;

@@ -142,9 +142,13 @@ static int load_and_pin(const struct compiled *c, const char *dir, uint64_t afte
 
 	err = kallsyms_lookup("vfio_device_fops", &fops);
 	if (err) {
-		*step = err == -ENOENT ? "find vfio_device_fops (vfio is not loaded: load vfio-pci "
-					 "first; the program recognises VFIO files by it)"
-				       : "read vfio_device_fops from /proc/kallsyms";
+		*step = err != -ENOENT ? "read vfio_device_fops from /proc/kallsyms"
+			: !kernel_module_present("vfio")
+				? "find vfio_device_fops (vfio is not loaded: load vfio-pci first; the "
+				  "program recognises VFIO files by it)"
+				: "find vfio_device_fops in /proc/kallsyms (vfio is loaded, but this "
+				  "kernel lists no data symbols there: CONFIG_KALLSYMS_ALL is off, as in "
+				  "Debian's arm64 6.1, which has no BPF trampolines for BPF-LSM either)";
 		return err;
 	}
 	if (!kernel_lsm_active("bpf")) {
@@ -177,6 +181,10 @@ static int load_and_pin(const struct compiled *c, const char *dir, uint64_t afte
 		err = -errno;
 		*step = !links[0] ? "attach fentry/vm_mmap_pgoff" :
 			!links[1] ? "attach lsm/mmap_file" : "attach fexit/vfio_device_fops_mmap";
+		if (err == -524) /* ENOTSUPP */
+			*step = "attach the enforcement programs (fentry, BPF-LSM): this kernel has "
+				"no BPF trampolines on this architecture (as Debian's arm64 6.1; its "
+				"6.12 has them)";
 		goto out;
 	}
 	if (mkdir(dir, 0700) && errno != EEXIST) {

@@ -101,7 +101,7 @@ static void probe_program(struct feature *f, const char *name, const char *prog,
 	int err = try_program(prog, &step);
 
 	if (err)
-		set(f, name, false, err, "%s: %s failed: %s", what, step, strerror(-err));
+		set(f, name, false, err, "%s: %s failed: %s", what, step, kernel_strerror(err));
 	else
 		set(f, name, true, 0, "%s: loaded and attached", what);
 }

@@ -245,3 +245,10 @@ int proc_vfio_span(uint32_t pid, uint64_t *lo, uint64_t *hi)
 	fclose(f);
 	return 0;
 }
+
+const char *kernel_strerror(int err)
+{
+	if (err == -524)
+		return "not supported by this kernel (ENOTSUPP)";
+	return strerror(-err);
+}

@@ -53,6 +53,13 @@ int vfio_locate(struct vfio_location *loc, const char **step);
 int kernel_functions_find(const char *const *names, const char *const *modules, int *errs,
 			  size_t n);
 
+/*
+ * strerror(-err), with a text for the kernel-internal errors BPF calls return: 524 (ENOTSUPP,
+ * "Unknown error 524" to strerror) is what attaching a trampoline program says on a kernel
+ * that has no BPF trampolines for the architecture (Debian's arm64 6.1).
+ */
+const char *kernel_strerror(int err);
+
 /* Whether NAME is in the kernel's list of active LSMs (/sys/kernel/security/lsm). */
 bool kernel_lsm_active(const char *name);
 

@@ -73,7 +73,7 @@ static void hook_fail(struct hook_status *h, int err, const char *fmt, const cha
 {
 	h->attached = false;
 	h->err = err;
-	snprintf(h->reason, sizeof(h->reason), fmt, arg, strerror(-err));
+	snprintf(h->reason, sizeof(h->reason), fmt, arg, kernel_strerror(err));
 }
 
 static int on_sample(void *ctx, void *data, size_t size)
