@@ -156,6 +156,55 @@ static int load(struct monitor *m, const struct monitor_opts *opts, const char *
 	return monitor_bpf__load(m->skel);
 }
 
+/*
+ * Attaches the loaded programs, hook by hook; a hook that fails keeps its reason. Returns
+ * whether one on the VFIO paths is attached; *first_err receives the first attach error.
+ */
+static bool attach_hooks(struct monitor *m, const struct monitor_opts *opts,
+			 const char *const *functions, bool kprobes, int *first_err)
+{
+	bool useful = false;
+
+	*first_err = 0;
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct bpf_program *entry, *exit;
+		struct bpf_link *le = NULL, *lx = NULL;
+		bool only_exit = exit_only(h, kprobes, opts);
+
+		if (!functions[h])
+			continue;
+		programs_of(m->skel, functions[h], kprobes, &entry, &exit);
+		if (!only_exit && !(le = bpf_program__attach(entry))) {
+			if (!*first_err)
+				*first_err = -errno;
+			hook_fail(&m->hooks[h], -errno, "%s: attach failed: %s", functions[h]);
+			continue;
+		}
+		if (exit && !(lx = bpf_program__attach(exit))) {
+			if (!*first_err)
+				*first_err = -errno;
+			hook_fail(&m->hooks[h], -errno, only_exit ? "%s: attach failed: %s" :
+				  "%s: attach of the exit probe failed: %s", functions[h]);
+			bpf_link__destroy(le);
+			continue;
+		}
+		m->links[2 * h] = le;
+		m->links[2 * h + 1] = lx;
+		m->hooks[h].attached = true;
+		m->hooks[h].err = 0;
+		m->hooks[h].reason[0] = 0;
+		if (only_exit)
+			m->hooks[h].how = "fexit";
+		else if (exit)
+			m->hooks[h].how = kprobes ? "kprobe/kretprobe" : "fentry/fexit";
+		else
+			m->hooks[h].how = kprobes ? "kprobe" : "fentry";
+		if (h != HOOK_UNMAP && h != HOOK_EXIT)
+			useful = true;
+	}
+	return useful;
+}
+
 int monitor_open(struct monitor *m, const struct monitor_opts *opts, monitor_event_fn fn,
 		 void *ctx, const char **step)
 {
@@ -239,35 +288,28 @@ int monitor_open(struct monitor *m, const struct monitor_opts *opts, monitor_eve
 	}
 	m->load_ns = monotonic_ns() - t;
 	t = monotonic_ns();
-	for (int h = 0; h < HOOK_COUNT; h++) {
-		struct bpf_program *entry, *exit;
-		struct bpf_link *le = NULL, *lx = NULL;
-		bool only_exit = exit_only(h, kprobes, opts);
-
-		if (!functions[h])
-			continue;
-		programs_of(m->skel, functions[h], kprobes, &entry, &exit);
-		if (!only_exit && !(le = bpf_program__attach(entry))) {
-			hook_fail(&m->hooks[h], -errno, "%s: attach failed: %s", functions[h]);
-			continue;
+	useful = attach_hooks(m, opts, functions, kprobes, &err);
+	if (!useful && !kprobes && err == -524) {
+		/*
+		 * Loaded but not attachable: a kernel without BPF trampolines on this architecture
+		 * (ENOTSUPP; Debian's arm64 6.1). The same hooks as kprobes.
+		 */
+		snprintf(m->fentry_reason, sizeof(m->fentry_reason), "fentry/fexit: attach failed: %s",
+			 kernel_strerror(err));
+		for (int h = 0; h < HOOK_COUNT; h++) {
+			bpf_link__destroy(m->links[2 * h]);
+			bpf_link__destroy(m->links[2 * h + 1]);
+			m->links[2 * h] = m->links[2 * h + 1] = NULL;
+			m->hooks[h].attached = false;
 		}
-		if (exit && !(lx = bpf_program__attach(exit))) {
-			hook_fail(&m->hooks[h], -errno, only_exit ? "%s: attach failed: %s" :
-				  "%s: attach of the exit probe failed: %s", functions[h]);
-			bpf_link__destroy(le);
-			continue;
+		monitor_bpf__destroy(m->skel);
+		kprobes = true;
+		err = load(m, opts, functions, kprobes);
+		if (err) {
+			*step = "load the monitor programs (kprobe)";
+			return err;
 		}
-		m->links[2 * h] = le;
-		m->links[2 * h + 1] = lx;
-		m->hooks[h].attached = true;
-		if (only_exit)
-			m->hooks[h].how = "fexit";
-		else if (exit)
-			m->hooks[h].how = kprobes ? "kprobe/kretprobe" : "fentry/fexit";
-		else
-			m->hooks[h].how = kprobes ? "kprobe" : "fentry";
-		if (h != HOOK_UNMAP && h != HOOK_EXIT)
-			useful = true;
+		useful = attach_hooks(m, opts, functions, kprobes, &err);
 	}
 	m->attach_ns = monotonic_ns() - t;
 	if (!useful) {
