@@ -9,6 +9,12 @@ for mode in fentry kprobes; do
 	opt=--accesses; [ $mode = kprobes ] && opt="--accesses --kprobes"
 	start_monitor mon.$mode.json $opt
 	want_how=fentry/fexit; [ $mode = kprobes ] && want_how=kprobe/kretprobe
+	if [ $mode = fentry ] && [ $TRAMPOLINES = 0 ]; then
+		# arm64 6.1: fentry loads but does not attach; monitor says so and uses kprobes.
+		want_how=kprobe/kretprobe
+		expect_eq "$mode: why kprobes" "$(head -1 mon.$mode.json | jq -r .fentry)" \
+			"fentry/fexit: attach failed: not supported by this kernel (ENOTSUPP)"
+	fi
 	expect_eq "$mode: mmap hook" "$(head -1 mon.$mode.json | jq -r '.hooks[] | select(.hook == "mmap") | .how')" $want_how
 	expect_eq "$mode: fault hook attached" "$(head -1 mon.$mode.json | jq -r '.hooks[] | select(.hook == "fault") | .attached')" true
 
@@ -68,7 +74,8 @@ done
 # Counted only: the fault handler's fexit program alone, no fault or fallback event, and the
 # summary's counts are the faults the process took (read from the kernel at the unmap).
 start_monitor mon.counted.json
-expect_eq "counted: fault hook" "$(head -1 mon.counted.json | jq -r '.hooks[] | select(.hook == "fault") | .how')" fexit
+want_how=fexit; [ $TRAMPOLINES = 1 ] || want_how=kprobe/kretprobe
+expect_eq "counted: fault hook" "$(head -1 mon.counted.json | jq -r '.hooks[] | select(.hook == "fault") | .how')" $want_how
 vfg-testvmm open $EDU map $EDU bar0 touch 0 0 0x3000 unmap 0 map $EDU bar0 touch 1 0 0x1000 \
 	> vmm.counted.out 2>&1 || fail "test VMM failed: $(cat vmm.counted.out)"
 stop_monitor mon.counted.json
