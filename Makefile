@@ -30,8 +30,8 @@ CFLAGS += -I$(BUILD) -DVFIOGUARD_VERSION='"$(VERSION)"'
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ibpf -Wall \
 	-I/usr/include/$(shell $(CC) -dumpmachine) \
 	-Wno-unused-function
-# capstone, libdw and libmicrohttpd are loaded at run time, when first needed (loader/disasm.h,
-# symbolize.c, cli/serve.c).
+# capstone, libdw, libmicrohttpd and libudev are loaded at run time, when first needed
+# (loader/dynlib.h).
 LIBS := -lbpf -lelf -lz -ljson-c -lyaml -lpthread -ldl
 # features attaches a uprobe to a function of its own by name: in .dynsym it survives strip
 # (the Debian package's binary is stripped).
@@ -58,7 +58,8 @@ PURE_OBJS := $(BUILD)/obj/loader/cache_mode.o $(BUILD)/obj/loader/region.o \
 	$(BUILD)/obj/loader/kernel.o $(BUILD)/obj/cli/output.o $(BUILD)/obj/policy/policy.o \
 	$(BUILD)/obj/policy/compile.o $(BUILD)/obj/policy/hazards.o $(BUILD)/obj/loader/store_trace.o \
 	$(BUILD)/obj/loader/elf_file.o $(BUILD)/obj/loader/proc_elf.o $(BUILD)/obj/loader/calibrate.o \
-	$(BUILD)/obj/loader/copy_spec.o $(BUILD)/obj/loader/calib_case.o $(BUILD)/obj/loader/disasm.o
+	$(BUILD)/obj/loader/copy_spec.o $(BUILD)/obj/loader/calib_case.o $(BUILD)/obj/loader/disasm.o \
+	$(BUILD)/obj/loader/dynlib.o
 OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LOADER_SRCS) $(POLICY_SRCS) $(CLI_SRCS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 

@@ -7,7 +7,6 @@
  * watching; enforcement stays pinned in the kernel.
  */
 #include <arpa/inet.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -27,6 +26,7 @@
 #include "commands.h"
 #include "output.h"
 #include "verdict.h"
+#include "../loader/dynlib.h"
 #include "../loader/enforce.h"
 #include "../loader/model.h"
 #include "../loader/monitor.h"
@@ -108,22 +108,22 @@ static struct {
 	__typeof__(MHD_destroy_response) *destroy_response;
 } mhd;
 
+static char dl_why[256];
+
 static const char *mhd_load(void)
 {
-	void *lib = dlopen(MHD_SONAME, RTLD_NOW | RTLD_LOCAL);
+	const struct dynlib_fn fns[] = {
+		{ "MHD_start_daemon", (void **)&mhd.start_daemon },
+		{ "MHD_stop_daemon", (void **)&mhd.stop_daemon },
+		{ "MHD_create_response_from_buffer", (void **)&mhd.create_response_from_buffer },
+		{ "MHD_add_response_header", (void **)&mhd.add_response_header },
+		{ "MHD_queue_response", (void **)&mhd.queue_response },
+		{ "MHD_destroy_response", (void **)&mhd.destroy_response },
+	};
 
-	if (!lib)
-		return dlerror();
-	mhd.start_daemon = dlsym(lib, "MHD_start_daemon");
-	mhd.stop_daemon = dlsym(lib, "MHD_stop_daemon");
-	mhd.create_response_from_buffer = dlsym(lib, "MHD_create_response_from_buffer");
-	mhd.add_response_header = dlsym(lib, "MHD_add_response_header");
-	mhd.queue_response = dlsym(lib, "MHD_queue_response");
-	mhd.destroy_response = dlsym(lib, "MHD_destroy_response");
-	if (!mhd.start_daemon || !mhd.stop_daemon || !mhd.create_response_from_buffer ||
-	    !mhd.add_response_header || !mhd.queue_response || !mhd.destroy_response)
-		return MHD_SONAME " lacks a function vfioguard calls";
-	return NULL;
+	return dynlib_load(MHD_SONAME, fns, sizeof(fns) / sizeof(fns[0]), dl_why, sizeof(dl_why))
+		       ? dl_why
+		       : NULL;
 }
 
 /*
@@ -148,28 +148,23 @@ static struct {
 /* The PCI devices' kernel uevents (not udevd's: they come first and need no udevd). */
 static struct udev_monitor *uevents_open(struct udev **u, const char **why)
 {
-	void *lib = dlopen(UDEV_SONAME, RTLD_NOW | RTLD_LOCAL);
+	const struct dynlib_fn fns[] = {
+		{ "udev_new", (void **)&ud.new_ },
+		{ "udev_unref", (void **)&ud.unref },
+		{ "udev_monitor_new_from_netlink", (void **)&ud.monitor_new },
+		{ "udev_monitor_filter_add_match_subsystem_devtype", (void **)&ud.match_subsystem },
+		{ "udev_monitor_enable_receiving", (void **)&ud.enable_receiving },
+		{ "udev_monitor_receive_device", (void **)&ud.receive_device },
+		{ "udev_monitor_unref", (void **)&ud.monitor_unref },
+		{ "udev_device_get_action", (void **)&ud.action },
+		{ "udev_device_get_sysname", (void **)&ud.sysname },
+		{ "udev_device_get_driver", (void **)&ud.driver },
+		{ "udev_device_unref", (void **)&ud.device_unref },
+	};
 	struct udev_monitor *mon;
 
-	if (!lib) {
-		*why = dlerror();
-		return NULL;
-	}
-	ud.new_ = dlsym(lib, "udev_new");
-	ud.unref = dlsym(lib, "udev_unref");
-	ud.monitor_new = dlsym(lib, "udev_monitor_new_from_netlink");
-	ud.match_subsystem = dlsym(lib, "udev_monitor_filter_add_match_subsystem_devtype");
-	ud.enable_receiving = dlsym(lib, "udev_monitor_enable_receiving");
-	ud.receive_device = dlsym(lib, "udev_monitor_receive_device");
-	ud.monitor_unref = dlsym(lib, "udev_monitor_unref");
-	ud.action = dlsym(lib, "udev_device_get_action");
-	ud.sysname = dlsym(lib, "udev_device_get_sysname");
-	ud.driver = dlsym(lib, "udev_device_get_driver");
-	ud.device_unref = dlsym(lib, "udev_device_unref");
-	if (!ud.new_ || !ud.unref || !ud.monitor_new || !ud.match_subsystem ||
-	    !ud.enable_receiving || !ud.receive_device || !ud.monitor_unref || !ud.action ||
-	    !ud.sysname || !ud.driver || !ud.device_unref) {
-		*why = UDEV_SONAME " lacks a function vfioguard calls";
+	if (dynlib_load(UDEV_SONAME, fns, sizeof(fns) / sizeof(fns[0]), dl_why, sizeof(dl_why))) {
+		*why = dl_why;
 		return NULL;
 	}
 	*u = ud.new_();

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* capstone loaded on first use; see disasm.h. */
-#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 
 #include "disasm.h"
+#include "dynlib.h"
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -17,32 +17,22 @@ static char load_msg[256];
 
 int disasm_load(void)
 {
-	static const char *const names[] = { "cs_open", "cs_close", "cs_option", "cs_disasm",
-					     "cs_free", "cs_malloc", "cs_disasm_iter",
-					     "cs_insn_group", "cs_regs_access" };
-	void **slots[] = { (void **)&disasm_api.open, (void **)&disasm_api.close,
-			   (void **)&disasm_api.option, (void **)&disasm_api.disasm,
-			   (void **)&disasm_api.free, (void **)&disasm_api.malloc,
-			   (void **)&disasm_api.disasm_iter, (void **)&disasm_api.insn_group,
-			   (void **)&disasm_api.regs_access };
-	void *lib;
+	const struct dynlib_fn fns[] = {
+		{ "cs_open", (void **)&disasm_api.open },
+		{ "cs_close", (void **)&disasm_api.close },
+		{ "cs_option", (void **)&disasm_api.option },
+		{ "cs_disasm", (void **)&disasm_api.disasm },
+		{ "cs_free", (void **)&disasm_api.free },
+		{ "cs_malloc", (void **)&disasm_api.malloc },
+		{ "cs_disasm_iter", (void **)&disasm_api.disasm_iter },
+		{ "cs_insn_group", (void **)&disasm_api.insn_group },
+		{ "cs_regs_access", (void **)&disasm_api.regs_access },
+	};
 
 	if (load_err <= 0)
 		return load_err;
-	lib = dlopen(CAPSTONE_SONAME, RTLD_NOW | RTLD_LOCAL);
-	if (!lib) {
-		snprintf(load_msg, sizeof(load_msg), "%s", dlerror());
-		return load_err = -ENOENT;
-	}
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		*slots[i] = dlsym(lib, names[i]);
-		if (!*slots[i]) {
-			snprintf(load_msg, sizeof(load_msg), "%s: no %s", CAPSTONE_SONAME, names[i]);
-			dlclose(lib);
-			return load_err = -ENOENT;
-		}
-	}
-	return load_err = 0;
+	return load_err = dynlib_load(CAPSTONE_SONAME, fns, sizeof(fns) / sizeof(fns[0]), load_msg,
+				      sizeof(load_msg));
 }
 
 const char *disasm_error(void)

@@ -4,13 +4,13 @@
  * needs) is loaded the first time a stack is symbolized: only the copy probes have stacks, and
  * loading it at start cost every command, audit's one-shot runs above all.
  */
-#include <dlfcn.h>
 #include <elfutils/libdwfl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "symbolize.h"
+#include "dynlib.h"
 
 static struct {
 	int loaded; /* 0 not tried, 1 loaded, -1 failed */
@@ -29,10 +29,7 @@ static struct {
 
 static bool dw_load(void)
 {
-	struct {
-		const char *name;
-		void **slot;
-	} fns[] = {
+	const struct dynlib_fn fns[] = {
 		{ "dwfl_begin", (void **)&dw.begin },
 		{ "dwfl_end", (void **)&dw.end },
 		{ "dwfl_linux_proc_report", (void **)&dw.proc_report },
@@ -43,24 +40,14 @@ static bool dw_load(void)
 		{ "dwfl_linux_proc_find_elf", (void **)&dw.callbacks.find_elf },
 		{ "dwfl_standard_find_debuginfo", (void **)&dw.callbacks.find_debuginfo },
 	};
-	void *lib;
+	char why[256];
 
 	if (dw.loaded)
 		return dw.loaded > 0;
 	dw.loaded = -1;
-	lib = dlopen("libdw.so.1", RTLD_NOW | RTLD_LOCAL);
-	if (!lib) {
-		fprintf(stderr, "vfioguard: stacks are not symbolized: %s\n", dlerror());
+	if (dynlib_load("libdw.so.1", fns, sizeof(fns) / sizeof(fns[0]), why, sizeof(why))) {
+		fprintf(stderr, "vfioguard: stacks are not symbolized: %s\n", why);
 		return false;
-	}
-	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
-		*fns[i].slot = dlsym(lib, fns[i].name);
-		if (!*fns[i].slot) {
-			fprintf(stderr, "vfioguard: stacks are not symbolized: libdw.so.1 has no %s\n",
-				fns[i].name);
-			dlclose(lib);
-			return false;
-		}
 	}
 	dw.loaded = 1;
 	return true;

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Libraries loaded when first needed rather than linked (capstone, libdw, libmicrohttpd,
+ * libudev): every vfioguard command would otherwise pay for loading them and what they pull in
+ * at each start, and a host without one loses only what needs it.
+ */
+#ifndef VFIOGUARD_DYNLIB_H
+#define VFIOGUARD_DYNLIB_H
+
+#include <stddef.h>
+
+struct dynlib_fn {
+	const char *name;
+	void **slot; /* receives the function's address */
+};
+
+/*
+ * Loads soname and resolves every function into its slot. Returns 0, or -ENOENT with why
+ * saying what is missing (the library, or a function of it); then nothing stays loaded.
+ */
+int dynlib_load(const char *soname, const struct dynlib_fn *fns, size_t n, char *why,
+		size_t len);
+
+#endif /* VFIOGUARD_DYNLIB_H */
