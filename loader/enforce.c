@@ -328,6 +328,8 @@ int enforce_clear(const char **step)
 	__u32 zero = 0;
 	int outer;
 
+	/* A takeover cut short between pinning and the exchange left programs attached there. */
+	unpin_dir(STAGING_DIR);
 	if (stat(VFG_PIN_DIR, &st)) {
 		*step = "find a policy in force";
 		return -ENOENT;
