@@ -22,39 +22,12 @@
 #include "output.h"
 #include "verdict.h"
 #include "../loader/enforce.h"
+#include "../loader/model.h"
 #include "../loader/symbolize.h"
 #include "../policy/compile.h"
 #include "../policy/hazards.h"
 
 #define MAX_WATCHED 1024
-
-struct copy_stat {
-	uint32_t pid;
-	char comm[VFG_COMM_LEN];
-	char device[VFG_DEVICE_LEN];
-	unsigned int region;
-	bool write;
-	uint32_t hazards;
-	bool measured, violation;
-	uint64_t count, bytes;
-};
-
-/* DMA maps per (process, region); a failed map counts against the region holding the bounce. */
-struct dma_stat {
-	uint32_t pid;
-	char comm[VFG_COMM_LEN];
-	char device[VFG_DEVICE_LEN]; /* "" for failed maps with no known holder */
-	unsigned int region;
-	uint64_t direct, bounced, short_maps, failed, bytes;
-};
-
-/* Per process: the bounced map of device memory that holds QEMU's bounce buffer. */
-struct dma_holder {
-	uint32_t pid;
-	bool held;
-	struct dma_event ev;
-};
-
 
 struct copy_view {
 	struct copy_view_opts o;
@@ -62,51 +35,15 @@ struct copy_view {
 	struct symbolizer sym;
 	uint32_t watched[MAX_WATCHED];
 	size_t nwatched;
-	struct copy_stat *stats;
-	size_t nstats;
+	struct model own; /* the counts, when the caller has no model of its own */
+	struct model *md;
 	struct verdicts verdicts;
-	uint64_t violations, clean, unmeasured, shown;
-	struct dma_stat *dma;
-	size_t ndma;
-	struct dma_holder *holders;
-	size_t nholders;
+	uint64_t shown;
 };
 
 static double seconds(const struct copy_view *v, uint64_t ts)
 {
 	return ts > v->o.start_ns ? (ts - v->o.start_ns) / 1e9 : 0;
-}
-
-static void count(struct copy_view *v, const struct copy_event *ev, bool violation)
-{
-	struct copy_stat *s, *grown;
-
-	for (size_t i = 0; i < v->nstats; i++) {
-		s = &v->stats[i];
-		if (s->pid == ev->raw.tgid && s->region == ev->region.index &&
-		    s->write == ev->write && s->hazards == ev->hazards &&
-		    s->measured == ev->measured && !strcmp(s->device, ev->raw.device)) {
-			s->count++;
-			s->bytes += ev->raw.len;
-			return;
-		}
-	}
-	grown = realloc(v->stats, (v->nstats + 1) * sizeof(*v->stats));
-	if (!grown)
-		return;
-	v->stats = grown;
-	s = &v->stats[v->nstats++];
-	memset(s, 0, sizeof(*s));
-	s->pid = ev->raw.tgid;
-	memcpy(s->comm, ev->raw.comm, sizeof(s->comm));
-	memcpy(s->device, ev->raw.device, sizeof(s->device));
-	s->region = ev->region.index;
-	s->write = ev->write;
-	s->hazards = ev->hazards;
-	s->measured = ev->measured;
-	s->violation = violation;
-	s->count = 1;
-	s->bytes = ev->raw.len;
 }
 
 /*
@@ -183,13 +120,7 @@ static void on_copy(const struct copy_event *ev, void *ctx)
 	char region[24], cache[40], hz[64], badhz[64], detail[512], delta[32] = "";
 
 	/* Unmeasured hazards are neither clean nor known bad: reported, counted apart. */
-	if (!ev->measured)
-		v->unmeasured++;
-	else if (trap || bad)
-		v->violations++;
-	else
-		v->clean++;
-	count(v, ev, trap || bad);
+	model_copy(v->md, ev, trap || bad);
 	if (!v->o.print || (!violation && !verbose))
 		return;
 	if ((v->o.comm && strcmp(v->o.comm, r->comm)) || (v->o.device && strcmp(v->o.device, r->device)) ||
@@ -290,46 +221,6 @@ static void on_copy(const struct copy_event *ev, void *ctx)
 	stack_print(v, ev->target, r->tgid, r->stack, r->nstack);
 }
 
-static struct dma_stat *dma_stat_of(struct copy_view *v, const struct dma_event *ev)
-{
-	const char *device = ev->device ? ev->raw.device : "";
-	struct dma_stat *s, *grown;
-
-	for (size_t i = 0; i < v->ndma; i++) {
-		s = &v->dma[i];
-		if (s->pid == ev->raw.tgid && !strcmp(s->device, device) &&
-		    (!ev->device || s->region == ev->region.index))
-			return s;
-	}
-	grown = realloc(v->dma, (v->ndma + 1) * sizeof(*v->dma));
-	if (!grown)
-		return NULL;
-	v->dma = grown;
-	s = &v->dma[v->ndma++];
-	memset(s, 0, sizeof(*s));
-	s->pid = ev->raw.tgid;
-	memcpy(s->comm, ev->raw.comm, sizeof(s->comm));
-	snprintf(s->device, sizeof(s->device), "%s", device);
-	s->region = ev->device ? ev->region.index : 0;
-	return s;
-}
-
-static struct dma_holder *holder_of(struct copy_view *v, uint32_t pid)
-{
-	struct dma_holder *grown;
-
-	for (size_t i = 0; i < v->nholders; i++)
-		if (v->holders[i].pid == pid)
-			return &v->holders[i];
-	grown = realloc(v->holders, (v->nholders + 1) * sizeof(*v->holders));
-	if (!grown)
-		return NULL;
-	v->holders = grown;
-	memset(&grown[v->nholders], 0, sizeof(*grown));
-	grown[v->nholders].pid = pid;
-	return &grown[v->nholders++];
-}
-
 /* "0000:00:04.0 BAR2 +0x1000" for a map's region, "0000:00:04.0 BAR2" without its offset. */
 static const char *dma_where(const struct dma_event *ev, char *buf, size_t len)
 {
@@ -349,17 +240,17 @@ static const char *dma_where(const struct dma_event *ev, char *buf, size_t len)
 }
 
 /* What a map means for the guest, or NULL when it means nothing worth a word. */
-static const char *dma_meaning(const struct dma_event *ev, const struct dma_holder *h,
+static const char *dma_meaning(const struct dma_event *ev, const struct dma_event *held_by,
 			       char *buf, size_t len)
 {
 	char where[96];
 
-	if (ev->failed && h && h->held)
+	if (ev->failed && held_by)
 		snprintf(buf, len, "FAILED: QEMU's one bounce buffer is held by the map of gpa %#"
 			 PRIx64 " (%s) until the device model unmaps it. virtio reports \"bogus "
 			 "descriptor or out of resources\" and stops the device: the guest's request "
 			 "does not complete until the guest resets the device",
-			 (uint64_t)h->ev.raw.gpa, dma_where(&h->ev, where, sizeof(where)));
+			 (uint64_t)held_by->raw.gpa, dma_where(held_by, where, sizeof(where)));
 	else if (ev->failed)
 		snprintf(buf, len, "FAILED: nothing mapped (QEMU's bounce buffer is busy with a map "
 			 "of memory that is no VFIO region, or the address is not mapped). virtio "
@@ -385,35 +276,12 @@ static void on_dma(const struct dma_event *ev, void *ctx)
 {
 	struct copy_view *v = ctx;
 	const struct vfg_dma_event *r = &ev->raw;
-	struct dma_holder *h = holder_of(v, r->tgid);
-	struct dma_stat *s = NULL;
+	const struct dma_event *held_by = model_dma(v->md, ev);
 	const char *meaning, *result;
 	char what[1024], where[96], region[24], cache[40];
 	bool show;
 
-	/* Counted: maps (direct, bounced, short) by their region; failures by the holder's. */
-	if (ev->failed)
-		s = h && h->held ? dma_stat_of(v, &h->ev) : dma_stat_of(v, ev);
-	else if (!ev->unmap)
-		s = dma_stat_of(v, ev);
-	if (s && ev->failed)
-		s->failed++;
-	else if (s) {
-		s->bytes += r->granted;
-		if (ev->bounced)
-			s->bounced++;
-		else
-			s->direct++;
-		if (ev->short_map)
-			s->short_maps++;
-	}
-	meaning = dma_meaning(ev, h, what, sizeof(what));
-	if (h && ev->bounced && !ev->unmap) {
-		h->held = true;
-		h->ev = *ev;
-	} else if (h && ev->unmap) {
-		h->held = false;
-	}
+	meaning = dma_meaning(ev, held_by, what, sizeof(what));
 	show = v->o.print && (verbose || (!ev->unmap && meaning));
 	if (show && ((v->o.comm && strcmp(v->o.comm, r->comm)) ||
 		     (v->o.device && (!ev->device || strcmp(v->o.device, r->device))) ||
@@ -448,16 +316,16 @@ static void on_dma(const struct dma_event *ev, void *ctx)
 		json_add(o, "region_offset", ev->offset_known ?
 			 json_object_new_uint64(ev->region.offset) : NULL);
 		json_add(o, "cache", ev->device ? json_object_new_string(cache) : NULL);
-		if (ev->failed && h && h->held) {
+		if (ev->failed && held_by) {
 			struct json_object *x = json_object_new_object();
 
-			region_name(h->ev.region.index, region, sizeof(region));
-			json_add(x, "gpa", json_hex(h->ev.raw.gpa));
-			json_add(x, "tid", json_object_new_int64(h->ev.raw.pid));
-			json_add(x, "device", json_object_new_string(h->ev.raw.device));
+			region_name(held_by->region.index, region, sizeof(region));
+			json_add(x, "gpa", json_hex(held_by->raw.gpa));
+			json_add(x, "tid", json_object_new_int64(held_by->raw.pid));
+			json_add(x, "device", json_object_new_string(held_by->raw.device));
 			json_add(x, "region", json_object_new_string(region));
-			json_add(x, "region_offset", h->ev.offset_known ?
-				 json_object_new_uint64(h->ev.region.offset) : NULL);
+			json_add(x, "region_offset", held_by->offset_known ?
+				 json_object_new_uint64(held_by->region.offset) : NULL);
 			json_add(o, "bounce_held_by", x);
 		}
 		json_add(o, "meaning", meaning ? json_object_new_string(meaning) : NULL);
@@ -501,6 +369,11 @@ int copy_view_open(struct copy_view **out, const struct copy_view_opts *o)
 	if (!v)
 		return -ENOMEM;
 	v->o = *o;
+	v->md = o->model;
+	if (!v->md) {
+		model_init(&v->own, 12);
+		v->md = &v->own;
+	}
 	err = copies_open(&v->c, on_copy, v, o->vfio, &step);
 	if (err) {
 		p_err("copies: cannot %s: %s", step, strerror(-err));
@@ -524,20 +397,20 @@ int copy_view_open(struct copy_view **out, const struct copy_view_opts *o)
 	return 0;
 }
 
-void copy_view_watch(struct copy_view *v, uint32_t pid, const char *comm)
+int copy_view_watch(struct copy_view *v, uint32_t pid, const char *comm)
 {
 	char why[512] = "";
 	int n, total = 0;
 
 	if (v->o.pid && pid != v->o.pid)
-		return;
+		return -1;
 	if (comm && v->o.comm && strcmp(comm, v->o.comm))
-		return;
+		return -1;
 	for (size_t i = 0; i < v->nwatched; i++)
 		if (v->watched[i] == pid)
-			return;
+			return -1;
 	if (v->nwatched == MAX_WATCHED)
-		return;
+		return -1;
 	v->watched[v->nwatched++] = pid;
 	symbolizer_add(&v->sym, pid);
 	n = copies_watch_profile(&v->c, pid, why, sizeof(why));
@@ -556,13 +429,13 @@ void copy_view_watch(struct copy_view *v, uint32_t pid, const char *comm)
 		if (v->c.targets[i].pid == (int32_t)pid && v->c.targets[i].unmeasured[0])
 			note("%s: hazards not measured: %s", v->c.targets[i].name,
 			     v->c.targets[i].unmeasured);
-	if (verbose) {
-		/* With the --probe and --usdt targets of this process attached before. */
-		for (unsigned int i = 0; i < v->c.n; i++)
-			if (v->c.targets[i].pid == (int32_t)pid && v->c.targets[i].link)
-				total++;
+	/* With the --probe and --usdt targets of this process attached before. */
+	for (unsigned int i = 0; i < v->c.n; i++)
+		if (v->c.targets[i].pid == (int32_t)pid && v->c.targets[i].link)
+			total++;
+	if (verbose)
 		note("pid %u: %d probes attached", pid, total);
-	}
+	return total;
 }
 
 int copy_view_poll(struct copy_view *v, int timeout_ms)
@@ -572,7 +445,7 @@ int copy_view_poll(struct copy_view *v, int timeout_ms)
 
 uint64_t copy_view_violations(const struct copy_view *v)
 {
-	return v->violations;
+	return v->md->copy_violations;
 }
 
 /* Live targets first, then those of exited processes; false for a free slot. */
@@ -616,8 +489,8 @@ static struct json_object *dma_json(const struct copy_view *v)
 	struct json_object *a = json_object_new_array();
 	char region[24];
 
-	for (size_t i = 0; i < v->ndma; i++) {
-		const struct dma_stat *d = &v->dma[i];
+	for (size_t i = 0; i < v->md->ndma; i++) {
+		const struct model_dma *d = &v->md->dma[i];
 		struct json_object *x = json_object_new_object();
 
 		json_add(x, "pid", json_object_new_int64(d->pid));
@@ -639,13 +512,13 @@ static void dma_table(const struct copy_view *v)
 {
 	char region[24];
 
-	if (!v->ndma)
+	if (!v->md->ndma)
 		return;
 	printf("\nDMA maps of device memory by QEMU (failed: while that region's map held the "
 	       "bounce buffer)\n%-7s %-15s %-13s %-7s %8s %8s %8s %8s %10s\n", "PID", "COMM",
 	       "DEVICE", "REGION", "DIRECT", "BOUNCED", "SHORT", "FAILED", "BYTES");
-	for (size_t i = 0; i < v->ndma; i++) {
-		const struct dma_stat *d = &v->dma[i];
+	for (size_t i = 0; i < v->md->ndma; i++) {
+		const struct model_dma *d = &v->md->dma[i];
 
 		printf("%-7u %-15s %-13s %-7s %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64
 		       " %10" PRIu64 "\n", d->pid, d->comm, d->device[0] ? d->device : "?",
@@ -670,8 +543,8 @@ void copy_view_summary(struct copy_view *v, struct json_object *into)
 				continue;
 			json_object_array_add(t, target_json(tg, &cnt, i >= v->c.n));
 		}
-		for (size_t i = 0; i < v->nstats; i++) {
-			const struct copy_stat *c = &v->stats[i];
+		for (size_t i = 0; i < v->md->ncopies; i++) {
+			const struct model_copy *c = &v->md->copies[i];
 			struct json_object *x = json_object_new_object();
 
 			json_add(x, "pid", json_object_new_int64(c->pid));
@@ -690,9 +563,9 @@ void copy_view_summary(struct copy_view *v, struct json_object *into)
 		json_add(o, "targets", t);
 		json_add(o, "by_region", s);
 		json_add(o, "dma", dma_json(v));
-		json_add(o, "violations", json_object_new_uint64(v->violations));
-		json_add(o, "clean", json_object_new_uint64(v->clean));
-		json_add(o, "unmeasured", json_object_new_uint64(v->unmeasured));
+		json_add(o, "violations", json_object_new_uint64(v->md->copy_violations));
+		json_add(o, "clean", json_object_new_uint64(v->md->copy_clean));
+		json_add(o, "unmeasured", json_object_new_uint64(v->md->copy_unmeasured));
 		json_add(o, "cases_cached", json_object_new_uint64(v->c.cases_loaded));
 		json_add(o, "cases_measured", json_object_new_uint64(v->c.cases_measured));
 		json_add(o, "cache", v->c.cache_path[0] ? json_object_new_string(v->c.cache_path)
@@ -715,7 +588,8 @@ void copy_view_summary(struct copy_view *v, struct json_object *into)
 		return;
 	}
 	printf("\ncopies into or out of device memory: %" PRIu64 " violations, %" PRIu64
-	       " clean, %" PRIu64 " unmeasured\n", v->violations, v->clean, v->unmeasured);
+	       " clean, %" PRIu64 " unmeasured\n", v->md->copy_violations, v->md->copy_clean,
+	       v->md->copy_unmeasured);
 	if (!v->c.spans_link)
 		printf("every call looked up (VFIO spans not tracked: %s)\n", v->c.spans_reason);
 	if (v->c.window_reason[0])
@@ -734,12 +608,12 @@ void copy_view_summary(struct copy_view *v, struct json_object *into)
 		       (uint64_t)cnt.device, (uint64_t)cnt.dropped, pidbuf, tg->name);
 	}
 	dma_table(v);
-	if (!v->nstats)
+	if (!v->md->ncopies)
 		return;
 	printf("\n%-7s %-15s %-13s %-7s %-6s %-26s %-9s %8s %10s\n", "PID", "COMM", "DEVICE",
 	       "REGION", "DIR", "HAZARDS", "VERDICT", "COPIES", "BYTES");
-	for (size_t i = 0; i < v->nstats; i++) {
-		const struct copy_stat *c = &v->stats[i];
+	for (size_t i = 0; i < v->md->ncopies; i++) {
+		const struct model_copy *c = &v->md->copies[i];
 
 		printf("%-7u %-15s %-13s %-7s %-6s %-26s %-9s %8" PRIu64 " %10" PRIu64 "\n", c->pid,
 		       c->comm, c->device[0] ? c->device : "?",
@@ -759,10 +633,29 @@ void copy_view_close(struct copy_view *v)
 	copies_close(&v->c);
 	symbolizer_free(&v->sym);
 	verdicts_free(&v->verdicts);
-	free(v->stats);
-	free(v->dma);
-	free(v->holders);
+	if (v->md == &v->own)
+		model_free(&v->own);
 	free(v);
+}
+
+void copy_view_policy_changed(struct copy_view *v)
+{
+	verdicts_free(&v->verdicts);
+	memset(&v->verdicts, 0, sizeof(v->verdicts));
+}
+
+uint64_t copy_view_dropped(struct copy_view *v)
+{
+	uint64_t n = 0;
+
+	for (unsigned int i = 0; i < v->c.n + v->c.nretired; i++) {
+		const struct copy_target *tg;
+		struct vfg_copy_counts cnt;
+
+		if (target_at(v, i, &tg, &cnt))
+			n += cnt.dropped;
+	}
+	return n;
 }
 
 int copy_view_option(struct copy_view_opts *o, int opt, const char *arg, bool *copies)

@@ -22,19 +22,30 @@ struct copy_view_opts {
 	uint64_t start_ns;                     /* CLOCK_MONOTONIC of the run's start */
 	/* Where vfio is, as the caller found it; NULL: look it up. */
 	const struct vfio_location *vfio;
+	/* Where the counts go (the caller's model, read by its views); NULL: the view's own. */
+	struct model *model;
 };
 
 struct copy_view;
+struct model;
 
 /* Loads the copies program and attaches --probe targets. -errno after printing why. */
 int copy_view_open(struct copy_view **v, const struct copy_view_opts *o);
-/* A process that maps device memory: attach its VMM profile (and libc with --libc), once. */
-void copy_view_watch(struct copy_view *v, uint32_t pid, const char *comm);
+/*
+ * A process that maps device memory: attach its VMM profile (and libc with --libc), once.
+ * Returns the probes of that process attached now, -1 when it was watched already or is not
+ * one the options select.
+ */
+int copy_view_watch(struct copy_view *v, uint32_t pid, const char *comm);
 int copy_view_poll(struct copy_view *v, int timeout_ms);
 uint64_t copy_view_violations(const struct copy_view *v);
 /* Counts per target and per (process, region, hazards): printed, or added to a JSON object. */
 void copy_view_summary(struct copy_view *v, struct json_object *into);
 void copy_view_close(struct copy_view *v);
+/* The policy in force changed: verdicts are looked up again from now on. */
+void copy_view_policy_changed(struct copy_view *v);
+/* Copy and DMA events the kernel could not hand over (ring buffer full), over all targets. */
+uint64_t copy_view_dropped(struct copy_view *v);
 
 /* getopt values of the shared options. */
 enum { OPT_COPIES = 0x1000, OPT_LIBC, OPT_PROBE, OPT_USDT };

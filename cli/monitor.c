@@ -765,6 +765,7 @@ int do_monitor(int argc, char **argv)
 		co.region = st.region;
 		co.start_ns = st.start_ns;
 		co.vfio = &m.vfio; /* found once, by monitor_open */
+		co.model = &st.model;
 		err = copy_view_open(&st.copies, &co);
 		if (err) {
 			monitor_close(&m);

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "copies_view.h"
 #include "output.h"
 #include "verdict.h"
 #include "../loader/dynlib.h"
@@ -31,6 +32,7 @@
 #include "../loader/model.h"
 #include "../loader/monitor.h"
 #include "../loader/snapshot.h"
+#include "../policy/hazards.h"
 #include "../policy/policy.h"
 
 #define DEFAULT_POLICY "/etc/vfioguard/policy.yaml"
@@ -38,9 +40,11 @@
 
 static const char serve_usage[] =
 	"Usage: vfioguard serve [--policy FILE | --no-policy] [--listen ADDR:PORT | --no-listen]\n"
-	"                       [--textfile PATH] [--interval SECONDS]\n"
+	"                       [--textfile PATH] [--interval SECONDS] [--libc | --no-copies]\n"
 	"Runs until SIGTERM: puts the policy in FILE (default " DEFAULT_POLICY ") in force,\n"
-	"watches every VFIO mapping, fault, fd access and policy decision, and serves Prometheus\n"
+	"watches every VFIO mapping, fault, fd access and policy decision, and the copies into\n"
+	"and out of device memory and DMA maps of the processes that map it (their VMM profile;\n"
+	"--libc their libc copies too, --no-copies none), and serves Prometheus\n"
 	"metrics at http://ADDR:PORT/metrics (default " DEFAULT_LISTEN ") and, with --textfile,\n"
 	"in PATH for node_exporter's textfile collector (replaced atomically). The metrics are\n"
 	"brought up to date every SECONDS (default 5). SIGHUP applies FILE again: a file with\n"
@@ -75,6 +79,9 @@ struct serve {
 	unsigned int interval;
 	struct monitor m;
 	struct model model;
+	struct copy_view *copies; /* NULL: --no-copies */
+	/* The verdicts of the policy in force, memoised per region; emptied by each apply. */
+	struct verdicts vs;
 	struct fault_total *faults;
 	size_t nfaults;
 	struct decision_total *decisions;
@@ -256,6 +263,10 @@ static int apply(struct serve *sv, const char *text_from)
 	ret = policy_apply_file(sv->policy_file, text_from ? text_from : sv->policy_file);
 	if (ret != EXIT_CLEAN)
 		return ret;
+	verdicts_free(&sv->vs);
+	memset(&sv->vs, 0, sizeof(sv->vs));
+	if (sv->copies)
+		copy_view_policy_changed(sv->copies);
 	sv->apply_seconds = (monotonic_ns() - t0) / 1e9;
 	sv->applied_at = now_seconds();
 	if (!enforce_status_read(&st))
@@ -301,14 +312,23 @@ static void count_decision(const struct vfg_rule_count_key *k, uint64_t n, void 
 	sv->ndecisions++;
 }
 
+/* A process that maps device memory: its copies are watched from now on. */
+static void watch_copies(struct serve *sv, uint32_t pid, const char *comm)
+{
+	int n = sv->copies ? copy_view_watch(sv->copies, pid, comm) : -1;
+
+	if (n >= 0)
+		log_line(LOG_INFO, "vfioguard: serve: pid %u: %d probes attached (%s)", pid, n, comm);
+}
+
 static void on_event(const struct monitor_event *ev, void *ctx)
 {
 	struct serve *sv = ctx;
 
 	switch (ev->raw.type) {
 	case VFG_EV_MMAP:
-		if (ev->raw.ret == 0)
-			model_mmap(&sv->model, ev);
+		if (ev->raw.ret == 0 && model_mmap(&sv->model, ev))
+			watch_copies(sv, ev->raw.tgid, ev->raw.comm);
 		break;
 	case VFG_EV_FAULT:
 		model_fault(&sv->model, ev);
@@ -429,8 +449,150 @@ static void put_observed(const struct observed_mode *o, void *ctx)
 	    o->mismatch);
 }
 
-static void render(struct serve *sv, struct verdicts *vs)
+/*
+ * Copies by the labels they are exported under: the model keeps them per process, the metrics
+ * per command name (a VMM's PID is not a label worth a series), so rows of one name are summed.
+ */
+static size_t copies_by_label(const struct model *md, struct model_copy **out)
 {
+	struct model_copy *rows = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < md->ncopies; i++) {
+		const struct model_copy *c = &md->copies[i];
+		size_t k;
+
+		for (k = 0; k < n; k++)
+			if (rows[k].region == c->region && rows[k].write == c->write &&
+			    rows[k].measured == c->measured && rows[k].hazards == c->hazards &&
+			    rows[k].violation == c->violation && !strcmp(rows[k].comm, c->comm) &&
+			    !strcmp(rows[k].device, c->device))
+				break;
+		if (k == n) {
+			struct model_copy *grown = realloc(rows, (n + 1) * sizeof(*rows));
+
+			if (!grown)
+				break;
+			rows = grown;
+			rows[n] = *c;
+			rows[n].count = rows[n].bytes = 0;
+			n++;
+		}
+		rows[k].count += c->count;
+		rows[k].bytes += c->bytes;
+	}
+	*out = rows;
+	return n;
+}
+
+/* DMA maps by command name, device and region, summed over processes as copies are. */
+static size_t dma_by_label(const struct model *md, struct model_dma **out)
+{
+	struct model_dma *rows = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < md->ndma; i++) {
+		const struct model_dma *d = &md->dma[i];
+		size_t k;
+
+		for (k = 0; k < n; k++)
+			if (rows[k].region == d->region && !strcmp(rows[k].comm, d->comm) &&
+			    !strcmp(rows[k].device, d->device))
+				break;
+		if (k == n) {
+			struct model_dma *grown = realloc(rows, (n + 1) * sizeof(*rows));
+
+			if (!grown)
+				break;
+			rows = grown;
+			memset(&rows[n], 0, sizeof(rows[n]));
+			memcpy(rows[n].comm, d->comm, sizeof(d->comm));
+			memcpy(rows[n].device, d->device, sizeof(d->device));
+			rows[n].region = d->region;
+			n++;
+		}
+		rows[k].direct += d->direct;
+		rows[k].bounced += d->bounced;
+		rows[k].short_maps += d->short_maps;
+		rows[k].failed += d->failed;
+		rows[k].bytes += d->bytes;
+	}
+	*out = rows;
+	return n;
+}
+
+static void put_copies(struct text *t, struct serve *sv)
+{
+	static const char *const dma_families[][3] = {
+		{ "vfioguard_dma_maps_total", "counter",
+		  "QEMU's DMA maps (address_space_map) of device memory: direct, or bounced through "
+		  "its one bounce buffer (a RAM-device region)." },
+		{ "vfioguard_dma_short_maps_total", "counter",
+		  "Bounced DMA maps granted less than asked (the bounce buffer holds at most a "
+		  "page)." },
+		{ "vfioguard_dma_map_failures_total", "counter",
+		  "QEMU's DMA maps that failed (virtio then stops the device), by the region whose "
+		  "bounced map held the bounce buffer (device and region \"unknown\" when none was "
+		  "seen)." },
+		{ "vfioguard_dma_map_bytes_total", "counter",
+		  "Bytes granted by those DMA maps." },
+	};
+	struct model_copy *rows;
+	struct model_dma *dma;
+	size_t n = copies_by_label(&sv->model, &rows), nd = dma_by_label(&sv->model, &dma);
+	char a[160], b[64], region[24], hz[64];
+
+	for (int f = 0; f < 2; f++) {
+		family(t, f ? "vfioguard_copy_bytes_total" : "vfioguard_copies_total", "counter",
+		       f ? "Bytes those copies moved, by the same labels."
+			 : "Copies into (write) and out of (read) device memory by the watched "
+			   "routines of processes that map it, by their hazards (as calibrated for "
+			   "the case) and the verdict of the region's policy: violation (a hazard "
+			   "the verdict forbids, or a trap region), ok, or unmeasured (hazards not "
+			   "known).");
+		for (size_t i = 0; i < n; i++) {
+			const struct model_copy *c = &rows[i];
+
+			put(t, "%s{device=\"%s\",region=\"%s\",comm=\"%s\",direction=\"%s\","
+			       "hazards=\"%s\",verdict=\"%s\"} %" PRIu64 "\n",
+			    f ? "vfioguard_copy_bytes_total" : "vfioguard_copies_total",
+			    label(c->device[0] ? c->device : "unknown", a, sizeof(a)),
+			    region_name(c->region, region, sizeof(region)),
+			    label(c->comm, b, sizeof(b)), c->write ? "write" : "read",
+			    c->measured ? hazard_set_format(c->hazards, hz, sizeof(hz)) : "unmeasured",
+			    !c->measured ? "unmeasured" : c->violation ? "violation" : "ok",
+			    f ? c->bytes : c->count);
+		}
+	}
+	free(rows);
+
+	for (int f = 0; f < 4; f++) {
+		family(t, dma_families[f][0], "counter", dma_families[f][2]);
+		for (size_t i = 0; i < nd; i++) {
+			const struct model_dma *d = &dma[i];
+			const char *device = d->device[0] ? label(d->device, a, sizeof(a)) : "unknown";
+			const char *reg = d->device[0] ? region_name(d->region, region, sizeof(region))
+						       : "unknown";
+
+			label(d->comm, b, sizeof(b));
+			if (f == 0 && d->device[0]) {
+				put(t, "%s{device=\"%s\",region=\"%s\",comm=\"%s\",result=\"direct\"} "
+				       "%" PRIu64 "\n", dma_families[f][0], device, reg, b, d->direct);
+				put(t, "%s{device=\"%s\",region=\"%s\",comm=\"%s\",result=\"bounced\"} "
+				       "%" PRIu64 "\n", dma_families[f][0], device, reg, b, d->bounced);
+			} else if (f == 2 || d->device[0]) {
+				put(t, "%s{device=\"%s\",region=\"%s\",comm=\"%s\"} %" PRIu64 "\n",
+				    dma_families[f][0], device, reg, b,
+				    f == 1 ? d->short_maps : f == 2 ? d->failed : d->bytes);
+			}
+		}
+	}
+	free(dma);
+}
+
+static void render(struct serve *sv)
+{
+	struct verdicts *vs = &sv->vs;
 	static const char *const pages[] = { "pte", "pmd", "pud", "other" };
 	struct text t = {};
 	struct mapping_row *rows = NULL;
@@ -574,12 +736,17 @@ static void render(struct serve *sv, struct verdicts *vs)
 			    region_name(x->region, region, sizeof(region)),
 			    label(x->comm, b, sizeof(b)), w ? "write" : "read", x->bytes[w]);
 	}
+	if (sv->copies)
+		put_copies(&t, sv);
 	family(&t, "vfioguard_events_dropped_total", "counter",
 	       "Events the kernel could not hand to vfioguard (ring buffer full): counts above "
 	       "stay exact, per-event detail is lost.");
 	put(&t, "vfioguard_events_dropped_total{source=\"monitor\"} %" PRIu64 "\n",
 	    monitor_dropped(&sv->m));
 	put(&t, "vfioguard_events_dropped_total{source=\"policy\"} %" PRIu64 "\n", st.dropped);
+	if (sv->copies)
+		put(&t, "vfioguard_events_dropped_total{source=\"copies\"} %" PRIu64 "\n",
+		    copy_view_dropped(sv->copies));
 	family(&t, "vfioguard_last_update_timestamp_seconds", "gauge",
 	       "When these metrics were brought up to date (Unix time).");
 	put(&t, "vfioguard_last_update_timestamp_seconds %.3f\n", now_seconds());
@@ -691,13 +858,15 @@ int do_serve(int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' }, { "no-listen", no_argument, NULL, 'L' },
 		{ "textfile", required_argument, NULL, 't' },
 		{ "interval", required_argument, NULL, 'i' },
+		{ "libc", no_argument, NULL, 'c' },	    { "no-copies", no_argument, NULL, 'C' },
 		{ "verbose", no_argument, NULL, 'v' },	    { "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct serve sv = { .policy_file = DEFAULT_POLICY, .interval = 5 };
 	struct monitor_opts mo = { .no_decisions = true };
+	struct copy_view_opts co = { .print = false };
+	bool no_copies = false;
 	struct sigaction sa = { .sa_handler = on_stop }, hup = { .sa_handler = on_hup };
-	struct verdicts vs = {};
 	struct MHD_Daemon *httpd = NULL;
 	const char *listen_spec = DEFAULT_LISTEN, *step = NULL, *why;
 	struct udev_monitor *uev = NULL;
@@ -715,6 +884,8 @@ int do_serve(int argc, char **argv)
 		case 'l': listen_spec = optarg; break;
 		case 'L': listen_spec = NULL; break;
 		case 't': sv.textfile = optarg; break;
+		case 'c': co.libc = true; break;
+		case 'C': no_copies = true; break;
 		case 'i':
 			if (!parse_u64(optarg, &v) || v < 1 || v > 3600) {
 				p_err("serve: --interval: expected 1..3600 seconds, got '%s'", optarg);
@@ -726,6 +897,10 @@ int do_serve(int argc, char **argv)
 		case 'h': printf("%s", serve_usage); return EXIT_CLEAN;
 		default: fprintf(stderr, "%s", serve_usage); return EXIT_ERROR;
 		}
+	}
+	if (co.libc && no_copies) {
+		p_err("serve: --libc and --no-copies contradict each other");
+		return EXIT_ERROR;
 	}
 	if (optind < argc) {
 		p_err("serve: unexpected argument '%s' (see vfioguard serve --help)", argv[optind]);
@@ -774,6 +949,15 @@ int do_serve(int argc, char **argv)
 		goto out;
 	}
 	model_init(&sv.model, __builtin_ctzl(sv.m.kernel.page_size ? sv.m.kernel.page_size : 4096));
+	if (!no_copies) {
+		co.vfio = &sv.m.vfio;
+		co.model = &sv.model;
+		co.start_ns = monotonic_ns();
+		if (copy_view_open(&sv.copies, &co)) {
+			p_err("serve: the copies cannot be watched (--no-copies watches without them)");
+			goto out;
+		}
+	}
 	{
 		struct snapshot snap;
 
@@ -784,10 +968,11 @@ int do_serve(int argc, char **argv)
 			goto out;
 		}
 		for (size_t i = 0; i < snap.count; i++)
-			model_existing(&sv.model, &snap.mappings[i]);
+			if (model_existing(&sv.model, &snap.mappings[i]))
+				watch_copies(&sv, snap.mappings[i].pid, snap.mappings[i].comm);
 		snapshot_free(&snap);
 	}
-	render(&sv, &vs);
+	render(&sv);
 	if (fd >= 0) {
 		httpd = mhd.start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL,
 					 NULL, on_request, &sv, MHD_OPTION_LISTEN_SOCKET, fd,
@@ -808,7 +993,9 @@ int do_serve(int argc, char **argv)
 		 sv.generation);
 	next = monotonic_ns() + sv.interval * 1000000000ULL;
 	while (!stop) {
-		err = monitor_poll(&sv.m, 200);
+		err = monitor_poll(&sv.m, sv.copies ? 100 : 200);
+		if (err >= 0 && sv.copies)
+			err = copy_view_poll(sv.copies, 100);
 		if (err < 0 && err != -EINTR) {
 			p_err("serve: reading events: %s", strerror(-err));
 			goto out;
@@ -821,8 +1008,6 @@ int do_serve(int argc, char **argv)
 			} else if (apply(&sv, NULL) == EXIT_CLEAN) {
 				log_line(LOG_INFO, "vfioguard: serve: SIGHUP: %s in force (generation "
 						   "%" PRIu64 ")", sv.policy_file, sv.generation);
-				verdicts_free(&vs);
-				memset(&vs, 0, sizeof(vs));
 			} else {
 				sv.reloads_failed++;
 				log_line(LOG_ERR, "vfioguard: serve: SIGHUP: %s not applied; generation "
@@ -836,8 +1021,6 @@ int do_serve(int argc, char **argv)
 			if (apply(&sv, RUN_POLICY) == EXIT_CLEAN) {
 				log_line(LOG_INFO, "vfioguard: serve: %s: the policy in force resolved "
 						   "for it (generation %" PRIu64 ")", what, sv.generation);
-				verdicts_free(&vs);
-				memset(&vs, 0, sizeof(vs));
 			} else {
 				log_line(LOG_ERR, "vfioguard: serve: %s: the policy could not be resolved "
 						  "again; generation %" PRIu64 " stays in force", what,
@@ -846,7 +1029,7 @@ int do_serve(int argc, char **argv)
 			next = 0;
 		}
 		if (monotonic_ns() >= next) {
-			render(&sv, &vs);
+			render(&sv);
 			next = monotonic_ns() + sv.interval * 1000000000ULL;
 		}
 	}
@@ -856,9 +1039,10 @@ int do_serve(int argc, char **argv)
 out:
 	if (httpd)
 		mhd.stop_daemon(httpd);
+	copy_view_close(sv.copies);
 	monitor_close(&sv.m);
 	model_free(&sv.model);
-	verdicts_free(&vs);
+	verdicts_free(&sv.vs);
 	for (size_t i = 0; i < sv.napplied; i++)
 		policy_free(&sv.applied[i].policy);
 	free(sv.applied);

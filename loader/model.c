@@ -37,6 +37,9 @@ void model_free(struct model *md)
 		free(md->all[i]);
 	free(md->all);
 	free(md->acc);
+	free(md->copies);
+	free(md->dma);
+	free(md->holders);
 	memset(md, 0, sizeof(*md));
 }
 
@@ -285,4 +288,117 @@ size_t model_regions(const struct model *md, struct model_region **rows)
 		r->fd = true;
 	}
 	return n;
+}
+
+void model_copy(struct model *md, const struct copy_event *ev, bool violation)
+{
+	struct model_copy *s, *grown;
+
+	if (!ev->measured)
+		md->copy_unmeasured++;
+	else if (violation)
+		md->copy_violations++;
+	else
+		md->copy_clean++;
+	for (size_t i = 0; i < md->ncopies; i++) {
+		s = &md->copies[i];
+		if (s->pid == ev->raw.tgid && s->region == ev->region.index &&
+		    s->write == ev->write && s->hazards == ev->hazards &&
+		    s->measured == ev->measured && s->violation == (ev->measured && violation) &&
+		    !strncmp(s->device, ev->raw.device, sizeof(s->device))) {
+			s->count++;
+			s->bytes += ev->raw.len;
+			return;
+		}
+	}
+	grown = realloc(md->copies, (md->ncopies + 1) * sizeof(*grown));
+	if (!grown)
+		return;
+	md->copies = grown;
+	s = &grown[md->ncopies++];
+	memset(s, 0, sizeof(*s));
+	s->pid = ev->raw.tgid;
+	memcpy(s->comm, ev->raw.comm, sizeof(s->comm));
+	s->comm[sizeof(s->comm) - 1] = 0;
+	memcpy(s->device, ev->raw.device, sizeof(s->device));
+	s->device[sizeof(s->device) - 1] = 0;
+	s->region = ev->region.index;
+	s->write = ev->write;
+	s->hazards = ev->hazards;
+	s->measured = ev->measured;
+	s->violation = ev->measured && violation;
+	s->count = 1;
+	s->bytes = ev->raw.len;
+}
+
+static struct model_dma *dma_row(struct model *md, const struct dma_event *ev)
+{
+	const char *device = ev->device ? ev->raw.device : "";
+	struct model_dma *s, *grown;
+
+	for (size_t i = 0; i < md->ndma; i++) {
+		s = &md->dma[i];
+		if (s->pid == ev->raw.tgid && !strncmp(s->device, device, sizeof(s->device)) &&
+		    (!ev->device || s->region == ev->region.index))
+			return s;
+	}
+	grown = realloc(md->dma, (md->ndma + 1) * sizeof(*grown));
+	if (!grown)
+		return NULL;
+	md->dma = grown;
+	s = &grown[md->ndma++];
+	memset(s, 0, sizeof(*s));
+	s->pid = ev->raw.tgid;
+	memcpy(s->comm, ev->raw.comm, sizeof(s->comm));
+	s->comm[sizeof(s->comm) - 1] = 0;
+	snprintf(s->device, sizeof(s->device), "%s", device);
+	s->region = ev->device ? ev->region.index : 0;
+	return s;
+}
+
+static struct model_dma_holder *holder_of(struct model *md, uint32_t pid)
+{
+	struct model_dma_holder *grown;
+
+	for (size_t i = 0; i < md->nholders; i++)
+		if (md->holders[i].pid == pid)
+			return &md->holders[i];
+	grown = realloc(md->holders, (md->nholders + 1) * sizeof(*grown));
+	if (!grown)
+		return NULL;
+	md->holders = grown;
+	memset(&grown[md->nholders], 0, sizeof(*grown));
+	grown[md->nholders].pid = pid;
+	return &grown[md->nholders++];
+}
+
+const struct dma_event *model_dma(struct model *md, const struct dma_event *ev)
+{
+	struct model_dma_holder *h = holder_of(md, ev->raw.tgid);
+	bool blocked = ev->failed && h && h->held;
+	struct model_dma *s = NULL;
+
+	/* Maps (direct, bounced, short) by their region; failures by the holder's. */
+	if (ev->failed)
+		s = dma_row(md, blocked ? &h->ev : ev);
+	else if (!ev->unmap)
+		s = dma_row(md, ev);
+	if (s && ev->failed) {
+		s->failed++;
+	} else if (s) {
+		s->bytes += ev->raw.granted;
+		if (ev->bounced)
+			s->bounced++;
+		else
+			s->direct++;
+		if (ev->short_map)
+			s->short_maps++;
+	}
+	if (h && ev->bounced && !ev->unmap) {
+		h->held = true;
+		h->ev = *ev;
+	} else if (h && ev->unmap) {
+		h->held = false;
+	}
+	return blocked ? &h->ev : NULL;
 }

@@ -15,6 +15,7 @@
 
 #include "../bpf/vfioguard.h"
 #include "cache_mode.h"
+#include "copies.h"
 #include "region.h"
 
 struct monitor;
@@ -58,6 +59,38 @@ struct model_region {
 	uint64_t pgprot;
 };
 
+/* Copies into or out of device memory per process, region, direction and hazards. */
+struct model_copy {
+	uint32_t pid;
+	char comm[VFG_COMM_LEN];
+	char device[VFG_DEVICE_LEN];
+	unsigned int region;
+	bool write;
+	uint32_t hazards;  /* HAZARD_*, when measured */
+	bool measured;
+	bool violation;    /* the region's verdict forbids one of the hazards, or is trap */
+	uint64_t count, bytes;
+};
+
+/*
+ * QEMU's DMA maps of device memory per process and region. A failed map counts against the
+ * region whose bounced map held the bounce buffer then (device "" when no such map was seen).
+ */
+struct model_dma {
+	uint32_t pid;
+	char comm[VFG_COMM_LEN];
+	char device[VFG_DEVICE_LEN];
+	unsigned int region;
+	uint64_t direct, bounced, short_maps, failed, bytes;
+};
+
+/* Per process: the bounced map that holds QEMU's one bounce buffer until it is unmapped. */
+struct model_dma_holder {
+	uint32_t pid;
+	bool held;
+	struct dma_event ev;
+};
+
 struct model {
 	unsigned int page_shift;
 	struct model_mapping **all; /* every mapping seen, in the order seen */
@@ -65,6 +98,13 @@ struct model {
 	void *active;               /* tsearch tree of the mapped ones, by (mm, start) */
 	struct model_access *acc;
 	size_t nacc;
+	struct model_copy *copies;
+	size_t ncopies;
+	uint64_t copy_violations, copy_clean, copy_unmeasured;
+	struct model_dma *dma;
+	size_t ndma;
+	struct model_dma_holder *holders;
+	size_t nholders;
 };
 
 void model_init(struct model *md, unsigned int page_shift);
@@ -97,6 +137,17 @@ int model_read_counts(struct model *md, struct monitor *m);
  */
 void model_forget_unmapped(struct model *md,
 			   void (*fn)(const struct model_mapping *t, void *ctx), void *ctx);
+
+/*
+ * A copy that touched device memory, and whether the region's verdict makes it a violation
+ * (a copy whose hazards are not measured is counted as unmeasured, whatever violation says).
+ */
+void model_copy(struct model *md, const struct copy_event *ev, bool violation);
+/*
+ * A DMA map or unmap. Returns the map that held the bounce buffer when this one failed because
+ * of it (the copy in the model, valid until the next call), else NULL.
+ */
+const struct dma_event *model_dma(struct model *md, const struct dma_event *ev);
 
 /* The regions table: one row per process, device and region mapped or reached by fd. */
 size_t model_regions(const struct model *md, struct model_region **rows);

@@ -1,10 +1,11 @@
-# vfioguard serve: puts the policy in force, watches a test VMM map, fault and read through the
-# fd, and serves metrics that promtool accepts, with the values monitor and audit report for the
-# same activity; SIGHUP with a bad file keeps the generation in force, with a good one moves to
+# vfioguard serve: puts the policy in force, watches a test VMM map, fault, read through the
+# fd and copy into its BARs with libc, and serves metrics that promtool accepts, with the values
+# monitor and audit report for the same activity; SIGHUP with a bad file keeps the generation in force, with a good one moves to
 # the next; a device that appears is resolved at once; a taken port and a missing policy are errors (exit 2); SIGTERM leaves the policy in
 # force.
 . "$VFG_TESTS/lib.sh"
 
+export VFIOGUARD_CACHE_DIR=$PWD/cache
 promtool=$VFG_TOP/build/vm/tools-$VFG_ARCH/promtool
 [ -x "$promtool" ] || fail "no promtool at $promtool (tests/vm/prepare fetches it)"
 port=19747
@@ -27,7 +28,7 @@ cleanup() {
 trap cleanup EXIT
 
 vfioguard serve --policy "$PWD/p.yaml" --listen 127.0.0.1:$port --textfile "$PWD/m.prom" \
-	--interval 1 > serve.out 2> serve.err &
+	--interval 1 --libc > serve.out 2> serve.err &
 SV=$!
 n=0
 until grep -q 'serve: watching' serve.err; do
@@ -101,6 +102,36 @@ touch go
 wait $HOLD || fail "holding VMM: $(cat hold.out)"
 HOLD=
 until_metric "vfioguard_mappings{$l_bar2,cache=\"$CACHE_BAR\",access=\"direct\"}" ""
+
+# Copies: a test VMM's libc copies into ivshmem BAR2 (rule ivshmem-bar2, direct: any access is
+# fine) and BAR0 (the default, fixed: a 4-byte memcpy stores twice, x86_64 and arm64 alike), as
+# serve and monitor --copies count them. serve attaches the probes when it sees the mapping.
+rm -f ready
+start_monitor mon2.json --copies --libc -v
+vfg-testvmm open $IVSHMEM map $IVSHMEM bar2 map $IVSHMEM bar0 ready ready waitfile go2 \
+	copy 0 0x100 8 memcpy copy 0 0x200 8 memcpy copy 1 0 4 memcpy > vmm4.out 2>&1 &
+vmm4=$!
+wait_ready ready $vmm4
+wait_attached serve.err $vmm4 $SV
+wait_attached mon2.json.err $vmm4
+touch go2
+wait $vmm4 || fail "copying VMM: $(cat vmm4.out)"
+stop_monitor_expect mon2.json 1
+# monitor's rows of this process: region, hazards, verdict, count.
+tail -1 mon2.json | jq -r ".copies.by_region[] | select(.pid == $vmm4) |
+	\"\\(.region) \\(.hazards) \\(if .violation then \"violation\" else \"ok\" end) \\(.copies) \\(.bytes)\"" |
+	sort > mon-copies.txt
+expect_eq "monitor's copy rows ($(cat mon-copies.txt | tr '\n' ' '))" "$(wc -l < mon-copies.txt)" 2
+grep -q '^BAR0 [a-z,]*dup[a-z,]* violation 1 4$' mon-copies.txt || fail "monitor: no BAR0 violation: $(cat mon-copies.txt)"
+grep -q '^BAR2 [a-z,]* ok 2 16$' mon-copies.txt || fail "monitor: BAR2 copies: $(cat mon-copies.txt)"
+while read -r region hz verdict count bytes; do
+	l="device=\"$IVSHMEM\",region=\"$region\",comm=\"vfg-testvmm\",direction=\"write\",hazards=\"$hz\",verdict=\"$verdict\""
+	until_metric "vfioguard_copies_total{$l}" "$count"
+	expect_eq "serve: bytes of $region copies" "$(metric "vfioguard_copy_bytes_total{$l}")" "$bytes"
+done < mon-copies.txt
+expect_eq "serve: every copy series" "$(awk '$1 ~ /^vfioguard_copies_total\{/ { s += $2 } END { print s + 0 }' scrape.txt)" 3
+expect_eq "serve: copy events dropped" "$(metric 'vfioguard_events_dropped_total{source="copies"}')" 0
+"$promtool" check metrics < scrape.txt > promtool.out 2>&1 || fail "promtool (copies): $(cat promtool.out)"
 
 # SIGHUP: a file with errors leaves the generation in force; a good one is the next.
 cp p.yaml good.yaml
