@@ -12,6 +12,7 @@
 #include "../../loader/model.h"
 #include "../../loader/monitor.h"
 #include "../../loader/snapshot.h"
+#include "../../policy/policy.h"
 
 static const struct kernel_info k612 = {
 	.arch = ARCH_X86_64, .major = 6, .minor = 12, .page_size = 4096,
@@ -151,6 +152,99 @@ static void buckets(void **state)
 	assert_int_equal(model_order_bucket(4), 3);
 }
 
+static struct copy_event copy(uint32_t tgid, unsigned int region, uint32_t len, uint32_t hazards,
+			       bool measured)
+{
+	struct copy_event ev = { .write = true, .hazards = hazards, .measured = measured };
+
+	ev.raw.tgid = tgid;
+	ev.raw.len = len;
+	strcpy(ev.raw.comm, "qemu");
+	strcpy(ev.raw.device, "0000:00:04.0");
+	ev.region.index = region;
+	return ev;
+}
+
+/* Copies: one row per (process, region, direction, hazards, verdict); totals by verdict. */
+static void copies_by_process_region_and_hazards(void **state)
+{
+	struct model md;
+	struct copy_event a = copy(42, 2, 8, HAZARD_DUP, true), b = copy(42, 0, 4, HAZARD_DUP, true),
+			  u = copy(42, 2, 3, 0, false), other = copy(43, 2, 8, HAZARD_DUP, true);
+
+	model_init(&md, 12);
+	model_copy(&md, &a, false);
+	model_copy(&md, &a, false);
+	model_copy(&md, &b, true);
+	model_copy(&md, &u, true); /* unmeasured: never a violation */
+	model_copy(&md, &other, false);
+	assert_int_equal(md.ncopies, 4);
+	assert_int_equal(md.copies[0].count, 2);
+	assert_int_equal(md.copies[0].bytes, 16);
+	assert_false(md.copies[0].violation);
+	assert_true(md.copies[1].violation);
+	assert_int_equal(md.copies[1].region, 0);
+	assert_false(md.copies[2].violation);
+	assert_false(md.copies[2].measured);
+	assert_int_equal(md.copies[3].pid, 43);
+	assert_int_equal(md.copy_violations, 1);
+	assert_int_equal(md.copy_clean, 3);
+	assert_int_equal(md.copy_unmeasured, 1);
+	/* The same copy judged again under another verdict (a new policy) is a row of its own. */
+	model_copy(&md, &a, true);
+	assert_int_equal(md.ncopies, 5);
+	model_free(&md);
+}
+
+static struct dma_event dma(uint32_t tgid, unsigned int region, uint64_t gpa, bool bounced,
+			    bool failed, bool unmap)
+{
+	struct dma_event ev = { .device = region != 0, .bounced = bounced, .failed = failed,
+				.unmap = unmap };
+
+	ev.raw.tgid = tgid;
+	ev.raw.gpa = gpa;
+	ev.raw.granted = failed ? 0 : 4096;
+	ev.raw.asked = 8192;
+	ev.short_map = bounced && !failed && !unmap;
+	strcpy(ev.raw.comm, "qemu");
+	if (ev.device)
+		strcpy(ev.raw.device, "0000:00:04.0");
+	ev.region.index = region;
+	return ev;
+}
+
+/* DMA: a failure while a bounced map holds the buffer counts against the holder's region. */
+static void dma_failures_go_to_the_holder(void **state)
+{
+	struct model md;
+	struct dma_event m1 = dma(42, 2, 0x1000, true, false, false),
+			 f = dma(42, 0, 0x9000, false, true, false),
+			 um = dma(42, 2, 0x1000, true, false, true), d = dma(42, 4, 0x2000, false, false, false);
+	const struct dma_event *held;
+
+	model_init(&md, 12);
+	assert_null(model_dma(&md, &f)); /* nothing held yet: a failure of its own, device unknown */
+	assert_null(model_dma(&md, &m1));
+	held = model_dma(&md, &f);
+	assert_non_null(held);
+	assert_int_equal(held->raw.gpa, 0x1000);
+	assert_null(model_dma(&md, &um));
+	assert_null(model_dma(&md, &f)); /* released */
+	assert_null(model_dma(&md, &d));
+	assert_int_equal(md.ndma, 3);
+	assert_string_equal(md.dma[0].device, "");
+	assert_int_equal(md.dma[0].failed, 2);
+	assert_int_equal(md.dma[1].region, 2);
+	assert_int_equal(md.dma[1].bounced, 1);
+	assert_int_equal(md.dma[1].short_maps, 1);
+	assert_int_equal(md.dma[1].failed, 1);
+	assert_int_equal(md.dma[1].bytes, 4096);
+	assert_int_equal(md.dma[2].region, 4);
+	assert_int_equal(md.dma[2].direct, 1);
+	model_free(&md);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -159,6 +253,8 @@ int main(void)
 		cmocka_unit_test(snapshot_then_probe_and_address_reuse),
 		cmocka_unit_test(regions_join_mappings_and_fd_accesses),
 		cmocka_unit_test(buckets),
+		cmocka_unit_test(copies_by_process_region_and_hazards),
+		cmocka_unit_test(dma_failures_go_to_the_holder),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
