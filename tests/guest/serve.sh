@@ -106,8 +106,9 @@ until_metric "vfioguard_mappings{$l_bar2,cache=\"$CACHE_BAR\",access=\"direct\"}
 
 # Copies: a test VMM's libc copies into ivshmem BAR2 (rule ivshmem-bar2, direct: the verdict
 # depends on the cache mode and the routine's stores, which differ by arch) and BAR0 (the
-# default, fixed: a 4-byte memcpy stores twice, x86_64 and arm64 alike: a violation), as serve
-# and monitor --copies count them. serve attaches the probes when it sees the mapping.
+# default, fixed: a 4-byte memcpy is two overlapping stores on x86_64, one SVE vector store
+# on arm64 with SVE: a violation either way), as serve and monitor --copies count them. serve
+# attaches the probes when it sees the mapping.
 rm -f ready
 start_monitor mon2.json --copies --libc -v
 vfg-testvmm open $IVSHMEM map $IVSHMEM bar2 map $IVSHMEM bar0 ready ready waitfile go2 \
@@ -124,7 +125,7 @@ tail -1 mon2.json | jq -r ".copies.by_region[] | select(.pid == $vmm4) |
 	\"\\(.region) \\(.hazards) \\(if .violation then \"violation\" else \"ok\" end) \\(.copies) \\(.bytes)\"" |
 	sort > mon-copies.txt
 expect_eq "monitor's copy rows ($(cat mon-copies.txt | tr '\n' ' '))" "$(wc -l < mon-copies.txt)" 2
-grep -q '^BAR0 [a-z,]*dup[a-z,]* violation 1 4$' mon-copies.txt || fail "monitor: no BAR0 violation: $(cat mon-copies.txt)"
+grep -q '^BAR0 [a-z,]* violation 1 4$' mon-copies.txt || fail "monitor: no BAR0 violation: $(cat mon-copies.txt)"
 grep -q '^BAR2 [a-z,]* [a-z]* 2 16$' mon-copies.txt || fail "monitor: BAR2 copies: $(cat mon-copies.txt)"
 while read -r region hz verdict count bytes; do
 	l="device=\"$IVSHMEM\",region=\"$region\",comm=\"vfg-testvmm\",direction=\"write\",hazards=\"$hz\",verdict=\"$verdict\""
