@@ -33,7 +33,10 @@ struct copy_view {
 	struct copy_view_opts o;
 	struct copies c;
 	struct symbolizer sym;
-	uint32_t watched[MAX_WATCHED];
+	struct {
+		uint32_t pid;
+		uint64_t start_time; /* a later process with the same PID is watched again */
+	} watched[MAX_WATCHED];
 	size_t nwatched;
 	struct model own; /* the counts, when the caller has no model of its own */
 	struct model *md;
@@ -399,19 +402,30 @@ int copy_view_open(struct copy_view **out, const struct copy_view_opts *o)
 
 int copy_view_watch(struct copy_view *v, uint32_t pid, const char *comm)
 {
+	uint64_t start = proc_start_time(pid);
 	char why[512] = "";
+	size_t slot = v->nwatched;
 	int n, total = 0;
 
 	if (v->o.pid && pid != v->o.pid)
 		return -1;
 	if (comm && v->o.comm && strcmp(comm, v->o.comm))
 		return -1;
-	for (size_t i = 0; i < v->nwatched; i++)
-		if (v->watched[i] == pid)
+	for (size_t i = 0; i < v->nwatched; i++) {
+		if (v->watched[i].pid != pid)
+			continue;
+		if (v->watched[i].start_time == start)
 			return -1;
-	if (v->nwatched == MAX_WATCHED)
+		slot = i; /* the PID of an exited process, reused */
+	}
+	if (slot == MAX_WATCHED)
 		return -1;
-	v->watched[v->nwatched++] = pid;
+	if (slot < v->nwatched)
+		symbolizer_forget(&v->sym, pid);
+	v->watched[slot].pid = pid;
+	v->watched[slot].start_time = start;
+	if (slot == v->nwatched)
+		v->nwatched++;
 	symbolizer_add(&v->sym, pid);
 	n = copies_watch_profile(&v->c, pid, why, sizeof(why));
 	if (n < 0)

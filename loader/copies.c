@@ -219,39 +219,54 @@ static int first_probeable(const char *path, uint64_t offset)
 }
 #endif
 
+/* Whether the process a target was attached for is gone (exited, or its PID reused since). */
+static bool target_gone(const struct copy_target *t)
+{
+	if (t->pid <= 0)
+		return false;
+	if (kill(t->pid, 0) && errno == ESRCH)
+		return true;
+	return t->start_time && proc_start_time(t->pid) != t->start_time;
+}
+
 /*
- * A slot whose process has exited: its counts are kept with the retired targets, its probe is
- * detached and the slot's counters start again from zero. -1 when every process still runs.
+ * Retires slot i, whose process is gone: its counts are kept with the retired targets, its
+ * probe is detached, its process's spans forgotten and the slot's counters start again from
+ * zero. 0 or -ENOMEM.
  */
+static int retire(struct copies *c, unsigned int i)
+{
+	struct copy_target *t = &c->targets[i], *grown;
+	int ncpu = libbpf_num_possible_cpus();
+	struct vfg_copy_counts *zero;
+
+	grown = realloc(c->retired, (c->nretired + 1) * sizeof(*grown));
+	zero = ncpu > 0 ? calloc(ncpu, sizeof(*zero)) : NULL;
+	if (!grown || !zero) {
+		free(zero);
+		return -ENOMEM;
+	}
+	c->retired = grown;
+	bpf_map_delete_elem(bpf_map__fd(c->skel->maps.span_seed), &t->pid);
+	bpf_map_delete_elem(bpf_map__fd(c->skel->maps.span_grown), &t->pid);
+	__atomic_fetch_add(&c->skel->bss->span_gen, 1, __ATOMIC_SEQ_CST);
+	copies_target_counts(c, i, &t->final);
+	bpf_link__destroy(t->link);
+	t->link = NULL;
+	c->retired[c->nretired++] = *t;
+	bpf_map_update_elem(bpf_map__fd(c->skel->maps.copy_counts), &i, zero, BPF_ANY);
+	free(zero);
+	return 0;
+}
+
+/* A slot free or whose process is gone (retired first), or -1 when every process still runs. */
 static int reclaim(struct copies *c)
 {
-	int ncpu = libbpf_num_possible_cpus();
-
 	for (unsigned int i = 0; i < c->n; i++) {
-		struct copy_target *t = &c->targets[i], *grown;
-		struct vfg_copy_counts *zero;
-
-		if (!t->link) /* left free by a failed attach */
+		if (!c->targets[i].link) /* left free by a failed attach */
 			return i;
-		if (t->pid <= 0 || !kill(t->pid, 0) || errno != ESRCH)
-			continue;
-		grown = realloc(c->retired, (c->nretired + 1) * sizeof(*grown));
-		zero = ncpu > 0 ? calloc(ncpu, sizeof(*zero)) : NULL;
-		if (!grown || !zero) {
-			free(zero);
-			return -1;
-		}
-		c->retired = grown;
-		bpf_map_delete_elem(bpf_map__fd(c->skel->maps.span_seed), &t->pid);
-		bpf_map_delete_elem(bpf_map__fd(c->skel->maps.span_grown), &t->pid);
-		__atomic_fetch_add(&c->skel->bss->span_gen, 1, __ATOMIC_SEQ_CST);
-		copies_target_counts(c, i, &t->final);
-		bpf_link__destroy(t->link);
-		t->link = NULL;
-		c->retired[c->nretired++] = *t;
-		bpf_map_update_elem(bpf_map__fd(c->skel->maps.copy_counts), &i, zero, BPF_ANY);
-		free(zero);
-		return i;
+		if (target_gone(&c->targets[i]))
+			return retire(c, i) ? -1 : (int)i;
 	}
 	return -1;
 }
@@ -326,8 +341,17 @@ static int attach(struct copies *c, const struct copy_target *t, char *why, size
 	struct bpf_program *prog;
 	struct copy_target *n;
 	uint32_t idx = c->n;
+	uint64_t start = t->pid > 0 ? proc_start_time(t->pid) : 0;
 	int err;
 
+	/*
+	 * The targets of an earlier process that had this PID are retired: their probes watched
+	 * that process only, and its spans are not this one's.
+	 */
+	for (unsigned int i = 0; start && i < c->n; i++)
+		if (c->targets[i].pid == t->pid && c->targets[i].link &&
+		    c->targets[i].start_time != start)
+			retire(c, i);
 	for (unsigned int i = 0; i < c->n; i++)
 		if (c->targets[i].pid == t->pid && c->targets[i].offset == t->offset &&
 		    c->targets[i].t.kind == t->t.kind && !strcmp(c->targets[i].path, t->path) &&
@@ -348,6 +372,7 @@ static int attach(struct copies *c, const struct copy_target *t, char *why, size
 	seed_span(c, t->pid);
 	n = &c->targets[idx];
 	*n = *t;
+	n->start_time = start;
 	if (n->t.kind == VFG_COPY_KIND_COPY && !n->unmeasured[0])
 		n->t.alias_window = routine_window(c, n->t.routine);
 	if (t->pid > 0) {

@@ -29,6 +29,7 @@ struct copy_target {
 	/* The probed function when no symbol table of the file names it (a static function). */
 	char function[64];
 	int32_t pid;          /* the process, or -1 for every process that runs the file */
+	uint64_t start_time;  /* of that process (proc_start_time): a later one with its PID is another */
 	struct vfg_copy_target t;
 	/* Why the hazards of this target's copies are not measured ("" when they are). */
 	char unmeasured[192];

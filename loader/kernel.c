@@ -2,6 +2,7 @@
 /* Reads the running kernel's release, arch, kallsyms and PCI resources; see kernel.h. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -244,6 +245,30 @@ int proc_vfio_span(uint32_t pid, uint64_t *lo, uint64_t *hi)
 	}
 	fclose(f);
 	return 0;
+}
+
+uint64_t proc_start_time(uint32_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	/* The command name (field 2) may hold spaces and parentheses: fields 3.. follow the last ')'. */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
+			 "%*d %*d %llu", &start) != 1)
+		return 0;
+	return start;
 }
 
 const char *kernel_strerror(int err)

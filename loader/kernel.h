@@ -74,6 +74,12 @@ bool kernel_module_present(const char *name);
  */
 int proc_vfio_span(uint32_t pid, uint64_t *lo, uint64_t *hi);
 
+/*
+ * When the process PID started, in clock ticks since boot (/proc/PID/stat, field 22): what tells
+ * a process from a later one that got its PID. 0 when there is no such process.
+ */
+uint64_t proc_start_time(uint32_t pid);
+
 #define PCI_RESOURCES 7 /* BAR0..BAR5 and the ROM, as VFIO_PCI_*_REGION_INDEX 0..6 */
 
 struct pci_resource {

@@ -80,6 +80,17 @@ static Dwfl *dwfl_of(struct symbolizer *s, uint32_t pid)
 	return d;
 }
 
+void symbolizer_forget(struct symbolizer *s, uint32_t pid)
+{
+	for (unsigned int i = 0; i < s->n; i++)
+		if (s->procs[i].pid == pid) {
+			if (s->procs[i].dwfl)
+				dw.end(s->procs[i].dwfl);
+			s->procs[i].dwfl = NULL;
+			s->procs[i].pid = 0;
+		}
+}
+
 void symbolizer_add(struct symbolizer *s, uint32_t pid)
 {
 	dwfl_of(s, pid);

@@ -27,6 +27,8 @@ struct symbolizer {
 const char *symbolize(struct symbolizer *s, uint32_t pid, uint64_t addr, char *buf, size_t len);
 /* Reads pid's maps now (before it can exit), so later lookups work for its lifetime's files. */
 void symbolizer_add(struct symbolizer *s, uint32_t pid);
+/* The process with this PID is another one now (the PID was reused): its files are read again. */
+void symbolizer_forget(struct symbolizer *s, uint32_t pid);
 void symbolizer_free(struct symbolizer *s);
 
 #endif /* VFIOGUARD_SYMBOLIZE_H */

@@ -143,6 +143,29 @@ expect_eq "serve: every copy series" "$(awk '$1 ~ /^vfioguard_copies_total\{/ { 
 expect_eq "serve: copy events dropped" "$(metric 'vfioguard_events_dropped_total{source="copies"}')" 0
 "$promtool" check metrics < scrape.txt > promtool.out 2>&1 || fail "promtool (copies): $(cat promtool.out)"
 
+# A PID reused by a new process is watched as the new process: the next fork is given the
+# copying VMM's PID (ns_last_pid), and that process's copy into BAR0 is counted too.
+l_bar0=$(awk '$1 ~ /^vfioguard_copies_total\{/ && /region="BAR0"/ { sub(/^vfioguard_copies_total/, "", $1); print $1 }' scrape.txt)
+n=0
+while :; do
+	echo $((vmm4 - 1)) > /proc/sys/kernel/ns_last_pid
+	vfg-testvmm open $IVSHMEM map $IVSHMEM bar0 ready ready5 waitfile go5 copy 0 0 4 memcpy \
+		> vmm5.out 2>&1 &
+	vmm5=$!
+	[ $vmm5 -ne $vmm4 ] || break
+	kill $vmm5; wait $vmm5 2>/dev/null || true
+	n=$((n + 1)); [ $n -lt 20 ] || fail "no fork was given PID $vmm4 again"
+done
+wait_ready ready5 $vmm5
+n=0
+until [ "$(grep -c "serve: pid $vmm4: .* probes attached" serve.err)" -ge 2 ]; do
+	n=$((n + 1)); [ $n -lt 600 ] || fail "PID $vmm4 reused: not watched again: $(cat serve.err)"
+	sleep 0.1
+done
+touch go5
+wait $vmm5 || fail "second VMM with PID $vmm4: $(cat vmm5.out)"
+until_metric "vfioguard_copies_total$l_bar0" 2
+
 # SIGHUP: a file with errors leaves the generation in force; a good one is the next.
 cp p.yaml good.yaml
 echo "rules: [" > p.yaml
