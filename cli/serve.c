@@ -590,6 +590,11 @@ static void put_copies(struct text *t, struct serve *sv)
 	free(dma);
 }
 
+static bool pid_alive(uint32_t pid, void *ctx)
+{
+	return !kill(pid, 0) || errno != ESRCH;
+}
+
 static void render(struct serve *sv)
 {
 	struct verdicts *vs = &sv->vs;
@@ -606,6 +611,7 @@ static void render(struct serve *sv)
 	if (err)
 		log_line(LOG_ERR, "vfioguard: serve: reading the kernel's counts: %s", strerror(-err));
 	model_forget_unmapped(&sv->model, fold_unmapped, sv);
+	model_fold_exited(&sv->model, pid_alive, NULL);
 
 	family(&t, "vfioguard_build_info", "gauge", "vfioguard's version and the kernel it runs on.");
 	put(&t, "vfioguard_build_info{version=\"%s\",kernel=\"%s\"} 1\n", VFIOGUARD_VERSION,

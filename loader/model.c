@@ -402,3 +402,65 @@ const struct dma_event *model_dma(struct model *md, const struct dma_event *ev)
 	}
 	return blocked ? &h->ev : NULL;
 }
+
+static bool same_copy_key(const struct model_copy *a, const struct model_copy *b)
+{
+	return a->region == b->region && a->write == b->write && a->hazards == b->hazards &&
+	       a->measured == b->measured && a->violation == b->violation &&
+	       !strcmp(a->comm, b->comm) && !strcmp(a->device, b->device);
+}
+
+void model_fold_exited(struct model *md, bool (*alive)(uint32_t pid, void *ctx), void *ctx)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < md->ncopies; i++) {
+		struct model_copy c = md->copies[i];
+		size_t j;
+
+		if (!c.pid || !alive(c.pid, ctx)) {
+			for (j = 0; j < k; j++)
+				if (!md->copies[j].pid && same_copy_key(&md->copies[j], &c))
+					break;
+			if (j < k) {
+				md->copies[j].count += c.count;
+				md->copies[j].bytes += c.bytes;
+				continue;
+			}
+			c.pid = 0;
+		}
+		md->copies[k++] = c;
+	}
+	md->ncopies = k;
+
+	k = 0;
+	for (size_t i = 0; i < md->ndma; i++) {
+		struct model_dma d = md->dma[i];
+		size_t j;
+
+		if (!d.pid || !alive(d.pid, ctx)) {
+			for (j = 0; j < k; j++)
+				if (!md->dma[j].pid && md->dma[j].region == d.region &&
+				    !strcmp(md->dma[j].comm, d.comm) &&
+				    !strcmp(md->dma[j].device, d.device))
+					break;
+			if (j < k) {
+				md->dma[j].direct += d.direct;
+				md->dma[j].bounced += d.bounced;
+				md->dma[j].short_maps += d.short_maps;
+				md->dma[j].failed += d.failed;
+				md->dma[j].bytes += d.bytes;
+				continue;
+			}
+			d.pid = 0;
+		}
+		md->dma[k++] = d;
+	}
+	md->ndma = k;
+
+	k = 0;
+	for (size_t i = 0; i < md->nholders; i++)
+		if (alive(md->holders[i].pid, ctx))
+			md->holders[k++] = md->holders[i];
+	md->nholders = k;
+}

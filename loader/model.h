@@ -149,6 +149,13 @@ void model_copy(struct model *md, const struct copy_event *ev, bool violation);
  */
 const struct dma_event *model_dma(struct model *md, const struct dma_event *ev);
 
+/*
+ * For a long-running view: the copy and DMA rows of processes that are gone (alive says which
+ * are not) are folded into rows of pid 0 with the same other keys, so totals by name, device
+ * and region never go down while rows stop growing with every process that ever ran.
+ */
+void model_fold_exited(struct model *md, bool (*alive)(uint32_t pid, void *ctx), void *ctx);
+
 /* The regions table: one row per process, device and region mapped or reached by fd. */
 size_t model_regions(const struct model *md, struct model_region **rows);
 

@@ -245,6 +245,49 @@ static void dma_failures_go_to_the_holder(void **state)
 	model_free(&md);
 }
 
+static bool alive_43(uint32_t pid, void *ctx)
+{
+	return pid == 43;
+}
+
+/* Rows of exited processes fold into pid 0 rows: the sums by name never go down. */
+static void exited_processes_fold(void **state)
+{
+	struct model md;
+	struct copy_event a = copy(42, 2, 8, HAZARD_DUP, true), b = copy(44, 2, 8, HAZARD_DUP, true),
+			  c = copy(43, 2, 8, HAZARD_DUP, true), d = copy(45, 0, 4, 0, true);
+	struct dma_event m1 = dma(42, 2, 0x1000, true, false, false),
+			 m2 = dma(44, 2, 0x1000, false, false, false);
+
+	model_init(&md, 12);
+	model_copy(&md, &a, false);
+	model_copy(&md, &c, false);
+	model_copy(&md, &b, false);
+	model_copy(&md, &b, false);
+	model_dma(&md, &m1);
+	model_dma(&md, &m2);
+	model_fold_exited(&md, alive_43, NULL);
+	assert_int_equal(md.ncopies, 2);
+	assert_int_equal(md.copies[0].pid, 0);
+	assert_int_equal(md.copies[0].count, 3);
+	assert_int_equal(md.copies[0].bytes, 24);
+	assert_int_equal(md.copies[1].pid, 43);
+	assert_int_equal(md.ndma, 1);
+	assert_int_equal(md.dma[0].bounced, 1);
+	assert_int_equal(md.dma[0].direct, 1);
+	assert_int_equal(md.nholders, 0);
+	/* A later process of the same name exits: its rows join the folded ones. */
+	model_copy(&md, &a, false);
+	model_copy(&md, &d, true);
+	model_fold_exited(&md, alive_43, NULL);
+	assert_int_equal(md.ncopies, 3);
+	assert_int_equal(md.copies[0].count, 4);
+	assert_int_equal(md.copies[2].pid, 0);
+	assert_true(md.copies[2].violation);
+	assert_int_equal(md.copy_violations, 1);
+	model_free(&md);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -255,6 +298,7 @@ int main(void)
 		cmocka_unit_test(buckets),
 		cmocka_unit_test(copies_by_process_region_and_hazards),
 		cmocka_unit_test(dma_failures_go_to_the_holder),
+		cmocka_unit_test(exited_processes_fold),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
