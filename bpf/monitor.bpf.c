@@ -582,4 +582,45 @@ int BPF_KPROBE(kprobe_free, struct vm_area_struct *vma)
 	return unmap_direct(vma);
 }
 
+/*
+ * A VMM opening a VFIO group (/dev/vfio/N) or device node (/dev/vfio/devices/vfioN): it gets
+ * device fds next and maps regions after that, so the copy probes can be in place before its
+ * first copy into device memory.
+ */
+static __always_inline int opened(void)
+{
+	struct vfg_event *e;
+
+	if (!wanted())
+		return 0;
+	e = event_new(VFG_EV_OPEN);
+	if (e)
+		event_submit(e);
+	return 0;
+}
+
+SEC("fentry/vfio_group_fops_open")
+int BPF_PROG(fentry_open)
+{
+	return opened();
+}
+
+SEC("kprobe/vfio_group_fops_open")
+int BPF_KPROBE(kprobe_open)
+{
+	return opened();
+}
+
+SEC("fentry/vfio_device_fops_cdev_open")
+int BPF_PROG(fentry_open_cdev)
+{
+	return opened();
+}
+
+SEC("kprobe/vfio_device_fops_cdev_open")
+int BPF_KPROBE(kprobe_open_cdev)
+{
+	return opened();
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -54,6 +54,7 @@ enum vfg_event_type {
 	VFG_EV_RW,       /* a read or write through the device fd returned (ret: bytes or -errno) */
 	VFG_EV_UNMAP,    /* a VMA of a VFIO device file was freed (munmap, exit, failed mmap) */
 	VFG_EV_POLICY,   /* user space only: a decision of the enforcement program */
+	VFG_EV_OPEN,     /* a VFIO group or device node was opened (before any mmap) */
 };
 
 /* struct vfg_event.flags */

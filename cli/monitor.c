@@ -348,6 +348,11 @@ static void on_event(const struct monitor_event *ev, void *ctx)
 	case VFG_EV_POLICY:
 		on_decision(st, ev);
 		break;
+	case VFG_EV_OPEN:
+		/* Probes in place before its first mapping, and so before its first copy. */
+		if (st->copies)
+			copy_view_watch(st->copies, r->tgid, r->comm);
+		break;
 	case VFG_EV_UNMAP:
 		known = model_unmap(&st->model, ev);
 		if (!known)

@@ -330,6 +330,10 @@ static void on_event(const struct monitor_event *ev, void *ctx)
 		if (ev->raw.ret == 0 && model_mmap(&sv->model, ev))
 			watch_copies(sv, ev->raw.tgid, ev->raw.comm);
 		break;
+	case VFG_EV_OPEN:
+		/* Probes in place before its first mapping, and so before its first copy. */
+		watch_copies(sv, ev->raw.tgid, ev->raw.comm);
+		break;
 	case VFG_EV_FAULT:
 		model_fault(&sv->model, ev);
 		break;

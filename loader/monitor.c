@@ -28,6 +28,8 @@ static const struct hook_def hook_defs[] = {
 	{ HOOK_WRITE, "write", "vfio_device_fops_write", "vfio", true },
 	{ HOOK_UNMAP, "unmap", "vm_area_free", NULL, false },
 	{ HOOK_EXIT, "exit", "__vm_area_free", NULL, false }, /* kernels with per-VMA locks (6.4+) */
+	{ HOOK_OPEN_GROUP, "open-group", "vfio_group_fops_open", "vfio", true },
+	{ HOOK_OPEN_CDEV, "open-cdev", "vfio_device_fops_cdev_open", "vfio", true }, /* 6.6+ */
 };
 #define NDEFS (sizeof(hook_defs) / sizeof(hook_defs[0]))
 
@@ -52,6 +54,9 @@ static void programs_of(struct monitor_bpf *skel, const char *function, bool kpr
 		  P(kretprobe_write) },
 		{ "vm_area_free", P(fentry_unmap), (size_t)-1, P(kprobe_unmap), (size_t)-1 },
 		{ "__vm_area_free", P(fentry_free), (size_t)-1, P(kprobe_free), (size_t)-1 },
+		{ "vfio_group_fops_open", P(fentry_open), (size_t)-1, P(kprobe_open), (size_t)-1 },
+		{ "vfio_device_fops_cdev_open", P(fentry_open_cdev), (size_t)-1, P(kprobe_open_cdev),
+		  (size_t)-1 },
 #undef P
 	};
 	char *base = (char *)&skel->progs;
@@ -199,7 +204,7 @@ static bool attach_hooks(struct monitor *m, const struct monitor_opts *opts,
 			m->hooks[h].how = kprobes ? "kprobe/kretprobe" : "fentry/fexit";
 		else
 			m->hooks[h].how = kprobes ? "kprobe" : "fentry";
-		if (h != HOOK_UNMAP && h != HOOK_EXIT)
+		if (h != HOOK_UNMAP && h != HOOK_EXIT && h != HOOK_OPEN_GROUP && h != HOOK_OPEN_CDEV)
 			useful = true;
 	}
 	return useful;
@@ -259,6 +264,10 @@ int monitor_open(struct monitor *m, const struct monitor_opts *opts, monitor_eve
 			h->reason[0] = 0;
 		}
 	}
+	if (m->vfio.loaded && !functions[HOOK_OPEN_CDEV])
+		snprintf(m->hooks[HOOK_OPEN_CDEV].reason, sizeof(m->hooks[HOOK_OPEN_CDEV].reason),
+			 "vfio_device_fops_cdev_open: not in this kernel (no VFIO device nodes; "
+			 "VMMs open groups)");
 	if (!functions[HOOK_EXIT] && functions[HOOK_UNMAP])
 		snprintf(m->hooks[HOOK_EXIT].reason, sizeof(m->hooks[HOOK_EXIT].reason),
 			 "__vm_area_free: not in this kernel (vm_area_free sees every VMA end)");

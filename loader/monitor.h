@@ -22,6 +22,8 @@ enum monitor_hook {
 	HOOK_WRITE,
 	HOOK_UNMAP,
 	HOOK_EXIT, /* __vm_area_free: VMAs freed at process exit where vm_area_free defers */
+	HOOK_OPEN_GROUP, /* a VFIO group opened: a VMM about to get device fds */
+	HOOK_OPEN_CDEV,  /* a VFIO device node opened (the cdev interface, 6.6+) */
 	HOOK_COUNT,
 };
 

@@ -1,5 +1,6 @@
 # vfioguard serve: puts the policy in force, watches a test VMM map, fault, read through the
-# fd and copy into its BARs with libc, and serves metrics that promtool accepts, with the values
+# fd and copy into its BARs with libc (probes attached from its VFIO open; a reused PID watched
+# again), and serves metrics that promtool accepts, with the values
 # monitor and audit report for the same activity; SIGHUP with a bad file keeps the generation in force, with a good one moves to
 # the next; a device that appears is resolved at once; a taken port and a missing policy are errors (exit 2); SIGTERM leaves the policy in
 # force.
@@ -165,6 +166,17 @@ done
 touch go5
 wait $vmm5 || fail "second VMM with PID $vmm4: $(cat vmm5.out)"
 until_metric "vfioguard_copies_total$l_bar0" 2
+
+# Watched from its VFIO open: the probes of a VMM that has opened a device but mapped nothing
+# are attached (serve says so while it waits), and its copy right after its mmap is counted.
+vfg-testvmm open $IVSHMEM ready ready6 waitfile go6 map $IVSHMEM bar0 copy 0 0 4 memcpy \
+	> vmm6.out 2>&1 &
+vmm6=$!
+wait_ready ready6 $vmm6
+wait_attached serve.err $vmm6 $SV
+touch go6
+wait $vmm6 || fail "VMM copying right after its mmap: $(cat vmm6.out)"
+until_metric "vfioguard_copies_total$l_bar0" 3
 
 # SIGHUP: a file with errors leaves the generation in force; a good one is the next.
 cp p.yaml good.yaml
