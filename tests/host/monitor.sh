@@ -6,7 +6,7 @@
 rc=0
 timeout 20 vfioguard -j monitor --duration 1 > mon.json 2> mon.err || rc=$?
 head -1 mon.json | jq -e '.event == "attach"' >/dev/null || fail "no attach report: $(cat mon.json)"
-for h in mmap fault read write unmap exit; do
+for h in mmap fault read write unmap exit open-group open-cdev; do
 	a=$(head -1 mon.json | jq -r ".hooks[] | select(.hook == \"$h\") | .attached")
 	case $a in
 	true) ;;
@@ -15,7 +15,7 @@ for h in mmap fault read write unmap exit; do
 	*) fail "$h: no entry in the attach report" ;;
 	esac
 done
-useful=$(head -1 mon.json | jq '[.hooks[] | select(.hook != "unmap" and .hook != "exit" and .attached)] | length')
+useful=$(head -1 mon.json | jq '[.hooks[] | select((.hook | IN("unmap", "exit", "open-group", "open-cdev") | not) and .attached)] | length')
 if [ "$useful" -eq 0 ]; then
 	expect_eq "exit status with nothing useful attached" $rc 2
 	grep -q '"error"' mon.json || fail "no error object"
