@@ -114,6 +114,7 @@ static int watch_copies(const struct snapshot *snap, struct copy_view_opts *co,
 	}
 	while (copy_view_poll(v, 0) > 0)
 		;
+	copy_view_drain(v);
 	if (doc) {
 		json_add(doc, "duration", json_object_new_double((monotonic_ns() - co->start_ns) / 1e9));
 		copy_view_summary(v, doc);

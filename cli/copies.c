@@ -457,6 +457,19 @@ int copy_view_poll(struct copy_view *v, int timeout_ms)
 	return copies_poll(&v->c, timeout_ms);
 }
 
+void copy_view_drain(struct copy_view *v)
+{
+	size_t left;
+
+	if (!v->c.nparked)
+		return;
+	note("waiting for the hazards of %zu copies whose case is being measured", v->c.nparked);
+	left = copies_drain(&v->c, 600 * 1000);
+	if (left)
+		note("%zu copies not reported: their case was still being measured after 10 minutes",
+		     left);
+}
+
 uint64_t copy_view_violations(const struct copy_view *v)
 {
 	return v->md->copy_violations;

@@ -38,6 +38,11 @@ int copy_view_open(struct copy_view **v, const struct copy_view_opts *o);
  */
 int copy_view_watch(struct copy_view *v, uint32_t pid, const char *comm);
 int copy_view_poll(struct copy_view *v, int timeout_ms);
+/*
+ * At the end of a run: waits for the cases still being measured (at most 10 minutes, saying
+ * so on stderr) and delivers the copies that waited for them.
+ */
+void copy_view_drain(struct copy_view *v);
 uint64_t copy_view_violations(const struct copy_view *v);
 /* Counts per target and per (process, region, hazards): printed, or added to a JSON object. */
 void copy_view_summary(struct copy_view *v, struct json_object *into);

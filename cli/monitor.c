@@ -821,6 +821,8 @@ int do_monitor(int argc, char **argv)
 		;
 	while (st.copies && copy_view_poll(st.copies, 0) > 0)
 		;
+	if (st.copies)
+		copy_view_drain(st.copies);
 	summary(&st, &m, monitor_dropped(&m));
 	if (st.copies && !json_output)
 		copy_view_summary(st.copies, NULL);

@@ -8,10 +8,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "copies.skel.h"
@@ -112,6 +114,8 @@ int copies_open(struct copies *c, copy_event_fn fn, void *ctx, const struct vfio
 	return 0;
 }
 
+static void worker_stop(struct copies *c);
+
 void copies_close(struct copies *c)
 {
 	for (unsigned int i = 0; i < c->n; i++)
@@ -122,9 +126,8 @@ void copies_close(struct copies *c)
 	ring_buffer__free(c->rb);
 	bpf_link__destroy(c->spans_link);
 	c->spans_link = NULL;
+	worker_stop(c);
 	copies_bpf__destroy(c->skel);
-	if (c->cal_started)
-		calibrator_stop(&c->cal);
 	c->n = 0;
 	c->rb = NULL;
 	c->skel = NULL;
@@ -896,29 +899,50 @@ int copies_watch_probe(struct copies *c, const struct copy_probe_spec *p, uint32
 	return attach(c, &t, why, len);
 }
 
-/*
- * A case's hazards, packed as CALIB_LOAD_SHIFT says: from the BPF table when it has the case
- * (measured, loads maybe not), else measured now and put in the table and the cache.
- */
-static int case_hazards(struct copies *c, const struct calib_case *cc, uint32_t *hazards,
-			bool *now)
+struct calib_job {
+	struct calib_case cc;
+	struct vfg_hazard_key key;
+	bool done, delivered;
+	int err;
+	uint32_t packed;    /* hazards, packed as CALIB_LOAD_SHIFT says */
+	char step[128];     /* what failed, when starting the calibrator did */
+};
+
+struct copies_worker {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t todo, done;
+	struct calib_job *jobs; /* in the order asked; jobs[next..] wait for the worker */
+	size_t njobs, next;
+	bool stop;
+};
+
+/* A copy whose case is being measured: delivered when it is. */
+struct parked_copy {
+	struct copy_event ev;
+	struct calib_case cc;
+	struct vfg_hazard_key key;
+};
+
+static struct vfg_hazard_key hazard_key(const struct calib_case *cc)
+{
+	return (struct vfg_hazard_key){ .len = cc->len, .routine = cc->routine, .align = cc->align,
+					.page_delta = cc->page_delta,
+					.distance = calib_case_distance(cc) };
+}
+
+/* Measures one case in the worker thread (the calibrator's tracer). 0 or -errno. */
+static int measure_case(struct copies *c, const struct calib_case *cc, uint32_t *packed,
+			char *step, size_t len)
 {
 	struct calib_result res = {};
-	struct vfg_hazard_key k = { .len = cc->len, .routine = cc->routine, .align = cc->align,
-				    .page_delta = cc->page_delta,
-				    .distance = calib_case_distance(cc) };
-	uint32_t v;
-	int err;
+	int err = 0;
 
-	*now = false;
-	if (!bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.hazard_table), &k, &v) &&
-	    (v & VFG_HAZARDS_MEASURED)) {
-		*hazards = v & ~VFG_HAZARDS_MEASURED;
-		return 0;
-	}
 	for (int attempt = 0; attempt < 2; attempt++) {
-		if (calibrator_ready(c))
+		if (calibrator_ready(c)) {
+			snprintf(step, len, "%s", c->cal_step ? c->cal_step : "");
 			return c->cal_err;
+		}
 		err = calibrate_case(&c->cal, cc, &res);
 		if (!err && (res.trace.truncated || !res.replay_ok))
 			err = -EPROTO;
@@ -934,18 +958,223 @@ static int case_hazards(struct copies *c, const struct calib_case *cc, uint32_t 
 		memset(&res, 0, sizeof(res));
 	}
 	if (!err) {
-		*hazards = res.hazards;
+		*packed = res.hazards;
 		if (res.loads_ok)
-			*hazards |= res.load_hazards << CALIB_LOAD_SHIFT | CALIB_LOADS_MEASURED;
-		*now = true;
-		v = *hazards | VFG_HAZARDS_MEASURED;
-		bpf_map_update_elem(bpf_map__fd(c->skel->maps.hazard_table), &k, &v, BPF_ANY);
-		c->cases_measured++;
-		if (c->cache_path[0] && !c->cache_err)
-			c->cache_err = calib_cache_append(c->cache_path, cc, *hazards);
+			*packed |= res.load_hazards << CALIB_LOAD_SHIFT | CALIB_LOADS_MEASURED;
 	}
 	calib_result_free(&res);
 	return err;
+}
+
+static void *worker_main(void *arg)
+{
+	struct copies *c = arg;
+	struct copies_worker *w = c->worker;
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		struct calib_case cc;
+		char step[128] = "";
+		uint32_t packed = 0;
+		size_t i;
+		int err;
+
+		while (!w->stop && w->next == w->njobs)
+			pthread_cond_wait(&w->todo, &w->mu);
+		if (w->stop)
+			break;
+		i = w->next++;
+		cc = w->jobs[i].cc;
+		pthread_mutex_unlock(&w->mu);
+		err = measure_case(c, &cc, &packed, step, sizeof(step));
+		pthread_mutex_lock(&w->mu);
+		w->jobs[i].err = err;
+		w->jobs[i].packed = packed;
+		memcpy(w->jobs[i].step, step, sizeof(step));
+		w->jobs[i].done = true;
+		pthread_cond_broadcast(&w->done);
+	}
+	pthread_mutex_unlock(&w->mu);
+	/* The tracer of the calibrator's child is this thread: it ends the child too. */
+	if (c->cal_started)
+		calibrator_stop(&c->cal);
+	c->cal_started = false;
+	return NULL;
+}
+
+static int worker_start(struct copies *c)
+{
+	struct copies_worker *w = calloc(1, sizeof(*w));
+	int err;
+
+	if (!w)
+		return -ENOMEM;
+	/* capstone is loaded here, not raced for by both threads. */
+	disasm_load();
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->todo, NULL);
+	pthread_cond_init(&w->done, NULL);
+	c->worker = w;
+	err = pthread_create(&w->thread, NULL, worker_main, c);
+	if (err) {
+		c->worker = NULL;
+		free(w);
+		return -err;
+	}
+	return 0;
+}
+
+static void worker_stop(struct copies *c)
+{
+	struct copies_worker *w = c->worker;
+
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->stop = true;
+	pthread_cond_broadcast(&w->todo);
+	pthread_mutex_unlock(&w->mu);
+	/* A case being measured ends at once: its child is gone. */
+	if (c->cal.child > 0)
+		kill(c->cal.child, SIGKILL);
+	pthread_join(w->thread, NULL);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->todo);
+	pthread_cond_destroy(&w->done);
+	free(w->jobs);
+	free(w);
+	c->worker = NULL;
+	free(c->parked);
+	c->parked = NULL;
+	c->nparked = 0;
+}
+
+/* Asks the worker for a case, once. 0 or -errno. */
+static int worker_ask(struct copies *c, const struct calib_case *cc,
+		      const struct vfg_hazard_key *k)
+{
+	struct copies_worker *w;
+	struct calib_job *grown;
+	int err = 0;
+
+	if (!c->worker && (err = worker_start(c)))
+		return err;
+	w = c->worker;
+	pthread_mutex_lock(&w->mu);
+	for (size_t i = 0; i < w->njobs; i++)
+		if (!w->jobs[i].delivered && !memcmp(&w->jobs[i].key, k, sizeof(*k)))
+			goto out;
+	grown = realloc(w->jobs, (w->njobs + 1) * sizeof(*grown));
+	if (!grown) {
+		err = -ENOMEM;
+		goto out;
+	}
+	w->jobs = grown;
+	memset(&grown[w->njobs], 0, sizeof(*grown));
+	grown[w->njobs].cc = *cc;
+	grown[w->njobs].key = *k;
+	w->njobs++;
+	pthread_cond_signal(&w->todo);
+out:
+	pthread_mutex_unlock(&w->mu);
+	return err;
+}
+
+/* The event's hazards from its case's measure (err: the measure's error). */
+static void copy_finish(struct copy_event *ev, const struct calib_case *cc, int err,
+			uint32_t packed, const char *step)
+{
+	/* A copy out of device memory: what the device sees are the loads. */
+	if (!err && ev->write) {
+		ev->hazards = packed & 0x1f;
+		ev->measured = true;
+	} else if (!err && (packed & CALIB_LOADS_MEASURED)) {
+		ev->hazards = packed >> CALIB_LOAD_SHIFT & 0x1f;
+		ev->measured = true;
+	} else if (!err) {
+		snprintf(ev->unmeasured, sizeof(ev->unmeasured),
+			 "the loads of %zu bytes at dst%%64=%u are not known: an instruction "
+			 "of the routine could not be decoded", (size_t)cc->len, cc->align);
+	} else {
+		snprintf(ev->unmeasured, sizeof(ev->unmeasured),
+			 "calibrating %zu bytes at dst%%64=%u failed: %s%s%s", (size_t)cc->len,
+			 cc->align, step && step[0] ? step : "", step && step[0] ? ": " : "",
+			 err == -EPROTO ? "the traced stores do not replay to the routine's result"
+					: strerror(-err));
+	}
+}
+
+/*
+ * The cases the worker has measured: into the table (and the cache), and the copies that
+ * waited for them to the callback. Returns the copies delivered.
+ */
+static int deliver_measured(struct copies *c)
+{
+	struct copies_worker *w = c->worker;
+	int delivered = 0;
+
+	if (!w)
+		return 0;
+	for (;;) {
+		struct calib_job job;
+		bool found = false;
+
+		pthread_mutex_lock(&w->mu);
+		for (size_t i = 0; i < w->njobs && !found; i++)
+			if (w->jobs[i].done && !w->jobs[i].delivered) {
+				w->jobs[i].delivered = true;
+				job = w->jobs[i];
+				found = true;
+			}
+		pthread_mutex_unlock(&w->mu);
+		if (!found)
+			return delivered;
+		if (!job.err) {
+			uint32_t v = job.packed | VFG_HAZARDS_MEASURED;
+
+			bpf_map_update_elem(bpf_map__fd(c->skel->maps.hazard_table), &job.key, &v,
+					    BPF_ANY);
+			c->cases_measured++;
+			if (c->cache_path[0] && !c->cache_err)
+				c->cache_err = calib_cache_append(c->cache_path, &job.cc, job.packed);
+		}
+		for (size_t i = 0, k = 0, n = c->nparked; i < n; i++) {
+			struct parked_copy *p = &c->parked[i];
+
+			if (memcmp(&p->key, &job.key, sizeof(job.key))) {
+				c->parked[k++] = *p;
+				continue;
+			}
+			copy_finish(&p->ev, &p->cc, job.err, job.packed, job.step);
+			p->ev.calibrated_now = !job.err && !delivered;
+			c->events++;
+			c->fn(&p->ev, c->ctx);
+			delivered++;
+			c->nparked--;
+		}
+	}
+}
+
+size_t copies_drain(struct copies *c, int timeout_ms)
+{
+	uint64_t deadline = monotonic_ns() + (uint64_t)timeout_ms * 1000000;
+
+	copies_poll(c, 0);
+	while (c->nparked && c->worker && monotonic_ns() < deadline) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 100 * 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_mutex_lock(&c->worker->mu);
+		pthread_cond_timedwait(&c->worker->done, &c->worker->mu, &ts);
+		pthread_mutex_unlock(&c->worker->mu);
+		copies_poll(c, 0);
+	}
+	return c->nparked;
 }
 
 static struct pci_resource *resources_of(struct copies *c, const char *device)
@@ -1001,27 +1230,28 @@ static int on_ring(void *ctx, void *data, size_t size)
 			.page_delta = r->case_delta,
 			.distance = r->distance,
 		};
+		struct vfg_hazard_key k = hazard_key(&cc);
+		uint32_t v;
+		int err;
 
-		uint32_t packed = 0;
-		int err = case_hazards(c, &cc, &packed, &ev.calibrated_now);
+		if (!bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.hazard_table), &k, &v) &&
+		    (v & VFG_HAZARDS_MEASURED)) {
+			/* Measured since the kernel looked (or only its loads were missing). */
+			copy_finish(&ev, &cc, 0, v & ~VFG_HAZARDS_MEASURED, NULL);
+		} else if (!(err = worker_ask(c, &cc, &k))) {
+			struct parked_copy *grown = realloc(c->parked, (c->nparked + 1) *
+							    sizeof(*grown));
 
-		/* A copy out of device memory: what the device sees are the loads. */
-		if (!err && ev.write) {
-			ev.hazards = packed & 0x1f;
-			ev.measured = true;
-		} else if (!err && (packed & CALIB_LOADS_MEASURED)) {
-			ev.hazards = packed >> CALIB_LOAD_SHIFT & 0x1f;
-			ev.measured = true;
-		} else if (!err) {
-			snprintf(ev.unmeasured, sizeof(ev.unmeasured),
-				 "the loads of %zu bytes at dst%%64=%u are not known: an instruction "
-				 "of the routine could not be decoded", (size_t)cc.len, cc.align);
-		} else
-			snprintf(ev.unmeasured, sizeof(ev.unmeasured),
-				 "calibrating %zu bytes at dst%%64=%u failed: %s%s%s", (size_t)cc.len,
-				 cc.align, c->cal_err ? c->cal_step : "", c->cal_err ? ": " : "",
-				 err == -EPROTO ? "the traced stores do not replay to the routine's "
-						  "result" : strerror(-err));
+			if (grown) {
+				c->parked = grown;
+				grown[c->nparked++] = (struct parked_copy){ .ev = ev, .cc = cc,
+									    .key = k };
+				return 0;
+			}
+			copy_finish(&ev, &cc, -ENOMEM, 0, NULL);
+		} else {
+			copy_finish(&ev, &cc, err, 0, "start the calibration worker");
+		}
 	}
 	c->events++;
 	c->fn(&ev, c->ctx);
@@ -1069,5 +1299,7 @@ int copies_poll(struct copies *c, int timeout_ms)
 
 		n = more < 0 ? more : (n > 0 ? n : 0) + more;
 	}
-	return n == -EINTR ? 0 : n;
+	if (n >= 0 || n == -EINTR)
+		n = (n > 0 ? n : 0) + deliver_measured(c);
+	return n;
 }

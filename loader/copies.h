@@ -103,10 +103,18 @@ struct copies {
 	uint64_t routine_vaddr[CALIB_ROUTINES];
 	char cache_path[PATH_MAX];
 	int cache_err;            /* the first error writing the cache (it is then only in memory) */
+	/*
+	 * The calibrator belongs to a worker thread that measures the cases missing from the
+	 * table one after the other, while events keep being read; a copy of such a case waits
+	 * (parked) until its case is measured, then is delivered with its hazards.
+	 */
 	struct calibrator cal;
 	int cal_err;              /* calibrator_start's error, once tried */
 	const char *cal_step;
 	bool cal_started;
+	struct copies_worker *worker; /* started with the first case to measure */
+	struct parked_copy *parked;
+	size_t nparked;
 	uint64_t cases_loaded, cases_measured;
 	/*
 	 * memcpy's and memmove's 4 KiB aliasing windows from the cache (calibrate --alias), read
@@ -150,6 +158,11 @@ int copy_probe_parse(const char *spec, bool usdt, struct copy_probe_spec *p, cha
 int copies_ringbuf_fd(const struct copies *c);
 /* Waits up to timeout_ms and delivers what came. Returns events delivered or -errno. */
 int copies_poll(struct copies *c, int timeout_ms);
+/*
+ * Delivers what is in the ring buffers, then waits up to timeout_ms for the cases being
+ * measured and delivers their copies. Returns the copies still waiting for their case (0: none).
+ */
+size_t copies_drain(struct copies *c, int timeout_ms);
 /* Calls, device calls, busy lookups and drops of one target, over all CPUs. */
 void copies_target_counts(const struct copies *c, unsigned int idx, struct vfg_copy_counts *out);
 
