@@ -24,6 +24,9 @@ static struct {
 				   Dwarf_Addr *, Dwarf_Addr *, const char **, const char **);
 	const char *(*module_addrinfo)(Dwfl_Module *, GElf_Addr, GElf_Off *, GElf_Sym *,
 				       GElf_Word *, Elf **, Dwarf_Addr *);
+	ptrdiff_t (*getmodules)(Dwfl *, int (*)(Dwfl_Module *, void **, const char *, Dwarf_Addr,
+						void *), void *, ptrdiff_t);
+	Elf *(*module_getelf)(Dwfl_Module *, GElf_Addr *);
 	Dwfl_Callbacks callbacks;
 } dw;
 
@@ -37,6 +40,8 @@ static bool dw_load(void)
 		{ "dwfl_addrmodule", (void **)&dw.addrmodule },
 		{ "dwfl_module_info", (void **)&dw.module_info },
 		{ "dwfl_module_addrinfo", (void **)&dw.module_addrinfo },
+		{ "dwfl_getmodules", (void **)&dw.getmodules },
+		{ "dwfl_module_getelf", (void **)&dw.module_getelf },
 		{ "dwfl_linux_proc_find_elf", (void **)&dw.callbacks.find_elf },
 		{ "dwfl_standard_find_debuginfo", (void **)&dw.callbacks.find_debuginfo },
 	};
@@ -53,6 +58,17 @@ static bool dw_load(void)
 	return true;
 }
 
+/* Opens a module's file now: found through the process, which may be gone when a stack of it
+ * is named (a copy reported once its case is measured). */
+static int open_module(Dwfl_Module *m, void **userdata, const char *name, Dwarf_Addr start,
+		       void *arg)
+{
+	GElf_Addr bias;
+
+	dw.module_getelf(m, &bias);
+	return DWARF_CB_OK;
+}
+
 static Dwfl *dwfl_of(struct symbolizer *s, uint32_t pid)
 {
 	Dwfl *d;
@@ -66,6 +82,8 @@ static Dwfl *dwfl_of(struct symbolizer *s, uint32_t pid)
 		dw.end(d);
 		d = NULL;
 	}
+	if (d)
+		dw.getmodules(d, open_module, NULL, 0);
 	/* Full: the oldest process makes room. */
 	if (s->n < SYMBOLIZER_PROCS) {
 		slot = s->n++;
