@@ -562,6 +562,10 @@ int calibrate_case_at(struct calibrator *c, const struct calib_case *cc, unsigne
 		} else {
 			diff = false;
 		}
+		if (c->cancel && __atomic_load_n(c->cancel, __ATOMIC_RELAXED)) {
+			err = -ECANCELED;
+			break;
+		}
 		if (ptrace(PTRACE_SINGLESTEP, c->child, NULL, NULL) ||
 		    waitpid(c->child, &status, 0) != c->child || !WIFSTOPPED(status)) {
 			err = -ECHILD;

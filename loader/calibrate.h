@@ -70,6 +70,8 @@ struct calibrator {
 	size_t buf_len;
 	size_t csh;     /* capstone handle */
 	void *fn[3];    /* memcpy, memmove, memset as this process resolved them */
+	/* Set by another thread: the case being measured stops (-ECANCELED). May be NULL. */
+	const bool *cancel;
 };
 
 #define CALIB_MAX_LEN (64 * 1024)

@@ -909,6 +909,7 @@ struct calib_job {
 };
 
 struct copies_worker {
+	bool cancel; /* the case being measured stops (the calibrator reads it) */
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t todo, done;
@@ -943,10 +944,11 @@ static int measure_case(struct copies *c, const struct calib_case *cc, uint32_t 
 			snprintf(step, len, "%s", c->cal_step ? c->cal_step : "");
 			return c->cal_err;
 		}
+		c->cal.cancel = &c->worker->cancel;
 		err = calibrate_case(&c->cal, cc, &res);
 		if (!err && (res.trace.truncated || !res.replay_ok))
 			err = -EPROTO;
-		if (!err || err == -E2BIG)
+		if (!err || err == -E2BIG || err == -ECANCELED)
 			break;
 		/*
 		 * A case that ends in an error may leave the child wherever its stepping stopped,
@@ -1034,9 +1036,8 @@ static void worker_stop(struct copies *c)
 	w->stop = true;
 	pthread_cond_broadcast(&w->todo);
 	pthread_mutex_unlock(&w->mu);
-	/* A case being measured ends at once: its child is gone. */
-	if (c->cal.child > 0)
-		kill(c->cal.child, SIGKILL);
+	/* A case being measured stops at its next step. */
+	__atomic_store_n(&w->cancel, true, __ATOMIC_RELAXED);
 	pthread_join(w->thread, NULL);
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->todo);
