@@ -571,7 +571,7 @@ static void put_copies(struct text *t, struct serve *sv)
 	free(rows);
 
 	for (int f = 0; f < 4; f++) {
-		family(t, dma_families[f][0], "counter", dma_families[f][2]);
+		family(t, dma_families[f][0], dma_families[f][1], dma_families[f][2]);
 		for (size_t i = 0; i < nd; i++) {
 			const struct model_dma *d = &dma[i];
 			const char *device = d->device[0] ? label(d->device, a, sizeof(a)) : "unknown";
