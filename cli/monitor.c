@@ -435,7 +435,7 @@ static void report_attach(const struct monitor *m, size_t ringbuf)
 /* What the kernel counted, into the model. */
 static void read_counts(struct state *st, struct monitor *m)
 {
-	int err = model_read_counts(&st->model, m);
+	int err = model_read_counts(&st->model, m, NULL, NULL);
 
 	if (err)
 		p_err("monitor: reading the kernel's counts: %s", strerror(-err));

@@ -489,6 +489,46 @@ static size_t copies_by_label(const struct model *md, struct model_copy **out)
 	return n;
 }
 
+/*
+ * fd accesses by command name, device and region, summed over processes: two live VMMs of the
+ * same name on one region, or one and the rows of its exited predecessors, are one series.
+ */
+static size_t access_by_label(const struct model *md, struct model_access **out)
+{
+	struct model_access *rows = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < md->nacc; i++) {
+		const struct model_access *x = &md->acc[i];
+		size_t k;
+
+		for (k = 0; k < n; k++)
+			if (rows[k].region == x->region && !strcmp(rows[k].comm, x->comm) &&
+			    !strcmp(rows[k].device, x->device))
+				break;
+		if (k == n) {
+			struct model_access *grown = realloc(rows, (n + 1) * sizeof(*rows));
+
+			if (!grown)
+				break;
+			rows = grown;
+			memset(&rows[n], 0, sizeof(rows[n]));
+			rows[n].region = x->region;
+			memcpy(rows[n].comm, x->comm, sizeof(rows[n].comm));
+			memcpy(rows[n].device, x->device, sizeof(rows[n].device));
+			n++;
+		}
+		for (int w = 0; w < 2; w++) {
+			for (int b = 0; b < 5; b++)
+				rows[k].by_size[w][b] += x->by_size[w][b];
+			rows[k].bytes[w] += x->bytes[w];
+		}
+		rows[k].errors += x->errors;
+	}
+	*out = rows;
+	return n;
+}
+
 /* DMA maps by command name, device and region, summed over processes as copies are. */
 static size_t dma_by_label(const struct model *md, struct model_dma **out)
 {
@@ -605,13 +645,14 @@ static void render(struct serve *sv)
 	static const char *const pages[] = { "pte", "pmd", "pud", "other" };
 	struct text t = {};
 	struct mapping_row *rows = NULL;
-	size_t nrows = 0;
+	struct model_access *acc = NULL;
+	size_t nrows = 0, nacc;
 	struct enforce_status st = {};
 	bool enforcing = !enforce_status_read(&st);
 	char a[160], b[160], region[24];
 	int err;
 
-	err = model_read_counts(&sv->model, &sv->m);
+	err = model_read_counts(&sv->model, &sv->m, pid_alive, NULL);
 	if (err)
 		log_line(LOG_ERR, "vfioguard: serve: reading the kernel's counts: %s", strerror(-err));
 	model_forget_unmapped(&sv->model, fold_unmapped, sv);
@@ -719,10 +760,11 @@ static void render(struct serve *sv)
 			    region_name(sv->faults[i].region, region, sizeof(region)), pages[p], n[p]);
 	}
 
+	nacc = access_by_label(&sv->model, &acc);
 	family(&t, "vfioguard_fd_accesses_total", "counter",
 	       "Reads and writes of VFIO device regions through the device fd.");
-	for (size_t i = 0; i < sv->model.nacc; i++) {
-		const struct model_access *x = &sv->model.acc[i];
+	for (size_t i = 0; i < nacc; i++) {
+		const struct model_access *x = &acc[i];
 
 		for (int w = 0; w < 2; w++) {
 			uint64_t n = 0;
@@ -737,8 +779,8 @@ static void render(struct serve *sv)
 	}
 	family(&t, "vfioguard_fd_access_bytes_total", "counter",
 	       "Bytes moved through the device fd by those reads and writes.");
-	for (size_t i = 0; i < sv->model.nacc; i++) {
-		const struct model_access *x = &sv->model.acc[i];
+	for (size_t i = 0; i < nacc; i++) {
+		const struct model_access *x = &acc[i];
 
 		for (int w = 0; w < 2; w++)
 			put(&t, "vfioguard_fd_access_bytes_total{device=\"%s\",region=\"%s\",comm=\"%s\","
@@ -746,6 +788,7 @@ static void render(struct serve *sv)
 			    region_name(x->region, region, sizeof(region)),
 			    label(x->comm, b, sizeof(b)), w ? "write" : "read", x->bytes[w]);
 	}
+	free(acc);
 	if (sv->copies)
 		put_copies(&t, sv);
 	family(&t, "vfioguard_events_dropped_total", "counter",

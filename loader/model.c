@@ -185,8 +185,9 @@ static struct model_access *access_of(struct model *md, uint32_t pid, unsigned i
 	struct model_access *grown;
 
 	for (size_t i = 0; i < md->nacc; i++)
+		/* Rows of exited processes (pid 0) are one per name. */
 		if (md->acc[i].pid == pid && md->acc[i].region == region &&
-		    !strcmp(md->acc[i].device, device))
+		    !strcmp(md->acc[i].device, device) && (pid || !strcmp(md->acc[i].comm, comm)))
 			return &md->acc[i];
 	grown = realloc(md->acc, (md->nacc + 1) * sizeof(*md->acc));
 	if (!grown)
@@ -209,12 +210,13 @@ static void fault_counted(const struct vfg_fault_key *k, const struct vfg_fault_
 		set_faults(t, f);
 }
 
-static void rw_counted(const struct vfg_rw_key *k, const struct vfg_rw_stat *s, void *ctx)
+void model_rw_add(struct model *md, const struct vfg_rw_key *k, const struct vfg_rw_stat *s,
+		  bool exited)
 {
-	struct model *md = ctx;
 	struct region_loc loc = region_locate(k->region_pos >> md->page_shift, md->page_shift,
 					      NULL, 0);
-	struct model_access *a = access_of(md, k->tgid, loc.index, s->comm, s->device);
+	struct model_access *a = access_of(md, exited ? 0 : k->tgid, loc.index, s->comm,
+					   s->device);
 
 	if (!a)
 		return;
@@ -223,19 +225,58 @@ static void rw_counted(const struct vfg_rw_key *k, const struct vfg_rw_stat *s, 
 	a->bytes[!!k->write] += s->bytes;
 }
 
-int model_read_counts(struct model *md, struct monitor *m)
+struct read_ctx {
+	struct model *md;
+	struct monitor *m;
+	bool (*alive)(uint32_t pid, void *ctx);
+	void *ctx;
+};
+
+static void rw_counted(const struct vfg_rw_key *k, const struct vfg_rw_stat *s, void *ctx)
 {
+	struct read_ctx *rc = ctx;
+
+	/*
+	 * An exited process's entries take no more counts: moved into the model once, then
+	 * deleted (only what the kernel let go of is moved, so nothing is counted twice).
+	 */
+	if (rc->alive && !rc->alive(k->tgid, rc->ctx)) {
+		if (!monitor_rw_forget(rc->m, k))
+			model_rw_add(rc->md, k, s, true);
+		return;
+	}
+	model_rw_add(rc->md, k, s, false);
+}
+
+int model_read_counts(struct model *md, struct monitor *m,
+		      bool (*alive)(uint32_t pid, void *ctx), void *ctx)
+{
+	struct read_ctx rc = { md, m, alive, ctx };
 	int err = monitor_fault_stats(m, fault_counted, md);
+	size_t k = 0;
 
 	if (err)
 		return err;
-	/* Several kernel entries add up to one row (per open file and size): start from 0. */
+	/*
+	 * Several kernel entries add up to one row (per open file and size): start from 0. Rows
+	 * of exited processes (pid 0) hold what the kernel no longer has.
+	 */
 	for (size_t i = 0; i < md->nacc; i++) {
+		if (!md->acc[i].pid)
+			continue;
 		memset(md->acc[i].by_size, 0, sizeof(md->acc[i].by_size));
 		memset(md->acc[i].bytes, 0, sizeof(md->acc[i].bytes));
 		md->acc[i].errors = 0;
 	}
-	return monitor_rw_stats(m, rw_counted, md);
+	err = monitor_rw_stats(m, rw_counted, &rc);
+	if (err || !alive)
+		return err;
+	/* An exited process's own row is empty now: its counts went to the row of its name. */
+	for (size_t i = 0; i < md->nacc; i++)
+		if (!md->acc[i].pid || alive(md->acc[i].pid, ctx))
+			md->acc[k++] = md->acc[i];
+	md->nacc = k;
+	return 0;
 }
 
 static struct model_region *row_for(struct model_region **rows, size_t *n, uint32_t pid,

@@ -127,9 +127,17 @@ void model_mapping_from_event(struct model_mapping *t, const struct monitor_even
 
 /*
  * Takes the kernel's counts as they are now: faults of the mappings still mapped, and every
- * access through device fds (the kernel's totals replace what was read before).
+ * access through device fds (the kernel's totals replace what was read before). With alive (a
+ * long-running view), the fd accesses of processes that have exited are moved into rows with
+ * pid 0, one per name (comm, device, region), and deleted from the kernel's table: that table
+ * then holds live processes' files only, and sums by name never go down. Without, every
+ * process keeps its row (a summary).
  */
-int model_read_counts(struct model *md, struct monitor *m);
+int model_read_counts(struct model *md, struct monitor *m,
+		      bool (*alive)(uint32_t pid, void *ctx), void *ctx);
+/* Adds one kernel entry of fd accesses to its process's row, or with exited to its name's. */
+void model_rw_add(struct model *md, const struct vfg_rw_key *k, const struct vfg_rw_stat *s,
+		  bool exited);
 
 /*
  * For a long-running view: hands every unmapped mapping to fn (its final faults are in it),

@@ -425,6 +425,11 @@ int monitor_rw_stats(struct monitor *m, monitor_rw_fn fn, void *ctx)
 	return 0;
 }
 
+int monitor_rw_forget(struct monitor *m, const struct vfg_rw_key *k)
+{
+	return bpf_map_delete_elem(bpf_map__fd(m->skel->maps.rw_stats), k) ? -errno : 0;
+}
+
 void monitor_close(struct monitor *m)
 {
 	ring_buffer__free(m->rb);

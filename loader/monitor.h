@@ -96,6 +96,8 @@ typedef void (*monitor_fault_fn)(const struct vfg_fault_key *k, const struct vfg
 typedef void (*monitor_rw_fn)(const struct vfg_rw_key *k, const struct vfg_rw_stat *s, void *ctx);
 int monitor_fault_stats(struct monitor *m, monitor_fault_fn fn, void *ctx);
 int monitor_rw_stats(struct monitor *m, monitor_rw_fn fn, void *ctx);
+/* Deletes one entry of the fd access counts (all CPUs). 0 or -errno. */
+int monitor_rw_forget(struct monitor *m, const struct vfg_rw_key *k);
 /* Events the kernel could not put in the ring buffer since the start. */
 uint64_t monitor_dropped(struct monitor *m);
 void monitor_close(struct monitor *m);

@@ -1,6 +1,6 @@
 # vfioguard serve: puts the policy in force, watches a test VMM map, fault, read through the
 # fd and copy into its BARs with libc (probes attached from its VFIO open; a reused PID watched
-# again), and serves metrics that promtool accepts, with the values
+# again; the fd counts of exited processes kept by name and deleted from the kernel), and serves metrics that promtool accepts, with the values
 # monitor and audit report for the same activity; SIGHUP with a bad file keeps the generation in force, with a good one moves to
 # the next; a device that appears is resolved at once; a taken port and a missing policy are errors (exit 2); SIGTERM leaves the policy in
 # force.
@@ -96,6 +96,25 @@ expect_eq "no mapping left" "$(awk -v p="vfioguard_mappings{$l_bar2," 'index($1,
 # The mode BAR2 was mapped with, against the verdict's assumption (as policy show compares them).
 expect_eq "BAR2 cache mode matches the assumption" \
 	"$(metric "vfioguard_region_cache_mode_mismatch{$l_bar2,assumed=\"$CACHE_BAR\",mapped=\"$CACHE_BAR\"}")" 0
+
+# A second process of the same name reads BAR2 through its fd and exits: still one series, the
+# sum of both; serve then deletes the exited processes' entries from the kernel's fd counts
+# (monitor has stopped: serve's is the only such table) and the sum stays.
+vfg-testvmm open $IVSHMEM preadn 5 $IVSHMEM bar2 0 4 > vmm3.out 2>&1 || fail "reads: $(cat vmm3.out)"
+s_reads="vfioguard_fd_accesses_total{$l_bar2,comm=\"vfg-testvmm\",direction=\"read\"}"
+until_metric "$s_reads" 15
+expect_eq "one series for both processes" "$(awk -v k="$s_reads" '$1 == k' scrape.txt | wc -l)" 1
+rw_ids=$(bpftool -j map show | jq '[.[] | select(.name == "rw_stats") | .id]')
+expect_eq "fd count tables" "$(echo "$rw_ids" | jq length)" 1
+n=0
+while left=$(bpftool -j map dump id "$(echo "$rw_ids" | jq '.[0]')" | jq length)
+	[ "$left" != 0 ]; do
+	n=$((n + 1)); [ $n -lt 60 ] || fail "$left fd count entries of exited processes left"
+	sleep 0.5
+done
+scrape
+expect_eq "the sum after the entries went" "$(metric "$s_reads")" 15
+"$promtool" check metrics < scrape.txt > promtool.out 2>&1 || fail "promtool: $(cat promtool.out)"
 
 # A mapping held: the gauge, against audit.
 vfg-testvmm open $IVSHMEM map $IVSHMEM bar2 ready held waitfile go > hold.out 2>&1 &

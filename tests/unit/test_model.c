@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -288,6 +289,36 @@ static void exited_processes_fold(void **state)
 	model_free(&md);
 }
 
+/* fd accesses: an exited process's entries go to the row of its name, and only there. */
+static void exited_fd_accesses_by_name(void **state)
+{
+	struct model md;
+	struct vfg_rw_key k = { .region_pos = 2ULL << 40, .size = 4, .tgid = 42 };
+	struct vfg_rw_stat s = { .calls = 10, .bytes = 40, .comm = "qemu", .device = "0000:00:04.0" };
+
+	model_init(&md, 12);
+	model_rw_add(&md, &k, &s, false);
+	k.tgid = 43;
+	model_rw_add(&md, &k, &s, true);
+	k.tgid = 44;
+	k.write = 1;
+	model_rw_add(&md, &k, &s, true);
+	snprintf(s.comm, sizeof(s.comm), "other");
+	model_rw_add(&md, &k, &s, true);
+	assert_int_equal(md.nacc, 3);
+	assert_int_equal(md.acc[0].pid, 42);
+	assert_int_equal(md.acc[0].region, 2);
+	assert_int_equal(md.acc[0].by_size[0][2], 10);
+	/* 43 and 44, both "qemu", in one row with pid 0: reads and writes. */
+	assert_int_equal(md.acc[1].pid, 0);
+	assert_int_equal(md.acc[1].by_size[0][2], 10);
+	assert_int_equal(md.acc[1].by_size[1][2], 10);
+	assert_int_equal(md.acc[1].bytes[0] + md.acc[1].bytes[1], 80);
+	assert_string_equal(md.acc[2].comm, "other");
+	assert_int_equal(md.acc[2].pid, 0);
+	model_free(&md);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -299,6 +330,7 @@ int main(void)
 		cmocka_unit_test(copies_by_process_region_and_hazards),
 		cmocka_unit_test(dma_failures_go_to_the_holder),
 		cmocka_unit_test(exited_processes_fold),
+		cmocka_unit_test(exited_fd_accesses_by_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
