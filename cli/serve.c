@@ -454,118 +454,10 @@ static void put_observed(const struct observed_mode *o, void *ctx)
 }
 
 /*
- * Copies by the labels they are exported under: the model keeps them per process, the metrics
- * per command name (a VMM's PID is not a label worth a series), so rows of one name are summed.
+ * Copies and DMA maps by the labels they are exported under: the model keeps them per
+ * process, the metrics per command name (a VMM's PID is not a label worth a series).
  */
-static size_t copies_by_label(const struct model *md, struct model_copy **out)
-{
-	struct model_copy *rows = NULL;
-	size_t n = 0;
-
-	for (size_t i = 0; i < md->ncopies; i++) {
-		const struct model_copy *c = &md->copies[i];
-		size_t k;
-
-		for (k = 0; k < n; k++)
-			if (rows[k].region == c->region && rows[k].write == c->write &&
-			    rows[k].measured == c->measured && rows[k].hazards == c->hazards &&
-			    rows[k].violation == c->violation && !strcmp(rows[k].comm, c->comm) &&
-			    !strcmp(rows[k].device, c->device))
-				break;
-		if (k == n) {
-			struct model_copy *grown = realloc(rows, (n + 1) * sizeof(*rows));
-
-			if (!grown)
-				break;
-			rows = grown;
-			rows[n] = *c;
-			rows[n].count = rows[n].bytes = 0;
-			n++;
-		}
-		rows[k].count += c->count;
-		rows[k].bytes += c->bytes;
-	}
-	*out = rows;
-	return n;
-}
-
-/*
- * fd accesses by command name, device and region, summed over processes: two live VMMs of the
- * same name on one region, or one and the rows of its exited predecessors, are one series.
- */
-static size_t access_by_label(const struct model *md, struct model_access **out)
-{
-	struct model_access *rows = NULL;
-	size_t n = 0;
-
-	for (size_t i = 0; i < md->nacc; i++) {
-		const struct model_access *x = &md->acc[i];
-		size_t k;
-
-		for (k = 0; k < n; k++)
-			if (rows[k].region == x->region && !strcmp(rows[k].comm, x->comm) &&
-			    !strcmp(rows[k].device, x->device))
-				break;
-		if (k == n) {
-			struct model_access *grown = realloc(rows, (n + 1) * sizeof(*rows));
-
-			if (!grown)
-				break;
-			rows = grown;
-			memset(&rows[n], 0, sizeof(rows[n]));
-			rows[n].region = x->region;
-			memcpy(rows[n].comm, x->comm, sizeof(rows[n].comm));
-			memcpy(rows[n].device, x->device, sizeof(rows[n].device));
-			n++;
-		}
-		for (int w = 0; w < 2; w++) {
-			for (int b = 0; b < 5; b++)
-				rows[k].by_size[w][b] += x->by_size[w][b];
-			rows[k].bytes[w] += x->bytes[w];
-		}
-		rows[k].errors += x->errors;
-	}
-	*out = rows;
-	return n;
-}
-
-/* DMA maps by command name, device and region, summed over processes as copies are. */
-static size_t dma_by_label(const struct model *md, struct model_dma **out)
-{
-	struct model_dma *rows = NULL;
-	size_t n = 0;
-
-	for (size_t i = 0; i < md->ndma; i++) {
-		const struct model_dma *d = &md->dma[i];
-		size_t k;
-
-		for (k = 0; k < n; k++)
-			if (rows[k].region == d->region && !strcmp(rows[k].comm, d->comm) &&
-			    !strcmp(rows[k].device, d->device))
-				break;
-		if (k == n) {
-			struct model_dma *grown = realloc(rows, (n + 1) * sizeof(*rows));
-
-			if (!grown)
-				break;
-			rows = grown;
-			memset(&rows[n], 0, sizeof(rows[n]));
-			memcpy(rows[n].comm, d->comm, sizeof(d->comm));
-			memcpy(rows[n].device, d->device, sizeof(d->device));
-			rows[n].region = d->region;
-			n++;
-		}
-		rows[k].direct += d->direct;
-		rows[k].bounced += d->bounced;
-		rows[k].short_maps += d->short_maps;
-		rows[k].failed += d->failed;
-		rows[k].bytes += d->bytes;
-	}
-	*out = rows;
-	return n;
-}
-
-static void put_copies(struct text *t, struct serve *sv)
+static void put_copies(struct text *t, const struct model *byname)
 {
 	static const char *const dma_families[][3] = {
 		{ "vfioguard_dma_maps_total", "counter",
@@ -581,9 +473,6 @@ static void put_copies(struct text *t, struct serve *sv)
 		{ "vfioguard_dma_map_bytes_total", "counter",
 		  "Bytes granted by those DMA maps." },
 	};
-	struct model_copy *rows;
-	struct model_dma *dma;
-	size_t n = copies_by_label(&sv->model, &rows), nd = dma_by_label(&sv->model, &dma);
 	char a[160], b[64], region[24], hz[64];
 
 	for (int f = 0; f < 2; f++) {
@@ -594,8 +483,8 @@ static void put_copies(struct text *t, struct serve *sv)
 			   "the case) and the verdict of the region's policy: violation (a hazard "
 			   "the verdict forbids, or a trap region), ok, or unmeasured (hazards not "
 			   "known).");
-		for (size_t i = 0; i < n; i++) {
-			const struct model_copy *c = &rows[i];
+		for (size_t i = 0; i < byname->ncopies; i++) {
+			const struct model_copy *c = &byname->copies[i];
 
 			put(t, "%s{device=\"%s\",region=\"%s\",comm=\"%s\",direction=\"%s\","
 			       "hazards=\"%s\",verdict=\"%s\"} %" PRIu64 "\n",
@@ -608,12 +497,11 @@ static void put_copies(struct text *t, struct serve *sv)
 			    f ? c->bytes : c->count);
 		}
 	}
-	free(rows);
 
 	for (int f = 0; f < 4; f++) {
 		family(t, dma_families[f][0], dma_families[f][1], dma_families[f][2]);
-		for (size_t i = 0; i < nd; i++) {
-			const struct model_dma *d = &dma[i];
+		for (size_t i = 0; i < byname->ndma; i++) {
+			const struct model_dma *d = &byname->dma[i];
 			const char *device = d->device[0] ? label(d->device, a, sizeof(a)) : "unknown";
 			const char *reg = d->device[0] ? region_name(d->region, region, sizeof(region))
 						       : "unknown";
@@ -631,7 +519,6 @@ static void put_copies(struct text *t, struct serve *sv)
 			}
 		}
 	}
-	free(dma);
 }
 
 static bool pid_alive(uint32_t pid, void *ctx)
@@ -645,8 +532,8 @@ static void render(struct serve *sv)
 	static const char *const pages[] = { "pte", "pmd", "pud", "other" };
 	struct text t = {};
 	struct mapping_row *rows = NULL;
-	struct model_access *acc = NULL;
-	size_t nrows = 0, nacc;
+	struct model byname;
+	size_t nrows = 0;
 	struct enforce_status st = {};
 	bool enforcing = !enforce_status_read(&st);
 	char a[160], b[160], region[24];
@@ -657,6 +544,10 @@ static void render(struct serve *sv)
 		log_line(LOG_ERR, "vfioguard: serve: reading the kernel's counts: %s", strerror(-err));
 	model_forget_unmapped(&sv->model, fold_unmapped, sv);
 	model_fold_exited(&sv->model, pid_alive, NULL);
+	if (model_by_name(&sv->model, &byname)) {
+		log_line(LOG_ERR, "vfioguard: serve: out of memory rendering the metrics");
+		return;
+	}
 
 	family(&t, "vfioguard_build_info", "gauge", "vfioguard's version and the kernel it runs on.");
 	put(&t, "vfioguard_build_info{version=\"%s\",kernel=\"%s\"} 1\n", VFIOGUARD_VERSION,
@@ -760,11 +651,10 @@ static void render(struct serve *sv)
 			    region_name(sv->faults[i].region, region, sizeof(region)), pages[p], n[p]);
 	}
 
-	nacc = access_by_label(&sv->model, &acc);
 	family(&t, "vfioguard_fd_accesses_total", "counter",
 	       "Reads and writes of VFIO device regions through the device fd.");
-	for (size_t i = 0; i < nacc; i++) {
-		const struct model_access *x = &acc[i];
+	for (size_t i = 0; i < byname.nacc; i++) {
+		const struct model_access *x = &byname.acc[i];
 
 		for (int w = 0; w < 2; w++) {
 			uint64_t n = 0;
@@ -779,8 +669,8 @@ static void render(struct serve *sv)
 	}
 	family(&t, "vfioguard_fd_access_bytes_total", "counter",
 	       "Bytes moved through the device fd by those reads and writes.");
-	for (size_t i = 0; i < nacc; i++) {
-		const struct model_access *x = &acc[i];
+	for (size_t i = 0; i < byname.nacc; i++) {
+		const struct model_access *x = &byname.acc[i];
 
 		for (int w = 0; w < 2; w++)
 			put(&t, "vfioguard_fd_access_bytes_total{device=\"%s\",region=\"%s\",comm=\"%s\","
@@ -788,9 +678,8 @@ static void render(struct serve *sv)
 			    region_name(x->region, region, sizeof(region)),
 			    label(x->comm, b, sizeof(b)), w ? "write" : "read", x->bytes[w]);
 	}
-	free(acc);
 	if (sv->copies)
-		put_copies(&t, sv);
+		put_copies(&t, &byname);
 	family(&t, "vfioguard_events_dropped_total", "counter",
 	       "Events the kernel could not hand to vfioguard (ring buffer full): counts above "
 	       "stay exact, per-event detail is lost.");
@@ -803,6 +692,7 @@ static void render(struct serve *sv)
 	family(&t, "vfioguard_last_update_timestamp_seconds", "gauge",
 	       "When these metrics were brought up to date (Unix time).");
 	put(&t, "vfioguard_last_update_timestamp_seconds %.3f\n", now_seconds());
+	model_free(&byname);
 	if (t.oom) {
 		log_line(LOG_ERR, "vfioguard: serve: out of memory rendering the metrics");
 		free(t.s);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* The model of the host's VFIO regions under every view; see model.h. */
 #define _GNU_SOURCE /* tdestroy */
+#include <errno.h>
 #include <search.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,6 +226,14 @@ void model_rw_add(struct model *md, const struct vfg_rw_key *k, const struct vfg
 	a->bytes[!!k->write] += s->bytes;
 }
 
+static bool access_empty(const struct model_access *a)
+{
+	static const struct model_access zero;
+
+	return !memcmp(a->by_size, zero.by_size, sizeof(a->by_size)) &&
+	       !memcmp(a->bytes, zero.bytes, sizeof(a->bytes)) && !a->errors;
+}
+
 struct read_ctx {
 	struct model *md;
 	struct monitor *m;
@@ -271,9 +280,12 @@ int model_read_counts(struct model *md, struct monitor *m,
 	err = monitor_rw_stats(m, rw_counted, &rc);
 	if (err || !alive)
 		return err;
-	/* An exited process's own row is empty now: its counts went to the row of its name. */
+	/*
+	 * An exited process's own row is empty now: its counts went to the row of its name. One
+	 * that exited during the walk still has them (its entries are moved at the next read).
+	 */
 	for (size_t i = 0; i < md->nacc; i++)
-		if (!md->acc[i].pid || alive(md->acc[i].pid, ctx))
+		if (!md->acc[i].pid || !access_empty(&md->acc[i]) || alive(md->acc[i].pid, ctx))
 			md->acc[k++] = md->acc[i];
 	md->nacc = k;
 	return 0;
@@ -504,4 +516,69 @@ void model_fold_exited(struct model *md, bool (*alive)(uint32_t pid, void *ctx),
 		if (alive(md->holders[i].pid, ctx))
 			md->holders[k++] = md->holders[i];
 	md->nholders = k;
+}
+
+/*
+ * fd access rows are not folded with the others: model_read_counts moves an exited process's
+ * counts out of the kernel's table, and folding its row as well would count them twice when it
+ * exits between the two.
+ */
+static void fold_access(struct model *md)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < md->nacc; i++) {
+		struct model_access a = md->acc[i];
+		size_t j;
+
+		for (j = 0; j < k; j++)
+			if (md->acc[j].region == a.region && !strcmp(md->acc[j].comm, a.comm) &&
+			    !strcmp(md->acc[j].device, a.device))
+				break;
+		if (j < k) {
+			for (int w = 0; w < 2; w++) {
+				for (int b = 0; b < 5; b++)
+					md->acc[j].by_size[w][b] += a.by_size[w][b];
+				md->acc[j].bytes[w] += a.bytes[w];
+			}
+			md->acc[j].errors += a.errors;
+			continue;
+		}
+		a.pid = 0;
+		md->acc[k++] = a;
+	}
+	md->nacc = k;
+}
+
+static bool none_alive(uint32_t pid, void *ctx)
+{
+	return false;
+}
+
+static void *copy_rows(const void *rows, size_t n, size_t size)
+{
+	void *c = malloc(n ? n * size : 1);
+
+	if (c && n)
+		memcpy(c, rows, n * size);
+	return c;
+}
+
+int model_by_name(const struct model *md, struct model *out)
+{
+	model_init(out, md->page_shift);
+	out->copies = copy_rows(md->copies, md->ncopies, sizeof(*md->copies));
+	out->dma = copy_rows(md->dma, md->ndma, sizeof(*md->dma));
+	out->acc = copy_rows(md->acc, md->nacc, sizeof(*md->acc));
+	if (!out->copies || !out->dma || !out->acc) {
+		model_free(out);
+		return -ENOMEM;
+	}
+	out->ncopies = md->ncopies;
+	out->ndma = md->ndma;
+	out->nacc = md->nacc;
+	/* As if every process had exited: one row per name, device and region (and copy kind). */
+	model_fold_exited(out, none_alive, NULL);
+	fold_access(out);
+	return 0;
 }

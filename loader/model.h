@@ -160,9 +160,16 @@ const struct dma_event *model_dma(struct model *md, const struct dma_event *ev);
 /*
  * For a long-running view: the copy and DMA rows of processes that are gone (alive says which
  * are not) are folded into rows of pid 0 with the same other keys, so totals by name, device
- * and region never go down while rows stop growing with every process that ever ran.
+ * and region never go down while rows stop growing with every process that ever ran. (fd
+ * access rows: model_read_counts with alive.)
  */
 void model_fold_exited(struct model *md, bool (*alive)(uint32_t pid, void *ctx), void *ctx);
+/*
+ * The copy, DMA and fd access rows of md summed over processes (pid 0), one per name, device
+ * and region (and for copies direction, hazards and verdict): the labels of exported metrics.
+ * out is a model of its own (model_free). 0 or -ENOMEM.
+ */
+int model_by_name(const struct model *md, struct model *out);
 
 /* The regions table: one row per process, device and region mapped or reached by fd. */
 size_t model_regions(const struct model *md, struct model_region **rows);

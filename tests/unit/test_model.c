@@ -319,6 +319,46 @@ static void exited_fd_accesses_by_name(void **state)
 	model_free(&md);
 }
 
+/* Rows as metrics label them: live processes of one name are one row, as are exited ones. */
+static void rows_by_name(void **state)
+{
+	struct model md, by;
+	struct copy_event a = copy(42, 2, 8, HAZARD_DUP, true), b = copy(44, 2, 8, HAZARD_DUP, true),
+			  c = copy(44, 0, 4, 0, true);
+	struct dma_event m1 = dma(42, 2, 0x1000, true, false, false),
+			 m2 = dma(44, 2, 0x1000, false, false, false);
+	struct vfg_rw_key k = { .region_pos = 2ULL << 40, .size = 4, .tgid = 42 };
+	struct vfg_rw_stat s = { .calls = 3, .bytes = 12, .comm = "qemu", .device = "0000:00:04.0" };
+
+	model_init(&md, 12);
+	model_copy(&md, &a, false);
+	model_copy(&md, &b, false);
+	model_copy(&md, &c, false);
+	model_dma(&md, &m1);
+	model_dma(&md, &m2);
+	model_rw_add(&md, &k, &s, false);
+	k.tgid = 44;
+	model_rw_add(&md, &k, &s, false);
+	k.tgid = 45;
+	model_rw_add(&md, &k, &s, true);
+	assert_int_equal(md.nacc, 3);
+	assert_int_equal(model_by_name(&md, &by), 0);
+	assert_int_equal(by.ncopies, 2);
+	assert_int_equal(by.copies[0].pid, 0);
+	assert_int_equal(by.copies[0].count, 2);
+	assert_int_equal(by.copies[1].region, 0);
+	assert_int_equal(by.ndma, 1);
+	assert_int_equal(by.dma[0].direct + by.dma[0].bounced, 2);
+	assert_int_equal(by.nacc, 1);
+	assert_int_equal(by.acc[0].by_size[0][2], 9);
+	assert_int_equal(by.acc[0].bytes[0], 36);
+	/* The model itself keeps its rows per process. */
+	assert_int_equal(md.ncopies, 3);
+	assert_int_equal(md.nacc, 3);
+	model_free(&by);
+	model_free(&md);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -331,6 +371,7 @@ int main(void)
 		cmocka_unit_test(dma_failures_go_to_the_holder),
 		cmocka_unit_test(exited_processes_fold),
 		cmocka_unit_test(exited_fd_accesses_by_name),
+		cmocka_unit_test(rows_by_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
