@@ -7,8 +7,9 @@
 # stops (a legacy device is marked broken: no request of it completes); the same request with its data in guest RAM completes.
 # One `monitor --copies` watches the four QEMUs and reports each DMA map of the BAR (bounced,
 # with its region and offset), each failed map (with the map that holds the bounce buffer), and
-# nothing for the request in RAM; its summary counts them per process and region.
-# timeout: 360
+# nothing for the request in RAM; its summary counts them per process and region. serve, run
+# beside it, exports the same maps as metrics.
+# timeout: 480
 . "$VFG_TESTS/lib.sh"
 
 HDR=$((VQ_RAM + 0x200000)) STATUS=$((VQ_RAM + 0x200100)) DATA_RAM=$((VQ_RAM + 0x300000))
@@ -22,6 +23,7 @@ run_case() {
 	start_virtio_qemu disk.img
 	# The monitor attaches QEMU's probes when it sees QEMU map the BAR (at realize, before -S).
 	wait_attached mon.json.err $QEMU_PID
+	wait_attached serve.err $QEMU_PID $SV
 	# The request: header (type 1 = write to disk, sector 0), the data buffers, the status byte.
 	printf '%s\n' "writel $(hexa $HDR) 1" "writel $(hexa $HDR + 4) 0" "writeq $(hexa $HDR + 8) 0" >&3
 	QTEST_SENT=$((QTEST_SENT + 3))
@@ -62,6 +64,15 @@ run_case() {
 	grep -v '^$' qemu.err || true
 }
 
+vfioguard serve --no-policy --listen 127.0.0.1:19748 --interval 1 > serve.out 2> serve.err &
+SV=$!
+trap 'kill -TERM $SV 2>/dev/null' EXIT
+n=0
+until grep -q 'serve: watching' serve.err; do
+	kill -0 $SV 2>/dev/null || fail "serve exited: $(cat serve.err)"
+	n=$((n + 1)); [ $n -lt 1200 ] || fail "serve did not start: $(cat serve.err)"
+	sleep 0.1
+done
 start_monitor mon.json --copies -v
 
 run_case ram $DATA_RAM:512
@@ -114,3 +125,21 @@ expect_eq "failed maps: address_space_map's stack" \
 	"$(jq -r 'select(.result == "failed") | .stack[0].symbol | split("+")[0]' dma.json | sort -u)" address_space_map
 expect_eq "failed maps: the meaning" \
 	"$(jq -r 'select(.result == "failed") | .meaning | startswith("FAILED: QEMU\u0027s one bounce buffer is held")' dma.json | sort -u)" true
+
+# serve's metrics: the same maps, summed over the QEMUs (all exited now) by name and region.
+# sum NAME FILTER: the sum of a family's series whose labels contain FILTER.
+sum() { awk -v p="$1{" -v f="$2" 'index($1, p) == 1 && index($1, f) { s += $2 } END { print s + 0 }' scrape.txt; }
+l="device=\"$IVSHMEM\",region=\"BAR2\""
+n=0
+while busybox wget -q -O scrape.txt http://127.0.0.1:19748/metrics || fail "scrape failed"
+	[ "$(sum vfioguard_dma_map_failures_total "$l")" != 2 ]; do
+	n=$((n + 1)); [ $n -lt 60 ] || break
+	sleep 0.5
+done
+expect_eq "serve: maps of BAR2" "$(sum vfioguard_dma_maps_total "$l,comm=")" 3
+expect_eq "serve: of them bounced" "$(sum vfioguard_dma_maps_total 'result="bounced"')" 3
+expect_eq "serve: direct maps" "$(sum vfioguard_dma_maps_total 'result="direct"')" 0
+expect_eq "serve: short maps" "$(sum vfioguard_dma_short_maps_total "$l")" 1
+expect_eq "serve: failed maps, by the holder's region" "$(sum vfioguard_dma_map_failures_total "$l")" 2
+expect_eq "serve: bytes granted" "$(sum vfioguard_dma_map_bytes_total "$l")" 5120
+expect_eq "serve: events dropped" "$(sum vfioguard_events_dropped_total 'source="copies"')" 0
