@@ -518,38 +518,6 @@ void model_fold_exited(struct model *md, bool (*alive)(uint32_t pid, void *ctx),
 	md->nholders = k;
 }
 
-/*
- * fd access rows are not folded with the others: model_read_counts moves an exited process's
- * counts out of the kernel's table, and folding its row as well would count them twice when it
- * exits between the two.
- */
-static void fold_access(struct model *md)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i < md->nacc; i++) {
-		struct model_access a = md->acc[i];
-		size_t j;
-
-		for (j = 0; j < k; j++)
-			if (md->acc[j].region == a.region && !strcmp(md->acc[j].comm, a.comm) &&
-			    !strcmp(md->acc[j].device, a.device))
-				break;
-		if (j < k) {
-			for (int w = 0; w < 2; w++) {
-				for (int b = 0; b < 5; b++)
-					md->acc[j].by_size[w][b] += a.by_size[w][b];
-				md->acc[j].bytes[w] += a.bytes[w];
-			}
-			md->acc[j].errors += a.errors;
-			continue;
-		}
-		a.pid = 0;
-		md->acc[k++] = a;
-	}
-	md->nacc = k;
-}
-
 static bool none_alive(uint32_t pid, void *ctx)
 {
 	return false;
@@ -569,16 +537,31 @@ int model_by_name(const struct model *md, struct model *out)
 	model_init(out, md->page_shift);
 	out->copies = copy_rows(md->copies, md->ncopies, sizeof(*md->copies));
 	out->dma = copy_rows(md->dma, md->ndma, sizeof(*md->dma));
-	out->acc = copy_rows(md->acc, md->nacc, sizeof(*md->acc));
-	if (!out->copies || !out->dma || !out->acc) {
-		model_free(out);
-		return -ENOMEM;
-	}
+	if (!out->copies || !out->dma)
+		goto oom;
 	out->ncopies = md->ncopies;
 	out->ndma = md->ndma;
-	out->nacc = md->nacc;
 	/* As if every process had exited: one row per name, device and region (and copy kind). */
 	model_fold_exited(out, none_alive, NULL);
-	fold_access(out);
+	/*
+	 * fd access rows are not folded by model_fold_exited (model_read_counts moves an exited
+	 * process's counts out of the kernel, and folding its row too would count them twice).
+	 */
+	for (size_t i = 0; i < md->nacc; i++) {
+		const struct model_access *x = &md->acc[i];
+		struct model_access *a = access_of(out, 0, x->region, x->comm, x->device);
+
+		if (!a)
+			goto oom;
+		for (int w = 0; w < 2; w++) {
+			for (int k = 0; k < 5; k++)
+				a->by_size[w][k] += x->by_size[w][k];
+			a->bytes[w] += x->bytes[w];
+		}
+		a->errors += x->errors;
+	}
 	return 0;
+oom:
+	model_free(out);
+	return -ENOMEM;
 }

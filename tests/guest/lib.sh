@@ -111,6 +111,19 @@ start_monitor() {
 	done
 }
 
+# start_serve ARGS...: vfioguard serve in the background (serve.out, serve.err) until it says it
+# is watching; SV is its pid.
+start_serve() {
+	vfioguard serve "$@" > serve.out 2> serve.err &
+	SV=$!
+	_n=0
+	until grep -q 'serve: watching' serve.err; do
+		kill -0 $SV 2>/dev/null || fail "serve exited: $(cat serve.err serve.out)"
+		_n=$((_n + 1)); [ $_n -lt 1200 ] || fail "serve did not start: $(cat serve.err)"
+		sleep 0.1
+	done
+}
+
 # wait_attached ERRFILE PID: until monitor -v says the copy probes of PID are attached.
 # wait_attached ERRFILE PID [WATCHER TENTHS]: the same for another vfioguard process (default
 # MON_PID) and another limit (default 600 tenths of a second).

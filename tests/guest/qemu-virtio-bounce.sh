@@ -64,15 +64,8 @@ run_case() {
 	grep -v '^$' qemu.err || true
 }
 
-vfioguard serve --no-policy --listen 127.0.0.1:19748 --interval 1 > serve.out 2> serve.err &
-SV=$!
-trap 'kill -TERM $SV 2>/dev/null' EXIT
-n=0
-until grep -q 'serve: watching' serve.err; do
-	kill -0 $SV 2>/dev/null || fail "serve exited: $(cat serve.err)"
-	n=$((n + 1)); [ $n -lt 1200 ] || fail "serve did not start: $(cat serve.err)"
-	sleep 0.1
-done
+trap '[ -z "${SV:-}" ] || kill -TERM $SV 2>/dev/null' EXIT
+start_serve --no-policy --listen 127.0.0.1:19748 --interval 1
 start_monitor mon.json --copies -v
 
 run_case ram $DATA_RAM:512

@@ -1,9 +1,10 @@
 # vfioguard serve: puts the policy in force, watches a test VMM map, fault, read through the
 # fd and copy into its BARs with libc (probes attached from its VFIO open; a reused PID watched
-# again; the fd counts of exited processes kept by name and deleted from the kernel), and serves metrics that promtool accepts, with the values
-# monitor and audit report for the same activity; SIGHUP with a bad file keeps the generation in force, with a good one moves to
-# the next; a device that appears is resolved at once; a taken port and a missing policy are errors (exit 2); SIGTERM leaves the policy in
-# force.
+# again; the fd counts of exited processes kept by name and deleted from the kernel), and
+# serves metrics that promtool accepts, with the values monitor and audit report for the same
+# activity; SIGHUP with a bad file keeps the generation in force, with a good one moves to the
+# next; a device that appears is resolved at once; a taken port and a missing policy are errors
+# (exit 2); SIGTERM leaves the policy in force.
 # timeout: 400
 . "$VFG_TESTS/lib.sh"
 
@@ -29,15 +30,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-vfioguard serve --policy "$PWD/p.yaml" --listen 127.0.0.1:$port --textfile "$PWD/m.prom" \
-	--interval 1 --libc > serve.out 2> serve.err &
-SV=$!
-n=0
-until grep -q 'serve: watching' serve.err; do
-	kill -0 $SV 2>/dev/null || fail "serve exited: $(cat serve.err serve.out)"
-	n=$((n + 1)); [ $n -lt 1200 ] || fail "serve did not start: $(cat serve.err)"
-	sleep 0.1
-done
+start_serve --policy "$PWD/p.yaml" --listen 127.0.0.1:$port --textfile "$PWD/m.prom" \
+	--interval 1 --libc
 [ -s m.prom ] || fail "no textfile after the start"
 gen=$(vfioguard -j policy show | jq .generation)
 [ "$gen" -ge 1 ] || fail "no policy in force after serve started"
