@@ -134,7 +134,7 @@ $(BUILD)/vfg-testvmm: tests/testvmm.c | $(BUILD)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
 $(BUILD)/tests/%: tests/unit/%.c $(PURE_OBJS) $(BUILD)/obj/loader/snapshot.o $(BUILD)/obj/loader/monitor.o \
-		$(BUILD)/obj/loader/model.o
+		$(BUILD)/obj/loader/model.o $(BUILD)/obj/cli/verdict.o $(BUILD)/obj/loader/enforce.o
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -lcmocka $(LIBS) -o $@

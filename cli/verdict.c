@@ -20,7 +20,7 @@ const struct verdict *verdict_of(struct verdicts *vs, enum host_arch arch, uint3
 {
 	struct policy_subject s = { .vendor = -1, .device_id = -1, .subsystem_vendor = -1,
 				    .subsystem_device = -1 };
-	struct verdict *m, *grown;
+	struct verdict *m, **grown;
 	struct device_facts dev;
 	char exe[PATH_MAX] = "", link[64], line[PATH_MAX], cgroup[PATH_MAX] = "";
 	FILE *cg;
@@ -28,15 +28,18 @@ const struct verdict *verdict_of(struct verdicts *vs, enum host_arch arch, uint3
 	int rule;
 
 	for (size_t i = 0; i < vs->n; i++)
-		if (vs->memo[i].pid == pid && vs->memo[i].region == region &&
-		    !strcmp(vs->memo[i].device, device))
-			return &vs->memo[i];
+		if (vs->memo[i]->pid == pid && vs->memo[i]->region == region &&
+		    !strcmp(vs->memo[i]->device, device))
+			return vs->memo[i];
+	/* One allocation per verdict: callers keep the pointers while they ask for more. */
 	grown = realloc(vs->memo, (vs->n + 1) * sizeof(*vs->memo));
 	if (!grown)
 		return NULL;
 	vs->memo = grown;
-	m = &vs->memo[vs->n++];
-	memset(m, 0, sizeof(*m));
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	vs->memo[vs->n++] = m;
 	m->pid = pid;
 	snprintf(m->device, sizeof(m->device), "%s", device);
 	m->region = region;
@@ -102,6 +105,8 @@ const struct verdict *verdict_of(struct verdicts *vs, enum host_arch arch, uint3
 void verdicts_free(struct verdicts *vs)
 {
 	policy_free(&vs->policy);
+	for (size_t i = 0; i < vs->n; i++)
+		free(vs->memo[i]);
 	free(vs->memo);
 	memset(vs, 0, sizeof(*vs));
 }

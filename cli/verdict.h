@@ -27,11 +27,11 @@ struct verdict {
 struct verdicts {
 	struct policy policy;
 	bool tried, have;
-	struct verdict *memo;
+	struct verdict **memo;
 	size_t n;
 };
 
-/* NULL only when out of memory. */
+/* NULL only when out of memory. The verdict stays where it is until verdicts_free. */
 const struct verdict *verdict_of(struct verdicts *vs, enum host_arch arch, uint32_t pid,
 				 const char *comm, const char *device, unsigned int region,
 				 enum cache_mode cache);

@@ -9,10 +9,10 @@ expect_eq "edu register 0 via QEMU" "$(qtest_edu_reg0)" 0x010000ed
 vfioguard -j audit > audit.json || fail "audit exited $?"
 m=$(jq -c ".mappings[] | select(.pid == $QEMU_PID and .device == \"$EDU\" and .region == \"BAR0\")" audit.json)
 [ -n "$m" ] || fail "QEMU's mapping of edu BAR0 not reported: $(cat audit.json)"
-expect_eq "comm" "$(echo "$m" | jq -r .comm)" "$QEMU_COMM"
-expect_eq "size" "$(echo "$m" | jq -r .size)" 1048576
-expect_eq "cache" "$(echo "$m" | jq -r .cache)" "$CACHE_BAR"
-start=$(echo "$m" | jq -r .start)
+expect_eq "comm" "$(printf '%s\n' "$m" | jq -r .comm)" "$QEMU_COMM"
+expect_eq "size" "$(printf '%s\n' "$m" | jq -r .size)" 1048576
+expect_eq "cache" "$(printf '%s\n' "$m" | jq -r .cache)" "$CACHE_BAR"
+start=$(printf '%s\n' "$m" | jq -r .start)
 grep -q "^${start#0x}-.* rw-s .*vfio-device" /proc/$QEMU_PID/maps ||
 	fail "$start is not a vfio-device mapping of QEMU"
 

@@ -15,20 +15,20 @@ for want in "$EDU BAR0 0 1048576 0" "$IVSHMEM BAR2 2 16777216 1"; do
 	set -- $want
 	m=$(jq -c ".mappings[] | select(.pid == $VMM_PID and .device == \"$1\")" audit.json)
 	[ -n "$m" ] || fail "no mapping of $1 reported"
-	expect_eq "$1 region" "$(echo "$m" | jq -r .region)" "$2"
-	expect_eq "$1 region index" "$(echo "$m" | jq -r .region_index)" "$3"
-	expect_eq "$1 size" "$(echo "$m" | jq -r .size)" "$4"
-	expect_eq "$1 region offset" "$(echo "$m" | jq -r .region_offset)" 0
-	expect_eq "$1 cache" "$(echo "$m" | jq -r .cache)" "$CACHE_BAR"
-	expect_eq "$1 pgprot" "$(echo "$m" | jq -r .pgprot)" $PGPROT_BAR
-	expect_eq "$1 comm" "$(echo "$m" | jq -r .comm)" vfg-testvmm
+	expect_eq "$1 region" "$(printf '%s\n' "$m" | jq -r .region)" "$2"
+	expect_eq "$1 region index" "$(printf '%s\n' "$m" | jq -r .region_index)" "$3"
+	expect_eq "$1 size" "$(printf '%s\n' "$m" | jq -r .size)" "$4"
+	expect_eq "$1 region offset" "$(printf '%s\n' "$m" | jq -r .region_offset)" 0
+	expect_eq "$1 cache" "$(printf '%s\n' "$m" | jq -r .cache)" "$CACHE_BAR"
+	expect_eq "$1 pgprot" "$(printf '%s\n' "$m" | jq -r .pgprot)" $PGPROT_BAR
+	expect_eq "$1 comm" "$(printf '%s\n' "$m" | jq -r .comm)" vfg-testvmm
 	for f in shared io pfnmap write; do
-		echo "$m" | jq -e ".flags | index(\"$f\")" >/dev/null || fail "$1: flag $f missing"
+		printf '%s\n' "$m" | jq -e ".flags | index(\"$f\")" >/dev/null || fail "$1: flag $f missing"
 	done
 
 	# The range is the VMM's own: the address it printed, and /proc/PID/maps agrees.
-	start=$(echo "$m" | jq -r .start)
-	end=$(echo "$m" | jq -r .end)
+	start=$(printf '%s\n' "$m" | jq -r .start)
+	end=$(printf '%s\n' "$m" | jq -r .end)
 	grep -q "^map $5 $1 $3 $start $(printf '0x%x' $4)\$" vmm.out ||
 		fail "$1: audit says $start, the VMM mapped: $(grep "^map $5" vmm.out)"
 	grep -q "^${start#0x}-${end#0x} rw-s .*vfio-device" /proc/$VMM_PID/maps ||
@@ -45,7 +45,7 @@ for want in "$EDU BAR0 0 1048576 0" "$IVSHMEM BAR2 2 16777216 1"; do
 	fi
 	expect_eq "$1 maps offset" "0x$(grep "^${start#0x}-" /proc/$VMM_PID/maps | cut -d' ' -f3)" \
 		"$(printf '0x%08x' $off)"
-	expect_eq "$1 vm_pgoff" "$(echo "$m" | jq -r .vm_pgoff)" "$(printf '0x%x' $((off >> 12)))"
+	expect_eq "$1 vm_pgoff" "$(printf '%s\n' "$m" | jq -r .vm_pgoff)" "$(printf '0x%x' $((off >> 12)))"
 	[ $ARCH_NAME != x86_64 ] ||
 		expect_eq "$1 PAT memtype of the BAR" "$(pat_memtype $bar)" "uncached-minus"
 done

@@ -37,7 +37,7 @@ jq -c 'select(.event == "copy")' mon.json > copies.json
 n=$(($(echo $places | wc -w) * 2))
 expect_eq "copies reported" "$(wc -l < copies.json)" $n
 s=$(tail -1 mon.json)
-expect_eq "the window in use" "$(echo "$s" | jq '.copies.alias_windows | [.[]] | max')" "$w"
+expect_eq "the window in use" "$(printf '%s\n' "$s" | jq '.copies.alias_windows | [.[]] | max')" "$w"
 i=0
 for len in 1024 4096; do
 	for src in $places; do
@@ -47,9 +47,9 @@ for len in 1024 4096; do
 		line=$(jq -c "select(.length == $len and .page_delta == $d)" copies.json)
 		[ -n "$line" ] && [ "$(printf '%s\n' "$line" | wc -l)" = 1 ] || fail "$len bytes from page offset $src: not one copy: $line"
 		want_case=far; [ $d -ge "$w" ] || want_case=$d
-		expect_eq "$len bytes from page offset $src: placement" "$(echo "$line" | jq .page_delta)" $d
-		expect_eq "$len bytes from page offset $src: case" "$(echo "$line" | jq -r .case_page_delta)" $want_case
-		routine=$(echo "$line" | jq -r .routine)
+		expect_eq "$len bytes from page offset $src: placement" "$(printf '%s\n' "$line" | jq .page_delta)" $d
+		expect_eq "$len bytes from page offset $src: case" "$(printf '%s\n' "$line" | jq -r .case_page_delta)" $want_case
+		routine=$(printf '%s\n' "$line" | jq -r .routine)
 		if [ $want_case = far ]; then
 			vfioguard -j calibrate --routine $routine --lengths $len --aligns 0 > cal.json
 			want=$(jq -r '.cases[] | select(.far) | .hazards' cal.json)
@@ -57,7 +57,7 @@ for len in 1024 4096; do
 			vfioguard -j calibrate --routine $routine --lengths $len --aligns 0 --page-delta $d > cal.json
 			want=$(jq -r '.cases[0].hazards' cal.json)
 		fi
-		got=$(echo "$line" | jq -r '.hazards | join(",")'); [ -n "$got" ] || got=none
+		got=$(printf '%s\n' "$line" | jq -r '.hazards | join(",")'); [ -n "$got" ] || got=none
 		expect_eq "$len bytes from page offset $src (case $want_case): hazards as calibrated" "$got" "$want"
 		note "$len bytes, (dst - src) mod 4096 = $d: case $want_case, $got"
 	done

@@ -36,7 +36,7 @@ expect_eq "copies" "$(wc -l < copies.json)" 34
 expect_eq "processes" "$(jq .pid copies.json | sort -u | wc -l)" 34
 expect_eq "each as calibrated ($want)" "$(jq -r '.hazards | join(",")' copies.json | sort -u)" "$want"
 s=$(tail -1 mon.json)
-retired=$(echo "$s" | jq '[.copies.targets[] | select(.exited)] | length')
+retired=$(printf '%s\n' "$s" | jq '[.copies.targets[] | select(.exited)] | length')
 [ "$retired" -ge 4 ] || fail "retired targets: $retired, want at least 4: $(cat mon.json.err)"
 expect_eq "memcpy hits of exited processes kept" \
-	"$(echo "$s" | jq '[.copies.targets[] | select(.exited and (.target | contains("memcpy"))) | .device] | all(. == 1)')" true
+	"$(printf '%s\n' "$s" | jq '[.copies.targets[] | select(.exited and (.target | contains("memcpy"))) | .device] | all(. == 1)')" true

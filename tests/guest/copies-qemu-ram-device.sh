@@ -40,13 +40,13 @@ sleep 1
 stop_monitor_expect mon.json 0
 
 s=$(tail -1 mon.json)
-expect_eq "targets" "$(echo "$s" | jq -r "[.copies.targets[] | select(.pid == $QEMU_PID) | .target] | sort | join(\",\")")" \
+expect_eq "targets" "$(printf '%s\n' "$s" | jq -r "[.copies.targets[] | select(.pid == $QEMU_PID) | .target] | sort | join(\",\")")" \
 	"qemu address_space_map,qemu address_space_map (return),qemu address_space_unmap,qemu memory_region_ram_device_read,qemu memory_region_ram_device_write,qemu memory_region_ref (in a DMA map)"
-expect_eq "probe hits (write, read)" "$(echo "$s" | jq -r "[.copies.targets[] | select(.pid == $QEMU_PID and (.target | contains(\"ram_device\")))] | sort_by(.target) | reverse | map(.hits) | join(\" \")")" "1 2"
+expect_eq "probe hits (write, read)" "$(printf '%s\n' "$s" | jq -r "[.copies.targets[] | select(.pid == $QEMU_PID and (.target | contains(\"ram_device\")))] | sort_by(.target) | reverse | map(.hits) | join(\" \")")" "1 2"
 expect_eq "regions: BAR0 mapped, not trapped" \
-	"$(echo "$s" | jq -c ".regions[] | select(.pid == $QEMU_PID and .device == \"$EDU\" and .region == \"BAR0\") | [.mapped, .fd, .cache, .access]")" \
+	"$(printf '%s\n' "$s" | jq -c ".regions[] | select(.pid == $QEMU_PID and .device == \"$EDU\" and .region == \"BAR0\") | [.mapped, .fd, .cache, .access]")" \
 	"[true,false,\"$CACHE_BAR\",\"direct\"]"
-expect_eq "no DMA map of device memory" "$(echo "$s" | jq -r ".copies.dma | length")" 0
+expect_eq "no DMA map of device memory" "$(printf '%s\n' "$s" | jq -r ".copies.dma | length")" 0
 jq -c 'select(.event == "copy")' mon.json > c.json
 expect_eq "copies" "$(jq -r '"\(.direction) \(.region_offset) \(.length)"' c.json | tr '\n' ' ')" \
 	"write 4 4 read 4 4 read 0 4 "

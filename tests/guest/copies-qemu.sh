@@ -88,4 +88,4 @@ expect_eq "region" "$(jq -r '"\(.device) \(.region) \(.cache)"' w.json | sort -u
 expect_eq "read" "$(jq -r '"\(.region_offset) \(.length) \(.stack[0].symbol | split("+")[0])"' r.json | tail -1)" \
 	"4 4 memory_region_ram_device_read"
 s=$(tail -1 mon.json)
-expect_eq "summary violations" "$(echo "$s" | jq .copies.violations)" 1
+expect_eq "summary violations" "$(printf '%s\n' "$s" | jq .copies.violations)" 1

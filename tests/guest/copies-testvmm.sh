@@ -91,10 +91,10 @@ for c in $(echo "$cases" | tr ' ' ':'); do
 	set -- $(echo $c | tr ':' ' ')
 	line=$(sed -n "$((i + 1))p" copies.json)
 	want_region=${slot0#* }; [ $1 = 1 ] && want_region=BAR2
-	expect_eq "case $c region" "$(echo "$line" | jq -r .region)" $want_region
-	expect_eq "case $c offset" "$(echo "$line" | jq .region_offset)" $(($2))
-	expect_eq "case $c length" "$(echo "$line" | jq .length)" $3
-	expect_eq "case $c direction" "$(echo "$line" | jq -r .direction)" write
+	expect_eq "case $c region" "$(printf '%s\n' "$line" | jq -r .region)" $want_region
+	expect_eq "case $c offset" "$(printf '%s\n' "$line" | jq .region_offset)" $(($2))
+	expect_eq "case $c length" "$(printf '%s\n' "$line" | jq .length)" $3
+	expect_eq "case $c direction" "$(printf '%s\n' "$line" | jq -r .direction)" write
 	i=$((i + 1))
 done
 expect_eq "forward move" "$(sed -n "$((i + 1))p" copies.json | jq -r '"\(.routine) \(.region_offset)"')" "memmove-forward $((0x5000))"
@@ -150,8 +150,8 @@ else
 	libc_targets=3
 fi
 s=$(tail -1 mon.json)
-expect_eq "summary counts every copy" "$(echo "$s" | jq '.copies.violations + .copies.clean + .copies.unmeasured')" $((n + 1))
-expect_eq "libc targets" "$(echo "$s" | jq '[.copies.targets[] | select(.target | startswith("libc"))] | length')" $libc_targets
+expect_eq "summary counts every copy" "$(printf '%s\n' "$s" | jq '.copies.violations + .copies.clean + .copies.unmeasured')" $((n + 1))
+expect_eq "libc targets" "$(printf '%s\n' "$s" | jq '[.copies.targets[] | select(.target | startswith("libc"))] | length')" $libc_targets
 # Cases measured during the run were cached for the next one.
 [ -s cache/hazards-*.tsv ] || fail "no hazard cache written"
 

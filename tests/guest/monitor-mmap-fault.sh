@@ -65,10 +65,10 @@ for mode in fentry kprobes; do
 		"mmap fault unmap mmap fault unmap "
 	# The summary keeps the two mappings apart, each with its own faults, both ended.
 	s=$(tail -1 $m)
-	expect_eq "$mode: summary mappings" "$(echo "$s" | jq "[.mappings[] | select(.pid == $pid)] | length")" 2
-	expect_eq "$mode: summary faults" "$(echo "$s" | jq -c "[.mappings[] | select(.pid == $pid) | .faults.pte]")" "[$f1,$f2]"
-	expect_eq "$mode: all unmapped" "$(echo "$s" | jq "[.mappings[] | select(.pid == $pid) | .unmapped] | all")" true
-	expect_eq "$mode: dropped" "$(echo "$s" | jq .dropped)" 0
+	expect_eq "$mode: summary mappings" "$(printf '%s\n' "$s" | jq "[.mappings[] | select(.pid == $pid)] | length")" 2
+	expect_eq "$mode: summary faults" "$(printf '%s\n' "$s" | jq -c "[.mappings[] | select(.pid == $pid) | .faults.pte]")" "[$f1,$f2]"
+	expect_eq "$mode: all unmapped" "$(printf '%s\n' "$s" | jq "[.mappings[] | select(.pid == $pid) | .unmapped] | all")" true
+	expect_eq "$mode: dropped" "$(printf '%s\n' "$s" | jq .dropped)" 0
 done
 
 # Counted only: the fault handler's fexit program alone, no fault or fallback event, and the

@@ -99,9 +99,9 @@ s_reads="vfioguard_fd_accesses_total{$l_bar2,comm=\"vfg-testvmm\",direction=\"re
 until_metric "$s_reads" 15
 expect_eq "one series for both processes" "$(awk -v k="$s_reads" '$1 == k' scrape.txt | wc -l)" 1
 rw_ids=$(bpftool -j map show | jq '[.[] | select(.name == "rw_stats") | .id]')
-expect_eq "fd count tables" "$(echo "$rw_ids" | jq length)" 1
+expect_eq "fd count tables" "$(printf '%s\n' "$rw_ids" | jq length)" 1
 n=0
-while left=$(bpftool -j map dump id "$(echo "$rw_ids" | jq '.[0]')" | jq length)
+while left=$(bpftool -j map dump id "$(printf '%s\n' "$rw_ids" | jq '.[0]')" | jq length)
 	[ "$left" != 0 ]; do
 	n=$((n + 1)); [ $n -lt 60 ] || fail "$left fd count entries of exited processes left"
 	sleep 0.5
