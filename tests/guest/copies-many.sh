@@ -40,3 +40,7 @@ retired=$(printf '%s\n' "$s" | jq '[.copies.targets[] | select(.exited)] | lengt
 [ "$retired" -ge 4 ] || fail "retired targets: $retired, want at least 4: $(cat mon.json.err)"
 expect_eq "memcpy hits of exited processes kept" \
 	"$(printf '%s\n' "$s" | jq '[.copies.targets[] | select(.exited and (.target | contains("memcpy"))) | .device] | all(. == 1)')" true
+# Each region's verdict, asked for row by row while the memo of verdicts grows.
+expect_eq "every region's verdict, with no policy in force" \
+	"$(printf '%s\n' "$s" | jq -r '[.regions[] | "\(.access) (\(.rule))"] | unique | join(",")')" \
+	"direct (no policy in force)"
