@@ -33,11 +33,8 @@ struct copy_view {
 	struct copy_view_opts o;
 	struct copies c;
 	struct symbolizer sym;
-	struct {
-		uint32_t pid;
-		uint64_t start_time; /* a later process with the same PID is watched again */
-	} watched[MAX_WATCHED];
-	size_t nwatched;
+	struct proc_table watched; /* a later process with the same PID is watched again */
+	bool full_said;
 	struct model own; /* the counts, when the caller has no model of its own */
 	struct model *md;
 	struct verdicts verdicts;
@@ -372,6 +369,7 @@ int copy_view_open(struct copy_view **out, const struct copy_view_opts *o)
 	if (!v)
 		return -ENOMEM;
 	v->o = *o;
+	v->watched.cap = MAX_WATCHED;
 	v->md = o->model;
 	if (!v->md) {
 		model_init(&v->own, 12);
@@ -402,30 +400,29 @@ int copy_view_open(struct copy_view **out, const struct copy_view_opts *o)
 
 int copy_view_watch(struct copy_view *v, uint32_t pid, const char *comm)
 {
-	uint64_t start = proc_start_time(pid);
 	char why[512] = "";
-	size_t slot = v->nwatched;
+	uint32_t gone;
 	int n, total = 0;
 
 	if (v->o.pid && pid != v->o.pid)
 		return -1;
 	if (comm && v->o.comm && strcmp(comm, v->o.comm))
 		return -1;
-	for (size_t i = 0; i < v->nwatched; i++) {
-		if (v->watched[i].pid != pid)
-			continue;
-		if (v->watched[i].start_time == start)
-			return -1;
-		slot = i; /* the PID of an exited process, reused */
-	}
-	if (slot == MAX_WATCHED)
+	n = proc_table_add(&v->watched, pid, proc_start_time(pid), &gone);
+	if (n == -ENOSPC && !v->full_said)
+		note("pid %u (%s): its copies are not watched: %zu processes are watched already, "
+		     "and all of them are alive", pid, comm ? comm : "?", v->watched.cap);
+	else if (n == -ENOMEM)
+		note("pid %u: its copies are not watched: out of memory", pid);
+	if (n == -ENOSPC)
+		v->full_said = true; /* said once until one is watched again */
+	if (n)
 		return -1;
-	if (slot < v->nwatched)
-		symbolizer_forget(&v->sym, pid);
-	v->watched[slot].pid = pid;
-	v->watched[slot].start_time = start;
-	if (slot == v->nwatched)
-		v->nwatched++;
+	v->full_said = false;
+	if (gone) {
+		symbolizer_forget(&v->sym, gone);
+		verdicts_forget_pid(&v->verdicts, gone);
+	}
 	symbolizer_add(&v->sym, pid);
 	n = copies_watch_profile(&v->c, pid, why, sizeof(why));
 	if (n < 0)
@@ -660,6 +657,7 @@ void copy_view_close(struct copy_view *v)
 	copies_close(&v->c);
 	symbolizer_free(&v->sym);
 	verdicts_free(&v->verdicts);
+	proc_table_free(&v->watched);
 	if (v->md == &v->own)
 		model_free(&v->own);
 	free(v);

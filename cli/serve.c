@@ -544,6 +544,7 @@ static void render(struct serve *sv)
 		log_line(LOG_ERR, "vfioguard: serve: reading the kernel's counts: %s", strerror(-err));
 	model_forget_unmapped(&sv->model, fold_unmapped, sv);
 	model_fold_exited(&sv->model, pid_alive, NULL);
+	verdicts_forget_exited(vs, pid_alive, NULL);
 	if (model_by_name(&sv->model, &byname)) {
 		log_line(LOG_ERR, "vfioguard: serve: out of memory rendering the metrics");
 		return;

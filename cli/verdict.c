@@ -102,6 +102,30 @@ const struct verdict *verdict_of(struct verdicts *vs, enum host_arch arch, uint3
 	return m;
 }
 
+static bool not_pid(uint32_t pid, void *ctx)
+{
+	return pid != *(const uint32_t *)ctx;
+}
+
+void verdicts_forget_exited(struct verdicts *vs, bool (*alive)(uint32_t pid, void *ctx),
+			    void *ctx)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < vs->n; i++) {
+		if (alive(vs->memo[i]->pid, ctx))
+			vs->memo[k++] = vs->memo[i];
+		else
+			free(vs->memo[i]);
+	}
+	vs->n = k;
+}
+
+void verdicts_forget_pid(struct verdicts *vs, uint32_t pid)
+{
+	verdicts_forget_exited(vs, not_pid, &pid);
+}
+
 void verdicts_free(struct verdicts *vs)
 {
 	policy_free(&vs->policy);

@@ -35,6 +35,14 @@ struct verdicts {
 const struct verdict *verdict_of(struct verdicts *vs, enum host_arch arch, uint32_t pid,
 				 const char *comm, const char *device, unsigned int region,
 				 enum cache_mode cache);
+/*
+ * A long-running view asks for every process it ever sees, and a PID used again is another
+ * process, with its own executable and cgroup. These drop the verdicts of pid, or of every
+ * process alive says is gone; pointers to them are then freed.
+ */
+void verdicts_forget_pid(struct verdicts *vs, uint32_t pid);
+void verdicts_forget_exited(struct verdicts *vs, bool (*alive)(uint32_t pid, void *ctx),
+			    void *ctx);
 void verdicts_free(struct verdicts *vs);
 
 #endif /* VFIOGUARD_VERDICT_H */

@@ -271,6 +271,48 @@ uint64_t proc_start_time(uint32_t pid)
 	return start;
 }
 
+int proc_table_add(struct proc_table *t, uint32_t pid, uint64_t start_time, uint32_t *gone)
+{
+	size_t slot = t->n;
+
+	*gone = 0;
+	if (!start_time)
+		return -ESRCH;
+	for (size_t i = 0; i < t->n; i++) {
+		if (t->v[i].pid != pid)
+			continue;
+		if (t->v[i].start_time == start_time)
+			return 1;
+		slot = i; /* the PID of a process that is gone, used again */
+	}
+	for (size_t i = 0; slot == t->n && t->n == t->cap && i < t->n; i++)
+		if (proc_start_time(t->v[i].pid) != t->v[i].start_time)
+			slot = i;
+	if (slot == t->n) {
+		struct proc_entry *grown;
+
+		if (t->n == t->cap)
+			return -ENOSPC;
+		grown = realloc(t->v, (t->n + 1) * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		t->v = grown;
+		t->n++;
+	} else {
+		*gone = t->v[slot].pid;
+	}
+	t->v[slot].pid = pid;
+	t->v[slot].start_time = start_time;
+	return 0;
+}
+
+void proc_table_free(struct proc_table *t)
+{
+	free(t->v);
+	t->v = NULL;
+	t->n = 0;
+}
+
 const char *kernel_strerror(int err)
 {
 	if (err == -524)

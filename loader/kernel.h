@@ -80,6 +80,28 @@ int proc_vfio_span(uint32_t pid, uint64_t *lo, uint64_t *hi);
  */
 uint64_t proc_start_time(uint32_t pid);
 
+/*
+ * The processes a long-running view has taken up, each by PID and start time: a later process
+ * with the PID is another one, and when the table is full, the entry of a process that is gone
+ * is given to the new one. cap entries at most (the caller sets it).
+ */
+struct proc_table {
+	struct proc_entry {
+		uint32_t pid;
+		uint64_t start_time;
+	} *v;
+	size_t n, cap;
+};
+
+/*
+ * Takes up the process PID that started at start_time. 1 when it is taken up already; 0 when it
+ * is now, with *gone the PID of the process whose entry it got (0 for a new entry: the caller
+ * lets go of what it kept for *gone, which may be PID itself); -ENOSPC when cap processes that
+ * are all alive hold the table; -ESRCH when start_time is 0 (the process is gone); -ENOMEM.
+ */
+int proc_table_add(struct proc_table *t, uint32_t pid, uint64_t start_time, uint32_t *gone);
+void proc_table_free(struct proc_table *t);
+
 #define PCI_RESOURCES 7 /* BAR0..BAR5 and the ROM, as VFIO_PCI_*_REGION_INDEX 0..6 */
 
 struct pci_resource {

@@ -12,6 +12,11 @@
 
 #include "../../cli/verdict.h"
 
+static bool odd_alive(uint32_t pid, void *ctx)
+{
+	return pid % 2;
+}
+
 /*
  * monitor's region table asks for one verdict per row and keeps each pointer: with 34 processes
  * the memo grew under the first rows, and the summary printed freed memory as their rule.
@@ -42,6 +47,15 @@ static void verdicts_stay(void **state)
 	assert_ptr_equal(verdict_of(&vs, ARCH_X86_64, 1, "vmm", "0000:00:03.0", 0,
 				    CACHE_X86_UC_MINUS), first);
 	assert_int_equal(vs.n, 199);
+	/* A PID used again is another process: its verdicts are asked for again. */
+	verdicts_forget_pid(&vs, 7);
+	assert_int_equal(vs.n, 198);
+	assert_ptr_equal(verdict_of(&vs, ARCH_X86_64, 1, "vmm", "0000:00:03.0", 0,
+				    CACHE_X86_UC_MINUS), first);
+	verdicts_forget_exited(&vs, odd_alive, NULL);
+	assert_int_equal(vs.n, 99); /* 1, 3, ..., 199 less 7 */
+	for (size_t i = 0; i < vs.n; i++)
+		assert_true(vs.memo[i]->pid % 2);
 	verdicts_free(&vs);
 	for (size_t i = 0; i < 200; i++)
 		free(between[i]);
