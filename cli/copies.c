@@ -107,15 +107,6 @@ static void put_json(struct json_object *o)
 	fflush(stdout);
 }
 
-/* A copy reported once its case is measured: its stack is named now, while the process is here. */
-static void on_park(const struct copy_event *ev, void *ctx)
-{
-	struct copy_view *v = ctx;
-
-	for (unsigned int i = 0; i < ev->raw.nstack && i < VFG_COPY_STACK; i++)
-		symbolizer_keep(&v->sym, ev->raw.tgid, ev->raw.stack[i]);
-}
-
 static void on_copy(const struct copy_event *ev, void *ctx)
 {
 	struct copy_view *v = ctx;
@@ -391,7 +382,6 @@ int copy_view_open(struct copy_view **out, const struct copy_view_opts *o)
 		return err;
 	}
 	v->c.dma_fn = on_dma;
-	v->c.park_fn = on_park;
 	if (v->c.vfio_missing)
 		note("vfio is not loaded: no copy can touch device memory (calls are only counted)");
 	for (size_t i = 0; i < o->nprobes; i++) {

@@ -510,8 +510,8 @@ int calibrate_case_at(struct calibrator *c, const struct calib_case *cc, unsigne
 
 	for (;;) {
 		regs_t regs;
-		uint64_t addr[2], laddr[2];
-		uint32_t width[2], lwidth[2];
+		uint64_t addr[2] = {}, laddr[2] = {};
+		uint32_t width[2] = {}, lwidth[2] = {};
 		bool marker, unknown;
 		int n, nl;
 

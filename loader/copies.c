@@ -1247,8 +1247,6 @@ static int on_ring(void *ctx, void *data, size_t size)
 				c->parked = grown;
 				grown[c->nparked++] = (struct parked_copy){ .ev = ev, .cc = cc,
 									    .key = k };
-				if (c->park_fn)
-					c->park_fn(&ev, c->ctx);
 				return 0;
 			}
 			copy_finish(&ev, &cc, -ENOMEM, 0, NULL);

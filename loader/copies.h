@@ -93,11 +93,6 @@ struct copies {
 	size_t nretired;
 	copy_event_fn fn;
 	dma_event_fn dma_fn; /* set by the caller after copies_open; NULL: DMA maps not delivered */
-	/*
-	 * Set by the caller after copies_open, or NULL: a copy that is parked, as it arrived, for
-	 * what the caller must take from its process while it may still be alive (stack names).
-	 */
-	copy_event_fn park_fn;
 	void *ctx;
 	uint64_t events;
 	bool vfio_missing; /* vfio is not loaded: no mapping can be a device's */

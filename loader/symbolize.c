@@ -7,7 +7,6 @@
 #include <elfutils/libdwfl.h>
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "symbolize.h"
@@ -70,27 +69,14 @@ static int open_module(Dwfl_Module *m, void **userdata, const char *name, Dwarf_
 	return DWARF_CB_OK;
 }
 
-#define KEPT_MAX 256 /* names kept per process */
-
-static void proc_clear(struct symbolizer *s, unsigned int i)
-{
-	if (s->procs[i].dwfl)
-		dw.end(s->procs[i].dwfl);
-	for (size_t k = 0; k < s->procs[i].nkept; k++)
-		free(s->procs[i].kept[k].name);
-	free(s->procs[i].kept);
-	memset(&s->procs[i], 0, sizeof(s->procs[i]));
-}
-
-/* The process's slot, its files read when it is new. */
-static unsigned int slot_of(struct symbolizer *s, uint32_t pid)
+static Dwfl *dwfl_of(struct symbolizer *s, uint32_t pid)
 {
 	Dwfl *d;
 	unsigned int slot;
 
 	for (unsigned int i = 0; i < s->n; i++)
 		if (s->procs[i].pid == pid)
-			return i;
+			return s->procs[i].dwfl;
 	d = dw_load() ? dw.begin(&dw.callbacks) : NULL;
 	if (d && (dw.proc_report(d, pid) || dw.report_end(d, NULL, NULL))) {
 		dw.end(d);
@@ -104,28 +90,33 @@ static unsigned int slot_of(struct symbolizer *s, uint32_t pid)
 	} else {
 		slot = s->next;
 		s->next = (s->next + 1) % SYMBOLIZER_PROCS;
-		proc_clear(s, slot);
+		if (s->procs[slot].dwfl)
+			dw.end(s->procs[slot].dwfl);
 	}
 	s->procs[slot].pid = pid;
 	s->procs[slot].dwfl = d;
-	return slot;
+	return d;
 }
 
 void symbolizer_forget(struct symbolizer *s, uint32_t pid)
 {
 	for (unsigned int i = 0; i < s->n; i++)
-		if (s->procs[i].pid == pid)
-			proc_clear(s, i);
+		if (s->procs[i].pid == pid) {
+			if (s->procs[i].dwfl)
+				dw.end(s->procs[i].dwfl);
+			s->procs[i].dwfl = NULL;
+			s->procs[i].pid = 0;
+		}
 }
 
 void symbolizer_add(struct symbolizer *s, uint32_t pid)
 {
-	slot_of(s, pid);
+	dwfl_of(s, pid);
 }
 
-/* What libdw says of addr in the process's files. */
-static const char *name_of(Dwfl *d, uint64_t addr, char *buf, size_t len)
+const char *symbolize(struct symbolizer *s, uint32_t pid, uint64_t addr, char *buf, size_t len)
 {
+	Dwfl *d = dwfl_of(s, pid);
 	Dwfl_Module *m = d ? dw.addrmodule(d, addr) : NULL;
 	const char *mod, *sym, *slash;
 	Dwarf_Addr start;
@@ -146,43 +137,10 @@ static const char *name_of(Dwfl *d, uint64_t addr, char *buf, size_t len)
 	return buf;
 }
 
-void symbolizer_keep(struct symbolizer *s, uint32_t pid, uint64_t addr)
-{
-	unsigned int slot = slot_of(s, pid);
-	size_t nk = s->procs[slot].nkept;
-	struct kept_name *grown;
-	char buf[512];
-
-	for (size_t k = 0; k < nk; k++)
-		if (s->procs[slot].kept[k].addr == addr)
-			return;
-	if (nk == KEPT_MAX || !name_of(s->procs[slot].dwfl, addr, buf, sizeof(buf)))
-		return;
-	grown = realloc(s->procs[slot].kept, (nk + 1) * sizeof(*grown));
-	if (!grown)
-		return;
-	s->procs[slot].kept = grown;
-	grown[nk].addr = addr;
-	grown[nk].name = strdup(buf);
-	if (grown[nk].name)
-		s->procs[slot].nkept++;
-}
-
-const char *symbolize(struct symbolizer *s, uint32_t pid, uint64_t addr, char *buf, size_t len)
-{
-	unsigned int slot = slot_of(s, pid);
-
-	for (size_t k = 0; k < s->procs[slot].nkept; k++)
-		if (s->procs[slot].kept[k].addr == addr) {
-			snprintf(buf, len, "%s", s->procs[slot].kept[k].name);
-			return buf;
-		}
-	return name_of(s->procs[slot].dwfl, addr, buf, len);
-}
-
 void symbolizer_free(struct symbolizer *s)
 {
 	for (unsigned int i = 0; i < s->n; i++)
-		proc_clear(s, i);
+		if (s->procs[i].dwfl)
+			dw.end(s->procs[i].dwfl);
 	memset(s, 0, sizeof(*s));
 }

@@ -15,11 +15,6 @@ struct symbolizer {
 	struct {
 		uint32_t pid;
 		void *dwfl; /* Dwfl *, NULL when the process could not be read */
-		struct kept_name {
-			uint64_t addr;
-			char *name;
-		} *kept;    /* names taken while the process was alive (symbolizer_keep) */
-		size_t nkept;
 	} procs[SYMBOLIZER_PROCS];
 	unsigned int n, next;
 };
@@ -32,11 +27,6 @@ struct symbolizer {
 const char *symbolize(struct symbolizer *s, uint32_t pid, uint64_t addr, char *buf, size_t len);
 /* Reads pid's maps now (before it can exit), so later lookups work for its lifetime's files. */
 void symbolizer_add(struct symbolizer *s, uint32_t pid);
-/*
- * Names addr now and keeps the name for symbolize: for a stack that is reported later, when the
- * process and its files may be gone.
- */
-void symbolizer_keep(struct symbolizer *s, uint32_t pid, uint64_t addr);
 /* The process with this PID is another one now (the PID was reused): its files are read again. */
 void symbolizer_forget(struct symbolizer *s, uint32_t pid);
 void symbolizer_free(struct symbolizer *s);
