@@ -376,6 +376,7 @@ static int attach(struct copies *c, const struct copy_target *t, char *why, size
 	n = &c->targets[idx];
 	*n = *t;
 	n->start_time = start;
+	n->serial = ++c->serials;
 	if (n->t.kind == VFG_COPY_KIND_COPY && !n->unmeasured[0])
 		n->t.alias_window = routine_window(c, n->t.routine);
 	if (t->pid > 0) {
@@ -918,12 +919,30 @@ struct copies_worker {
 	bool stop;
 };
 
-/* A copy whose case is being measured: delivered when it is. */
+/*
+ * A copy whose case is being measured: delivered when it is. Its target's slot may have gone to
+ * another process by then: the target is found again by its serial.
+ */
 struct parked_copy {
 	struct copy_event ev;
 	struct calib_case cc;
 	struct vfg_hazard_key key;
+	uint32_t slot;
+	uint64_t serial; /* 0: no target */
 };
+
+/* A parked copy's target, in its slot still or retired since; NULL when it had none. */
+static const struct copy_target *parked_target(const struct copies *c, const struct parked_copy *p)
+{
+	if (!p->serial)
+		return NULL;
+	if (p->slot < c->n && c->targets[p->slot].serial == p->serial)
+		return &c->targets[p->slot];
+	for (size_t i = 0; i < c->nretired; i++)
+		if (c->retired[i].serial == p->serial)
+			return &c->retired[i];
+	return NULL;
+}
 
 static struct vfg_hazard_key hazard_key(const struct calib_case *cc)
 {
@@ -1146,6 +1165,7 @@ static int deliver_measured(struct copies *c)
 				c->parked[k++] = *p;
 				continue;
 			}
+			p->ev.target = parked_target(c, p);
 			copy_finish(&p->ev, &p->cc, job.err, job.packed, job.step);
 			p->ev.calibrated_now = !job.err && !delivered;
 			c->events++;
@@ -1245,8 +1265,9 @@ static int on_ring(void *ctx, void *data, size_t size)
 
 			if (grown) {
 				c->parked = grown;
-				grown[c->nparked++] = (struct parked_copy){ .ev = ev, .cc = cc,
-									    .key = k };
+				grown[c->nparked++] = (struct parked_copy){
+					.ev = ev, .cc = cc, .key = k, .slot = r->target,
+					.serial = ev.target ? ev.target->serial : 0 };
 				return 0;
 			}
 			copy_finish(&ev, &cc, -ENOMEM, 0, NULL);

@@ -35,6 +35,7 @@ struct copy_target {
 	char unmeasured[192];
 	struct bpf_link *link;
 	struct vfg_copy_counts final; /* retired targets: the counts when their process was gone */
+	uint64_t serial; /* which attach this is (from 1): a slot given to another has another */
 };
 
 /*
@@ -115,6 +116,7 @@ struct copies {
 	struct copies_worker *worker; /* started with the first case to measure */
 	struct parked_copy *parked;
 	size_t nparked;
+	uint64_t serials;         /* the last target's serial */
 	uint64_t cases_loaded, cases_measured;
 	/*
 	 * memcpy's and memmove's 4 KiB aliasing windows from the cache (calibrate --alias), read
