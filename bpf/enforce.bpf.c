@@ -5,9 +5,15 @@
  * VFIO device file. Other files are never touched.
  *
  * The LSM hook does not see the mmap offset, which says the region: vm_mmap_pgoff(), the one
- * path of mmap(2) into do_mmap(), is probed at entry for it. After the driver's mmap handler the
- * page protection it chose is recorded per region, so that user space can compare the real
- * cache mode with the one the verdict assumed.
+ * path of mmap(2) into do_mmap(), is probed at entry for it, and the hook consumes what it saved
+ * for that file. remap_file_pages(2) reaches do_mmap() with an offset of the caller's choosing
+ * without vm_mmap_pgoff(), through the hook on some kernels and past it on others: it is judged
+ * by the offset it asks for (below). A VFIO mmap that reaches the hook by any other path, with
+ * no fresh offset, is judged by the strictest verdict of its device (compiled by user space
+ * under the device's VFG_REGION_ANY key).
+ *
+ * After the driver's mmap handler the page protection it chose is recorded per region, so that
+ * user space can compare the real cache mode with the one the verdict assumed.
  *
  * Everything is pinned by loader/enforce.c: enforcement outlives the CLI.
  */
@@ -78,12 +84,38 @@ struct {
 	__type(value, __u64);
 } rule_counts SEC(".maps");
 
+/*
+ * The running kernel's page shift (12 for 4 KiB pages, 14 for 16 KiB, 16 for 64 KiB), set by
+ * user space before loading: mmap offsets reach the kernel in pages.
+ */
+const volatile __u32 page_shift = 12;
+
+/* The offset of the mmap a thread is making, and of which file, until the hook consumes it. */
+struct pending_mmap {
+	__u64 file;
+	__u64 pgoff;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
 	__type(key, __u64);
-	__type(value, __u64);
+	__type(value, struct pending_mmap);
 } pending_pgoff SEC(".maps");
+
+/* A remap_file_pages(2) of a VFIO file in progress, per thread (see remap_entry()). */
+struct pending_remap {
+	__u64 file;
+	__u64 pgoff;
+	char device[VFG_DEVICE_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct pending_remap);
+} pending_remaps SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -113,12 +145,24 @@ static __always_inline void count(__u32 i)
 		__sync_fetch_and_add(n, 1);
 }
 
-static __always_inline int mmap_offset(struct file *file, __u64 pgoff)
+static __always_inline void save_offset(struct file *file, __u64 pgoff)
 {
+	struct pending_mmap pm = { .file = (__u64)file, .pgoff = pgoff };
 	__u64 id = bpf_get_current_pid_tgid();
 
+	bpf_map_update_elem(&pending_pgoff, &id, &pm, BPF_ANY);
+}
+
+/* The region of an mmap offset in pages (VFIO_PCI_OFFSET_SHIFT is in bytes). */
+static __always_inline __u32 region_of_pgoff(__u64 pgoff)
+{
+	return pgoff >> (VFG_VFIO_PCI_OFFSET_SHIFT - page_shift);
+}
+
+static __always_inline int mmap_offset(struct file *file, __u64 pgoff)
+{
 	if (is_vfio_device_file(file))
-		bpf_map_update_elem(&pending_pgoff, &id, &pgoff, BPF_ANY);
+		save_offset(file, pgoff);
 	return 0;
 }
 
@@ -195,58 +239,45 @@ static __always_inline bool cond_holds(const struct vfg_cond *c, const char *com
 	return true;
 }
 
-SEC("lsm/mmap_file")
-int BPF_PROG(enforce_mmap_file, struct file *file, unsigned long reqprot, unsigned long prot,
-	     unsigned long flags, int ret)
+/*
+ * The condition of the verdict for key (or, where the policy has none, for fallback) that holds
+ * for the current task, or NULL when no policy is in force or nothing decides.
+ */
+static __always_inline const struct vfg_cond *
+verdict_cond(const struct vfg_region_key *key, const struct vfg_region_key *fallback,
+	     struct task_struct *task, const char *comm, __u32 *assumed_cache)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct pending_assumption pa = {};
-	__u64 id = bpf_get_current_pid_tgid(), *pgoff, *gen;
-	struct vfg_region_key key = {}, any = { .region = VFG_REGION_ANY };
 	struct vfg_verdict *v;
-	struct vfg_decision *d;
-	const struct vfg_cond *c = NULL;
-	char comm[VFG_COMM_LEN] = {};
 	__u32 zero = 0;
 	void *verdicts;
-	bool deny;
 
-	/*
-	 * An earlier program on this hook decided already: keep its answer. Newer verifiers bound
-	 * the return value, so an errno outside [-MAX_ERRNO, -1] becomes -EPERM.
-	 */
-	if (ret)
-		return ret >= -MAX_ERRNO && ret < 0 ? ret : lsm_verdict(true);
-	if (!is_vfio_device_file(file))
-		return 0;
-	pgoff = bpf_map_lookup_elem(&pending_pgoff, &id);
-	key.region = pgoff ? *pgoff >> (VFG_VFIO_PCI_OFFSET_SHIFT - 12) : VFG_REGION_ANY;
-	read_device_name(file, key.device);
 	verdicts = bpf_map_lookup_elem(&policy, &zero);
 	if (!verdicts)
-		return 0; /* no policy in force */
-	v = bpf_map_lookup_elem(verdicts, &key);
+		return NULL; /* no policy in force */
+	v = bpf_map_lookup_elem(verdicts, key);
 	if (!v)
-		v = bpf_map_lookup_elem(verdicts, &any);
+		v = bpf_map_lookup_elem(verdicts, fallback);
 	if (!v)
-		return 0;
-	bpf_get_current_comm(comm, sizeof(comm));
+		return NULL;
+	*assumed_cache = v->assumed_cache;
 	for (int i = 0; i < VFG_MAX_CONDS; i++) {
 		if (i >= v->n)
 			break;
-		if (cond_holds(&v->conds[i], comm, task)) {
-			c = &v->conds[i];
-			break;
-		}
+		if (cond_holds(&v->conds[i], comm, task))
+			return &v->conds[i];
 	}
-	if (!c)
-		return 0;
-	deny = c->access == VFG_ACCESS_TRAP && c->enforce;
+	return NULL;
+}
+
+/* Counts one decision and sends it to user space. */
+static __always_inline void record(const struct vfg_region_key *key, const struct vfg_cond *c,
+				   bool deny, __u64 pgoff, const char *comm)
+{
+	__u64 id = bpf_get_current_pid_tgid(), *gen;
+	struct vfg_decision *d;
+	__u32 zero = 0;
+
 	count(deny ? 2 : 1);
-	pa.key = key;
-	pa.assumed_cache = v->assumed_cache;
-	if (!deny)
-		bpf_map_update_elem(&pending_assumed, &id, &pa, BPF_ANY);
 	gen = bpf_map_lookup_elem(&generation, &zero);
 	{
 		struct vfg_rule_count_key rk = { .generation = gen ? *gen : 0, .rule = c->rule,
@@ -261,22 +292,175 @@ int BPF_PROG(enforce_mmap_file, struct file *file, unsigned long reqprot, unsign
 				__sync_fetch_and_add(n, 1);
 	}
 	d = bpf_ringbuf_reserve(&decisions, sizeof(*d), 0);
-	if (d) {
-		d->ts = bpf_ktime_get_ns();
-		d->tgid = id >> 32;
-		d->pid = (__u32)id;
-		d->region = key.region;
-		d->rule = c->rule;
-		d->access = c->access;
-		d->denied = deny;
-		d->pgoff = pgoff ? *pgoff : 0;
-		d->generation = gen ? *gen : 0;
-		__builtin_memcpy(d->comm, comm, sizeof(d->comm));
-		__builtin_memcpy(d->device, key.device, sizeof(d->device));
-		bpf_ringbuf_submit(d, 0);
-	} else {
+	if (!d) {
 		count(0);
+		return;
 	}
+	d->ts = bpf_ktime_get_ns();
+	d->tgid = id >> 32;
+	d->pid = (__u32)id;
+	d->region = key->region;
+	d->rule = c->rule;
+	d->access = c->access;
+	d->denied = deny;
+	d->pgoff = pgoff;
+	d->generation = gen ? *gen : 0;
+	__builtin_memcpy(d->comm, comm, sizeof(d->comm));
+	__builtin_memcpy(d->device, key->device, sizeof(d->device));
+	bpf_ringbuf_submit(d, 0);
+}
+
+SEC("lsm/mmap_file")
+int BPF_PROG(enforce_mmap_file, struct file *file, unsigned long reqprot, unsigned long prot,
+	     unsigned long flags, int ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pending_assumption pa = {};
+	__u64 id = bpf_get_current_pid_tgid(), pgoff = 0;
+	struct vfg_region_key key = { .region = VFG_REGION_ANY }, any = { .region = VFG_REGION_ANY };
+	struct pending_mmap *pm;
+	const struct vfg_cond *c;
+	char comm[VFG_COMM_LEN] = {};
+	__u32 assumed = 0;
+	bool deny;
+
+	/*
+	 * An earlier program on this hook decided already: keep its answer. Newer verifiers bound
+	 * the return value, so an errno outside [-MAX_ERRNO, -1] becomes -EPERM.
+	 */
+	if (ret)
+		return ret >= -MAX_ERRNO && ret < 0 ? ret : lsm_verdict(true);
+	if (!is_vfio_device_file(file))
+		return 0;
+	/*
+	 * The offset saved for this very file by this thread, consumed: a saved offset never
+	 * judges a later mmap. Without one the region is unknown (VFG_REGION_ANY under the
+	 * device's name: the strictest verdict of the device).
+	 */
+	pm = bpf_map_lookup_elem(&pending_pgoff, &id);
+	if (pm) {
+		if (pm->file == (__u64)file) {
+			pgoff = pm->pgoff;
+			key.region = region_of_pgoff(pgoff);
+		}
+		bpf_map_delete_elem(&pending_pgoff, &id);
+	}
+	/* A remap_file_pages(2) judged here is not judged again at mmap_addr. */
+	bpf_map_delete_elem(&pending_remaps, &id);
+	read_device_name(file, key.device);
+	bpf_get_current_comm(comm, sizeof(comm));
+	c = verdict_cond(&key, &any, task, comm, &assumed);
+	if (!c)
+		return 0;
+	deny = c->access == VFG_ACCESS_TRAP && c->enforce;
+	if (!deny && key.region != VFG_REGION_ANY) {
+		pa.key = key;
+		pa.assumed_cache = assumed;
+		bpf_map_update_elem(&pending_assumed, &id, &pa, BPF_ANY);
+	}
+	record(&key, c, deny, pgoff, comm);
+	return lsm_verdict(deny);
+}
+
+/*
+ * remap_file_pages(start, size, prot, pgoff, flags) maps pgoff of the file already mapped at
+ * start through do_mmap(), without vm_mmap_pgoff(). Kernels with the fix (6.12, patched stable
+ * ones) call the mmap_file hook first, others do not; neither can be refused at the system call
+ * (Debian's kernels have no CONFIG_FUNCTION_ERROR_INJECTION, which fmod_ret on it needs). So the
+ * call's entry saves its offset for the mmap_file hook, and the remap it is making for the
+ * mmap_addr hook, which every do_mmap() passes (get_unmapped_area()): where the mmap_file hook
+ * judged the remap it is done, where it did not, mmap_addr judges it. The call's exit forgets
+ * both, so an early error leaves nothing to judge a later mmap by.
+ */
+/* The callback of bpf_find_vma(), which holds the mmap lock for it. */
+static long remap_vma(struct task_struct *task, struct vm_area_struct *vma, void *ctx)
+{
+	struct pending_remap *r = ctx;
+	struct file *file = BPF_CORE_READ(vma, vm_file);
+
+	if (!is_vfio_device_file(file))
+		return 0;
+	r->file = (__u64)file;
+	read_device_name(file, r->device);
+	return 0;
+}
+
+static __always_inline int remap_entry(const struct pt_regs *regs)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 id = bpf_get_current_pid_tgid();
+	struct pending_remap r = {};
+	__u32 zero = 0;
+
+	if (!bpf_map_lookup_elem(&policy, &zero))
+		return 0; /* no policy in force */
+	r.pgoff = PT_REGS_PARM4_CORE_SYSCALL(regs);
+	/*
+	 * The mmap lock could not be taken (-EBUSY): the file is not known, the offset is not
+	 * saved, and a VFIO mmap_file hook then applies the device's strictest verdict.
+	 */
+	if (bpf_find_vma(task, PT_REGS_PARM1_CORE_SYSCALL(regs), remap_vma, &r, 0) || !r.file)
+		return 0;
+	save_offset((struct file *)r.file, r.pgoff);
+	bpf_map_update_elem(&pending_remaps, &id, &r, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int remap_exit(void)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	bpf_map_delete_elem(&pending_remaps, &id);
+	bpf_map_delete_elem(&pending_pgoff, &id);
+	return 0;
+}
+
+#if defined(__TARGET_ARCH_x86)
+#define REMAP_SYSCALL "__x64_sys_remap_file_pages"
+#elif defined(__TARGET_ARCH_arm64)
+#define REMAP_SYSCALL "__arm64_sys_remap_file_pages"
+#endif
+
+SEC("fentry/" REMAP_SYSCALL)
+int BPF_PROG(fentry_remap_file_pages, const struct pt_regs *regs)
+{
+	return remap_entry(regs);
+}
+
+SEC("fexit/" REMAP_SYSCALL)
+int BPF_PROG(fexit_remap_file_pages, const struct pt_regs *regs, long ret)
+{
+	return remap_exit();
+}
+
+/* A remap_file_pages(2) that the mmap_file hook did not judge, judged on its way to do_mmap(). */
+SEC("lsm/mmap_addr")
+int BPF_PROG(enforce_mmap_addr, unsigned long addr, int ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct vfg_region_key key = {}, any = { .region = VFG_REGION_ANY };
+	__u64 id = bpf_get_current_pid_tgid();
+	char comm[VFG_COMM_LEN] = {};
+	struct pending_remap *r;
+	const struct vfg_cond *c;
+	__u32 assumed = 0;
+	bool deny;
+
+	if (ret)
+		return ret >= -MAX_ERRNO && ret < 0 ? ret : lsm_verdict(true);
+	r = bpf_map_lookup_elem(&pending_remaps, &id);
+	if (!r)
+		return 0;
+	key.region = region_of_pgoff(r->pgoff);
+	__builtin_memcpy(key.device, r->device, sizeof(key.device));
+	bpf_map_delete_elem(&pending_remaps, &id);
+	bpf_map_delete_elem(&pending_pgoff, &id);
+	bpf_get_current_comm(comm, sizeof(comm));
+	c = verdict_cond(&key, &any, task, comm, &assumed);
+	if (!c)
+		return 0;
+	deny = c->access == VFG_ACCESS_TRAP && c->enforce;
+	record(&key, c, deny, key.region == VFG_REGION_ANY ? 0 : r->pgoff, comm);
 	return lsm_verdict(deny);
 }
 

@@ -130,7 +130,11 @@ struct vfg_event {
  * (device, region): an ordered list of process conditions, the last one unconditional.
  */
 #define VFG_MAX_CONDS 8
-#define VFG_REGION_ANY 0xffffffffu /* key of the verdict for devices or regions not compiled */
+/*
+ * Region of the key of the verdict for devices or regions not compiled (device ""), and of the
+ * strictest verdict of one device, for an mmap whose region the kernel side did not see.
+ */
+#define VFG_REGION_ANY 0xffffffffu
 #define VFG_RULE_DEFAULT 0xffff    /* the policy's default decided */
 
 /* struct vfg_cond.flags: which conditions apply; all that apply must hold. */

@@ -26,7 +26,8 @@
 /* The pinned objects: maps first, links last (a link pinned means enforcement is on). */
 static const char *const map_pins[] = { "policy",   "generation",  "decisions", "counters",
 					"observed", "rule_counts", "build" };
-static const char *const link_pins[] = { "link_mmap_offset", "link_lsm", "link_observe" };
+static const char *const link_pins[] = { "link_mmap_offset", "link_lsm", "link_observe",
+					 "link_remap_entry", "link_remap_exit", "link_lsm_addr" };
 #define NMAPS (sizeof(map_pins) / sizeof(map_pins[0]))
 #define NLINKS (sizeof(link_pins) / sizeof(link_pins[0]))
 
@@ -162,9 +163,10 @@ static int load_and_pin(const struct compiled *c, const char *dir, uint64_t afte
 		return -errno;
 	}
 	skel->rodata->vfio_device_fops_addr = fops;
+	skel->rodata->page_shift = __builtin_ctzl(sysconf(_SC_PAGESIZE));
 	err = enforce_bpf__load(skel);
 	if (err) {
-		*step = "load the enforcement programs (lsm/mmap_file, fentry, fexit)";
+		*step = "load the enforcement programs (lsm/mmap_file, lsm/mmap_addr, fentry, fexit)";
 		goto out;
 	}
 	bpf_map_update_elem(bpf_map__fd(skel->maps.generation), &zero, &after, BPF_ANY);
@@ -177,10 +179,18 @@ static int load_and_pin(const struct compiled *c, const char *dir, uint64_t afte
 	links[0] = bpf_program__attach(skel->progs.fentry_vm_mmap_pgoff);
 	links[1] = links[0] ? bpf_program__attach(skel->progs.enforce_mmap_file) : NULL;
 	links[2] = links[1] ? bpf_program__attach(skel->progs.fexit_mmap_observe) : NULL;
-	if (!links[2]) {
+	/* Without them remap_file_pages(2) could map a refused region: no policy then. */
+	links[3] = links[2] ? bpf_program__attach(skel->progs.fentry_remap_file_pages) : NULL;
+	links[4] = links[3] ? bpf_program__attach(skel->progs.fexit_remap_file_pages) : NULL;
+	links[5] = links[4] ? bpf_program__attach(skel->progs.enforce_mmap_addr) : NULL;
+	if (!links[5]) {
 		err = -errno;
 		*step = !links[0] ? "attach fentry/vm_mmap_pgoff" :
-			!links[1] ? "attach lsm/mmap_file" : "attach fexit/vfio_device_fops_mmap";
+			!links[1] ? "attach lsm/mmap_file" :
+			!links[2] ? "attach fexit/vfio_device_fops_mmap" :
+			!links[5] && links[4] ? "attach lsm/mmap_addr" :
+			"attach fentry and fexit to the remap_file_pages system call (without them that "
+			"call could map a region the policy refuses)";
 		if (err == -524) /* ENOTSUPP */
 			*step = "attach the enforcement programs (fentry, BPF-LSM): this kernel has "
 				"no BPF trampolines on this architecture (as Debian's arm64 6.1; its "

@@ -203,6 +203,49 @@ static int verdict_for(const struct policy *p, enum host_arch arch, const struct
 	return 0;
 }
 
+/*
+ * The verdict of a device's mmap whose region the kernel side could not see (an mmap path that
+ * did not pass the probe of its offset): every trap condition of the device's regions, in their
+ * order, then what the default gives. A process that one of the device's regions traps is
+ * trapped; one that no region traps is not. It can trap more than the regions would (a trap
+ * shadowed by an earlier rule of its region still counts), never less: the unseen path fails
+ * closed. Too many distinct trap rules for the kernel's list: everyone is trapped.
+ */
+static void strictest_of(const struct policy *p, const struct compiled_verdict *regions,
+			 size_t nregions, struct vfg_verdict *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->assumed_cache = CACHE_UNKNOWN;
+	for (size_t r = 0; r < nregions; r++) {
+		const struct vfg_verdict *v = &regions[r].v;
+
+		for (uint32_t i = 0; i < v->n; i++) {
+			const struct vfg_cond *c = &v->conds[i];
+			bool seen = false;
+
+			if (c->access != VFG_ACCESS_TRAP)
+				continue;
+			for (uint32_t k = 0; k < out->n && !seen; k++)
+				seen = out->conds[k].rule == c->rule;
+			if (seen)
+				continue;
+			if (out->n == VFG_MAX_CONDS - 1) {
+				out->conds[0] = *c;
+				out->conds[0].flags = 0;
+				out->n = 1;
+				return;
+			}
+			out->conds[out->n++] = *c;
+			if (!c->flags)
+				return; /* unconditional: nothing after it can decide */
+		}
+	}
+	out->conds[out->n].rule = VFG_RULE_DEFAULT;
+	out->conds[out->n].access = p->default_access;
+	out->conds[out->n].enforce = p->mode == POLICY_ENFORCE;
+	out->n++;
+}
+
 int policy_compile(const struct policy *p, enum host_arch arch, const struct device_facts *devs,
 		   size_t ndevs, const struct resolver *res, struct compiled *out,
 		   struct policy_diags *diags)
@@ -213,7 +256,7 @@ int policy_compile(const struct policy *p, enum host_arch arch, const struct dev
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < p->nrules; i++)
 		regions |= p->rules[i].match.regions;
-	cap += ndevs * __builtin_popcountll(regions);
+	cap += ndevs * (__builtin_popcountll(regions) + 1);
 	out->v = calloc(cap, sizeof(*out->v));
 	if (!out->v)
 		return -ENOMEM;
@@ -223,6 +266,8 @@ int policy_compile(const struct policy *p, enum host_arch arch, const struct dev
 		goto fail;
 	n++;
 	for (size_t d = 0; d < ndevs; d++) {
+		size_t first = n;
+
 		for (long r = 0; r <= POLICY_MAX_REGION; r++) {
 			struct compiled_verdict *cv = &out->v[n];
 
@@ -235,6 +280,11 @@ int policy_compile(const struct policy *p, enum host_arch arch, const struct dev
 				goto fail;
 			n++;
 		}
+		memcpy(out->v[n].key.device, devs[d].name, sizeof(out->v[n].key.device));
+		out->v[n].key.device[sizeof(out->v[n].key.device) - 1] = 0;
+		out->v[n].key.region = VFG_REGION_ANY;
+		strictest_of(p, &out->v[first], n - first, &out->v[n].v);
+		n++;
 	}
 	out->n = n;
 	return 0;

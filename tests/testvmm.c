@@ -9,6 +9,8 @@
  *   map BDF REGION [OFF [LEN]]      mmap LEN bytes (default: to the end) at OFF; prints slot
  *   mapn COUNT BDF REGION [OFF [LEN]]  the same COUNT times
  *   unmap SLOT                      munmap a slot
+ *   remap SLOT REGION [OFF]         remap_file_pages: the slot's first page maps the page at OFF
+ *                                   (default 0) of REGION of the same device instead
  *   write SLOT OFF WIDTH VALUE HOW  store WIDTH (1,2,4,8) bytes; HOW: volatile|memcpy|memmove
  *   read SLOT OFF WIDTH HOW         load and print WIDTH bytes; HOW: volatile|memcpy
  *   copy SLOT OFF LEN HOW           copy LEN pattern bytes in; HOW: memcpy|memmove|memset
@@ -439,6 +441,25 @@ int main(int argc, char **argv)
 			}
 			while (count--)
 				map_region(d, r, off, len);
+		} else if (!strcmp(a, "remap")) {
+			unsigned long long n, off = 0;
+			long page = sysconf(_SC_PAGESIZE);
+			struct vfio_region_info *r;
+			unsigned int index;
+
+			NEED(2);
+			n = number(argv[++i], "slot");
+			index = region_index(argv[++i]);
+			if (i + 1 < argc && argv[i + 1][0] >= '0' && argv[i + 1][0] <= '9')
+				off = number(argv[++i], "offset");
+			if (n >= num_slots || !slots[n].addr)
+				die("slot %llu is not mapped", n);
+			r = region_of(slots[n].dev, index);
+			if (remap_file_pages(slots[n].addr, page, 0, (r->offset + off) / page, 0))
+				die("%s: remap_file_pages of slot %llu onto region %u offset 0x%llx: %s",
+				    slots[n].dev->name, n, index, off, strerror(errno));
+			slots[n].region = index;
+			printf("remap %llu %s %u\n", n, slots[n].dev->name, index);
 		} else if (!strcmp(a, "unmap")) {
 			unsigned long long n;
 

@@ -61,7 +61,7 @@ grep -q "took over the enforcement state another vfioguard build left under /sys
 expect_eq "takeover: the generation continues" "$(jq .generation /run/vfioguard/state.json)" $((gen + 1))
 ls /sys/fs/bpf/vfioguard > pins.out
 expect_eq "takeover: the pins" "$(sort pins.out | tr '\n' ' ')" \
-	"build counters decisions generation link_lsm link_mmap_offset link_observe observed policy rule_counts "
+	"build counters decisions generation link_lsm link_lsm_addr link_mmap_offset link_observe link_remap_entry link_remap_exit observed policy rule_counts "
 [ ! -e /sys/fs/bpf/vfioguard-next ] || fail "takeover left /sys/fs/bpf/vfioguard-next"
 rc=0; vfg-testvmm open $EDU map $EDU bar0 > vmm.out 2>&1 || rc=$?
 expect_eq "takeover: still trapped" $rc 1

@@ -110,8 +110,85 @@ static void process_rules_then_unconditional(void **state)
 	assert_non_null(v);
 	assert_int_equal(v->n, 2);
 	assert_int_equal(v->conds[0].rule, 3);
-	/* Every BAR, the ROM, config and VGA of the device. */
-	assert_int_equal(c.n, 1 + 9);
+	/* Every BAR, the ROM, config and VGA of the device, and its region unseen. */
+	assert_int_equal(c.n, 1 + 9 + 1);
+	compiled_free(&c);
+	policy_free(&p);
+	policy_diags_free(&d);
+}
+
+/*
+ * An mmap whose region the kernel did not see gets the device's strictest verdict: every trap
+ * condition of its regions once, in order, then the default; trapped by any region, trapped.
+ */
+static void unseen_region_gets_the_strictest_verdict(void **state)
+{
+	struct policy_diags d;
+	struct compiled c;
+	struct policy p;
+	const struct vfg_verdict *v;
+
+	assert_int_equal(compile("mode: enforce\n"
+				 "default: direct\n"
+				 "rules:\n"
+				 "  - name: bar0-ok-for-qemu\n"
+				 "    match: {region: bar0, comm: qemu}\n"
+				 "    access: direct\n"
+				 "  - name: bars-trapped\n"
+				 "    match: {region: [bar0, bar2], comm: \"vfg-*\"}\n"
+				 "    access: trap\n"
+				 "  - name: bar4-trapped-audit\n"
+				 "    match: {region: bar4, cgroup: /machine.slice}\n"
+				 "    access: trap\n"
+				 "    mode: audit\n"
+				 "  - name: rom-fixed\n"
+				 "    match: {region: rom}\n"
+				 "    access: fixed\n",
+				 &p, &c, &d, ARCH_X86_64),
+			 0);
+	v = verdict(&c, "0000:00:03.0", VFG_REGION_ANY);
+	assert_non_null(v);
+	assert_int_equal(v->n, 3);
+	assert_int_equal(v->conds[0].rule, 1); /* once, though BAR0 and BAR2 both have it */
+	assert_int_equal(v->conds[0].access, VFG_ACCESS_TRAP);
+	assert_int_equal(v->conds[0].enforce, 1);
+	assert_int_equal(v->conds[0].flags, VFG_COND_COMM | VFG_COND_COMM_PREFIX);
+	assert_int_equal(v->conds[1].rule, 2);
+	assert_int_equal(v->conds[1].enforce, 0);
+	assert_int_equal(v->conds[2].rule, VFG_RULE_DEFAULT);
+	assert_int_equal(v->conds[2].access, VFG_ACCESS_DIRECT);
+	assert_int_equal(v->conds[2].flags, 0);
+	compiled_free(&c);
+	policy_free(&p);
+	policy_diags_free(&d);
+
+	/* A trapping default traps every unseen mmap. */
+	assert_int_equal(compile("default: trap\nrules:\n  - name: a\n    match: {region: bar0, comm: qemu}\n"
+				 "    access: direct\n", &p, &c, &d, ARCH_X86_64), 0);
+	v = verdict(&c, "0000:00:03.0", VFG_REGION_ANY);
+	assert_int_equal(v->n, 1);
+	assert_int_equal(v->conds[0].rule, VFG_RULE_DEFAULT);
+	assert_int_equal(v->conds[0].access, VFG_ACCESS_TRAP);
+	assert_int_equal(v->conds[0].flags, 0);
+	compiled_free(&c);
+	policy_free(&p);
+	policy_diags_free(&d);
+
+	/* More distinct trap rules than the kernel's list holds: everyone is trapped. */
+	{
+		char text[4096] = "mode: enforce\ndefault: direct\nrules:\n";
+
+		for (int i = 0; i < 9; i++)
+			snprintf(text + strlen(text), sizeof(text) - strlen(text),
+				 "  - name: t%d\n    match: {region: bar%d, comm: p%d}\n"
+				 "    access: trap\n", i, i % 6, i);
+		assert_int_equal(compile(text, &p, &c, &d, ARCH_X86_64), 0);
+	}
+	v = verdict(&c, "0000:00:03.0", VFG_REGION_ANY);
+	assert_int_equal(v->n, 1);
+	assert_int_equal(v->conds[0].access, VFG_ACCESS_TRAP);
+	assert_int_equal(v->conds[0].flags, 0);
+	assert_int_equal(v->conds[0].enforce, 1);
 	compiled_free(&c);
 	policy_free(&p);
 	policy_diags_free(&d);
@@ -230,6 +307,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(process_rules_then_unconditional),
+		cmocka_unit_test(unseen_region_gets_the_strictest_verdict),
 		cmocka_unit_test(unenforceable_patterns_are_errors_at_the_rule),
 		cmocka_unit_test(too_many_process_rules),
 		cmocka_unit_test(cache_matchers_use_the_assumption),
