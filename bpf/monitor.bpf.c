@@ -15,6 +15,12 @@
 
 /* Only this process (0: all). Filtering here keeps other processes out of the ring buffer. */
 const volatile __u32 filter_tgid = 0;
+/*
+ * The kernel's page shift, set by user space: a page table holds 2^(page_shift - 3) entries, so
+ * a PMD maps order page_shift - 3 (9 with 4 KiB pages, 11 with 16 KiB, 13 with 64 KiB), a PUD
+ * twice that.
+ */
+const volatile __u32 page_shift = 12;
 /* __vm_area_free() is probed too (kernels that have it): vm_area_free() marks what it reported. */
 const volatile bool free_direct_probed = false;
 /*
@@ -253,9 +259,9 @@ static __always_inline void fault_account(struct vm_area_struct *vma, unsigned i
 		c = &st->errors;
 	else if (order == 0)
 		c = &st->faults[0];
-	else if (order == 9)
+	else if (order == page_shift - 3)
 		c = &st->faults[1];
-	else if (order == 18)
+	else if (order == 2 * (page_shift - 3))
 		c = &st->faults[2];
 	else
 		c = &st->faults[3];

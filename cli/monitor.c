@@ -188,7 +188,7 @@ static void on_fault(struct state *st, const struct monitor_event *ev)
 	 */
 	bool fallback = r->ret & 0x800;
 	const char *what = fallback ? "fallback" : "fault";
-	unsigned int bucket = model_order_bucket(r->order);
+	unsigned int bucket = model_order_bucket(r->order, st->model.page_shift);
 
 	if (!t)
 		return;

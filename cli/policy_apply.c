@@ -41,10 +41,11 @@ static int write_tmp(const char *final, const char *data, size_t len, mode_t mod
 	int fd, err = 0;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", final);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	/* Its mode whatever the caller's umask: what is published is read by VMMs and users. */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return -errno;
-	if (write(fd, data, len) != (ssize_t)len || fsync(fd))
+	if (fchmod(fd, mode) || write(fd, data, len) != (ssize_t)len || fsync(fd))
 		err = errno ? -errno : -EIO;
 	close(fd);
 	if (err)
@@ -243,7 +244,7 @@ int policy_apply_file(const char *file, const char *text_from)
 		goto out;
 	}
 	/* Everything that will be published is written first; renamed only once in force. */
-	if (mkdir(RUN_DIR, 0755) && errno != EEXIST) {
+	if ((mkdir(RUN_DIR, 0755) && errno != EEXIST) || chmod(RUN_DIR, 0755)) {
 		p_err("policy apply: cannot create %s: %s; nothing was applied", RUN_DIR,
 		      strerror(errno));
 		goto out;

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -709,8 +710,18 @@ static void render(struct serve *sv)
 		char tmp[4096];
 		FILE *f;
 
+		int fd;
+
+		/*
+		 * Created anew, never through a link left at its name, and readable by the
+		 * collector (node_exporter runs as its own user) whatever serve's umask.
+		 */
 		snprintf(tmp, sizeof(tmp), "%s.tmp", sv->textfile);
-		f = fopen(tmp, "w");
+		unlink(tmp);
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		f = fd >= 0 && !fchmod(fd, 0644) ? fdopen(fd, "w") : NULL;
+		if (!f && fd >= 0)
+			close(fd);
 		if (!f || fwrite(t.s, 1, t.len, f) != t.len || fflush(f) || fsync(fileno(f))) {
 			log_line(LOG_ERR, "vfioguard: serve: cannot write %s: %s", tmp,
 				 strerror(errno));

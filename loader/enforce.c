@@ -302,8 +302,12 @@ int enforce_apply(const struct compiled *c, struct enforce_applied *out, const c
 	struct stat st;
 	int outer, gen, err;
 
+	/*
+	 * Pinned objects are root's alone without a umask: their directories are made 0700 and
+	 * the kernel pins 0600. (A umask set here for the whole process made the files published
+	 * after an apply 0600 too.)
+	 */
 	memset(out, 0, sizeof(*out));
-	umask(077); /* pinned objects are root's alone */
 	if (!bpffs_mounted()) {
 		*step = "find the BPF file system at /sys/fs/bpf";
 		return -ENOENT;

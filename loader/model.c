@@ -174,10 +174,12 @@ unsigned int model_size_bucket(uint64_t n)
 	return n == 1 ? 0 : n == 2 ? 1 : n == 4 ? 2 : n == 8 ? 3 : 4;
 }
 
-unsigned int model_order_bucket(unsigned int order)
+unsigned int model_order_bucket(unsigned int order, unsigned int page_shift)
 {
-	/* x86_64 and arm64 with 4 KiB pages: PMD is order 9, PUD order 18. */
-	return order == 0 ? 0 : order == 9 ? 1 : order == 18 ? 2 : 3;
+	/* A page table has 2^(page_shift - 3) entries: PMD order 9 with 4 KiB pages, 11 with 16. */
+	unsigned int pmd = page_shift - 3;
+
+	return order == 0 ? 0 : order == pmd ? 1 : order == 2 * pmd ? 2 : 3;
 }
 
 static struct model_access *access_of(struct model *md, uint32_t pid, unsigned int region,

@@ -177,6 +177,6 @@ size_t model_regions(const struct model *md, struct model_region **rows);
 /* The size bucket of an access: 1, 2, 4, 8 or other. */
 unsigned int model_size_bucket(uint64_t n);
 /* The bucket of a fault's page order: PTE, PMD, PUD or other (4 KiB pages). */
-unsigned int model_order_bucket(unsigned int order);
+unsigned int model_order_bucket(unsigned int order, unsigned int page_shift);
 
 #endif /* VFIOGUARD_MODEL_H */

@@ -138,6 +138,7 @@ static int load(struct monitor *m, const struct monitor_opts *opts, const char *
 	m->skel->rodata->vfio_device_fops_addr = m->vfio.fops;
 	m->skel->rodata->vfio_match_module = m->vfio.match_module;
 	m->skel->rodata->filter_tgid = opts->pid;
+	m->skel->rodata->page_shift = __builtin_ctzl(sysconf(_SC_PAGESIZE));
 	m->skel->rodata->free_direct_probed = functions[HOOK_EXIT] != NULL;
 	m->skel->rodata->each_access = opts->each_access;
 	/* Woken when a quarter of the ring waits; otherwise read at the next poll. */

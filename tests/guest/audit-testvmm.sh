@@ -45,7 +45,7 @@ for want in "$EDU BAR0 0 1048576 0" "$IVSHMEM BAR2 2 16777216 1"; do
 	fi
 	expect_eq "$1 maps offset" "0x$(grep "^${start#0x}-" /proc/$VMM_PID/maps | cut -d' ' -f3)" \
 		"$(printf '0x%08x' $off)"
-	expect_eq "$1 vm_pgoff" "$(printf '%s\n' "$m" | jq -r .vm_pgoff)" "$(printf '0x%x' $((off >> 12)))"
+	expect_eq "$1 vm_pgoff" "$(printf '%s\n' "$m" | jq -r .vm_pgoff)" "$(printf '0x%x' $((off >> PAGE_SHIFT)))"
 	[ $ARCH_NAME != x86_64 ] ||
 		expect_eq "$1 PAT memtype of the BAR" "$(pat_memtype $bar)" "uncached-minus"
 done

@@ -31,6 +31,10 @@ if [ "$(uname -m)" = aarch64 ] && [ "$KVER" -lt 612 ]; then
 fi
 # vfio-pci before 6.12 points vm_pgoff at the BAR's PFN; from 6.12 on it keeps the mmap offset.
 PGOFF_IS_PFN=$([ "$KVER" -lt 612 ] && echo 1 || echo 0)
+# The kernel's page size: 4 KiB but on the arm64-16k kernel (16 KiB), where mmap offsets and
+# vm_pgoff are counted in 16 KiB pages.
+PAGE_SIZE=$(awk '/^KernelPageSize:/ { print $2 * 1024; exit }' /proc/self/smaps)
+PAGE_SHIFT=$(awk -v p="$PAGE_SIZE" 'BEGIN { s = 0; while (2 ^ s < p) s++; print s }')
 # include/uapi/linux/vfio.h (VFIO_PCI_OFFSET_SHIFT): region index << 40 is its mmap offset.
 VFIO_PCI_OFFSET_SHIFT=40
 

@@ -30,8 +30,14 @@ rules:
     match: {device: "$IVSHMEM", region: bar2}
     access: direct
 YAML
-vfioguard policy apply trap.yaml > apply.out 2>&1 || fail "apply: $(cat apply.out)"
+# Applied under a umask that would hide them: what is published is readable by all whatever the
+# caller's umask (it was 0600 after every apply); the policy's copy and the pins stay root's.
+(umask 077; vfioguard policy apply trap.yaml) > apply.out 2>&1 || fail "apply: $(cat apply.out)"
 trap 'vfioguard policy clear >/dev/null 2>&1' EXIT
+expect_eq "modes of what is published" \
+	"$(stat -c '%n %a %U' /run/vfioguard /run/vfioguard/regions.json /run/vfioguard/state.json /run/vfioguard/policy.yaml | tr '\n' ' ')" \
+	"/run/vfioguard 755 root /run/vfioguard/regions.json 644 root /run/vfioguard/state.json 644 root /run/vfioguard/policy.yaml 600 root "
+expect_eq "modes of the pins" "$(stat -c '%a' /sys/fs/bpf/vfioguard /sys/fs/bpf/vfioguard/policy /sys/fs/bpf/vfioguard/link_lsm | tr '\n' ' ')" "700 600 600 "
 
 # What VMMs are told.
 r=/run/vfioguard/regions.json
@@ -42,6 +48,10 @@ expect_eq "edu BAR0 for other processes" "$(jq -r ".devices[] | select(.device =
 	"fixed $CACHE_BAR split,dup,reorder,wide,unaligned"
 
 vfioguard advise --qemu > advise.txt || fail "advise: $(cat advise.txt)"
+# A normal user (a VMM's, a management layer's) is told the same.
+setpriv --reuid=65534 --regid=65534 --clear-groups vfioguard advise --qemu > advise-user.txt 2>&1 ||
+	fail "advise as a normal user: $(cat advise-user.txt)"
+expect_eq "advise as a normal user" "$(cat advise-user.txt)" "$(cat advise.txt)"
 grep -q -- "-device vfio-pci,host=$EDU,x-no-mmap=on" advise.txt || fail "advise: $(cat advise.txt)"
 grep -q -- "-device vfio-pci,host=$IVSHMEM\$" advise.txt || fail "advise ivshmem: $(cat advise.txt)"
 vfioguard -j advise --libvirt > advise.json

@@ -9,7 +9,7 @@
 
 grep -qw bpf /sys/kernel/security/lsm || skip "BPF-LSM is not active in this kernel"
 [ $TRAMPOLINES = 1 ] || skip "no BPF trampolines on this kernel: nothing can be enforced (policy-enforce asserts that apply is refused)"
-note "page size $(getconf PAGESIZE)"
+note "page size $PAGE_SIZE"
 cat > remap.yaml <<YAML
 mode: enforce
 default: direct

@@ -147,10 +147,14 @@ static void buckets(void **state)
 	assert_int_equal(model_size_bucket(1), 0);
 	assert_int_equal(model_size_bucket(8), 3);
 	assert_int_equal(model_size_bucket(3), 4);
-	assert_int_equal(model_order_bucket(0), 0);
-	assert_int_equal(model_order_bucket(9), 1);
-	assert_int_equal(model_order_bucket(18), 2);
-	assert_int_equal(model_order_bucket(4), 3);
+	assert_int_equal(model_order_bucket(0, 12), 0);
+	assert_int_equal(model_order_bucket(9, 12), 1);
+	assert_int_equal(model_order_bucket(18, 12), 2);
+	assert_int_equal(model_order_bucket(4, 12), 3);
+	/* 16 KiB pages: PMD order 11, PUD 22; 9 is no level there. */
+	assert_int_equal(model_order_bucket(11, 14), 1);
+	assert_int_equal(model_order_bucket(22, 14), 2);
+	assert_int_equal(model_order_bucket(9, 14), 3);
 }
 
 static struct copy_event copy(uint32_t tgid, unsigned int region, uint32_t len, uint32_t hazards,
