@@ -220,7 +220,7 @@ install: $(BUILD)/vfioguard
 	$(Q)install -D -m 0644 docs/vfioguard.bash-completion $(DESTDIR)$(bashcompdir)/vfioguard
 	$(Q)install -D -m 0644 docs/vfioguard.service $(DESTDIR)$(systemdunitdir)/vfioguard.service
 	$(Q)install -d $(DESTDIR)$(docdir)/examples
-	$(Q)install -m 0644 docs/examples/*.yaml $(DESTDIR)$(docdir)/examples/
+	$(Q)install -m 0644 docs/examples/*.yaml docs/examples/*.conf $(DESTDIR)$(docdir)/examples/
 	$(Q)install -d $(DESTDIR)$(docdir)/prometheus
 	$(Q)install -m 0644 docs/prometheus/*.yml $(DESTDIR)$(docdir)/prometheus/
 

@@ -806,6 +806,50 @@ static int listen_on(const char *spec, const char **why)
 	return fd;
 }
 
+/*
+ * systemd's readiness protocol (Type=notify): sd_notify() from libsystemd, loaded only when
+ * systemd asked for it (NOTIFY_SOCKET), so that units ordered after vfioguard start only once
+ * the policy is in force. A failure to tell is logged, never fatal: serve still enforces.
+ */
+#define SYSTEMD_SONAME "libsystemd.so.0"
+static int (*sd_notify_fn)(int unset_environment, const char *state);
+
+static void notify_systemd(const char *fmt, ...)
+{
+	static bool tried;
+	char state[256];
+	va_list ap;
+
+	if (!getenv("NOTIFY_SOCKET"))
+		return;
+	if (!tried) {
+		const struct dynlib_fn fns[] = { { "sd_notify", (void **)&sd_notify_fn } };
+
+		tried = true;
+		if (dynlib_load(SYSTEMD_SONAME, fns, 1, dl_why, sizeof(dl_why)))
+			log_line(LOG_ERR, "vfioguard: serve: cannot tell systemd it is ready: %s",
+				 dl_why);
+	}
+	if (!sd_notify_fn)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(state, sizeof(state), fmt, ap);
+	va_end(ap);
+	if (sd_notify_fn(0, state) < 0)
+		log_line(LOG_ERR, "vfioguard: serve: cannot tell systemd '%s'", state);
+}
+
+/* What systemctl status shows: the policy and its generation in force. */
+static const char *status_line(const struct serve *sv, char *buf, size_t len)
+{
+	if (!sv->policy_file)
+		snprintf(buf, len, "watching; no policy (--no-policy)");
+	else
+		snprintf(buf, len, "%s in force, generation %" PRIu64, sv->policy_file,
+			 sv->generation);
+	return buf;
+}
+
 int do_serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -831,6 +875,13 @@ int do_serve(int argc, char **argv)
 	uint64_t next = 0;
 	int c, err, fd = -1, ret = EXIT_ERROR;
 
+	/*
+	 * From the first instruction: a SIGHUP or SIGTERM during start-up (systemd's reload or
+	 * stop of a unit still starting) is acted on once watching, never the default's death.
+	 */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &hup, NULL);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
 		switch (c) {
@@ -938,9 +989,7 @@ int do_serve(int argc, char **argv)
 		}
 		fd = -1; /* the daemon's now */
 	}
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &hup, NULL);
+	notify_systemd("READY=1\nSTATUS=%s", status_line(&sv, what, sizeof(what)));
 	log_line(LOG_INFO, "vfioguard: serve: watching%s%s%s%s%s; policy %s (generation %" PRIu64
 		 ")", listen_spec ? ", metrics on http://" : "", listen_spec ? listen_spec : "",
 		 listen_spec ? "/metrics" : "", sv.textfile ? ", textfile " : "",
@@ -963,6 +1012,7 @@ int do_serve(int argc, char **argv)
 			} else if (apply(&sv, NULL) == EXIT_CLEAN) {
 				log_line(LOG_INFO, "vfioguard: serve: SIGHUP: %s in force (generation "
 						   "%" PRIu64 ")", sv.policy_file, sv.generation);
+				notify_systemd("STATUS=%s", status_line(&sv, what, sizeof(what)));
 			} else {
 				sv.reloads_failed++;
 				log_line(LOG_ERR, "vfioguard: serve: SIGHUP: %s not applied; generation "
@@ -976,6 +1026,7 @@ int do_serve(int argc, char **argv)
 			if (apply(&sv, RUN_POLICY) == EXIT_CLEAN) {
 				log_line(LOG_INFO, "vfioguard: serve: %s: the policy in force resolved "
 						   "for it (generation %" PRIu64 ")", what, sv.generation);
+				notify_systemd("STATUS=%s", status_line(&sv, what, sizeof(what)));
 			} else {
 				log_line(LOG_ERR, "vfioguard: serve: %s: the policy could not be resolved "
 						  "again; generation %" PRIu64 " stays in force", what,

@@ -3,7 +3,9 @@
 # kernel (features), the man page and completion are found, the example policy checks; removal
 # leaves none of its files. Its systemd unit passes systemd-analyze verify and is enabled, and
 # systemd booting that root (as PID 1 of a PID namespace: the guest's own init is busybox)
-# starts it with the example policy in /etc/vfioguard: enforced (config space refused), metrics promtool accepts, a reload
+# fails on a policy that cannot be applied while a VMM service that requires it (the shipped
+# drop-in) does not start; with the example policy in /etc/vfioguard the VMM service starts only
+# once it is in force; enforced (config space refused), metrics promtool accepts, a reload
 # with a bad file refused with the generation kept, the policy still in force after a stop.
 # arches: x86_64 -- make deb builds the host's architecture, and the arm64 root is unpacked packages without a dpkg database
 # timeout: 400
@@ -68,11 +70,28 @@ promtool=$VFG_TOP/build/vm/tools-$VFG_ARCH/promtool
 [ -x "$promtool" ] || fail "no promtool at $promtool (tests/vm/prepare fetches it)"
 vfioguard policy clear > /dev/null 2>&1 || true
 mkdir -p $r/etc/vfioguard
-cp $r/usr/share/doc/vfioguard/examples/default-host.yaml $r/etc/vfioguard/policy.yaml
+# First a policy that cannot be applied (a syntax error).
+echo "rules: [" > $r/etc/vfioguard/policy.yaml
 : > $r/etc/fstab
 for u in $r/etc/systemd/system/*.wants/*; do
 	[ "$(basename "$u")" = vfioguard.service ] || rm -f "$u"
 done
+# A VMM service that fails closed with the shipped drop-in (as libvirtd would), wanted at boot:
+# it records what was in force when it started.
+mkdir -p $r/etc/systemd/system/vfg-vmm.service.d
+cp $r/usr/share/doc/vfioguard/examples/vmm-requires-vfioguard.conf \
+	$r/etc/systemd/system/vfg-vmm.service.d/vfioguard.conf
+cat > $r/etc/systemd/system/vfg-vmm.service <<UNIT
+[Unit]
+Description=a VMM service of the test
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/sh -c 'cat /run/vfioguard/state.json > /run/vfg-vmm.state 2>/dev/null || echo none > /run/vfg-vmm.state'
+[Install]
+WantedBy=multi-user.target
+UNIT
+ln -s ../vfg-vmm.service $r/etc/systemd/system/multi-user.target.wants/vfg-vmm.service
 for u in systemd-tmpfiles-setup.service systemd-tmpfiles-setup-dev.service \
 	systemd-udev-trigger.service; do
 	ln -sf /dev/null $r/etc/systemd/system/$u
@@ -90,6 +109,29 @@ until pid1=$(pgrep -f '^/lib/systemd/systemd --unit=multi-user.target'); do
 done
 # systemctl and journalctl of that system: in its namespaces and root.
 in_boot() { SYSTEMD_IGNORE_CHROOT=1 nsenter -t "$pid1" -m -p -r -w "$@"; }
+# Fail closed: the policy cannot be applied, serve fails (and is restarted every 5 s), and the
+# VMM service that requires it never starts.
+n=0
+until [ "$(in_boot systemctl show -p NRestarts --value vfioguard.service 2>/dev/null || echo 0)" -ge 1 ]; do
+	n=$((n + 1))
+	[ $n -lt 300 ] || fail "vfioguard.service did not fail on a bad policy: $(in_boot systemctl status vfioguard.service 2>&1)"
+	sleep 0.5
+done
+expect_eq "VMM service with a policy that cannot be applied" \
+	"$(in_boot systemctl show -p ActiveState --value vfg-vmm.service)" inactive
+in_boot test ! -e /run/vfg-vmm.state || fail "the VMM service ran: $(in_boot cat /run/vfg-vmm.state)"
+# With a good policy, the VMM service started alone pulls vfioguard in and starts only once the
+# policy is in force (Type=notify: READY after the first apply).
+cp $r/usr/share/doc/vfioguard/examples/default-host.yaml $r/etc/vfioguard/policy.yaml
+in_boot systemctl stop vfioguard.service
+vfioguard policy clear > /dev/null 2>&1 || true
+in_boot systemctl start vfg-vmm.service || fail "vfg-vmm.service did not start: $(in_boot systemctl status vfg-vmm.service vfioguard.service 2>&1)"
+seen=$(in_boot cat /run/vfg-vmm.state)
+printf '%s\n' "$seen" | jq -e '.generation >= 1' > /dev/null ||
+	fail "the VMM service started before the policy was in force: it saw '$seen'"
+expect_eq "systemd's status of vfioguard" \
+	"$(in_boot systemctl show -p StatusText --value vfioguard.service)" \
+	"/etc/vfioguard/policy.yaml in force, generation $(printf '%s\n' "$seen" | jq .generation)"
 n=0
 until [ "$(in_boot systemctl is-active vfioguard.service 2>/dev/null)" = active ] &&
 	busybox wget -q -O scrape.txt http://127.0.0.1:9747/metrics 2>/dev/null; do
