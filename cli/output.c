@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Text and JSON output helpers; see output.h. */
 #include <errno.h>
+#include <iconv.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "output.h"
@@ -172,4 +174,63 @@ bool parse_u64(const char *s, unsigned long long *v)
 	errno = 0;
 	*v = strtoull(s, &end, 0);
 	return !errno && *s && !*end && *s != '-';
+}
+
+/* Appends c to buf (room for k < len - 1), escaped for a label value; false when full. */
+static bool label_put(char *buf, size_t len, size_t *k, char c)
+{
+	bool esc = c == '\\' || c == '"' || c == '\n';
+
+	if (*k + 1 + esc >= len)
+		return false;
+	if (esc)
+		buf[(*k)++] = '\\';
+	buf[(*k)++] = c == '\n' ? 'n' : c;
+	return true;
+}
+
+const char *prom_label_value(const char *s, char *buf, size_t len)
+{
+	/* glibc's UTF-8 decoder refuses invalid, overlong and surrogate sequences (EILSEQ). */
+	static __thread iconv_t cd = (iconv_t)-1;
+	size_t k = 0, left = strlen(s);
+	char *in = (char *)s;
+	bool room = true;
+
+	if (!len)
+		return buf;
+	if (cd == (iconv_t)-1)
+		cd = iconv_open("UTF-8", "UTF-8");
+	while (left && room) {
+		char chunk[64], *out = chunk;
+		size_t out_left = sizeof(chunk), r;
+
+		if (cd == (iconv_t)-1) {
+			r = (size_t)-1; /* no converter: every byte outside ASCII is shown as \xNN */
+			errno = *in & 0x80 ? EILSEQ : 0;
+			if (!errno)
+				*out++ = *in++, left--, out_left--;
+		} else {
+			r = iconv(cd, &in, &left, &out, &out_left);
+		}
+		for (char *c = chunk; c < out && room; c++)
+			room = label_put(buf, len, &k, *c);
+		if (r != (size_t)-1 || !room)
+			continue;
+		if (errno == EILSEQ || errno == EINVAL) {
+			char hex[5];
+
+			/* Whole or not at all: the backslash takes two characters escaped. */
+			snprintf(hex, sizeof(hex), "\\x%02x", (unsigned char)*in);
+			room = k + 5 < len;
+			for (int i = 0; i < 4 && room; i++)
+				label_put(buf, len, &k, hex[i]);
+			in++;
+			left--;
+			if (cd != (iconv_t)-1)
+				iconv(cd, NULL, NULL, NULL, NULL);
+		}
+	}
+	buf[k] = 0;
+	return buf;
 }

@@ -49,4 +49,11 @@ bool parse_u64(const char *s, unsigned long long *v);
 const char *vm_flags_text(uint64_t flags, char *buf, size_t len);
 struct json_object *vm_flags_json(uint64_t flags);
 
+/*
+ * A Prometheus label value: valid UTF-8 whatever s holds (a process names itself with any bytes;
+ * one invalid byte makes Prometheus reject the whole scrape), each invalid byte written as the
+ * four characters \xNN, then escaped for the exposition format (\\, \", \n). Truncated to fit.
+ */
+const char *prom_label_value(const char *s, char *buf, size_t len);
+
 #endif /* VFIOGUARD_OUTPUT_H */

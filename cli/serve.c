@@ -411,24 +411,13 @@ static void family(struct text *t, const char *name, const char *type, const cha
 	put(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* Label values here are device names, region names, cache modes and rule names: escaped. */
+/*
+ * Label values here are device names, region names, cache modes, rule names and process names,
+ * which a process sets to any bytes: valid UTF-8 and escaped.
+ */
 static const char *label(const char *s, char *buf, size_t len)
 {
-	size_t k = 0;
-
-	for (; *s && k + 3 < len; s++) {
-		if (*s == '\\' || *s == '"') {
-			buf[k++] = '\\';
-			buf[k++] = *s;
-		} else if (*s == '\n') {
-			buf[k++] = '\\';
-			buf[k++] = 'n';
-		} else {
-			buf[k++] = *s;
-		}
-	}
-	buf[k] = 0;
-	return buf;
+	return prom_label_value(s, buf, len);
 }
 
 /* Live mappings by device, region, cache mode and the verdict of the policy in force. */

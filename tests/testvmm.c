@@ -31,6 +31,7 @@
  *   preadn COUNT BDF REGION OFF WIDTH  COUNT reads through the device fd, printing nothing
  *   anon COUNT                      map COUNT one-page anonymous mappings that do not merge
  *                                   (an ordinary process's VMAs, for benchmarks)
+ *   name HEX                        set the process name (comm) to these bytes, any bytes
  *   fork COUNT                      COUNT-1 children run the remaining actions too
  *   ready FILE                      write "PID\n" to FILE (appending), to tell a test we are set
  *   waitfile FILE                   wait until FILE exists, for a test to say go
@@ -54,6 +55,7 @@
 #include <strings.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -441,6 +443,24 @@ int main(int argc, char **argv)
 			}
 			while (count--)
 				map_region(d, r, off, len);
+		} else if (!strcmp(a, "name")) {
+			char comm[16] = "";
+			const char *h;
+			size_t n = 0;
+
+			NEED(1);
+			h = argv[++i];
+			for (; h[0] && h[1] && n < sizeof(comm) - 1; h += 2) {
+				unsigned int byte;
+
+				if (sscanf(h, "%2x", &byte) != 1)
+					usage("name: HEX is pairs of hex digits");
+				comm[n++] = byte;
+			}
+			if (h[0] || !n)
+				usage("name: HEX is 1 to 15 pairs of hex digits");
+			if (prctl(PR_SET_NAME, comm))
+				die("prctl(PR_SET_NAME): %s", strerror(errno));
 		} else if (!strcmp(a, "remap")) {
 			unsigned long long n, off = 0;
 			long page = sysconf(_SC_PAGESIZE);

@@ -110,6 +110,18 @@ scrape
 expect_eq "the sum after the entries went" "$(metric "$s_reads")" 15
 "$promtool" check metrics < scrape.txt > promtool.out 2>&1 || fail "promtool: $(cat promtool.out)"
 
+# A process names itself with bytes that are not UTF-8 ("vmm" ff fe c3): the scrape stays valid
+# (Prometheus rejects a whole scrape over one invalid label value), the bytes shown as \xNN.
+vfg-testvmm name 766d6dfffec3 open $IVSHMEM preadn 3 $IVSHMEM bar2 0 4 > vmm4.out 2>&1 ||
+	fail "reads as vmm\\xff\\xfe\\xc3: $(cat vmm4.out)"
+n=0
+until scrape && grep -qF "comm=\"vmm\\\\xff\\\\xfe\\\\xc3\",direction=\"read\"} 3" scrape.txt; do
+	n=$((n + 1)); [ $n -lt 120 ] || fail "no series for the raw name: $(grep '^vfioguard_fd_accesses' scrape.txt)"
+	sleep 0.5
+done
+"$promtool" check metrics < scrape.txt > promtool.out 2>&1 ||
+	fail "promtool with a raw process name: $(cat promtool.out)"
+
 # A mapping held: the gauge, against audit.
 vfg-testvmm open $IVSHMEM map $IVSHMEM bar2 ready held waitfile go > hold.out 2>&1 &
 HOLD=$!

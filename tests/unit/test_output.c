@@ -13,6 +13,27 @@
 
 #include "../../cli/output.h"
 
+/* Whatever bytes a process calls itself, the label value is valid UTF-8 and escaped. */
+static void label_values(void **state)
+{
+	char buf[64];
+
+	assert_string_equal(prom_label_value("qemu-system-x86", buf, sizeof(buf)), "qemu-system-x86");
+	assert_string_equal(prom_label_value("a\"b\\c\nd", buf, sizeof(buf)), "a\\\"b\\\\c\\nd");
+	/* Valid UTF-8 stays as it is: "vmm-é€😀". */
+	assert_string_equal(prom_label_value("vmm-\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", buf,
+					     sizeof(buf)),
+			    "vmm-\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+	/* Invalid bytes, a truncated sequence at the end, an overlong '/', a surrogate. */
+	assert_string_equal(prom_label_value("vmm\xff\xfe\xc3", buf, sizeof(buf)),
+			    "vmm\\\\xff\\\\xfe\\\\xc3");
+	assert_string_equal(prom_label_value("a\xc0\xaf" "b\xed\xa0\x80", buf, sizeof(buf)),
+			    "a\\\\xc0\\\\xafb\\\\xed\\\\xa0\\\\x80");
+	/* Truncated to fit, never in the middle of an escape. */
+	assert_string_equal(prom_label_value("\xff\xff", buf, 8), "\\\\xff");
+	assert_string_equal(prom_label_value("abcdef", buf, 4), "abc");
+}
+
 static void sizes(void **state)
 {
 	char buf[32];
@@ -85,6 +106,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(sizes),
+		cmocka_unit_test(label_values),
 		cmocka_unit_test(json_stream),
 	};
 
