@@ -80,7 +80,7 @@ endif
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(BUILD)/vfioguard $(BUILD)/vfg-testvmm
+all: $(BUILD)/vfioguard $(BUILD)/vfg-testvmm $(BUILD)/vfg-slowclients
 
 deps:
 	@case " $(DEPS) " in *:arm64*) dpkg --print-foreign-architectures | grep -qx arm64 || \
@@ -130,6 +130,10 @@ $(BUILD)/vfioguard: $(OBJS)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(EXPORTS) $^ $(LIBS) -o $@
 
 $(BUILD)/vfg-testvmm: tests/testvmm.c | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@
+
+$(BUILD)/vfg-slowclients: tests/slowclients.c | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 

@@ -107,6 +107,9 @@ static volatile sig_atomic_t stop, reload;
  * 6.12 test guest: a policy apply 0.65 s -> 1.0 s).
  */
 #define MHD_SONAME "libmicrohttpd.so.12"
+/* Connections served at once, and from one client address (Prometheus needs one or two). */
+#define HTTP_MAX_CONNECTIONS 256U
+#define HTTP_MAX_PER_ADDRESS 32U
 static struct {
 	__typeof__(MHD_start_daemon) *start_daemon;
 	__typeof__(MHD_stop_daemon) *stop_daemon;
@@ -238,6 +241,7 @@ static void log_line(const char *level, const char *fmt, ...)
 	fflush(stderr);
 }
 #define LOG_ERR "<3>"
+#define LOG_WARNING "<4>"
 #define LOG_INFO "<6>"
 
 static double now_seconds(void)
@@ -726,19 +730,50 @@ static void render(struct serve *sv)
 	}
 }
 
+/*
+ * libmicrohttpd's messages (a connection refused over the limits, a client gone) in the journal,
+ * at most one each 10 s with the count of those left out: a flood of connections must not
+ * become a flood of log lines.
+ */
+static void on_http_log(void *cls, const char *fmt, va_list ap)
+{
+	static uint64_t next_ns;
+	static unsigned long quiet;
+	char msg[256];
+	size_t n;
+
+	if (monotonic_ns() < next_ns) {
+		quiet++;
+		return;
+	}
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n && msg[n - 1] == '\n')
+		msg[--n] = 0;
+	log_line(LOG_WARNING, "vfioguard: serve: http: %s%s", msg,
+		 quiet ? " (and more messages in the last 10 s, left out)" : "");
+	quiet = 0;
+	next_ns = monotonic_ns() + 10000000000ULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version, const char *data,
 				  size_t *size, void **con_cls)
 {
 	static const char not_found[] = "not found: vfioguard serves /metrics\n";
+	static const char not_allowed[] = "method not allowed: vfioguard serves GET /metrics\n";
 	struct serve *sv = cls;
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 	unsigned int status = MHD_HTTP_OK;
 
-	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
-		return MHD_NO;
-	if (strcmp(url, "/metrics")) {
+	if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
+		r = mhd.create_response_from_buffer(strlen(not_allowed), (void *)not_allowed,
+						    MHD_RESPMEM_PERSISTENT);
+		if (r)
+			mhd.add_response_header(r, "Allow", "GET, HEAD");
+		status = MHD_HTTP_METHOD_NOT_ALLOWED;
+	} else if (strcmp(url, "/metrics")) {
 		r = mhd.create_response_from_buffer(strlen(not_found), (void *)not_found,
 						    MHD_RESPMEM_PERSISTENT);
 		status = MHD_HTTP_NOT_FOUND;
@@ -969,9 +1004,18 @@ int do_serve(int argc, char **argv)
 	}
 	render(&sv);
 	if (fd >= 0) {
-		httpd = mhd.start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL,
+		/*
+		 * epoll (select stops at 1024 descriptors), bounded connections in all and per
+		 * client address (slow clients from one address cannot take every slot), and
+		 * idle connections closed after 10 s.
+		 */
+		httpd = mhd.start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL,
 					 NULL, on_request, &sv, MHD_OPTION_LISTEN_SOCKET, fd,
-					 MHD_OPTION_CONNECTION_TIMEOUT, 10U, MHD_OPTION_END);
+					 MHD_OPTION_CONNECTION_TIMEOUT, 10U,
+					 MHD_OPTION_CONNECTION_LIMIT, HTTP_MAX_CONNECTIONS,
+					 MHD_OPTION_PER_IP_CONNECTION_LIMIT, HTTP_MAX_PER_ADDRESS,
+					 MHD_OPTION_EXTERNAL_LOGGER, on_http_log, NULL,
+					 MHD_OPTION_END);
 		if (!httpd) {
 			p_err("serve: cannot start serving on %s", listen_spec);
 			goto out;
