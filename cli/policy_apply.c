@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -193,7 +194,55 @@ int do_policy_apply(int argc, char **argv)
 	return policy_apply_file(argv[1], argv[1]);
 }
 
+/*
+ * Applies and clears one at a time, whoever runs them (serve's reloads and hot-plug, an
+ * administrator): each takes RUN_DIR/lock, waiting for the one in progress, so that the
+ * generation, the pinned verdicts and the published files always come from one apply. Returns
+ * the lock's descriptor (closing it releases the lock) or -1 after saying why.
+ */
+static int run_lock(const char *what)
+{
+	int fd;
+
+	if ((mkdir(RUN_DIR, 0755) && errno != EEXIST) || chmod(RUN_DIR, 0755)) {
+		p_err("policy %s: cannot create %s: %s", what, RUN_DIR, strerror(errno));
+		return -1;
+	}
+	fd = open(RUN_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		p_err("policy %s: cannot open %s: %s", what, RUN_LOCK, strerror(errno));
+		return -1;
+	}
+	if (!flock(fd, LOCK_EX | LOCK_NB))
+		return fd;
+	if (errno == EWOULDBLOCK) {
+		p_warn("policy %s: waiting for another apply or clear to finish (%s)", what,
+		       RUN_LOCK);
+		if (!flock(fd, LOCK_EX))
+			return fd;
+	}
+	p_err("policy %s: cannot lock %s: %s", what, RUN_LOCK, strerror(errno));
+	close(fd);
+	return -1;
+}
+
+static int apply_locked(const char *file, const char *text_from);
+
 int policy_apply_file(const char *file, const char *text_from)
+{
+	int lock, ret;
+
+	if (need_root("apply"))
+		return EXIT_ERROR;
+	lock = run_lock("apply");
+	if (lock < 0)
+		return EXIT_ERROR;
+	ret = apply_locked(file, text_from);
+	close(lock);
+	return ret;
+}
+
+static int apply_locked(const char *file, const char *text_from)
 {
 	struct policy_diags d = {};
 	struct device_facts *devs = NULL;
@@ -209,8 +258,6 @@ int policy_apply_file(const char *file, const char *text_from)
 	int err, ret = EXIT_ERROR;
 	uint32_t crc;
 
-	if (need_root("apply"))
-		return EXIT_ERROR;
 	/* One read: what is parsed is what is hashed and published. */
 	err = policy_read_file(text_from, &text, &len);
 	if (err) {
@@ -244,11 +291,6 @@ int policy_apply_file(const char *file, const char *text_from)
 		goto out;
 	}
 	/* Everything that will be published is written first; renamed only once in force. */
-	if ((mkdir(RUN_DIR, 0755) && errno != EEXIST) || chmod(RUN_DIR, 0755)) {
-		p_err("policy apply: cannot create %s: %s; nothing was applied", RUN_DIR,
-		      strerror(errno));
-		goto out;
-	}
 	err = write_tmp(RUN_POLICY, text ? text : "", len, 0600);
 	if (err) {
 		p_err("policy apply: cannot write %s: %s; nothing was applied", RUN_POLICY,
@@ -337,7 +379,7 @@ out:
 int do_policy_clear(int argc, char **argv)
 {
 	const char *step = NULL;
-	int err;
+	int err, lock;
 
 	if (argc > 1) {
 		p_err("policy clear: unexpected argument '%s'", argv[1]);
@@ -345,18 +387,24 @@ int do_policy_clear(int argc, char **argv)
 	}
 	if (need_root("clear"))
 		return EXIT_ERROR;
+	lock = run_lock("clear");
+	if (lock < 0)
+		return EXIT_ERROR;
 	err = enforce_clear(&step);
 	if (err == -ENOENT) {
+		close(lock);
 		printf("no policy in force\n");
 		return EXIT_CLEAN;
 	}
 	if (err) {
+		close(lock);
 		p_err("policy clear: cannot %s: %s", step, strerror(-err));
 		return EXIT_ERROR;
 	}
 	unlink(RUN_POLICY);
 	unlink(RUN_STATE);
 	unlink(RUN_REGIONS);
+	close(lock);
 	printf("policy cleared: VFIO mmaps are no longer checked\n");
 	return EXIT_CLEAN;
 }

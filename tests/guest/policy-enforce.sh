@@ -83,3 +83,19 @@ vfioguard -j policy show > show.json; rc=$?
 expect_eq "show status (no cache mismatch)" $rc 0
 [ "$(jq .denied show.json)" -ge 2 ] || fail "denials not counted: $(cat show.json)"
 expect_eq "observed ivshmem BAR2" "$(jq -r ".observed[] | select(.device == \"$IVSHMEM\" and .region == \"BAR2\") | \"\(.assumed) \(.mapped) \(.mismatch)\"" show.json)" "$CACHE_BAR $CACHE_BAR false"
+
+# Applies and clears go one at a time: while another holds /run/vfioguard/lock, an apply waits
+# (and says so), then applies; the generation moves by one.
+gen=$(vfioguard -j policy show | jq .generation)
+rm -f held
+flock /run/vfioguard/lock sh -c ': > held; sleep 3' &
+holder=$!
+n=0
+until [ -e held ]; do n=$((n + 1)); [ $n -lt 100 ] || fail "the lock was not taken"; sleep 0.1; done
+t0=$(date +%s)
+vfioguard policy apply trap.yaml > apply2.out 2>&1 || fail "apply after the lock: $(cat apply2.out)"
+waited=$(($(date +%s) - t0))
+wait $holder
+[ $waited -ge 2 ] || fail "apply did not wait for the lock held 3 s (done in $waited s)"
+grep -q "waiting for another apply or clear" apply2.out || fail "no word of the wait: $(cat apply2.out)"
+expect_eq "generation after the waiting apply" "$(vfioguard -j policy show | jq .generation)" $((gen + 1))
