@@ -69,10 +69,16 @@ struct {
 	__uint(max_entries, 256 * 1024);
 } decisions SEC(".maps");
 
-/* [0] decisions dropped (ring buffer full), [1] allowed, [2] denied. */
+/*
+ * [0] decisions dropped (ring buffer full), [1] allowed, [2] denied, [3] the process reading the
+ * decisions ring buffer (its PID, written by user space; 0: nobody). The ring has one consumer
+ * and serve does not read it: with nobody reading, decisions are counted (here and in
+ * rule_counts) but not written, so a ring nobody drains neither fills nor counts drops.
+ */
+#define COUNTER_READER 3
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 3);
+	__uint(max_entries, 4);
 	__type(key, __u32);
 	__type(value, __u64);
 } counters SEC(".maps");
@@ -273,9 +279,9 @@ verdict_cond(const struct vfg_region_key *key, const struct vfg_region_key *fall
 static __always_inline void record(const struct vfg_region_key *key, const struct vfg_cond *c,
 				   bool deny, __u64 pgoff, const char *comm)
 {
-	__u64 id = bpf_get_current_pid_tgid(), *gen;
+	__u64 id = bpf_get_current_pid_tgid(), *gen, *reader;
+	__u32 zero = 0, reader_key = COUNTER_READER;
 	struct vfg_decision *d;
-	__u32 zero = 0;
 
 	count(deny ? 2 : 1);
 	gen = bpf_map_lookup_elem(&generation, &zero);
@@ -291,6 +297,9 @@ static __always_inline void record(const struct vfg_region_key *key, const struc
 			if ((n = bpf_map_lookup_elem(&rule_counts, &rk)))
 				__sync_fetch_and_add(n, 1);
 	}
+	reader = bpf_map_lookup_elem(&counters, &reader_key);
+	if (!reader || !*reader)
+		return;
 	d = bpf_ringbuf_reserve(&decisions, sizeof(*d), 0);
 	if (!d) {
 		count(0);

@@ -529,9 +529,12 @@ static void render(struct serve *sv)
 	struct model byname;
 	size_t nrows = 0;
 	struct enforce_status st = {};
-	bool enforcing = !enforce_status_read(&st);
+	bool enforcing;
 	char a[160], b[160], region[24];
 	int err;
+
+	enforce_decisions_reader_check();
+	enforcing = !enforce_status_read(&st);
 
 	err = model_read_counts(&sv->model, &sv->m, pid_alive, NULL);
 	if (err)

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -395,6 +396,45 @@ int enforce_status_read(struct enforce_status *st)
 		close(fd);
 	}
 	return 0;
+}
+
+/* counters[3] in bpf/enforce.bpf.c: who reads the decisions ring buffer. */
+#define COUNTER_READER 3
+
+int enforce_decisions_reader(bool reading)
+{
+	__u32 key = COUNTER_READER;
+	__u64 me = getpid(), now = 0;
+	int fd = bpf_obj_get(PIN("counters")), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (!reading) {
+		/* Only our own mark: another reader may have come since. */
+		if (bpf_map_lookup_elem(fd, &key, &now) || now != me) {
+			close(fd);
+			return 0;
+		}
+		me = 0;
+	}
+	if (bpf_map_update_elem(fd, &key, &me, BPF_ANY))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+void enforce_decisions_reader_check(void)
+{
+	__u32 key = COUNTER_READER;
+	__u64 pid = 0, none = 0;
+	int fd = bpf_obj_get(PIN("counters"));
+
+	if (fd < 0)
+		return;
+	/* A reader that died without saying so (killed): nobody reads any more. */
+	if (!bpf_map_lookup_elem(fd, &key, &pid) && pid && kill((pid_t)pid, 0) && errno == ESRCH)
+		bpf_map_update_elem(fd, &key, &none, BPF_ANY);
+	close(fd);
 }
 
 int enforce_rule_counts_foreach(void (*fn)(const struct vfg_rule_count_key *k, uint64_t n,

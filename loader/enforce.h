@@ -44,6 +44,14 @@ int enforce_status_read(struct enforce_status *st);
 
 struct vfg_rule_count_key;
 /* Calls fn for every (generation, rule, outcome) the enforcement program counted. */
+/*
+ * Marks this process as the reader of the pinned decisions ring buffer (reading), or removes
+ * its mark; without a reader the enforcement program writes no decisions there (and counts no
+ * drops). 0 or -errno (-ENOENT: no policy in force).
+ */
+int enforce_decisions_reader(bool reading);
+/* Removes the mark of a reader that exited without removing it. */
+void enforce_decisions_reader_check(void);
 int enforce_rule_counts_foreach(void (*fn)(const struct vfg_rule_count_key *k, uint64_t n,
 					   void *ctx),
 				void *ctx);

@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "enforce.h"
 #include "monitor.h"
 #include "monitor.skel.h"
 
@@ -337,7 +338,7 @@ int monitor_open(struct monitor *m, const struct monitor_opts *opts, monitor_eve
 		int fd = bpf_obj_get("/sys/fs/bpf/vfioguard/decisions");
 
 		if (fd >= 0 && !ring_buffer__add(m->rb, fd, on_decision, m))
-			m->decisions = true;
+			m->decisions = !enforce_decisions_reader(true);
 	}
 	return 0;
 }
@@ -433,6 +434,9 @@ int monitor_rw_forget(struct monitor *m, const struct vfg_rw_key *k)
 
 void monitor_close(struct monitor *m)
 {
+	if (m->decisions)
+		enforce_decisions_reader(false);
+	m->decisions = false;
 	ring_buffer__free(m->rb);
 	for (size_t i = 0; i < sizeof(m->links) / sizeof(m->links[0]); i++)
 		bpf_link__destroy(m->links[i]);

@@ -147,6 +147,7 @@ rc=0; busybox wget -q -O post.txt --post-data=x "http://127.0.0.1:$port/metrics"
 [ $rc != 0 ] && grep -q 405 post.out || fail "POST: status $rc, $(cat post.out)"
 [ "$(grep -c 'serve: http:' serve.err)" -le 3 ] || fail "the log is flooded: $(grep -c 'serve: http:' serve.err) lines"
 
+
 # A mapping held: the gauge, against audit.
 vfg-testvmm open $IVSHMEM map $IVSHMEM bar2 ready held waitfile go > hold.out 2>&1 &
 HOLD=$!
@@ -267,6 +268,14 @@ grep -q "127.0.0.1:$port: Address already in use" taken.out || fail "port in use
 rc=0; vfioguard serve --policy "$PWD/none.yaml" > none.out 2>&1 || rc=$?
 expect_eq "missing policy" $rc 2
 grep -q "none.yaml: No such file" none.out || fail "missing policy: $(cat none.out)"
+
+# With no monitor reading the decisions ring, 10 000 allowed mmaps are counted by their rule and
+# nothing is dropped (the ring used to fill after about 2 700 and count a drop at every mmap).
+scrape
+before=$(metric 'vfioguard_mmap_decisions_total{decision="allowed",rule="ivshmem-bar2"}')
+vfg-testvmm open $IVSHMEM mmaploop 10000 $IVSHMEM bar2 > loop.out 2>&1 || fail "mmap loop: $(cat loop.out)"
+until_metric 'vfioguard_mmap_decisions_total{decision="allowed",rule="ivshmem-bar2"}' $((${before:-0} + 10000))
+expect_eq "decisions dropped after 10 000 mmaps" "$(metric 'vfioguard_events_dropped_total{source="policy"}')" 0
 
 # SIGTERM: serve ends, the policy stays in force.
 kill -TERM $SV
