@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -93,6 +94,17 @@ struct serve {
 	uint64_t generation;
 	double applied_at, apply_seconds;
 	uint64_t reloads_failed;
+	/*
+	 * The executables the policy in force names (exe matchers are compiled to an inode):
+	 * their directories are watched, and a file renamed or created over one of them (a
+	 * package upgrade) has the policy resolved again.
+	 */
+	int exe_watch; /* inotify, -1 without */
+	struct exe_watched {
+		int wd;
+		char *path; /* the exe matcher's path */
+	} *exes;
+	size_t nexes;
 	/* The exposition text the listener serves: replaced whole, under the lock. */
 	pthread_mutex_t lock;
 	char *text;
@@ -257,6 +269,71 @@ static double now_seconds(void)
  * The policy is kept for naming rules in the decisions: parsed from the copy apply published,
  * which is the text it put in force (the file may have changed since it was read).
  */
+/* Watches the directories of the exe matchers of the policy just applied (p). */
+static void watch_exes(struct serve *sv, const struct policy *p)
+{
+	for (size_t i = 0; i < sv->nexes; i++) {
+		inotify_rm_watch(sv->exe_watch, sv->exes[i].wd);
+		free(sv->exes[i].path);
+	}
+	sv->nexes = 0;
+	if (sv->exe_watch < 0)
+		return;
+	for (size_t i = 0; i < p->nrules; i++) {
+		const char *exe = p->rules[i].match.exe;
+		char dir[PATH_MAX], *slash;
+		struct exe_watched *grown;
+		int wd;
+
+		if (!exe || snprintf(dir, sizeof(dir), "%s", exe) >= (int)sizeof(dir) ||
+		    !(slash = strrchr(dir, '/')))
+			continue;
+		*slash = 0;
+		/* A directory watched twice gets the same wd: one entry per path is enough. */
+		wd = inotify_add_watch(sv->exe_watch, dir[0] ? dir : "/",
+				       IN_MOVED_TO | IN_CREATE | IN_ONLYDIR);
+		grown = realloc(sv->exes, (sv->nexes + 1) * sizeof(*grown));
+		if (wd < 0 || !grown) {
+			log_line(LOG_ERR, "vfioguard: serve: cannot watch %s for a new %s: %s; the "
+				 "rule '%s' matches its present file until the next apply", dir, exe,
+				 wd < 0 ? strerror(errno) : "out of memory", p->rules[i].name);
+			if (grown)
+				sv->exes = grown;
+			continue;
+		}
+		sv->exes = grown;
+		sv->exes[sv->nexes++] = (struct exe_watched){ .wd = wd, .path = strdup(exe) };
+	}
+}
+
+/*
+ * Reads what the exe watch has seen; the path of an executable of the policy that was replaced,
+ * or NULL.
+ */
+static const char *exe_replaced(struct serve *sv)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	const char *found = NULL;
+	ssize_t n;
+
+	if (sv->exe_watch < 0)
+		return NULL;
+	while ((n = read(sv->exe_watch, buf, sizeof(buf))) > 0) {
+		for (char *q = buf; q < buf + n;) {
+			const struct inotify_event *e = (const struct inotify_event *)q;
+
+			for (size_t i = 0; i < sv->nexes && !found && e->len; i++) {
+				const char *base = strrchr(sv->exes[i].path, '/') + 1;
+
+				if (sv->exes[i].wd == e->wd && !strcmp(base, e->name))
+					found = sv->exes[i].path;
+			}
+			q += sizeof(*e) + e->len;
+		}
+	}
+	return found;
+}
+
 static int apply(struct serve *sv, const char *text_from)
 {
 	struct policy_diags d = {};
@@ -278,6 +355,8 @@ static int apply(struct serve *sv, const char *text_from)
 		sv->generation = st.generation;
 	if (!policy_parse_file(RUN_POLICY, &p, &d)) {
 		struct applied *grown = realloc(sv->applied, (sv->napplied + 1) * sizeof(*grown));
+
+		watch_exes(sv, &p);
 
 		if (grown) {
 			sv->applied = grown;
@@ -888,13 +967,13 @@ int do_serve(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },	    { "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct serve sv = { .policy_file = DEFAULT_POLICY, .interval = 5 };
+	struct serve sv = { .policy_file = DEFAULT_POLICY, .interval = 5, .exe_watch = -1 };
 	struct monitor_opts mo = { .no_decisions = true };
 	struct copy_view_opts co = { .print = false };
 	bool no_copies = false;
 	struct sigaction sa = { .sa_handler = on_stop }, hup = { .sa_handler = on_hup };
 	struct MHD_Daemon *httpd = NULL;
-	const char *listen_spec = DEFAULT_LISTEN, *step = NULL, *why;
+	const char *listen_spec = DEFAULT_LISTEN, *step = NULL, *why, *exe;
 	struct udev_monitor *uev = NULL;
 	struct udev *udev = NULL;
 	char what[128];
@@ -972,6 +1051,12 @@ int do_serve(int argc, char **argv)
 		}
 	}
 	pthread_mutex_init(&sv.lock, NULL);
+	if (sv.policy_file) {
+		sv.exe_watch = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+		if (sv.exe_watch < 0)
+			log_line(LOG_ERR, "vfioguard: serve: inotify: %s; exe rules match the files "
+				 "present at each apply only", strerror(errno));
+	}
 	if (sv.policy_file && apply(&sv, NULL) != EXIT_CLEAN) {
 		p_err("serve: the policy %s was not put in force", sv.policy_file);
 		goto out;
@@ -1057,6 +1142,23 @@ int do_serve(int argc, char **argv)
 			}
 			next = 0;
 		}
+		if (sv.nexes && (exe = exe_replaced(&sv))) {
+			char path[PATH_MAX];
+
+			snprintf(path, sizeof(path), "%s", exe); /* apply() renews the watches */
+			if (apply(&sv, RUN_POLICY) == EXIT_CLEAN) {
+				log_line(LOG_INFO, "vfioguard: serve: %s was replaced: the policy in "
+						   "force resolved for its new file (generation %" PRIu64
+						   ")", path, sv.generation);
+				notify_systemd("STATUS=%s", status_line(&sv, what, sizeof(what)));
+			} else {
+				log_line(LOG_ERR, "vfioguard: serve: %s was replaced, and the policy "
+						  "could not be resolved again: its exe rules match no "
+						  "new process; generation %" PRIu64 " stays in force",
+					 path, sv.generation);
+			}
+			next = 0;
+		}
 		if (uev && uevents_read(uev, what, sizeof(what))) {
 			/* The text in force, not the file: it may hold edits not yet reloaded. */
 			if (apply(&sv, RUN_POLICY) == EXIT_CLEAN) {
@@ -1084,6 +1186,11 @@ out:
 	copy_view_close(sv.copies);
 	monitor_close(&sv.m);
 	model_free(&sv.model);
+	for (size_t i = 0; i < sv.nexes; i++)
+		free(sv.exes[i].path);
+	free(sv.exes);
+	if (sv.exe_watch >= 0)
+		close(sv.exe_watch);
 	verdicts_free(&sv.vs);
 	for (size_t i = 0; i < sv.napplied; i++)
 		policy_free(&sv.applied[i].policy);

@@ -277,6 +277,31 @@ vfg-testvmm open $IVSHMEM mmaploop 10000 $IVSHMEM bar2 > loop.out 2>&1 || fail "
 until_metric 'vfioguard_mmap_decisions_total{decision="allowed",rule="ivshmem-bar2"}' $((${before:-0} + 10000))
 expect_eq "decisions dropped after 10 000 mmaps" "$(metric 'vfioguard_events_dropped_total{source="policy"}')" 0
 
+# exe rules follow their path: a VMM binary replaced the way dpkg replaces it (a new file renamed
+# over it: a new inode) is matched again once serve has resolved the policy for it. Before, the
+# rule kept the old inode, and the new binary's mmap of edu BAR0 was allowed (default fixed).
+mkdir -p /tmp/vmmbin
+cp "$(command -v vfg-testvmm)" /tmp/vmmbin/vmm
+cat >> p.yaml <<YAML
+  - name: edu-bar0-vmm-binary
+    match: {device: "$EDU", region: bar0, exe: /tmp/vmmbin/vmm}
+    access: trap
+YAML
+g=$(metric vfioguard_policy_generation)
+kill -HUP $SV
+until_metric vfioguard_policy_generation $((g + 1))
+rc=0; /tmp/vmmbin/vmm open $EDU map $EDU bar0 > exe1.out 2>&1 || rc=$?
+expect_eq "edu BAR0 to the binary the rule names" $rc 1
+cp /tmp/vmmbin/vmm /tmp/vmmbin/vmm.dpkg-new
+mv /tmp/vmmbin/vmm.dpkg-new /tmp/vmmbin/vmm
+until_metric vfioguard_policy_generation $((g + 2))
+grep -q "/tmp/vmmbin/vmm was replaced: the policy in force resolved for its new file" serve.err ||
+	fail "the replacement is not logged: $(tail -5 serve.err)"
+rc=0; /tmp/vmmbin/vmm open $EDU map $EDU bar0 > exe2.out 2>&1 || rc=$?
+expect_eq "edu BAR0 to the replaced binary" $rc 1
+grep -q "Operation not permitted" exe2.out || fail "not refused by the policy: $(cat exe2.out)"
+hp_gen=$((g + 2))
+
 # SIGTERM: serve ends, the policy stays in force.
 kill -TERM $SV
 rc=0; wait $SV || rc=$?
