@@ -143,3 +143,49 @@ int calib_cache_parse_window(const char *line, enum calib_routine *routine, uint
 	*window = w;
 	return 0;
 }
+
+static struct calib_failure *failure_of(struct calib_failures *t, const void *key, size_t len)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (!memcmp(t->v[i].key, key, len))
+			return &t->v[i];
+	return NULL;
+}
+
+void calib_failure_record(struct calib_failures *t, const void *key, size_t len, int err,
+			  const char *step, uint64_t now_ns)
+{
+	struct calib_failure *f;
+	uint64_t wait = CALIB_BACKOFF_FIRST_NS;
+
+	if (len > CALIB_FAILURE_KEY)
+		return;
+	f = failure_of(t, key, len);
+	if (!f && t->n < CALIB_FAILURES_MAX) {
+		f = &t->v[t->n++];
+		memset(f, 0, sizeof(*f));
+	} else if (!f) {
+		f = &t->v[0];
+		for (size_t i = 1; i < t->n; i++)
+			if (t->v[i].failed_ns < f->failed_ns)
+				f = &t->v[i];
+		memset(f, 0, sizeof(*f));
+	}
+	memcpy(f->key, key, len);
+	f->err = err;
+	snprintf(f->step, sizeof(f->step), "%s", step ? step : "");
+	for (unsigned int i = 0; i < f->failures && wait < CALIB_BACKOFF_MAX_NS; i++)
+		wait *= 2;
+	f->failures++;
+	f->failed_ns = now_ns;
+	f->retry_ns = now_ns + (wait < CALIB_BACKOFF_MAX_NS ? wait : CALIB_BACKOFF_MAX_NS);
+}
+
+const struct calib_failure *calib_failure_find(const struct calib_failures *t, const void *key,
+					       size_t len, uint64_t now_ns)
+{
+	const struct calib_failure *f = len <= CALIB_FAILURE_KEY ?
+		failure_of((struct calib_failures *)t, key, len) : NULL;
+
+	return f && now_ns < f->retry_ns ? f : NULL;
+}

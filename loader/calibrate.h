@@ -136,4 +136,31 @@ int calib_cache_format_line(const struct calib_case *cc, uint64_t vaddr, uint32_
 int calib_cache_parse_line(const char *line, struct calib_case *cc, uint64_t *vaddr,
 			   uint32_t *hazards);
 
+/*
+ * Cases whose measurement failed (no capstone, a routine that cannot be traced...), remembered
+ * so that a case is measured again only after a back-off: 1 minute after its first failure,
+ * doubling with each, at most 1 hour. The table is bounded: when full, the entry that failed
+ * longest ago makes room. Keys are the caller's fixed-size bytes (at most CALIB_FAILURE_KEY).
+ */
+#define CALIB_FAILURES_MAX 256
+#define CALIB_FAILURE_KEY 64
+#define CALIB_BACKOFF_FIRST_NS (60ULL * 1000000000)
+#define CALIB_BACKOFF_MAX_NS (3600ULL * 1000000000)
+struct calib_failure {
+	unsigned char key[CALIB_FAILURE_KEY];
+	int err;
+	char step[128];
+	unsigned int failures;
+	uint64_t failed_ns, retry_ns;
+};
+struct calib_failures {
+	struct calib_failure v[CALIB_FAILURES_MAX];
+	size_t n;
+};
+void calib_failure_record(struct calib_failures *t, const void *key, size_t len, int err,
+			  const char *step, uint64_t now_ns);
+/* The failure of key whose back-off has not ended at now_ns, or NULL. */
+const struct calib_failure *calib_failure_find(const struct calib_failures *t, const void *key,
+					       size_t len, uint64_t now_ns);
+
 #endif /* VFIOGUARD_CALIBRATE_H */

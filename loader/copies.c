@@ -909,6 +909,9 @@ struct calib_job {
 	char step[128];     /* what failed, when starting the calibrator did */
 };
 
+_Static_assert(sizeof(struct vfg_hazard_key) <= CALIB_FAILURE_KEY,
+	       "a hazard key fits the failure table's keys");
+
 struct copies_worker {
 	bool cancel; /* the case being measured stops (the calibrator reads it) */
 	pthread_t thread;
@@ -916,7 +919,10 @@ struct copies_worker {
 	pthread_cond_t todo, done;
 	struct calib_job *jobs; /* in the order asked; jobs[next..] wait for the worker */
 	size_t njobs, next;
+	bool busy; /* jobs[next - 1] is being measured */
 	bool stop;
+	/* Cases that failed, asked again only after a back-off (main thread only). */
+	struct calib_failures failed;
 };
 
 /*
@@ -1006,9 +1012,11 @@ static void *worker_main(void *arg)
 			break;
 		i = w->next++;
 		cc = w->jobs[i].cc;
+		w->busy = true;
 		pthread_mutex_unlock(&w->mu);
 		err = measure_case(c, &cc, &packed, step, sizeof(step));
 		pthread_mutex_lock(&w->mu);
+		w->busy = false;
 		w->jobs[i].err = err;
 		w->jobs[i].packed = packed;
 		memcpy(w->jobs[i].step, step, sizeof(step));
@@ -1067,6 +1075,31 @@ static void worker_stop(struct copies *c)
 	free(c->parked);
 	c->parked = NULL;
 	c->nparked = 0;
+}
+
+/*
+ * Frees the jobs delivered, while the worker measures none (it holds an index into the list
+ * then): the list holds only what waits or was not delivered yet, not every case ever asked.
+ * Under the worker's lock.
+ */
+static void forget_delivered(struct copies_worker *w)
+{
+	size_t k = 0, taken = 0;
+
+	if (w->busy)
+		return;
+	for (size_t i = 0; i < w->njobs; i++) {
+		if (w->jobs[i].delivered)
+			continue;
+		taken += i < w->next;
+		w->jobs[k++] = w->jobs[i];
+	}
+	w->njobs = k;
+	w->next = taken;
+	if (!k) {
+		free(w->jobs);
+		w->jobs = NULL;
+	}
 }
 
 /* Asks the worker for a case, once. 0 or -errno. */
@@ -1146,9 +1179,14 @@ static int deliver_measured(struct copies *c)
 				job = w->jobs[i];
 				found = true;
 			}
+		if (!found)
+			forget_delivered(w);
 		pthread_mutex_unlock(&w->mu);
 		if (!found)
 			return delivered;
+		if (job.err)
+			calib_failure_record(&w->failed, &job.key, sizeof(job.key), job.err, job.step,
+					     monotonic_ns());
 		if (!job.err) {
 			uint32_t v = job.packed | VFG_HAZARDS_MEASURED;
 
@@ -1252,6 +1290,7 @@ static int on_ring(void *ctx, void *data, size_t size)
 			.distance = r->distance,
 		};
 		struct vfg_hazard_key k = hazard_key(&cc);
+		const struct calib_failure *f;
 		uint32_t v;
 		int err;
 
@@ -1259,6 +1298,10 @@ static int on_ring(void *ctx, void *data, size_t size)
 		    (v & VFG_HAZARDS_MEASURED)) {
 			/* Measured since the kernel looked (or only its loads were missing). */
 			copy_finish(&ev, &cc, 0, v & ~VFG_HAZARDS_MEASURED, NULL);
+		} else if (c->worker && (f = calib_failure_find(&c->worker->failed, &k, sizeof(k),
+								 monotonic_ns()))) {
+			/* Failed lately: not measured again before its back-off ends. */
+			copy_finish(&ev, &cc, f->err, 0, f->step);
 		} else if (!(err = worker_ask(c, &cc, &k))) {
 			struct parked_copy *grown = realloc(c->parked, (c->nparked + 1) *
 							    sizeof(*grown));

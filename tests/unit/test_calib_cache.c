@@ -103,10 +103,45 @@ static void cases_round_trip(void **state)
 	rmdir(dir);
 }
 
+/*
+ * A case whose measurement failed is not asked again before its back-off: 1 min, doubling, at
+ * most 1 h; other cases are not held back; the table stays bounded and keeps the recent ones.
+ */
+static void failures_back_off(void **state)
+{
+	static struct calib_failures t;
+	const uint64_t s = 1000000000ULL;
+	uint32_t a = 1, b = 2;
+
+	calib_failure_record(&t, &a, sizeof(a), -ENOENT, "load capstone", 100 * s);
+	assert_non_null(calib_failure_find(&t, &a, sizeof(a), 100 * s));
+	assert_string_equal(calib_failure_find(&t, &a, sizeof(a), 159 * s)->step, "load capstone");
+	assert_int_equal(calib_failure_find(&t, &a, sizeof(a), 159 * s)->err, -ENOENT);
+	assert_null(calib_failure_find(&t, &a, sizeof(a), 160 * s));
+	assert_null(calib_failure_find(&t, &b, sizeof(b), 100 * s));
+	/* Failed again when tried: 2 min, then 4, ... and never more than an hour. */
+	calib_failure_record(&t, &a, sizeof(a), -ENOENT, "load capstone", 160 * s);
+	assert_non_null(calib_failure_find(&t, &a, sizeof(a), 279 * s));
+	assert_null(calib_failure_find(&t, &a, sizeof(a), 280 * s));
+	for (int i = 0; i < 20; i++)
+		calib_failure_record(&t, &a, sizeof(a), -ENOENT, "", 1000 * s);
+	assert_non_null(calib_failure_find(&t, &a, sizeof(a), 4599 * s));
+	assert_null(calib_failure_find(&t, &a, sizeof(a), 4600 * s));
+	assert_int_equal(t.n, 1);
+	/* Bounded: the oldest failure makes room. */
+	for (uint32_t k = 10; k < 10 + CALIB_FAILURES_MAX; k++)
+		calib_failure_record(&t, &k, sizeof(k), -EIO, "", 2000 * s + k);
+	assert_int_equal(t.n, CALIB_FAILURES_MAX);
+	assert_null(calib_failure_find(&t, &a, sizeof(a), 2001 * s));
+	b = 10 + CALIB_FAILURES_MAX - 1;
+	assert_non_null(calib_failure_find(&t, &b, sizeof(b), 2001 * s));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(cases_round_trip),
+		cmocka_unit_test(failures_back_off),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
