@@ -246,13 +246,16 @@ static __always_inline bool cond_holds(const struct vfg_cond *c, const char *com
 }
 
 /*
- * The condition of the verdict for key (or, where the policy has none, for fallback) that holds
- * for the current task, or NULL when no policy is in force or nothing decides.
+ * The condition of the verdict for key that holds for the current task, or NULL when no policy
+ * is in force or nothing decides. Where the policy has no verdict for the key: a region of a
+ * device that was not compiled has the device's verdict for its other regions, and a device
+ * that was not known at the apply the verdict for any device.
  */
 static __always_inline const struct vfg_cond *
-verdict_cond(const struct vfg_region_key *key, const struct vfg_region_key *fallback,
-	     struct task_struct *task, const char *comm, __u32 *assumed_cache)
+verdict_cond(const struct vfg_region_key *key, struct task_struct *task, const char *comm,
+	     __u32 *assumed_cache)
 {
+	struct vfg_region_key other = *key, any = { .region = VFG_REGION_ANY };
 	struct vfg_verdict *v;
 	__u32 zero = 0;
 	void *verdicts;
@@ -261,8 +264,12 @@ verdict_cond(const struct vfg_region_key *key, const struct vfg_region_key *fall
 	if (!verdicts)
 		return NULL; /* no policy in force */
 	v = bpf_map_lookup_elem(verdicts, key);
+	if (!v && key->region != VFG_REGION_ANY) {
+		other.region = VFG_REGION_OTHER;
+		v = bpf_map_lookup_elem(verdicts, &other);
+	}
 	if (!v)
-		v = bpf_map_lookup_elem(verdicts, fallback);
+		v = bpf_map_lookup_elem(verdicts, &any);
 	if (!v)
 		return NULL;
 	*assumed_cache = v->assumed_cache;
@@ -326,7 +333,7 @@ int BPF_PROG(enforce_mmap_file, struct file *file, unsigned long reqprot, unsign
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct pending_assumption pa = {};
 	__u64 id = bpf_get_current_pid_tgid(), pgoff = 0;
-	struct vfg_region_key key = { .region = VFG_REGION_ANY }, any = { .region = VFG_REGION_ANY };
+	struct vfg_region_key key = { .region = VFG_REGION_ANY };
 	struct pending_mmap *pm;
 	const struct vfg_cond *c;
 	char comm[VFG_COMM_LEN] = {};
@@ -337,8 +344,12 @@ int BPF_PROG(enforce_mmap_file, struct file *file, unsigned long reqprot, unsign
 	 * An earlier program on this hook decided already: keep its answer. Newer verifiers bound
 	 * the return value, so an errno outside [-MAX_ERRNO, -1] becomes -EPERM.
 	 */
-	if (ret)
+	/* What an earlier mmap of this thread left is never this one's. */
+	bpf_map_delete_elem(&pending_assumed, &id);
+	if (ret) {
+		bpf_map_delete_elem(&pending_pgoff, &id);
 		return ret >= -MAX_ERRNO && ret < 0 ? ret : lsm_verdict(true);
+	}
 	if (!is_vfio_device_file(file))
 		return 0;
 	/*
@@ -358,7 +369,7 @@ int BPF_PROG(enforce_mmap_file, struct file *file, unsigned long reqprot, unsign
 	bpf_map_delete_elem(&pending_remaps, &id);
 	read_device_name(file, key.device);
 	bpf_get_current_comm(comm, sizeof(comm));
-	c = verdict_cond(&key, &any, task, comm, &assumed);
+	c = verdict_cond(&key, task, comm, &assumed);
 	if (!c)
 		return 0;
 	deny = c->access == VFG_ACCESS_TRAP && c->enforce;
@@ -375,13 +386,17 @@ int BPF_PROG(enforce_mmap_file, struct file *file, unsigned long reqprot, unsign
  * remap_file_pages(start, size, prot, pgoff, flags) maps pgoff of the file already mapped at
  * start through do_mmap(), without vm_mmap_pgoff(). Kernels with the fix (6.12, patched stable
  * ones) call the mmap_file hook first, others do not; neither can be refused at the system call
- * (Debian's kernels have no CONFIG_FUNCTION_ERROR_INJECTION, which fmod_ret on it needs). So the
- * call's entry saves its offset for the mmap_file hook, and the remap it is making for the
- * mmap_addr hook, which every do_mmap() passes (get_unmapped_area()): where the mmap_file hook
- * judged the remap it is done, where it did not, mmap_addr judges it. The call's exit forgets
- * both, so an early error leaves nothing to judge a later mmap by.
+ * (Debian's kernels have no CONFIG_FUNCTION_ERROR_INJECTION, which fmod_ret on it needs).
+ * - The call's entry (every entry: the 64-bit one, and on x86 the 32-bit one) marks the thread
+ *   as remapping and saves, for the mmap_file hook, the offset of the file mapped at start.
+ * - The mmap_file hook, where the kernel calls it, judges the remap by that offset (or, if the
+ *   file it is given is another, by the device's strictest verdict) and ends the mark.
+ * - Where it does not, do_mmap() reaches get_unmapped_area() with the file and offset really
+ *   mapped (under the mmap lock the remap holds): probed, they replace what the entry saw (a
+ *   lookup that could not take the lock, another thread's mapping put there since); then the
+ *   mmap_addr hook, which get_unmapped_area() calls, judges them.
+ * - The call's exit forgets both, so an early error leaves nothing to judge a later mmap by.
  */
-/* The callback of bpf_find_vma(), which holds the mmap lock for it. */
 static long remap_vma(struct task_struct *task, struct vm_area_struct *vma, void *ctx)
 {
 	struct pending_remap *r = ctx;
@@ -394,23 +409,20 @@ static long remap_vma(struct task_struct *task, struct vm_area_struct *vma, void
 	return 0;
 }
 
-static __always_inline int remap_entry(const struct pt_regs *regs)
+static __always_inline int remap_entry(__u64 start, __u64 pgoff)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 id = bpf_get_current_pid_tgid();
 	struct pending_remap r = {};
 	__u32 zero = 0;
 
+	bpf_map_delete_elem(&pending_pgoff, &id);
 	if (!bpf_map_lookup_elem(&policy, &zero))
 		return 0; /* no policy in force */
-	r.pgoff = PT_REGS_PARM4_CORE_SYSCALL(regs);
-	/*
-	 * The mmap lock could not be taken (-EBUSY): the file is not known, the offset is not
-	 * saved, and a VFIO mmap_file hook then applies the device's strictest verdict.
-	 */
-	if (bpf_find_vma(task, PT_REGS_PARM1_CORE_SYSCALL(regs), remap_vma, &r, 0) || !r.file)
-		return 0;
-	save_offset((struct file *)r.file, r.pgoff);
+	r.pgoff = pgoff;
+	/* The callback of bpf_find_vma() runs under the mmap lock; -EBUSY when it is taken. */
+	if (!bpf_find_vma(task, start, remap_vma, &r, 0) && r.file)
+		save_offset((struct file *)r.file, r.pgoff);
 	bpf_map_update_elem(&pending_remaps, &id, &r, BPF_ANY);
 	return 0;
 }
@@ -424,22 +436,64 @@ static __always_inline int remap_exit(void)
 	return 0;
 }
 
+/* remap_file_pages(start, size, prot, pgoff, flags): the arguments by each entry's ABI. */
+#define REMAP_PROGRAMS(abi, fn, start, pgoff)                                                     \
+	SEC("fentry/" #fn)                                                                        \
+	int BPF_PROG(fentry_remap_##abi, const struct pt_regs *regs)                              \
+	{                                                                                         \
+		return remap_entry(start, pgoff);                                                 \
+	}                                                                                         \
+	SEC("fexit/" #fn)                                                                         \
+	int BPF_PROG(fexit_remap_##abi, const struct pt_regs *regs, long ret)                     \
+	{                                                                                         \
+		return remap_exit();                                                              \
+	}
 #if defined(__TARGET_ARCH_x86)
-#define REMAP_SYSCALL "__x64_sys_remap_file_pages"
+REMAP_PROGRAMS(native, __x64_sys_remap_file_pages, PT_REGS_PARM1_CORE_SYSCALL(regs),
+	       PT_REGS_PARM4_CORE_SYSCALL(regs))
+/*
+ * int $0x80 from any process (IA32 emulation): the same call through another entry, its
+ * arguments in ebx, ecx, edx, esi, edi.
+ */
+REMAP_PROGRAMS(compat, __ia32_sys_remap_file_pages, (__u32)BPF_CORE_READ(regs, bx),
+	       (__u32)BPF_CORE_READ(regs, si))
 #elif defined(__TARGET_ARCH_arm64)
-#define REMAP_SYSCALL "__arm64_sys_remap_file_pages"
+/* 32-bit tasks enter remap_file_pages through the same function. */
+REMAP_PROGRAMS(native, __arm64_sys_remap_file_pages, PT_REGS_PARM1_CORE_SYSCALL(regs),
+	       PT_REGS_PARM4_CORE_SYSCALL(regs))
 #endif
 
-SEC("fentry/" REMAP_SYSCALL)
-int BPF_PROG(fentry_remap_file_pages, const struct pt_regs *regs)
+/* What do_mmap() of a remap in progress really maps. */
+static __always_inline int remap_unmapped_area(struct file *file, __u64 pgoff)
 {
-	return remap_entry(regs);
+	__u64 id = bpf_get_current_pid_tgid();
+	struct pending_remap *r = bpf_map_lookup_elem(&pending_remaps, &id);
+
+	if (!r)
+		return 0;
+	if (!is_vfio_device_file(file)) {
+		bpf_map_delete_elem(&pending_remaps, &id);
+		return 0;
+	}
+	r->file = (__u64)file;
+	r->pgoff = pgoff;
+	read_device_name(file, r->device);
+	return 0;
 }
 
-SEC("fexit/" REMAP_SYSCALL)
-int BPF_PROG(fexit_remap_file_pages, const struct pt_regs *regs, long ret)
+/* get_unmapped_area() to 6.8, __get_unmapped_area() since: user space loads the one there is. */
+SEC("fentry/get_unmapped_area")
+int BPF_PROG(fentry_unmapped_area, struct file *file, unsigned long addr, unsigned long len,
+	     unsigned long pgoff)
 {
-	return remap_exit();
+	return remap_unmapped_area(file, pgoff);
+}
+
+SEC("fentry/__get_unmapped_area")
+int BPF_PROG(fentry_unmapped_area_new, struct file *file, unsigned long addr, unsigned long len,
+	     unsigned long pgoff)
+{
+	return remap_unmapped_area(file, pgoff);
 }
 
 /* A remap_file_pages(2) that the mmap_file hook did not judge, judged on its way to do_mmap(). */
@@ -447,29 +501,34 @@ SEC("lsm/mmap_addr")
 int BPF_PROG(enforce_mmap_addr, unsigned long addr, int ret)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	struct vfg_region_key key = {}, any = { .region = VFG_REGION_ANY };
-	__u64 id = bpf_get_current_pid_tgid();
+	struct vfg_region_key key = {};
+	__u64 id = bpf_get_current_pid_tgid(), pgoff;
 	char comm[VFG_COMM_LEN] = {};
 	struct pending_remap *r;
 	const struct vfg_cond *c;
 	__u32 assumed = 0;
-	bool deny;
+	bool deny, known;
 
 	if (ret)
 		return ret >= -MAX_ERRNO && ret < 0 ? ret : lsm_verdict(true);
 	r = bpf_map_lookup_elem(&pending_remaps, &id);
 	if (!r)
 		return 0;
-	key.region = region_of_pgoff(r->pgoff);
+	/* Copied before the entry is deleted: an LRU map gives a deleted slot to others. */
+	known = r->file;
+	pgoff = r->pgoff;
 	__builtin_memcpy(key.device, r->device, sizeof(key.device));
 	bpf_map_delete_elem(&pending_remaps, &id);
 	bpf_map_delete_elem(&pending_pgoff, &id);
+	if (!known)
+		return 0; /* not a VFIO file (get_unmapped_area() saw it) */
+	key.region = region_of_pgoff(pgoff);
 	bpf_get_current_comm(comm, sizeof(comm));
-	c = verdict_cond(&key, &any, task, comm, &assumed);
+	c = verdict_cond(&key, task, comm, &assumed);
 	if (!c)
 		return 0;
 	deny = c->access == VFG_ACCESS_TRAP && c->enforce;
-	record(&key, c, deny, key.region == VFG_REGION_ANY ? 0 : r->pgoff, comm);
+	record(&key, c, deny, pgoff, comm);
 	return lsm_verdict(deny);
 }
 

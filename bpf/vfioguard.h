@@ -135,6 +135,8 @@ struct vfg_event {
  * strictest verdict of one device, for an mmap whose region the kernel side did not see.
  */
 #define VFG_REGION_ANY 0xffffffffu
+/* Region of the key of a device's verdict for its regions no rule names (device-specific). */
+#define VFG_REGION_OTHER 0xfffffffeu
 #define VFG_RULE_DEFAULT 0xffff    /* the policy's default decided */
 
 /* struct vfg_cond.flags: which conditions apply; all that apply must hold. */

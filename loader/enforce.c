@@ -27,8 +27,13 @@
 /* The pinned objects: maps first, links last (a link pinned means enforcement is on). */
 static const char *const map_pins[] = { "policy",   "generation",  "decisions", "counters",
 					"observed", "rule_counts", "build" };
-static const char *const link_pins[] = { "link_mmap_offset", "link_lsm", "link_observe",
-					 "link_remap_entry", "link_remap_exit", "link_lsm_addr" };
+static const char *const link_pins[] = {
+	"link_mmap_offset", "link_lsm", "link_observe", "link_remap_entry", "link_remap_exit",
+	"link_unmapped_area", "link_lsm_addr",
+#if defined(__x86_64__)
+	"link_remap_entry32", "link_remap_exit32",
+#endif
+};
 #define NMAPS (sizeof(map_pins) / sizeof(map_pins[0]))
 #define NLINKS (sizeof(link_pins) / sizeof(link_pins[0]))
 
@@ -138,6 +143,8 @@ static int load_and_pin(const struct compiled *c, const char *dir, uint64_t afte
 	struct bpf_link *links[NLINKS] = {};
 	struct enforce_bpf *skel;
 	__u32 zero = 0, sum = object_checksum();
+	struct bpf_program *unmapped_area;
+	static char why[128];
 	uint64_t fops;
 	char path[256];
 	int err;
@@ -165,6 +172,23 @@ static int load_and_pin(const struct compiled *c, const char *dir, uint64_t afte
 	}
 	skel->rodata->vfio_device_fops_addr = fops;
 	skel->rodata->page_shift = __builtin_ctzl(sysconf(_SC_PAGESIZE));
+	/* get_unmapped_area() became __get_unmapped_area() in 6.9: the one this kernel has. */
+	{
+		static const char *const names[] = { "__get_unmapped_area", "get_unmapped_area" };
+		int errs[2] = { -ENOENT, -ENOENT };
+
+		kernel_functions_find(names, (const char *const[]){ NULL, NULL }, errs, 2);
+		unmapped_area = !errs[0] ? skel->progs.fentry_unmapped_area_new :
+				!errs[1] ? skel->progs.fentry_unmapped_area : NULL;
+		bpf_program__set_autoload(skel->progs.fentry_unmapped_area_new, !errs[0]);
+		bpf_program__set_autoload(skel->progs.fentry_unmapped_area, errs[0] && !errs[1]);
+		if (!unmapped_area) {
+			*step = "find get_unmapped_area or __get_unmapped_area in the kernel's BTF "
+				"(remap_file_pages(2) could not be judged)";
+			err = -ENOENT;
+			goto out;
+		}
+	}
 	err = enforce_bpf__load(skel);
 	if (err) {
 		*step = "load the enforcement programs (lsm/mmap_file, lsm/mmap_addr, fentry, fexit)";
@@ -177,26 +201,41 @@ static int load_and_pin(const struct compiled *c, const char *dir, uint64_t afte
 		      generation, step);
 	if (err)
 		goto out;
-	links[0] = bpf_program__attach(skel->progs.fentry_vm_mmap_pgoff);
-	links[1] = links[0] ? bpf_program__attach(skel->progs.enforce_mmap_file) : NULL;
-	links[2] = links[1] ? bpf_program__attach(skel->progs.fexit_mmap_observe) : NULL;
-	/* Without them remap_file_pages(2) could map a refused region: no policy then. */
-	links[3] = links[2] ? bpf_program__attach(skel->progs.fentry_remap_file_pages) : NULL;
-	links[4] = links[3] ? bpf_program__attach(skel->progs.fexit_remap_file_pages) : NULL;
-	links[5] = links[4] ? bpf_program__attach(skel->progs.enforce_mmap_addr) : NULL;
-	if (!links[5]) {
-		err = -errno;
-		*step = !links[0] ? "attach fentry/vm_mmap_pgoff" :
-			!links[1] ? "attach lsm/mmap_file" :
-			!links[2] ? "attach fexit/vfio_device_fops_mmap" :
-			!links[5] && links[4] ? "attach lsm/mmap_addr" :
-			"attach fentry and fexit to the remap_file_pages system call (without them that "
-			"call could map a region the policy refuses)";
-		if (err == -524) /* ENOTSUPP */
-			*step = "attach the enforcement programs (fentry, BPF-LSM): this kernel has "
-				"no BPF trampolines on this architecture (as Debian's arm64 6.1; its "
-				"6.12 has them)";
-		goto out;
+	{
+		/*
+		 * In link_pins' order, with what each is for. Without the remap ones,
+		 * remap_file_pages(2) could map a refused region: no policy then.
+		 */
+		const struct {
+			struct bpf_program *prog;
+			const char *what;
+		} attach[NLINKS] = {
+			{ skel->progs.fentry_vm_mmap_pgoff, "fentry/vm_mmap_pgoff" },
+			{ skel->progs.enforce_mmap_file, "lsm/mmap_file" },
+			{ skel->progs.fexit_mmap_observe, "fexit/vfio_device_fops_mmap" },
+			{ skel->progs.fentry_remap_native, "fentry on remap_file_pages(2)" },
+			{ skel->progs.fexit_remap_native, "fexit on remap_file_pages(2)" },
+			{ unmapped_area, "fentry on (__)get_unmapped_area" },
+			{ skel->progs.enforce_mmap_addr, "lsm/mmap_addr" },
+#if defined(__x86_64__)
+			{ skel->progs.fentry_remap_compat, "fentry on the 32-bit remap_file_pages" },
+			{ skel->progs.fexit_remap_compat, "fexit on the 32-bit remap_file_pages" },
+#endif
+		};
+
+		for (size_t i = 0; i < NLINKS; i++) {
+			links[i] = bpf_program__attach(attach[i].prog);
+			if (links[i])
+				continue;
+			err = -errno;
+			snprintf(why, sizeof(why), "attach %s", attach[i].what);
+			*step = why;
+			if (err == -524) /* ENOTSUPP */
+				*step = "attach the enforcement programs (fentry, BPF-LSM): this "
+					"kernel has no BPF trampolines on this architecture (as "
+					"Debian's arm64 6.1; its 6.12 has them)";
+			goto out;
+		}
 	}
 	if (mkdir(dir, 0700) && errno != EEXIST) {
 		err = -errno;

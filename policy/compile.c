@@ -157,7 +157,7 @@ static bool device_side_matches(const struct rule_match *m, const struct device_
 	       (m->device_id < 0 || m->device_id == dev->device_id) &&
 	       (m->subsystem_vendor < 0 || m->subsystem_vendor == dev->subsystem_vendor) &&
 	       (m->subsystem_device < 0 || m->subsystem_device == dev->subsystem_device) &&
-	       (!m->regions || ((m->regions >> region) & 1)) &&
+	       (!m->regions || (region >= 0 && ((m->regions >> region) & 1))) &&
 	       (!m->caches || (cache != CACHE_UNKNOWN && ((m->caches >> cache) & 1))) &&
 	       (!m->arches || ((m->arches >> arch) & 1));
 }
@@ -166,9 +166,9 @@ static int verdict_for(const struct policy *p, enum host_arch arch, const struct
 		       long region, const struct resolver *res, struct vfg_verdict *v,
 		       struct policy_diags *d)
 {
-	enum cache_mode cache = dev ? assumed_cache_mode(arch, dev->driver, region,
-							 dev->observed[region])
-				    : CACHE_UNKNOWN;
+	enum cache_mode cache = dev && region >= 0 ? assumed_cache_mode(arch, dev->driver, region,
+									 dev->observed[region])
+						   : CACHE_UNKNOWN;
 
 	memset(v, 0, sizeof(*v));
 	v->assumed_cache = cache;
@@ -205,39 +205,46 @@ static int verdict_for(const struct policy *p, enum host_arch arch, const struct
 
 /*
  * The verdict of a device's mmap whose region the kernel side could not see (an mmap path that
- * did not pass the probe of its offset): every trap condition of the device's regions, in their
- * order, then what the default gives. A process that one of the device's regions traps is
- * trapped; one that no region traps is not. It can trap more than the regions would (a trap
- * shadowed by an earlier rule of its region still counts), never less: the unseen path fails
- * closed. Too many distinct trap rules for the kernel's list: everyone is trapped.
+ * did not pass the probe of its offset): every enforced trap condition of the device's verdicts,
+ * in their order, then every trap in audit mode, then what the default gives. A process that one
+ * of the device's regions traps is trapped; one that no region traps is not. It can trap more
+ * than the regions would (a trap shadowed by an earlier rule of its region still counts), never
+ * less: the unseen path fails closed. Too many distinct trap rules for the kernel's list:
+ * everyone is trapped (enforced if any of them is).
  */
 static void strictest_of(const struct policy *p, const struct compiled_verdict *regions,
 			 size_t nregions, struct vfg_verdict *out)
 {
+	const struct vfg_cond *first = NULL;
+
 	memset(out, 0, sizeof(*out));
 	out->assumed_cache = CACHE_UNKNOWN;
-	for (size_t r = 0; r < nregions; r++) {
-		const struct vfg_verdict *v = &regions[r].v;
+	for (int enforced = 1; enforced >= 0; enforced--) {
+		for (size_t r = 0; r < nregions; r++) {
+			const struct vfg_verdict *v = &regions[r].v;
 
-		for (uint32_t i = 0; i < v->n; i++) {
-			const struct vfg_cond *c = &v->conds[i];
-			bool seen = false;
+			for (uint32_t i = 0; i < v->n; i++) {
+				const struct vfg_cond *c = &v->conds[i];
+				bool seen = false;
 
-			if (c->access != VFG_ACCESS_TRAP)
-				continue;
-			for (uint32_t k = 0; k < out->n && !seen; k++)
-				seen = out->conds[k].rule == c->rule;
-			if (seen)
-				continue;
-			if (out->n == VFG_MAX_CONDS - 1) {
-				out->conds[0] = *c;
-				out->conds[0].flags = 0;
-				out->n = 1;
-				return;
+				if (c->access != VFG_ACCESS_TRAP || !c->enforce != !enforced)
+					continue;
+				if (!first)
+					first = c;
+				for (uint32_t k = 0; k < out->n && !seen; k++)
+					seen = out->conds[k].rule == c->rule;
+				if (seen)
+					continue;
+				if (out->n == VFG_MAX_CONDS - 1) {
+					out->conds[0] = *first;
+					out->conds[0].flags = 0;
+					out->n = 1;
+					return;
+				}
+				out->conds[out->n++] = *c;
+				if (!c->flags)
+					return; /* unconditional: nothing after it can decide */
 			}
-			out->conds[out->n++] = *c;
-			if (!c->flags)
-				return; /* unconditional: nothing after it can decide */
 		}
 	}
 	out->conds[out->n].rule = VFG_RULE_DEFAULT;
@@ -256,7 +263,7 @@ int policy_compile(const struct policy *p, enum host_arch arch, const struct dev
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < p->nrules; i++)
 		regions |= p->rules[i].match.regions;
-	cap += ndevs * (__builtin_popcountll(regions) + 1);
+	cap += ndevs * (__builtin_popcountll(regions) + 2);
 	out->v = calloc(cap, sizeof(*out->v));
 	if (!out->v)
 		return -ENOMEM;
@@ -280,6 +287,13 @@ int policy_compile(const struct policy *p, enum host_arch arch, const struct dev
 				goto fail;
 			n++;
 		}
+		/* Its regions no rule names (device-specific ones): the rules without regions. */
+		memcpy(out->v[n].key.device, devs[d].name, sizeof(out->v[n].key.device));
+		out->v[n].key.device[sizeof(out->v[n].key.device) - 1] = 0;
+		out->v[n].key.region = VFG_REGION_OTHER;
+		if (verdict_for(p, arch, &devs[d], -1, res, &out->v[n].v, diags))
+			goto fail;
+		n++;
 		memcpy(out->v[n].key.device, devs[d].name, sizeof(out->v[n].key.device));
 		out->v[n].key.device[sizeof(out->v[n].key.device) - 1] = 0;
 		out->v[n].key.region = VFG_REGION_ANY;

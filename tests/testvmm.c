@@ -11,6 +11,9 @@
  *   unmap SLOT                      munmap a slot
  *   remap SLOT REGION [OFF]         remap_file_pages: the slot's first page maps the page at OFF
  *                                   (default 0) of REGION of the same device instead
+ *   map32 BDF REGION                x86_64: map the region's first page below 4 GiB (MAP_32BIT)
+ *   remap32 SLOT REGION             x86_64: remap as remap does, through the 32-bit system call
+ *                                   (int $0x80), which a 64-bit process may make too
  *   write SLOT OFF WIDTH VALUE HOW  store WIDTH (1,2,4,8) bytes; HOW: volatile|memcpy|memmove
  *   read SLOT OFF WIDTH HOW         load and print WIDTH bytes; HOW: volatile|memcpy
  *   copy SLOT OFF LEN HOW           copy LEN pattern bytes in; HOW: memcpy|memmove|memset
@@ -461,6 +464,56 @@ int main(int argc, char **argv)
 				usage("name: HEX is 1 to 15 pairs of hex digits");
 			if (prctl(PR_SET_NAME, comm))
 				die("prctl(PR_SET_NAME): %s", strerror(errno));
+#if defined(__x86_64__)
+		} else if (!strcmp(a, "map32")) {
+			struct vfio_region_info *r;
+			struct device *d;
+			unsigned int index;
+			void *addr;
+
+			NEED(2);
+			d = find_device(argv[++i]);
+			index = region_index(argv[++i]);
+			r = region_of(d, index);
+			if (num_slots == MAX_SLOTS)
+				die("too many mappings");
+			addr = mmap(NULL, sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE,
+				    MAP_SHARED | MAP_32BIT, d->fd, r->offset);
+			if (addr == MAP_FAILED)
+				die("%s: mmap below 4 GiB of region %u: %s", d->name, index,
+				    strerror(errno));
+			slots[num_slots] = (struct slot){ .dev = d, .region = index, .addr = addr,
+							  .len = sysconf(_SC_PAGESIZE) };
+			printf("map %u %s %u %p 0x%lx\n", num_slots, d->name, index, addr,
+			       sysconf(_SC_PAGESIZE));
+			num_slots++;
+		} else if (!strcmp(a, "remap32")) {
+			unsigned long long n;
+			unsigned int index;
+			long ret;
+
+			NEED(2);
+			n = number(argv[++i], "slot");
+			index = region_index(argv[++i]);
+			if (n >= num_slots || !slots[n].addr)
+				die("slot %llu is not mapped", n);
+			if ((uintptr_t)slots[n].addr >> 32)
+				die("slot %llu is above 4 GiB (map32 maps below)", n);
+			/* arch/x86/entry/syscalls/syscall_32.tbl: 257 remap_file_pages */
+			__asm__ volatile("int $0x80"
+					 : "=a"(ret)
+					 : "a"(257), "b"((uint32_t)(uintptr_t)slots[n].addr),
+					   "c"((uint32_t)sysconf(_SC_PAGESIZE)), "d"(0),
+					   "S"((uint32_t)(region_of(slots[n].dev, index)->offset /
+							  sysconf(_SC_PAGESIZE))),
+					   "D"(0)
+					 : "memory", "r8", "r9", "r10", "r11");
+			if (ret < 0)
+				die("%s: 32-bit remap_file_pages of slot %llu onto region %u: %s",
+				    slots[n].dev->name, n, index, strerror(-ret));
+			slots[n].region = index;
+			printf("remap %llu %s %u\n", n, slots[n].dev->name, index);
+#endif
 		} else if (!strcmp(a, "remap")) {
 			unsigned long long n, off = 0;
 			long page = sysconf(_SC_PAGESIZE);

@@ -60,8 +60,11 @@ grep -q "took over the enforcement state another vfioguard build left under /sys
 	fail "no takeover reported: $(cat apply.out)"
 expect_eq "takeover: the generation continues" "$(jq .generation /run/vfioguard/state.json)" $((gen + 1))
 ls /sys/fs/bpf/vfioguard > pins.out
-expect_eq "takeover: the pins" "$(sort pins.out | tr '\n' ' ')" \
-	"build counters decisions generation link_lsm link_lsm_addr link_mmap_offset link_observe link_remap_entry link_remap_exit observed policy rule_counts "
+# x86_64 also has the 32-bit entry of remap_file_pages(2) probed.
+r32=; [ $ARCH_NAME != x86_64 ] || r32="link_remap_entry32 "
+x32=; [ $ARCH_NAME != x86_64 ] || x32="link_remap_exit32 "
+expect_eq "takeover: the pins" "$(LC_ALL=C sort pins.out | tr '\n' ' ')" \
+	"build counters decisions generation link_lsm link_lsm_addr link_mmap_offset link_observe link_remap_entry ${r32}link_remap_exit ${x32}link_unmapped_area observed policy rule_counts "
 [ ! -e /sys/fs/bpf/vfioguard-next ] || fail "takeover left /sys/fs/bpf/vfioguard-next"
 rc=0; vfg-testvmm open $EDU map $EDU bar0 > vmm.out 2>&1 || rc=$?
 expect_eq "takeover: still trapped" $rc 1

@@ -110,8 +110,14 @@ static void process_rules_then_unconditional(void **state)
 	assert_non_null(v);
 	assert_int_equal(v->n, 2);
 	assert_int_equal(v->conds[0].rule, 3);
-	/* Every BAR, the ROM, config and VGA of the device, and its region unseen. */
-	assert_int_equal(c.n, 1 + 9 + 1);
+	/* Device-specific regions: only the rules without a region matcher, then the default. */
+	v = verdict(&c, "0000:00:03.0", VFG_REGION_OTHER);
+	assert_non_null(v);
+	assert_int_equal(v->n, 2);
+	assert_int_equal(v->conds[0].rule, 3);
+	assert_int_equal(v->conds[1].rule, VFG_RULE_DEFAULT);
+	/* Every BAR, the ROM, config and VGA of the device, its other regions, its region unseen. */
+	assert_int_equal(c.n, 1 + 9 + 2);
 	compiled_free(&c);
 	policy_free(&p);
 	policy_diags_free(&d);
@@ -131,6 +137,10 @@ static void unseen_region_gets_the_strictest_verdict(void **state)
 	assert_int_equal(compile("mode: enforce\n"
 				 "default: direct\n"
 				 "rules:\n"
+				 "  - name: audit-everyone-first\n"
+				 "    match: {region: bar5}\n"
+				 "    access: trap\n"
+				 "    mode: audit\n"
 				 "  - name: bar0-ok-for-qemu\n"
 				 "    match: {region: bar0, comm: qemu}\n"
 				 "    access: direct\n"
@@ -148,16 +158,20 @@ static void unseen_region_gets_the_strictest_verdict(void **state)
 			 0);
 	v = verdict(&c, "0000:00:03.0", VFG_REGION_ANY);
 	assert_non_null(v);
+	/*
+	 * Enforced traps first: an unconditional trap in audit mode (rule 0, on BAR5) comes
+	 * after them and ends the list, so it shadows none and the default is not reached.
+	 */
 	assert_int_equal(v->n, 3);
-	assert_int_equal(v->conds[0].rule, 1); /* once, though BAR0 and BAR2 both have it */
+	assert_int_equal(v->conds[2].rule, 0);
+	assert_int_equal(v->conds[2].enforce, 0);
+	assert_int_equal(v->conds[2].flags, 0);
+	assert_int_equal(v->conds[0].rule, 2); /* once, though BAR0 and BAR2 both have it */
 	assert_int_equal(v->conds[0].access, VFG_ACCESS_TRAP);
 	assert_int_equal(v->conds[0].enforce, 1);
 	assert_int_equal(v->conds[0].flags, VFG_COND_COMM | VFG_COND_COMM_PREFIX);
-	assert_int_equal(v->conds[1].rule, 2);
+	assert_int_equal(v->conds[1].rule, 3); /* the cgroup trap in audit mode */
 	assert_int_equal(v->conds[1].enforce, 0);
-	assert_int_equal(v->conds[2].rule, VFG_RULE_DEFAULT);
-	assert_int_equal(v->conds[2].access, VFG_ACCESS_DIRECT);
-	assert_int_equal(v->conds[2].flags, 0);
 	compiled_free(&c);
 	policy_free(&p);
 	policy_diags_free(&d);
