@@ -70,15 +70,13 @@ struct {
 } decisions SEC(".maps");
 
 /*
- * [0] decisions dropped (ring buffer full), [1] allowed, [2] denied, [3] the process reading the
- * decisions ring buffer (its PID, written by user space; 0: nobody). The ring has one consumer
- * and serve does not read it: with nobody reading, decisions are counted (here and in
- * rule_counts) but not written, so a ring nobody drains neither fills nor counts drops.
+ * enum vfg_enforce_counter. With nobody reading the decisions ring buffer (serve does not: it
+ * has one consumer), decisions are counted (here and in rule_counts) but not written, so a ring
+ * nobody drains neither fills nor counts drops.
  */
-#define COUNTER_READER 3
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 4);
+	__uint(max_entries, VFG_COUNTERS);
 	__type(key, __u32);
 	__type(value, __u64);
 } counters SEC(".maps");
@@ -287,10 +285,10 @@ static __always_inline void record(const struct vfg_region_key *key, const struc
 				   bool deny, __u64 pgoff, const char *comm)
 {
 	__u64 id = bpf_get_current_pid_tgid(), *gen, *reader;
-	__u32 zero = 0, reader_key = COUNTER_READER;
+	__u32 zero = 0, reader_key = VFG_COUNTER_READER;
 	struct vfg_decision *d;
 
-	count(deny ? 2 : 1);
+	count(deny ? VFG_COUNTER_DENIED : VFG_COUNTER_ALLOWED);
 	gen = bpf_map_lookup_elem(&generation, &zero);
 	{
 		struct vfg_rule_count_key rk = { .generation = gen ? *gen : 0, .rule = c->rule,
@@ -309,7 +307,7 @@ static __always_inline void record(const struct vfg_region_key *key, const struc
 		return;
 	d = bpf_ringbuf_reserve(&decisions, sizeof(*d), 0);
 	if (!d) {
-		count(0);
+		count(VFG_COUNTER_DROPPED);
 		return;
 	}
 	d->ts = bpf_ktime_get_ns();

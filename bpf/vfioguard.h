@@ -135,6 +135,18 @@ struct vfg_event {
  * strictest verdict of one device, for an mmap whose region the kernel side did not see.
  */
 #define VFG_REGION_ANY 0xffffffffu
+/*
+ * The enforcement program's counters (pinned map "counters"): decisions dropped (ring buffer
+ * full), allowed, denied, and the PID of the process reading the decisions ring buffer (0:
+ * nobody; decisions are written there only while somebody reads).
+ */
+enum vfg_enforce_counter {
+	VFG_COUNTER_DROPPED,
+	VFG_COUNTER_ALLOWED,
+	VFG_COUNTER_DENIED,
+	VFG_COUNTER_READER,
+	VFG_COUNTERS,
+};
 /* Region of the key of a device's verdict for its regions no rule names (device-specific). */
 #define VFG_REGION_OTHER 0xfffffffeu
 #define VFG_RULE_DEFAULT 0xffff    /* the policy's default decided */

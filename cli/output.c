@@ -213,8 +213,15 @@ const char *prom_label_value(const char *s, char *buf, size_t len)
 		} else {
 			r = iconv(cd, &in, &left, &out, &out_left);
 		}
-		for (char *c = chunk; c < out && room; c++)
-			room = label_put(buf, len, &k, *c);
+		for (char *c = chunk; c < out && room;) {
+			/* Whole characters only: a lead byte says how many bytes follow. */
+			unsigned char b = *c;
+			int n = b < 0x80 ? 1 : b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2;
+
+			room = k + n < len;
+			for (int j = 0; j < n && room && c < out; j++)
+				room = label_put(buf, len, &k, *c++);
+		}
 		if (r != (size_t)-1 || !room)
 			continue;
 		if (errno == EILSEQ || errno == EINVAL) {

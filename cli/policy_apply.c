@@ -218,7 +218,12 @@ static int run_lock(const char *what)
 	if (errno == EWOULDBLOCK) {
 		p_warn("policy %s: waiting for another apply or clear to finish (%s)", what,
 		       RUN_LOCK);
-		if (!flock(fd, LOCK_EX))
+		int err;
+
+		/* A signal (serve's SIGHUP while it starts) does not end the wait. */
+		while ((err = flock(fd, LOCK_EX)) && errno == EINTR)
+			;
+		if (!err)
 			return fd;
 	}
 	p_err("policy %s: cannot lock %s: %s", what, RUN_LOCK, strerror(errno));

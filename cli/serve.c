@@ -302,7 +302,9 @@ static void watch_exes(struct serve *sv, const struct policy *p)
 			continue;
 		}
 		sv->exes = grown;
-		sv->exes[sv->nexes++] = (struct exe_watched){ .wd = wd, .path = strdup(exe) };
+		sv->exes[sv->nexes].path = strdup(exe);
+		if (sv->exes[sv->nexes].path)
+			sv->exes[sv->nexes++].wd = wd;
 	}
 }
 
@@ -321,6 +323,10 @@ static const char *exe_replaced(struct serve *sv)
 	while ((n = read(sv->exe_watch, buf, sizeof(buf))) > 0) {
 		for (char *q = buf; q < buf + n;) {
 			const struct inotify_event *e = (const struct inotify_event *)q;
+
+			/* Events were lost: any of the files may have been replaced. */
+			if ((e->mask & IN_Q_OVERFLOW) && sv->nexes && !found)
+				found = sv->exes[0].path;
 
 			for (size_t i = 0; i < sv->nexes && !found && e->len; i++) {
 				const char *base = strrchr(sv->exes[i].path, '/') + 1;
@@ -814,7 +820,7 @@ static void render(struct serve *sv)
 
 /*
  * libmicrohttpd's messages (a connection refused over the limits, a client gone) in the journal,
- * at most one each 10 s with the count of those left out: a flood of connections must not
+ * at most one each 10 s, saying when others were left out: a flood of connections must not
  * become a flood of log lines.
  */
 static void on_http_log(void *cls, const char *fmt, va_list ap)

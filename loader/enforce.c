@@ -429,20 +429,17 @@ int enforce_status_read(struct enforce_status *st)
 	}
 	fd = bpf_obj_get(PIN("counters"));
 	if (fd >= 0) {
-		st->dropped = read_u64(fd, 0);
-		st->allowed = read_u64(fd, 1);
-		st->denied = read_u64(fd, 2);
+		st->dropped = read_u64(fd, VFG_COUNTER_DROPPED);
+		st->allowed = read_u64(fd, VFG_COUNTER_ALLOWED);
+		st->denied = read_u64(fd, VFG_COUNTER_DENIED);
 		close(fd);
 	}
 	return 0;
 }
 
-/* counters[3] in bpf/enforce.bpf.c: who reads the decisions ring buffer. */
-#define COUNTER_READER 3
-
 int enforce_decisions_reader(bool reading)
 {
-	__u32 key = COUNTER_READER;
+	__u32 key = VFG_COUNTER_READER;
 	__u64 me = getpid(), now = 0;
 	int fd = bpf_obj_get(PIN("counters")), err = 0;
 
@@ -464,7 +461,7 @@ int enforce_decisions_reader(bool reading)
 
 void enforce_decisions_reader_check(void)
 {
-	__u32 key = COUNTER_READER;
+	__u32 key = VFG_COUNTER_READER;
 	__u64 pid = 0, none = 0;
 	int fd = bpf_obj_get(PIN("counters"));
 

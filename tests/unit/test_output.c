@@ -32,6 +32,9 @@ static void label_values(void **state)
 	/* Truncated to fit, never in the middle of an escape. */
 	assert_string_equal(prom_label_value("\xff\xff", buf, 8), "\\\\xff");
 	assert_string_equal(prom_label_value("abcdef", buf, 4), "abc");
+	/* Never half a character: "a€" in 4 bytes is "a". */
+	assert_string_equal(prom_label_value("a\xe2\x82\xac", buf, 4), "a");
+	assert_string_equal(prom_label_value("a\xe2\x82\xac", buf, 5), "a\xe2\x82\xac");
 }
 
 static void sizes(void **state)
