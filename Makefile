@@ -215,7 +215,7 @@ docdir := $(PREFIX)/share/doc/vfioguard
 systemdunitdir ?= $(PREFIX)/lib/systemd/system
 INSTALLED := $(sbindir)/vfioguard $(mandir)/man8/vfioguard.8 $(bashcompdir)/vfioguard \
 	$(systemdunitdir)/vfioguard.service \
-	$(patsubst docs/%,$(docdir)/%,$(wildcard docs/examples/*.yaml docs/prometheus/*.yml))
+	$(patsubst docs/%,$(docdir)/%,$(wildcard docs/examples/*.yaml docs/examples/*.conf docs/prometheus/*.yml))
 
 install: $(BUILD)/vfioguard
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))

@@ -24,7 +24,6 @@ int do_serve(int argc, char **argv);
 #define RUN_DIR "/run/vfioguard"
 #define RUN_POLICY RUN_DIR "/policy.yaml"
 #define RUN_STATE RUN_DIR "/state.json"
-#define RUN_LOCK RUN_DIR "/lock" /* held by an apply or a clear in progress */
 #define RUN_REGIONS RUN_DIR "/regions.json"
 
 struct policy_diags;

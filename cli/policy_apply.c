@@ -196,7 +196,7 @@ int do_policy_apply(int argc, char **argv)
 
 /*
  * Applies and clears one at a time, whoever runs them (serve's reloads and hot-plug, an
- * administrator): each takes RUN_DIR/lock, waiting for the one in progress, so that the
+ * administrator): each takes a lock on RUN_DIR (flock), waiting for the one in progress, so that the
  * generation, the pinned verdicts and the published files always come from one apply. Returns
  * the lock's descriptor (closing it releases the lock) or -1 after saying why.
  */
@@ -208,16 +208,17 @@ static int run_lock(const char *what)
 		p_err("policy %s: cannot create %s: %s", what, RUN_DIR, strerror(errno));
 		return -1;
 	}
-	fd = open(RUN_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	/* The directory itself: an apply refused leaves nothing in it. */
+	fd = open(RUN_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
-		p_err("policy %s: cannot open %s: %s", what, RUN_LOCK, strerror(errno));
+		p_err("policy %s: cannot open %s: %s", what, RUN_DIR, strerror(errno));
 		return -1;
 	}
 	if (!flock(fd, LOCK_EX | LOCK_NB))
 		return fd;
 	if (errno == EWOULDBLOCK) {
-		p_warn("policy %s: waiting for another apply or clear to finish (%s)", what,
-		       RUN_LOCK);
+		p_warn("policy %s: waiting for another apply or clear to finish (it holds a lock "
+		       "on %s)", what, RUN_DIR);
 		int err;
 
 		/* A signal (serve's SIGHUP while it starts) does not end the wait. */
@@ -226,7 +227,7 @@ static int run_lock(const char *what)
 		if (!err)
 			return fd;
 	}
-	p_err("policy %s: cannot lock %s: %s", what, RUN_LOCK, strerror(errno));
+	p_err("policy %s: cannot lock %s: %s", what, RUN_DIR, strerror(errno));
 	close(fd);
 	return -1;
 }

@@ -84,11 +84,11 @@ expect_eq "show status (no cache mismatch)" $rc 0
 [ "$(jq .denied show.json)" -ge 2 ] || fail "denials not counted: $(cat show.json)"
 expect_eq "observed ivshmem BAR2" "$(jq -r ".observed[] | select(.device == \"$IVSHMEM\" and .region == \"BAR2\") | \"\(.assumed) \(.mapped) \(.mismatch)\"" show.json)" "$CACHE_BAR $CACHE_BAR false"
 
-# Applies and clears go one at a time: while another holds /run/vfioguard/lock, an apply waits
+# Applies and clears go one at a time: while another holds a lock on /run/vfioguard, an apply waits
 # (and says so), then applies; the generation moves by one.
 gen=$(vfioguard -j policy show | jq .generation)
 rm -f held
-flock /run/vfioguard/lock sh -c ': > held; sleep 3' &
+flock /run/vfioguard sh -c ': > held; sleep 3' &
 holder=$!
 n=0
 until [ -e held ]; do n=$((n + 1)); [ $n -lt 100 ] || fail "the lock was not taken"; sleep 0.1; done

@@ -10,6 +10,7 @@ usr/share/man/man8/vfioguard.8
 usr/share/bash-completion/completions/vfioguard
 usr/lib/systemd/system/vfioguard.service
 usr/share/doc/vfioguard/examples/default-host.yaml
+usr/share/doc/vfioguard/examples/vmm-requires-vfioguard.conf
 usr/share/doc/vfioguard/examples/gh100-host.yaml
 usr/share/doc/vfioguard/examples/locked-down.yaml
 usr/share/doc/vfioguard/prometheus/scrape.yml
