@@ -145,7 +145,10 @@ grep -q '^vfioguard_policy_generation ' scrape2.txt || fail "scrape under abuse:
 kill $SLOW; wait $SLOW || true; SLOW=
 rc=0; busybox wget -q -O post.txt --post-data=x "http://127.0.0.1:$port/metrics" > post.out 2>&1 || rc=$?
 [ $rc != 0 ] && grep -q 405 post.out || fail "POST: status $rc, $(cat post.out)"
-[ "$(grep -c 'serve: http:' serve.err)" -le 3 ] || fail "the log is flooded: $(grep -c 'serve: http:' serve.err) lines"
+# About 1 970 connections were refused over the per-address limit: a line at most each 10 s.
+lines=$(grep -c 'serve: http:' serve.err)
+note "libmicrohttpd's lines in the log: $lines"
+[ "$lines" -lt 20 ] || fail "the log is flooded: $lines lines"
 
 
 # A mapping held: the gauge, against audit.
