@@ -32,7 +32,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ib
 	-Wno-unused-function
 # capstone, libdw, libmicrohttpd and libudev are loaded at run time, when first needed
 # (loader/dynlib.h).
-LIBS := -lbpf -lelf -lz -ljson-c -lyaml -lpthread -ldl
+LIBS := -lbpf -lelf -lz -ljson-c -lyaml -lcrypt -lpthread -ldl
 # features attaches a uprobe to a function of its own by name: in .dynsym it survives strip
 # (the Debian package's binary is stripped).
 EXPORTS := -Wl,--export-dynamic-symbol=features_uprobe_target
@@ -59,19 +59,19 @@ PURE_OBJS := $(BUILD)/obj/loader/cache_mode.o $(BUILD)/obj/loader/region.o \
 	$(BUILD)/obj/policy/compile.o $(BUILD)/obj/policy/hazards.o $(BUILD)/obj/loader/store_trace.o \
 	$(BUILD)/obj/loader/elf_file.o $(BUILD)/obj/loader/proc_elf.o $(BUILD)/obj/loader/calibrate.o \
 	$(BUILD)/obj/loader/copy_spec.o $(BUILD)/obj/loader/calib_case.o $(BUILD)/obj/loader/disasm.o \
-	$(BUILD)/obj/loader/dynlib.o
+	$(BUILD)/obj/loader/dynlib.o $(BUILD)/obj/cli/web_config.o
 OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LOADER_SRCS) $(POLICY_SRCS) $(CLI_SRCS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
 DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev libjson-c-dev \
-	libcmocka-dev libcapstone-dev libdw-dev libmicrohttpd-dev libudev-dev bpftrace systemtap-sdt-dev libclang-rt-14-dev pkg-config make gcc qemu-system-x86 busybox-static kmod \
+	libcmocka-dev libcapstone-dev libdw-dev libmicrohttpd-dev libudev-dev libcrypt-dev bpftrace systemtap-sdt-dev libclang-rt-14-dev pkg-config make gcc qemu-system-x86 busybox-static kmod \
 	cpio xz-utils zstd jq bash-completion debhelper lintian
 # The arm64 build and test guest: cross compiler, :arm64 libraries (they co-install with the
 # amd64 ones), and the amd64 QEMU that runs an arm64 guest.
 ifeq ($(HOST_ARCH),x86_64)
 DEPS += gcc-aarch64-linux-gnu qemu-system-arm libc6-dev:arm64 libbpf-dev:arm64 libelf-dev:arm64 \
 	zlib1g-dev:arm64 libyaml-dev:arm64 libjson-c-dev:arm64 libcapstone-dev:arm64 libdw-dev:arm64 \
-	libmicrohttpd-dev:arm64 libudev-dev:arm64 \
+	libmicrohttpd-dev:arm64 libudev-dev:arm64 libcrypt-dev:arm64 \
 	systemtap-sdt-dev:arm64
 endif
 

@@ -628,6 +628,8 @@ void copy_view_summary(struct copy_view *v, struct json_object *into)
 			continue;
 		if (tg->pid > 0)
 			snprintf(pidbuf, sizeof(pidbuf), "%d%s", tg->pid, i >= v->c.n ? " (exited)" : "");
+		else if (i >= v->c.n) /* the sum of earlier exited processes' probes */
+			snprintf(pidbuf, sizeof(pidbuf), "(exited)");
 		printf("%-8" PRIu64 " %-9" PRIu64 " %-9" PRIu64 " %-7s %s\n", (uint64_t)cnt.hits,
 		       (uint64_t)cnt.device, (uint64_t)cnt.dropped, pidbuf, tg->name);
 	}

@@ -36,13 +36,15 @@
 #include "../loader/snapshot.h"
 #include "../policy/hazards.h"
 #include "../policy/policy.h"
+#include "web_config.h"
 
 #define DEFAULT_POLICY "/etc/vfioguard/policy.yaml"
 #define DEFAULT_LISTEN "127.0.0.1:9747"
 
 static const char serve_usage[] =
 	"Usage: vfioguard serve [--policy FILE | --no-policy] [--listen ADDR:PORT | --no-listen]\n"
-	"                       [--textfile PATH] [--interval SECONDS] [--libc | --no-copies]\n"
+	"                       [--web-config FILE] [--textfile PATH] [--interval SECONDS]\n"
+	"                       [--libc | --no-copies]\n"
 	"Runs until SIGTERM: puts the policy in FILE (default " DEFAULT_POLICY ") in force,\n"
 	"watches every VFIO mapping, fault, fd access and policy decision, and the copies into\n"
 	"and out of device memory and DMA maps of the processes that map it (their VMM profile;\n"
@@ -52,7 +54,10 @@ static const char serve_usage[] =
 	"brought up to date every SECONDS (default 5). SIGHUP applies FILE again: a file with\n"
 	"errors leaves the policy in force as it was and says why. SIGTERM or SIGINT stops the\n"
 	"watching; the policy stays in force (policy clear lifts it). --no-policy watches and\n"
-	"exports only (no BPF-LSM needed). Logs go to stderr.\n"
+	"exports only (no BPF-LSM needed). --web-config FILE serves over TLS and/or asks for\n"
+	"basic authentication, in the Prometheus exporters' web configuration format\n"
+	"(tls_server_config: cert_file, key_file; basic_auth_users: bcrypt hashes).\n"
+	"Logs go to stderr.\n"
 	"Exit 0 after SIGTERM, 2 when the policy cannot be put in force or the address is taken.\n";
 
 /* Faults of mappings already unmapped, per device, region and page size. */
@@ -70,9 +75,15 @@ struct decision_total {
 };
 
 /* A policy this process put in force, for the names of its rules. */
+/*
+ * A policy this process applied, for the names of its rules in the kernel's counts: kept while
+ * the kernel counts decisions of its generation (or it is in force), forgotten after.
+ */
+#define APPLIED_KEPT 64
 struct applied {
 	uint64_t generation;
 	struct policy policy;
+	bool counted; /* the kernel had counts of its generation at the last render */
 };
 
 struct serve {
@@ -105,6 +116,7 @@ struct serve {
 		char *path; /* the exe matcher's path */
 	} *exes;
 	size_t nexes;
+	struct web_config web; /* --web-config: TLS, users (empty without) */
 	/* The exposition text the listener serves: replaced whole, under the lock. */
 	pthread_mutex_t lock;
 	char *text;
@@ -129,6 +141,10 @@ static struct {
 	__typeof__(MHD_add_response_header) *add_response_header;
 	__typeof__(MHD_queue_response) *queue_response;
 	__typeof__(MHD_destroy_response) *destroy_response;
+	__typeof__(MHD_is_feature_supported) *is_feature_supported;
+	__typeof__(MHD_basic_auth_get_username_password) *basic_auth_get_username_password;
+	__typeof__(MHD_queue_basic_auth_fail_response) *queue_basic_auth_fail_response;
+	__typeof__(MHD_free) *free;
 } mhd;
 
 static char dl_why[256];
@@ -142,6 +158,12 @@ static const char *mhd_load(void)
 		{ "MHD_add_response_header", (void **)&mhd.add_response_header },
 		{ "MHD_queue_response", (void **)&mhd.queue_response },
 		{ "MHD_destroy_response", (void **)&mhd.destroy_response },
+		{ "MHD_is_feature_supported", (void **)&mhd.is_feature_supported },
+		{ "MHD_basic_auth_get_username_password",
+		  (void **)&mhd.basic_auth_get_username_password },
+		{ "MHD_queue_basic_auth_fail_response",
+		  (void **)&mhd.queue_basic_auth_fail_response },
+		{ "MHD_free", (void **)&mhd.free },
 	};
 
 	return dynlib_load(MHD_SONAME, fns, sizeof(fns) / sizeof(fns[0]), dl_why, sizeof(dl_why))
@@ -360,9 +382,15 @@ static int apply(struct serve *sv, const char *text_from)
 	if (!enforce_status_read(&st))
 		sv->generation = st.generation;
 	if (!policy_parse_file(RUN_POLICY, &p, &d)) {
-		struct applied *grown = realloc(sv->applied, (sv->napplied + 1) * sizeof(*grown));
+		struct applied *grown;
 
 		watch_exes(sv, &p);
+		/* At most APPLIED_KEPT: the oldest one's rules are named by index from then on. */
+		if (sv->napplied == APPLIED_KEPT) {
+			policy_free(&sv->applied[0].policy);
+			memmove(sv->applied, sv->applied + 1, --sv->napplied * sizeof(*sv->applied));
+		}
+		grown = realloc(sv->applied, (sv->napplied + 1) * sizeof(*grown));
 
 		if (grown) {
 			sv->applied = grown;
@@ -384,10 +412,13 @@ static void count_decision(const struct vfg_rule_count_key *k, uint64_t n, void 
 	char rule[72];
 
 	snprintf(rule, sizeof(rule), k->rule == VFG_RULE_DEFAULT ? "(default)" : "#%u", k->rule);
-	for (size_t i = 0; k->rule != VFG_RULE_DEFAULT && i < sv->napplied; i++)
-		if (sv->applied[i].generation == k->generation &&
-		    k->rule < sv->applied[i].policy.nrules)
+	for (size_t i = 0; i < sv->napplied; i++) {
+		if (sv->applied[i].generation != k->generation)
+			continue;
+		sv->applied[i].counted = true;
+		if (k->rule != VFG_RULE_DEFAULT && k->rule < sv->applied[i].policy.nrules)
 			snprintf(rule, sizeof(rule), "%s", sv->applied[i].policy.rules[k->rule].name);
+	}
 	for (size_t i = 0; i < sv->ndecisions; i++)
 		if (sv->decisions[i].denied == !!k->denied && !strcmp(sv->decisions[i].rule, rule)) {
 			sv->decisions[i].n += n;
@@ -600,6 +631,27 @@ static void put_copies(struct text *t, const struct model *byname)
 	}
 }
 
+/*
+ * The applied policies whose generation the kernel counts no more (its counts are an LRU table)
+ * and that are not in force: their rule names are never asked for again.
+ */
+static void forget_uncounted(struct serve *sv, uint64_t in_force)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < sv->napplied; i++) {
+		struct applied *a = &sv->applied[i];
+
+		if (a->counted || a->generation == in_force || a->generation == sv->generation)
+			sv->applied[k++] = *a;
+		else
+			policy_free(&a->policy);
+	}
+	sv->napplied = k;
+	for (size_t i = 0; i < k; i++)
+		sv->applied[i].counted = false;
+}
+
 static bool pid_alive(uint32_t pid, void *ctx)
 {
 	return !kill(pid, 0) || errno != ESRCH;
@@ -656,8 +708,8 @@ static void render(struct serve *sv)
 	put(&t, "vfioguard_mmaps_total{decision=\"allowed\"} %" PRIu64 "\n", st.allowed);
 	put(&t, "vfioguard_mmaps_total{decision=\"denied\"} %" PRIu64 "\n", st.denied);
 	sv->ndecisions = 0; /* the kernel's totals, summed again */
-	if (enforcing)
-		enforce_rule_counts_foreach(count_decision, sv);
+	if (enforcing && !enforce_rule_counts_foreach(count_decision, sv))
+		forget_uncounted(sv, st.generation);
 	family(&t, "vfioguard_mmap_decisions_total", "counter",
 	       "The policy's decisions on mmap by rule (the kernel's count; a rule of a policy "
 	       "this process did not apply is #index).");
@@ -850,11 +902,32 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 {
 	static const char not_found[] = "not found: vfioguard serves /metrics\n";
 	static const char not_allowed[] = "method not allowed: vfioguard serves GET /metrics\n";
+	static const char unauthorized[] = "unauthorized: vfioguard serve asks for a user\n";
 	struct serve *sv = cls;
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 	unsigned int status = MHD_HTTP_OK;
 
+	if (sv->web.nusers) {
+		char *password = NULL, *user = mhd.basic_auth_get_username_password(c, &password);
+		bool ok = web_config_allows(&sv->web, user, password);
+
+		if (password) {
+			explicit_bzero(password, strlen(password));
+			mhd.free(password);
+		}
+		if (user)
+			mhd.free(user);
+		if (!ok) {
+			r = mhd.create_response_from_buffer(strlen(unauthorized), (void *)unauthorized,
+							    MHD_RESPMEM_PERSISTENT);
+			if (!r)
+				return MHD_NO;
+			ret = mhd.queue_basic_auth_fail_response(c, "vfioguard", r);
+			mhd.destroy_response(r);
+			return ret;
+		}
+	}
 	if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
 		r = mhd.create_response_from_buffer(strlen(not_allowed), (void *)not_allowed,
 						    MHD_RESPMEM_PERSISTENT);
@@ -968,6 +1041,7 @@ int do_serve(int argc, char **argv)
 		{ "policy", required_argument, NULL, 'f' }, { "no-policy", no_argument, NULL, 'n' },
 		{ "listen", required_argument, NULL, 'l' }, { "no-listen", no_argument, NULL, 'L' },
 		{ "textfile", required_argument, NULL, 't' },
+		{ "web-config", required_argument, NULL, 'w' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "libc", no_argument, NULL, 'c' },	    { "no-copies", no_argument, NULL, 'C' },
 		{ "verbose", no_argument, NULL, 'v' },	    { "help", no_argument, NULL, 'h' },
@@ -979,7 +1053,8 @@ int do_serve(int argc, char **argv)
 	bool no_copies = false;
 	struct sigaction sa = { .sa_handler = on_stop }, hup = { .sa_handler = on_hup };
 	struct MHD_Daemon *httpd = NULL;
-	const char *listen_spec = DEFAULT_LISTEN, *step = NULL, *why, *exe;
+	const char *listen_spec = DEFAULT_LISTEN, *step = NULL, *why, *exe, *web_file = NULL;
+	char web_why[PATH_MAX + 256];
 	struct udev_monitor *uev = NULL;
 	struct udev *udev = NULL;
 	char what[128];
@@ -1002,6 +1077,7 @@ int do_serve(int argc, char **argv)
 		case 'l': listen_spec = optarg; break;
 		case 'L': listen_spec = NULL; break;
 		case 't': sv.textfile = optarg; break;
+		case 'w': web_file = optarg; break;
 		case 'c': co.libc = true; break;
 		case 'C': no_copies = true; break;
 		case 'i':
@@ -1034,6 +1110,10 @@ int do_serve(int argc, char **argv)
 		      "to watch only)", sv.policy_file, strerror(errno));
 		return EXIT_ERROR;
 	}
+	if (web_file && !listen_spec) {
+		p_err("serve: --web-config and --no-listen contradict each other");
+		return EXIT_ERROR;
+	}
 	if (listen_spec) {
 		why = mhd_load();
 		if (why) {
@@ -1041,9 +1121,19 @@ int do_serve(int argc, char **argv)
 			      "exports without it", why);
 			return EXIT_ERROR;
 		}
+		if (web_file && web_config_load(&sv.web, web_file, web_why, sizeof(web_why))) {
+			p_err("serve: --web-config %s", web_why);
+			return EXIT_ERROR;
+		}
+		if (sv.web.cert_pem && mhd.is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+			p_err("serve: --web-config %s: this libmicrohttpd has no TLS", web_file);
+			web_config_free(&sv.web);
+			return EXIT_ERROR;
+		}
 		fd = listen_on(listen_spec, &why);
 		if (fd < 0) {
 			p_err("serve: --listen %s: %s", listen_spec, why ? why : strerror(-fd));
+			web_config_free(&sv.web);
 			return EXIT_ERROR;
 		}
 	}
@@ -1098,17 +1188,25 @@ int do_serve(int argc, char **argv)
 	}
 	render(&sv);
 	if (fd >= 0) {
+		struct MHD_OptionItem tls[] = {
+			{ MHD_OPTION_HTTPS_MEM_KEY, 0, sv.web.key_pem },
+			{ MHD_OPTION_HTTPS_MEM_CERT, 0, sv.web.cert_pem },
+			{ MHD_OPTION_END, 0, NULL },
+		};
+
 		/*
 		 * epoll (select stops at 1024 descriptors), bounded connections in all and per
 		 * client address (slow clients from one address cannot take every slot), and
 		 * idle connections closed after 10 s.
 		 */
-		httpd = mhd.start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL,
-					 NULL, on_request, &sv, MHD_OPTION_LISTEN_SOCKET, fd,
+		httpd = mhd.start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
+						 (sv.web.cert_pem ? MHD_USE_TLS : 0),
+					 0, NULL, NULL, on_request, &sv, MHD_OPTION_LISTEN_SOCKET, fd,
 					 MHD_OPTION_CONNECTION_TIMEOUT, 10U,
 					 MHD_OPTION_CONNECTION_LIMIT, HTTP_MAX_CONNECTIONS,
 					 MHD_OPTION_PER_IP_CONNECTION_LIMIT, HTTP_MAX_PER_ADDRESS,
 					 MHD_OPTION_EXTERNAL_LOGGER, on_http_log, NULL,
+					 MHD_OPTION_ARRAY, sv.web.cert_pem ? tls : tls + 2,
 					 MHD_OPTION_END);
 		if (!httpd) {
 			p_err("serve: cannot start serving on %s", listen_spec);
@@ -1118,7 +1216,10 @@ int do_serve(int argc, char **argv)
 	}
 	notify_systemd("READY=1\nSTATUS=%s", status_line(&sv, what, sizeof(what)));
 	log_line(LOG_INFO, "vfioguard: serve: watching%s%s%s%s%s; policy %s (generation %" PRIu64
-		 ")", listen_spec ? ", metrics on http://" : "", listen_spec ? listen_spec : "",
+		 ")", !listen_spec	? ""
+		      : sv.web.cert_pem ? ", metrics on https://"
+					: ", metrics on http://",
+		 listen_spec ? listen_spec : "",
 		 listen_spec ? "/metrics" : "", sv.textfile ? ", textfile " : "",
 		 sv.textfile ? sv.textfile : "", sv.policy_file ? sv.policy_file : "none",
 		 sv.generation);
@@ -1206,6 +1307,7 @@ out:
 	free(sv.text);
 	pthread_mutex_destroy(&sv.lock);
 out_early:
+	web_config_free(&sv.web);
 	if (uev)
 		ud.monitor_unref(uev);
 	if (udev)

@@ -83,13 +83,20 @@ typedef void (*dma_event_fn)(const struct dma_event *ev, void *ctx);
 struct copies_bpf;
 struct ring_buffer;
 
+#define COPIES_RETIRED_KEPT 128
+/* Copies waiting for their case to be measured, at most (later ones: unmeasured). */
+#define COPIES_PARKED_MAX 4096
+
 struct copies {
 	struct kernel_info kernel;
 	struct copies_bpf *skel;
 	struct ring_buffer *rb;
 	struct copy_target targets[VFG_MAX_COPY_TARGETS];
 	unsigned int n;
-	/* Targets of processes that exited, whose slots were given to new ones. */
+	/*
+	 * Targets of processes that exited, whose slots were given to new ones: one per process
+	 * for the last COPIES_RETIRED_KEPT, summed per probe (pid 0) before those.
+	 */
 	struct copy_target *retired;
 	size_t nretired;
 	copy_event_fn fn;

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE /* tdestroy */
 #include <errno.h>
 #include <search.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,12 +187,21 @@ static struct model_access *access_of(struct model *md, uint32_t pid, unsigned i
 				      const char *comm, const char *device)
 {
 	struct model_access *grown;
+	size_t exited;
 
-	for (size_t i = 0; i < md->nacc; i++)
+again:
+	exited = 0;
+	for (size_t i = 0; i < md->nacc; i++) {
+		exited += !md->acc[i].pid;
 		/* Rows of exited processes (pid 0) are one per name. */
 		if (md->acc[i].pid == pid && md->acc[i].region == region &&
 		    !strcmp(md->acc[i].device, device) && (pid || !strcmp(md->acc[i].comm, comm)))
 			return &md->acc[i];
+	}
+	if (!pid && exited >= MODEL_EXITED_ROWS && strcmp(comm, MODEL_OTHER_NAME)) {
+		comm = MODEL_OTHER_NAME;
+		goto again;
+	}
 	grown = realloc(md->acc, (md->nacc + 1) * sizeof(*md->acc));
 	if (!grown)
 		return NULL;
@@ -465,24 +475,77 @@ static bool same_copy_key(const struct model_copy *a, const struct model_copy *b
 	       !strcmp(a->comm, b->comm) && !strcmp(a->device, b->device);
 }
 
+static bool same_dma_key(const struct model_dma *a, const struct model_dma *b)
+{
+	return a->region == b->region && !strcmp(a->comm, b->comm) &&
+	       !strcmp(a->device, b->device);
+}
+
+static void add_dma(struct model_dma *to, const struct model_dma *d)
+{
+	to->direct += d->direct;
+	to->bounced += d->bounced;
+	to->short_maps += d->short_maps;
+	to->failed += d->failed;
+	to->bytes += d->bytes;
+}
+
+/*
+ * The row of pid 0 among rows[0, k) that an exited row folds into (its name, or
+ * MODEL_OTHER_NAME once MODEL_EXITED_ROWS names are kept, written into x->comm), or NULL when
+ * x itself becomes that row.
+ */
+static void *exited_row(void *rows, size_t k, size_t size, void *x,
+			bool (*same)(const void *a, const void *b))
+{
+	size_t exited = 0;
+
+	for (bool other = false;; other = true) {
+		for (size_t j = 0; j < k; j++) {
+			char *r = (char *)rows + j * size;
+
+			if (*(uint32_t *)r)
+				continue;
+			exited++;
+			if (same(r, x))
+				return r;
+		}
+		if (other || exited < MODEL_EXITED_ROWS)
+			return NULL;
+		/* comm follows pid in both row types. */
+		snprintf((char *)x + offsetof(struct model_copy, comm), VFG_COMM_LEN, "%s",
+			 MODEL_OTHER_NAME);
+	}
+}
+
+static bool same_copy(const void *a, const void *b)
+{
+	return same_copy_key(a, b);
+}
+
+static bool same_dma(const void *a, const void *b)
+{
+	return same_dma_key(a, b);
+}
+
+_Static_assert(offsetof(struct model_copy, comm) == offsetof(struct model_dma, comm) &&
+		       offsetof(struct model_copy, pid) == 0 && offsetof(struct model_dma, pid) == 0,
+	       "exited_row reads pid and comm at the same offsets in both row types");
+
 void model_fold_exited(struct model *md, bool (*alive)(uint32_t pid, void *ctx), void *ctx)
 {
 	size_t k = 0;
 
 	for (size_t i = 0; i < md->ncopies; i++) {
-		struct model_copy c = md->copies[i];
-		size_t j;
+		struct model_copy c = md->copies[i], *to;
 
 		if (!c.pid || !alive(c.pid, ctx)) {
-			for (j = 0; j < k; j++)
-				if (!md->copies[j].pid && same_copy_key(&md->copies[j], &c))
-					break;
-			if (j < k) {
-				md->copies[j].count += c.count;
-				md->copies[j].bytes += c.bytes;
+			c.pid = 0;
+			if ((to = exited_row(md->copies, k, sizeof(c), &c, same_copy))) {
+				to->count += c.count;
+				to->bytes += c.bytes;
 				continue;
 			}
-			c.pid = 0;
 		}
 		md->copies[k++] = c;
 	}
@@ -490,24 +553,14 @@ void model_fold_exited(struct model *md, bool (*alive)(uint32_t pid, void *ctx),
 
 	k = 0;
 	for (size_t i = 0; i < md->ndma; i++) {
-		struct model_dma d = md->dma[i];
-		size_t j;
+		struct model_dma d = md->dma[i], *to;
 
 		if (!d.pid || !alive(d.pid, ctx)) {
-			for (j = 0; j < k; j++)
-				if (!md->dma[j].pid && md->dma[j].region == d.region &&
-				    !strcmp(md->dma[j].comm, d.comm) &&
-				    !strcmp(md->dma[j].device, d.device))
-					break;
-			if (j < k) {
-				md->dma[j].direct += d.direct;
-				md->dma[j].bounced += d.bounced;
-				md->dma[j].short_maps += d.short_maps;
-				md->dma[j].failed += d.failed;
-				md->dma[j].bytes += d.bytes;
+			d.pid = 0;
+			if ((to = exited_row(md->dma, k, sizeof(d), &d, same_dma))) {
+				add_dma(to, &d);
 				continue;
 			}
-			d.pid = 0;
 		}
 		md->dma[k++] = d;
 	}
@@ -518,6 +571,23 @@ void model_fold_exited(struct model *md, bool (*alive)(uint32_t pid, void *ctx),
 		if (alive(md->holders[i].pid, ctx))
 			md->holders[k++] = md->holders[i];
 	md->nholders = k;
+
+	for (size_t i = 0; i < md->nall; i++) {
+		struct model_mapping *t = md->all[i];
+
+		if (t->unmapped || alive(t->pid, ctx)) {
+			t->gone_once = false;
+			continue;
+		}
+		/* Gone at two calls in a row: an unmap event still queued had arrived by now. */
+		if (t->gone_once) {
+			t->unmapped = true;
+			/* The tree may hold a later mapping at its address already. */
+			if (model_find(md, t->mm, t->start) == t)
+				tdelete(t, &md->active, mapping_cmp);
+		}
+		t->gone_once = true;
+	}
 }
 
 static bool none_alive(uint32_t pid, void *ctx)

@@ -32,6 +32,7 @@ struct model_mapping {
 	uint64_t pgprot;
 	struct cache_decode cache;
 	bool existing, unmapped;
+	bool gone_once; /* its process was gone at the last model_fold_exited */
 	uint64_t faults[4]; /* PTE, PMD, PUD, other orders */
 	uint64_t fault_errors;
 	uint64_t fallbacks; /* huge-page attempts the kernel retried at a smaller order */
@@ -158,10 +159,21 @@ void model_copy(struct model *md, const struct copy_event *ev, bool violation);
 const struct dma_event *model_dma(struct model *md, const struct dma_event *ev);
 
 /*
+ * Rows of exited processes are kept by name, MODEL_EXITED_ROWS of them per table at most: a
+ * process names itself, and a long-running view must not grow with every name one chose. The
+ * counts of names past that bound go to rows named MODEL_OTHER_NAME (one per device, region
+ * and kind), so totals never go down.
+ */
+#define MODEL_EXITED_ROWS 256
+#define MODEL_OTHER_NAME "(other)"
+
+/*
  * For a long-running view: the copy and DMA rows of processes that are gone (alive says which
  * are not) are folded into rows of pid 0 with the same other keys, so totals by name, device
- * and region never go down while rows stop growing with every process that ever ran. (fd
- * access rows: model_read_counts with alive.)
+ * and region never go down while rows stop growing with every process that ever ran (fd
+ * access rows: model_read_counts with alive). Mappings of a process found gone at two calls
+ * in a row are marked unmapped (their unmap event was lost, a ring overflowed): the next
+ * model_forget_unmapped forgets them.
  */
 void model_fold_exited(struct model *md, bool (*alive)(uint32_t pid, void *ctx), void *ctx);
 /*

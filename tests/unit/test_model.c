@@ -255,6 +255,11 @@ static bool alive_43(uint32_t pid, void *ctx)
 	return pid == 43;
 }
 
+static void count_forgotten(const struct model_mapping *t, void *ctx)
+{
+	++*(size_t *)ctx;
+}
+
 /* Rows of exited processes fold into pid 0 rows: the sums by name never go down. */
 static void exited_processes_fold(void **state)
 {
@@ -323,6 +328,94 @@ static void exited_fd_accesses_by_name(void **state)
 	model_free(&md);
 }
 
+/*
+ * Processes name themselves: exited rows are kept for MODEL_EXITED_ROWS names per table, the
+ * rest counted under MODEL_OTHER_NAME, and no count is lost.
+ */
+static void exited_names_bounded(void **state)
+{
+	const unsigned int n = 3 * MODEL_EXITED_ROWS;
+	struct vfg_rw_key k = { .region_pos = 2ULL << 40, .size = 4 };
+	struct vfg_rw_stat s = { .calls = 1, .bytes = 4, .device = "0000:00:04.0" };
+	uint64_t copies = 0, maps = 0, reads = 0;
+	size_t named = 0, other = 0;
+	struct model md;
+
+	model_init(&md, 12);
+	for (unsigned int i = 0; i < n; i++) {
+		struct copy_event c = copy(100 + i, 2, 8, HAZARD_DUP, true);
+		struct dma_event d = dma(100 + i, 2, 0x1000, false, false, false);
+
+		snprintf(c.raw.comm, sizeof(c.raw.comm), "v%u", i);
+		snprintf(d.raw.comm, sizeof(d.raw.comm), "v%u", i);
+		snprintf(s.comm, sizeof(s.comm), "v%u", i);
+		k.tgid = 100 + i;
+		model_copy(&md, &c, false);
+		model_dma(&md, &d);
+		model_rw_add(&md, &k, &s, true);
+		if (i % 10 == 9) /* as serve renders, now and then */
+			model_fold_exited(&md, alive_43, NULL);
+	}
+	model_fold_exited(&md, alive_43, NULL);
+	/* A name kept before the bound keeps its own row. */
+	{
+		struct copy_event c = copy(99, 2, 8, HAZARD_DUP, true);
+
+		snprintf(c.raw.comm, sizeof(c.raw.comm), "v0");
+		model_copy(&md, &c, false);
+		model_fold_exited(&md, alive_43, NULL);
+	}
+	assert_int_equal(md.ncopies, MODEL_EXITED_ROWS + 1);
+	assert_int_equal(md.ndma, MODEL_EXITED_ROWS + 1);
+	assert_int_equal(md.nacc, MODEL_EXITED_ROWS + 1);
+	for (size_t i = 0; i < md.ncopies; i++) {
+		copies += md.copies[i].count;
+		maps += md.dma[i].direct;
+		reads += md.acc[i].by_size[0][2];
+		if (!strcmp(md.copies[i].comm, MODEL_OTHER_NAME))
+			other++;
+		else
+			named++;
+		assert_int_equal(md.copies[i].pid, 0);
+	}
+	assert_int_equal(copies, n + 1);
+	assert_int_equal(maps, n);
+	assert_int_equal(reads, n);
+	assert_int_equal(other, 1);
+	assert_string_equal(md.copies[0].comm, "v0");
+	assert_int_equal(md.copies[0].count, 2);
+	model_free(&md);
+}
+
+/*
+ * A mapping whose unmap event was lost (a full ring) goes once its process has been gone at
+ * two folds in a row: not at the first (its unmap may still be queued).
+ */
+static void mappings_of_gone_processes_forgotten(void **state)
+{
+	struct model md;
+	struct monitor_event ev = event(VFG_EV_MMAP, 0x1000, 0x7f0000000000);
+	size_t forgotten = 0;
+
+	model_init(&md, 12);
+	assert_non_null(model_mmap(&md, &ev)); /* pid 42 */
+	ev = event(VFG_EV_MMAP, 0x2000, 0x7f0000000000);
+	ev.raw.tgid = 43;
+	assert_non_null(model_mmap(&md, &ev));
+	model_fold_exited(&md, alive_43, NULL);
+	assert_false(md.all[0]->unmapped);
+	assert_non_null(model_find(&md, 0x1000, 0x7f0000000000));
+	model_fold_exited(&md, alive_43, NULL);
+	assert_true(md.all[0]->unmapped);
+	assert_null(model_find(&md, 0x1000, 0x7f0000000000));
+	assert_false(md.all[1]->unmapped);
+	model_forget_unmapped(&md, count_forgotten, &forgotten);
+	assert_int_equal(forgotten, 1);
+	assert_int_equal(md.nall, 1);
+	assert_int_equal(md.all[0]->pid, 43);
+	model_free(&md);
+}
+
 /* Rows as metrics label them: live processes of one name are one row, as are exited ones. */
 static void rows_by_name(void **state)
 {
@@ -375,6 +468,8 @@ int main(void)
 		cmocka_unit_test(dma_failures_go_to_the_holder),
 		cmocka_unit_test(exited_processes_fold),
 		cmocka_unit_test(exited_fd_accesses_by_name),
+		cmocka_unit_test(exited_names_bounded),
+		cmocka_unit_test(mappings_of_gone_processes_forgotten),
 		cmocka_unit_test(rows_by_name),
 	};
 

@@ -1,0 +1,90 @@
+# vfioguard serve through 2000 VMM lifetimes: each test VMM opens ivshmem, maps BAR2, copies
+# into it with libc (probes attached from its open), renames itself to a name no other had (raw
+# bytes included), copies again and exits. serve's resident memory stays within DESIGN.md's
+# budget (64 MiB) and flat over the second half (each table has a bound or is pruned), its
+# exposition does not grow with the names processes gave themselves, and it still answers.
+# The curve is printed (VmRSS every 200 lifetimes).
+# arches: x86_64 -- 2000 process lifetimes under arm64 TCG take longer than the suite allows
+# timeout: 900
+. "$VFG_TESTS/lib.sh"
+
+export VFIOGUARD_CACHE_DIR=$PWD/cache
+port=19749
+lifetimes=${VFG_SOAK_LIFETIMES:-2000}
+cat > p.yaml <<YAML
+mode: enforce
+default: fixed
+rules:
+  - name: ivshmem-bar2
+    match: {device: "$IVSHMEM", region: bar2}
+    access: direct
+YAML
+cleanup() {
+	[ -z "${SV:-}" ] || kill -TERM $SV 2>/dev/null
+	vfioguard policy clear > /dev/null 2>&1
+}
+trap cleanup EXIT
+
+start_serve --policy "$PWD/p.yaml" --listen 127.0.0.1:$port --interval 1 --libc
+rss() { awk '$1 == "VmRSS:" { print $2 }' /proc/$SV/status; }
+scrape() { busybox wget -q -O "$1" "http://127.0.0.1:$port/metrics" || fail "scrape failed"; }
+
+# One VMM's life; a name of its own: "v" 0xff, then its number in hex (15 bytes at most). Every
+# tenth waits for its copy probes (attached from its open, while it runs), so that its copies are
+# seen; the others copy whether or not the probes are there yet.
+life() {
+	name="76ff$(printf '%08x' "$1" | od -An -tx1 | tr -d ' \n')"
+	if [ $(($1 % 10)) -ne 0 ]; then
+		vfg-testvmm open $IVSHMEM map $IVSHMEM bar2 copy 0 0 64 memcpy name "$name" \
+			copy 0 64 64 memcpy preadn 2 $IVSHMEM bar2 0 4 > vmm.out 2>&1 ||
+			fail "lifetime $1: $(cat vmm.out)"
+		return
+	fi
+	rm -f ready go
+	vfg-testvmm open $IVSHMEM ready ready waitfile go map $IVSHMEM bar2 copy 0 0 64 memcpy \
+		name "$name" copy 0 64 64 memcpy preadn 2 $IVSHMEM bar2 0 4 > vmm.out 2>&1 &
+	vmm=$!
+	wait_ready ready $vmm
+	wait_attached serve.err $vmm $SV
+	touch go
+	wait $vmm || fail "lifetime $1: $(cat vmm.out)"
+}
+
+t0=$(date +%s)
+curve=""
+i=1
+while [ $i -le $lifetimes ]; do
+	life $i
+	if [ $((i % 200)) -eq 0 ]; then
+		# A scrape prunes (exited processes, unmapped mappings) as the metrics timer does.
+		scrape s.txt
+		curve="$curve $i:$(rss)"
+		[ $i -ne $((lifetimes / 2)) ] || { mid=$(rss); mid_series=$(grep -vc '^#' s.txt); }
+	fi
+	i=$((i + 1))
+done
+sleep 2
+scrape end.txt
+end=$(rss)
+end_series=$(grep -vc '^#' end.txt)
+note "$lifetimes lifetimes in $(($(date +%s) - t0)) s; VmRSS (KiB) after N lifetimes:$curve"
+note "series: $mid_series at half, $end_series at the end"
+note "serve's log: $(wc -l < serve.err) lines; $(grep -c 'probes attached' serve.err) with probes attached"
+
+[ "$end" -lt $((64 * 1024)) ] || fail "serve's VmRSS is $end KiB, over the 64 MiB budget (curve:$curve)"
+# Flat over the second half: at most 2 MiB more than at the half (allocator noise).
+[ "$end" -le $((mid + 2048)) ] ||
+	fail "serve's VmRSS grew from $mid to $end KiB over the second half (curve:$curve)"
+[ "$end_series" -le $((mid_series + 8)) ] ||
+	fail "the exposition grew from $mid_series to $end_series series over the second half"
+# Every lifetime was seen: the kernel counted every allowed mmap.
+allowed=$(awk '$1 == "vfioguard_mmap_decisions_total{decision=\"allowed\",rule=\"ivshmem-bar2\"}" { print $2 }' end.txt)
+expect_eq "allowed mmaps counted" "$allowed" "$lifetimes"
+# The copies of the tenth lifetimes at least (two each), and every fd read, were counted,
+# however the processes named themselves.
+copies=$(awk '/^vfioguard_copies_total\{/ { s += $2 } END { print s + 0 }' end.txt)
+[ "$copies" -ge $((lifetimes / 10 * 2)) ] ||
+	fail "$copies copies counted, want $((lifetimes / 10 * 2)) at least: $(grep '^vfioguard_copies' end.txt)"
+reads=$(awk '/^vfioguard_fd_accesses_total\{/ && /direction="read"/ { s += $2 } END { print s + 0 }' end.txt)
+expect_eq "fd reads counted" "$reads" $((lifetimes * 2))
+note "copies counted: $copies"
