@@ -65,7 +65,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 
 DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev libjson-c-dev \
 	libcmocka-dev libcapstone-dev libdw-dev libmicrohttpd-dev libudev-dev libcrypt-dev bpftrace systemtap-sdt-dev libclang-rt-14-dev pkg-config make gcc qemu-system-x86 busybox-static kmod \
-	cpio xz-utils zstd jq bash-completion debhelper lintian
+	cpio xz-utils zstd jq bash-completion debhelper lintian curl openssl
 # The arm64 build and test guest: cross compiler, :arm64 libraries (they co-install with the
 # amd64 ones), and the amd64 QEMU that runs an arm64 guest.
 ifeq ($(HOST_ARCH),x86_64)

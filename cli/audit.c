@@ -40,7 +40,7 @@ static struct json_object *mapping_json(const struct mapping *m)
 	char region[32], cache[40];
 
 	json_add(o, "pid", json_object_new_int64(m->pid));
-	json_add(o, "comm", json_object_new_string(m->comm));
+	json_add(o, "comm", json_name(m->comm));
 	json_add(o, "cgroup_id", json_object_new_uint64(m->cgroup_id));
 	json_add(o, "device", m->device[0] ? json_object_new_string(m->device) : NULL);
 	json_add(o, "region",

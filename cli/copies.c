@@ -139,7 +139,7 @@ static void on_copy(const struct copy_event *ev, void *ctx)
 		json_add(o, "time", json_object_new_double(seconds(v, r->ts)));
 		json_add(o, "pid", json_object_new_int64(r->tgid));
 		json_add(o, "tid", json_object_new_int64(r->pid));
-		json_add(o, "comm", json_object_new_string(r->comm));
+		json_add(o, "comm", json_name(r->comm));
 		json_add(o, "device", r->device[0] ? json_object_new_string(r->device) : NULL);
 		json_add(o, "region", json_object_new_string(region));
 		json_add(o, "region_offset", json_object_new_uint64(ev->region.offset));
@@ -301,7 +301,7 @@ static void on_dma(const struct dma_event *ev, void *ctx)
 		json_add(o, "time", json_object_new_double(seconds(v, r->ts)));
 		json_add(o, "pid", json_object_new_int64(r->tgid));
 		json_add(o, "tid", json_object_new_int64(r->pid));
-		json_add(o, "comm", json_object_new_string(r->comm));
+		json_add(o, "comm", json_name(r->comm));
 		json_add(o, "op", json_object_new_string(ev->unmap ? "unmap" : "map"));
 		/* is_write: the device model writes guest memory, here the region. */
 		json_add(o, "direction", json_object_new_string(ev->write ? "write" : "read"));
@@ -518,7 +518,7 @@ static struct json_object *dma_json(const struct copy_view *v)
 		struct json_object *x = json_object_new_object();
 
 		json_add(x, "pid", json_object_new_int64(d->pid));
-		json_add(x, "comm", json_object_new_string(d->comm));
+		json_add(x, "comm", json_name(d->comm));
 		json_add(x, "device", d->device[0] ? json_object_new_string(d->device) : NULL);
 		json_add(x, "region", d->device[0] ? json_object_new_string(region_name(
 							     d->region, region, sizeof(region))) : NULL);
@@ -572,7 +572,7 @@ void copy_view_summary(struct copy_view *v, struct json_object *into)
 			struct json_object *x = json_object_new_object();
 
 			json_add(x, "pid", json_object_new_int64(c->pid));
-			json_add(x, "comm", json_object_new_string(c->comm));
+			json_add(x, "comm", json_name(c->comm));
 			json_add(x, "device", json_object_new_string(c->device));
 			json_add(x, "region", json_object_new_string(
 						      region_name(c->region, region, sizeof(region))));

@@ -98,7 +98,7 @@ static struct json_object *event_json(const struct state *st, const char *what, 
 	json_add(o, "time", json_object_new_double(seconds(st, ts)));
 	json_add(o, "pid", json_object_new_int64(pid));
 	json_add(o, "tid", json_object_new_int64(tid));
-	json_add(o, "comm", json_object_new_string(comm));
+	json_add(o, "comm", json_name(comm));
 	json_add(o, "device", device[0] ? json_object_new_string(device) : NULL);
 	return o;
 }
@@ -477,7 +477,7 @@ static struct json_object *regions_json(const struct region_row *rows, size_t n)
 		struct json_object *x = json_object_new_object();
 
 		json_add(x, "pid", json_object_new_int64(r->pid));
-		json_add(x, "comm", json_object_new_string(r->comm));
+		json_add(x, "comm", json_name(r->comm));
 		json_add(x, "device", json_object_new_string(r->device));
 		json_add(x, "region", json_object_new_string(region_name(r->region, region,
 									   sizeof(region))));
@@ -546,7 +546,7 @@ static void summary(struct state *st, struct monitor *m, uint64_t dropped)
 			}
 			x = json_object_new_object();
 			json_add(x, "pid", json_object_new_int64(t->pid));
-			json_add(x, "comm", json_object_new_string(t->comm));
+			json_add(x, "comm", json_name(t->comm));
 			json_add(x, "device", t->device[0] ? json_object_new_string(t->device) : NULL);
 			json_add(x, "region", json_object_new_string(region_name(
 						      t->region.index, region, sizeof(region))));
@@ -574,7 +574,7 @@ static void summary(struct state *st, struct monitor *m, uint64_t dropped)
 			x = json_object_new_object();
 
 			json_add(x, "pid", json_object_new_int64(in->pid));
-			json_add(x, "comm", json_object_new_string(in->comm));
+			json_add(x, "comm", json_name(in->comm));
 			json_add(x, "device", in->device[0] ? json_object_new_string(in->device)
 							    : NULL);
 			json_add(x, "region", json_object_new_string(

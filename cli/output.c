@@ -176,20 +176,23 @@ bool parse_u64(const char *s, unsigned long long *v)
 	return !errno && *s && !*end && *s != '-';
 }
 
-/* Appends c to buf (room for k < len - 1), escaped for a label value; false when full. */
-static bool label_put(char *buf, size_t len, size_t *k, char c)
+/*
+ * Appends c to buf (room for k < len - 1), escaped for a label value when prom; false when
+ * full.
+ */
+static bool label_put(char *buf, size_t len, size_t *k, char c, bool prom)
 {
-	bool esc = c == '\\' || c == '"' || c == '\n';
+	bool esc = prom && (c == '\\' || c == '"' || c == '\n');
 
 	if (*k + 1 + esc >= len)
 		return false;
 	if (esc)
 		buf[(*k)++] = '\\';
-	buf[(*k)++] = c == '\n' ? 'n' : c;
+	buf[(*k)++] = esc && c == '\n' ? 'n' : c;
 	return true;
 }
 
-const char *prom_label_value(const char *s, char *buf, size_t len)
+static const char *utf8_or_hex(const char *s, char *buf, size_t len, bool prom)
 {
 	/* glibc's UTF-8 decoder refuses invalid, overlong and surrogate sequences (EILSEQ). */
 	static __thread iconv_t cd = (iconv_t)-1;
@@ -220,7 +223,7 @@ const char *prom_label_value(const char *s, char *buf, size_t len)
 
 			room = k + n < len;
 			for (int j = 0; j < n && room && c < out; j++)
-				room = label_put(buf, len, &k, *c++);
+				room = label_put(buf, len, &k, *c++, prom);
 		}
 		if (r != (size_t)-1 || !room)
 			continue;
@@ -231,7 +234,7 @@ const char *prom_label_value(const char *s, char *buf, size_t len)
 			snprintf(hex, sizeof(hex), "\\x%02x", (unsigned char)*in);
 			room = k + 5 < len;
 			for (int i = 0; i < 4 && room; i++)
-				label_put(buf, len, &k, hex[i]);
+				label_put(buf, len, &k, hex[i], prom);
 			in++;
 			left--;
 			if (cd != (iconv_t)-1)
@@ -240,4 +243,21 @@ const char *prom_label_value(const char *s, char *buf, size_t len)
 	}
 	buf[k] = 0;
 	return buf;
+}
+
+const char *prom_label_value(const char *s, char *buf, size_t len)
+{
+	return utf8_or_hex(s, buf, len, true);
+}
+
+const char *text_name(const char *s, char *buf, size_t len)
+{
+	return utf8_or_hex(s, buf, len, false);
+}
+
+struct json_object *json_name(const char *s)
+{
+	char buf[4 * 64 + 1];
+
+	return json_object_new_string(text_name(s, buf, sizeof(buf)));
 }

@@ -56,4 +56,9 @@ struct json_object *vm_flags_json(uint64_t flags);
  */
 const char *prom_label_value(const char *s, char *buf, size_t len);
 
+/* The same without the exposition's escapes: a name any text output can carry (JSON, ...). */
+const char *text_name(const char *s, char *buf, size_t len);
+/* A JSON string of a name a process chose (comm): valid UTF-8, invalid bytes as \xNN. */
+struct json_object *json_name(const char *s);
+
 #endif /* VFIOGUARD_OUTPUT_H */

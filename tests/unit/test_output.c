@@ -37,6 +37,21 @@ static void label_values(void **state)
 	assert_string_equal(prom_label_value("a\xe2\x82\xac", buf, 5), "a\xe2\x82\xac");
 }
 
+/* Names in JSON: valid UTF-8 as it is, invalid bytes as \xNN, no exposition escapes. */
+static void json_names(void **state)
+{
+	char buf[64];
+	struct json_object *o = json_name("vmm\xff\"q\xc3");
+
+	assert_string_equal(text_name("a\"b\\c", buf, sizeof(buf)), "a\"b\\c");
+	assert_string_equal(text_name("vmm-\xc3\xa9\xff", buf, sizeof(buf)), "vmm-\xc3\xa9\\xff");
+	assert_string_equal(json_object_get_string(o), "vmm\\xff\"q\\xc3");
+	/* json-c escapes the backslash and the quote: the document is valid UTF-8 JSON. */
+	assert_string_equal(json_object_to_json_string_ext(o, JSON_C_TO_STRING_NOSLASHESCAPE),
+			    "\"vmm\\\\xff\\\"q\\\\xc3\"");
+	json_object_put(o);
+}
+
 static void sizes(void **state)
 {
 	char buf[32];
@@ -110,6 +125,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(sizes),
 		cmocka_unit_test(label_values),
+		cmocka_unit_test(json_names),
 		cmocka_unit_test(json_stream),
 	};
 
