@@ -11,9 +11,11 @@ int do_policy(int argc, char **argv);
 int do_policy_apply(int argc, char **argv);
 /*
  * policy apply with the text read from text_from and published as file's (the same path for the
- * command; serve re-resolves the text in force, RUN_POLICY, when a device appears).
+ * command; serve re-resolves the text in force, RUN_POLICY, when a device appears). then (may be
+ * NULL) runs after a successful apply, before the apply lock is released.
  */
-int policy_apply_file(const char *file, const char *text_from);
+int policy_apply_file(const char *file, const char *text_from, void (*then)(void *ctx),
+		      void *ctx);
 int do_policy_show(int argc, char **argv);
 int do_policy_clear(int argc, char **argv);
 int do_advise(int argc, char **argv);

@@ -191,7 +191,7 @@ int do_policy_apply(int argc, char **argv)
 		p_err("policy apply: expected one FILE");
 		return EXIT_ERROR;
 	}
-	return policy_apply_file(argv[1], argv[1]);
+	return policy_apply_file(argv[1], argv[1], NULL, NULL);
 }
 
 /*
@@ -234,7 +234,8 @@ static int run_lock(const char *what)
 
 static int apply_locked(const char *file, const char *text_from);
 
-int policy_apply_file(const char *file, const char *text_from)
+int policy_apply_file(const char *file, const char *text_from, void (*then)(void *ctx),
+		      void *ctx)
 {
 	int lock, ret;
 
@@ -244,6 +245,9 @@ int policy_apply_file(const char *file, const char *text_from)
 	if (lock < 0)
 		return EXIT_ERROR;
 	ret = apply_locked(file, text_from);
+	/* Still under the lock: what then reads (generation, published files) is this apply's. */
+	if (ret == EXIT_CLEAN && then)
+		then(ctx);
 	close(lock);
 	return ret;
 }

@@ -362,15 +362,47 @@ static const char *exe_replaced(struct serve *sv)
 	return found;
 }
 
+/*
+ * After an apply, under its lock: the generation and the policy it published are this apply's
+ * (another apply or clear waits for the lock).
+ */
+static void applied(void *ctx)
+{
+	struct serve *sv = ctx;
+	struct policy_diags d = {};
+	struct enforce_status st;
+	struct applied *grown;
+	struct policy p;
+
+	if (!enforce_status_read(&st))
+		sv->generation = st.generation;
+	if (policy_parse_file(RUN_POLICY, &p, &d)) {
+		policy_diags_free(&d);
+		return;
+	}
+	policy_diags_free(&d);
+	watch_exes(sv, &p);
+	/* At most APPLIED_KEPT: the oldest one's rules are named by index from then on. */
+	if (sv->napplied == APPLIED_KEPT) {
+		policy_free(&sv->applied[0].policy);
+		memmove(sv->applied, sv->applied + 1, --sv->napplied * sizeof(*sv->applied));
+	}
+	grown = realloc(sv->applied, (sv->napplied + 1) * sizeof(*grown));
+	if (!grown) {
+		policy_free(&p);
+		return;
+	}
+	sv->applied = grown;
+	grown[sv->napplied++] = (struct applied){ .generation = sv->generation, .policy = p };
+}
+
 static int apply(struct serve *sv, const char *text_from)
 {
-	struct policy_diags d = {};
-	struct policy p;
-	struct enforce_status st;
 	uint64_t t0 = monotonic_ns();
 	int ret;
 
-	ret = policy_apply_file(sv->policy_file, text_from ? text_from : sv->policy_file);
+	ret = policy_apply_file(sv->policy_file, text_from ? text_from : sv->policy_file, applied,
+				sv);
 	if (ret != EXIT_CLEAN)
 		return ret;
 	verdicts_free(&sv->vs);
@@ -379,28 +411,6 @@ static int apply(struct serve *sv, const char *text_from)
 		copy_view_policy_changed(sv->copies);
 	sv->apply_seconds = (monotonic_ns() - t0) / 1e9;
 	sv->applied_at = now_seconds();
-	if (!enforce_status_read(&st))
-		sv->generation = st.generation;
-	if (!policy_parse_file(RUN_POLICY, &p, &d)) {
-		struct applied *grown;
-
-		watch_exes(sv, &p);
-		/* At most APPLIED_KEPT: the oldest one's rules are named by index from then on. */
-		if (sv->napplied == APPLIED_KEPT) {
-			policy_free(&sv->applied[0].policy);
-			memmove(sv->applied, sv->applied + 1, --sv->napplied * sizeof(*sv->applied));
-		}
-		grown = realloc(sv->applied, (sv->napplied + 1) * sizeof(*grown));
-
-		if (grown) {
-			sv->applied = grown;
-			grown[sv->napplied++] = (struct applied){ .generation = sv->generation,
-								  .policy = p };
-		} else {
-			policy_free(&p);
-		}
-	}
-	policy_diags_free(&d);
 	return EXIT_CLEAN;
 }
 
