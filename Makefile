@@ -108,9 +108,9 @@ $(BUILD)/vmlinux.btf: tests/vm/image-btf tests/vm/prepare | $(BUILD)
 	$(Q)kdir=$$(tests/vm/prepare arm64 6.12 build/vm) && tests/vm/image-btf $$kdir/vmlinuz $@
 endif
 
-$(BUILD)/%.bpf.o: bpf/%.bpf.c bpf/vfioguard.h bpf/vfio_device.bpf.h $(BUILD)/vmlinux.h
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
@@ -120,10 +120,12 @@ $(BUILD)/%.lskel.h: $(BUILD)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton -L $< > $@
 
-$(BUILD)/obj/%.o: %.c $(wildcard */*.h) $(SKELS)
+# Each object depends on the headers it includes, skeletons included (-MMD writes the list
+# next to the object); the first build has none, so every skeleton is made before any object.
+$(BUILD)/obj/%.o: %.c | $(SKELS)
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/vfioguard: $(OBJS)
 	$(call msg,LINK,$@)
@@ -141,7 +143,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(PURE_OBJS) $(BUILD)/obj/loader/snapshot.o $(B
 		$(BUILD)/obj/loader/model.o $(BUILD)/obj/cli/verdict.o $(BUILD)/obj/loader/enforce.o
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -lcmocka $(LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -MF $@.d -MT $@ $(filter %.c %.o,$^) -lcmocka $(LIBS) -o $@
 
 # libFuzzer targets: clang with the fuzzer and sanitizer runtimes (libclang-rt-14-dev).
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
@@ -248,3 +250,5 @@ deb:
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/tests $(BUILD)/*.o $(BUILD)/*.skel.h $(BUILD)/*.lskel.h $(BUILD)/vmlinux.h \
 		$(BUILD)/vfioguard $(BUILD)/vfg-testvmm
+
+-include $(OBJS:.o=.d) $(BPF_OBJS:.o=.d) $(UNIT_TESTS:=.d)
