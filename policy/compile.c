@@ -9,6 +9,13 @@
 
 #include "compile.h"
 
+/* The kernel's verdicts mirror the policy's access classes and hazard bits. */
+_Static_assert((int)ACCESS_DIRECT == VFG_ACCESS_DIRECT && (int)ACCESS_FIXED == VFG_ACCESS_FIXED &&
+		       (int)ACCESS_TRAP == VFG_ACCESS_TRAP,
+	       "enum access_class and enum vfg_access differ");
+/* The hazard table and copy events carry five hazard bits (0x1f), stores' and loads'. */
+_Static_assert(HAZARD_ALL == 0x1f, "HAZARD_* grew past the bits the kernel's tables carry");
+
 enum cache_mode assumed_cache_mode(enum host_arch arch, const char *driver, unsigned int region,
 				   enum cache_mode observed)
 {
