@@ -372,7 +372,7 @@ int copy_view_open(struct copy_view **out, const struct copy_view_opts *o)
 	v->watched.cap = MAX_WATCHED;
 	v->md = o->model;
 	if (!v->md) {
-		model_init(&v->own, __builtin_ctzl(sysconf(_SC_PAGESIZE)));
+		model_init(&v->own, kernel_page_shift(NULL));
 		v->md = &v->own;
 	}
 	err = copies_open(&v->c, on_copy, v, o->vfio, &step);

@@ -748,7 +748,7 @@ int do_monitor(int argc, char **argv)
 	st.start_ns = monotonic_ns();
 	err = monitor_open(&m, &mo, on_event, &st, &step);
 	st.kernel = &m.kernel;
-	model_init(&st.model, __builtin_ctzl(m.kernel.page_size ? m.kernel.page_size : 4096));
+	model_init(&st.model, kernel_page_shift(&m.kernel));
 	report_attach(&m, mo.ringbuf_bytes ? mo.ringbuf_bytes : 256 * 1024);
 	if (err) {
 		if ((err == -EPERM || err == -EACCES) && geteuid() != 0)

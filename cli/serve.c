@@ -1172,7 +1172,7 @@ int do_serve(int argc, char **argv)
 		p_err("serve: cannot %s: %s", step, strerror(-err));
 		goto out;
 	}
-	model_init(&sv.model, __builtin_ctzl(sv.m.kernel.page_size ? sv.m.kernel.page_size : 4096));
+	model_init(&sv.model, kernel_page_shift(&sv.m.kernel));
 	if (!no_copies) {
 		co.vfio = &sv.m.vfio;
 		co.model = &sv.model;

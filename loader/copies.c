@@ -1328,7 +1328,7 @@ static int on_ring(void *ctx, void *data, size_t size)
 	ev.device_addr = ev.write ? r->dst : r->src;
 	if (ev.device_addr < r->start) /* the copy starts before the mapping */
 		ev.device_addr = r->start;
-	at = region_locate(r->pgoff, __builtin_ctzl(c->kernel.page_size),
+	at = region_locate(r->pgoff, kernel_page_shift(&c->kernel),
 			   resources_of(c, r->device), PCI_RESOURCES);
 	ev.region = at;
 	ev.region.offset = at.offset + (ev.device_addr - r->start);
@@ -1396,7 +1396,7 @@ static int on_dma_ring(void *ctx, void *data, size_t size)
 	ev.unmap = r->kind == VFG_DMA_UNMAP;
 	ev.short_map = !ev.failed && !ev.unmap && r->granted < r->asked;
 	if (ev.device) {
-		struct region_loc at = region_locate(r->pgoff, __builtin_ctzl(c->kernel.page_size),
+		struct region_loc at = region_locate(r->pgoff, kernel_page_shift(&c->kernel),
 						     resources_of(c, r->device), PCI_RESOURCES);
 
 		ev.region = at;

@@ -171,7 +171,7 @@ static int load_and_pin(const struct compiled *c, const char *dir, uint64_t afte
 		return -errno;
 	}
 	skel->rodata->vfio_device_fops_addr = fops;
-	skel->rodata->page_shift = __builtin_ctzl(sysconf(_SC_PAGESIZE));
+	skel->rodata->page_shift = kernel_page_shift(NULL);
 	/* get_unmapped_area() became __get_unmapped_area() in 6.9: the one this kernel has. */
 	{
 		static const char *const names[] = { "__get_unmapped_area", "get_unmapped_area" };

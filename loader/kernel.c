@@ -16,6 +16,13 @@
 
 #include "kernel.h"
 
+unsigned int kernel_page_shift(const struct kernel_info *ki)
+{
+	long size = ki ? ki->page_size : sysconf(_SC_PAGESIZE);
+
+	return size > 0 ? (unsigned int)__builtin_ctzl(size) : 12;
+}
+
 int kernel_info_read(struct kernel_info *ki)
 {
 	struct utsname u;

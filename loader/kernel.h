@@ -19,6 +19,12 @@ struct kernel_info {
 
 int kernel_info_read(struct kernel_info *ki);
 
+/*
+ * log2 of the page size (12, 14, 16): mmap offsets and vm_pgoff count pages of it. Of ki's page
+ * size, or of this host's when ki is NULL; 12 when ki has none (a decoder fed recorded bits).
+ */
+unsigned int kernel_page_shift(const struct kernel_info *ki);
+
 /* CLOCK_MONOTONIC in ns: the time base of BPF events (bpf_ktime_get_ns). */
 uint64_t monotonic_ns(void);
 

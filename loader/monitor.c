@@ -139,7 +139,7 @@ static int load(struct monitor *m, const struct monitor_opts *opts, const char *
 	m->skel->rodata->vfio_device_fops_addr = m->vfio.fops;
 	m->skel->rodata->vfio_match_module = m->vfio.match_module;
 	m->skel->rodata->filter_tgid = opts->pid;
-	m->skel->rodata->page_shift = __builtin_ctzl(sysconf(_SC_PAGESIZE));
+	m->skel->rodata->page_shift = kernel_page_shift(NULL);
 	m->skel->rodata->free_direct_probed = functions[HOOK_EXIT] != NULL;
 	m->skel->rodata->each_access = opts->each_access;
 	/* Woken when a quarter of the ring waits; otherwise read at the next poll. */
@@ -448,7 +448,7 @@ void monitor_close(struct monitor *m)
 void monitor_event_decode(struct monitor_event *ev, const struct vfg_event *raw,
 			  const struct kernel_info *ki)
 {
-	unsigned int page_shift = __builtin_ctzl(ki->page_size);
+	unsigned int page_shift = kernel_page_shift(ki);
 
 	memset(ev, 0, sizeof(*ev));
 	ev->raw = *raw;

@@ -14,7 +14,7 @@
 void mapping_from_record(struct mapping *m, const struct vma_record *rec,
 			 const struct kernel_info *ki, const struct pci_resource *res)
 {
-	unsigned int page_shift = __builtin_ctzl(ki->page_size);
+	unsigned int page_shift = kernel_page_shift(ki);
 
 	memset(m, 0, sizeof(*m));
 	m->pid = rec->tgid;
