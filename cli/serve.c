@@ -74,7 +74,6 @@ struct decision_total {
 	uint64_t n;
 };
 
-/* A policy this process put in force, for the names of its rules. */
 /*
  * A policy this process applied, for the names of its rules in the kernel's counts: kept while
  * the kernel counts decisions of its generation (or it is in force), forgotten after.
@@ -414,11 +413,28 @@ static int apply(struct serve *sv, const char *text_from)
 	return EXIT_CLEAN;
 }
 
+/* The row of (outcome, rule name), made at 0 the first time; NULL out of memory. */
+static struct decision_total *decision_row(struct serve *sv, bool denied, const char *rule)
+{
+	struct decision_total *grown;
+
+	for (size_t i = 0; i < sv->ndecisions; i++)
+		if (sv->decisions[i].denied == denied && !strcmp(sv->decisions[i].rule, rule))
+			return &sv->decisions[i];
+	grown = realloc(sv->decisions, (sv->ndecisions + 1) * sizeof(*grown));
+	if (!grown)
+		return NULL;
+	sv->decisions = grown;
+	grown[sv->ndecisions] = (struct decision_total){ .denied = denied };
+	snprintf(grown[sv->ndecisions].rule, sizeof(grown->rule), "%s", rule);
+	return &grown[sv->ndecisions++];
+}
+
 /* The kernel's count of one (generation, rule, outcome), under the rule's name. */
 static void count_decision(const struct vfg_rule_count_key *k, uint64_t n, void *ctx)
 {
 	struct serve *sv = ctx;
-	struct decision_total *grown;
+	struct decision_total *row;
 	char rule[72];
 
 	snprintf(rule, sizeof(rule), k->rule == VFG_RULE_DEFAULT ? "(default)" : "#%u", k->rule);
@@ -429,18 +445,30 @@ static void count_decision(const struct vfg_rule_count_key *k, uint64_t n, void 
 		if (k->rule != VFG_RULE_DEFAULT && k->rule < sv->applied[i].policy.nrules)
 			snprintf(rule, sizeof(rule), "%s", sv->applied[i].policy.rules[k->rule].name);
 	}
-	for (size_t i = 0; i < sv->ndecisions; i++)
-		if (sv->decisions[i].denied == !!k->denied && !strcmp(sv->decisions[i].rule, rule)) {
-			sv->decisions[i].n += n;
-			return;
+	row = decision_row(sv, k->denied, rule);
+	if (row)
+		row->n += n;
+}
+
+/*
+ * Every rule of the policy in force, and its default, has its series from the start, at 0
+ * until the kernel counts one: an alert on increase() then sees the first denial (a series
+ * born at 1 shows no increase), and a series that appears with old counts (a generation this
+ * process did not apply, "#N") does not look like a new denial.
+ */
+static void zero_decisions(struct serve *sv, uint64_t in_force)
+{
+	for (size_t i = 0; i < sv->napplied; i++) {
+		const struct policy *p = &sv->applied[i].policy;
+
+		if (sv->applied[i].generation != in_force)
+			continue;
+		for (int denied = 0; denied < 2; denied++) {
+			decision_row(sv, denied, "(default)");
+			for (size_t r = 0; r < p->nrules; r++)
+				decision_row(sv, denied, p->rules[r].name);
 		}
-	grown = realloc(sv->decisions, (sv->ndecisions + 1) * sizeof(*grown));
-	if (!grown)
-		return;
-	sv->decisions = grown;
-	grown[sv->ndecisions] = (struct decision_total){ .denied = k->denied, .n = n };
-	snprintf(grown[sv->ndecisions].rule, sizeof(grown->rule), "%s", rule);
-	sv->ndecisions++;
+	}
 }
 
 /* A process that maps device memory: its copies are watched from now on. */
@@ -718,8 +746,10 @@ static void render(struct serve *sv)
 	put(&t, "vfioguard_mmaps_total{decision=\"allowed\"} %" PRIu64 "\n", st.allowed);
 	put(&t, "vfioguard_mmaps_total{decision=\"denied\"} %" PRIu64 "\n", st.denied);
 	sv->ndecisions = 0; /* the kernel's totals, summed again */
-	if (enforcing && !enforce_rule_counts_foreach(count_decision, sv))
+	if (enforcing && !enforce_rule_counts_foreach(count_decision, sv)) {
 		forget_uncounted(sv, st.generation);
+		zero_decisions(sv, st.generation);
+	}
 	family(&t, "vfioguard_mmap_decisions_total", "counter",
 	       "The policy's decisions on mmap by rule (the kernel's count; a rule of a policy "
 	       "this process did not apply is #index).");
@@ -1198,9 +1228,12 @@ int do_serve(int argc, char **argv)
 	}
 	render(&sv);
 	if (fd >= 0) {
+		/* GnuTLS's defaults from TLS 1.2 up, as the Prometheus exporters serve. */
+		static char priorities[] = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2";
 		struct MHD_OptionItem tls[] = {
 			{ MHD_OPTION_HTTPS_MEM_KEY, 0, sv.web.key_pem },
 			{ MHD_OPTION_HTTPS_MEM_CERT, 0, sv.web.cert_pem },
+			{ MHD_OPTION_HTTPS_PRIORITIES, 0, priorities },
 			{ MHD_OPTION_END, 0, NULL },
 		};
 
@@ -1216,10 +1249,15 @@ int do_serve(int argc, char **argv)
 					 MHD_OPTION_CONNECTION_LIMIT, HTTP_MAX_CONNECTIONS,
 					 MHD_OPTION_PER_IP_CONNECTION_LIMIT, HTTP_MAX_PER_ADDRESS,
 					 MHD_OPTION_EXTERNAL_LOGGER, on_http_log, NULL,
-					 MHD_OPTION_ARRAY, sv.web.cert_pem ? tls : tls + 2,
+					 MHD_OPTION_ARRAY, sv.web.cert_pem ? tls : tls + 3,
 					 MHD_OPTION_END);
 		if (!httpd) {
-			p_err("serve: cannot start serving on %s", listen_spec);
+			if (sv.web.cert_pem)
+				p_err("serve: cannot start serving on %s: libmicrohttpd refused the TLS "
+				      "key or certificate of --web-config %s (a key that is not the "
+				      "certificate's, or not PEM)", listen_spec, web_file);
+			else
+				p_err("serve: cannot start serving on %s", listen_spec);
 			goto out;
 		}
 		fd = -1; /* the daemon's now */

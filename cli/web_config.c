@@ -3,11 +3,16 @@
 #define _GNU_SOURCE
 #include <crypt.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "web_config.h"
@@ -17,14 +22,21 @@
 /* A regular file's contents, NUL-terminated; NULL with errno set. */
 static char *slurp(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "re");
+	/* Not blocked by a FIFO at the name: only a regular file is read. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "r");
 	struct stat st;
 	char *buf = NULL;
 	size_t n;
 	int err = 0;
 
-	if (!f)
+	if (!f) {
+		err = errno;
+		if (fd >= 0)
+			close(fd);
+		errno = err;
 		return NULL;
+	}
 	if (fstat(fileno(f), &st))
 		err = errno;
 	else if (!S_ISREG(st.st_mode))
@@ -93,15 +105,21 @@ static bool bcrypt_hash(const char *h)
 	return ok;
 }
 
-/* A file named by the configuration, read relative to the working directory as the exporters do. */
+/* A file named by the configuration: a relative name is relative to the configuration's directory. */
 static int pem_of(struct ctx *c, const yaml_node_t *v, const char *key, char **out)
 {
-	const char *path = scalar(v);
+	const char *name = scalar(v);
+	char dir[PATH_MAX], path[PATH_MAX];
 
-	if (!path || !path[0])
+	if (!name || !name[0])
 		return bad(c, v, "%s: expected a file name", key);
 	if (*out)
 		return bad(c, v, "%s given twice", key);
+	snprintf(dir, sizeof(dir), "%s", c->path);
+	if (name[0] == '/')
+		snprintf(path, sizeof(path), "%s", name);
+	else if (snprintf(path, sizeof(path), "%s/%s", dirname(dir), name) >= (int)sizeof(path))
+		return bad(c, v, "%s: name too long", key);
 	*out = slurp(path, NULL);
 	if (!*out)
 		return bad(c, v, "%s: %s: %s", key, path, strerror(errno));
@@ -271,10 +289,19 @@ static bool same_secret(const char *a, const char *b)
 	return !d;
 }
 
+/*
+ * bcrypt checks allowed per second: each costs tens of milliseconds on the one thread that
+ * serves HTTP, so wrong passwords sent in a loop must not starve the scrapes (a password
+ * verified before is compared without bcrypt, and keeps working).
+ */
+#define CHECKS_PER_SECOND 4
+
 bool web_config_allows(struct web_config *wc, const char *user, const char *password)
 {
+	const char *hash;
 	struct web_user *u = NULL;
 	struct crypt_data *cd;
+	struct timespec now;
 	const char *r;
 	bool ok;
 
@@ -285,15 +312,22 @@ bool web_config_allows(struct web_config *wc, const char *user, const char *pass
 	for (size_t i = 0; i < wc->nusers; i++)
 		if (!strcmp(wc->users[i].name, user))
 			u = &wc->users[i];
-	if (!u)
-		return false;
-	if (u->verified && same_secret(u->verified, password))
+	if (u && u->verified && same_secret(u->verified, password))
 		return true;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec != wc->window) {
+		wc->window = now.tv_sec;
+		wc->checks = 0;
+	}
+	if (++wc->checks > CHECKS_PER_SECOND)
+		return false;
+	/* An unknown user costs a check too (the first user's hash, its cost), never a match. */
+	hash = u ? u->hash : wc->users[0].hash;
 	cd = calloc(1, sizeof(*cd));
 	if (!cd)
 		return false;
-	r = crypt_r(password, u->hash, cd);
-	ok = r && same_secret(r, u->hash);
+	r = crypt_r(password, hash, cd);
+	ok = u && r && same_secret(r, hash);
 	free(cd);
 	if (ok) {
 		char *copy = strdup(password);

@@ -244,46 +244,6 @@ static bool target_gone(const struct copy_target *t)
 	return t->start_time && proc_start_time(t->pid) != t->start_time;
 }
 
-static bool same_probe(const struct copy_target *a, const struct copy_target *b)
-{
-	return a->offset == b->offset && !strcmp(a->name, b->name) && !strcmp(a->path, b->path) &&
-	       !strcmp(a->usdt_provider, b->usdt_provider) && !strcmp(a->usdt_name, b->usdt_name) &&
-	       !strcmp(a->function, b->function);
-}
-
-/*
- * The retired targets are the folded ones first (pid 0, serial 0: the exited processes' counts
- * of one probe, summed), then one per retired process, oldest first. The oldest of those is
- * folded, so that a long-running view keeps COPIES_RETIRED_KEPT of them and totals never go down.
- */
-static void fold_oldest_retired(struct copies *c)
-{
-	size_t f = 0;
-	struct copy_target *old;
-
-	while (f < c->nretired && !c->retired[f].serial)
-		f++;
-	if (f == c->nretired)
-		return;
-	old = &c->retired[f];
-	for (size_t j = 0; j < f; j++) {
-		struct vfg_copy_counts *to = &c->retired[j].final;
-
-		if (!same_probe(&c->retired[j], old))
-			continue;
-		to->hits += old->final.hits;
-		to->device += old->final.device;
-		to->busy += old->final.busy;
-		to->dropped += old->final.dropped;
-		to->spanned += old->final.spanned;
-		memmove(old, old + 1, (--c->nretired - f) * sizeof(*old));
-		return;
-	}
-	old->pid = 0;
-	old->start_time = 0;
-	old->serial = 0;
-}
-
 /*
  * Retires slot i, whose process is gone: its counts are kept with the retired targets, its
  * probe is detached, its process's spans forgotten and the slot's counters start again from
@@ -309,8 +269,7 @@ static int retire(struct copies *c, unsigned int i)
 	bpf_link__destroy(t->link);
 	t->link = NULL;
 	c->retired[c->nretired++] = *t;
-	if (c->nretired > COPIES_RETIRED_KEPT)
-		fold_oldest_retired(c);
+	copies_retired_fold(c->retired, &c->nretired, COPIES_RETIRED_KEPT);
 	bpf_map_update_elem(bpf_map__fd(c->skel->maps.copy_counts), &i, zero, BPF_ANY);
 	free(zero);
 	return 0;

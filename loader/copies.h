@@ -93,10 +93,8 @@ struct copies {
 	struct ring_buffer *rb;
 	struct copy_target targets[VFG_MAX_COPY_TARGETS];
 	unsigned int n;
-	/*
-	 * Targets of processes that exited, whose slots were given to new ones: one per process
-	 * for the last COPIES_RETIRED_KEPT, summed per probe (pid 0) before those.
-	 */
+	/* Targets of processes that exited, whose slots were given to new ones: see
+	 * copies_retired_fold. */
 	struct copy_target *retired;
 	size_t nretired;
 	copy_event_fn fn;
@@ -161,6 +159,14 @@ int copies_watch_profile(struct copies *c, uint32_t pid, char *why, size_t len);
 int copies_watch_probe(struct copies *c, const struct copy_probe_spec *p, uint32_t pid,
 		       char *why, size_t len);
 /* Parses --probe's argument; 0 or -EINVAL with the reason in why. */
+/*
+ * The retired targets r[0, *n) are the folded ones first (pid 0, serial 0: the exited
+ * processes' counts of one probe, summed; its path without /proc/PID/root), then one per
+ * retired process, oldest first. Folds the oldest of those until kept are left, so a
+ * long-running view stays bounded and totals never go down. Pure.
+ */
+void copies_retired_fold(struct copy_target *r, size_t *n, size_t kept);
+
 int copy_probe_parse(const char *spec, bool usdt, struct copy_probe_spec *p, char *why,
 		     size_t len);
 

@@ -491,31 +491,45 @@ static void add_dma(struct model_dma *to, const struct model_dma *d)
 }
 
 /*
- * The row of pid 0 among rows[0, k) that an exited row folds into (its name, or
- * MODEL_OTHER_NAME once MODEL_EXITED_ROWS names are kept, written into x->comm), or NULL when
- * x itself becomes that row.
+ * The row of pid 0 among rows[0, k) that an exited row x folds into, or NULL when x itself
+ * becomes that row. A row that was already one of pid 0 keeps its name; a process that has
+ * just exited gets a row of its name while fewer than MODEL_EXITED_ROWS are named (*named
+ * counts them), else it is counted under MODEL_OTHER_NAME (written into x->comm).
  */
 static void *exited_row(void *rows, size_t k, size_t size, void *x,
-			bool (*same)(const void *a, const void *b))
+			bool (*same)(const void *a, const void *b), bool was_exited, size_t *named)
 {
-	size_t exited = 0;
-
 	for (bool other = false;; other = true) {
 		for (size_t j = 0; j < k; j++) {
 			char *r = (char *)rows + j * size;
 
-			if (*(uint32_t *)r)
-				continue;
-			exited++;
-			if (same(r, x))
+			if (!*(uint32_t *)r && same(r, x))
 				return r;
 		}
-		if (other || exited < MODEL_EXITED_ROWS)
+		if (other || was_exited)
 			return NULL;
+		if (*named < MODEL_EXITED_ROWS) {
+			(*named)++;
+			return NULL;
+		}
 		/* comm follows pid in both row types. */
 		snprintf((char *)x + offsetof(struct model_copy, comm), VFG_COMM_LEN, "%s",
 			 MODEL_OTHER_NAME);
 	}
+}
+
+/* The rows of exited processes under a name of their own. */
+static size_t named_exited(const void *rows, size_t n, size_t size)
+{
+	size_t named = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *r = (const char *)rows + i * size;
+
+		named += !*(const uint32_t *)r &&
+			 strcmp(r + offsetof(struct model_copy, comm), MODEL_OTHER_NAME);
+	}
+	return named;
 }
 
 static bool same_copy(const void *a, const void *b)
@@ -534,14 +548,16 @@ _Static_assert(offsetof(struct model_copy, comm) == offsetof(struct model_dma, c
 
 void model_fold_exited(struct model *md, bool (*alive)(uint32_t pid, void *ctx), void *ctx)
 {
-	size_t k = 0;
+	size_t k = 0, named = named_exited(md->copies, md->ncopies, sizeof(*md->copies));
 
 	for (size_t i = 0; i < md->ncopies; i++) {
 		struct model_copy c = md->copies[i], *to;
+		bool was_exited = !c.pid;
 
 		if (!c.pid || !alive(c.pid, ctx)) {
 			c.pid = 0;
-			if ((to = exited_row(md->copies, k, sizeof(c), &c, same_copy))) {
+			if ((to = exited_row(md->copies, k, sizeof(c), &c, same_copy, was_exited,
+					     &named))) {
 				to->count += c.count;
 				to->bytes += c.bytes;
 				continue;
@@ -552,12 +568,15 @@ void model_fold_exited(struct model *md, bool (*alive)(uint32_t pid, void *ctx),
 	md->ncopies = k;
 
 	k = 0;
+	named = named_exited(md->dma, md->ndma, sizeof(*md->dma));
 	for (size_t i = 0; i < md->ndma; i++) {
 		struct model_dma d = md->dma[i], *to;
+		bool was_exited = !d.pid;
 
 		if (!d.pid || !alive(d.pid, ctx)) {
 			d.pid = 0;
-			if ((to = exited_row(md->dma, k, sizeof(d), &d, same_dma))) {
+			if ((to = exited_row(md->dma, k, sizeof(d), &d, same_dma, was_exited,
+					     &named))) {
 				add_dma(to, &d);
 				continue;
 			}

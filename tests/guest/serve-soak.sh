@@ -62,7 +62,8 @@ while [ $i -le $lifetimes ]; do
 		# A scrape prunes (exited processes, unmapped mappings) as the metrics timer does.
 		scrape s.txt
 		curve="$curve $i:$(rss)"
-		[ $i -ne $((lifetimes / 2)) ] || { mid=$(rss); mid_series=$(grep -vc '^#' s.txt); }
+		[ -n "${mid:-}" ] || [ $i -lt $((lifetimes / 2)) ] ||
+			{ mid=$(rss); mid_series=$(grep -vc '^#' s.txt); }
 	fi
 	i=$((i + 1))
 done

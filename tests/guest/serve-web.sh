@@ -46,6 +46,7 @@ grep -q "metrics on https://127.0.0.1:$port/metrics" serve.err || fail "log: $(c
 url=https://127.0.0.1:$port/metrics
 # code USER:PASSWORD|-: the HTTP status of a scrape (000: no HTTP answer).
 code() {
+	rm -f body.txt head.txt
 	if [ "$1" = - ]; then
 		curl -s --cacert c.pem -o body.txt -D head.txt -w '%{http_code}' "$url" || true
 	else
@@ -61,6 +62,7 @@ for who in prometheus:s3cret2 prometheus: nobody:s3cret -; do
 		fail "no Basic challenge for '$who': $(cat head.txt)"
 	! grep -q vfioguard_build_info body.txt || fail "metrics for '$who'"
 done
+rm -f body.txt
 rc=$(curl -s -o body.txt -w '%{http_code}' "http://127.0.0.1:$port/metrics" || true)
 [ "$rc" != 200 ] || fail "plain http served the metrics"
 ! grep -q vfioguard_build_info body.txt || fail "plain http served the metrics"

@@ -49,6 +49,14 @@ until_metric() {
 	done
 }
 
+# Every rule of the policy in force has its decision series from the start, at 0 (an alert on
+# increase() sees the first denial): ivshmem-bar2 never denies.
+scrape
+expect_eq "a rule's denials before any" \
+	"$(metric 'vfioguard_mmap_decisions_total{decision="denied",rule="ivshmem-bar2"}')" 0
+expect_eq "the default's denials before any" \
+	"$(metric 'vfioguard_mmap_decisions_total{decision="denied",rule="(default)"}')" 0
+
 start_monitor mon.json
 rc=0
 vfg-testvmm open $EDU map $EDU bar0 > vmm1.out 2>&1 || rc=$?

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -96,12 +98,52 @@ static void errors_say_why(void **state)
 	}
 }
 
+/*
+ * Retired targets: the oldest folded per probe once more than kept are left, whatever
+ * /proc/PID/root each process's libc was reached through; sums kept, folded ones first.
+ */
+static void retired_targets_fold(void **state)
+{
+	struct copy_target *r = calloc(400, sizeof(*r));
+	size_t n = 0;
+	uint64_t hits = 0;
+
+	assert_non_null(r);
+	for (unsigned int i = 0; i < 300; i++) {
+		struct copy_target *t = &r[n++];
+
+		snprintf(t->name, sizeof(t->name), "libc %s", i % 3 ? "memcpy" : "memset");
+		snprintf(t->path, sizeof(t->path), "/proc/%u/root/usr/lib/x86_64-linux-gnu/libc.so.6",
+			 1000 + i);
+		t->offset = i % 3 ? 0x9d340 : 0x9e000;
+		t->pid = 1000 + i;
+		t->serial = i + 1;
+		t->final.hits = i + 1;
+		hits += i + 1;
+		copies_retired_fold(r, &n, 8);
+		assert_true(n <= 8 + 2);
+	}
+	/* Two probes (memcpy and memset) summed, then the last 8 processes one by one. */
+	assert_int_equal(n, 10);
+	assert_int_equal(r[0].serial, 0);
+	assert_int_equal(r[1].serial, 0);
+	assert_int_equal(r[0].pid, 0);
+	assert_string_equal(r[0].path, "/usr/lib/x86_64-linux-gnu/libc.so.6");
+	assert_int_equal(r[2].serial, 293);
+	assert_int_equal(r[9].serial, 300);
+	for (size_t i = 0; i < n; i++)
+		hits -= r[i].final.hits;
+	assert_int_equal(hits, 0);
+	free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(function_probe),
 		cmocka_unit_test(usdt_probe),
 		cmocka_unit_test(errors_say_why),
+		cmocka_unit_test(retired_targets_fold),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

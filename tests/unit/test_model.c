@@ -255,6 +255,11 @@ static bool alive_43(uint32_t pid, void *ctx)
 	return pid == 43;
 }
 
+static bool none_alive_here(uint32_t pid, void *ctx)
+{
+	return false;
+}
+
 static void count_forgotten(const struct model_mapping *t, void *ctx)
 {
 	++*(size_t *)ctx;
@@ -384,6 +389,33 @@ static void exited_names_bounded(void **state)
 	assert_int_equal(other, 1);
 	assert_string_equal(md.copies[0].comm, "v0");
 	assert_int_equal(md.copies[0].count, 2);
+	model_free(&md);
+
+	/*
+	 * A live process's row before the exited ones: when it exits past the bound it goes to
+	 * MODEL_OTHER_NAME, and no name kept before is renamed.
+	 */
+	model_init(&md, 12);
+	{
+		struct copy_event live = copy(43, 2, 8, HAZARD_DUP, true);
+
+		snprintf(live.raw.comm, sizeof(live.raw.comm), "long-lived");
+		model_copy(&md, &live, false);
+	}
+	for (unsigned int i = 0; i < MODEL_EXITED_ROWS; i++) {
+		struct copy_event c = copy(100 + i, 2, 8, HAZARD_DUP, true);
+
+		snprintf(c.raw.comm, sizeof(c.raw.comm), "v%u", i);
+		model_copy(&md, &c, false);
+	}
+	model_fold_exited(&md, alive_43, NULL);
+	assert_int_equal(md.ncopies, MODEL_EXITED_ROWS + 1);
+	model_fold_exited(&md, none_alive_here, NULL);
+	assert_int_equal(md.ncopies, MODEL_EXITED_ROWS + 1);
+	assert_string_equal(md.copies[0].comm, MODEL_OTHER_NAME);
+	for (size_t i = 1; i < md.ncopies; i++)
+		assert_string_not_equal(md.copies[i].comm, MODEL_OTHER_NAME);
+	assert_string_equal(md.copies[1].comm, "v0");
 	model_free(&md);
 }
 

@@ -100,6 +100,45 @@ static void users_only_and_none(void **state)
 	web_config_free(&wc);
 }
 
+/* Relative file names are the configuration's directory's, not the working directory's. */
+static void relative_names(void **state)
+{
+	struct web_config wc;
+	char why[256] = "";
+
+	assert_int_equal(chdir("/"), 0);
+	assert_int_equal(load(&wc, "tls_server_config:\n  cert_file: c.pem\n  key_file: ./k.pem\n",
+			      why), 0);
+	assert_non_null(strstr(wc.cert_pem, "BEGIN CERTIFICATE"));
+	web_config_free(&wc);
+}
+
+/*
+ * Wrong passwords in a loop: a few bcrypt checks a second, then refusals without one; a
+ * password verified before still gets in. An unknown user is refused as a wrong password is.
+ */
+static void checks_are_rate_limited(void **state)
+{
+	struct web_config wc;
+	char text[256], why[256] = "";
+	int refused = 0;
+
+	snprintf(text, sizeof(text), "basic_auth_users:\n  p: '%s'\n", HASH);
+	assert_int_equal(load(&wc, text, why), 0);
+	assert_true(web_config_allows(&wc, "p", "s3cret"));
+	for (int i = 0; i < 50; i++)
+		refused += !web_config_allows(&wc, i % 2 ? "p" : "nobody", "wrong");
+	assert_int_equal(refused, 50);
+	assert_true(wc.checks > 4);
+	assert_true(web_config_allows(&wc, "p", "s3cret"));
+	web_config_free(&wc);
+	/* Within the limit, the right password is checked. */
+	assert_int_equal(load(&wc, text, why), 0);
+	assert_false(web_config_allows(&wc, "nobody", "s3cret"));
+	assert_true(web_config_allows(&wc, "p", "s3cret"));
+	web_config_free(&wc);
+}
+
 /* Every refusal names the file, the line and the reason. */
 static void errors_name_the_line(void **state)
 {
@@ -149,6 +188,8 @@ int main(void)
 		cmocka_unit_test(tls_and_users),
 		cmocka_unit_test(users_only_and_none),
 		cmocka_unit_test(errors_name_the_line),
+		cmocka_unit_test(relative_names),
+		cmocka_unit_test(checks_are_rate_limited),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
