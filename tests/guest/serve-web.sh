@@ -24,22 +24,21 @@ basic_auth_users:
   prometheus: '$hash'
 YAML
 
-# Refused at start, with file, line and reason; nothing served.
+# refused NAME.yml WHAT MESSAGE: serve refuses that file at start (exit 2) with MESSAGE
+# (file:line: reason); nothing served.
+refused() {
+	rc=0
+	vfioguard serve --no-policy --no-copies --listen 127.0.0.1:$port --web-config "$1" \
+		> "$1.out" 2>&1 || rc=$?
+	expect_eq "exit status with $2" $rc 2
+	grep -q "$3" "$1.out" || fail "no file:line:reason: $(cat "$1.out")"
+}
 printf 'tls_server_config:\n  cert_file: %s/c.pem\n  client_auth_type: RequireAndVerifyClientCert\n' \
 	"$PWD" > bad.yml
-rc=0
-vfioguard serve --no-policy --no-copies --listen 127.0.0.1:$port --web-config bad.yml \
-	> bad.out 2>&1 || rc=$?
-expect_eq "exit status with an unsupported key" $rc 2
-grep -q "bad.yml:3: tls_server_config: client_auth_type is not supported" bad.out ||
-	fail "no file:line:reason: $(cat bad.out)"
+refused bad.yml "an unsupported key" "bad.yml:3: tls_server_config: client_auth_type is not supported"
 printf 'basic_auth_users:\n  prometheus: s3cret\n' > plain.yml
-rc=0
-vfioguard serve --no-policy --no-copies --listen 127.0.0.1:$port --web-config plain.yml \
-	> plain.out 2>&1 || rc=$?
-expect_eq "exit status with a password in clear" $rc 2
-grep -q "plain.yml:2: basic_auth_users: prometheus: expected a bcrypt hash" plain.out ||
-	fail "no file:line:reason: $(cat plain.out)"
+refused plain.yml "a password in clear" \
+	"plain.yml:2: basic_auth_users: prometheus: expected a bcrypt hash"
 
 start_serve --no-policy --no-copies --listen 127.0.0.1:$port --web-config web.yml --interval 1
 grep -q "metrics on https://127.0.0.1:$port/metrics" serve.err || fail "log: $(cat serve.err)"
