@@ -27,6 +27,9 @@ CFLAGS ?= -O2 -g
 # CPPFLAGS and LDFLAGS as dpkg-buildflags gives them (debian/rules) reach the compile and link.
 CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 CFLAGS += -I$(BUILD) -DVFIOGUARD_VERSION='"$(VERSION)"'
+# Keyed tables are uthash's: one that cannot grow leaves the new entry out (its hh.tbl is NULL)
+# instead of exiting the process.
+CFLAGS += -DHASH_NONFATAL_OOM=1
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ibpf -Wall \
 	-I/usr/include/$(shell $(CC) -dumpmachine) \
 	-Wno-unused-function
@@ -56,7 +59,7 @@ CLI_SRCS := $(wildcard cli/*.c)
 # The pure parts: no BPF, unit-tested without root.
 PURE_OBJS := $(BUILD)/obj/loader/cache_mode.o $(BUILD)/obj/loader/region.o \
 	$(BUILD)/obj/loader/kernel.o $(BUILD)/obj/cli/output.o $(BUILD)/obj/policy/policy.o \
-	$(BUILD)/obj/policy/compile.o $(BUILD)/obj/policy/hazards.o $(BUILD)/obj/loader/store_trace.o \
+	$(BUILD)/obj/policy/compile.o $(BUILD)/obj/policy/hazards.o $(BUILD)/obj/policy/verdict.o $(BUILD)/obj/loader/store_trace.o \
 	$(BUILD)/obj/loader/elf_file.o $(BUILD)/obj/loader/proc_elf.o $(BUILD)/obj/loader/calibrate.o \
 	$(BUILD)/obj/loader/copy_spec.o $(BUILD)/obj/loader/calib_case.o $(BUILD)/obj/loader/disasm.o \
 	$(BUILD)/obj/loader/dynlib.o $(BUILD)/obj/cli/web_config.o
@@ -64,7 +67,7 @@ OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LOADER_SRCS) $(POLICY_SRCS) $(CLI_SRCS
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
 DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev libjson-c-dev \
-	libcmocka-dev libcapstone-dev libdw-dev libmicrohttpd-dev libudev-dev libcrypt-dev bpftrace systemtap-sdt-dev libclang-rt-14-dev pkg-config make gcc qemu-system-x86 busybox-static kmod \
+	libcmocka-dev uthash-dev libcapstone-dev libdw-dev libmicrohttpd-dev libudev-dev libcrypt-dev bpftrace systemtap-sdt-dev libclang-rt-14-dev pkg-config make gcc qemu-system-x86 busybox-static kmod \
 	cpio xz-utils zstd jq bash-completion debhelper lintian curl openssl
 # The arm64 build and test guest: cross compiler, :arm64 libraries (they co-install with the
 # amd64 ones), and the amd64 QEMU that runs an arm64 guest.
@@ -140,7 +143,7 @@ $(BUILD)/vfg-slowclients: tests/slowclients.c | $(BUILD)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
 $(BUILD)/tests/%: tests/unit/%.c $(PURE_OBJS) $(BUILD)/obj/loader/snapshot.o $(BUILD)/obj/loader/monitor.o \
-		$(BUILD)/obj/loader/model.o $(BUILD)/obj/cli/verdict.o $(BUILD)/obj/loader/enforce.o
+		$(BUILD)/obj/loader/model.o $(BUILD)/obj/loader/enforce.o
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -MF $@.d -MT $@ $(filter %.c %.o,$^) -lcmocka $(LIBS) -o $@

@@ -20,7 +20,7 @@
 #include "commands.h"
 #include "copies_view.h"
 #include "output.h"
-#include "verdict.h"
+#include "../policy/verdict.h"
 #include "../loader/enforce.h"
 #include "../loader/model.h"
 #include "../loader/symbolize.h"
@@ -111,17 +111,16 @@ static void on_copy(const struct copy_event *ev, void *ctx)
 {
 	struct copy_view *v = ctx;
 	const struct vfg_copy_event *r = &ev->raw;
-	const struct verdict *vm = verdict_of(&v->verdicts, v->c.kernel.arch, ev->raw.tgid,
+	const struct verdict *vm = verdict_of(&v->verdicts, ev->raw.tgid,
 					      ev->raw.comm, ev->raw.device, ev->region.index,
 					      ev->cache.mode);
-	uint32_t bad = vm ? ev->hazards & vm->forbidden : 0;
-	bool trap = vm && vm->access == ACCESS_TRAP;
-	bool violation = trap || bad || !ev->measured;
+	const struct copy_judgement j = verdict_judge_copy(vm, ev->hazards, ev->measured);
+	uint32_t bad = j.bad;
+	bool trap = j.trap;
 	char region[24], cache[40], hz[64], badhz[64], detail[512], delta[32] = "";
 
-	/* Unmeasured hazards are neither clean nor known bad: reported, counted apart. */
-	model_copy(v->md, ev, trap || bad);
-	if (!v->o.print || (!violation && !verbose))
+	model_copy(v->md, ev, j.violation);
+	if (!v->o.print || (!j.report && !verbose))
 		return;
 	if ((v->o.comm && strcmp(v->o.comm, r->comm)) || (v->o.device && strcmp(v->o.device, r->device)) ||
 	    (v->o.region >= 0 && v->o.region != (long)ev->region.index))
@@ -382,6 +381,7 @@ int copy_view_open(struct copy_view **out, const struct copy_view_opts *o)
 		return err;
 	}
 	v->c.dma_fn = on_dma;
+	verdicts_init(&v->verdicts, v->c.kernel.arch, &host_resolver, RUN_POLICY);
 	if (v->c.vfio_missing)
 		note("vfio is not loaded: no copy can touch device memory (calls are only counted)");
 	for (size_t i = 0; i < o->nprobes; i++) {
@@ -667,8 +667,7 @@ void copy_view_close(struct copy_view *v)
 
 void copy_view_policy_changed(struct copy_view *v)
 {
-	verdicts_free(&v->verdicts);
-	memset(&v->verdicts, 0, sizeof(v->verdicts));
+	verdicts_reset(&v->verdicts);
 }
 
 uint64_t copy_view_dropped(struct copy_view *v)

@@ -17,7 +17,8 @@
 
 #include "commands.h"
 #include "copies_view.h"
-#include "verdict.h"
+#include "../loader/enforce.h"
+#include "../policy/verdict.h"
 #include "output.h"
 #include "../loader/model.h"
 #include "../loader/monitor.h"
@@ -452,7 +453,7 @@ static size_t region_rows(struct state *st, struct region_row **rows)
 		if (!passes(st, all[i].comm, all[i].device, all[i].region))
 			continue;
 		(*rows)[k].r = all[i];
-		(*rows)[k].verdict = verdict_of(&st->verdicts, st->kernel->arch, all[i].pid,
+		(*rows)[k].verdict = verdict_of(&st->verdicts, all[i].pid,
 						all[i].comm, all[i].device, all[i].region,
 						all[i].cache);
 		k++;
@@ -748,6 +749,7 @@ int do_monitor(int argc, char **argv)
 	st.start_ns = monotonic_ns();
 	err = monitor_open(&m, &mo, on_event, &st, &step);
 	st.kernel = &m.kernel;
+	verdicts_init(&st.verdicts, m.kernel.arch, &host_resolver, RUN_POLICY);
 	model_init(&st.model, kernel_page_shift(&m.kernel));
 	report_attach(&m, mo.ringbuf_bytes ? mo.ringbuf_bytes : 256 * 1024);
 	if (err) {

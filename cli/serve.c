@@ -28,7 +28,7 @@
 #include "commands.h"
 #include "copies_view.h"
 #include "output.h"
-#include "verdict.h"
+#include "../policy/verdict.h"
 #include "../loader/dynlib.h"
 #include "../loader/enforce.h"
 #include "../loader/model.h"
@@ -404,8 +404,7 @@ static int apply(struct serve *sv, const char *text_from)
 				sv);
 	if (ret != EXIT_CLEAN)
 		return ret;
-	verdicts_free(&sv->vs);
-	memset(&sv->vs, 0, sizeof(sv->vs));
+	verdicts_reset(&sv->vs);
 	if (sv->copies)
 		copy_view_policy_changed(sv->copies);
 	sv->apply_seconds = (monotonic_ns() - t0) / 1e9;
@@ -760,7 +759,7 @@ static void render(struct serve *sv)
 
 	for (size_t i = 0; i < sv->model.nall; i++) {
 		const struct model_mapping *m = sv->model.all[i];
-		const struct verdict *v = verdict_of(vs, sv->m.kernel.arch, m->pid, m->comm,
+		const struct verdict *v = verdict_of(vs, m->pid, m->comm,
 						     m->device, m->region.index, m->cache.mode);
 		const char *access = v ? access_class_name(v->access) : "unknown";
 		char cache[40];
@@ -1203,6 +1202,7 @@ int do_serve(int argc, char **argv)
 		goto out;
 	}
 	model_init(&sv.model, kernel_page_shift(&sv.m.kernel));
+	verdicts_init(&sv.vs, sv.m.kernel.arch, &host_resolver, RUN_POLICY);
 	if (!no_copies) {
 		co.vfio = &sv.m.vfio;
 		co.model = &sv.model;

@@ -649,4 +649,5 @@ static int cgroup_of(const char *path, uint64_t *id)
 	return 0;
 }
 
-const struct resolver host_resolver = { .exe = exe_of, .cgroup = cgroup_of };
+const struct resolver host_resolver = { .exe = exe_of, .cgroup = cgroup_of,
+					 .process = proc_exe_cgroup, .device = pci_device_facts };

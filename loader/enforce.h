@@ -77,7 +77,7 @@ void pci_device_facts(const char *dev, struct device_facts *f);
 /* Every PCI device of the host, with the cache modes its regions are mapped with right now. */
 int device_facts_read(struct device_facts **devs, size_t *n, const char **step);
 
-/* The kernel's view of executables and cgroups, for policy_compile(). */
+/* The host's executables, cgroups, processes and devices, for policy_compile() and verdicts. */
 extern const struct resolver host_resolver;
 
 #endif /* VFIOGUARD_ENFORCE_H */

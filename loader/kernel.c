@@ -278,6 +278,29 @@ uint64_t proc_start_time(uint32_t pid)
 	return start;
 }
 
+void proc_exe_cgroup(uint32_t pid, char *exe, size_t exe_len, char *cgroup, size_t cgroup_len)
+{
+	char path[64], line[PATH_MAX];
+	ssize_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
+	n = exe_len ? readlink(path, exe, exe_len - 1) : -1;
+	if (exe_len)
+		exe[n > 0 ? n : 0] = '\0';
+	if (cgroup_len)
+		cgroup[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%u/cgroup", pid);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "0::", 3) && cgroup_len) { /* the cgroup v2 hierarchy */
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(cgroup, cgroup_len, "%s", line + 3);
+		}
+	if (f)
+		fclose(f);
+}
+
 int proc_table_add(struct proc_table *t, uint32_t pid, uint64_t start_time, uint32_t *gone)
 {
 	size_t slot = t->n;

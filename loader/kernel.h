@@ -87,6 +87,12 @@ int proc_vfio_span(uint32_t pid, uint64_t *lo, uint64_t *hi);
 uint64_t proc_start_time(uint32_t pid);
 
 /*
+ * The executable's path and the cgroup v2 path ("/machine.slice/...") of a running process; ""
+ * for what cannot be read (the process is gone, or the caller may not look).
+ */
+void proc_exe_cgroup(uint32_t pid, char *exe, size_t exe_len, char *cgroup, size_t cgroup_len);
+
+/*
  * The processes a long-running view has taken up, each by PID and start time: a later process
  * with the PID is another one, and when the table is full, the entry of a process that is gone
  * is given to the new one. cap entries at most (the caller sets it).

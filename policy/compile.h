@@ -23,6 +23,13 @@ struct resolver {
 	int (*exe)(const char *path, uint64_t *dev, uint64_t *ino);
 	/* The cgroup v2 id of a cgroup path (relative to the cgroup2 root). */
 	int (*cgroup)(const char *path, uint64_t *id);
+	/*
+	 * For the verdict of a running process (verdict.h): its executable's path and its cgroup v2
+	 * path as the cgroup: matcher spells it ("/machine.slice/..."), "" for what cannot be read.
+	 */
+	void (*process)(uint32_t pid, char *exe, size_t exe_len, char *cgroup, size_t cgroup_len);
+	/* A device's driver and IDs ("" and -1 for what is unknown). */
+	void (*device)(const char *name, struct device_facts *f);
 };
 
 struct compiled_verdict {

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* The memoised verdicts: a verdict once given stays where it is while more are asked for. */
+/*
+ * The memoised verdicts: a verdict once given stays where it is while more are asked for, and
+ * the policy's rules are matched on the facts the resolver gives for the process and device.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,13 +12,39 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "../../cli/verdict.h"
+#include "../../policy/verdict.h"
 
 static bool odd_alive(uint32_t pid, void *ctx)
 {
 	return pid % 2;
 }
+
+/* Processes 1..99 run /usr/bin/qemu in /machine.slice/vm1, the others /usr/bin/other. */
+static unsigned int process_calls;
+
+static void fake_process(uint32_t pid, char *exe, size_t exe_len, char *cgroup, size_t cgroup_len)
+{
+	process_calls++;
+	snprintf(exe, exe_len, "%s", pid < 100 ? "/usr/bin/qemu" : "/usr/bin/other");
+	snprintf(cgroup, cgroup_len, "%s", pid < 100 ? "/machine.slice/vm1" : "/system.slice");
+}
+
+/* 0000:00:03.0 is a 1af4:1110 bound to vfio-pci; other devices are unknown. */
+static void fake_device(const char *name, struct device_facts *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->vendor = f->device_id = f->subsystem_vendor = f->subsystem_device = -1;
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	if (strcmp(name, "0000:00:03.0"))
+		return;
+	f->vendor = 0x1af4;
+	f->device_id = 0x1110;
+	snprintf(f->driver, sizeof(f->driver), "vfio-pci");
+}
+
+static const struct resolver fake = { .process = fake_process, .device = fake_device };
 
 /*
  * monitor's region table asks for one verdict per row and keeps each pointer: with 34 processes
@@ -23,17 +52,20 @@ static bool odd_alive(uint32_t pid, void *ctx)
  */
 static void verdicts_stay(void **state)
 {
-	struct verdicts vs = {};
+	struct verdicts vs;
 	const struct verdict *first, *v;
 	char rule[sizeof(first->rule)];
 	void *between[200] = {};
+	size_t n = 0;
 
-	first = verdict_of(&vs, ARCH_X86_64, 1, "vmm", "0000:00:03.0", 0, CACHE_X86_UC_MINUS);
+	verdicts_init(&vs, ARCH_X86_64, &fake, NULL);
+	first = verdict_of(&vs, 1, "vmm", "0000:00:03.0", 0, CACHE_X86_UC_MINUS);
 	assert_non_null(first);
+	assert_string_equal(first->rule, "no policy in force");
+	assert_int_equal(first->access, ACCESS_DIRECT);
 	snprintf(rule, sizeof(rule), "%s", first->rule);
-	assert_true(rule[0]);
 	for (uint32_t pid = 2; pid < 200; pid++) {
-		v = verdict_of(&vs, ARCH_X86_64, pid, "vmm", "0000:00:04.0", 2, CACHE_X86_UC_MINUS);
+		v = verdict_of(&vs, pid, "vmm", "0000:00:04.0", 2, CACHE_X86_UC_MINUS);
 		assert_non_null(v);
 		assert_int_equal(v->pid, pid);
 		/* As monitor does between two rows: the memo cannot grow where it is. */
@@ -44,21 +76,100 @@ static void verdicts_stay(void **state)
 	assert_int_equal(first->region, 0);
 	assert_string_equal(first->rule, rule);
 	/* Asked again: the same verdict, not a second one. */
-	assert_ptr_equal(verdict_of(&vs, ARCH_X86_64, 1, "vmm", "0000:00:03.0", 0,
-				    CACHE_X86_UC_MINUS), first);
+	assert_ptr_equal(verdict_of(&vs, 1, "vmm", "0000:00:03.0", 0, CACHE_X86_UC_MINUS), first);
 	assert_int_equal(vs.n, 199);
+	/* Another region or device of the same process is another verdict. */
+	assert_ptr_not_equal(verdict_of(&vs, 1, "vmm", "0000:00:03.0", 2, CACHE_X86_UC_MINUS), first);
+	assert_ptr_not_equal(verdict_of(&vs, 1, "vmm", "0000:00:04.0", 0, CACHE_X86_UC_MINUS), first);
+	assert_int_equal(vs.n, 201);
 	/* A PID used again is another process: its verdicts are asked for again. */
 	verdicts_forget_pid(&vs, 7);
-	assert_int_equal(vs.n, 198);
-	assert_ptr_equal(verdict_of(&vs, ARCH_X86_64, 1, "vmm", "0000:00:03.0", 0,
-				    CACHE_X86_UC_MINUS), first);
+	assert_int_equal(vs.n, 200);
+	assert_ptr_equal(verdict_of(&vs, 1, "vmm", "0000:00:03.0", 0, CACHE_X86_UC_MINUS), first);
 	verdicts_forget_exited(&vs, odd_alive, NULL);
-	assert_int_equal(vs.n, 99); /* 1, 3, ..., 199 less 7 */
-	for (size_t i = 0; i < vs.n; i++)
-		assert_true(vs.memo[i]->pid % 2);
+	assert_int_equal(vs.n, 101); /* 1 (three), 3, ..., 199 less 7 */
+	for (uint32_t pid = 0; pid < 200; pid++)
+		if (pid % 2 == 0 || pid == 7)
+			for (unsigned int r = 0; r < 3; r++)
+				n += verdict_of(&vs, pid, "vmm", "0000:00:03.0", r,
+						CACHE_X86_UC_MINUS) != NULL;
+	assert_int_equal(vs.n, 101 + n);
 	verdicts_free(&vs);
 	for (size_t i = 0; i < 200; i++)
 		free(between[i]);
+	(void)state;
+}
+
+/* The rules match on the resolver's executable, cgroup, driver and IDs; the file is read once. */
+static void verdicts_match_the_facts(void **state)
+{
+	char path[] = "/tmp/vfg-verdict-XXXXXX";
+	static const char text[] =
+		"version: 1\n"
+		"default: trap\n"
+		"rules:\n"
+		"  - name: qemu-bar0\n"
+		"    match: { exe: /usr/bin/qemu, cgroup: /machine.slice/*, vendor: 0x1af4, region: bar0 }\n"
+		"    access: fixed\n"
+		"  - name: bar2\n"
+		"    match: { driver: vfio-pci, region: bar2 }\n"
+		"    access: direct\n";
+	const struct verdict *v;
+	struct verdicts vs;
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
+	close(fd);
+	verdicts_init(&vs, ARCH_X86_64, &fake, path);
+	process_calls = 0;
+	v = verdict_of(&vs, 5, "qemu", "0000:00:03.0", 0, CACHE_X86_UC_MINUS);
+	assert_string_equal(v->rule, "'qemu-bar0'");
+	assert_int_equal(v->access, ACCESS_FIXED);
+	/* Another executable: the first rule does not match, and BAR0 falls to the default. */
+	v = verdict_of(&vs, 105, "qemu", "0000:00:03.0", 0, CACHE_X86_UC_MINUS);
+	assert_string_equal(v->rule, "default");
+	assert_int_equal(v->access, ACCESS_TRAP);
+	v = verdict_of(&vs, 105, "qemu", "0000:00:03.0", 2, CACHE_X86_UC_MINUS);
+	assert_string_equal(v->rule, "'bar2'");
+	assert_int_equal(v->access, ACCESS_DIRECT);
+	/* Another device: not bound to vfio-pci as the resolver says, so no rule matches. */
+	v = verdict_of(&vs, 5, "qemu", "0000:00:04.0", 2, CACHE_X86_UC_MINUS);
+	assert_string_equal(v->rule, "default");
+	assert_int_equal(process_calls, 4);
+	/* Memoised: the facts are not read again. */
+	verdict_of(&vs, 5, "qemu", "0000:00:03.0", 0, CACHE_X86_UC_MINUS);
+	assert_int_equal(process_calls, 4);
+	/* The policy changed: read again (gone now, so no policy is in force). */
+	unlink(path);
+	verdicts_reset(&vs);
+	v = verdict_of(&vs, 5, "qemu", "0000:00:03.0", 0, CACHE_X86_UC_MINUS);
+	assert_string_equal(v->rule, "no policy in force");
+	assert_int_equal(v->access, ACCESS_DIRECT);
+	verdicts_free(&vs);
+	(void)state;
+}
+
+/* A copy's judgement: forbidden hazards and trap are violations; unmeasured is reported only. */
+static void copies_judged(void **state)
+{
+	struct verdict fixed = { .access = ACCESS_FIXED, .forbidden = HAZARD_SPLIT | HAZARD_DUP };
+	struct verdict trap = { .access = ACCESS_TRAP };
+	struct copy_judgement j;
+
+	j = verdict_judge_copy(&fixed, HAZARD_DUP | HAZARD_REORDER, true);
+	assert_int_equal(j.bad, HAZARD_DUP);
+	assert_true(j.violation && j.report && !j.trap);
+	j = verdict_judge_copy(&fixed, HAZARD_REORDER, true);
+	assert_int_equal(j.bad, 0);
+	assert_false(j.violation || j.report);
+	j = verdict_judge_copy(&fixed, 0, false);
+	assert_false(j.violation);
+	assert_true(j.report);
+	j = verdict_judge_copy(&trap, 0, true);
+	assert_true(j.trap && j.violation && j.report);
+	j = verdict_judge_copy(NULL, HAZARD_DUP, true);
+	assert_false(j.violation || j.report || j.trap);
 	(void)state;
 }
 
@@ -66,6 +177,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(verdicts_stay),
+		cmocka_unit_test(verdicts_match_the_facts),
+		cmocka_unit_test(copies_judged),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
