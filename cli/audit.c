@@ -131,9 +131,7 @@ int do_audit(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "duration", required_argument, NULL, 'D' }, { "pid", required_argument, NULL, 'P' },
-		{ "json", no_argument, NULL, 'j' },	      { "pretty", no_argument, NULL, 'p' },
-		{ "verbose", no_argument, NULL, 'v' },	      { "help", no_argument, NULL, 'h' },
-		COPY_VIEW_LONG_OPTIONS,			      { NULL, 0, NULL, 0 },
+		COMMON_LONG_OPTIONS, COPY_VIEW_LONG_OPTIONS, { NULL, 0, NULL, 0 },
 	};
 	struct copy_view_opts co = { .region = -1 };
 	bool copies = false;
@@ -163,11 +161,11 @@ int do_audit(int argc, char **argv)
 			}
 			co.pid = v;
 			break;
-		case 'j': json_output = true; break;
-		case 'p': json_output = pretty_output = true; break;
-		case 'v': verbose++; break;
-		case 'h': printf("%s", audit_usage); return EXIT_CLEAN;
-		default: fprintf(stderr, "%s", audit_usage); goto usage_error;
+		default:
+			if ((c = common_option(c, audit_usage)) < 0)
+				break;
+			free((void *)co.probes);
+			return c;
 		}
 	}
 	if (optind < argc) {

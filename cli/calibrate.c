@@ -381,9 +381,9 @@ int do_calibrate(int argc, char **argv)
 			}
 			break;
 		}
-		case 'j': json_output = true; break;
-		case 'h': printf("%s", calibrate_usage); return EXIT_CLEAN;
-		default: fprintf(stderr, "%s", calibrate_usage); return EXIT_ERROR;
+		default:
+			if ((c = common_option(c, calibrate_usage)) >= 0)
+				return c;
 		}
 	}
 	if (parse_list(lengths, CALIB_MAX_LEN, &lens, &nlens)) {

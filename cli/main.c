@@ -55,24 +55,16 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 
 int parse_common_options(int argc, char **argv, const char *cmd_usage)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },	{ "pretty", no_argument, NULL, 'p' },
-		{ "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	static const struct option opts[] = { COMMON_LONG_OPTIONS, { NULL, 0, NULL, 0 } };
 	int c;
 
 	/* 0, not 1: getopt starts afresh (main's "+" stops at the first word that is not an
 	 * option) and takes options after the command's arguments too. */
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "jpvh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j': json_output = true; break;
-		case 'p': json_output = pretty_output = true; break;
-		case 'v': verbose++; break;
-		case 'h': printf("%s", cmd_usage); return -1;
-		default: fprintf(stderr, "%s", cmd_usage); return -2;
-		}
+		c = common_option(c, cmd_usage);
+		if (c >= 0)
+			return c == EXIT_CLEAN ? -1 : -2;
 	}
 	return optind;
 }

@@ -666,10 +666,7 @@ int do_monitor(int argc, char **argv)
 		{ "kprobes", no_argument, NULL, 'k' },
 		{ "accesses", no_argument, NULL, 'a' },
 		{ "ringbuf-size", required_argument, NULL, 'R' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "pretty", no_argument, NULL, 'p' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
+		COMMON_LONG_OPTIONS,
 		COPY_VIEW_LONG_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -731,11 +728,9 @@ int do_monitor(int argc, char **argv)
 			mo.ringbuf_bytes = v;
 			break;
 		}
-		case 'j': json_output = true; break;
-		case 'p': json_output = pretty_output = true; break;
-		case 'v': verbose++; break;
-		case 'h': printf("%s", monitor_usage); return EXIT_CLEAN;
-		default: fprintf(stderr, "%s", monitor_usage); return EXIT_ERROR;
+		default:
+			if ((c = common_option(c, monitor_usage)) >= 0)
+				return c;
 		}
 	}
 	if (optind < argc) {

@@ -167,6 +167,17 @@ struct json_object *vm_flags_json(uint64_t flags)
 	return a;
 }
 
+int common_option(int c, const char *usage)
+{
+	switch (c) {
+	case 'j': json_output = true; return -1;
+	case 'p': json_output = pretty_output = true; return -1;
+	case 'v': verbose++; return -1;
+	case 'h': printf("%s", usage); return EXIT_CLEAN;
+	default: fprintf(stderr, "%s", usage); return EXIT_ERROR;
+	}
+}
+
 bool parse_u64(const char *s, unsigned long long *v)
 {
 	char *end;

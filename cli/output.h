@@ -42,6 +42,18 @@ struct json_object *json_hex(uint64_t v);
 /* 4096 -> "4K", 16777216 -> "16M"; exact value when not a whole multiple. */
 const char *human_size(uint64_t v, char *buf, size_t len);
 
+/* The long forms of the flags every command takes, for its getopt table. */
+#define COMMON_LONG_OPTIONS                                                                        \
+	{ "json", no_argument, NULL, 'j' }, { "pretty", no_argument, NULL, 'p' },                \
+		{ "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' }
+
+/*
+ * The flags every command takes (-j, -p, -v, -h), as the default: of its getopt loop's switch:
+ * -1 when c was one of them and is taken; else the command's exit code after printing its
+ * usage: EXIT_CLEAN (on stdout) for -h, EXIT_ERROR (on stderr) for what getopt refused.
+ */
+int common_option(int c, const char *usage);
+
 /* A non-negative decimal or 0x number, all of s: false for anything else. */
 bool parse_u64(const char *s, unsigned long long *v);
 

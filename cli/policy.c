@@ -133,9 +133,8 @@ static int do_explain(int argc, char **argv)
 		{ "policy", required_argument, NULL, 'f' }, { "device", required_argument, NULL, 'd' },
 		{ "region", required_argument, NULL, 'r' }, { "comm", required_argument, NULL, 'c' },
 		{ "exe", required_argument, NULL, 'e' },    { "cgroup", required_argument, NULL, 'g' },
-		{ "cache", required_argument, NULL, 'm' },  { "json", no_argument, NULL, 'j' },
-		{ "pretty", no_argument, NULL, 'p' },	    { "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },	    { NULL, 0, NULL, 0 },
+		{ "cache", required_argument, NULL, 'm' },  COMMON_LONG_OPTIONS,
+		{ NULL, 0, NULL, 0 },
 	};
 	struct policy_subject s = { .vendor = -1, .device_id = -1, .subsystem_vendor = -1,
 				    .subsystem_device = -1, .region = -1 };
@@ -163,11 +162,9 @@ static int do_explain(int argc, char **argv)
 				return EXIT_ERROR;
 			}
 			break;
-		case 'j': json_output = true; break;
-		case 'p': json_output = pretty_output = true; break;
-		case 'v': verbose++; break;
-		case 'h': printf("%s", policy_usage); return EXIT_CLEAN;
-		default: fprintf(stderr, "%s", policy_usage); return EXIT_ERROR;
+		default:
+			if ((c = common_option(c, policy_usage)) >= 0)
+				return c;
 		}
 	}
 	if (optind < argc) {

@@ -557,9 +557,7 @@ int do_advise(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "qemu", no_argument, NULL, 'q' },	{ "libvirt", no_argument, NULL, 'l' },
-		{ "json", no_argument, NULL, 'j' },	{ "pretty", no_argument, NULL, 'p' },
-		{ "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		COMMON_LONG_OPTIONS, { NULL, 0, NULL, 0 },
 	};
 	bool qemu = true, libvirt = true;
 	struct json_object *regions, *devs, *out = NULL;
@@ -570,11 +568,9 @@ int do_advise(int argc, char **argv)
 		switch (c) {
 		case 'q': libvirt = false; break;
 		case 'l': qemu = false; break;
-		case 'j': json_output = true; break;
-		case 'p': json_output = pretty_output = true; break;
-		case 'v': verbose++; break;
-		case 'h': printf("%s", advise_usage); return EXIT_CLEAN;
-		default: fprintf(stderr, "%s", advise_usage); return EXIT_ERROR;
+		default:
+			if ((c = common_option(c, advise_usage)) >= 0)
+				return c;
 		}
 	}
 	if (optind < argc) {

@@ -1126,9 +1126,9 @@ int do_serve(int argc, char **argv)
 			}
 			sv.interval = v;
 			break;
-		case 'v': verbose++; break;
-		case 'h': printf("%s", serve_usage); return EXIT_CLEAN;
-		default: fprintf(stderr, "%s", serve_usage); return EXIT_ERROR;
+		default:
+			if ((c = common_option(c, serve_usage)) >= 0)
+				return c;
 		}
 	}
 	if (co.libc && no_copies) {
