@@ -91,39 +91,54 @@ static int watch_copies(const struct snapshot *snap, struct copy_view_opts *co,
 			unsigned long long duration, struct json_object *doc)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
+	/* vfio found once, by the snapshot. */
+	struct session_opts so = { .kernel = &snap->kernel, .vfio = &snap->vfio,
+				   .policy_path = RUN_POLICY };
+	struct session_view cb;
 	struct copy_view *v;
+	struct session *s;
 	uint64_t deadline;
+	char why[640];
 	int ret = EXIT_CLEAN;
 
 	co->start_ns = monotonic_ns();
-	/* Found once, by the snapshot. */
-	co->vfio = &snap->vfio;
-	if (copy_view_open(&v, co))
+	v = copy_view_new(co, &cb);
+	if (!v) {
+		p_err("audit: out of memory");
 		return EXIT_ERROR;
+	}
+	copy_view_session_opts(co, true, &so);
+	if (session_open(&s, &so, &cb, why, sizeof(why))) {
+		p_err("%s", why);
+		copy_view_free(v);
+		return EXIT_ERROR;
+	}
+	copy_view_bind(v, s);
 	for (size_t i = 0; i < snap->count; i++)
-		copy_view_watch(v, snap->mappings[i].pid, snap->mappings[i].comm);
+		session_watch(s, snap->mappings[i].pid, snap->mappings[i].comm);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	deadline = co->start_ns + duration * 1000000000ULL;
 	while (!stop && monotonic_ns() < deadline) {
-		if (copy_view_poll(v, 100) < 0) {
+		if (session_poll(s, 100) < 0) {
 			p_err("audit: reading copies: %s", strerror(errno));
 			ret = EXIT_ERROR;
 			break;
 		}
 	}
-	while (copy_view_poll(v, 0) > 0)
+	while (session_poll(s, 0) > 0)
 		;
-	copy_view_drain(v);
+	session_drain(s);
 	if (doc) {
 		json_add(doc, "duration", json_object_new_double((monotonic_ns() - co->start_ns) / 1e9));
 		copy_view_summary(v, doc);
 	} else {
 		copy_view_summary(v, NULL);
 	}
-	if (ret == EXIT_CLEAN && copy_view_violations(v))
+	if (ret == EXIT_CLEAN && s->model.copy_violations)
 		ret = EXIT_VIOLATIONS;
-	copy_view_close(v);
+	session_close(s);
+	copy_view_free(v);
 	return ret;
 }
 

@@ -17,27 +17,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "commands.h"
 #include "copies_view.h"
 #include "output.h"
-#include "../policy/verdict.h"
-#include "../loader/enforce.h"
-#include "../loader/model.h"
-#include "../loader/symbolize.h"
-#include "../policy/compile.h"
+#include "../loader/session.h"
 #include "../policy/hazards.h"
-
-#define MAX_WATCHED 1024
 
 struct copy_view {
 	struct copy_view_opts o;
-	struct copies c;
-	struct symbolizer sym;
-	struct proc_table watched; /* a later process with the same PID is watched again */
-	bool full_said;
-	struct model own; /* the counts, when the caller has no model of its own */
-	struct model *md;
-	struct verdicts verdicts;
+	struct session *s; /* the pipeline whose copies this view shows */
 	uint64_t shown;
 };
 
@@ -60,7 +47,7 @@ static const char *frame_name(struct copy_view *v, const struct copy_target *t, 
 		snprintf(buf, len, "%s+0 (%.150s)", t->function, file ? file + 1 : t->path);
 		return buf;
 	}
-	return symbolize(&v->sym, tgid, stack[i], buf, len);
+	return symbolize(&v->s->sym, tgid, stack[i], buf, len);
 }
 
 /* The frames of a stack, until the frame-pointer walk ends in what is not code of the process. */
@@ -107,20 +94,16 @@ static void put_json(struct json_object *o)
 	fflush(stdout);
 }
 
-static void on_copy(const struct copy_event *ev, void *ctx)
+static void on_copy(const struct copy_event *ev, const struct verdict *vm,
+		    const struct copy_judgement *j, void *ctx)
 {
 	struct copy_view *v = ctx;
 	const struct vfg_copy_event *r = &ev->raw;
-	const struct verdict *vm = verdict_of(&v->verdicts, ev->raw.tgid,
-					      ev->raw.comm, ev->raw.device, ev->region.index,
-					      ev->cache.mode);
-	const struct copy_judgement j = verdict_judge_copy(vm, ev->hazards, ev->measured);
-	uint32_t bad = j.bad;
-	bool trap = j.trap;
+	uint32_t bad = j->bad;
+	bool trap = j->trap;
 	char region[24], cache[40], hz[64], badhz[64], detail[512], delta[32] = "";
 
-	model_copy(v->md, ev, j.violation);
-	if (!v->o.print || (!j.report && !verbose))
+	if (!v->o.print || (!j->report && !verbose))
 		return;
 	if ((v->o.comm && strcmp(v->o.comm, r->comm)) || (v->o.device && strcmp(v->o.device, r->device)) ||
 	    (v->o.region >= 0 && v->o.region != (long)ev->region.index))
@@ -271,11 +254,10 @@ static const char *dma_meaning(const struct dma_event *ev, const struct dma_even
 	return buf;
 }
 
-static void on_dma(const struct dma_event *ev, void *ctx)
+static void on_dma(const struct dma_event *ev, const struct dma_event *held_by, void *ctx)
 {
 	struct copy_view *v = ctx;
 	const struct vfg_dma_event *r = &ev->raw;
-	const struct dma_event *held_by = model_dma(v->md, ev);
 	const char *meaning, *result;
 	char what[1024], where[96], region[24], cache[40];
 	bool show;
@@ -345,147 +327,38 @@ static void on_dma(const struct dma_event *ev, void *ctx)
 	stack_print(v, ev->target, r->tgid, r->stack, r->nstack);
 }
 
-static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void note(const char *fmt, ...)
+/* What the session says, on stderr: its info (probes attached) with -v only. */
+static void on_note(enum session_level level, const char *text, void *ctx)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "vfioguard: copies: ");
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
+	if (level >= SESSION_INFO && !verbose)
+		return;
+	fprintf(stderr, "vfioguard: copies: %s\n", text);
 }
 
-int copy_view_open(struct copy_view **out, const struct copy_view_opts *o)
+struct copy_view *copy_view_new(const struct copy_view_opts *o, struct session_view *cb)
 {
 	struct copy_view *v = calloc(1, sizeof(*v));
-	const char *step = NULL;
-	char why[512];
-	int err;
 
-	*out = NULL;
 	if (!v)
-		return -ENOMEM;
+		return NULL;
 	v->o = *o;
-	v->watched.cap = MAX_WATCHED;
-	v->md = o->model;
-	if (!v->md) {
-		model_init(&v->own, kernel_page_shift(NULL));
-		v->md = &v->own;
-	}
-	err = copies_open(&v->c, on_copy, v, o->vfio, &step);
-	if (err) {
-		p_err("copies: cannot %s: %s", step, strerror(-err));
-		free(v);
-		return err;
-	}
-	v->c.dma_fn = on_dma;
-	verdicts_init(&v->verdicts, v->c.kernel.arch, &host_resolver, RUN_POLICY);
-	if (v->c.vfio_missing)
-		note("vfio is not loaded: no copy can touch device memory (calls are only counted)");
-	for (size_t i = 0; i < o->nprobes; i++) {
-		err = copies_watch_probe(&v->c, &o->probes[i], o->pid, why, sizeof(why));
-		if (err < 0) {
-			p_err("copies: %s", why);
-			copy_view_close(v);
-			return err;
-		}
-	}
-	if (o->pid)
-		copy_view_watch(v, o->pid, NULL);
-	*out = v;
-	return 0;
+	*cb = (struct session_view){ .copy = on_copy, .dma = on_dma, .note = on_note, .ctx = v };
+	return v;
 }
 
-int copy_view_watch(struct copy_view *v, uint32_t pid, const char *comm)
+void copy_view_bind(struct copy_view *v, struct session *s)
 {
-	char why[512] = "";
-	uint32_t gone;
-	int n, total = 0;
-
-	if (v->o.pid && pid != v->o.pid)
-		return -1;
-	if (comm && v->o.comm && strcmp(comm, v->o.comm))
-		return -1;
-	n = proc_table_add(&v->watched, pid, proc_start_time(pid), &gone);
-	if (n == -ENOSPC && !v->full_said)
-		note("pid %u (%s): its copies are not watched: %zu processes are watched already, "
-		     "and all of them are alive", pid, comm ? comm : "?", v->watched.cap);
-	else if (n == -ENOMEM)
-		note("pid %u: its copies are not watched: out of memory", pid);
-	if (n == -ENOSPC)
-		v->full_said = true; /* said once until one is watched again */
-	if (n)
-		return -1;
-	v->full_said = false;
-	if (gone) {
-		symbolizer_forget(&v->sym, gone);
-		verdicts_forget_pid(&v->verdicts, gone);
-	}
-	symbolizer_add(&v->sym, pid);
-	n = copies_watch_profile(&v->c, pid, why, sizeof(why));
-	if (n < 0)
-		note("%s", why);
-	else if (n == 0 && !v->o.libc)
-		note("%s; its libc copies are not watched (--libc watches them)", why);
-	else if (n > 0 && why[0])
-		note("%s", why);
-	if (v->o.libc) {
-		n = copies_watch_libc(&v->c, pid, why, sizeof(why));
-		if (n < 0)
-			note("%s", why);
-	}
-	for (unsigned int i = 0; i < v->c.n; i++)
-		if (v->c.targets[i].pid == (int32_t)pid && v->c.targets[i].unmeasured[0])
-			note("%s: hazards not measured: %s", v->c.targets[i].name,
-			     v->c.targets[i].unmeasured);
-	/* With the --probe and --usdt targets of this process attached before. */
-	for (unsigned int i = 0; i < v->c.n; i++)
-		if (v->c.targets[i].pid == (int32_t)pid && v->c.targets[i].link)
-			total++;
-	if (verbose)
-		note("pid %u: %d probes attached", pid, total);
-	return total;
+	v->s = s;
 }
 
-int copy_view_poll(struct copy_view *v, int timeout_ms)
+void copy_view_session_opts(const struct copy_view_opts *o, bool copies, struct session_opts *so)
 {
-	return copies_poll(&v->c, timeout_ms);
-}
-
-void copy_view_drain(struct copy_view *v)
-{
-	size_t left;
-
-	if (!v->c.nparked)
-		return;
-	note("waiting for the hazards of %zu copies whose case is being measured", v->c.nparked);
-	left = copies_drain(&v->c, 600 * 1000);
-	if (left)
-		note("%zu copies not reported: their case was still being measured after 10 minutes",
-		     left);
-}
-
-uint64_t copy_view_violations(const struct copy_view *v)
-{
-	return v->md->copy_violations;
-}
-
-/* Live targets first, then those of exited processes; false for a free slot. */
-static bool target_at(struct copy_view *v, unsigned int i, const struct copy_target **t,
-		      struct vfg_copy_counts *cnt)
-{
-	if (i < v->c.n) {
-		*t = &v->c.targets[i];
-		if (!(*t)->link)
-			return false;
-		copies_target_counts(&v->c, i, cnt);
-	} else {
-		*t = &v->c.retired[i - v->c.n];
-		*cnt = (*t)->final;
-	}
-	return true;
+	so->copies = copies;
+	so->libc = o->libc;
+	so->probes = o->probes;
+	so->nprobes = o->nprobes;
+	so->pid = o->pid;
+	so->comm = o->comm;
 }
 
 static struct json_object *target_json(const struct copy_target *tg,
@@ -508,13 +381,13 @@ static struct json_object *target_json(const struct copy_target *tg,
 	return x;
 }
 
-static struct json_object *dma_json(const struct copy_view *v)
+static struct json_object *dma_json(const struct model *md)
 {
 	struct json_object *a = json_object_new_array();
 	char region[24];
 
-	for (size_t i = 0; i < v->md->ndma; i++) {
-		const struct model_dma *d = &v->md->dma[i];
+	for (size_t i = 0; i < md->ndma; i++) {
+		const struct model_dma *d = &md->dma[i];
 		struct json_object *x = json_object_new_object();
 
 		json_add(x, "pid", json_object_new_int64(d->pid));
@@ -532,17 +405,17 @@ static struct json_object *dma_json(const struct copy_view *v)
 	return a;
 }
 
-static void dma_table(const struct copy_view *v)
+static void dma_table(const struct model *md)
 {
 	char region[24];
 
-	if (!v->md->ndma)
+	if (!md->ndma)
 		return;
 	printf("\nDMA maps of device memory by QEMU (failed: while that region's map held the "
 	       "bounce buffer)\n%-7s %-15s %-13s %-7s %8s %8s %8s %8s %10s\n", "PID", "COMM",
 	       "DEVICE", "REGION", "DIRECT", "BOUNCED", "SHORT", "FAILED", "BYTES");
-	for (size_t i = 0; i < v->md->ndma; i++) {
-		const struct model_dma *d = &v->md->dma[i];
+	for (size_t i = 0; i < md->ndma; i++) {
+		const struct model_dma *d = &md->dma[i];
 
 		printf("%-7u %-15s %-13s %-7s %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64
 		       " %10" PRIu64 "\n", d->pid, d->comm, d->device[0] ? d->device : "?",
@@ -553,22 +426,24 @@ static void dma_table(const struct copy_view *v)
 
 void copy_view_summary(struct copy_view *v, struct json_object *into)
 {
+	const struct model *md = &v->s->model;
+	const struct copies *cp = &v->s->c;
 	char region[24], hz[64];
 
 	if (into) {
 		struct json_object *t = json_object_new_array(), *s = json_object_new_array(),
 				   *o = json_object_new_object();
 
-		for (unsigned int i = 0; i < v->c.n + v->c.nretired; i++) {
+		for (unsigned int i = 0; i < cp->n + cp->nretired; i++) {
 			const struct copy_target *tg;
 			struct vfg_copy_counts cnt;
 
-			if (!target_at(v, i, &tg, &cnt))
+			if (!session_target_at(v->s, i, &tg, &cnt))
 				continue;
-			json_object_array_add(t, target_json(tg, &cnt, i >= v->c.n));
+			json_object_array_add(t, target_json(tg, &cnt, i >= cp->n));
 		}
-		for (size_t i = 0; i < v->md->ncopies; i++) {
-			const struct model_copy *c = &v->md->copies[i];
+		for (size_t i = 0; i < md->ncopies; i++) {
+			const struct model_copy *c = &md->copies[i];
 			struct json_object *x = json_object_new_object();
 
 			json_add(x, "pid", json_object_new_int64(c->pid));
@@ -586,60 +461,60 @@ void copy_view_summary(struct copy_view *v, struct json_object *into)
 		}
 		json_add(o, "targets", t);
 		json_add(o, "by_region", s);
-		json_add(o, "dma", dma_json(v));
-		json_add(o, "violations", json_object_new_uint64(v->md->copy_violations));
-		json_add(o, "clean", json_object_new_uint64(v->md->copy_clean));
-		json_add(o, "unmeasured", json_object_new_uint64(v->md->copy_unmeasured));
-		json_add(o, "cases_cached", json_object_new_uint64(v->c.cases_loaded));
-		json_add(o, "cases_measured", json_object_new_uint64(v->c.cases_measured));
-		json_add(o, "cache", v->c.cache_path[0] ? json_object_new_string(v->c.cache_path)
+		json_add(o, "dma", dma_json(md));
+		json_add(o, "violations", json_object_new_uint64(md->copy_violations));
+		json_add(o, "clean", json_object_new_uint64(md->copy_clean));
+		json_add(o, "unmeasured", json_object_new_uint64(md->copy_unmeasured));
+		json_add(o, "cases_cached", json_object_new_uint64(cp->cases_loaded));
+		json_add(o, "cases_measured", json_object_new_uint64(cp->cases_measured));
+		json_add(o, "cache", cp->cache_path[0] ? json_object_new_string(cp->cache_path)
 							: NULL);
-		json_add(o, "spans", json_object_new_boolean(v->c.spans_link != NULL));
-		json_add(o, "spans_reason", v->c.spans_link ? NULL
-					    : json_object_new_string(v->c.spans_reason));
+		json_add(o, "spans", json_object_new_boolean(cp->spans_link != NULL));
+		json_add(o, "spans_reason", cp->spans_link ? NULL
+					    : json_object_new_string(cp->spans_reason));
 		{
 			struct json_object *w = json_object_new_object();
 
 			for (int r = CALIB_MEMCPY; r <= CALIB_MEMMOVE; r++)
-				if (v->c.window_known[r])
+				if (cp->window_known[r])
 					json_add(w, calib_routine_name(r),
-						 json_object_new_int(v->c.alias_window[r]));
+						 json_object_new_int(cp->alias_window[r]));
 			json_add(o, "alias_windows", w);
-			json_add(o, "alias_windows_reason", v->c.window_reason[0] ?
-				 json_object_new_string(v->c.window_reason) : NULL);
+			json_add(o, "alias_windows_reason", cp->window_reason[0] ?
+				 json_object_new_string(cp->window_reason) : NULL);
 		}
 		json_add(into, "copies", o);
 		return;
 	}
 	printf("\ncopies into or out of device memory: %" PRIu64 " violations, %" PRIu64
-	       " clean, %" PRIu64 " unmeasured\n", v->md->copy_violations, v->md->copy_clean,
-	       v->md->copy_unmeasured);
-	if (!v->c.spans_link)
-		printf("every call looked up (VFIO spans not tracked: %s)\n", v->c.spans_reason);
-	if (v->c.window_reason[0])
-		printf("%s\n", v->c.window_reason);
+	       " clean, %" PRIu64 " unmeasured\n", md->copy_violations, md->copy_clean,
+	       md->copy_unmeasured);
+	if (!cp->spans_link)
+		printf("every call looked up (VFIO spans not tracked: %s)\n", cp->spans_reason);
+	if (cp->window_reason[0])
+		printf("%s\n", cp->window_reason);
 	printf("%-8s %-9s %-9s %-7s %s\n", "HITS", "DEVICE", "DROPPED", "PID", "TARGET");
-	for (unsigned int i = 0; i < v->c.n + v->c.nretired; i++) {
+	for (unsigned int i = 0; i < cp->n + cp->nretired; i++) {
 		const struct copy_target *tg;
 		struct vfg_copy_counts cnt;
 		char pidbuf[24] = "all";
 
-		if (!target_at(v, i, &tg, &cnt))
+		if (!session_target_at(v->s, i, &tg, &cnt))
 			continue;
 		if (tg->pid > 0)
-			snprintf(pidbuf, sizeof(pidbuf), "%d%s", tg->pid, i >= v->c.n ? " (exited)" : "");
-		else if (i >= v->c.n) /* the sum of earlier exited processes' probes */
+			snprintf(pidbuf, sizeof(pidbuf), "%d%s", tg->pid, i >= cp->n ? " (exited)" : "");
+		else if (i >= cp->n) /* the sum of earlier exited processes' probes */
 			snprintf(pidbuf, sizeof(pidbuf), "(exited)");
 		printf("%-8" PRIu64 " %-9" PRIu64 " %-9" PRIu64 " %-7s %s\n", (uint64_t)cnt.hits,
 		       (uint64_t)cnt.device, (uint64_t)cnt.dropped, pidbuf, tg->name);
 	}
-	dma_table(v);
-	if (!v->md->ncopies)
+	dma_table(md);
+	if (!md->ncopies)
 		return;
 	printf("\n%-7s %-15s %-13s %-7s %-6s %-26s %-9s %8s %10s\n", "PID", "COMM", "DEVICE",
 	       "REGION", "DIR", "HAZARDS", "VERDICT", "COPIES", "BYTES");
-	for (size_t i = 0; i < v->md->ncopies; i++) {
-		const struct model_copy *c = &v->md->copies[i];
+	for (size_t i = 0; i < md->ncopies; i++) {
+		const struct model_copy *c = &md->copies[i];
 
 		printf("%-7u %-15s %-13s %-7s %-6s %-26s %-9s %8" PRIu64 " %10" PRIu64 "\n", c->pid,
 		       c->comm, c->device[0] ? c->device : "?",
@@ -647,41 +522,14 @@ void copy_view_summary(struct copy_view *v, struct json_object *into)
 		       c->measured ? hazard_set_format(c->hazards, hz, sizeof(hz)) : "unmeasured",
 		       c->violation ? "VIOLATION" : c->measured ? "ok" : "?", c->count, c->bytes);
 	}
-	if (v->c.cache_err)
+	if (cp->cache_err)
 		fprintf(stderr, "vfioguard: copies: the measured cases could not be cached in %s: "
-			"%s\n", v->c.cache_path, strerror(-v->c.cache_err));
+			"%s\n", cp->cache_path, strerror(-cp->cache_err));
 }
 
-void copy_view_close(struct copy_view *v)
+void copy_view_free(struct copy_view *v)
 {
-	if (!v)
-		return;
-	copies_close(&v->c);
-	symbolizer_free(&v->sym);
-	verdicts_free(&v->verdicts);
-	proc_table_free(&v->watched);
-	if (v->md == &v->own)
-		model_free(&v->own);
 	free(v);
-}
-
-void copy_view_policy_changed(struct copy_view *v)
-{
-	verdicts_reset(&v->verdicts);
-}
-
-uint64_t copy_view_dropped(struct copy_view *v)
-{
-	uint64_t n = 0;
-
-	for (unsigned int i = 0; i < v->c.n + v->c.nretired; i++) {
-		const struct copy_target *tg;
-		struct vfg_copy_counts cnt;
-
-		if (target_at(v, i, &tg, &cnt))
-			n += cnt.dropped;
-	}
-	return n;
 }
 
 int copy_view_option(struct copy_view_opts *o, int opt, const char *arg, bool *copies)

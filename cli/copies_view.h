@@ -9,7 +9,9 @@
 #include <stdint.h>
 
 #include "../loader/copies.h"
+#include "../loader/session.h"
 
+/* What the copies part shows; the session (loader/session.h) watches and judges. */
 struct copy_view_opts {
 	bool libc;                             /* every libc copy of the watched processes */
 	const struct copy_probe_spec *probes;  /* --probe */
@@ -20,37 +22,19 @@ struct copy_view_opts {
 	long region;                           /* and of this region (-1: any) */
 	bool print;                            /* a line per flagged copy (per copy with -v) */
 	uint64_t start_ns;                     /* CLOCK_MONOTONIC of the run's start */
-	/* Where vfio is, as the caller found it; NULL: look it up. */
-	const struct vfio_location *vfio;
-	/* Where the counts go (the caller's model, read by its views); NULL: the view's own. */
-	struct model *model;
 };
 
 struct copy_view;
-struct model;
 
-/* Loads the copies program and attaches --probe targets. -errno after printing why. */
-int copy_view_open(struct copy_view **v, const struct copy_view_opts *o);
-/*
- * A process that maps device memory: attach its VMM profile (and libc with --libc), once.
- * Returns the probes of that process attached now, -1 when it was watched already or is not
- * one the options select.
- */
-int copy_view_watch(struct copy_view *v, uint32_t pid, const char *comm);
-int copy_view_poll(struct copy_view *v, int timeout_ms);
-/*
- * At the end of a run: waits for the cases still being measured (at most 10 minutes, saying
- * so on stderr) and delivers the copies that waited for them.
- */
-void copy_view_drain(struct copy_view *v);
-uint64_t copy_view_violations(const struct copy_view *v);
+/* The view, and in cb the callbacks to open its session with; NULL when out of memory. */
+struct copy_view *copy_view_new(const struct copy_view_opts *o, struct session_view *cb);
+/* The session the view's callbacks come from, once it is open. */
+void copy_view_bind(struct copy_view *v, struct session *s);
+/* The session options the view's flags ask for (copies: --copies, --libc or a probe given). */
+void copy_view_session_opts(const struct copy_view_opts *o, bool copies, struct session_opts *so);
 /* Counts per target and per (process, region, hazards): printed, or added to a JSON object. */
 void copy_view_summary(struct copy_view *v, struct json_object *into);
-void copy_view_close(struct copy_view *v);
-/* The policy in force changed: verdicts are looked up again from now on. */
-void copy_view_policy_changed(struct copy_view *v);
-/* Copy and DMA events the kernel could not hand over (ring buffer full), over all targets. */
-uint64_t copy_view_dropped(struct copy_view *v);
+void copy_view_free(struct copy_view *v);
 
 /* getopt values of the shared options. */
 enum { OPT_COPIES = 0x1000, OPT_LIBC, OPT_PROBE, OPT_USDT };

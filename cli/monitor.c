@@ -17,8 +17,7 @@
 
 #include "commands.h"
 #include "copies_view.h"
-#include "../loader/enforce.h"
-#include "../policy/verdict.h"
+#include "../loader/session.h"
 #include "output.h"
 #include "../loader/model.h"
 #include "../loader/monitor.h"
@@ -49,7 +48,7 @@ struct state {
 	uint64_t start_ns;
 	const char *comm, *device;
 	long region; /* -1: any */
-	struct model model;
+	struct session *s; /* the model, the verdicts of the policy in force, the copies */
 	uint64_t shown;
 	struct kernel_info *kernel;
 	uint32_t pid;
@@ -58,7 +57,6 @@ struct state {
 	uint64_t policy_generation;
 	bool policy_loaded;
 	struct copy_view *copies; /* --copies */
-	struct verdicts verdicts; /* of the policy in force, for the regions table */
 };
 
 /* One row of the regions table, with the policy's verdict. */
@@ -180,7 +178,7 @@ static void on_fault(struct state *st, const struct monitor_event *ev)
 {
 	static const char *const pages[] = { "PTE", "PMD", "PUD", "other" };
 	const struct vfg_event *r = &ev->raw;
-	struct model_mapping *t = model_fault(&st->model, ev);
+	struct model_mapping *t = model_fault(&st->s->model, ev);
 	char region[24], result[96], detail[256];
 	/*
 	 * VM_FAULT_FALLBACK: 6.12's vfio_pci_mmap_huge_fault is called once per page order the
@@ -189,7 +187,7 @@ static void on_fault(struct state *st, const struct monitor_event *ev)
 	 */
 	bool fallback = r->ret & 0x800;
 	const char *what = fallback ? "fallback" : "fault";
-	unsigned int bucket = model_order_bucket(r->order, st->model.page_shift);
+	unsigned int bucket = model_order_bucket(r->order, st->s->model.page_shift);
 
 	if (!t)
 		return;
@@ -326,11 +324,10 @@ static void on_event(const struct monitor_event *ev, void *ctx)
 	switch (r->type) {
 	case VFG_EV_MMAP:
 		if (r->ret == 0) {
-			t = model_mmap(&st->model, ev);
+			t = model_mmap(&st->s->model, ev);
 			if (!t)
 				return;
-			if (st->copies)
-				copy_view_watch(st->copies, r->tgid, r->comm);
+			session_watch(st->s, r->tgid, r->comm);
 		} else {
 			/* Shown, never tracked: there is no mapping. */
 			model_mapping_from_event(&failed, ev);
@@ -351,11 +348,10 @@ static void on_event(const struct monitor_event *ev, void *ctx)
 		break;
 	case VFG_EV_OPEN:
 		/* Probes in place before its first mapping, and so before its first copy. */
-		if (st->copies)
-			copy_view_watch(st->copies, r->tgid, r->comm);
+		session_watch(st->s, r->tgid, r->comm);
 		break;
 	case VFG_EV_UNMAP:
-		known = model_unmap(&st->model, ev);
+		known = model_unmap(&st->s->model, ev);
 		if (!known)
 			return;
 		if (passes(st, known->comm, known->device, known->region.index))
@@ -380,9 +376,9 @@ static int show_existing(struct state *st, const struct monitor_opts *opts)
 
 		if (opts->pid && m->pid != opts->pid)
 			continue;
-		n = model_existing(&st->model, m);
-		if (n && st->copies)
-			copy_view_watch(st->copies, n->pid, n->comm);
+		n = model_existing(&st->s->model, m);
+		if (n)
+			session_watch(st->s, n->pid, n->comm);
 		if (n && passes(st, n->comm, n->device, n->region.index))
 			show_mapping(st, "existing", n, st->start_ns, m->tid, 0, 0, m->vm_flags);
 	}
@@ -436,7 +432,7 @@ static void report_attach(const struct monitor *m, size_t ringbuf)
 /* What the kernel counted, into the model. */
 static void read_counts(struct state *st, struct monitor *m)
 {
-	int err = model_read_counts(&st->model, m, NULL, NULL);
+	int err = model_read_counts(&st->s->model, m, NULL, NULL);
 
 	if (err)
 		p_err("monitor: reading the kernel's counts: %s", strerror(-err));
@@ -446,14 +442,14 @@ static void read_counts(struct state *st, struct monitor *m)
 static size_t region_rows(struct state *st, struct region_row **rows)
 {
 	struct model_region *all;
-	size_t n = model_regions(&st->model, &all), k = 0;
+	size_t n = model_regions(&st->s->model, &all), k = 0;
 
 	*rows = calloc(n ? n : 1, sizeof(**rows));
 	for (size_t i = 0; *rows && i < n; i++) {
 		if (!passes(st, all[i].comm, all[i].device, all[i].region))
 			continue;
 		(*rows)[k].r = all[i];
-		(*rows)[k].verdict = verdict_of(&st->verdicts, all[i].pid,
+		(*rows)[k].verdict = verdict_of(&st->s->verdicts, all[i].pid,
 						all[i].comm, all[i].device, all[i].region,
 						all[i].cache);
 		k++;
@@ -537,8 +533,8 @@ static void summary(struct state *st, struct monitor *m, uint64_t dropped)
 		json_add(o, "events", json_object_new_uint64(m->events));
 		json_add(o, "shown", json_object_new_uint64(st->shown));
 		json_add(o, "dropped", json_object_new_uint64(dropped));
-		for (size_t i = 0; i < st->model.nall; i++) {
-			const struct model_mapping *t = st->model.all[i];
+		for (size_t i = 0; i < st->s->model.nall; i++) {
+			const struct model_mapping *t = st->s->model.all[i];
 			struct json_object *x, *f = json_object_new_object();
 
 			if (!passes(st, t->comm, t->device, t->region.index)) {
@@ -566,8 +562,8 @@ static void summary(struct state *st, struct monitor *m, uint64_t dropped)
 			json_add(x, "fallbacks", json_object_new_uint64(t->fallbacks));
 			json_object_array_add(ms, x);
 		}
-		for (size_t i = 0; i < st->model.nacc; i++) {
-			const struct model_access *in = &st->model.acc[i];
+		for (size_t i = 0; i < st->s->model.nacc; i++) {
+			const struct model_access *in = &st->s->model.acc[i];
 			struct json_object *x;
 
 			if (!passes(st, in->comm, in->device, in->region))
@@ -606,8 +602,8 @@ static void summary(struct state *st, struct monitor *m, uint64_t dropped)
 	printf("%-7s %-15s %-13s %-7s %-29s %-6s %6s %6s %6s %6s %6s %s\n", "PID", "COMM",
 	       "DEVICE", "REGION", "START-END", "CACHE", "PTE", "PMD", "PUD", "ERR", "FALLBK",
 	       "STATE");
-	for (size_t i = 0; i < st->model.nall; i++) {
-		const struct model_mapping *t = st->model.all[i];
+	for (size_t i = 0; i < st->s->model.nall; i++) {
+		const struct model_mapping *t = st->s->model.all[i];
 		char range[48];
 
 		if (!passes(st, t->comm, t->device, t->region.index))
@@ -623,16 +619,16 @@ static void summary(struct state *st, struct monitor *m, uint64_t dropped)
 	}
 	regions_table(rows, nrows);
 	free(rows);
-	for (i = 0; i < st->model.nacc; i++)
-		if (passes(st, st->model.acc[i].comm, st->model.acc[i].device,
-			   st->model.acc[i].region))
+	for (i = 0; i < st->s->model.nacc; i++)
+		if (passes(st, st->s->model.acc[i].comm, st->s->model.acc[i].device,
+			   st->s->model.acc[i].region))
 			break;
-	if (i == st->model.nacc)
+	if (i == st->s->model.nacc)
 		return;
 	printf("\n%-7s %-15s %-13s %-7s %-34s %-34s %s\n", "PID", "COMM", "DEVICE", "REGION",
 	       "READS 1/2/4/8/other (bytes)", "WRITES 1/2/4/8/other (bytes)", "ERR");
-	for (i = 0; i < st->model.nacc; i++) {
-		const struct model_access *in = &st->model.acc[i];
+	for (i = 0; i < st->s->model.nacc; i++) {
+		const struct model_access *in = &st->s->model.acc[i];
 		char rd[64], wr[64];
 
 		if (!passes(st, in->comm, in->device, in->region))
@@ -675,6 +671,10 @@ int do_monitor(int argc, char **argv)
 	struct monitor_opts mo = {};
 	struct state st = { .region = -1 };
 	struct monitor m;
+	/* vfio found once, by monitor_open */
+	struct session_opts so = { .kernel = &m.kernel, .vfio = &m.vfio, .policy_path = RUN_POLICY };
+	struct session_view cb;
+	char why[640];
 	struct sigaction sa = { .sa_handler = on_signal };
 	unsigned long long v, duration = 0;
 	uint64_t deadline = 0, t;
@@ -744,8 +744,6 @@ int do_monitor(int argc, char **argv)
 	st.start_ns = monotonic_ns();
 	err = monitor_open(&m, &mo, on_event, &st, &step);
 	st.kernel = &m.kernel;
-	verdicts_init(&st.verdicts, m.kernel.arch, &host_resolver, RUN_POLICY);
-	model_init(&st.model, kernel_page_shift(&m.kernel));
 	report_attach(&m, mo.ringbuf_bytes ? mo.ringbuf_bytes : 256 * 1024);
 	if (err) {
 		if ((err == -EPERM || err == -EACCES) && geteuid() != 0)
@@ -760,28 +758,32 @@ int do_monitor(int argc, char **argv)
 		fprintf(stderr, "vfioguard: monitor: finding vfio and hooks %.1f ms, BPF load %.1f ms, "
 			"attach %.1f ms\n", m.lookup_ns / 1e6, m.load_ns / 1e6, m.attach_ns / 1e6);
 	t = monotonic_ns();
-	if (copies) {
-		co.pid = mo.pid;
-		co.comm = st.comm;
-		co.device = st.device;
-		co.region = st.region;
-		co.start_ns = st.start_ns;
-		co.vfio = &m.vfio; /* found once, by monitor_open */
-		co.model = &st.model;
-		err = copy_view_open(&st.copies, &co);
-		if (err) {
-			monitor_close(&m);
-			free((void *)co.probes);
-			return EXIT_ERROR;
-		}
+	co.pid = mo.pid;
+	co.comm = st.comm;
+	co.device = st.device;
+	co.region = st.region;
+	co.start_ns = st.start_ns;
+	copy_view_session_opts(&co, copies, &so);
+	if (copies)
+		st.copies = copy_view_new(&co, &cb);
+	if ((copies && !st.copies) ||
+	    session_open(&st.s, &so, copies ? &cb : NULL, why, sizeof(why))) {
+		p_err("%s", st.copies ? why : "monitor: out of memory");
+		copy_view_free(st.copies);
+		monitor_close(&m);
+		free((void *)co.probes);
+		return EXIT_ERROR;
 	}
+	if (st.copies)
+		copy_view_bind(st.copies, st.s);
 	if (verbose && copies)
 		fprintf(stderr, "vfioguard: monitor: copy probes %.1f ms\n", (monotonic_ns() - t) / 1e6);
 	t = monotonic_ns();
 	if (!json_output)
 		print_header();
 	if (show_existing(&st, &mo)) {
-		copy_view_close(st.copies);
+		session_close(st.s);
+		copy_view_free(st.copies);
 		monitor_close(&m);
 		free((void *)co.probes);
 		return EXIT_ERROR;
@@ -794,8 +796,8 @@ int do_monitor(int argc, char **argv)
 		struct json_object *o = json_object_new_object();
 		size_t existing = 0;
 
-		for (size_t i = 0; i < st.model.nall; i++)
-			existing += st.model.all[i]->existing;
+		for (size_t i = 0; i < st.s->model.nall; i++)
+			existing += st.s->model.all[i]->existing;
 		json_add(o, "event", json_object_new_string("ready"));
 		json_add(o, "time", json_object_new_double(seconds(&st, monotonic_ns())));
 		json_add(o, "existing", json_object_new_uint64(existing));
@@ -806,7 +808,7 @@ int do_monitor(int argc, char **argv)
 	while (!stop && (!deadline || monotonic_ns() < deadline)) {
 		err = monitor_poll(&m, st.copies ? 50 : 100);
 		if (err >= 0 && st.copies)
-			err = copy_view_poll(st.copies, 50);
+			err = session_poll(st.s, 50);
 		if (err < 0) {
 			p_err("monitor: reading events: %s", strerror(-err));
 			ret = EXIT_ERROR;
@@ -816,20 +818,18 @@ int do_monitor(int argc, char **argv)
 	/* What is already in the ring buffers belongs to the run. */
 	while (monitor_poll(&m, 0) > 0)
 		;
-	while (st.copies && copy_view_poll(st.copies, 0) > 0)
+	while (session_poll(st.s, 0) > 0)
 		;
-	if (st.copies)
-		copy_view_drain(st.copies);
+	session_drain(st.s);
 	summary(&st, &m, monitor_dropped(&m));
 	if (st.copies && !json_output)
 		copy_view_summary(st.copies, NULL);
-	if (st.copies && copy_view_violations(st.copies) && ret == EXIT_CLEAN)
+	if (st.copies && st.s->model.copy_violations && ret == EXIT_CLEAN)
 		ret = EXIT_VIOLATIONS;
-	copy_view_close(st.copies);
+	session_close(st.s);
+	copy_view_free(st.copies);
 	free((void *)co.probes);
 	monitor_close(&m);
-	model_free(&st.model);
 	policy_free(&st.policy);
-	verdicts_free(&st.verdicts);
 	return ret;
 }

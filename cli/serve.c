@@ -26,13 +26,12 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "copies_view.h"
 #include "output.h"
-#include "../policy/verdict.h"
 #include "../loader/dynlib.h"
 #include "../loader/enforce.h"
 #include "../loader/model.h"
 #include "../loader/monitor.h"
+#include "../loader/session.h"
 #include "../loader/snapshot.h"
 #include "../policy/hazards.h"
 #include "../policy/policy.h"
@@ -90,10 +89,9 @@ struct serve {
 	const char *textfile;
 	unsigned int interval;
 	struct monitor m;
-	struct model model;
-	struct copy_view *copies; /* NULL: --no-copies */
-	/* The verdicts of the policy in force, memoised per region; emptied by each apply. */
-	struct verdicts vs;
+	/* The model, the verdicts of the policy in force (emptied by each apply), the copies. */
+	struct session *s;
+	bool copies; /* not --no-copies */
 	struct fault_total *faults;
 	size_t nfaults;
 	struct decision_total *decisions;
@@ -275,6 +273,7 @@ static void log_line(const char *level, const char *fmt, ...)
 }
 #define LOG_ERR "<3>"
 #define LOG_WARNING "<4>"
+#define LOG_NOTICE "<5>"
 #define LOG_INFO "<6>"
 
 static double now_seconds(void)
@@ -404,9 +403,8 @@ static int apply(struct serve *sv, const char *text_from)
 				sv);
 	if (ret != EXIT_CLEAN)
 		return ret;
-	verdicts_reset(&sv->vs);
-	if (sv->copies)
-		copy_view_policy_changed(sv->copies);
+	if (sv->s)
+		session_policy_changed(sv->s);
 	sv->apply_seconds = (monotonic_ns() - t0) / 1e9;
 	sv->applied_at = now_seconds();
 	return EXIT_CLEAN;
@@ -470,10 +468,20 @@ static void zero_decisions(struct serve *sv, uint64_t in_force)
 	}
 }
 
+/* What the session says (a process whose copies are not watched, ...), with its priority. */
+static void on_note(enum session_level level, const char *text, void *ctx)
+{
+	if (level >= SESSION_INFO && !verbose)
+		return;
+	log_line(level == SESSION_WARNING ? LOG_WARNING : level == SESSION_NOTICE ? LOG_NOTICE
+										 : LOG_INFO,
+		 "vfioguard: copies: %s", text);
+}
+
 /* A process that maps device memory: its copies are watched from now on. */
 static void watch_copies(struct serve *sv, uint32_t pid, const char *comm)
 {
-	int n = sv->copies ? copy_view_watch(sv->copies, pid, comm) : -1;
+	int n = session_watch(sv->s, pid, comm);
 
 	if (n >= 0)
 		log_line(LOG_INFO, "vfioguard: serve: pid %u: %d probes attached (%s)", pid, n, comm);
@@ -485,7 +493,7 @@ static void on_event(const struct monitor_event *ev, void *ctx)
 
 	switch (ev->raw.type) {
 	case VFG_EV_MMAP:
-		if (ev->raw.ret == 0 && model_mmap(&sv->model, ev))
+		if (ev->raw.ret == 0 && model_mmap(&sv->s->model, ev))
 			watch_copies(sv, ev->raw.tgid, ev->raw.comm);
 		break;
 	case VFG_EV_OPEN:
@@ -493,10 +501,10 @@ static void on_event(const struct monitor_event *ev, void *ctx)
 		watch_copies(sv, ev->raw.tgid, ev->raw.comm);
 		break;
 	case VFG_EV_FAULT:
-		model_fault(&sv->model, ev);
+		model_fault(&sv->s->model, ev);
 		break;
 	case VFG_EV_UNMAP:
-		model_unmap(&sv->model, ev);
+		model_unmap(&sv->s->model, ev);
 		break;
 	}
 }
@@ -696,7 +704,7 @@ static bool pid_alive(uint32_t pid, void *ctx)
 
 static void render(struct serve *sv)
 {
-	struct verdicts *vs = &sv->vs;
+	struct verdicts *vs = &sv->s->verdicts;
 	static const char *const pages[] = { "pte", "pmd", "pud", "other" };
 	struct text t = {};
 	struct mapping_row *rows = NULL;
@@ -710,13 +718,13 @@ static void render(struct serve *sv)
 	enforce_decisions_reader_check();
 	enforcing = !enforce_status_read(&st);
 
-	err = model_read_counts(&sv->model, &sv->m, pid_alive, NULL);
+	err = model_read_counts(&sv->s->model, &sv->m, pid_alive, NULL);
 	if (err)
 		log_line(LOG_ERR, "vfioguard: serve: reading the kernel's counts: %s", strerror(-err));
-	model_forget_unmapped(&sv->model, fold_unmapped, sv);
-	model_fold_exited(&sv->model, pid_alive, NULL);
+	model_forget_unmapped(&sv->s->model, fold_unmapped, sv);
+	model_fold_exited(&sv->s->model, pid_alive, NULL);
 	verdicts_forget_exited(vs, pid_alive, NULL);
-	if (model_by_name(&sv->model, &byname)) {
+	if (model_by_name(&sv->s->model, &byname)) {
 		log_line(LOG_ERR, "vfioguard: serve: out of memory rendering the metrics");
 		return;
 	}
@@ -757,8 +765,8 @@ static void render(struct serve *sv)
 		    sv->decisions[i].denied ? "denied" : "allowed",
 		    label(sv->decisions[i].rule, a, sizeof(a)), sv->decisions[i].n);
 
-	for (size_t i = 0; i < sv->model.nall; i++) {
-		const struct model_mapping *m = sv->model.all[i];
+	for (size_t i = 0; i < sv->s->model.nall; i++) {
+		const struct model_mapping *m = sv->s->model.all[i];
 		const struct verdict *v = verdict_of(vs, m->pid, m->comm,
 						     m->device, m->region.index, m->cache.mode);
 		const char *access = v ? access_class_name(v->access) : "unknown";
@@ -803,16 +811,16 @@ static void render(struct serve *sv)
 		enforce_observed_foreach(put_observed, &t);
 
 	/* Faults: the unmapped mappings' totals, then the mapped ones' counts so far. */
-	for (size_t i = 0; i < sv->model.nall; i++)
-		fault_total_of(sv, sv->model.all[i]->device, sv->model.all[i]->region.index);
+	for (size_t i = 0; i < sv->s->model.nall; i++)
+		fault_total_of(sv, sv->s->model.all[i]->device, sv->s->model.all[i]->region.index);
 	family(&t, "vfioguard_faults_total", "counter",
 	       "Page faults on VFIO device mappings, by the page size the kernel mapped.");
 	for (size_t i = 0; i < sv->nfaults; i++) {
 		uint64_t n[4];
 
 		memcpy(n, sv->faults[i].faults, sizeof(n));
-		for (size_t j = 0; j < sv->model.nall; j++) {
-			const struct model_mapping *m = sv->model.all[j];
+		for (size_t j = 0; j < sv->s->model.nall; j++) {
+			const struct model_mapping *m = sv->s->model.all[j];
 
 			if (m->region.index == sv->faults[i].region &&
 			    !strcmp(m->device, sv->faults[i].device))
@@ -862,7 +870,7 @@ static void render(struct serve *sv)
 	put(&t, "vfioguard_events_dropped_total{source=\"policy\"} %" PRIu64 "\n", st.dropped);
 	if (sv->copies)
 		put(&t, "vfioguard_events_dropped_total{source=\"copies\"} %" PRIu64 "\n",
-		    copy_view_dropped(sv->copies));
+		    session_copies_dropped(sv->s));
 	family(&t, "vfioguard_last_update_timestamp_seconds", "gauge",
 	       "When these metrics were brought up to date (Unix time).");
 	put(&t, "vfioguard_last_update_timestamp_seconds %.3f\n", now_seconds());
@@ -1088,7 +1096,10 @@ int do_serve(int argc, char **argv)
 	};
 	struct serve sv = { .policy_file = DEFAULT_POLICY, .interval = 5, .exe_watch = -1 };
 	struct monitor_opts mo = { .no_decisions = true };
-	struct copy_view_opts co = { .print = false };
+	struct session_opts so = { .kernel = &sv.m.kernel, .vfio = &sv.m.vfio,
+				   .policy_path = RUN_POLICY };
+	struct session_view cb = { .note = on_note };
+	char failed[640];
 	bool no_copies = false;
 	struct sigaction sa = { .sa_handler = on_stop }, hup = { .sa_handler = on_hup };
 	struct MHD_Daemon *httpd = NULL;
@@ -1117,7 +1128,7 @@ int do_serve(int argc, char **argv)
 		case 'L': listen_spec = NULL; break;
 		case 't': sv.textfile = optarg; break;
 		case 'w': web_file = optarg; break;
-		case 'c': co.libc = true; break;
+		case 'c': so.libc = true; break;
 		case 'C': no_copies = true; break;
 		case 'i':
 			if (!parse_u64(optarg, &v) || v < 1 || v > 3600) {
@@ -1131,7 +1142,7 @@ int do_serve(int argc, char **argv)
 				return c;
 		}
 	}
-	if (co.libc && no_copies) {
+	if (so.libc && no_copies) {
 		p_err("serve: --libc and --no-copies contradict each other");
 		return EXIT_ERROR;
 	}
@@ -1201,16 +1212,12 @@ int do_serve(int argc, char **argv)
 		p_err("serve: cannot %s: %s", step, strerror(-err));
 		goto out;
 	}
-	model_init(&sv.model, kernel_page_shift(&sv.m.kernel));
-	verdicts_init(&sv.vs, sv.m.kernel.arch, &host_resolver, RUN_POLICY);
-	if (!no_copies) {
-		co.vfio = &sv.m.vfio;
-		co.model = &sv.model;
-		co.start_ns = monotonic_ns();
-		if (copy_view_open(&sv.copies, &co)) {
+	so.copies = sv.copies = !no_copies;
+	if (session_open(&sv.s, &so, &cb, failed, sizeof(failed))) {
+		p_err("%s", failed);
+		if (sv.copies)
 			p_err("serve: the copies cannot be watched (--no-copies watches without them)");
-			goto out;
-		}
+		goto out;
 	}
 	{
 		struct snapshot snap;
@@ -1222,7 +1229,7 @@ int do_serve(int argc, char **argv)
 			goto out;
 		}
 		for (size_t i = 0; i < snap.count; i++)
-			if (model_existing(&sv.model, &snap.mappings[i]))
+			if (model_existing(&sv.s->model, &snap.mappings[i]))
 				watch_copies(&sv, snap.mappings[i].pid, snap.mappings[i].comm);
 		snapshot_free(&snap);
 	}
@@ -1275,7 +1282,7 @@ int do_serve(int argc, char **argv)
 	while (!stop) {
 		err = monitor_poll(&sv.m, sv.copies ? 100 : 200);
 		if (err >= 0 && sv.copies)
-			err = copy_view_poll(sv.copies, 100);
+			err = session_poll(sv.s, 100);
 		if (err < 0 && err != -EINTR) {
 			p_err("serve: reading events: %s", strerror(-err));
 			goto out;
@@ -1338,15 +1345,13 @@ int do_serve(int argc, char **argv)
 out:
 	if (httpd)
 		mhd.stop_daemon(httpd);
-	copy_view_close(sv.copies);
+	session_close(sv.s);
 	monitor_close(&sv.m);
-	model_free(&sv.model);
 	for (size_t i = 0; i < sv.nexes; i++)
 		free(sv.exes[i].path);
 	free(sv.exes);
 	if (sv.exe_watch >= 0)
 		close(sv.exe_watch);
-	verdicts_free(&sv.vs);
 	for (size_t i = 0; i < sv.napplied; i++)
 		policy_free(&sv.applied[i].policy);
 	free(sv.applied);
