@@ -108,8 +108,9 @@ static int watch_copies(const struct snapshot *snap, struct copy_view_opts *co,
 		return EXIT_ERROR;
 	}
 	copy_view_session_opts(co, true, &so);
-	if (session_open(&s, &so, &cb, why, sizeof(why))) {
+	if (session_open(&s, &so, &cb, 1, why, sizeof(why))) {
 		p_err("%s", why);
+		session_close(s);
 		copy_view_free(v);
 		return EXIT_ERROR;
 	}

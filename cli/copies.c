@@ -327,12 +327,18 @@ static void on_dma(const struct dma_event *ev, const struct dma_event *held_by, 
 	stack_print(v, ev->target, r->tgid, r->stack, r->nstack);
 }
 
-/* What the session says, on stderr: its info (probes attached) with -v only. */
+/* What the session says, on stderr (its info with -v only). */
 static void on_note(enum session_level level, const char *text, void *ctx)
 {
 	if (level >= SESSION_INFO && !verbose)
 		return;
 	fprintf(stderr, "vfioguard: copies: %s\n", text);
+}
+
+static void on_watched(uint32_t pid, const char *comm, int probes, void *ctx)
+{
+	if (verbose)
+		fprintf(stderr, "vfioguard: copies: pid %u: %d probes attached\n", pid, probes);
 }
 
 struct copy_view *copy_view_new(const struct copy_view_opts *o, struct session_view *cb)
@@ -342,7 +348,8 @@ struct copy_view *copy_view_new(const struct copy_view_opts *o, struct session_v
 	if (!v)
 		return NULL;
 	v->o = *o;
-	*cb = (struct session_view){ .copy = on_copy, .dma = on_dma, .note = on_note, .ctx = v };
+	*cb = (struct session_view){ .copy = on_copy, .dma = on_dma, .note = on_note,
+				     .watched = on_watched, .ctx = v };
 	return v;
 }
 

@@ -174,11 +174,11 @@ static void show_mapping(struct state *st, const char *what, const struct model_
 	print_line(st, seconds(st, ts), what, t->pid, t->comm, t->device, region, detail);
 }
 
-static void on_fault(struct state *st, const struct monitor_event *ev)
+static void on_fault(struct state *st, const struct monitor_event *ev,
+		     const struct model_mapping *t)
 {
 	static const char *const pages[] = { "PTE", "PMD", "PUD", "other" };
 	const struct vfg_event *r = &ev->raw;
-	struct model_mapping *t = model_fault(&st->s->model, ev);
 	char region[24], result[96], detail[256];
 	/*
 	 * VM_FAULT_FALLBACK: 6.12's vfio_pci_mmap_huge_fault is called once per page order the
@@ -315,30 +315,20 @@ static void on_decision(struct state *st, const struct monitor_event *ev)
 		   detail);
 }
 
-static void on_event(const struct monitor_event *ev, void *ctx)
+/* A monitor event, after the session's model took it (t: the mapping it is about). */
+static void on_event(const struct monitor_event *ev, const struct model_mapping *t, void *ctx)
 {
 	struct state *st = ctx;
 	const struct vfg_event *r = &ev->raw;
-	struct model_mapping failed, *t, *known;
 
 	switch (r->type) {
 	case VFG_EV_MMAP:
-		if (r->ret == 0) {
-			t = model_mmap(&st->s->model, ev);
-			if (!t)
-				return;
-			session_watch(st->s, r->tgid, r->comm);
-		} else {
-			/* Shown, never tracked: there is no mapping. */
-			model_mapping_from_event(&failed, ev);
-			t = &failed;
-		}
-		if (passes(st, t->comm, t->device, t->region.index))
+		if (t && passes(st, t->comm, t->device, t->region.index))
 			show_mapping(st, "mmap", t, r->ts, r->pid, r->ret, r->latency_ns,
 				     r->vm_flags);
 		break;
 	case VFG_EV_FAULT:
-		on_fault(st, ev);
+		on_fault(st, ev, t);
 		break;
 	case VFG_EV_RW:
 		on_rw(st, ev);
@@ -346,44 +336,20 @@ static void on_event(const struct monitor_event *ev, void *ctx)
 	case VFG_EV_POLICY:
 		on_decision(st, ev);
 		break;
-	case VFG_EV_OPEN:
-		/* Probes in place before its first mapping, and so before its first copy. */
-		session_watch(st->s, r->tgid, r->comm);
-		break;
 	case VFG_EV_UNMAP:
-		known = model_unmap(&st->s->model, ev);
-		if (!known)
-			return;
-		if (passes(st, known->comm, known->device, known->region.index))
-			show_mapping(st, "unmap", known, r->ts, r->pid, 0, 0, r->vm_flags);
+		if (t && passes(st, t->comm, t->device, t->region.index))
+			show_mapping(st, "unmap", t, r->ts, r->pid, 0, 0, r->vm_flags);
 		break;
 	}
 }
 
-static int show_existing(struct state *st, const struct monitor_opts *opts)
+/* A mapping made before the probes. */
+static void on_existing(const struct model_mapping *t, const struct mapping *m, void *ctx)
 {
-	struct snapshot snap;
-	int err = snapshot_take(&snap);
+	struct state *st = ctx;
 
-	if (err) {
-		p_err("monitor: cannot list the existing mappings: cannot %s: %s", snap.failed_step,
-		      strerror(-err));
-		return err;
-	}
-	for (size_t i = 0; i < snap.count; i++) {
-		const struct mapping *m = &snap.mappings[i];
-		struct model_mapping *n;
-
-		if (opts->pid && m->pid != opts->pid)
-			continue;
-		n = model_existing(&st->s->model, m);
-		if (n)
-			session_watch(st->s, n->pid, n->comm);
-		if (n && passes(st, n->comm, n->device, n->region.index))
-			show_mapping(st, "existing", n, st->start_ns, m->tid, 0, 0, m->vm_flags);
-	}
-	snapshot_free(&snap);
-	return 0;
+	if (passes(st, t->comm, t->device, t->region.index))
+		show_mapping(st, "existing", t, st->start_ns, m->tid, 0, 0, m->vm_flags);
 }
 
 static void report_attach(const struct monitor *m, size_t ringbuf)
@@ -430,9 +396,9 @@ static void report_attach(const struct monitor *m, size_t ringbuf)
 }
 
 /* What the kernel counted, into the model. */
-static void read_counts(struct state *st, struct monitor *m)
+static void read_counts(struct state *st)
 {
-	int err = model_read_counts(&st->s->model, m, NULL, NULL);
+	int err = session_read_counts(st->s);
 
 	if (err)
 		p_err("monitor: reading the kernel's counts: %s", strerror(-err));
@@ -521,7 +487,7 @@ static void summary(struct state *st, struct monitor *m, uint64_t dropped)
 	static const char *const sizes[] = { "1", "2", "4", "8", "other" };
 	char region[24], cache[40];
 
-	read_counts(st, m);
+	read_counts(st);
 	nrows = region_rows(st, &rows);
 
 	if (json_output) {
@@ -670,15 +636,14 @@ int do_monitor(int argc, char **argv)
 	bool copies = false;
 	struct monitor_opts mo = {};
 	struct state st = { .region = -1 };
-	struct monitor m;
-	/* vfio found once, by monitor_open */
-	struct session_opts so = { .kernel = &m.kernel, .vfio = &m.vfio, .policy_path = RUN_POLICY };
-	struct session_view cb;
+	struct session_opts so = { .monitor = &mo, .policy_path = RUN_POLICY };
+	struct session_view views[2] = { { .event = on_event, .existing = on_existing,
+					   .ctx = &st } };
+	struct monitor *m;
 	char why[640];
 	struct sigaction sa = { .sa_handler = on_signal };
 	unsigned long long v, duration = 0;
 	uint64_t deadline = 0, t;
-	const char *step = NULL;
 	int c, err, ret = EXIT_CLEAN;
 
 	optind = 1;
@@ -742,49 +707,54 @@ int do_monitor(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	st.pid = mo.pid;
 	st.start_ns = monotonic_ns();
-	err = monitor_open(&m, &mo, on_event, &st, &step);
-	st.kernel = &m.kernel;
-	report_attach(&m, mo.ringbuf_bytes ? mo.ringbuf_bytes : 256 * 1024);
-	if (err) {
-		if ((err == -EPERM || err == -EACCES) && geteuid() != 0)
-			p_err("monitor: cannot %s: %s (run as root: needs CAP_BPF, CAP_PERFMON and "
-			      "CAP_SYSLOG)", step, strerror(-err));
-		else
-			p_err("monitor: cannot %s: %s", step, strerror(-err));
-		monitor_close(&m);
-		return EXIT_ERROR;
-	}
-	if (verbose)
-		fprintf(stderr, "vfioguard: monitor: finding vfio and hooks %.1f ms, BPF load %.1f ms, "
-			"attach %.1f ms\n", m.lookup_ns / 1e6, m.load_ns / 1e6, m.attach_ns / 1e6);
-	t = monotonic_ns();
 	co.pid = mo.pid;
 	co.comm = st.comm;
 	co.device = st.device;
 	co.region = st.region;
 	co.start_ns = st.start_ns;
 	copy_view_session_opts(&co, copies, &so);
-	if (copies)
-		st.copies = copy_view_new(&co, &cb);
-	if ((copies && !st.copies) ||
-	    session_open(&st.s, &so, copies ? &cb : NULL, why, sizeof(why))) {
-		p_err("%s", st.copies ? why : "monitor: out of memory");
+	if (copies && !(st.copies = copy_view_new(&co, &views[1]))) {
+		p_err("monitor: out of memory");
+		free((void *)co.probes);
+		return EXIT_ERROR;
+	}
+	err = session_open(&st.s, &so, views, copies ? 2 : 1, why, sizeof(why));
+	if (!st.s) {
+		p_err("monitor: %s", why);
 		copy_view_free(st.copies);
-		monitor_close(&m);
+		free((void *)co.probes);
+		return EXIT_ERROR;
+	}
+	m = &st.s->m;
+	st.kernel = &m->kernel;
+	report_attach(m, mo.ringbuf_bytes ? mo.ringbuf_bytes : 256 * 1024);
+	if (err) {
+		if (!st.s->monitor_failed)
+			p_err("%s", why);
+		else if ((err == -EPERM || err == -EACCES) && geteuid() != 0)
+			p_err("monitor: %s (run as root: needs CAP_BPF, CAP_PERFMON and CAP_SYSLOG)",
+			      why);
+		else
+			p_err("monitor: %s", why);
+		session_close(st.s);
+		copy_view_free(st.copies);
 		free((void *)co.probes);
 		return EXIT_ERROR;
 	}
 	if (st.copies)
 		copy_view_bind(st.copies, st.s);
+	if (verbose)
+		fprintf(stderr, "vfioguard: monitor: finding vfio and hooks %.1f ms, BPF load %.1f ms, "
+			"attach %.1f ms\n", m->lookup_ns / 1e6, m->load_ns / 1e6, m->attach_ns / 1e6);
 	if (verbose && copies)
-		fprintf(stderr, "vfioguard: monitor: copy probes %.1f ms\n", (monotonic_ns() - t) / 1e6);
+		fprintf(stderr, "vfioguard: monitor: copy probes %.1f ms\n", st.s->copies_ns / 1e6);
 	t = monotonic_ns();
 	if (!json_output)
 		print_header();
-	if (show_existing(&st, &mo)) {
+	if (session_bootstrap(st.s, why, sizeof(why))) {
+		p_err("monitor: %s", why);
 		session_close(st.s);
 		copy_view_free(st.copies);
-		monitor_close(&m);
 		free((void *)co.probes);
 		return EXIT_ERROR;
 	}
@@ -806,9 +776,7 @@ int do_monitor(int argc, char **argv)
 	if (duration)
 		deadline = st.start_ns + duration * 1000000000ULL;
 	while (!stop && (!deadline || monotonic_ns() < deadline)) {
-		err = monitor_poll(&m, st.copies ? 50 : 100);
-		if (err >= 0 && st.copies)
-			err = session_poll(st.s, 50);
+		err = session_poll(st.s, 100);
 		if (err < 0) {
 			p_err("monitor: reading events: %s", strerror(-err));
 			ret = EXIT_ERROR;
@@ -816,12 +784,10 @@ int do_monitor(int argc, char **argv)
 		}
 	}
 	/* What is already in the ring buffers belongs to the run. */
-	while (monitor_poll(&m, 0) > 0)
-		;
 	while (session_poll(st.s, 0) > 0)
 		;
 	session_drain(st.s);
-	summary(&st, &m, monitor_dropped(&m));
+	summary(&st, m, monitor_dropped(m));
 	if (st.copies && !json_output)
 		copy_view_summary(st.copies, NULL);
 	if (st.copies && st.s->model.copy_violations && ret == EXIT_CLEAN)
@@ -829,7 +795,6 @@ int do_monitor(int argc, char **argv)
 	session_close(st.s);
 	copy_view_free(st.copies);
 	free((void *)co.probes);
-	monitor_close(&m);
 	policy_free(&st.policy);
 	return ret;
 }

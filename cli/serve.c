@@ -88,8 +88,8 @@ struct serve {
 	const char *policy_file; /* NULL: --no-policy */
 	const char *textfile;
 	unsigned int interval;
-	struct monitor m;
-	/* The model, the verdicts of the policy in force (emptied by each apply), the copies. */
+	/* The monitor, the model, the verdicts of the policy in force (emptied by each apply),
+	 * the copies. */
 	struct session *s;
 	bool copies; /* not --no-copies */
 	struct fault_total *faults;
@@ -479,34 +479,10 @@ static void on_note(enum session_level level, const char *text, void *ctx)
 }
 
 /* A process that maps device memory: its copies are watched from now on. */
-static void watch_copies(struct serve *sv, uint32_t pid, const char *comm)
+static void on_watched(uint32_t pid, const char *comm, int probes, void *ctx)
 {
-	int n = session_watch(sv->s, pid, comm);
-
-	if (n >= 0)
-		log_line(LOG_INFO, "vfioguard: serve: pid %u: %d probes attached (%s)", pid, n, comm);
-}
-
-static void on_event(const struct monitor_event *ev, void *ctx)
-{
-	struct serve *sv = ctx;
-
-	switch (ev->raw.type) {
-	case VFG_EV_MMAP:
-		if (ev->raw.ret == 0 && model_mmap(&sv->s->model, ev))
-			watch_copies(sv, ev->raw.tgid, ev->raw.comm);
-		break;
-	case VFG_EV_OPEN:
-		/* Probes in place before its first mapping, and so before its first copy. */
-		watch_copies(sv, ev->raw.tgid, ev->raw.comm);
-		break;
-	case VFG_EV_FAULT:
-		model_fault(&sv->s->model, ev);
-		break;
-	case VFG_EV_UNMAP:
-		model_unmap(&sv->s->model, ev);
-		break;
-	}
+	log_line(LOG_INFO, "vfioguard: serve: pid %u: %d probes attached (%s)", pid, probes,
+		 comm ? comm : "?");
 }
 
 static struct fault_total *fault_total_of(struct serve *sv, const char *device,
@@ -527,6 +503,7 @@ static struct fault_total *fault_total_of(struct serve *sv, const char *device,
 	return &grown[sv->nfaults++];
 }
 
+/* A mapping the session forgets: its faults stay in the totals. */
 static void fold_unmapped(const struct model_mapping *t, void *ctx)
 {
 	struct fault_total *f = fault_total_of(ctx, t->device, t->region.index);
@@ -697,9 +674,16 @@ static void forget_uncounted(struct serve *sv, uint64_t in_force)
 		sv->applied[i].counted = false;
 }
 
-static bool pid_alive(uint32_t pid, void *ctx)
+static void render(struct serve *sv);
+
+/* The session's upkeep, then the metrics from what it left. */
+static void tick(struct serve *sv)
 {
-	return !kill(pid, 0) || errno != ESRCH;
+	int err = session_tick(sv->s);
+
+	if (err)
+		log_line(LOG_ERR, "vfioguard: serve: reading the kernel's counts: %s", strerror(-err));
+	render(sv);
 }
 
 static void render(struct serve *sv)
@@ -713,17 +697,10 @@ static void render(struct serve *sv)
 	struct enforce_status st = {};
 	bool enforcing;
 	char a[160], b[160], region[24];
-	int err;
 
 	enforce_decisions_reader_check();
 	enforcing = !enforce_status_read(&st);
 
-	err = model_read_counts(&sv->s->model, &sv->m, pid_alive, NULL);
-	if (err)
-		log_line(LOG_ERR, "vfioguard: serve: reading the kernel's counts: %s", strerror(-err));
-	model_forget_unmapped(&sv->s->model, fold_unmapped, sv);
-	model_fold_exited(&sv->s->model, pid_alive, NULL);
-	verdicts_forget_exited(vs, pid_alive, NULL);
 	if (model_by_name(&sv->s->model, &byname)) {
 		log_line(LOG_ERR, "vfioguard: serve: out of memory rendering the metrics");
 		return;
@@ -731,7 +708,7 @@ static void render(struct serve *sv)
 
 	family(&t, "vfioguard_build_info", "gauge", "vfioguard's version and the kernel it runs on.");
 	put(&t, "vfioguard_build_info{version=\"%s\",kernel=\"%s\"} 1\n", VFIOGUARD_VERSION,
-	    label(sv->m.kernel.release, a, sizeof(a)));
+	    label(sv->s->kernel.release, a, sizeof(a)));
 	family(&t, "vfioguard_policy_enforced", "gauge",
 	       "1 when a policy is in force (BPF-LSM program attached), else 0.");
 	put(&t, "vfioguard_policy_enforced %d\n", enforcing && st.active);
@@ -866,7 +843,7 @@ static void render(struct serve *sv)
 	       "Events the kernel could not hand to vfioguard (ring buffer full): counts above "
 	       "stay exact, per-event detail is lost.");
 	put(&t, "vfioguard_events_dropped_total{source=\"monitor\"} %" PRIu64 "\n",
-	    monitor_dropped(&sv->m));
+	    monitor_dropped(&sv->s->m));
 	put(&t, "vfioguard_events_dropped_total{source=\"policy\"} %" PRIu64 "\n", st.dropped);
 	if (sv->copies)
 		put(&t, "vfioguard_events_dropped_total{source=\"copies\"} %" PRIu64 "\n",
@@ -1096,14 +1073,14 @@ int do_serve(int argc, char **argv)
 	};
 	struct serve sv = { .policy_file = DEFAULT_POLICY, .interval = 5, .exe_watch = -1 };
 	struct monitor_opts mo = { .no_decisions = true };
-	struct session_opts so = { .kernel = &sv.m.kernel, .vfio = &sv.m.vfio,
-				   .policy_path = RUN_POLICY };
-	struct session_view cb = { .note = on_note };
+	struct session_opts so = { .monitor = &mo, .policy_path = RUN_POLICY };
+	struct session_view cb = { .note = on_note, .watched = on_watched,
+				   .forgotten = fold_unmapped, .ctx = &sv };
 	char failed[640];
 	bool no_copies = false;
 	struct sigaction sa = { .sa_handler = on_stop }, hup = { .sa_handler = on_hup };
 	struct MHD_Daemon *httpd = NULL;
-	const char *listen_spec = DEFAULT_LISTEN, *step = NULL, *why, *exe, *web_file = NULL;
+	const char *listen_spec = DEFAULT_LISTEN, *why, *exe, *web_file = NULL;
 	char web_why[PATH_MAX + 256];
 	struct udev_monitor *uev = NULL;
 	struct udev *udev = NULL;
@@ -1207,33 +1184,22 @@ int do_serve(int argc, char **argv)
 		p_err("serve: the policy %s was not put in force", sv.policy_file);
 		goto out;
 	}
-	err = monitor_open(&sv.m, &mo, on_event, &sv, &step);
-	if (err) {
-		p_err("serve: cannot %s: %s", step, strerror(-err));
-		goto out;
-	}
 	so.copies = sv.copies = !no_copies;
-	if (session_open(&sv.s, &so, &cb, failed, sizeof(failed))) {
+	err = session_open(&sv.s, &so, &cb, 1, failed, sizeof(failed));
+	if (err && sv.s && sv.s->monitor_failed) {
+		p_err("serve: %s", failed);
+		goto out;
+	} else if (err) {
 		p_err("%s", failed);
 		if (sv.copies)
 			p_err("serve: the copies cannot be watched (--no-copies watches without them)");
 		goto out;
 	}
-	{
-		struct snapshot snap;
-
-		err = snapshot_take(&snap);
-		if (err) {
-			p_err("serve: cannot list the existing mappings: cannot %s: %s",
-			      snap.failed_step, strerror(-err));
-			goto out;
-		}
-		for (size_t i = 0; i < snap.count; i++)
-			if (model_existing(&sv.s->model, &snap.mappings[i]))
-				watch_copies(&sv, snap.mappings[i].pid, snap.mappings[i].comm);
-		snapshot_free(&snap);
+	if (session_bootstrap(sv.s, failed, sizeof(failed))) {
+		p_err("serve: %s", failed);
+		goto out;
 	}
-	render(&sv);
+	tick(&sv);
 	if (fd >= 0) {
 		/* GnuTLS's defaults from TLS 1.2 up, as the Prometheus exporters serve. */
 		static char priorities[] = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2";
@@ -1280,9 +1246,7 @@ int do_serve(int argc, char **argv)
 		 sv.generation);
 	next = monotonic_ns() + sv.interval * 1000000000ULL;
 	while (!stop) {
-		err = monitor_poll(&sv.m, sv.copies ? 100 : 200);
-		if (err >= 0 && sv.copies)
-			err = session_poll(sv.s, 100);
+		err = session_poll(sv.s, 200);
 		if (err < 0 && err != -EINTR) {
 			p_err("serve: reading events: %s", strerror(-err));
 			goto out;
@@ -1335,7 +1299,7 @@ int do_serve(int argc, char **argv)
 			next = 0;
 		}
 		if (monotonic_ns() >= next) {
-			render(&sv);
+			tick(&sv);
 			next = monotonic_ns() + sv.interval * 1000000000ULL;
 		}
 	}
@@ -1346,7 +1310,6 @@ out:
 	if (httpd)
 		mhd.stop_daemon(httpd);
 	session_close(sv.s);
-	monitor_close(&sv.m);
 	for (size_t i = 0; i < sv.nexes; i++)
 		free(sv.exes[i].path);
 	free(sv.exes);

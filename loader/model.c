@@ -164,7 +164,8 @@ void model_forget_unmapped(struct model *md,
 			md->all[k++] = md->all[i];
 			continue;
 		}
-		fn(md->all[i], ctx);
+		if (fn)
+			fn(md->all[i], ctx);
 		free(md->all[i]);
 	}
 	md->nall = k;

@@ -141,8 +141,8 @@ void model_rw_add(struct model *md, const struct vfg_rw_key *k, const struct vfg
 		  bool exited);
 
 /*
- * For a long-running view: hands every unmapped mapping to fn (its final faults are in it),
- * then forgets it. The mapped ones stay.
+ * For a long-running view: hands every unmapped mapping to fn (its final faults are in it;
+ * fn may be NULL), then forgets it. The mapped ones stay.
  */
 void model_forget_unmapped(struct model *md,
 			   void (*fn)(const struct model_mapping *t, void *ctx), void *ctx);

@@ -2,6 +2,7 @@
 /* The live pipeline below the views; see session.h. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,12 +18,12 @@ static void say(struct session *s, enum session_level level, const char *fmt, ..
 	char text[1024];
 	va_list ap;
 
-	if (!s->view.note)
-		return;
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	s->view.note(level, text, s->view.ctx);
+	for (unsigned int i = 0; i < s->nviews; i++)
+		if (s->views[i].note)
+			s->views[i].note(level, text, s->views[i].ctx);
 }
 
 static void on_copy(const struct copy_event *ev, void *ctx)
@@ -33,8 +34,9 @@ static void on_copy(const struct copy_event *ev, void *ctx)
 	const struct copy_judgement j = verdict_judge_copy(v, ev->hazards, ev->measured);
 
 	model_copy(&s->model, ev, j.violation);
-	if (s->view.copy)
-		s->view.copy(ev, v, &j, s->view.ctx);
+	for (unsigned int i = 0; i < s->nviews; i++)
+		if (s->views[i].copy)
+			s->views[i].copy(ev, v, &j, s->views[i].ctx);
 }
 
 static void on_dma(const struct dma_event *ev, void *ctx)
@@ -42,8 +44,44 @@ static void on_dma(const struct dma_event *ev, void *ctx)
 	struct session *s = ctx;
 	const struct dma_event *held_by = model_dma(&s->model, ev);
 
-	if (s->view.dma)
-		s->view.dma(ev, held_by, s->view.ctx);
+	for (unsigned int i = 0; i < s->nviews; i++)
+		if (s->views[i].dma)
+			s->views[i].dma(ev, held_by, s->views[i].ctx);
+}
+
+static void on_event(const struct monitor_event *ev, void *ctx)
+{
+	struct session *s = ctx;
+	const struct vfg_event *r = &ev->raw;
+	struct model_mapping failed, *t = NULL;
+
+	switch (r->type) {
+	case VFG_EV_MMAP:
+		if (r->ret == 0) {
+			t = model_mmap(&s->model, ev);
+			if (!t)
+				return; /* out of memory: not tracked, not shown */
+			session_watch(s, r->tgid, r->comm);
+		} else {
+			/* Shown, never tracked: there is no mapping. */
+			model_mapping_from_event(&failed, ev);
+			t = &failed;
+		}
+		break;
+	case VFG_EV_FAULT:
+		t = model_fault(&s->model, ev);
+		break;
+	case VFG_EV_UNMAP:
+		t = model_unmap(&s->model, ev);
+		break;
+	case VFG_EV_OPEN:
+		/* Probes in place before its first mapping, and so before its first copy. */
+		session_watch(s, r->tgid, r->comm);
+		break;
+	}
+	for (unsigned int i = 0; i < s->nviews; i++)
+		if (s->views[i].event)
+			s->views[i].event(ev, t, s->views[i].ctx);
 }
 
 static int open_copies(struct session *s, char *why, size_t len)
@@ -73,35 +111,58 @@ static int open_copies(struct session *s, char *why, size_t len)
 	return 0;
 }
 
-int session_open(struct session **out, const struct session_opts *o, const struct session_view *v,
-		 char *why, size_t len)
+int session_open(struct session **out, const struct session_opts *o,
+		 const struct session_view *views, unsigned int nviews, char *why, size_t len)
 {
 	struct session *s = calloc(1, sizeof(*s));
+	const struct vfio_location *vfio = o->vfio;
+	const char *step = NULL;
+	uint64_t t0;
 	int err;
 
-	*out = NULL;
+	*out = s;
 	if (!s) {
 		snprintf(why, len, "session: out of memory");
 		return -ENOMEM;
 	}
 	s->o = *o;
-	if (v)
-		s->view = *v;
+	s->nviews = nviews < SESSION_MAX_VIEWS ? nviews : SESSION_MAX_VIEWS;
+	for (unsigned int i = 0; i < s->nviews; i++)
+		s->views[i] = views[i];
 	s->watched.cap = SESSION_MAX_WATCHED;
-	if (o->kernel)
+	if (o->monitor) {
+		err = monitor_open(&s->m, o->monitor, on_event, s, &step);
+		if (err) {
+			monitor_close(&s->m);
+			s->monitor_failed = true;
+			snprintf(why, len, "cannot %s: %s", step, strerror(-err));
+			return err;
+		}
+		s->monitor_open = true;
+		s->kernel = s->m.kernel;
+		vfio = &s->m.vfio; /* found once, by monitor_open */
+	} else if (o->kernel) {
 		s->kernel = *o->kernel;
-	else
+	} else {
 		kernel_info_read(&s->kernel);
+	}
+	s->o.vfio = vfio;
 	model_init(&s->model, kernel_page_shift(&s->kernel));
 	verdicts_init(&s->verdicts, s->kernel.arch, &host_resolver, o->policy_path);
 	if (o->copies) {
+		t0 = monotonic_ns();
 		err = open_copies(s, why, len);
+		s->copies_ns = monotonic_ns() - t0;
 		if (err) {
-			session_close(s);
+			if (s->copies_open)
+				copies_close(&s->c);
+			s->copies_open = false;
+			if (s->monitor_open)
+				monitor_close(&s->m);
+			s->monitor_open = false;
 			return err;
 		}
 	}
-	*out = s;
 	if (o->pid)
 		session_watch(s, o->pid, NULL);
 	return 0;
@@ -155,13 +216,91 @@ int session_watch(struct session *s, uint32_t pid, const char *comm)
 	for (unsigned int i = 0; i < s->c.n; i++)
 		if (s->c.targets[i].pid == (int32_t)pid && s->c.targets[i].link)
 			total++;
-	say(s, SESSION_INFO, "pid %u: %d probes attached", pid, total);
+	for (unsigned int i = 0; i < s->nviews; i++)
+		if (s->views[i].watched)
+			s->views[i].watched(pid, comm, total, s->views[i].ctx);
 	return total;
+}
+
+int session_bootstrap(struct session *s, char *why, size_t len)
+{
+	struct snapshot snap;
+	int err = snapshot_take(&snap);
+
+	if (err) {
+		snprintf(why, len, "cannot list the existing mappings: cannot %s: %s",
+			 snap.failed_step, strerror(-err));
+		return err;
+	}
+	for (size_t i = 0; i < snap.count; i++) {
+		const struct mapping *m = &snap.mappings[i];
+		struct model_mapping *t;
+
+		if (s->o.pid && m->pid != s->o.pid)
+			continue;
+		t = model_existing(&s->model, m);
+		if (!t)
+			continue; /* its mmap was seen already */
+		session_watch(s, t->pid, t->comm);
+		for (unsigned int v = 0; v < s->nviews; v++)
+			if (s->views[v].existing)
+				s->views[v].existing(t, m, s->views[v].ctx);
+	}
+	snapshot_free(&snap);
+	return 0;
 }
 
 int session_poll(struct session *s, int timeout_ms)
 {
-	return s->copies_open ? copies_poll(&s->c, timeout_ms) : 0;
+	bool both = s->monitor_open && s->copies_open;
+	int n = 0, got;
+
+	if (s->monitor_open) {
+		got = monitor_poll(&s->m, both ? timeout_ms / 2 : timeout_ms);
+		if (got < 0)
+			return got;
+		n += got;
+	}
+	if (s->copies_open) {
+		got = copies_poll(&s->c, both ? timeout_ms - timeout_ms / 2 : timeout_ms);
+		if (got < 0)
+			return got;
+		n += got;
+	}
+	return n;
+}
+
+/*
+ * Whether a process is alive. kill(pid, 0) cannot tell a later process that got its PID: the
+ * rows of the one that exited stay until that one exits too.
+ */
+static bool pid_alive(uint32_t pid, void *ctx)
+{
+	return !kill(pid, 0) || errno != ESRCH;
+}
+
+static void forgotten(const struct model_mapping *t, void *ctx)
+{
+	struct session *s = ctx;
+
+	for (unsigned int i = 0; i < s->nviews; i++)
+		if (s->views[i].forgotten)
+			s->views[i].forgotten(t, s->views[i].ctx);
+}
+
+int session_tick(struct session *s)
+{
+	int err = s->monitor_open ? model_read_counts(&s->model, &s->m, pid_alive, NULL) : 0;
+
+	model_forget_unmapped(&s->model, forgotten, s);
+	model_fold_exited(&s->model, pid_alive, NULL);
+	verdicts_forget_exited(&s->verdicts, pid_alive, NULL);
+	return err;
+}
+
+int session_read_counts(struct session *s)
+{
+	return s->monitor_open ? model_read_counts(&s->model, &s->m, NULL, NULL) : 0;
 }
 
 void session_drain(struct session *s)
@@ -221,6 +360,9 @@ void session_close(struct session *s)
 	if (s->copies_open)
 		copies_close(&s->c);
 	s->copies_open = false;
+	if (s->monitor_open)
+		monitor_close(&s->m);
+	s->monitor_open = false;
 	symbolizer_free(&s->sym);
 	verdicts_free(&s->verdicts);
 	proc_table_free(&s->watched);

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * The live pipeline below the views: the session owns the model, the verdicts of the policy in
- * force, the copy probes and the processes they watch. A copy event goes probes -> session
- * (verdict and judgement) -> model -> the view's callback, which only shows it; a DMA map goes
- * the same way. monitor, serve and audit each open one session and give it their callbacks.
+ * The live pipeline below the views: the session owns the monitor's probes, the snapshot that
+ * bootstraps the model, the model, the verdicts of the policy in force, the copy probes and the
+ * processes they watch, and the periodic upkeep of a long-running view (one tick). An event goes
+ * probes -> session -> model -> the view's callback, which only shows it: a mapping's event
+ * after the model took it, a copy with its verdict and judgement, a DMA map with the map that
+ * held the bounce buffer. monitor, serve and audit each open one session with their callbacks.
  */
 #ifndef VFIOGUARD_SESSION_H
 #define VFIOGUARD_SESSION_H
@@ -15,6 +17,8 @@
 #include "copies.h"
 #include "kernel.h"
 #include "model.h"
+#include "monitor.h"
+#include "snapshot.h"
 #include "symbolize.h"
 #include "../policy/verdict.h"
 
@@ -22,6 +26,19 @@
 enum session_level { SESSION_WARNING = 4, SESSION_NOTICE = 5, SESSION_INFO = 6 };
 
 struct session_view {
+	/*
+	 * A monitor event after the model took it. t: the mapping it is about (the new one for a
+	 * successful mmap, an untracked one built from the event for a failed mmap, the mapping
+	 * faulted or unmapped), NULL when it is about none (fd accesses, decisions, opens) or
+	 * about a VMA that never was one.
+	 */
+	void (*event)(const struct monitor_event *ev, const struct model_mapping *t, void *ctx);
+	/* A mapping made before the probes, from the snapshot (session_bootstrap). */
+	void (*existing)(const struct model_mapping *t, const struct mapping *m, void *ctx);
+	/* A process whose copies are watched from now on, with the probes attached for it. */
+	void (*watched)(uint32_t pid, const char *comm, int probes, void *ctx);
+	/* An unmapped mapping the tick forgets, with its final faults. */
+	void (*forgotten)(const struct model_mapping *t, void *ctx);
 	/* A copy into or out of device memory, counted in the model; v NULL when out of memory. */
 	void (*copy)(const struct copy_event *ev, const struct verdict *v,
 		     const struct copy_judgement *j, void *ctx);
@@ -36,6 +53,7 @@ struct session_opts {
 	/* The running kernel as the caller read it (monitor_open); NULL: read it here. */
 	const struct kernel_info *kernel;
 	const char *policy_path;              /* the policy in force; NULL: none */
+	const struct monitor_opts *monitor;   /* open the monitor's probes; NULL: none (audit) */
 	bool copies;                          /* watch copies into device memory */
 	bool libc;                            /* every libc copy of the watched processes */
 	const struct copy_probe_spec *probes; /* --probe and --usdt */
@@ -46,11 +64,17 @@ struct session_opts {
 };
 
 #define SESSION_MAX_WATCHED 1024
+#define SESSION_MAX_VIEWS 4
 
 struct session {
 	struct session_opts o;
-	struct session_view view;
+	struct session_view views[SESSION_MAX_VIEWS]; /* each called in turn */
+	unsigned int nviews;
 	struct kernel_info kernel;
+	bool monitor_open;
+	bool monitor_failed; /* session_open failed there: m.hooks says why for each hook */
+	struct monitor m;
+	uint64_t copies_ns;  /* how long opening the copy probes took */
 	struct model model;
 	struct verdicts verdicts;
 	bool copies_open;
@@ -62,18 +86,37 @@ struct session {
 
 /*
  * Opens the pipeline the options ask for: 0, or a negative errno with why saying what failed
- * (nothing is left open). The session is freed by session_close.
+ * ("cannot STEP: REASON" for the monitor, with monitor_failed set; "copies: ..." for the
+ * copies). *s is the session either way, unless out of memory (NULL): after an error nothing
+ * is attached, and what was tried is there to report; session_close frees it.
  */
-int session_open(struct session **s, const struct session_opts *o, const struct session_view *v,
-		 char *why, size_t len);
+int session_open(struct session **s, const struct session_opts *o,
+		 const struct session_view *views, unsigned int nviews, char *why, size_t len);
 /*
  * A process that maps or opens device memory: its VMM profile's probes (and libc's with libc)
  * are attached, once per process. Returns the probes of that process attached now, -1 when it
  * was watched already, is not one the options select, or copies are not watched.
  */
 int session_watch(struct session *s, uint32_t pid, const char *comm);
-/* Waits up to timeout_ms for copy events and delivers them. Events delivered or -errno. */
+/*
+ * The mappings made before the probes, from the snapshot (only the process of opts.pid, when
+ * set): into the model, their processes watched, each handed to the view. 0, or -errno with why.
+ */
+int session_bootstrap(struct session *s, char *why, size_t len);
+/*
+ * Waits up to timeout_ms for events (split between the monitor's and the copies' when both are
+ * open) and delivers them. Events delivered, or the first -errno of a poll.
+ */
 int session_poll(struct session *s, int timeout_ms);
+/*
+ * A long-running view's upkeep: takes the kernel's counts (fd accesses of exited processes
+ * folded by name), hands unmapped mappings to view.forgotten and forgets them, folds the rows
+ * of exited processes and forgets their verdicts. 0, or -errno reading the counts (the rest is
+ * done anyway).
+ */
+int session_tick(struct session *s);
+/* For a summary: the kernel's counts as they are, every process keeping its rows. 0 or -errno. */
+int session_read_counts(struct session *s);
 /*
  * At the end of a run: waits for the cases still being measured (at most 10 minutes, saying
  * so) and delivers the copies that waited for them.
