@@ -143,7 +143,8 @@ $(BUILD)/vfg-slowclients: tests/slowclients.c | $(BUILD)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
 $(BUILD)/tests/%: tests/unit/%.c $(PURE_OBJS) $(BUILD)/obj/loader/snapshot.o $(BUILD)/obj/loader/monitor.o \
-		$(BUILD)/obj/loader/model.o $(BUILD)/obj/loader/enforce.o
+		$(BUILD)/obj/loader/model.o $(BUILD)/obj/loader/enforce.o $(BUILD)/obj/loader/session.o \
+		$(BUILD)/obj/loader/copies.o $(BUILD)/obj/loader/symbolize.o
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -MF $@.d -MT $@ $(filter %.c %.o,$^) -lcmocka $(LIBS) -o $@

@@ -107,8 +107,9 @@ static int watch_copies(const struct snapshot *snap, struct copy_view_opts *co,
 		p_err("audit: out of memory");
 		return EXIT_ERROR;
 	}
-	copy_view_session_opts(co, true, &so);
-	if (session_open(&s, &so, &cb, 1, why, sizeof(why))) {
+	copy_view_session_opts(co, &so);
+	if (session_open(&s, &so, &cb, 1, why, sizeof(why)) ||
+	    session_open_copies(s, why, sizeof(why))) {
 		p_err("%s", why);
 		session_close(s);
 		copy_view_free(v);

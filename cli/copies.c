@@ -335,6 +335,7 @@ static void on_note(enum session_level level, const char *text, void *ctx)
 	fprintf(stderr, "vfioguard: copies: %s\n", text);
 }
 
+/* A process watched: with -v, how many probes it got. */
 static void on_watched(uint32_t pid, const char *comm, int probes, void *ctx)
 {
 	if (verbose)
@@ -358,9 +359,8 @@ void copy_view_bind(struct copy_view *v, struct session *s)
 	v->s = s;
 }
 
-void copy_view_session_opts(const struct copy_view_opts *o, bool copies, struct session_opts *so)
+void copy_view_session_opts(const struct copy_view_opts *o, struct session_opts *so)
 {
-	so->copies = copies;
 	so->libc = o->libc;
 	so->probes = o->probes;
 	so->nprobes = o->nprobes;

@@ -30,8 +30,8 @@ struct copy_view;
 struct copy_view *copy_view_new(const struct copy_view_opts *o, struct session_view *cb);
 /* The session the view's callbacks come from, once it is open. */
 void copy_view_bind(struct copy_view *v, struct session *s);
-/* The session options the view's flags ask for (copies: --copies, --libc or a probe given). */
-void copy_view_session_opts(const struct copy_view_opts *o, bool copies, struct session_opts *so);
+/* The session options the view's flags ask for (--libc, --probe, --usdt, --pid, --comm). */
+void copy_view_session_opts(const struct copy_view_opts *o, struct session_opts *so);
 /* Counts per target and per (process, region, hazards): printed, or added to a JSON object. */
 void copy_view_summary(struct copy_view *v, struct json_object *into);
 void copy_view_free(struct copy_view *v);

@@ -488,6 +488,9 @@ static void summary(struct state *st, struct monitor *m, uint64_t dropped)
 	char region[24], cache[40];
 
 	read_counts(st);
+	/* The regions table is judged by the policy in force now, which may be newer than the
+	 * one the copies were judged by when they were made. */
+	session_policy_changed(st->s);
 	nrows = region_rows(st, &rows);
 
 	if (json_output) {
@@ -712,7 +715,7 @@ int do_monitor(int argc, char **argv)
 	co.device = st.device;
 	co.region = st.region;
 	co.start_ns = st.start_ns;
-	copy_view_session_opts(&co, copies, &so);
+	copy_view_session_opts(&co, &so);
 	if (copies && !(st.copies = copy_view_new(&co, &views[1]))) {
 		p_err("monitor: out of memory");
 		free((void *)co.probes);
@@ -729,9 +732,7 @@ int do_monitor(int argc, char **argv)
 	st.kernel = &m->kernel;
 	report_attach(m, mo.ringbuf_bytes ? mo.ringbuf_bytes : 256 * 1024);
 	if (err) {
-		if (!st.s->monitor_failed)
-			p_err("%s", why);
-		else if ((err == -EPERM || err == -EACCES) && geteuid() != 0)
+		if ((err == -EPERM || err == -EACCES) && geteuid() != 0)
 			p_err("monitor: %s (run as root: needs CAP_BPF, CAP_PERFMON and CAP_SYSLOG)",
 			      why);
 		else
@@ -741,11 +742,18 @@ int do_monitor(int argc, char **argv)
 		free((void *)co.probes);
 		return EXIT_ERROR;
 	}
-	if (st.copies)
-		copy_view_bind(st.copies, st.s);
 	if (verbose)
 		fprintf(stderr, "vfioguard: monitor: finding vfio and hooks %.1f ms, BPF load %.1f ms, "
 			"attach %.1f ms\n", m->lookup_ns / 1e6, m->load_ns / 1e6, m->attach_ns / 1e6);
+	if (copies && session_open_copies(st.s, why, sizeof(why))) {
+		p_err("%s", why);
+		session_close(st.s);
+		copy_view_free(st.copies);
+		free((void *)co.probes);
+		return EXIT_ERROR;
+	}
+	if (st.copies)
+		copy_view_bind(st.copies, st.s);
 	if (verbose && copies)
 		fprintf(stderr, "vfioguard: monitor: copy probes %.1f ms\n", st.s->copies_ns / 1e6);
 	t = monotonic_ns();

@@ -481,6 +481,8 @@ static void on_note(enum session_level level, const char *text, void *ctx)
 /* A process that maps device memory: its copies are watched from now on. */
 static void on_watched(uint32_t pid, const char *comm, int probes, void *ctx)
 {
+	if (verbose)
+		log_line(LOG_INFO, "vfioguard: copies: pid %u: %d probes attached", pid, probes);
 	log_line(LOG_INFO, "vfioguard: serve: pid %u: %d probes attached (%s)", pid, probes,
 		 comm ? comm : "?");
 }
@@ -1184,15 +1186,14 @@ int do_serve(int argc, char **argv)
 		p_err("serve: the policy %s was not put in force", sv.policy_file);
 		goto out;
 	}
-	so.copies = sv.copies = !no_copies;
-	err = session_open(&sv.s, &so, &cb, 1, failed, sizeof(failed));
-	if (err && sv.s && sv.s->monitor_failed) {
+	sv.copies = !no_copies;
+	if (session_open(&sv.s, &so, &cb, 1, failed, sizeof(failed))) {
 		p_err("serve: %s", failed);
 		goto out;
-	} else if (err) {
+	}
+	if (sv.copies && session_open_copies(sv.s, failed, sizeof(failed))) {
 		p_err("%s", failed);
-		if (sv.copies)
-			p_err("serve: the copies cannot be watched (--no-copies watches without them)");
+		p_err("serve: the copies cannot be watched (--no-copies watches without them)");
 		goto out;
 	}
 	if (session_bootstrap(sv.s, failed, sizeof(failed))) {

@@ -49,7 +49,7 @@ static void on_dma(const struct dma_event *ev, void *ctx)
 			s->views[i].dma(ev, held_by, s->views[i].ctx);
 }
 
-static void on_event(const struct monitor_event *ev, void *ctx)
+void session_monitor_event(const struct monitor_event *ev, void *ctx)
 {
 	struct session *s = ctx;
 	const struct vfg_event *r = &ev->raw;
@@ -91,7 +91,7 @@ static int open_copies(struct session *s, char *why, size_t len)
 
 	err = copies_open(&s->c, on_copy, s, s->o.vfio, &step);
 	if (err) {
-		snprintf(why, len, "copies: cannot %s: %s", step, kernel_strerror(-err));
+		snprintf(why, len, "copies: cannot %s: %s", step, kernel_strerror(err));
 		return err;
 	}
 	s->copies_open = true;
@@ -111,13 +111,23 @@ static int open_copies(struct session *s, char *why, size_t len)
 	return 0;
 }
 
+/* Every probe detached, the monitor's and the copies'. */
+static void detach(struct session *s)
+{
+	if (s->copies_open)
+		copies_close(&s->c);
+	s->copies_open = false;
+	if (s->monitor_open)
+		monitor_close(&s->m);
+	s->monitor_open = false;
+}
+
 int session_open(struct session **out, const struct session_opts *o,
 		 const struct session_view *views, unsigned int nviews, char *why, size_t len)
 {
 	struct session *s = calloc(1, sizeof(*s));
 	const struct vfio_location *vfio = o->vfio;
 	const char *step = NULL;
-	uint64_t t0;
 	int err;
 
 	*out = s;
@@ -131,7 +141,7 @@ int session_open(struct session **out, const struct session_opts *o,
 		s->views[i] = views[i];
 	s->watched.cap = SESSION_MAX_WATCHED;
 	if (o->monitor) {
-		err = monitor_open(&s->m, o->monitor, on_event, s, &step);
+		err = monitor_open(&s->m, o->monitor, session_monitor_event, s, &step);
 		if (err) {
 			monitor_close(&s->m);
 			s->monitor_failed = true;
@@ -149,22 +159,24 @@ int session_open(struct session **out, const struct session_opts *o,
 	s->o.vfio = vfio;
 	model_init(&s->model, kernel_page_shift(&s->kernel));
 	verdicts_init(&s->verdicts, s->kernel.arch, &host_resolver, o->policy_path);
-	if (o->copies) {
-		t0 = monotonic_ns();
-		err = open_copies(s, why, len);
-		s->copies_ns = monotonic_ns() - t0;
-		if (err) {
-			if (s->copies_open)
-				copies_close(&s->c);
-			s->copies_open = false;
-			if (s->monitor_open)
-				monitor_close(&s->m);
-			s->monitor_open = false;
-			return err;
-		}
+	return 0;
+}
+
+int session_open_copies(struct session *s, char *why, size_t len)
+{
+	uint64_t t0 = monotonic_ns();
+	int err;
+
+	err = open_copies(s, why, len);
+	if (err) {
+		if (s->copies_open)
+			copies_close(&s->c);
+		s->copies_open = false;
+		return err;
 	}
-	if (o->pid)
-		session_watch(s, o->pid, NULL);
+	if (s->o.pid)
+		session_watch(s, s->o.pid, NULL);
+	s->copies_ns = monotonic_ns() - t0;
 	return 0;
 }
 
@@ -253,21 +265,24 @@ int session_bootstrap(struct session *s, char *why, size_t len)
 int session_poll(struct session *s, int timeout_ms)
 {
 	bool both = s->monitor_open && s->copies_open;
-	int n = 0, got;
+	int n = 0, err = 0, got;
 
+	/* Both rings are read whatever the other said: a run's last drain loses neither. */
 	if (s->monitor_open) {
 		got = monitor_poll(&s->m, both ? timeout_ms / 2 : timeout_ms);
 		if (got < 0)
-			return got;
-		n += got;
+			err = got;
+		else
+			n += got;
 	}
 	if (s->copies_open) {
 		got = copies_poll(&s->c, both ? timeout_ms - timeout_ms / 2 : timeout_ms);
-		if (got < 0)
-			return got;
-		n += got;
+		if (got < 0 && !err)
+			err = got;
+		else if (got > 0)
+			n += got;
 	}
-	return n;
+	return err ? err : n;
 }
 
 /*
@@ -357,12 +372,7 @@ void session_close(struct session *s)
 {
 	if (!s)
 		return;
-	if (s->copies_open)
-		copies_close(&s->c);
-	s->copies_open = false;
-	if (s->monitor_open)
-		monitor_close(&s->m);
-	s->monitor_open = false;
+	detach(s);
 	symbolizer_free(&s->sym);
 	verdicts_free(&s->verdicts);
 	proc_table_free(&s->watched);

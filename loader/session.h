@@ -54,7 +54,6 @@ struct session_opts {
 	const struct kernel_info *kernel;
 	const char *policy_path;              /* the policy in force; NULL: none */
 	const struct monitor_opts *monitor;   /* open the monitor's probes; NULL: none (audit) */
-	bool copies;                          /* watch copies into device memory */
 	bool libc;                            /* every libc copy of the watched processes */
 	const struct copy_probe_spec *probes; /* --probe and --usdt */
 	size_t nprobes;
@@ -85,13 +84,19 @@ struct session {
 };
 
 /*
- * Opens the pipeline the options ask for: 0, or a negative errno with why saying what failed
- * ("cannot STEP: REASON" for the monitor, with monitor_failed set; "copies: ..." for the
- * copies). *s is the session either way, unless out of memory (NULL): after an error nothing
- * is attached, and what was tried is there to report; session_close frees it.
+ * Opens the session: the monitor's probes when the options ask for them, the model and the
+ * verdicts. 0, or a negative errno with why ("cannot STEP: REASON", monitor_failed set, m.hooks
+ * saying why for each hook). *s is the session either way, unless out of memory (NULL), for the
+ * caller to report what was tried and then session_close.
  */
 int session_open(struct session **s, const struct session_opts *o,
 		 const struct session_view *views, unsigned int nviews, char *why, size_t len);
+/*
+ * Loads the copy probes and attaches the --probe and --usdt targets (and watches opts.pid):
+ * apart, so that a view reports the monitor's hooks before the copies speak. 0, or a negative
+ * errno with why ("copies: ..."); the monitor stays open.
+ */
+int session_open_copies(struct session *s, char *why, size_t len);
 /*
  * A process that maps or opens device memory: its VMM profile's probes (and libc's with libc)
  * are attached, once per process. Returns the probes of that process attached now, -1 when it
@@ -129,6 +134,11 @@ bool session_target_at(struct session *s, unsigned int i, const struct copy_targ
 		       struct vfg_copy_counts *cnt);
 /* Copy and DMA events the kernel could not hand over (ring buffer full), over all targets. */
 uint64_t session_copies_dropped(struct session *s);
+/*
+ * The monitor's callback (ctx: the session): the event into the model, its process watched on
+ * mmap and open, then to the views. Public so that tests feed it recorded events.
+ */
+void session_monitor_event(const struct monitor_event *ev, void *ctx);
 /* Frees the session; NULL is nothing. */
 void session_close(struct session *s);
 

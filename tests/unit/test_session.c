@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The session's wiring, without BPF: a monitor event reaches every view after the model took it,
+ * and the tick forgets unmapped mappings (each handed to the views first), folds the mappings of
+ * processes gone at two ticks in a row and forgets their verdicts.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../loader/session.h"
+
+static const struct kernel_info k612 = {
+	.arch = ARCH_X86_64, .major = 6, .minor = 12, .page_size = 4096,
+};
+
+/* No process has this PID: pid_max is at most 2^22. */
+#define GONE_PID 4194304
+
+static struct monitor_event event(uint32_t type, uint64_t start, int64_t ret)
+{
+	struct vfg_event raw = {
+		.type = type, .mm = 0x1000, .start = start, .end = start + 0x10000,
+		.tgid = GONE_PID, .ret = ret, .pgoff = ((2ULL << 40) + 0x3000) >> 12,
+		.pgprot = 0x8000000000000037ULL, .comm = "qemu", .device = "0000:00:04.0",
+	};
+	struct monitor_event ev;
+
+	monitor_event_decode(&ev, &raw, &k612);
+	return ev;
+}
+
+struct seen {
+	struct session *s;
+	unsigned int events, with_mapping, forgotten;
+	size_t nall_at_event;       /* the model's mappings when the view was called */
+	uint64_t forgotten_start;
+};
+
+static void on_event(const struct monitor_event *ev, const struct model_mapping *t, void *ctx)
+{
+	struct seen *v = ctx;
+
+	v->events++;
+	v->with_mapping += t != NULL;
+	v->nall_at_event = v->s->model.nall;
+}
+
+static void on_forgotten(const struct model_mapping *t, void *ctx)
+{
+	struct seen *v = ctx;
+
+	v->forgotten++;
+	v->forgotten_start = t->start;
+}
+
+static struct session *open_with(struct seen v[2])
+{
+	const struct session_view views[2] = {
+		{ .event = on_event, .forgotten = on_forgotten, .ctx = &v[0] },
+		{ .event = on_event, .forgotten = on_forgotten, .ctx = &v[1] },
+	};
+	const struct session_opts o = { .kernel = &k612 };
+	struct session *s;
+	char why[256];
+
+	assert_int_equal(session_open(&s, &o, views, 2, why, sizeof(why)), 0);
+	assert_false(s->monitor_open || s->copies_open);
+	v[0].s = v[1].s = s;
+	return s;
+}
+
+static void events_reach_views_after_the_model(void **state)
+{
+	struct seen v[2] = {};
+	struct session *s = open_with(v);
+	struct monitor_event ev = event(VFG_EV_MMAP, 0x7f0000000000, 0);
+
+	session_monitor_event(&ev, s);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(v[i].events, 1);
+		assert_int_equal(v[i].with_mapping, 1);
+		assert_int_equal(v[i].nall_at_event, 1); /* the model had it first */
+	}
+	/* A failed mmap is shown with a mapping built from the event, never tracked. */
+	ev = event(VFG_EV_MMAP, 0x7f0000100000, -1);
+	session_monitor_event(&ev, s);
+	assert_int_equal(v[0].with_mapping, 2);
+	assert_int_equal(s->model.nall, 1);
+	/* An fd access is about no mapping. */
+	ev = event(VFG_EV_RW, 0, 0);
+	session_monitor_event(&ev, s);
+	assert_int_equal(v[1].events, 3);
+	assert_int_equal(v[1].with_mapping, 2);
+	/* Unmapped: the views see it, and the tick hands it to each before forgetting it. */
+	ev = event(VFG_EV_UNMAP, 0x7f0000000000, 0);
+	session_monitor_event(&ev, s);
+	assert_int_equal(v[0].with_mapping, 3);
+	assert_int_equal(session_tick(s), 0);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(v[i].forgotten, 1);
+		assert_int_equal(v[i].forgotten_start, 0x7f0000000000);
+	}
+	assert_int_equal(s->model.nall, 0);
+	session_close(s);
+	(void)state;
+}
+
+static void tick_folds_what_is_gone(void **state)
+{
+	struct seen v[2] = {};
+	struct session *s = open_with(v);
+	struct monitor_event ev = event(VFG_EV_MMAP, 0x7f0000000000, 0);
+
+	session_monitor_event(&ev, s);
+	assert_non_null(verdict_of(&s->verdicts, GONE_PID, "qemu", "0000:00:04.0", 2,
+				   CACHE_X86_UC_MINUS));
+	assert_int_equal(s->verdicts.n, 1);
+	/* Its unmap was lost (a full ring): gone at one tick, then at the next: forgotten after. */
+	session_tick(s);
+	assert_int_equal(s->verdicts.n, 0);
+	assert_int_equal(v[0].forgotten, 0);
+	session_tick(s);
+	assert_int_equal(v[0].forgotten, 0);
+	session_tick(s);
+	assert_int_equal(v[0].forgotten, 1);
+	assert_int_equal(v[1].forgotten, 1);
+	assert_int_equal(s->model.nall, 0);
+	session_close(s);
+	(void)state;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(events_reach_views_after_the_model),
+		cmocka_unit_test(tick_folds_what_is_gone),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
