@@ -327,11 +327,9 @@ static void on_dma(const struct dma_event *ev, const struct dma_event *held_by, 
 	stack_print(v, ev->target, r->tgid, r->stack, r->nstack);
 }
 
-/* What the session says, on stderr (its info with -v only). */
+/* What the session says, on stderr. */
 static void on_note(enum session_level level, const char *text, void *ctx)
 {
-	if (level >= SESSION_INFO && !verbose)
-		return;
 	fprintf(stderr, "vfioguard: copies: %s\n", text);
 }
 

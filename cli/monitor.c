@@ -50,7 +50,6 @@ struct state {
 	long region; /* -1: any */
 	struct session *s; /* the model, the verdicts of the policy in force, the copies */
 	uint64_t shown;
-	struct kernel_info *kernel;
 	uint32_t pid;
 	/* The policy in force, for naming the rules in decisions (loaded at the first one). */
 	struct policy policy;
@@ -729,7 +728,6 @@ int do_monitor(int argc, char **argv)
 		return EXIT_ERROR;
 	}
 	m = &st.s->m;
-	st.kernel = &m->kernel;
 	report_attach(m, mo.ringbuf_bytes ? mo.ringbuf_bytes : 256 * 1024);
 	if (err) {
 		if ((err == -EPERM || err == -EACCES) && geteuid() != 0)

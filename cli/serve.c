@@ -91,7 +91,6 @@ struct serve {
 	/* The monitor, the model, the verdicts of the policy in force (emptied by each apply),
 	 * the copies. */
 	struct session *s;
-	bool copies; /* not --no-copies */
 	struct fault_total *faults;
 	size_t nfaults;
 	struct decision_total *decisions;
@@ -471,11 +470,7 @@ static void zero_decisions(struct serve *sv, uint64_t in_force)
 /* What the session says (a process whose copies are not watched, ...), with its priority. */
 static void on_note(enum session_level level, const char *text, void *ctx)
 {
-	if (level >= SESSION_INFO && !verbose)
-		return;
-	log_line(level == SESSION_WARNING ? LOG_WARNING : level == SESSION_NOTICE ? LOG_NOTICE
-										 : LOG_INFO,
-		 "vfioguard: copies: %s", text);
+	log_line(level == SESSION_WARNING ? LOG_WARNING : LOG_NOTICE, "vfioguard: copies: %s", text);
 }
 
 /* A process that maps device memory: its copies are watched from now on. */
@@ -839,7 +834,7 @@ static void render(struct serve *sv)
 			    region_name(x->region, region, sizeof(region)),
 			    label(x->comm, b, sizeof(b)), w ? "write" : "read", x->bytes[w]);
 	}
-	if (sv->copies)
+	if (sv->s->copies_open)
 		put_copies(&t, &byname);
 	family(&t, "vfioguard_events_dropped_total", "counter",
 	       "Events the kernel could not hand to vfioguard (ring buffer full): counts above "
@@ -847,7 +842,7 @@ static void render(struct serve *sv)
 	put(&t, "vfioguard_events_dropped_total{source=\"monitor\"} %" PRIu64 "\n",
 	    monitor_dropped(&sv->s->m));
 	put(&t, "vfioguard_events_dropped_total{source=\"policy\"} %" PRIu64 "\n", st.dropped);
-	if (sv->copies)
+	if (sv->s->copies_open)
 		put(&t, "vfioguard_events_dropped_total{source=\"copies\"} %" PRIu64 "\n",
 		    session_copies_dropped(sv->s));
 	family(&t, "vfioguard_last_update_timestamp_seconds", "gauge",
@@ -1186,12 +1181,11 @@ int do_serve(int argc, char **argv)
 		p_err("serve: the policy %s was not put in force", sv.policy_file);
 		goto out;
 	}
-	sv.copies = !no_copies;
 	if (session_open(&sv.s, &so, &cb, 1, failed, sizeof(failed))) {
 		p_err("serve: %s", failed);
 		goto out;
 	}
-	if (sv.copies && session_open_copies(sv.s, failed, sizeof(failed))) {
+	if (!no_copies && session_open_copies(sv.s, failed, sizeof(failed))) {
 		p_err("%s", failed);
 		p_err("serve: the copies cannot be watched (--no-copies watches without them)");
 		goto out;

@@ -111,12 +111,17 @@ static int open_copies(struct session *s, char *why, size_t len)
 	return 0;
 }
 
-/* Every probe detached, the monitor's and the copies'. */
-static void detach(struct session *s)
+static void close_copies(struct session *s)
 {
 	if (s->copies_open)
 		copies_close(&s->c);
 	s->copies_open = false;
+}
+
+/* Every probe detached, the monitor's and the copies'. */
+static void detach(struct session *s)
+{
+	close_copies(s);
 	if (s->monitor_open)
 		monitor_close(&s->m);
 	s->monitor_open = false;
@@ -169,9 +174,7 @@ int session_open_copies(struct session *s, char *why, size_t len)
 
 	err = open_copies(s, why, len);
 	if (err) {
-		if (s->copies_open)
-			copies_close(&s->c);
-		s->copies_open = false;
+		close_copies(s);
 		return err;
 	}
 	if (s->o.pid)
@@ -358,7 +361,7 @@ uint64_t session_copies_dropped(struct session *s)
 {
 	uint64_t n = 0;
 
-	for (unsigned int i = 0; s->copies_open && i < s->c.n + s->c.nretired; i++) {
+	for (unsigned int i = 0; i < s->c.n + s->c.nretired; i++) {
 		const struct copy_target *tg;
 		struct vfg_copy_counts cnt;
 

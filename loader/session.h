@@ -23,7 +23,7 @@
 #include "../policy/verdict.h"
 
 /* How much a note matters, as syslog priorities (a daemon's journal reads them). */
-enum session_level { SESSION_WARNING = 4, SESSION_NOTICE = 5, SESSION_INFO = 6 };
+enum session_level { SESSION_WARNING = 4, SESSION_NOTICE = 5 };
 
 struct session_view {
 	/*
