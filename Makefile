@@ -34,7 +34,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ib
 	-I/usr/include/$(shell $(CC) -dumpmachine) \
 	-Wno-unused-function
 # capstone, libdw, libmicrohttpd and libudev are loaded at run time, when first needed
-# (loader/dynlib.h).
+# (loader/host/dynlib.h).
 LIBS := -lbpf -lelf -lz -ljson-c -lyaml -lcrypt -lpthread -ldl
 # features attaches a uprobe to a function of its own by name: in .dynsym it survives strip
 # (the Debian package's binary is stripped).
@@ -53,16 +53,16 @@ SKELS := $(patsubst $(BUILD)/%.bpf.o,$(BUILD)/%.skel.h,$(BPF_OBJS))
 # Light skeletons: the kernel applies the CO-RE relocations, so loading parses no kernel BTF in
 # user space (the snapshot, which audit loads every run).
 SKELS += $(BUILD)/snapshot.lskel.h
-LOADER_SRCS := $(wildcard loader/*.c)
+LOADER_SRCS := $(wildcard loader/*/*.c)
 POLICY_SRCS := $(wildcard policy/*.c)
 CLI_SRCS := $(wildcard cli/*.c)
 # The pure parts: no BPF, unit-tested without root.
-PURE_OBJS := $(BUILD)/obj/loader/cache_mode.o $(BUILD)/obj/loader/region.o \
-	$(BUILD)/obj/loader/kernel.o $(BUILD)/obj/cli/output.o $(BUILD)/obj/policy/policy.o \
-	$(BUILD)/obj/policy/compile.o $(BUILD)/obj/policy/hazards.o $(BUILD)/obj/policy/verdict.o $(BUILD)/obj/loader/store_trace.o \
-	$(BUILD)/obj/loader/elf_file.o $(BUILD)/obj/loader/proc_elf.o $(BUILD)/obj/loader/calibrate.o \
-	$(BUILD)/obj/loader/copy_spec.o $(BUILD)/obj/loader/calib_case.o $(BUILD)/obj/loader/disasm.o \
-	$(BUILD)/obj/loader/dynlib.o $(BUILD)/obj/cli/web_config.o
+PURE_OBJS := $(BUILD)/obj/loader/decode/cache_mode.o $(BUILD)/obj/loader/decode/region.o \
+	$(BUILD)/obj/loader/host/kernel.o $(BUILD)/obj/cli/output.o $(BUILD)/obj/policy/policy.o \
+	$(BUILD)/obj/policy/compile.o $(BUILD)/obj/policy/hazards.o $(BUILD)/obj/policy/verdict.o $(BUILD)/obj/loader/calib/store_trace.o \
+	$(BUILD)/obj/loader/host/elf_file.o $(BUILD)/obj/loader/host/proc_elf.o $(BUILD)/obj/loader/calib/calibrate.o \
+	$(BUILD)/obj/loader/vmm/copy_spec.o $(BUILD)/obj/loader/calib/calib_case.o $(BUILD)/obj/loader/host/disasm.o \
+	$(BUILD)/obj/loader/host/dynlib.o $(BUILD)/obj/cli/web_config.o
 OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LOADER_SRCS) $(POLICY_SRCS) $(CLI_SRCS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
@@ -142,9 +142,9 @@ $(BUILD)/vfg-slowclients: tests/slowclients.c | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
-$(BUILD)/tests/%: tests/unit/%.c $(PURE_OBJS) $(BUILD)/obj/loader/snapshot.o $(BUILD)/obj/loader/monitor.o \
-		$(BUILD)/obj/loader/model.o $(BUILD)/obj/loader/enforce.o $(BUILD)/obj/loader/session.o \
-		$(BUILD)/obj/loader/copies.o $(BUILD)/obj/loader/symbolize.o
+$(BUILD)/tests/%: tests/unit/%.c $(PURE_OBJS) $(BUILD)/obj/loader/probes/snapshot.o $(BUILD)/obj/loader/probes/monitor.o \
+		$(BUILD)/obj/loader/model/model.o $(BUILD)/obj/loader/probes/enforce.o $(BUILD)/obj/loader/model/session.o \
+		$(BUILD)/obj/loader/probes/copies.o $(BUILD)/obj/loader/host/symbolize.o $(BUILD)/obj/loader/model/facts.o
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -MF $@.d -MT $@ $(filter %.c %.o,$^) -lcmocka $(LIBS) -o $@
@@ -154,16 +154,16 @@ FUZZ_CFLAGS := -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-saniti
 FUZZERS := $(BUILD)/fuzz/fuzz_policy $(BUILD)/fuzz/fuzz_calib_cache
 
 $(BUILD)/fuzz/fuzz_policy: tests/fuzz/fuzz_policy.c policy/policy.c policy/policy.h \
-		loader/cache_mode.c loader/region.c
+		loader/decode/cache_mode.c loader/decode/region.c
 	@mkdir -p $(dir $@)
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) tests/fuzz/fuzz_policy.c policy/policy.c loader/cache_mode.c \
-		loader/region.c -lyaml -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) tests/fuzz/fuzz_policy.c policy/policy.c loader/decode/cache_mode.c \
+		loader/decode/region.c -lyaml -o $@
 
-$(BUILD)/fuzz/fuzz_calib_cache: tests/fuzz/fuzz_calib_cache.c loader/calib_case.c loader/calibrate.h
+$(BUILD)/fuzz/fuzz_calib_cache: tests/fuzz/fuzz_calib_cache.c loader/calib/calib_case.c loader/calib/calibrate.h
 	@mkdir -p $(dir $@)
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) tests/fuzz/fuzz_calib_cache.c loader/calib_case.c -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) tests/fuzz/fuzz_calib_cache.c loader/calib/calib_case.c -o $@
 
 $(BUILD):
 	@mkdir -p $@

@@ -482,7 +482,7 @@ static __always_inline int on_call(struct pt_regs *ctx, __u32 idx, bool usdt)
 		/* One access of len bytes: only its alignment can be wrong. */
 		__u64 at = flags & VFG_COPY_DST_DEVICE ? dst : src;
 
-		ev->hazards = at & (len - 1) ? (1u << 4) /* HAZARD_UNALIGNED */ : 0;
+		ev->hazards = at & (len - 1) ? HAZARD_UNALIGNED : 0;
 		flags |= VFG_COPY_MEASURED;
 	} else if (routine != VFG_ROUTINE_NONE) {
 		struct vfg_hazard_key k = {

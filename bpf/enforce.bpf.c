@@ -15,7 +15,7 @@
  * After the driver's mmap handler the page protection it chose is recorded per region, so that
  * user space can compare the real cache mode with the one the verdict assumed.
  *
- * Everything is pinned by loader/enforce.c: enforcement outlives the CLI.
+ * Everything is pinned by loader/probes/enforce.c: enforcement outlives the CLI.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Minimal programs of each kind vfioguard relies on. loader/features.c loads and attaches them
+ * Minimal programs of each kind vfioguard relies on. loader/probes/features.c loads and attaches them
  * one at a time to learn what the running kernel really allows; none of them does any work.
  */
 #include "vmlinux.h"

@@ -2,7 +2,7 @@
 /*
  * vfioguard monitor: the VFIO mmap, fault and indirect-access paths and the end of mappings,
  * as struct vfg_event records in a ring buffer. Every hook has an fentry/fexit form and a
- * kprobe/kretprobe form; loader/monitor.c loads one of the two and only the hooks the running
+ * kprobe/kretprobe form; loader/probes/monitor.c loads one of the two and only the hooks the running
  * kernel has (vfio_pci_mmap_fault before 6.12, vfio_pci_mmap_huge_fault after; __vm_area_free
  * where per-VMA locks defer vm_area_free()).
  */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Snapshot of every VFIO device mapping of every process: an iter/task_vma program that writes
- * one struct vma_record per VMA whose file is a VFIO device file. Read by loader/snapshot.c.
+ * one struct vma_record per VMA whose file is a VFIO device file. Read by loader/probes/snapshot.c.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

@@ -158,6 +158,17 @@ enum vfg_enforce_counter {
 #define VFG_COND_CGROUP 0x08        /* the process is in this cgroup */
 #define VFG_COND_CGROUP_BELOW 0x10  /* in a cgroup below it (with VFG_COND_CGROUP) */
 
+/* DESIGN.md, "hazard". Bits of a hazard set (the hazard table's values, a copy event's). */
+enum hazard {
+	HAZARD_SPLIT = 1 << 0,
+	HAZARD_DUP = 1 << 1,
+	HAZARD_REORDER = 1 << 2,
+	HAZARD_WIDE = 1 << 3,
+	HAZARD_UNALIGNED = 1 << 4,
+};
+#define HAZARD_ALL 0x1f
+
+/* Access classes of a policy (enum access_class of policy/policy.h takes these values). */
 enum vfg_access {
 	VFG_ACCESS_DIRECT,
 	VFG_ACCESS_FIXED,
@@ -187,6 +198,12 @@ struct vfg_region_key {
 	char device[VFG_DEVICE_LEN];
 	__u32 region;
 	__u32 pad;
+};
+
+/* A (device, region) with its verdict: an entry of the policy map. */
+struct vfg_region_verdict {
+	struct vfg_region_key key;
+	struct vfg_verdict v;
 };
 
 /*
@@ -245,7 +262,7 @@ enum vfg_copy_kind {
 	VFG_COPY_KIND_DMA_UNMAP,    /* address_space_unmap(as, buffer, len, is_write, access_len) */
 };
 
-/* Routine of the hazard table (as enum calib_routine of loader/calibrate.h). */
+/* Routine of the hazard table (enum calib_routine of loader/calib/calibrate.h takes these values). */
 enum vfg_routine {
 	VFG_ROUTINE_MEMCPY,
 	VFG_ROUTINE_MEMMOVE,
@@ -309,8 +326,8 @@ struct vfg_hazard_key {
 };
 
 #define VFG_HAZARDS_MEASURED 0x80000000u /* value bit: the entry was measured */
-/* The value: the stores' hazards in bits 0..4, the loads' in bits 8..12 when this bit is set
- * (as CALIB_LOAD_SHIFT and CALIB_LOADS_MEASURED). */
+/* The value: the stores' hazards in bits 0..4, the loads' in bits 8..12 when this bit is set. */
+#define VFG_HAZARDS_LOAD_SHIFT 8
 #define VFG_HAZARDS_LOADS_MEASURED 0x10000u
 #define VFG_PAGE_FAR 4096                /* struct vfg_hazard_key.page_delta */
 

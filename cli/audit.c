@@ -13,7 +13,7 @@
 #include "commands.h"
 #include "copies_view.h"
 #include "output.h"
-#include "../loader/snapshot.h"
+#include "../loader/probes/snapshot.h"
 
 static const char audit_usage[] =
 	"Usage: vfioguard audit [-j|-p] [-v]\n"

@@ -13,7 +13,7 @@
 
 #include "commands.h"
 #include "output.h"
-#include "../loader/calibrate.h"
+#include "../loader/calib/calibrate.h"
 #include "../policy/policy.h"
 
 static const char calibrate_usage[] =

@@ -19,7 +19,7 @@
 
 #include "copies_view.h"
 #include "output.h"
-#include "../loader/session.h"
+#include "../loader/model/session.h"
 #include "../policy/hazards.h"
 
 struct copy_view {

@@ -8,10 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../loader/copies.h"
-#include "../loader/session.h"
+#include "../loader/probes/copies.h"
+#include "../loader/model/session.h"
 
-/* What the copies part shows; the session (loader/session.h) watches and judges. */
+/* What the copies part shows; the session (loader/model/session.h) watches and judges. */
 struct copy_view_opts {
 	bool libc;                             /* every libc copy of the watched processes */
 	const struct copy_probe_spec *probes;  /* --probe */

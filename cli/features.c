@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* vfioguard features: what the running kernel offers, as probed by loader/features.c. */
+/* vfioguard features: what the running kernel offers, as probed by loader/probes/features.c. */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -7,8 +7,8 @@
 
 #include "commands.h"
 #include "output.h"
-#include "../loader/features.h"
-#include "../loader/kernel.h"
+#include "../loader/probes/features.h"
+#include "../loader/host/kernel.h"
 
 static const char features_usage[] =
 	"Usage: vfioguard features [-j|-p] [-v]\n"

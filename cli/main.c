@@ -8,7 +8,7 @@
 
 #include "commands.h"
 #include "output.h"
-#include "../loader/features.h"
+#include "../loader/probes/features.h"
 
 #ifndef VFIOGUARD_VERSION
 #define VFIOGUARD_VERSION "0.0.0"

@@ -17,11 +17,11 @@
 
 #include "commands.h"
 #include "copies_view.h"
-#include "../loader/session.h"
+#include "../loader/model/session.h"
 #include "output.h"
-#include "../loader/model.h"
-#include "../loader/monitor.h"
-#include "../loader/snapshot.h"
+#include "../loader/model/model.h"
+#include "../loader/probes/monitor.h"
+#include "../loader/probes/snapshot.h"
 #include "../policy/policy.h"
 
 static const char monitor_usage[] =

@@ -10,9 +10,10 @@
 
 #include "commands.h"
 #include "output.h"
-#include "../loader/kernel.h"
-#include "../loader/region.h"
-#include "../loader/enforce.h"
+#include "../loader/host/kernel.h"
+#include "../loader/decode/region.h"
+#include "../loader/model/facts.h"
+#include "../loader/probes/enforce.h"
 
 static const char policy_usage[] =
 	"Usage: vfioguard policy check FILE\n"

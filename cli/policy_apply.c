@@ -20,9 +20,10 @@
 
 #include "commands.h"
 #include "output.h"
-#include "../loader/enforce.h"
-#include "../loader/kernel.h"
-#include "../loader/region.h"
+#include "../loader/model/facts.h"
+#include "../loader/probes/enforce.h"
+#include "../loader/host/kernel.h"
+#include "../loader/decode/region.h"
 #include "../policy/hazards.h"
 
 
@@ -95,7 +96,7 @@ static const struct vfg_cond *general_cond(const struct vfg_verdict *v)
 	return &v->conds[v->n - 1];
 }
 
-static const struct compiled_verdict *find_verdict(const struct compiled *c, const char *dev,
+static const struct vfg_region_verdict *find_verdict(const struct compiled *c, const char *dev,
 						   unsigned int region)
 {
 	for (size_t i = 0; i < c->n; i++)
@@ -132,7 +133,7 @@ static struct json_object *regions_json(const struct policy *p, const struct com
 			 devs[d].device_id & 0xffff);
 		json_add(o, "id", json_object_new_string(hz));
 		for (unsigned int r = 0; r <= 8; r++) {
-			const struct compiled_verdict *cv = find_verdict(c, devs[d].name, r);
+			const struct vfg_region_verdict *cv = find_verdict(c, devs[d].name, r);
 			struct json_object *x, *w, *exc;
 			const struct vfg_cond *g;
 			uint32_t viol;
@@ -307,7 +308,7 @@ static int apply_locked(const char *file, const char *text_from)
 		      strerror(-err));
 		goto out;
 	}
-	err = enforce_apply(&c, &applied, &step);
+	err = enforce_apply(c.v, c.n, &applied, &step);
 	if (err) {
 		drop_tmp(RUN_POLICY);
 		p_err("policy apply: cannot %s: %s; the previous policy (if any) is still in force",

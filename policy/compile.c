@@ -219,7 +219,7 @@ static int verdict_for(const struct policy *p, enum host_arch arch, const struct
  * less: the unseen path fails closed. Too many distinct trap rules for the kernel's list:
  * everyone is trapped (enforced if any of them is).
  */
-static void strictest_of(const struct policy *p, const struct compiled_verdict *regions,
+static void strictest_of(const struct policy *p, const struct vfg_region_verdict *regions,
 			 size_t nregions, struct vfg_verdict *out)
 {
 	const struct vfg_cond *first = NULL;
@@ -283,7 +283,7 @@ int policy_compile(const struct policy *p, enum host_arch arch, const struct dev
 		size_t first = n;
 
 		for (long r = 0; r <= POLICY_MAX_REGION; r++) {
-			struct compiled_verdict *cv = &out->v[n];
+			struct vfg_region_verdict *cv = &out->v[n];
 
 			if (!((regions >> r) & 1))
 				continue;

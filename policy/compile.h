@@ -32,13 +32,8 @@ struct resolver {
 	void (*device)(const char *name, struct device_facts *f);
 };
 
-struct compiled_verdict {
-	struct vfg_region_key key;
-	struct vfg_verdict v;
-};
-
 struct compiled {
-	struct compiled_verdict *v;
+	struct vfg_region_verdict *v;
 	size_t n;
 };
 

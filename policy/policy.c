@@ -10,7 +10,7 @@
 #include <yaml.h>
 
 #include "policy.h"
-#include "../loader/region.h"
+#include "../loader/decode/region.h"
 
 /* A policy is a few dozen lines; anything this large is not one. */
 #define POLICY_MAX_BYTES (1 << 20)

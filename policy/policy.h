@@ -30,28 +30,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../loader/cache_mode.h"
+#include "../bpf/vfioguard.h"
+#include "../loader/decode/cache_mode.h"
 
+/* The kernel's maps hold the same values (struct vfg_cond.access). */
 enum access_class {
-	ACCESS_DIRECT,
-	ACCESS_FIXED,
-	ACCESS_TRAP,
+	ACCESS_DIRECT = VFG_ACCESS_DIRECT,
+	ACCESS_FIXED = VFG_ACCESS_FIXED,
+	ACCESS_TRAP = VFG_ACCESS_TRAP,
 };
 
 enum policy_mode {
 	POLICY_AUDIT,
 	POLICY_ENFORCE,
 };
-
-/* DESIGN.md, "hazard". Bits of a hazard set. */
-enum hazard {
-	HAZARD_SPLIT = 1 << 0,
-	HAZARD_DUP = 1 << 1,
-	HAZARD_REORDER = 1 << 2,
-	HAZARD_WIDE = 1 << 3,
-	HAZARD_UNALIGNED = 1 << 4,
-};
-#define HAZARD_ALL 0x1f
 
 #define POLICY_MAX_REGION 63 /* region indexes a policy can name: bits of a uint64_t */
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../loader/calibrate.h"
+#include "../../loader/calib/calibrate.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "../../loader/cache_mode.h"
+#include "../../loader/decode/cache_mode.h"
 
 #define PWT (1ULL << 3)
 #define PCD (1ULL << 4)

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "../../loader/calibrate.h"
+#include "../../loader/calib/calibrate.h"
 
 struct seen {
 	struct calib_case cc[8];

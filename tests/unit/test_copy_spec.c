@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "../../loader/copies.h"
+#include "../../loader/probes/copies.h"
 
 static void function_probe(void **state)
 {

@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "../../loader/elf_file.h"
+#include "../../loader/host/elf_file.h"
 
 static void *resolved(const char *name, Dl_info *info)
 {

@@ -10,9 +10,9 @@
 
 #include <cmocka.h>
 
-#include "../../loader/model.h"
-#include "../../loader/monitor.h"
-#include "../../loader/snapshot.h"
+#include "../../loader/model/model.h"
+#include "../../loader/probes/monitor.h"
+#include "../../loader/probes/snapshot.h"
 #include "../../policy/policy.h"
 
 static const struct kernel_info k612 = {

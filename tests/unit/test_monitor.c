@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "../../loader/monitor.h"
+#include "../../loader/probes/monitor.h"
 
 static const struct kernel_info k61 = {
 	.arch = ARCH_X86_64, .major = 6, .minor = 1, .page_size = 4096,

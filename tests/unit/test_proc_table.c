@@ -11,7 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../loader/kernel.h"
+#include "../../loader/host/kernel.h"
 
 static pid_t child(void)
 {

@@ -9,8 +9,8 @@
 
 #include <cmocka.h>
 
-#include "../../loader/region.h"
-#include "../../loader/snapshot.h"
+#include "../../loader/decode/region.h"
+#include "../../loader/probes/snapshot.h"
 
 /* The guest's edu (BAR0 1 MiB) and ivshmem (BAR0 256 B, BAR2 16 MiB) as sysfs lists them. */
 static const struct pci_resource edu[PCI_RESOURCES] = {

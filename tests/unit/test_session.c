@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "../../loader/session.h"
+#include "../../loader/model/session.h"
 
 static const struct kernel_info k612 = {
 	.arch = ARCH_X86_64, .major = 6, .minor = 12, .page_size = 4096,

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "../../loader/store_trace.h"
+#include "../../loader/calib/store_trace.h"
 #include "../../policy/policy.h"
 
 /* "w@off w@off ..." into a trace. */

@@ -11,16 +11,19 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "../../bpf/vfioguard.h"
 #include "store_trace.h"
 
+/* The hazard table's routines (enum vfg_routine). */
 enum calib_routine {
-	CALIB_MEMCPY,
-	CALIB_MEMMOVE,          /* no overlap */
-	CALIB_MEMMOVE_FORWARD,  /* dst below src, overlapping (dst = src - 1 page fraction) */
-	CALIB_MEMMOVE_BACKWARD, /* dst above src, overlapping */
-	CALIB_MEMSET,
+	CALIB_MEMCPY = VFG_ROUTINE_MEMCPY,
+	CALIB_MEMMOVE = VFG_ROUTINE_MEMMOVE,                   /* no overlap */
+	CALIB_MEMMOVE_FORWARD = VFG_ROUTINE_MEMMOVE_FORWARD,   /* dst below src, overlapping */
+	CALIB_MEMMOVE_BACKWARD = VFG_ROUTINE_MEMMOVE_BACKWARD, /* dst above src, overlapping */
+	CALIB_MEMSET = VFG_ROUTINE_MEMSET,
 	CALIB_ROUTINES,
 };
+_Static_assert(CALIB_ROUTINES == VFG_ROUTINE_MEMSET + 1, "a routine of the table is not calibrated");
 
 /*
  * memcpy and memmove branch on where the source sits in its page relative to the destination
@@ -31,6 +34,7 @@ enum calib_routine {
  * 0 for the other routines.
  */
 #define CALIB_PAGE_FAR 4096u
+_Static_assert(CALIB_PAGE_FAR == VFG_PAGE_FAR, "the hazard table's far placement");
 #define CALIB_PAGE_FAR_LAST (CALIB_PAGE_FAR + 64)
 /* A placement as the cache and the output write it: "N", "far" or "far/N". Returns buf. */
 const char *calib_page_delta_format(unsigned int page_delta, char *buf, size_t len);
@@ -80,8 +84,12 @@ struct calibrator {
  * The hazards of a case as the cache and the BPF table keep them: the stores' in bits 0..4,
  * the loads' in bits 8..12 when CALIB_LOADS_MEASURED.
  */
-#define CALIB_LOAD_SHIFT 8
-#define CALIB_LOADS_MEASURED 0x10000u
+#define CALIB_LOAD_SHIFT VFG_HAZARDS_LOAD_SHIFT
+#define CALIB_LOADS_MEASURED VFG_HAZARDS_LOADS_MEASURED
+_Static_assert((HAZARD_ALL << CALIB_LOAD_SHIFT) < CALIB_LOADS_MEASURED &&
+		       !((HAZARD_ALL << CALIB_LOAD_SHIFT | CALIB_LOADS_MEASURED | HAZARD_ALL) &
+			 VFG_HAZARDS_MEASURED),
+	       "the stores', the loads' and the table's bits overlap");
 
 int calibrator_start(struct calibrator *c, const char **step);
 int calibrate_case(struct calibrator *c, const struct calib_case *cc, struct calib_result *r);

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <strings.h>
 
-#include "../bpf/vfioguard.h"
+#include "../../bpf/vfioguard.h"
 #include "region.h"
 
 struct region_loc region_locate(uint64_t pgoff, unsigned int page_shift,

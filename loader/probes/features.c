@@ -12,7 +12,7 @@
 
 #include "features.h"
 #include "features.skel.h"
-#include "kernel.h"
+#include "../host/kernel.h"
 
 /* The uprobe probe attaches here, in our own binary. */
 __attribute__((noinline, used)) int features_uprobe_target(int x)

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../bpf/vfioguard.h"
 #include "store_trace.h"
-#include "../policy/policy.h"
 
 int store_trace_add(struct store_trace *t, int64_t off, uint32_t width, const uint8_t *data)
 {

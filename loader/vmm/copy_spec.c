@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "copies.h"
+#include "../probes/copies.h"
 
 int copy_probe_parse(const char *spec, bool usdt, struct copy_probe_spec *p, char *why,
 		     size_t len)

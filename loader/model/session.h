@@ -14,13 +14,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "copies.h"
-#include "kernel.h"
+#include "../probes/copies.h"
+#include "../host/kernel.h"
 #include "model.h"
-#include "monitor.h"
-#include "snapshot.h"
-#include "symbolize.h"
-#include "../policy/verdict.h"
+#include "../probes/monitor.h"
+#include "../probes/snapshot.h"
+#include "../host/symbolize.h"
+#include "../../policy/verdict.h"
 
 /* How much a note matters, as syslog priorities (a daemon's journal reads them). */
 enum session_level { SESSION_WARNING = 4, SESSION_NOTICE = 5 };

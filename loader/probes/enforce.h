@@ -10,7 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../policy/compile.h"
+#include "../../bpf/vfioguard.h"
+#include "../decode/cache_mode.h"
 
 #define VFG_PIN_DIR "/sys/fs/bpf/vfioguard"
 
@@ -36,7 +37,8 @@ struct enforce_applied {
  * are exchanged, then the old programs detach; enforcement never lapses and the generation
  * continues. On failure the previous state is left as it was and step says what failed.
  */
-int enforce_apply(const struct compiled *c, struct enforce_applied *out, const char **step);
+int enforce_apply(const struct vfg_region_verdict *v, size_t n, struct enforce_applied *out,
+		  const char **step);
 /* Detaches and unpins everything. -ENOENT when nothing was in force. */
 int enforce_clear(const char **step);
 /* -ENOENT when no policy is in force. */
@@ -71,13 +73,5 @@ struct observed_mode {
 };
 /* Calls fn for every (device, region) whose page protection the program recorded. */
 int enforce_observed_foreach(void (*fn)(const struct observed_mode *m, void *ctx), void *ctx);
-
-/* One PCI device's IDs and bound driver from sysfs (-1 and "" for what cannot be read). */
-void pci_device_facts(const char *dev, struct device_facts *f);
-/* Every PCI device of the host, with the cache modes its regions are mapped with right now. */
-int device_facts_read(struct device_facts **devs, size_t *n, const char **step);
-
-/* The host's executables, cgroups, processes and devices, for policy_compile() and verdicts. */
-extern const struct resolver host_resolver;
 
 #endif /* VFIOGUARD_ENFORCE_H */

@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "model.h"
-#include "monitor.h"
-#include "snapshot.h"
+#include "../probes/monitor.h"
+#include "../probes/snapshot.h"
 
 static int mapping_cmp(const void *a, const void *b)
 {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * The stores one call of a copy routine made, in order, and the hazards (DESIGN.md) they show.
- * Pure: filled by loader/calibrate.c from single-stepping, or by tests from recorded traces.
+ * Pure: filled by loader/calib/calibrate.c from single-stepping, or by tests from recorded traces.
  */
 #ifndef VFIOGUARD_STORE_TRACE_H
 #define VFIOGUARD_STORE_TRACE_H

@@ -14,11 +14,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../bpf/vfioguard.h"
-#include "cache_mode.h"
-#include "calibrate.h"
-#include "kernel.h"
-#include "region.h"
+#include "../../bpf/vfioguard.h"
+#include "../decode/cache_mode.h"
+#include "../calib/calibrate.h"
+#include "../host/kernel.h"
+#include "../decode/region.h"
 
 struct copy_target {
 	char name[96];        /* "libc memcpy/memmove", "qemu memory_region_dispatch_write", ... */

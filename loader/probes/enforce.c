@@ -19,10 +19,15 @@
 
 #include "enforce.h"
 #include "enforce.skel.h"
-#include "kernel.h"
+#include "../host/kernel.h"
 #include "snapshot.h"
 
 #define PIN(name) VFG_PIN_DIR "/" name
+
+struct verdicts {
+	const struct vfg_region_verdict *v;
+	size_t n;
+};
 
 /* The pinned objects: maps first, links last (a link pinned means enforcement is on). */
 static const char *const map_pins[] = { "policy",   "generation",  "decisions", "counters",
@@ -78,7 +83,7 @@ static bool bpffs_mounted(void)
 }
 
 /* A new verdict map holding every compiled verdict. Returns its fd or -errno. */
-static int build_verdicts(const struct compiled *c)
+static int build_verdicts(const struct verdicts *c)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts);
 	__u32 max = c->n + 16;
@@ -98,7 +103,7 @@ static int build_verdicts(const struct compiled *c)
 	return fd;
 }
 
-static int swap_in(int outer_fd, int gen_fd, const struct compiled *c, uint64_t *generation,
+static int swap_in(int outer_fd, int gen_fd, const struct verdicts *c, uint64_t *generation,
 		   const char **step)
 {
 	__u32 zero = 0;
@@ -137,7 +142,7 @@ static uint64_t read_u64(int fd, __u32 key)
  * (never an empty moment) and pins everything under dir. The first generation is after+1.
  * On failure nothing is left attached or pinned.
  */
-static int load_and_pin(const struct compiled *c, const char *dir, uint64_t after,
+static int load_and_pin(const struct verdicts *c, const char *dir, uint64_t after,
 			uint64_t *generation, const char **step)
 {
 	struct bpf_link *links[NLINKS] = {};
@@ -302,7 +307,7 @@ static bool pinned_state_is_ours(uint32_t *recorded)
  * that moment an mmap must pass both), the two directories are exchanged in one rename, and
  * only then are the old programs unpinned. The generation continues from the old one.
  */
-static int take_over(const struct compiled *c, uint64_t *generation, const char **step)
+static int take_over(const struct verdicts *c, uint64_t *generation, const char **step)
 {
 	uint64_t after = 0;
 	int fd, err;
@@ -337,8 +342,11 @@ static int take_over(const struct compiled *c, uint64_t *generation, const char 
 	return 0;
 }
 
-int enforce_apply(const struct compiled *c, struct enforce_applied *out, const char **step)
+int enforce_apply(const struct vfg_region_verdict *v, size_t n, struct enforce_applied *out,
+		  const char **step)
 {
+	const struct verdicts verdicts = { v, n }, *c = &verdicts;
+
 	struct stat st;
 	int outer, gen, err;
 
@@ -527,127 +535,3 @@ int enforce_observed_foreach(void (*fn)(const struct observed_mode *m, void *ctx
 	close(fd);
 	return 0;
 }
-
-static int read_hex(const char *dev, const char *file)
-{
-	char path[256];
-	unsigned int v;
-	int ret = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", dev, file);
-	f = fopen(path, "re");
-	if (f && fscanf(f, "%x", &v) == 1)
-		ret = v;
-	if (f)
-		fclose(f);
-	return ret;
-}
-
-void pci_device_facts(const char *dev, struct device_facts *f)
-{
-	char path[512], link[256];
-	ssize_t len;
-
-	memset(f, 0, sizeof(*f));
-	snprintf(f->name, sizeof(f->name), "%.31s", dev);
-	f->vendor = read_hex(dev, "vendor");
-	f->device_id = read_hex(dev, "device");
-	f->subsystem_vendor = read_hex(dev, "subsystem_vendor");
-	f->subsystem_device = read_hex(dev, "subsystem_device");
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", dev);
-	len = readlink(path, link, sizeof(link) - 1);
-	if (len > 0) {
-		link[len] = 0;
-		snprintf(f->driver, sizeof(f->driver), "%.63s",
-			 strrchr(link, '/') ? strrchr(link, '/') + 1 : link);
-	}
-}
-
-int device_facts_read(struct device_facts **devs, size_t *n, const char **step)
-{
-	DIR *d = opendir("/sys/bus/pci/devices");
-	struct device_facts *v = NULL;
-	struct snapshot snap;
-	struct dirent *e;
-	size_t count = 0;
-	int err;
-
-	*devs = NULL;
-	*n = 0;
-	if (!d) {
-		*step = "list /sys/bus/pci/devices";
-		return -errno;
-	}
-	while ((e = readdir(d))) {
-		struct device_facts *grown;
-
-		if (e->d_name[0] == '.')
-			continue;
-		grown = realloc(v, (count + 1) * sizeof(*v));
-		if (!grown) {
-			closedir(d);
-			free(v);
-			*step = "list the PCI devices";
-			return -ENOMEM;
-		}
-		v = grown;
-		pci_device_facts(e->d_name, &v[count++]);
-	}
-	closedir(d);
-	/* The modes the devices' regions are mapped with right now, where they are mapped. */
-	err = snapshot_take(&snap);
-	if (err) {
-		free(v);
-		*step = snap.failed_step;
-		return err;
-	}
-	for (size_t i = 0; i < snap.count; i++) {
-		const struct mapping *m = &snap.mappings[i];
-
-		if (m->region.index > POLICY_MAX_REGION || m->cache.mode == CACHE_UNKNOWN)
-			continue;
-		for (size_t j = 0; j < count; j++)
-			if (!strcmp(v[j].name, m->device))
-				v[j].observed[m->region.index] = m->cache.mode;
-	}
-	snapshot_free(&snap);
-	*devs = v;
-	*n = count;
-	return 0;
-}
-
-static int exe_of(const char *path, uint64_t *dev, uint64_t *ino)
-{
-	struct stat st;
-
-	if (stat(path, &st))
-		return -errno;
-	if (!S_ISREG(st.st_mode))
-		return -EINVAL;
-	/* The kernel's s_dev is MKDEV(major, minor) = major << 20 | minor. */
-	*dev = ((uint64_t)major(st.st_dev) << 20) | minor(st.st_dev);
-	*ino = st.st_ino;
-	return 0;
-}
-
-static int cgroup_of(const char *path, uint64_t *id)
-{
-	char full[600];
-	struct statfs sf;
-	struct stat st;
-
-	if (statfs("/sys/fs/cgroup", &sf) || sf.f_type != CGROUP2_SUPER_MAGIC)
-		return -ENOTSUP;
-	snprintf(full, sizeof(full), "/sys/fs/cgroup%s", path);
-	if (stat(full, &st))
-		return -errno;
-	if (!S_ISDIR(st.st_mode))
-		return -ENOTDIR;
-	/* cgroup v2 ids are the inode numbers of the cgroup directories (kernfs). */
-	*id = st.st_ino;
-	return 0;
-}
-
-const struct resolver host_resolver = { .exe = exe_of, .cgroup = cgroup_of,
-					 .process = proc_exe_cgroup, .device = pci_device_facts };

@@ -13,10 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../bpf/vfioguard.h"
-#include "cache_mode.h"
-#include "copies.h"
-#include "region.h"
+#include "../../bpf/vfioguard.h"
+#include "../decode/cache_mode.h"
+#include "../probes/copies.h"
+#include "../decode/region.h"
 
 struct monitor;
 struct monitor_event;

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "enforce.h"
+#include "facts.h"
 #include "session.h"
 
 static void say(struct session *s, enum session_level level, const char *fmt, ...)

@@ -3,7 +3,7 @@
 #define _GNU_SOURCE
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "disasm.h"
+#include "../host/disasm.h"
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -19,18 +19,7 @@
 #include "copies.skel.h"
 #include "copies.h"
 
-/* The hazard table the copy program reads is keyed and valued as calibrate measures. */
-_Static_assert((int)CALIB_MEMCPY == VFG_ROUTINE_MEMCPY && (int)CALIB_MEMMOVE == VFG_ROUTINE_MEMMOVE &&
-		       (int)CALIB_MEMMOVE_FORWARD == VFG_ROUTINE_MEMMOVE_FORWARD &&
-		       (int)CALIB_MEMMOVE_BACKWARD == VFG_ROUTINE_MEMMOVE_BACKWARD &&
-		       (int)CALIB_MEMSET == VFG_ROUTINE_MEMSET,
-	       "enum calib_routine and enum vfg_routine differ");
-_Static_assert(CALIB_LOADS_MEASURED == VFG_HAZARDS_LOADS_MEASURED &&
-		       (0x1f << CALIB_LOAD_SHIFT) < CALIB_LOADS_MEASURED &&
-		       !((0x1f << CALIB_LOAD_SHIFT | CALIB_LOADS_MEASURED | 0x1f) &
-			 VFG_HAZARDS_MEASURED),
-	       "the hazard table's values are packed as calibrate packs them");
-#include "elf_file.h"
+#include "../host/elf_file.h"
 
 
 const char *copy_routine_name(unsigned int routine)

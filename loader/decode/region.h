@@ -13,7 +13,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "kernel.h"
+#define PCI_RESOURCES 7 /* BAR0..BAR5 and the ROM, as VFIO_PCI_*_REGION_INDEX 0..6 */
+
+struct pci_resource {
+	uint64_t start, end, flags;
+};
 
 enum region_source {
 	REGION_FROM_OFFSET, /* vm_pgoff held the region offset */

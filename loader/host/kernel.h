@@ -7,7 +7,8 @@
 #include <stdint.h>
 #include <sys/utsname.h>
 
-#include "cache_mode.h"
+#include "../decode/cache_mode.h"
+#include "../decode/region.h"
 
 struct kernel_info {
 	char release[sizeof(((struct utsname *)0)->release)];
@@ -113,12 +114,6 @@ struct proc_table {
  */
 int proc_table_add(struct proc_table *t, uint32_t pid, uint64_t start_time, uint32_t *gone);
 void proc_table_free(struct proc_table *t);
-
-#define PCI_RESOURCES 7 /* BAR0..BAR5 and the ROM, as VFIO_PCI_*_REGION_INDEX 0..6 */
-
-struct pci_resource {
-	uint64_t start, end, flags;
-};
 
 /*
  * The first PCI_RESOURCES lines of /sys/bus/pci/devices/DEV/resource.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Single-stepping copy routines under ptrace; see calibrate.h. */
 #define _GNU_SOURCE
-#include "disasm.h"
+#include "../host/disasm.h"
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +24,7 @@
 #endif
 
 #include "calibrate.h"
-#include "elf_file.h"
+#include "../host/elf_file.h"
 
 /*
  * The job the child runs between its two breakpoint markers: int3 on x86_64 (the trap leaves

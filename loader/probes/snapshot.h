@@ -10,10 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../bpf/vfioguard.h"
-#include "cache_mode.h"
-#include "kernel.h"
-#include "region.h"
+#include "../../bpf/vfioguard.h"
+#include "../decode/cache_mode.h"
+#include "../host/kernel.h"
+#include "../decode/region.h"
 
 struct mapping {
 	uint32_t pid;
