@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Copies into and out of device memory: resolves the routines a process really calls (libc's
- * IFUNC choices read from that process, QEMU's memory core, user-named functions), attaches
- * bpf/copies.bpf.c to each, keeps the hazard table the BPF program reads filled from calibration
- * (cached per libc build, measured on demand for cases not yet in it) and hands decoded events
- * to a callback.
+ * Copies into and out of device memory: attaches bpf/copies.bpf.c to the targets loader/vmm/
+ * finds in a process (libc's routines as that process resolved them, QEMU's memory core,
+ * user-named functions), keeps the hazard table the BPF program reads filled from calibration
+ * (cached per libc build, measured on demand by loader/calib/worker.h for cases not yet in
+ * it) and hands decoded events to a callback.
  */
 #ifndef VFIOGUARD_COPIES_H
 #define VFIOGUARD_COPIES_H
@@ -18,37 +18,8 @@
 #include "../decode/cache_mode.h"
 #include "../calib/calibrate.h"
 #include "../host/kernel.h"
+#include "../vmm/targets.h"
 #include "../decode/region.h"
-
-struct copy_target {
-	char name[96];        /* "libc memcpy/memmove", "qemu memory_region_dispatch_write", ... */
-	char path[PATH_MAX];  /* the file probed */
-	uint64_t offset;      /* of the probed instruction in that file */
-	char usdt_provider[64]; /* a USDT probe ("" for a function) */
-	char usdt_name[64];
-	/* The probed function when no symbol table of the file names it (a static function). */
-	char function[64];
-	int32_t pid;          /* the process, or -1 for every process that runs the file */
-	uint64_t start_time;  /* of that process (proc_start_time): a later one with its PID is another */
-	struct vfg_copy_target t;
-	/* Why the hazards of this target's copies are not measured ("" when they are). */
-	char unmeasured[192];
-	struct bpf_link *link;
-	struct vfg_copy_counts final; /* retired targets: the counts when their process was gone */
-	uint64_t serial; /* which attach this is (from 1): a slot given to another has another */
-};
-
-/*
- * A user-named probe: BINARY:SYMBOL:dst=argN,src=argN,len=argN[,like=ROUTINE] (a function,
- * arg0..arg4), or BINARY:PROVIDER:NAME:... (a USDT probe, arg0..arg11).
- */
-struct copy_probe_spec {
-	char binary[PATH_MAX];
-	char provider[64]; /* USDT */
-	char symbol[128];  /* the function, or the USDT probe's name */
-	bool usdt;
-	struct vfg_copy_target t;
-};
 
 /* One copy that touched device memory, decoded. */
 struct copy_event {
@@ -110,15 +81,11 @@ struct copies {
 	char cache_path[PATH_MAX];
 	int cache_err;            /* the first error writing the cache (it is then only in memory) */
 	/*
-	 * The calibrator belongs to a worker thread that measures the cases missing from the
-	 * table one after the other, while events keep being read; a copy of such a case waits
-	 * (parked) until its case is measured, then is delivered with its hazards.
+	 * A worker thread (loader/calib/worker.h) measures the cases missing from the table one
+	 * after the other, while events keep being read; a copy of such a case waits (parked)
+	 * until its case is measured, then is delivered with its hazards.
 	 */
-	struct calibrator cal;
-	int cal_err;              /* calibrator_start's error, once tried */
-	const char *cal_step;
-	bool cal_started;
-	struct copies_worker *worker; /* started with the first case to measure */
+	struct calib_worker *worker; /* started with the first case to measure */
 	struct parked_copy *parked;
 	size_t nparked;
 	uint64_t serials;         /* the last target's serial */
@@ -158,7 +125,6 @@ int copies_watch_profile(struct copies *c, uint32_t pid, char *why, size_t len);
 /* A user-named probe for one process, or every process (pid 0). */
 int copies_watch_probe(struct copies *c, const struct copy_probe_spec *p, uint32_t pid,
 		       char *why, size_t len);
-/* Parses --probe's argument; 0 or -EINVAL with the reason in why. */
 /*
  * The retired targets r[0, *n) are the folded ones first (pid 0, serial 0: the exited
  * processes' counts of one probe, summed; its path without /proc/PID/root), then one per
@@ -166,9 +132,6 @@ int copies_watch_probe(struct copies *c, const struct copy_probe_spec *p, uint32
  * long-running view stays bounded and totals never go down. Pure.
  */
 void copies_retired_fold(struct copy_target *r, size_t *n, size_t kept);
-
-int copy_probe_parse(const char *spec, bool usdt, struct copy_probe_spec *p, char *why,
-		     size_t len);
 
 int copies_ringbuf_fd(const struct copies *c);
 /* Waits up to timeout_ms and delivers what came. Returns events delivered or -errno. */

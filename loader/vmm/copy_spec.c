@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* --probe and --usdt specifications, retired targets; see copies.h. Pure: no BPF. */
+/* --probe and --usdt specifications and their targets; see targets.h. No BPF. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../probes/copies.h"
+#include "../host/elf_file.h"
+#include "targets.h"
 
 int copy_probe_parse(const char *spec, bool usdt, struct copy_probe_spec *p, char *why,
 		     size_t len)
@@ -105,53 +106,49 @@ int copy_probe_parse(const char *spec, bool usdt, struct copy_probe_spec *p, cha
 	return 0;
 }
 
-/* A path without the /proc/PID/root a process's own files are reached through. */
-static const char *probe_path(const char *p)
+int vmm_probe_target(const struct copy_probe_spec *p, uint32_t pid, bool have_libc_build,
+		     struct copy_target *t, char *why, size_t len)
 {
-	const char *q;
+	struct elf_file ef;
+	uint64_t value;
+	int err;
 
-	if (strncmp(p, "/proc/", 6))
-		return p;
-	q = p + 6;
-	while (*q >= '0' && *q <= '9')
-		q++;
-	return q > p + 6 && !strncmp(q, "/root/", 6) ? q + 5 : p;
-}
-
-/* The same probe of another process: same file (as the processes see it), place and kind. */
-static bool same_probe(const struct copy_target *a, const struct copy_target *b)
-{
-	return a->offset == b->offset && !strcmp(a->name, b->name) &&
-	       !strcmp(probe_path(a->path), probe_path(b->path)) &&
-	       !strcmp(a->usdt_provider, b->usdt_provider) && !strcmp(a->usdt_name, b->usdt_name) &&
-	       !strcmp(a->function, b->function);
-}
-
-void copies_retired_fold(struct copy_target *r, size_t *n, size_t kept)
-{
-	size_t f = 0;
-
-	while (f < *n && !r[f].serial)
-		f++;
-	while (*n - f > kept) {
-		struct copy_target *old = &r[f];
-		size_t j;
-
-		for (j = 0; j < f && !same_probe(&r[j], old); j++)
-			;
-		if (j == f) { /* the first of this probe: it becomes the sum */
-			old->pid = 0;
-			old->start_time = 0;
-			old->serial = 0;
-			snprintf(old->path, sizeof(old->path), "%s", probe_path(old->path));
-			f++;
-			continue;
-		}
-		r[j].final.hits += old->final.hits;
-		r[j].final.device += old->final.device;
-		r[j].final.busy += old->final.busy;
-		r[j].final.dropped += old->final.dropped;
-		r[j].final.spanned += old->final.spanned;
-		memmove(old, old + 1, (--*n - f) * sizeof(*old));
+	memset(t, 0, sizeof(*t));
+	t->pid = pid ? (int32_t)pid : -1;
+	t->t = p->t;
+	t->t.value_arg = VFG_ARG_NONE;
+	if (p->usdt) {
+		/* libbpf finds the probe sites and argument locations in .note.stapsdt. */
+		snprintf(t->path, sizeof(t->path), "%s", p->binary);
+		snprintf(t->usdt_provider, sizeof(t->usdt_provider), "%s", p->provider);
+		snprintf(t->usdt_name, sizeof(t->usdt_name), "%.63s", p->symbol);
+		snprintf(t->name, sizeof(t->name), "usdt %.40s:%.24s:%.24s", p->binary, p->provider,
+			 p->symbol);
+		if (t->t.routine == VFG_ROUTINE_NONE)
+			snprintf(t->unmeasured, sizeof(t->unmeasured), "like=none (or no src=): "
+				 "hazards are not modelled");
+		return 0;
 	}
+	err = elf_file_open(&ef, p->binary);
+	if (err) {
+		snprintf(why, len, "--probe %s: %s", p->binary, strerror(-err));
+		return err;
+	}
+	err = elf_file_symbol(&ef, p->symbol, &value, NULL, NULL);
+	if (!err)
+		err = elf_file_vaddr_to_offset(&ef, value, &t->offset);
+	elf_file_close(&ef);
+	if (err) {
+		snprintf(why, len, "--probe: %s has no function %s", p->binary, p->symbol);
+		return err;
+	}
+	snprintf(t->path, sizeof(t->path), "%s", p->binary);
+	snprintf(t->name, sizeof(t->name), "probe %.40s:%.48s", p->binary, p->symbol);
+	/* Its copies are taken to behave as this process's libc routine of that name. */
+	if (t->t.routine <= VFG_ROUTINE_MEMSET && !have_libc_build)
+		snprintf(t->unmeasured, sizeof(t->unmeasured), "no libc build-id to calibrate");
+	if (t->t.routine == VFG_ROUTINE_NONE)
+		snprintf(t->unmeasured, sizeof(t->unmeasured), "like=none (or no src=): hazards "
+			 "are not modelled");
+	return 0;
 }
