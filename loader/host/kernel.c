@@ -23,6 +23,12 @@ unsigned int kernel_page_shift(const struct kernel_info *ki)
 	return size > 0 ? (unsigned int)__builtin_ctzl(size) : 12;
 }
 
+struct vma_kernel kernel_vma(const struct kernel_info *ki)
+{
+	return (struct vma_kernel){ .arch = ki->arch, .major = ki->major, .minor = ki->minor,
+				    .page_shift = kernel_page_shift(ki) };
+}
+
 int kernel_info_read(struct kernel_info *ki)
 {
 	struct utsname u;

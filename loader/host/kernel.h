@@ -9,6 +9,7 @@
 
 #include "../decode/cache_mode.h"
 #include "../decode/region.h"
+#include "../decode/vma.h"
 
 struct kernel_info {
 	char release[sizeof(((struct utsname *)0)->release)];
@@ -25,6 +26,8 @@ int kernel_info_read(struct kernel_info *ki);
  * size, or of this host's when ki is NULL; 12 when ki has none (a decoder fed recorded bits).
  */
 unsigned int kernel_page_shift(const struct kernel_info *ki);
+/* What decoding a mapping's bits needs of ki (vma.h). */
+struct vma_kernel kernel_vma(const struct kernel_info *ki);
 
 /* CLOCK_MONOTONIC in ns: the time base of BPF events (bpf_ktime_get_ns). */
 uint64_t monotonic_ns(void);

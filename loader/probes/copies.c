@@ -67,6 +67,7 @@ int copies_open(struct copies *c, copy_event_fn fn, void *ctx, const struct vfio
 	c->fn = fn;
 	c->ctx = ctx;
 	kernel_info_read(&c->kernel);
+	c->devices.read = pci_resources_read;
 	libc_build_id(c->build_id, sizeof(c->build_id));
 	for (int r = 0; r < CALIB_ROUTINES; r++)
 		calib_routine_vaddr(r, &c->routine_vaddr[r]);
@@ -128,6 +129,7 @@ void copies_close(struct copies *c)
 	c->spans_link = NULL;
 	calib_worker_stop(c->worker);
 	c->worker = NULL;
+	device_cache_forget(&c->devices);
 	free(c->parked);
 	c->parked = NULL;
 	c->nparked = 0;
@@ -441,6 +443,9 @@ int copies_watch_libc(struct copies *c, uint32_t pid, char *why, size_t len)
 	int n = vmm_libc_targets(pid, c->build_id, c->routine_vaddr, t, why, len), err;
 	int attached = 0;
 
+	/* A new process may map a device replaced since: its resources are read again. */
+	device_cache_forget(&c->devices);
+
 	for (int i = 0; i < n; i++) {
 		err = attach(c, &t[i], why, len);
 		if (err < 0)
@@ -615,19 +620,15 @@ size_t copies_drain(struct copies *c, int timeout_ms)
 	return c->nparked;
 }
 
-static struct pci_resource *resources_of(struct copies *c, const char *device)
+/* A mapping of an event (device as the kernel sent it: NUL-terminated or not). */
+static struct vma_decoded decode(struct copies *c, const char *device, uint64_t pgoff,
+				 uint64_t pgprot)
 {
-	unsigned int i;
+	struct vma_kernel k = kernel_vma(&c->kernel);
+	char dev[VFG_DEVICE_LEN];
 
-	for (i = 0; i < c->ndevices; i++)
-		if (!strcmp(c->devices[i].device, device))
-			return c->devices[i].have ? c->devices[i].res : NULL;
-	if (i == sizeof(c->devices) / sizeof(c->devices[0]))
-		return NULL;
-	snprintf(c->devices[i].device, sizeof(c->devices[i].device), "%s", device);
-	c->devices[i].have = device[0] && !pci_resources_read(device, c->devices[i].res);
-	c->ndevices++;
-	return c->devices[i].have ? c->devices[i].res : NULL;
+	snprintf(dev, sizeof(dev), "%.*s", (int)sizeof(dev) - 1, device);
+	return vma_decode(&k, pgoff, pgprot, device_cache_get(&c->devices, dev));
 }
 
 /* An event's target; NULL for a call of an exited process whose slot went to another one. */
@@ -643,7 +644,7 @@ static int on_ring(void *ctx, void *data, size_t size)
 	struct copies *c = ctx;
 	struct copy_event ev = {};
 	const struct vfg_copy_event *r = data;
-	struct region_loc at;
+	struct vma_decoded d;
 
 	if (size < sizeof(*r))
 		return 0;
@@ -653,11 +654,10 @@ static int on_ring(void *ctx, void *data, size_t size)
 	ev.device_addr = ev.write ? r->dst : r->src;
 	if (ev.device_addr < r->start) /* the copy starts before the mapping */
 		ev.device_addr = r->start;
-	at = region_locate(r->pgoff, kernel_page_shift(&c->kernel),
-			   resources_of(c, r->device), PCI_RESOURCES);
-	ev.region = at;
-	ev.region.offset = at.offset + (ev.device_addr - r->start);
-	ev.cache = cache_mode_decode(c->kernel.arch, r->pgprot, c->kernel.major, c->kernel.minor);
+	d = decode(c, r->device, r->pgoff, r->pgprot);
+	ev.region = d.region;
+	ev.region.offset = d.region.offset + (ev.device_addr - r->start);
+	ev.cache = d.cache;
 	ev.hazards = r->hazards;
 	ev.measured = r->flags & VFG_COPY_MEASURED;
 	if (!ev.measured && r->routine < CALIB_ROUTINES) {
@@ -720,15 +720,13 @@ static int on_dma_ring(void *ctx, void *data, size_t size)
 	ev.unmap = r->kind == VFG_DMA_UNMAP;
 	ev.short_map = !ev.failed && !ev.unmap && r->granted < r->asked;
 	if (ev.device) {
-		struct region_loc at = region_locate(r->pgoff, kernel_page_shift(&c->kernel),
-						     resources_of(c, r->device), PCI_RESOURCES);
+		struct vma_decoded d = decode(c, r->device, r->pgoff, r->pgprot);
 
-		ev.region = at;
+		ev.region = d.region;
 		ev.offset_known = (r->flags & VFG_DMA_OFFSET_KNOWN) && r->dev_addr >= r->start &&
 				  r->dev_addr < r->end;
-		ev.region.offset = ev.offset_known ? at.offset + (r->dev_addr - r->start) : 0;
-		ev.cache = cache_mode_decode(c->kernel.arch, r->pgprot, c->kernel.major,
-					     c->kernel.minor);
+		ev.region.offset = ev.offset_known ? d.region.offset + (r->dev_addr - r->start) : 0;
+		ev.cache = d.cache;
 	}
 	c->dma_fn(&ev, c->ctx);
 	return 0;

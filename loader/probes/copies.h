@@ -98,12 +98,7 @@ struct copies {
 	unsigned int alias_window[2];
 	bool window_known[2];
 	char window_reason[128];
-	struct {
-		char device[VFG_DEVICE_LEN];
-		struct pci_resource res[PCI_RESOURCES];
-		bool have;
-	} devices[16];
-	unsigned int ndevices;
+	struct device_cache devices; /* the devices' PCI resources, for their regions */
 };
 
 /* vfio: where vfio is, as the caller already found it (vfio_locate), or NULL to find it here. */

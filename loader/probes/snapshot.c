@@ -14,7 +14,8 @@
 void mapping_from_record(struct mapping *m, const struct vma_record *rec,
 			 const struct kernel_info *ki, const struct pci_resource *res)
 {
-	unsigned int page_shift = kernel_page_shift(ki);
+	struct vma_kernel vk = kernel_vma(ki);
+	struct vma_decoded d = vma_decode(&vk, rec->pgoff, rec->pgprot, res);
 
 	memset(m, 0, sizeof(*m));
 	m->pid = rec->tgid;
@@ -26,47 +27,14 @@ void mapping_from_record(struct mapping *m, const struct vma_record *rec,
 		memcpy(m->device, rec->device, sizeof(m->device));
 		m->device[sizeof(m->device) - 1] = 0;
 	}
-	m->region = region_locate(rec->pgoff, page_shift, res, PCI_RESOURCES);
+	m->region = d.region;
 	m->start = rec->start;
 	m->end = rec->end;
 	m->pgoff = rec->pgoff;
 	m->pgprot = rec->pgprot;
 	m->vm_flags = rec->vm_flags;
 	m->mm = rec->mm;
-	m->cache = cache_mode_decode(ki->arch, rec->pgprot, ki->major, ki->minor);
-}
-
-/*
- * The PCI resources of the devices seen so far: a host has few VFIO devices and a VMM many
- * mappings of each, so each device's sysfs file is read once per snapshot.
- */
-struct device_resources {
-	char device[VFG_DEVICE_LEN];
-	bool present;
-	struct pci_resource res[PCI_RESOURCES];
-};
-
-static const struct pci_resource *resources_of(struct device_resources **cache, size_t *n,
-					       const struct vma_record *rec)
-{
-	struct device_resources *c, *grown;
-
-	if ((rec->flags & VFG_VMA_DEVICE_UNKNOWN) || !rec->device[0])
-		return NULL;
-	for (size_t i = 0; i < *n; i++) {
-		c = &(*cache)[i];
-		if (!strncmp(c->device, rec->device, sizeof(c->device)))
-			return c->present ? c->res : NULL;
-	}
-	grown = realloc(*cache, (*n + 1) * sizeof(**cache));
-	if (!grown)
-		return NULL;
-	*cache = grown;
-	c = &grown[(*n)++];
-	memcpy(c->device, rec->device, sizeof(c->device));
-	c->device[sizeof(c->device) - 1] = 0;
-	c->present = pci_resources_read(c->device, c->res) == 0;
-	return c->present ? c->res : NULL;
+	m->cache = d.cache;
 }
 
 static int read_all(int fd, char **buf, size_t *len)
@@ -116,8 +84,8 @@ static int compare_mappings(const void *a, const void *b)
 
 int snapshot_take(struct snapshot *snap)
 {
-	struct device_resources *devices = NULL;
-	size_t ndevices = 0;
+	/* A host has few VFIO devices and a VMM many mappings of each: each is read once. */
+	struct device_cache devices = { .read = pci_resources_read };
 	struct snapshot_bpf *skel = NULL;
 	int link_fd = -1;
 	size_t len = 0, n;
@@ -188,13 +156,16 @@ int snapshot_take(struct snapshot *snap)
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct vma_record rec;
+		char dev[VFG_DEVICE_LEN] = "";
 
 		memcpy(&rec, buf + i * sizeof(rec), sizeof(rec));
+		if (!(rec.flags & VFG_VMA_DEVICE_UNKNOWN))
+			snprintf(dev, sizeof(dev), "%.*s", (int)sizeof(dev) - 1, rec.device);
 		/* By the owner of f_op, the address comes back with each record. */
 		if (!snap->vfio.fops)
 			snap->vfio.fops = rec.fops;
 		mapping_from_record(&snap->mappings[i], &rec, &snap->kernel,
-				    resources_of(&devices, &ndevices, &rec));
+				    device_cache_get(&devices, dev));
 	}
 	qsort(snap->mappings, n, sizeof(*snap->mappings), compare_mappings);
 	/* Threads that share an mm show the same VMAs; keep each of the process's once. */
@@ -209,7 +180,7 @@ int snapshot_take(struct snapshot *snap)
 	snap->decode_ns = monotonic_ns() - t;
 out:
 	free(buf);
-	free(devices);
+	device_cache_forget(&devices);
 	if (iter_fd >= 0)
 		close(iter_fd);
 	snapshot_bpf__destroy(skel); /* closes the link too */
