@@ -55,10 +55,11 @@ SKELS := $(patsubst $(BUILD)/%.bpf.o,$(BUILD)/%.skel.h,$(BPF_OBJS))
 SKELS += $(BUILD)/snapshot.lskel.h
 LOADER_SRCS := $(wildcard loader/*/*.c)
 POLICY_SRCS := $(wildcard policy/*.c)
-CLI_SRCS := $(wildcard cli/*.c)
+CLI_SRCS := $(wildcard cli/*.c cli/*/*.c)
 # What the unit tests link: everything but the command line (cli/ adds only its printing and
 # the web configuration, which have tests of their own).
-TEST_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LOADER_SRCS) $(POLICY_SRCS) cli/output.c cli/web_config.c)
+TEST_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LOADER_SRCS) $(POLICY_SRCS) cli/output.c cli/web_config.c \
+	cli/serve/metrics.c)
 OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LOADER_SRCS) $(POLICY_SRCS) $(CLI_SRCS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 

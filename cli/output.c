@@ -45,6 +45,18 @@ void p_warn(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+void log_line(const char *level, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s", level);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fflush(stderr);
+}
+
 void json_emit(struct json_object *doc)
 {
 	int flags = JSON_C_TO_STRING_NOSLASHESCAPE |

@@ -34,6 +34,8 @@ static void keep_node(void *node)
 
 void model_free(struct model *md)
 {
+	struct model_fault_total *f, *next;
+
 	tdestroy(md->active, keep_node);
 	for (size_t i = 0; i < md->nall; i++)
 		free(md->all[i]);
@@ -42,6 +44,10 @@ void model_free(struct model *md)
 	free(md->copies);
 	free(md->dma);
 	free(md->holders);
+	HASH_ITER(hh, md->fault_totals, f, next) {
+		HASH_DEL(md->fault_totals, f);
+		free(f);
+	}
 	memset(md, 0, sizeof(*md));
 }
 
@@ -154,21 +160,75 @@ struct model_mapping *model_unmap(struct model *md, const struct monitor_event *
 	return t;
 }
 
+/* The fault total of (device, region), made at 0 the first time; NULL out of memory. */
+static struct model_fault_total *fault_total_of(struct model *md, const char *device,
+						unsigned int region)
+{
+	struct model_fault_total k, *f;
+
+	memset(&k, 0, offsetof(struct model_fault_total, faults));
+	snprintf(k.device, sizeof(k.device), "%s", device);
+	k.region = region;
+	HASH_FIND(hh, md->fault_totals, &k, offsetof(struct model_fault_total, faults), f);
+	if (f)
+		return f;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	memcpy(f, &k, offsetof(struct model_fault_total, faults));
+	HASH_ADD(hh, md->fault_totals, device, offsetof(struct model_fault_total, faults), f);
+	if (!f->hh.tbl) { /* the table could not grow */
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
 void model_forget_unmapped(struct model *md,
 			   void (*fn)(const struct model_mapping *t, void *ctx), void *ctx)
 {
 	size_t k = 0;
 
 	for (size_t i = 0; i < md->nall; i++) {
+		struct model_fault_total *f;
+
 		if (!md->all[i]->unmapped) {
 			md->all[k++] = md->all[i];
 			continue;
 		}
 		if (fn)
 			fn(md->all[i], ctx);
+		f = fault_total_of(md, md->all[i]->device, md->all[i]->region.index);
+		for (int b = 0; f && b < 4; b++)
+			f->faults[b] += md->all[i]->faults[b];
 		free(md->all[i]);
 	}
 	md->nall = k;
+}
+
+int model_faults_by_region(struct model *md,
+			   void (*fn)(const char *device, unsigned int region,
+				      const uint64_t faults[4], void *ctx),
+			   void *ctx)
+{
+	/* Every region mapped now has its row, kept when its mappings are forgotten. */
+	for (size_t i = 0; i < md->nall; i++)
+		if (!fault_total_of(md, md->all[i]->device, md->all[i]->region.index))
+			return -ENOMEM;
+	for (struct model_fault_total *f = md->fault_totals; f; f = f->hh.next) {
+		uint64_t n[4];
+
+		memcpy(n, f->faults, sizeof(n));
+		for (size_t j = 0; j < md->nall; j++) {
+			const struct model_mapping *m = md->all[j];
+
+			if (m->region.index == f->region && !strcmp(m->device, f->device))
+				for (int p = 0; p < 4; p++)
+					n[p] += m->faults[p];
+		}
+		fn(f->device, f->region, n, ctx);
+	}
+	return 0;
 }
 
 unsigned int model_size_bucket(uint64_t n)

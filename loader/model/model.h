@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <uthash.h>
 
 #include "../../bpf/vfioguard.h"
 #include "../decode/cache_mode.h"
@@ -47,6 +48,14 @@ struct model_access {
 	uint64_t by_size[2][5]; /* [read, write][1, 2, 4, 8, other] */
 	uint64_t bytes[2];
 	uint64_t errors;
+};
+
+/* Faults of the mappings forgotten (model_forget_unmapped), per device and region. */
+struct model_fault_total {
+	char device[VFG_DEVICE_LEN]; /* with region, the key: zeroed past the name */
+	unsigned int region;
+	uint64_t faults[4];
+	UT_hash_handle hh;
 };
 
 /* How one process reaches one region of a device: mapped, through the fd, or both. */
@@ -106,6 +115,7 @@ struct model {
 	size_t ndma;
 	struct model_dma_holder *holders;
 	size_t nholders;
+	struct model_fault_total *fault_totals; /* a uthash table, in the order first seen */
 };
 
 void model_init(struct model *md, unsigned int page_shift);
@@ -142,7 +152,8 @@ void model_rw_add(struct model *md, const struct vfg_rw_key *k, const struct vfg
 
 /*
  * For a long-running view: hands every unmapped mapping to fn (its final faults are in it;
- * fn may be NULL), then forgets it. The mapped ones stay.
+ * fn may be NULL), adds its faults to its region's total, then forgets it. The mapped ones
+ * stay.
  */
 void model_forget_unmapped(struct model *md,
 			   void (*fn)(const struct model_mapping *t, void *ctx), void *ctx);
@@ -183,6 +194,14 @@ void model_fold_exited(struct model *md, bool (*alive)(uint32_t pid, void *ctx),
  */
 int model_by_name(const struct model *md, struct model *out);
 
+/*
+ * Faults per device and region: the forgotten mappings' totals with the mapped ones' counts so
+ * far, one call of fn per region ever mapped, in the order first seen. 0 or -ENOMEM.
+ */
+int model_faults_by_region(struct model *md,
+			   void (*fn)(const char *device, unsigned int region,
+				      const uint64_t faults[4], void *ctx),
+			   void *ctx);
 /* The regions table: one row per process, device and region mapped or reached by fd. */
 size_t model_regions(const struct model *md, struct model_region **rows);
 

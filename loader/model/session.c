@@ -382,3 +382,44 @@ void session_close(struct session *s)
 	model_free(&s->model);
 	free(s);
 }
+
+int session_mapping_classes(struct session *s,
+			    void (*fn)(const struct session_mapping_class *c, void *ctx), void *ctx)
+{
+	const size_t keylen = offsetof(struct session_mapping_class, n);
+	struct session_mapping_class *classes = NULL, *c, *next, k;
+	int err = 0;
+
+	for (size_t i = 0; i < s->model.nall; i++) {
+		const struct model_mapping *m = s->model.all[i];
+		const struct verdict *v = verdict_of(&s->verdicts, m->pid, m->comm, m->device,
+						     m->region.index, m->cache.mode);
+
+		memset(&k, 0, keylen);
+		snprintf(k.device, sizeof(k.device), "%s", m->device);
+		k.region = m->region.index;
+		cache_mode_format(m->cache.mode, 0, k.cache, sizeof(k.cache));
+		snprintf(k.access, sizeof(k.access), "%s", v ? access_class_name(v->access) : "unknown");
+		HASH_FIND(hh, classes, &k, keylen, c);
+		if (!c) {
+			c = calloc(1, sizeof(*c));
+			if (c) {
+				memcpy(c, &k, keylen);
+				HASH_ADD(hh, classes, device, keylen, c);
+			}
+			if (!c || !c->hh.tbl) {
+				free(c);
+				err = -ENOMEM;
+				break;
+			}
+		}
+		c->n++;
+	}
+	for (c = classes; !err && c; c = c->hh.next)
+		fn(c, ctx);
+	HASH_ITER(hh, classes, c, next) {
+		HASH_DEL(classes, c);
+		free(c);
+	}
+	return err;
+}

@@ -134,6 +134,19 @@ bool session_target_at(struct session *s, unsigned int i, const struct copy_targ
 		       struct vfg_copy_counts *cnt);
 /* Copy and DMA events the kernel could not hand over (ring buffer full), over all targets. */
 uint64_t session_copies_dropped(struct session *s);
+
+/* The mappings of now by device, region, cache mode and the access the policy in force allows. */
+struct session_mapping_class {
+	char device[VFG_DEVICE_LEN]; /* with region, cache and access, the key */
+	unsigned int region;
+	char cache[40];
+	char access[16]; /* "direct", "fixed", "trap", or "unknown" (no verdict) */
+	uint64_t n;
+	UT_hash_handle hh;
+};
+/* Calls fn for each class with mappings, in the order first seen. 0 or -ENOMEM. */
+int session_mapping_classes(struct session *s,
+			    void (*fn)(const struct session_mapping_class *c, void *ctx), void *ctx);
 /*
  * The monitor's callback (ctx: the session): the event into the model, its process watched on
  * mmap and open, then to the views. Public so that tests feed it recorded events.

@@ -448,6 +448,57 @@ static void mappings_of_gone_processes_forgotten(void **state)
 	model_free(&md);
 }
 
+static void add_faults(const char *device, unsigned int region, const uint64_t faults[4],
+		       void *ctx)
+{
+	uint64_t *sum = ctx;
+
+	assert_string_equal(device, "0000:00:04.0");
+	assert_int_equal(region, 2);
+	for (int b = 0; b < 4; b++)
+		sum[b] += faults[b];
+	sum[4]++; /* rows */
+}
+
+/* A forgotten mapping's faults stay in its region's total, with the mapped ones' added. */
+static void faults_outlive_their_mappings(void **state)
+{
+	struct model md;
+	struct monitor_event ev = event(VFG_EV_MMAP, 0x1000, 0x7f0000000000);
+	struct model_mapping *a, *b;
+	uint64_t sum[5] = {};
+
+	model_init(&md, 12);
+	a = model_mmap(&md, &ev);
+	ev = event(VFG_EV_MMAP, 0x2000, 0x7f0000000000);
+	b = model_mmap(&md, &ev);
+	assert_non_null(a);
+	assert_non_null(b);
+	a->faults[0] = 10;
+	a->faults[1] = 1;
+	b->faults[0] = 5;
+	assert_int_equal(model_faults_by_region(&md, add_faults, sum), 0);
+	assert_int_equal(sum[0], 15);
+	assert_int_equal(sum[4], 1); /* one region: one row */
+	a->unmapped = true;
+	model_forget_unmapped(&md, NULL, NULL);
+	assert_int_equal(md.nall, 1);
+	b->faults[0] = 7; /* counted further */
+	memset(sum, 0, sizeof(sum));
+	assert_int_equal(model_faults_by_region(&md, add_faults, sum), 0);
+	assert_int_equal(sum[0], 17);
+	assert_int_equal(sum[1], 1);
+	assert_int_equal(sum[4], 1);
+	/* No mapping left: the total stays. */
+	md.all[0]->unmapped = true;
+	model_forget_unmapped(&md, NULL, NULL);
+	memset(sum, 0, sizeof(sum));
+	assert_int_equal(model_faults_by_region(&md, add_faults, sum), 0);
+	assert_int_equal(sum[0], 17);
+	assert_int_equal(sum[4], 1);
+	model_free(&md);
+}
+
 /* Rows as metrics label them: live processes of one name are one row, as are exited ones. */
 static void rows_by_name(void **state)
 {
@@ -502,6 +553,7 @@ int main(void)
 		cmocka_unit_test(exited_fd_accesses_by_name),
 		cmocka_unit_test(exited_names_bounded),
 		cmocka_unit_test(mappings_of_gone_processes_forgotten),
+		cmocka_unit_test(faults_outlive_their_mappings),
 		cmocka_unit_test(rows_by_name),
 	};
 
