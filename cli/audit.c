@@ -107,7 +107,7 @@ static int watch_copies(const struct snapshot *snap, struct copy_view_opts *co,
 		p_err("audit: out of memory");
 		return EXIT_ERROR;
 	}
-	copy_view_session_opts(co, &so);
+	so.watch = co->watch;
 	if (session_open(&s, &so, &cb, 1, why, sizeof(why)) ||
 	    session_open_copies(s, why, sizeof(why))) {
 		p_err("%s", why);
@@ -176,12 +176,12 @@ int do_audit(int argc, char **argv)
 				p_err("audit: --pid: '%s' is not a process id", optarg);
 				goto usage_error;
 			}
-			co.pid = v;
+			co.watch.pid = v;
 			break;
 		default:
 			if ((c = common_option(c, audit_usage)) < 0)
 				break;
-			free((void *)co.probes);
+			free((void *)co.watch.probes);
 			return c;
 		}
 	}
@@ -194,7 +194,7 @@ int do_audit(int argc, char **argv)
 			     : "audit: --duration only goes with --copies");
 		goto usage_error;
 	}
-	if (co.pid && !copies) {
+	if (co.watch.pid && !copies) {
 		p_err("audit: --pid only goes with --copies");
 		goto usage_error;
 	}
@@ -207,7 +207,7 @@ int do_audit(int argc, char **argv)
 		else
 			p_err("audit: cannot %s: %s%s", snap.failed_step, strerror(-err),
 			      verbose ? "" : " (-v shows libbpf's messages)");
-		free((void *)co.probes);
+		free((void *)co.watch.probes);
 		return EXIT_ERROR;
 	}
 	if (verbose)
@@ -226,7 +226,7 @@ int do_audit(int argc, char **argv)
 			json_add(doc, "arch", json_object_new_string(snap.kernel.machine));
 			json_add(doc, "vfio_loaded", json_object_new_boolean(snap.vfio.loaded));
 			for (size_t i = 0; i < snap.count; i++)
-				if (!co.pid || snap.mappings[i].pid == co.pid)
+				if (!co.watch.pid || snap.mappings[i].pid == co.watch.pid)
 					json_object_array_add(ms, mapping_json(&snap.mappings[i]));
 			json_add(doc, "mappings", ms);
 		} else {
@@ -251,9 +251,9 @@ int do_audit(int argc, char **argv)
 		print_table(&snap);
 	}
 	snapshot_free(&snap);
-	free((void *)co.probes);
+	free((void *)co.watch.probes);
 	return ret;
 usage_error:
-	free((void *)co.probes);
+	free((void *)co.watch.probes);
 	return EXIT_ERROR;
 }

@@ -105,7 +105,7 @@ static void on_copy(const struct copy_event *ev, const struct verdict *vm,
 
 	if (!v->o.print || (!j->report && !verbose))
 		return;
-	if ((v->o.comm && strcmp(v->o.comm, r->comm)) || (v->o.device && strcmp(v->o.device, r->device)) ||
+	if ((v->o.watch.comm && strcmp(v->o.watch.comm, r->comm)) || (v->o.device && strcmp(v->o.device, r->device)) ||
 	    (v->o.region >= 0 && v->o.region != (long)ev->region.index))
 		return;
 	region_name(ev->region.index, region, sizeof(region));
@@ -264,7 +264,7 @@ static void on_dma(const struct dma_event *ev, const struct dma_event *held_by, 
 
 	meaning = dma_meaning(ev, held_by, what, sizeof(what));
 	show = v->o.print && (verbose || (!ev->unmap && meaning));
-	if (show && ((v->o.comm && strcmp(v->o.comm, r->comm)) ||
+	if (show && ((v->o.watch.comm && strcmp(v->o.watch.comm, r->comm)) ||
 		     (v->o.device && (!ev->device || strcmp(v->o.device, r->device))) ||
 		     (v->o.region >= 0 && (!ev->device || v->o.region != (long)ev->region.index))))
 		show = false;
@@ -355,15 +355,6 @@ struct copy_view *copy_view_new(const struct copy_view_opts *o, struct session_v
 void copy_view_bind(struct copy_view *v, struct session *s)
 {
 	v->s = s;
-}
-
-void copy_view_session_opts(const struct copy_view_opts *o, struct session_opts *so)
-{
-	so->libc = o->libc;
-	so->probes = o->probes;
-	so->nprobes = o->nprobes;
-	so->pid = o->pid;
-	so->comm = o->comm;
 }
 
 static struct json_object *target_json(const struct copy_target *tg,
@@ -547,19 +538,19 @@ int copy_view_option(struct copy_view_opts *o, int opt, const char *arg, bool *c
 		*copies = true;
 		return 1;
 	case OPT_LIBC:
-		o->libc = *copies = true;
+		o->watch.libc = *copies = true;
 		return 1;
 	case OPT_PROBE:
 	case OPT_USDT:
-		grown = realloc((void *)o->probes, (o->nprobes + 1) * sizeof(*o->probes));
+		grown = realloc((void *)o->watch.probes, (o->watch.nprobes + 1) * sizeof(*grown));
 		if (!grown)
 			return -1;
-		o->probes = grown;
-		if (copy_probe_parse(arg, opt == OPT_USDT, &grown[o->nprobes], why, sizeof(why))) {
+		o->watch.probes = grown;
+		if (copy_probe_parse(arg, opt == OPT_USDT, &grown[o->watch.nprobes], why, sizeof(why))) {
 			p_err("%s: %s", opt == OPT_USDT ? "--usdt" : "--probe", why);
 			return -1;
 		}
-		o->nprobes++;
+		o->watch.nprobes++;
 		*copies = true;
 		return 1;
 	}

@@ -13,11 +13,7 @@
 
 /* What the copies part shows; the session (loader/model/session.h) watches and judges. */
 struct copy_view_opts {
-	bool libc;                             /* every libc copy of the watched processes */
-	const struct copy_probe_spec *probes;  /* --probe */
-	size_t nprobes;
-	uint32_t pid;                          /* only this process (0: every VMM seen) */
-	const char *comm;                      /* only processes of this name */
+	struct session_watch watch;            /* the session's (its pid and comm filter too) */
 	const char *device;                    /* print only copies of this device */
 	long region;                           /* and of this region (-1: any) */
 	bool print;                            /* a line per flagged copy (per copy with -v) */
@@ -30,8 +26,6 @@ struct copy_view;
 struct copy_view *copy_view_new(const struct copy_view_opts *o, struct session_view *cb);
 /* The session the view's callbacks come from, once it is open. */
 void copy_view_bind(struct copy_view *v, struct session *s);
-/* The session options the view's flags ask for (--libc, --probe, --usdt, --pid, --comm). */
-void copy_view_session_opts(const struct copy_view_opts *o, struct session_opts *so);
 /* Counts per target and per (process, region, hazards): printed, or added to a JSON object. */
 void copy_view_summary(struct copy_view *v, struct json_object *into);
 void copy_view_free(struct copy_view *v);

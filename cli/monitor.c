@@ -653,7 +653,7 @@ int do_monitor(int argc, char **argv)
 		int cv = copy_view_option(&co, c, optarg, &copies);
 
 		if (cv < 0) {
-			free((void *)co.probes);
+			free((void *)co.watch.probes);
 			return EXIT_ERROR;
 		}
 		if (cv)
@@ -709,22 +709,22 @@ int do_monitor(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	st.pid = mo.pid;
 	st.start_ns = monotonic_ns();
-	co.pid = mo.pid;
-	co.comm = st.comm;
+	co.watch.pid = mo.pid;
+	co.watch.comm = st.comm;
 	co.device = st.device;
 	co.region = st.region;
 	co.start_ns = st.start_ns;
-	copy_view_session_opts(&co, &so);
+	so.watch = co.watch;
 	if (copies && !(st.copies = copy_view_new(&co, &views[1]))) {
 		p_err("monitor: out of memory");
-		free((void *)co.probes);
+		free((void *)co.watch.probes);
 		return EXIT_ERROR;
 	}
 	err = session_open(&st.s, &so, views, copies ? 2 : 1, why, sizeof(why));
 	if (!st.s) {
 		p_err("monitor: %s", why);
 		copy_view_free(st.copies);
-		free((void *)co.probes);
+		free((void *)co.watch.probes);
 		return EXIT_ERROR;
 	}
 	m = &st.s->m;
@@ -737,7 +737,7 @@ int do_monitor(int argc, char **argv)
 			p_err("monitor: %s", why);
 		session_close(st.s);
 		copy_view_free(st.copies);
-		free((void *)co.probes);
+		free((void *)co.watch.probes);
 		return EXIT_ERROR;
 	}
 	if (verbose)
@@ -747,7 +747,7 @@ int do_monitor(int argc, char **argv)
 		p_err("%s", why);
 		session_close(st.s);
 		copy_view_free(st.copies);
-		free((void *)co.probes);
+		free((void *)co.watch.probes);
 		return EXIT_ERROR;
 	}
 	if (st.copies)
@@ -761,7 +761,7 @@ int do_monitor(int argc, char **argv)
 		p_err("monitor: %s", why);
 		session_close(st.s);
 		copy_view_free(st.copies);
-		free((void *)co.probes);
+		free((void *)co.watch.probes);
 		return EXIT_ERROR;
 	}
 	if (verbose)
@@ -800,7 +800,7 @@ int do_monitor(int argc, char **argv)
 		ret = EXIT_VIOLATIONS;
 	session_close(st.s);
 	copy_view_free(st.copies);
-	free((void *)co.probes);
+	free((void *)co.watch.probes);
 	policy_free(&st.policy);
 	return ret;
 }

@@ -500,7 +500,7 @@ int do_serve(int argc, char **argv)
 		case 'L': listen_spec = NULL; break;
 		case 't': sv.textfile = optarg; break;
 		case 'w': web_file = optarg; break;
-		case 'c': so.libc = true; break;
+		case 'c': so.watch.libc = true; break;
 		case 'C': no_copies = true; break;
 		case 'i':
 			if (!parse_u64(optarg, &v) || v < 1 || v > 3600) {
@@ -514,7 +514,7 @@ int do_serve(int argc, char **argv)
 				return c;
 		}
 	}
-	if (so.libc && no_copies) {
+	if (so.watch.libc && no_copies) {
 		p_err("serve: --libc and --no-copies contradict each other");
 		return EXIT_ERROR;
 	}

@@ -99,10 +99,10 @@ static int open_copies(struct session *s, char *why, size_t len)
 	if (s->c.vfio_missing)
 		say(s, SESSION_NOTICE, "vfio is not loaded: no copy can touch device memory (calls "
 		    "are only counted)");
-	for (size_t i = 0; i < s->o.nprobes; i++) {
+	for (size_t i = 0; i < s->o.watch.nprobes; i++) {
 		char probe[512];
 
-		err = copies_watch_probe(&s->c, &s->o.probes[i], s->o.pid, probe, sizeof(probe));
+		err = copies_watch_probe(&s->c, &s->o.watch.probes[i], s->o.watch.pid, probe, sizeof(probe));
 		if (err < 0) {
 			snprintf(why, len, "copies: %s", probe);
 			return err;
@@ -177,8 +177,8 @@ int session_open_copies(struct session *s, char *why, size_t len)
 		close_copies(s);
 		return err;
 	}
-	if (s->o.pid)
-		session_watch(s, s->o.pid, NULL);
+	if (s->o.watch.pid)
+		session_watch(s, s->o.watch.pid, NULL);
 	s->copies_ns = monotonic_ns() - t0;
 	return 0;
 }
@@ -189,9 +189,9 @@ int session_watch(struct session *s, uint32_t pid, const char *comm)
 	uint32_t gone;
 	int n, total = 0;
 
-	if (!s->copies_open || (s->o.pid && pid != s->o.pid))
+	if (!s->copies_open || (s->o.watch.pid && pid != s->o.watch.pid))
 		return -1;
-	if (comm && s->o.comm && strcmp(comm, s->o.comm))
+	if (comm && s->o.watch.comm && strcmp(comm, s->o.watch.comm))
 		return -1;
 	n = proc_table_add(&s->watched, pid, proc_start_time(pid), &gone);
 	if (n == -ENOSPC && !s->full_said)
@@ -213,12 +213,12 @@ int session_watch(struct session *s, uint32_t pid, const char *comm)
 	n = copies_watch_profile(&s->c, pid, why, sizeof(why));
 	if (n < 0)
 		say(s, SESSION_WARNING, "%s", why);
-	else if (n == 0 && !s->o.libc)
+	else if (n == 0 && !s->o.watch.libc)
 		say(s, SESSION_NOTICE, "%s; its libc copies are not watched (--libc watches them)",
 		    why);
 	else if (n > 0 && why[0])
 		say(s, SESSION_NOTICE, "%s", why);
-	if (s->o.libc) {
+	if (s->o.watch.libc) {
 		n = copies_watch_libc(&s->c, pid, why, sizeof(why));
 		if (n < 0)
 			say(s, SESSION_WARNING, "%s", why);
@@ -251,7 +251,7 @@ int session_bootstrap(struct session *s, char *why, size_t len)
 		const struct mapping *m = &snap.mappings[i];
 		struct model_mapping *t;
 
-		if (s->o.pid && m->pid != s->o.pid)
+		if (s->o.watch.pid && m->pid != s->o.watch.pid)
 			continue;
 		t = model_existing(&s->model, m);
 		if (!t)

@@ -49,16 +49,21 @@ struct session_view {
 	void *ctx;
 };
 
-struct session_opts {
-	/* The running kernel as the caller read it (monitor_open); NULL: read it here. */
-	const struct kernel_info *kernel;
-	const char *policy_path;              /* the policy in force; NULL: none */
-	const struct monitor_opts *monitor;   /* open the monitor's probes; NULL: none (audit) */
+/* Whose copies are watched, and with which probes (--libc, --probe, --usdt, --pid, --comm). */
+struct session_watch {
 	bool libc;                            /* every libc copy of the watched processes */
 	const struct copy_probe_spec *probes; /* --probe and --usdt */
 	size_t nprobes;
 	uint32_t pid;                         /* only this process (0: every VMM seen) */
 	const char *comm;                     /* only processes of this name */
+};
+
+struct session_opts {
+	/* The running kernel as the caller read it (monitor_open); NULL: read it here. */
+	const struct kernel_info *kernel;
+	const char *policy_path;              /* the policy in force; NULL: none */
+	const struct monitor_opts *monitor;   /* open the monitor's probes; NULL: none (audit) */
+	struct session_watch watch;
 	const struct vfio_location *vfio;     /* where vfio is; NULL: look it up */
 };
 
