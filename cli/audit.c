@@ -37,25 +37,12 @@ static void on_signal(int sig)
 static struct json_object *mapping_json(const struct mapping *m)
 {
 	struct json_object *o = json_object_new_object();
-	char region[32], cache[40];
 
 	json_add(o, "pid", json_object_new_int64(m->pid));
 	json_add(o, "comm", json_name(m->comm));
 	json_add(o, "cgroup_id", json_object_new_uint64(m->cgroup_id));
 	json_add(o, "device", m->device[0] ? json_object_new_string(m->device) : NULL);
-	json_add(o, "region",
-		 json_object_new_string(region_name(m->region.index, region, sizeof(region))));
-	json_add(o, "region_index", json_object_new_int64(m->region.index));
-	json_add(o, "region_offset", json_object_new_uint64(m->region.offset));
-	json_add(o, "region_from",
-		 json_object_new_string(m->region.source == REGION_FROM_PFN ? "pfn" : "offset"));
-	json_add(o, "start", json_hex(m->start));
-	json_add(o, "end", json_hex(m->end));
-	json_add(o, "size", json_object_new_uint64(m->end - m->start));
-	json_add(o, "cache", json_object_new_string(cache_mode_format(m->cache.mode, m->pgprot,
-								      cache, sizeof(cache))));
-	json_add(o, "cache_index", json_object_new_int64(m->cache.index));
-	json_add(o, "pgprot", json_hex(m->pgprot));
+	json_mapping(o, &m->region, m->start, m->end, &m->cache, m->pgprot);
 	json_add(o, "vm_pgoff", json_hex(m->pgoff));
 	json_add(o, "vm_flags", json_hex(m->vm_flags));
 	json_add(o, "flags", vm_flags_json(m->vm_flags));

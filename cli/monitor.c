@@ -143,17 +143,10 @@ static void show_mapping(struct state *st, const char *what, const struct model_
 	if (json_output) {
 		struct json_object *o = event_json(st, what, ts, t->pid, tid, t->comm, t->device);
 
-		json_add(o, "region", json_object_new_string(region));
-		json_add(o, "region_index", json_object_new_int64(t->region.index));
-		json_add(o, "region_offset", json_object_new_uint64(t->region.offset));
-		json_add(o, "start", json_hex(t->start));
-		json_add(o, "end", json_hex(t->end));
-		json_add(o, "size", json_object_new_uint64(t->end - t->start));
-		if (ret == 0) {
-			json_add(o, "cache", json_object_new_string(cache));
-			json_add(o, "pgprot", json_hex(t->pgprot));
+		json_mapping(o, &t->region, t->start, t->end, ret == 0 ? &t->cache : NULL,
+			     t->pgprot);
+		if (ret == 0)
 			json_add(o, "flags", vm_flags_json(vm_flags));
-		}
 		if (!strcmp(what, "mmap")) {
 			json_add(o, "result", json_object_new_int64(ret));
 			json_add(o, "error", ret < 0 ? json_object_new_string(strerror(-ret)) : NULL);
@@ -513,12 +506,7 @@ static void summary(struct state *st, struct monitor *m, uint64_t dropped)
 			json_add(x, "pid", json_object_new_int64(t->pid));
 			json_add(x, "comm", json_name(t->comm));
 			json_add(x, "device", t->device[0] ? json_object_new_string(t->device) : NULL);
-			json_add(x, "region", json_object_new_string(region_name(
-						      t->region.index, region, sizeof(region))));
-			json_add(x, "start", json_hex(t->start));
-			json_add(x, "end", json_hex(t->end));
-			json_add(x, "cache", json_object_new_string(cache_mode_format(
-						     t->cache.mode, t->pgprot, cache, sizeof(cache))));
+			json_mapping(x, &t->region, t->start, t->end, &t->cache, t->pgprot);
 			json_add(x, "existing", json_object_new_boolean(t->existing));
 			json_add(x, "unmapped", json_object_new_boolean(t->unmapped));
 			json_add(f, "pte", json_object_new_uint64(t->faults[0]));

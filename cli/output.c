@@ -45,6 +45,28 @@ void p_warn(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+void json_mapping(struct json_object *o, const struct region_loc *region, uint64_t start,
+		  uint64_t end, const struct cache_decode *cache, uint64_t pgprot)
+{
+	char name[32], mode[40];
+
+	json_add(o, "region",
+		 json_object_new_string(region_name(region->index, name, sizeof(name))));
+	json_add(o, "region_index", json_object_new_int64(region->index));
+	json_add(o, "region_offset", json_object_new_uint64(region->offset));
+	json_add(o, "region_from",
+		 json_object_new_string(region->source == REGION_FROM_PFN ? "pfn" : "offset"));
+	json_add(o, "start", json_hex(start));
+	json_add(o, "end", json_hex(end));
+	json_add(o, "size", json_object_new_uint64(end - start));
+	if (!cache)
+		return;
+	json_add(o, "cache", json_object_new_string(cache_mode_format(cache->mode, pgprot, mode,
+								      sizeof(mode))));
+	json_add(o, "cache_index", json_object_new_int64(cache->index));
+	json_add(o, "pgprot", json_hex(pgprot));
+}
+
 void log_line(const char *level, const char *fmt, ...)
 {
 	va_list ap;

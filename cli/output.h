@@ -8,6 +8,9 @@
 #include <stdint.h>
 #include <json-c/json.h>
 
+#include "../loader/decode/cache_mode.h"
+#include "../loader/decode/region.h"
+
 /* DESIGN.md, "Outputs" */
 #define EXIT_CLEAN 0
 #define EXIT_VIOLATIONS 1
@@ -69,6 +72,14 @@ bool parse_u64(const char *s, unsigned long long *v);
 /* "read,write,shared,io,pfnmap": the VMA flags that matter for device mappings. */
 const char *vm_flags_text(uint64_t flags, char *buf, size_t len);
 struct json_object *vm_flags_json(uint64_t flags);
+/*
+ * The one JSON shape of a mapping, after its process and device: region (name, index, offset
+ * of the mapping's start in it, "pfn" or "offset": which form of vm_pgoff gave it), range
+ * (start, end, size) and cache mode (name, PAT entry or MAIR index, the raw pgprot; left out
+ * when cache is NULL: a failed mmap has none).
+ */
+void json_mapping(struct json_object *o, const struct region_loc *region, uint64_t start,
+		  uint64_t end, const struct cache_decode *cache, uint64_t pgprot);
 
 /*
  * A Prometheus label value: valid UTF-8 whatever s holds (a process names itself with any bytes;

@@ -120,6 +120,28 @@ static void json_stream(void **state)
 	}
 }
 
+/* The one mapping shape: every member, in order; a failed mmap's without its cache mode. */
+static void mapping_shape(void **state)
+{
+	struct region_loc r = { .index = 2, .offset = 0x3000, .source = REGION_FROM_PFN };
+	struct cache_decode c = { .mode = CACHE_X86_UC_MINUS, .index = 2 };
+	struct json_object *o = json_object_new_object();
+
+	json_mapping(o, &r, 0x7f0000000000, 0x7f0000010000, &c, 0x8000000000000037ULL);
+	assert_string_equal(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+			    "{\"region\":\"BAR2\",\"region_index\":2,\"region_offset\":12288,"
+			    "\"region_from\":\"pfn\",\"start\":\"0x7f0000000000\","
+			    "\"end\":\"0x7f0000010000\",\"size\":65536,\"cache\":\"UC-\","
+			    "\"cache_index\":2,\"pgprot\":\"0x8000000000000037\"}");
+	json_object_put(o);
+	o = json_object_new_object();
+	json_mapping(o, &r, 0x1000, 0x2000, NULL, 0);
+	assert_null(json_object_object_get(o, "cache"));
+	assert_null(json_object_object_get(o, "pgprot"));
+	assert_non_null(json_object_object_get(o, "size"));
+	json_object_put(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -127,6 +149,7 @@ int main(void)
 		cmocka_unit_test(label_values),
 		cmocka_unit_test(json_names),
 		cmocka_unit_test(json_stream),
+		cmocka_unit_test(mapping_shape),
 	};
 
 	return cmocka_run_group_tests_name("output", tests, NULL, NULL);
