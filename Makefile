@@ -149,13 +149,15 @@ FUZZ_CFLAGS := -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-saniti
 FUZZERS := $(BUILD)/fuzz/fuzz_policy $(BUILD)/fuzz/fuzz_calib_cache
 
 $(BUILD)/fuzz/fuzz_policy: tests/fuzz/fuzz_policy.c policy/policy.c policy/policy.h \
-		loader/decode/cache_mode.c loader/decode/region.c
+		loader/decode/cache_mode.c loader/decode/region.c $(wildcard loader/decode/*.h) \
+		bpf/vfioguard.h
 	@mkdir -p $(dir $@)
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) tests/fuzz/fuzz_policy.c policy/policy.c loader/decode/cache_mode.c \
 		loader/decode/region.c -lyaml -o $@
 
-$(BUILD)/fuzz/fuzz_calib_cache: tests/fuzz/fuzz_calib_cache.c loader/calib/calib_case.c loader/calib/calibrate.h
+$(BUILD)/fuzz/fuzz_calib_cache: tests/fuzz/fuzz_calib_cache.c loader/calib/calib_case.c \
+		$(wildcard loader/calib/*.h) bpf/vfioguard.h
 	@mkdir -p $(dir $@)
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) tests/fuzz/fuzz_calib_cache.c loader/calib/calib_case.c -o $@

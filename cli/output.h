@@ -26,13 +26,13 @@ void p_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void p_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /*
  * A long-running command's log: one line per message on stderr with the syslog priority
- * journald reads (LOG_INFO: "<6>").
+ * journald reads (JOURNAL_INFO: "<6>").
  */
 void log_line(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-#define LOG_ERR "<3>"
-#define LOG_WARNING "<4>"
-#define LOG_NOTICE "<5>"
-#define LOG_INFO "<6>"
+#define JOURNAL_ERR "<3>"
+#define JOURNAL_WARNING "<4>"
+#define JOURNAL_NOTICE "<5>"
+#define JOURNAL_INFO "<6>"
 /* Prints a JSON document on stdout and releases it. */
 void json_emit(struct json_object *doc);
 /*

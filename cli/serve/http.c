@@ -92,7 +92,7 @@ static void on_http_log(void *cls, const char *fmt, va_list ap)
 	n = strlen(msg);
 	while (n && msg[n - 1] == '\n')
 		msg[--n] = 0;
-	log_line(LOG_WARNING, "vfioguard: serve: http: %s%s", msg,
+	log_line(JOURNAL_WARNING, "vfioguard: serve: http: %s%s", msg,
 		 quiet ? " (and more messages in the last 10 s, left out)" : "");
 	quiet = 0;
 	next_ns = monotonic_ns() + 10000000000ULL;

@@ -131,7 +131,7 @@ static void watch_exes(struct serve *sv, const struct policy *p)
 				       IN_MOVED_TO | IN_CREATE | IN_ONLYDIR);
 		grown = realloc(sv->exes, (sv->nexes + 1) * sizeof(*grown));
 		if (wd < 0 || !grown) {
-			log_line(LOG_ERR, "vfioguard: serve: cannot watch %s for a new %s: %s; the "
+			log_line(JOURNAL_ERR, "vfioguard: serve: cannot watch %s for a new %s: %s; the "
 				 "rule '%s' matches its present file until the next apply", dir, exe,
 				 wd < 0 ? strerror(errno) : "out of memory", p->rules[i].name);
 			if (grown)
@@ -192,6 +192,7 @@ static void applied(void *ctx)
 		sv->generation = st.generation;
 	if (policy_parse_file(RUN_POLICY, &p, &d)) {
 		policy_diags_free(&d);
+		decisions_unnamed(&sv->decisions, sv->generation);
 		return;
 	}
 	policy_diags_free(&d);
@@ -218,15 +219,15 @@ static int apply(struct serve *sv, const char *text_from)
 /* What the session says (a process whose copies are not watched, ...), with its priority. */
 static void on_note(enum session_level level, const char *text, void *ctx)
 {
-	log_line(level == SESSION_WARNING ? LOG_WARNING : LOG_NOTICE, "vfioguard: copies: %s", text);
+	log_line(level == SESSION_WARNING ? JOURNAL_WARNING : JOURNAL_NOTICE, "vfioguard: copies: %s", text);
 }
 
 /* A process that maps device memory: its copies are watched from now on. */
 static void on_watched(uint32_t pid, const char *comm, int probes, void *ctx)
 {
 	if (verbose)
-		log_line(LOG_INFO, "vfioguard: copies: pid %u: %d probes attached", pid, probes);
-	log_line(LOG_INFO, "vfioguard: serve: pid %u: %d probes attached (%s)", pid, probes,
+		log_line(JOURNAL_INFO, "vfioguard: copies: pid %u: %d probes attached", pid, probes);
+	log_line(JOURNAL_INFO, "vfioguard: serve: pid %u: %d probes attached (%s)", pid, probes,
 		 comm ? comm : "?");
 }
 
@@ -238,7 +239,7 @@ static void tick(struct serve *sv)
 	int err = session_tick(sv->s);
 
 	if (err)
-		log_line(LOG_ERR, "vfioguard: serve: reading the kernel's counts: %s", strerror(-err));
+		log_line(JOURNAL_ERR, "vfioguard: serve: reading the kernel's counts: %s", strerror(-err));
 	render(sv);
 }
 
@@ -344,7 +345,7 @@ static void write_textfile(const char *path, const char *text, size_t len)
 	if (!f && fd >= 0)
 		close(fd);
 	if (!f || fwrite(text, 1, len, f) != len || fflush(f) || fsync(fileno(f))) {
-		log_line(LOG_ERR, "vfioguard: serve: cannot write %s: %s", tmp, strerror(errno));
+		log_line(JOURNAL_ERR, "vfioguard: serve: cannot write %s: %s", tmp, strerror(errno));
 		if (f)
 			fclose(f);
 		unlink(tmp);
@@ -352,7 +353,7 @@ static void write_textfile(const char *path, const char *text, size_t len)
 	}
 	fclose(f);
 	if (rename(tmp, path))
-		log_line(LOG_ERR, "vfioguard: serve: cannot replace %s: %s", path, strerror(errno));
+		log_line(JOURNAL_ERR, "vfioguard: serve: cannot replace %s: %s", path, strerror(errno));
 }
 
 /* Gathers what the metrics show, renders them and swaps them in. */
@@ -369,7 +370,7 @@ static void render(struct serve *sv)
 	enforce_decisions_reader_check();
 	enforcing = !enforce_status_read(&st);
 	if (model_by_name(&sv->s->model, &byname)) {
-		log_line(LOG_ERR, "vfioguard: serve: out of memory rendering the metrics");
+		log_line(JOURNAL_ERR, "vfioguard: serve: out of memory rendering the metrics");
 		return;
 	}
 	g.m = (struct metrics){
@@ -381,7 +382,7 @@ static void render(struct serve *sv)
 		.copies = sv->s->copies_open, .monitor_dropped = monitor_dropped(&sv->s->m),
 		.copies_dropped = sv->s->copies_open ? session_copies_dropped(sv->s) : 0,
 	};
-	decisions_read(&sv->decisions, enforcing ? st.generation : 0);
+	decisions_read(&sv->decisions, enforcing, st.generation);
 	decisions_foreach(&sv->decisions, gather_decision, &g);
 	if (session_mapping_classes(sv->s, gather_mapping, &g))
 		g.oom = true;
@@ -398,7 +399,7 @@ static void render(struct serve *sv)
 	gather_free(&g);
 	model_free(&byname);
 	if (err) {
-		log_line(LOG_ERR, "vfioguard: serve: out of memory rendering the metrics");
+		log_line(JOURNAL_ERR, "vfioguard: serve: out of memory rendering the metrics");
 		return;
 	}
 	/* One swap: a scrape sees the whole of one rendering, never a mix. */
@@ -433,7 +434,7 @@ static void notify_systemd(const char *fmt, ...)
 
 		tried = true;
 		if (dynlib_load(SYSTEMD_SONAME, fns, 1, dl_why, sizeof(dl_why)))
-			log_line(LOG_ERR, "vfioguard: serve: cannot tell systemd it is ready: %s",
+			log_line(JOURNAL_ERR, "vfioguard: serve: cannot tell systemd it is ready: %s",
 				 dl_why);
 	}
 	if (!sd_notify_fn)
@@ -442,7 +443,7 @@ static void notify_systemd(const char *fmt, ...)
 	vsnprintf(state, sizeof(state), fmt, ap);
 	va_end(ap);
 	if (sd_notify_fn(0, state) < 0)
-		log_line(LOG_ERR, "vfioguard: serve: cannot tell systemd '%s'", state);
+		log_line(JOURNAL_ERR, "vfioguard: serve: cannot tell systemd '%s'", state);
 }
 
 /* What systemctl status shows: the policy and its generation in force. */
@@ -572,7 +573,7 @@ int do_serve(int argc, char **argv)
 	if (sv.policy_file) {
 		sv.exe_watch = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 		if (sv.exe_watch < 0)
-			log_line(LOG_ERR, "vfioguard: serve: inotify: %s; exe rules match the files "
+			log_line(JOURNAL_ERR, "vfioguard: serve: inotify: %s; exe rules match the files "
 				 "present at each apply only", strerror(errno));
 	}
 	if (sv.policy_file && apply(&sv, NULL) != EXIT_CLEAN) {
@@ -607,7 +608,7 @@ int do_serve(int argc, char **argv)
 		}
 	}
 	notify_systemd("READY=1\nSTATUS=%s", status_line(&sv, what, sizeof(what)));
-	log_line(LOG_INFO, "vfioguard: serve: watching%s%s%s%s%s; policy %s (generation %" PRIu64
+	log_line(JOURNAL_INFO, "vfioguard: serve: watching%s%s%s%s%s; policy %s (generation %" PRIu64
 		 ")", !listen_spec	? ""
 		      : sv.web.cert_pem ? ", metrics on https://"
 					: ", metrics on http://",
@@ -625,15 +626,15 @@ int do_serve(int argc, char **argv)
 		if (reload) {
 			reload = 0;
 			if (!sv.policy_file) {
-				log_line(LOG_INFO, "vfioguard: serve: SIGHUP: no policy to apply "
+				log_line(JOURNAL_INFO, "vfioguard: serve: SIGHUP: no policy to apply "
 						   "(--no-policy)");
 			} else if (apply(&sv, NULL) == EXIT_CLEAN) {
-				log_line(LOG_INFO, "vfioguard: serve: SIGHUP: %s in force (generation "
+				log_line(JOURNAL_INFO, "vfioguard: serve: SIGHUP: %s in force (generation "
 						   "%" PRIu64 ")", sv.policy_file, sv.generation);
 				notify_systemd("STATUS=%s", status_line(&sv, what, sizeof(what)));
 			} else {
 				sv.reloads_failed++;
-				log_line(LOG_ERR, "vfioguard: serve: SIGHUP: %s not applied; generation "
+				log_line(JOURNAL_ERR, "vfioguard: serve: SIGHUP: %s not applied; generation "
 						  "%" PRIu64 " stays in force", sv.policy_file,
 					 sv.generation);
 			}
@@ -644,12 +645,12 @@ int do_serve(int argc, char **argv)
 
 			snprintf(path, sizeof(path), "%s", exe); /* apply() renews the watches */
 			if (apply(&sv, RUN_POLICY) == EXIT_CLEAN) {
-				log_line(LOG_INFO, "vfioguard: serve: %s was replaced: the policy in "
+				log_line(JOURNAL_INFO, "vfioguard: serve: %s was replaced: the policy in "
 						   "force resolved for its new file (generation %" PRIu64
 						   ")", path, sv.generation);
 				notify_systemd("STATUS=%s", status_line(&sv, what, sizeof(what)));
 			} else {
-				log_line(LOG_ERR, "vfioguard: serve: %s was replaced, and the policy "
+				log_line(JOURNAL_ERR, "vfioguard: serve: %s was replaced, and the policy "
 						  "could not be resolved again: its exe rules match no "
 						  "new process; generation %" PRIu64 " stays in force",
 					 path, sv.generation);
@@ -659,11 +660,11 @@ int do_serve(int argc, char **argv)
 		if (uev && uevents_read(uev, what, sizeof(what))) {
 			/* The text in force, not the file: it may hold edits not yet reloaded. */
 			if (apply(&sv, RUN_POLICY) == EXIT_CLEAN) {
-				log_line(LOG_INFO, "vfioguard: serve: %s: the policy in force resolved "
+				log_line(JOURNAL_INFO, "vfioguard: serve: %s: the policy in force resolved "
 						   "for it (generation %" PRIu64 ")", what, sv.generation);
 				notify_systemd("STATUS=%s", status_line(&sv, what, sizeof(what)));
 			} else {
-				log_line(LOG_ERR, "vfioguard: serve: %s: the policy could not be resolved "
+				log_line(JOURNAL_ERR, "vfioguard: serve: %s: the policy could not be resolved "
 						  "again; generation %" PRIu64 " stays in force", what,
 					 sv.generation);
 			}
@@ -674,7 +675,7 @@ int do_serve(int argc, char **argv)
 			next = monotonic_ns() + sv.interval * 1000000000ULL;
 		}
 	}
-	log_line(LOG_INFO, "vfioguard: serve: stopping; %s", sv.generation ?
+	log_line(JOURNAL_INFO, "vfioguard: serve: stopping; %s", sv.generation ?
 		 "the policy stays in force (vfioguard policy clear lifts it)" : "no policy in force");
 	ret = EXIT_CLEAN;
 out:

@@ -26,6 +26,11 @@ void decisions_applied(struct decisions *d, uint64_t generation, struct policy *
 	grown[d->napplied++] = (struct decisions_applied){ .generation = generation, .policy = *p };
 }
 
+void decisions_unnamed(struct decisions *d, uint64_t generation)
+{
+	d->last = generation;
+}
+
 /* The row of (outcome, rule name), made at 0 the first time; NULL out of memory. */
 static struct decision_row *row_of(struct decisions *d, bool denied, const char *rule)
 {
@@ -144,9 +149,9 @@ static int count_kernel(struct decisions *d, void *ctx)
 	return enforce_rule_counts_foreach(count_one, d);
 }
 
-int decisions_read(struct decisions *d, uint64_t in_force)
+int decisions_read(struct decisions *d, bool enforcing, uint64_t in_force)
 {
-	if (!in_force) {
+	if (!enforcing) {
 		clear_rows(d);
 		return 0;
 	}

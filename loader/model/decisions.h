@@ -45,16 +45,19 @@ struct decisions {
 
 /* A policy this process put in force as generation: d takes it (and frees it in time). */
 void decisions_applied(struct decisions *d, uint64_t generation, struct policy *p);
+/* This process put generation in force, and its text could not be read back to name its rules. */
+void decisions_unnamed(struct decisions *d, uint64_t generation);
 /* Adds the kernel's count of one (generation, rule, outcome) to its row. */
 void decisions_count(struct decisions *d, const struct vfg_rule_count_key *k, uint64_t n);
 /*
- * The rows summed anew from the kernel's counts (none when nothing is in force: in_force 0);
- * every rule of the policy in force, and its default, then has a row, at 0 until counted.
+ * The rows summed anew from the kernel's counts (none when no policy is enforced); every rule
+ * of the policy in force (generation in_force), and its default, then has a row, at 0 until
+ * counted.
  * Policies whose generation the kernel counts no more and that are not in force are
  * forgotten. 0, or -errno reading the kernel's counts (the rows then hold what was read
  * before the error, and no policy is forgotten).
  */
-int decisions_read(struct decisions *d, uint64_t in_force);
+int decisions_read(struct decisions *d, bool enforcing, uint64_t in_force);
 /* The same from counts given (tests): count(d, ctx) calls decisions_count for each. */
 int decisions_sum(struct decisions *d, uint64_t in_force,
 		  int (*count)(struct decisions *d, void *ctx), void *ctx);

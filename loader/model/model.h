@@ -52,8 +52,9 @@ struct model_access {
 
 /* Faults of the mappings forgotten (model_forget_unmapped), per device and region. */
 struct model_fault_total {
-	char device[VFG_DEVICE_LEN]; /* with region, the key: zeroed past the name */
-	unsigned int region;
+	char device[VFG_DEVICE_LEN]; /* with region and pad, the key: zeroed past the name */
+	uint32_t region;
+	uint32_t pad;
 	uint64_t faults[4];
 	UT_hash_handle hh;
 };

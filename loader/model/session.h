@@ -142,10 +142,11 @@ uint64_t session_copies_dropped(struct session *s);
 
 /* The mappings of now by device, region, cache mode and the access the policy in force allows. */
 struct session_mapping_class {
-	char device[VFG_DEVICE_LEN]; /* with region, cache and access, the key */
-	unsigned int region;
+	char device[VFG_DEVICE_LEN]; /* with region, cache, access and pad, the key */
+	uint32_t region;
 	char cache[40];
 	char access[16]; /* "direct", "fixed", "trap", or "unknown" (no verdict) */
+	uint32_t pad;    /* of the key: zero */
 	uint64_t n;
 	UT_hash_handle hh;
 };

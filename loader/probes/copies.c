@@ -437,14 +437,20 @@ static int attach(struct copies *c, const struct copy_target *t, char *why, size
 	return 1;
 }
 
+/* A new process may map a device replaced since: the devices' resources are read again. */
+static void forget_devices(struct copies *c)
+{
+	device_cache_forget(&c->devices);
+}
+
 int copies_watch_libc(struct copies *c, uint32_t pid, char *why, size_t len)
 {
 	struct copy_target t[3];
 	int n = vmm_libc_targets(pid, c->build_id, c->routine_vaddr, t, why, len), err;
 	int attached = 0;
 
-	/* A new process may map a device replaced since: its resources are read again. */
-	device_cache_forget(&c->devices);
+	if (n > 0)
+		forget_devices(c);
 
 	for (int i = 0; i < n; i++) {
 		err = attach(c, &t[i], why, len);
@@ -492,6 +498,7 @@ int copies_watch_profile(struct copies *c, uint32_t pid, char *why, size_t len)
 
 	if (err <= 0)
 		return err;
+	forget_devices(c);
 	for (size_t i = 0; i < q.naccess; i++) {
 		err = attach(c, &q.access[i], why, len);
 		if (err < 0)
@@ -620,14 +627,18 @@ size_t copies_drain(struct copies *c, int timeout_ms)
 	return c->nparked;
 }
 
-/* A mapping of an event (device as the kernel sent it: NUL-terminated or not). */
+/*
+ * A mapping of an event: device as the kernel sent it (NUL-terminated or not), NULL when the
+ * kernel could not read it (no device resources: the offset form).
+ */
 static struct vma_decoded decode(struct copies *c, const char *device, uint64_t pgoff,
 				 uint64_t pgprot)
 {
 	struct vma_kernel k = kernel_vma(&c->kernel);
-	char dev[VFG_DEVICE_LEN];
+	char dev[VFG_DEVICE_LEN] = "";
 
-	snprintf(dev, sizeof(dev), "%.*s", (int)sizeof(dev) - 1, device);
+	if (device)
+		snprintf(dev, sizeof(dev), "%.*s", (int)sizeof(dev) - 1, device);
 	return vma_decode(&k, pgoff, pgprot, device_cache_get(&c->devices, dev));
 }
 
@@ -654,7 +665,8 @@ static int on_ring(void *ctx, void *data, size_t size)
 	ev.device_addr = ev.write ? r->dst : r->src;
 	if (ev.device_addr < r->start) /* the copy starts before the mapping */
 		ev.device_addr = r->start;
-	d = decode(c, r->device, r->pgoff, r->pgprot);
+	d = decode(c, r->flags & VFG_COPY_DEVICE_UNKNOWN ? NULL : r->device, r->pgoff,
+		   r->pgprot);
 	ev.region = d.region;
 	ev.region.offset = d.region.offset + (ev.device_addr - r->start);
 	ev.cache = d.cache;
@@ -720,7 +732,8 @@ static int on_dma_ring(void *ctx, void *data, size_t size)
 	ev.unmap = r->kind == VFG_DMA_UNMAP;
 	ev.short_map = !ev.failed && !ev.unmap && r->granted < r->asked;
 	if (ev.device) {
-		struct vma_decoded d = decode(c, r->device, r->pgoff, r->pgprot);
+		struct vma_decoded d = decode(c, r->flags & VFG_DMA_DEVICE_UNKNOWN ? NULL : r->device,
+					      r->pgoff, r->pgprot);
 
 		ev.region = d.region;
 		ev.offset_known = (r->flags & VFG_DMA_OFFSET_KNOWN) && r->dev_addr >= r->start &&

@@ -24,7 +24,7 @@
 
 #define PIN(name) VFG_PIN_DIR "/" name
 
-struct verdicts {
+struct verdict_set {
 	const struct vfg_region_verdict *v;
 	size_t n;
 };
@@ -83,7 +83,7 @@ static bool bpffs_mounted(void)
 }
 
 /* A new verdict map holding every compiled verdict. Returns its fd or -errno. */
-static int build_verdicts(const struct verdicts *c)
+static int build_verdicts(const struct verdict_set *c)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts);
 	__u32 max = c->n + 16;
@@ -103,7 +103,7 @@ static int build_verdicts(const struct verdicts *c)
 	return fd;
 }
 
-static int swap_in(int outer_fd, int gen_fd, const struct verdicts *c, uint64_t *generation,
+static int swap_in(int outer_fd, int gen_fd, const struct verdict_set *c, uint64_t *generation,
 		   const char **step)
 {
 	__u32 zero = 0;
@@ -142,7 +142,7 @@ static uint64_t read_u64(int fd, __u32 key)
  * (never an empty moment) and pins everything under dir. The first generation is after+1.
  * On failure nothing is left attached or pinned.
  */
-static int load_and_pin(const struct verdicts *c, const char *dir, uint64_t after,
+static int load_and_pin(const struct verdict_set *c, const char *dir, uint64_t after,
 			uint64_t *generation, const char **step)
 {
 	struct bpf_link *links[NLINKS] = {};
@@ -307,7 +307,7 @@ static bool pinned_state_is_ours(uint32_t *recorded)
  * that moment an mmap must pass both), the two directories are exchanged in one rename, and
  * only then are the old programs unpinned. The generation continues from the old one.
  */
-static int take_over(const struct verdicts *c, uint64_t *generation, const char **step)
+static int take_over(const struct verdict_set *c, uint64_t *generation, const char **step)
 {
 	uint64_t after = 0;
 	int fd, err;
@@ -345,7 +345,7 @@ static int take_over(const struct verdicts *c, uint64_t *generation, const char 
 int enforce_apply(const struct vfg_region_verdict *v, size_t n, struct enforce_applied *out,
 		  const char **step)
 {
-	const struct verdicts verdicts = { v, n }, *c = &verdicts;
+	const struct verdict_set verdicts = { v, n }, *c = &verdicts;
 
 	struct stat st;
 	int outer, gen, err;

@@ -240,7 +240,7 @@ int vmm_qemu_targets(uint32_t pid, struct qemu_targets *q, char *why, size_t len
 		uint8_t len_arg, value_arg;
 		uint32_t flags;
 	} probes[2];
-	char exe[64], path[PATH_MAX], fallback[160] = "";
+	char exe[64], path[PATH_MAX], fallback[256] = "";
 	uint32_t rb_off, host_off;
 	uint64_t rd, wr;
 	struct elf_file ef;

@@ -74,7 +74,7 @@ struct qemu_targets {
 	/* address_space_map, its return, memory_region_ref, address_space_unmap: all or none. */
 	struct copy_target dma[4];
 	size_t ndma;
-	char fallback[384]; /* why the dispatch functions are probed ("" when the handlers are) */
+	char fallback[448]; /* why the dispatch functions are probed ("" when the handlers are) */
 	char dma_why[256];  /* why the DMA maps are not watched ("" when ndma is 4) */
 };
 
