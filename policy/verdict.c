@@ -112,7 +112,6 @@ const struct verdict *verdict_of(struct verdicts *vs, uint32_t pid, const char *
 		free(e);
 		return NULL;
 	}
-	vs->n++;
 	return &e->v;
 }
 
@@ -143,7 +142,6 @@ void verdicts_forget_exited(struct verdicts *vs, bool (*alive)(uint32_t pid, voi
 		if (!alive(e->v.pid, ctx)) {
 			HASH_DEL(vs->memo, e);
 			free(e);
-			vs->n--;
 		}
 }
 
@@ -172,4 +170,9 @@ void verdicts_free(struct verdicts *vs)
 		free(e);
 	}
 	memset(vs, 0, sizeof(*vs));
+}
+
+size_t verdicts_count(const struct verdicts *vs)
+{
+	return HASH_COUNT(vs->memo);
 }

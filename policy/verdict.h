@@ -35,9 +35,10 @@ struct verdicts {
 	struct policy policy;
 	bool tried, have;
 	struct verdict_entry *memo; /* a uthash table */
-	size_t n;
 };
 
+/* The verdicts remembered. */
+size_t verdicts_count(const struct verdicts *vs);
 /* policy_path is read at the first verdict asked for, and again after verdicts_reset. */
 void verdicts_init(struct verdicts *vs, enum host_arch arch, const struct resolver *res,
 		   const char *policy_path);

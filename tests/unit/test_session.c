@@ -121,10 +121,10 @@ static void tick_folds_what_is_gone(void **state)
 	session_monitor_event(&ev, s);
 	assert_non_null(verdict_of(&s->verdicts, GONE_PID, "qemu", "0000:00:04.0", 2,
 				   CACHE_X86_UC_MINUS));
-	assert_int_equal(s->verdicts.n, 1);
+	assert_int_equal(verdicts_count(&s->verdicts), 1);
 	/* Its unmap was lost (a full ring): gone at one tick, then at the next: forgotten after. */
 	session_tick(s);
-	assert_int_equal(s->verdicts.n, 0);
+	assert_int_equal(verdicts_count(&s->verdicts), 0);
 	assert_int_equal(v[0].forgotten, 0);
 	session_tick(s);
 	assert_int_equal(v[0].forgotten, 0);

@@ -77,23 +77,23 @@ static void verdicts_stay(void **state)
 	assert_string_equal(first->rule, rule);
 	/* Asked again: the same verdict, not a second one. */
 	assert_ptr_equal(verdict_of(&vs, 1, "vmm", "0000:00:03.0", 0, CACHE_X86_UC_MINUS), first);
-	assert_int_equal(vs.n, 199);
+	assert_int_equal(verdicts_count(&vs), 199);
 	/* Another region or device of the same process is another verdict. */
 	assert_ptr_not_equal(verdict_of(&vs, 1, "vmm", "0000:00:03.0", 2, CACHE_X86_UC_MINUS), first);
 	assert_ptr_not_equal(verdict_of(&vs, 1, "vmm", "0000:00:04.0", 0, CACHE_X86_UC_MINUS), first);
-	assert_int_equal(vs.n, 201);
+	assert_int_equal(verdicts_count(&vs), 201);
 	/* A PID used again is another process: its verdicts are asked for again. */
 	verdicts_forget_pid(&vs, 7);
-	assert_int_equal(vs.n, 200);
+	assert_int_equal(verdicts_count(&vs), 200);
 	assert_ptr_equal(verdict_of(&vs, 1, "vmm", "0000:00:03.0", 0, CACHE_X86_UC_MINUS), first);
 	verdicts_forget_exited(&vs, odd_alive, NULL);
-	assert_int_equal(vs.n, 101); /* 1 (three), 3, ..., 199 less 7 */
+	assert_int_equal(verdicts_count(&vs), 101); /* 1 (three), 3, ..., 199 less 7 */
 	for (uint32_t pid = 0; pid < 200; pid++)
 		if (pid % 2 == 0 || pid == 7)
 			for (unsigned int r = 0; r < 3; r++)
 				n += verdict_of(&vs, pid, "vmm", "0000:00:03.0", r,
 						CACHE_X86_UC_MINUS) != NULL;
-	assert_int_equal(vs.n, 101 + n);
+	assert_int_equal(verdicts_count(&vs), 101 + n);
 	verdicts_free(&vs);
 	for (size_t i = 0; i < 200; i++)
 		free(between[i]);
