@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <search.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include "commands.h"
 #include "output.h"
 #include "../loader/calib/calibrate.h"
+#include "../loader/calib/cases.h"
 #include "../policy/policy.h"
 
 static const char calibrate_usage[] =
@@ -39,71 +39,7 @@ static const char calibrate_usage[] =
 	"own; without a cached W each placement is its own case.\n";
 
 /* The cases the cache holds already, so that a run adds only new lines. */
-struct cached {
-	int routine;
-	unsigned long long vaddr;
-	size_t len;
-	unsigned int align;
-	unsigned int delta;
-	uint32_t hazards;
-	size_t distance;
-};
-
-static int cached_cmp(const void *a, const void *b)
-{
-	const struct cached *x = a, *y = b;
-
-	if (x->routine != y->routine)
-		return x->routine - y->routine;
-	if (x->vaddr != y->vaddr)
-		return x->vaddr < y->vaddr ? -1 : 1;
-	if (x->len != y->len)
-		return x->len < y->len ? -1 : 1;
-	if (x->align != y->align)
-		return (int)x->align - (int)y->align;
-	if (x->distance != y->distance)
-		return x->distance < y->distance ? -1 : 1;
-	return (int)x->delta - (int)y->delta;
-}
-
-static void *cache_tree;
-static struct cached **cache_list;
-static size_t cache_n;
-
-static void remember(const struct calib_case *cc, uint64_t vaddr, uint32_t hazards, void *ctx)
-{
-	struct cached *n = malloc(sizeof(*n)), **grown;
-
-	if (!n)
-		return;
-	*n = (struct cached){ cc->routine, vaddr, cc->len, cc->align, cc->page_delta,
-			      hazards, calib_case_distance(cc) };
-	if (*(struct cached **)tsearch(n, &cache_tree, cached_cmp) != n) {
-		free(n);
-		return;
-	}
-	grown = realloc(cache_list, (cache_n + 1) * sizeof(*grown));
-	if (grown) {
-		cache_list = grown;
-		cache_list[cache_n++] = n;
-	}
-}
-
-static void forget_all(void)
-{
-	for (size_t i = 0; i < cache_n; i++) {
-		tdelete(cache_list[i], &cache_tree, cached_cmp);
-		free(cache_list[i]);
-	}
-	free(cache_list);
-	cache_list = NULL;
-	cache_n = 0;
-}
-
-static int by_case(const void *a, const void *b)
-{
-	return cached_cmp(*(struct cached *const *)a, *(struct cached *const *)b);
-}
+static struct calib_cases cached_cases;
 
 /* --cached: the cache's cases for the routines this libc picks on this CPU. */
 static int show_cached(const char *path, const char *buid)
@@ -115,17 +51,17 @@ static int show_cached(const char *path, const char *buid)
 
 	for (int r = 0; r < CALIB_ROUTINES; r++)
 		calib_routine_vaddr(r, &mine[r]);
-	qsort(cache_list, cache_n, sizeof(*cache_list), by_case);
+	calib_cases_sort(&cached_cases);
 	if (!json_output)
 		printf("libc build-id %s\ncache %s\n%-17s %-6s %-5s %-7s %-6s %-30s %s\n", buid,
 		       path, "ROUTINE", "LEN", "ALIGN", "DELTA", "DIST", "HAZARDS", "LOADS");
-	for (size_t i = 0; i < cache_n; i++) {
-		const struct cached *c = cache_list[i];
+	for (const struct calib_cached *e = cached_cases.v; e; e = e->hh.next) {
+		const struct calib_cached_key *c = &e->key;
 
-		if (c->vaddr != mine[c->routine])
+		if (c->routine >= CALIB_ROUTINES || c->vaddr != mine[c->routine])
 			continue;
 		shown++;
-		hazard_set_format(c->hazards & 0x1f, hz, sizeof(hz));
+		hazard_set_format(e->hazards & 0x1f, hz, sizeof(hz));
 		if (arr) {
 			struct json_object *o = json_object_new_object();
 
@@ -134,9 +70,9 @@ static int show_cached(const char *path, const char *buid)
 			json_add(o, "align", json_object_new_int(c->align));
 			json_add(o, "page_delta", c->delta >= CALIB_PAGE_FAR ? NULL :
 						  json_object_new_int(c->delta));
-			json_add(o, "load_hazards", c->hazards & CALIB_LOADS_MEASURED ?
+			json_add(o, "load_hazards", e->hazards & CALIB_LOADS_MEASURED ?
 				 json_object_new_string(hazard_set_format(
-					 c->hazards >> CALIB_LOAD_SHIFT & 0x1f, lhz, sizeof(lhz))) : NULL);
+					 e->hazards >> CALIB_LOAD_SHIFT & 0x1f, lhz, sizeof(lhz))) : NULL);
 			json_add(o, "distance", c->distance ? json_object_new_uint64(c->distance)
 							    : NULL);
 			json_add(o, "hazards", json_object_new_string(hz));
@@ -146,9 +82,9 @@ static int show_cached(const char *path, const char *buid)
 
 			calib_page_delta_format(c->delta, delta, sizeof(delta));
 			printf("%-17s %-6zu %-5u %-7s %-6zu %-30s %s\n", calib_routine_name(c->routine),
-			       c->len, c->align, c->routine <= CALIB_MEMMOVE ? delta : "-",
-			       c->distance, hz, c->hazards & CALIB_LOADS_MEASURED ?
-			       hazard_set_format(c->hazards >> CALIB_LOAD_SHIFT & 0x1f, lhz,
+			       (size_t)c->len, c->align, c->routine <= CALIB_MEMMOVE ? delta : "-",
+			       (size_t)c->distance, hz, e->hazards & CALIB_LOADS_MEASURED ?
+			       hazard_set_format(e->hazards >> CALIB_LOAD_SHIFT & 0x1f, lhz,
 						 sizeof(lhz)) : "-");
 		}
 	}
@@ -397,17 +333,17 @@ int do_calibrate(int argc, char **argv)
 		return EXIT_ERROR;
 	}
 	if (!calib_cache_path(cache, sizeof(cache))) {
-		err = calib_cache_read(cache, remember, NULL);
+		err = calib_cases_read(&cached_cases, cache);
 		if (err < 0 && cached) {
 			p_err("calibrate: cannot read %s: %s", cache, strerror(-err));
-			forget_all();
+			calib_cases_free(&cached_cases);
 			return EXIT_ERROR;
 		}
 	}
 	if (cached) {
 		libc_build_id(buid, sizeof(buid));
 		ret = show_cached(cache, buid);
-		forget_all();
+		calib_cases_free(&cached_cases);
 		free(lens);
 		free(als);
 		return ret;
@@ -426,7 +362,7 @@ int do_calibrate(int argc, char **argv)
 			parse_list("1024,4096", CALIB_MAX_LEN, &lens, &nlens);
 		}
 		ret = show_alias_windows(&cal, routines, lens, nlens, buid, cache, !lengths_given);
-		forget_all();
+		calib_cases_free(&cached_cases);
 		calibrator_stop(&cal);
 		free(lens);
 		free(als);
@@ -479,18 +415,12 @@ int do_calibrate(int argc, char **argv)
 					/* Only complete, verified traces go into the cache. */
 					if (cache[0] && !cache_err && res.replay_ok &&
 					    !res.trace.truncated) {
-						struct cached key = { rt, 0, cc.len, cc.align,
-								      cc.page_delta, 0,
-								      calib_case_distance(&cc) };
 						uint64_t va = 0;
 
 						calib_routine_vaddr(rt, &va);
-						key.vaddr = va;
-						if (!tfind(&key, &cache_tree, cached_cmp)) {
+						if (calib_cases_add(&cached_cases, &cc, va, packed))
 							cache_err = calib_cache_append(cache, &cc,
 										       packed);
-							remember(&cc, va, packed, NULL);
-						}
 					}
 					replay &= res.replay_ok;
 					store_trace_format(&res.trace, stores, sizeof(stores));
@@ -563,7 +493,7 @@ int do_calibrate(int argc, char **argv)
 	if (cache_err)
 		fprintf(stderr, "vfioguard: calibrate: cannot write the hazard cache %s: %s\n", cache,
 			strerror(-cache_err));
-	forget_all();
+	calib_cases_free(&cached_cases);
 	calib_result_free(&res);
 	calibrator_stop(&cal);
 	free(lens);

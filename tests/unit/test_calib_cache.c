@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "../../loader/calib/calibrate.h"
+#include "../../loader/calib/cases.h"
 
 struct seen {
 	struct calib_case cc[8];
@@ -137,11 +138,57 @@ static void failures_back_off(void **state)
 	assert_non_null(calib_failure_find(&t, &b, sizeof(b), 2001 * s));
 }
 
+/* The cache's cases as a set: read, looked up, added once, listed in case order. */
+static void cases_as_a_set(void **state)
+{
+	char dir[] = "/tmp/vfg-cases-XXXXXX", path[256];
+	struct calib_case big = { .routine = CALIB_MEMSET, .len = 64, .align = 1 };
+	struct calib_case small = { .routine = CALIB_MEMCPY, .len = 8, .align = 1,
+				    .page_delta = CALIB_PAGE_FAR };
+	struct calib_case other = small;
+	struct calib_cases set = {};
+	const struct calib_cached *e;
+	uint64_t va = 0;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/hazards-x.tsv", dir);
+	assert_int_equal(calib_cache_append(path, &big, 0x4), 0);
+	assert_int_equal(calib_cache_append(path, &small, 0x2), 0);
+	assert_int_equal(calib_cases_read(&set, path), 2);
+	/* Appended at the address of this process's routine (its libc's IFUNC choice). */
+	assert_int_equal(calib_routine_vaddr(CALIB_MEMCPY, &va), 0);
+	assert_int_equal(HASH_COUNT(set.v), 2);
+	assert_true(calib_cases_has(&set, &small, va));
+	/* The same case of another routine address (another IFUNC choice) is another case. */
+	assert_false(calib_cases_has(&set, &small, va + 0x40));
+	other.align = 2;
+	assert_false(calib_cases_has(&set, &other, va));
+	assert_false(calib_cases_add(&set, &small, va, 0x2));
+	assert_true(calib_cases_add(&set, &other, va, 0x1));
+	assert_true(calib_cases_has(&set, &other, va));
+	calib_cases_sort(&set);
+	e = set.v;
+	assert_int_equal(e->key.routine, CALIB_MEMCPY);
+	assert_int_equal(e->key.align, 1);
+	e = e->hh.next;
+	assert_int_equal(e->key.align, 2);
+	assert_int_equal(e->hazards, 0x1);
+	e = e->hh.next;
+	assert_int_equal(e->key.routine, CALIB_MEMSET);
+	assert_int_equal(e->hazards, 0x4);
+	assert_null(e->hh.next);
+	calib_cases_free(&set);
+	assert_null(set.v);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(cases_round_trip),
 		cmocka_unit_test(failures_back_off),
+		cmocka_unit_test(cases_as_a_set),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
