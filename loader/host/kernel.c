@@ -2,6 +2,7 @@
 /* Reads the running kernel's release, arch, kallsyms and PCI resources; see kernel.h. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -258,6 +259,13 @@ int proc_vfio_span(uint32_t pid, uint64_t *lo, uint64_t *hi)
 	}
 	fclose(f);
 	return 0;
+}
+
+bool proc_same(uint32_t pid, uint64_t start_time)
+{
+	if (start_time)
+		return proc_start_time(pid) == start_time;
+	return !kill(pid, 0) || errno != ESRCH;
 }
 
 uint64_t proc_start_time(uint32_t pid)

@@ -89,6 +89,11 @@ int proc_vfio_span(uint32_t pid, uint64_t *lo, uint64_t *hi);
  * a process from a later one that got its PID. 0 when there is no such process.
  */
 uint64_t proc_start_time(uint32_t pid);
+/*
+ * Whether PID is still the process that started at start_time (a later process with its PID is
+ * another one); with start_time 0 (not known), whether any process has PID.
+ */
+bool proc_same(uint32_t pid, uint64_t start_time);
 
 /*
  * The executable's path and the cgroup v2 path ("/machine.slice/...") of a running process; ""

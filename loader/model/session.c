@@ -26,6 +26,26 @@ static void say(struct session *s, enum session_level level, const char *fmt, ..
 			s->views[i].note(level, text, s->views[i].ctx);
 }
 
+/* Takes up a process the first time it is seen: its start time tells it from a later one. */
+static void seen(struct session *s, uint32_t pid)
+{
+	struct session_process *p;
+
+	if (!pid)
+		return;
+	HASH_FIND(hh, s->processes, &pid, sizeof(pid), p);
+	if (p)
+		return;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return; /* then told apart by kill(pid, 0) only */
+	p->pid = pid;
+	p->start_time = proc_start_time(pid);
+	HASH_ADD(hh, s->processes, pid, sizeof(p->pid), p);
+	if (!p->hh.tbl)
+		free(p);
+}
+
 static void on_copy(const struct copy_event *ev, void *ctx)
 {
 	struct session *s = ctx;
@@ -33,6 +53,7 @@ static void on_copy(const struct copy_event *ev, void *ctx)
 					     ev->raw.device, ev->region.index, ev->cache.mode);
 	const struct copy_judgement j = verdict_judge_copy(v, ev->hazards, ev->measured);
 
+	seen(s, ev->raw.tgid);
 	model_copy(&s->model, ev, j.violation);
 	for (unsigned int i = 0; i < s->nviews; i++)
 		if (s->views[i].copy)
@@ -42,7 +63,10 @@ static void on_copy(const struct copy_event *ev, void *ctx)
 static void on_dma(const struct dma_event *ev, void *ctx)
 {
 	struct session *s = ctx;
-	const struct dma_event *held_by = model_dma(&s->model, ev);
+	const struct dma_event *held_by;
+
+	seen(s, ev->raw.tgid);
+	held_by = model_dma(&s->model, ev);
 
 	for (unsigned int i = 0; i < s->nviews; i++)
 		if (s->views[i].dma)
@@ -55,6 +79,7 @@ void session_monitor_event(const struct monitor_event *ev, void *ctx)
 	const struct vfg_event *r = &ev->raw;
 	struct model_mapping failed, *t = NULL;
 
+	seen(s, r->tgid);
 	switch (r->type) {
 	case VFG_EV_MMAP:
 		if (r->ret == 0) {
@@ -256,6 +281,7 @@ int session_bootstrap(struct session *s, char *why, size_t len)
 		t = model_existing(&s->model, m);
 		if (!t)
 			continue; /* its mmap was seen already */
+		seen(s, t->pid);
 		session_watch(s, t->pid, t->comm);
 		for (unsigned int v = 0; v < s->nviews; v++)
 			if (s->views[v].existing)
@@ -288,13 +314,41 @@ int session_poll(struct session *s, int timeout_ms)
 	return err ? err : n;
 }
 
-/*
- * Whether a process is alive. kill(pid, 0) cannot tell a later process that got its PID: the
- * rows of the one that exited stay until that one exits too.
- */
+/* Whether a process is alive, as the tick found it (start_processes). */
 static bool pid_alive(uint32_t pid, void *ctx)
 {
-	return !kill(pid, 0) || errno != ESRCH;
+	struct session *s = ctx;
+	struct session_process *p;
+
+	HASH_FIND(hh, s->processes, &pid, sizeof(pid), p);
+	return p ? !p->gone : proc_same(pid, 0);
+}
+
+/*
+ * Which processes seen are gone, once per tick, so that all of a process's rows are judged
+ * alike. A PID now another process's is taken up again with the later process's start time.
+ */
+static void start_processes(struct session *s)
+{
+	struct session_process *p, *next;
+
+	HASH_ITER(hh, s->processes, p, next) {
+		uint64_t now = proc_start_time(p->pid);
+
+		p->gone = p->start_time ? now != p->start_time : !proc_same(p->pid, 0);
+	}
+}
+
+/* After the tick: the gone are forgotten (a later process of the PID is taken up anew). */
+static void end_processes(struct session *s)
+{
+	struct session_process *p, *next;
+
+	HASH_ITER(hh, s->processes, p, next)
+		if (p->gone) {
+			HASH_DEL(s->processes, p);
+			free(p);
+		}
 }
 
 static void forgotten(const struct model_mapping *t, void *ctx)
@@ -308,11 +362,14 @@ static void forgotten(const struct model_mapping *t, void *ctx)
 
 int session_tick(struct session *s)
 {
-	int err = s->monitor_open ? model_read_counts(&s->model, &s->m, pid_alive, NULL) : 0;
+	int err;
 
+	start_processes(s);
+	err = s->monitor_open ? model_read_counts(&s->model, &s->m, pid_alive, s) : 0;
 	model_forget_unmapped(&s->model, forgotten, s);
-	model_fold_exited(&s->model, pid_alive, NULL);
-	verdicts_forget_exited(&s->verdicts, pid_alive, NULL);
+	model_fold_exited(&s->model, pid_alive, s);
+	verdicts_forget_exited(&s->verdicts, pid_alive, s);
+	end_processes(s);
 	return err;
 }
 
@@ -380,6 +437,11 @@ void session_close(struct session *s)
 	verdicts_free(&s->verdicts);
 	proc_table_free(&s->watched);
 	model_free(&s->model);
+	for (struct session_process *p = s->processes, *next; p; p = next) {
+		next = p->hh.next;
+		HASH_DEL(s->processes, p);
+		free(p);
+	}
 	free(s);
 }
 

@@ -86,6 +86,17 @@ struct session {
 	struct symbolizer sym;
 	struct proc_table watched; /* a later process with the same PID is watched again */
 	bool full_said;
+	/*
+	 * Every process the session has had an event of, with its start time: at each tick, one
+	 * whose PID is gone or now another process's has its rows folded and its verdicts
+	 * forgotten (kill(pid, 0) alone would take the later process for it).
+	 */
+	struct session_process {
+		uint32_t pid;
+		uint64_t start_time; /* 0: could not be read */
+		bool gone;           /* at this tick */
+		UT_hash_handle hh;
+	} *processes;
 };
 
 /*

@@ -230,11 +230,7 @@ static int first_probeable(const char *path, uint64_t offset)
 /* Whether the process a target was attached for is gone (exited, or its PID reused since). */
 static bool target_gone(const struct copy_target *t)
 {
-	if (t->pid <= 0)
-		return false;
-	if (kill(t->pid, 0) && errno == ESRCH)
-		return true;
-	return t->start_time && proc_start_time(t->pid) != t->start_time;
+	return t->pid > 0 && !proc_same(t->pid, t->start_time);
 }
 
 /*
@@ -297,7 +293,7 @@ static void seed_span(struct copies *c, uint32_t pid)
 	/* Spans of processes that are gone (any process that mapped a VFIO device has one). */
 	for (int more = !bpf_map_get_next_key(grown, NULL, &key); more; key = next) {
 		more = !bpf_map_get_next_key(grown, &key, &next);
-		if (kill(key, 0) && errno == ESRCH) {
+		if (!proc_same(key, 0)) {
 			bpf_map_delete_elem(grown, &key);
 			bpf_map_delete_elem(seed, &key);
 		}

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -136,11 +137,51 @@ static void tick_folds_what_is_gone(void **state)
 	(void)state;
 }
 
+/*
+ * A process is told from a later one with its PID by its start time: this test's own process,
+ * taken up with another start time (as if its PID had been reused since), has its rows folded
+ * and its verdicts forgotten at the tick; with its own, it stays.
+ */
+static void a_reused_pid_is_another_process(void **state)
+{
+	struct seen v[2] = {};
+	struct session *s = open_with(v);
+	struct monitor_event ev = event(VFG_EV_MMAP, 0x7f0000000000, 0);
+	uint32_t me = getpid();
+	struct session_process *p;
+
+	ev.raw.tgid = me;
+	session_monitor_event(&ev, s);
+	HASH_FIND(hh, s->processes, &me, sizeof(me), p);
+	assert_non_null(p);
+	assert_int_equal(p->start_time, proc_start_time(me));
+	assert_non_null(verdict_of(&s->verdicts, me, "qemu", "0000:00:04.0", 2, CACHE_X86_UC_MINUS));
+	session_tick(s);
+	assert_int_equal(verdicts_count(&s->verdicts), 1); /* alive: kept */
+	assert_false(s->model.all[0]->gone_once);
+	p->start_time += 1; /* the process taken up was an earlier one with this PID */
+	session_tick(s);
+	assert_int_equal(verdicts_count(&s->verdicts), 0);
+	assert_true(s->model.all[0]->gone_once);
+	/* Forgotten, then taken up anew at its next event with its own start time. */
+	HASH_FIND(hh, s->processes, &me, sizeof(me), p);
+	assert_null(p);
+	ev = event(VFG_EV_MMAP, 0x7f0000100000, 0);
+	ev.raw.tgid = me;
+	session_monitor_event(&ev, s);
+	HASH_FIND(hh, s->processes, &me, sizeof(me), p);
+	assert_non_null(p);
+	assert_int_equal(p->start_time, proc_start_time(me));
+	session_close(s);
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(events_reach_views_after_the_model),
 		cmocka_unit_test(tick_folds_what_is_gone),
+		cmocka_unit_test(a_reused_pid_is_another_process),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
