@@ -9,13 +9,16 @@
 #include "hazards.h"
 #include "verdict.h"
 
+/* What a verdict depends on: a process renamed, or a region mapped with another mode, may get
+ * another one. */
 struct verdict_key {
-	uint32_t pid, region;
+	uint32_t pid, region, cache, pad;
 	char device[VFG_DEVICE_LEN];
+	char comm[VFG_COMM_LEN];
 };
 
 struct verdict_entry {
-	struct verdict_key key; /* zero-filled past the device's name: hashed as bytes */
+	struct verdict_key key; /* zero-filled past the names: hashed as bytes */
 	struct verdict v;
 	UT_hash_handle hh;
 };
@@ -94,7 +97,9 @@ const struct verdict *verdict_of(struct verdicts *vs, uint32_t pid, const char *
 	memset(&key, 0, sizeof(key));
 	key.pid = pid;
 	key.region = region;
+	key.cache = cache;
 	snprintf(key.device, sizeof(key.device), "%s", device);
+	snprintf(key.comm, sizeof(key.comm), "%s", comm ? comm : "");
 	HASH_FIND(hh, vs->memo, &key, sizeof(key), e);
 	if (e)
 		return &e->v;

@@ -150,6 +150,43 @@ static void verdicts_match_the_facts(void **state)
 	(void)state;
 }
 
+/* A process that renamed itself, or a region mapped with another mode, is judged again. */
+static void verdicts_follow_name_and_mode(void **state)
+{
+	char path[] = "/tmp/vfg-verdict-XXXXXX";
+	static const char text[] =
+		"version: 1\n"
+		"default: direct\n"
+		"rules:\n"
+		"  - name: vmm-bar2\n"
+		"    match: { comm: \"vfg-*\", region: bar2 }\n"
+		"    access: trap\n"
+		"  - name: wc\n"
+		"    match: { cache: WC }\n"
+		"    access: fixed\n";
+	const struct verdict *v;
+	struct verdicts vs;
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
+	close(fd);
+	verdicts_init(&vs, ARCH_X86_64, &fake, path);
+	v = verdict_of(&vs, 5, "qemu", "0000:00:03.0", 2, CACHE_X86_UC_MINUS);
+	assert_string_equal(v->rule, "default");
+	v = verdict_of(&vs, 5, "vfg-testvmm", "0000:00:03.0", 2, CACHE_X86_UC_MINUS);
+	assert_string_equal(v->rule, "'vmm-bar2'");
+	assert_int_equal(v->access, ACCESS_TRAP);
+	v = verdict_of(&vs, 6, "qemu", "0000:00:03.0", 0, CACHE_X86_UC_MINUS);
+	assert_string_equal(v->rule, "default");
+	v = verdict_of(&vs, 6, "qemu", "0000:00:03.0", 0, CACHE_X86_WC);
+	assert_string_equal(v->rule, "'wc'");
+	assert_int_equal(v->access, ACCESS_FIXED);
+	unlink(path);
+	verdicts_free(&vs);
+	(void)state;
+}
+
 /* A copy's judgement: forbidden hazards and trap are violations; unmeasured is reported only. */
 static void copies_judged(void **state)
 {
@@ -178,6 +215,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(verdicts_stay),
 		cmocka_unit_test(verdicts_match_the_facts),
+		cmocka_unit_test(verdicts_follow_name_and_mode),
 		cmocka_unit_test(copies_judged),
 	};
 
