@@ -43,13 +43,6 @@ static void decide(struct verdicts *vs, struct verdict *m, const char *comm, enu
 
 	m->access = ACCESS_DIRECT;
 	m->forbidden = hazard_violations(vs->arch, cache, ACCESS_DIRECT);
-	if (!vs->tried) {
-		struct policy_diags d = {};
-
-		vs->tried = true;
-		vs->have = vs->policy_path && !policy_parse_file(vs->policy_path, &vs->policy, &d);
-		policy_diags_free(&d);
-	}
 	if (!vs->have) {
 		snprintf(m->rule, sizeof(m->rule), "no policy in force");
 		return;
@@ -94,12 +87,23 @@ const struct verdict *verdict_of(struct verdicts *vs, uint32_t pid, const char *
 	struct verdict_key key;
 	struct verdict_entry *e;
 
+	if (!vs->tried) {
+		struct policy_diags d = {};
+
+		vs->tried = true;
+		vs->have = vs->policy_path && !policy_parse_file(vs->policy_path, &vs->policy, &d);
+		policy_diags_free(&d);
+		for (size_t i = 0; vs->have && i < vs->policy.nrules; i++)
+			vs->by_comm |= vs->policy.rules[i].match.comm != NULL;
+	}
 	memset(&key, 0, sizeof(key));
 	key.pid = pid;
 	key.region = region;
 	key.cache = cache;
 	snprintf(key.device, sizeof(key.device), "%s", device);
-	snprintf(key.comm, sizeof(key.comm), "%s", comm ? comm : "");
+	/* A thread's name, which a process sets at will: a key only where a rule matches it. */
+	if (vs->by_comm)
+		snprintf(key.comm, sizeof(key.comm), "%s", comm ? comm : "");
 	HASH_FIND(hh, vs->memo, &key, sizeof(key), e);
 	if (e)
 		return &e->v;

@@ -2,7 +2,8 @@
 /*
  * The verdict of a policy for one process's region, as monitor, the copies view and serve report
  * it: the policy read once from a file (the one `policy apply` left in force), each verdict
- * memoised per (process, device, region). The facts a rule matches on (the process's executable
+ * memoised per (process, device, region, cache mode, and the thread's name where a rule matches
+ * names). The facts a rule matches on (the process's executable
  * and cgroup, the device's driver and IDs) come from the resolver, so tests supply their own.
  * Without a policy in force every region is `direct`.
  */
@@ -34,6 +35,7 @@ struct verdicts {
 	const char *policy_path;    /* NULL: no policy in force */
 	struct policy policy;
 	bool tried, have;
+	bool by_comm; /* a rule matches the process's name: it is part of the memo's key */
 	struct verdict_entry *memo; /* a uthash table */
 };
 

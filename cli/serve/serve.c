@@ -471,7 +471,7 @@ int do_serve(int argc, char **argv)
 	};
 	struct serve sv = { .policy_file = DEFAULT_POLICY, .interval = 5, .exe_watch = -1 };
 	struct monitor_opts mo = { .no_decisions = true };
-	struct session_opts so = { .monitor = &mo, .policy_path = RUN_POLICY };
+	struct session_opts so = { .monitor = &mo, .policy_path = RUN_POLICY, .ticks = true };
 	struct session_view cb = { .note = on_note, .watched = on_watched, .ctx = &sv };
 	char failed[640];
 	bool no_copies = false;

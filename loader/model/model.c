@@ -670,6 +670,20 @@ void model_fold_exited(struct model *md, bool (*alive)(uint32_t pid, void *ctx),
 	}
 }
 
+void model_unmap_process(struct model *md, uint32_t pid)
+{
+	for (size_t i = 0; i < md->nall; i++) {
+		struct model_mapping *t = md->all[i];
+
+		if (t->pid != pid || t->unmapped)
+			continue;
+		t->unmapped = true;
+		/* The tree may hold a later mapping at its address already. */
+		if (model_find(md, t->mm, t->start) == t)
+			tdelete(t, &md->active, mapping_cmp);
+	}
+}
+
 static bool none_alive(uint32_t pid, void *ctx)
 {
 	return false;

@@ -171,6 +171,11 @@ void model_copy(struct model *md, const struct copy_event *ev, bool violation);
 const struct dma_event *model_dma(struct model *md, const struct dma_event *ev);
 
 /*
+ * Marks every mapping of pid unmapped (the process is known gone: its PID is another
+ * process's now); model_forget_unmapped then forgets them.
+ */
+void model_unmap_process(struct model *md, uint32_t pid);
+/*
  * Rows of exited processes are kept by name, MODEL_EXITED_ROWS of them per table at most: a
  * process names itself, and a long-running view must not grow with every name one chose. The
  * counts of names past that bound go to rows named MODEL_OTHER_NAME (one per device, region

@@ -31,7 +31,7 @@ static void seen(struct session *s, uint32_t pid)
 {
 	struct session_process *p;
 
-	if (!pid)
+	if (!pid || !s->o.ticks)
 		return;
 	HASH_FIND(hh, s->processes, &pid, sizeof(pid), p);
 	if (p)
@@ -326,29 +326,39 @@ static bool pid_alive(uint32_t pid, void *ctx)
 
 /*
  * Which processes seen are gone, once per tick, so that all of a process's rows are judged
- * alike. A PID now another process's is taken up again with the later process's start time.
+ * alike. The mappings of one whose PID is now another process's are unmapped at once: it
+ * exited long ago (its unmap events, unless lost, came long ago too), and from the next tick
+ * on its PID is the later process's.
  */
 static void start_processes(struct session *s)
 {
 	struct session_process *p, *next;
 
 	HASH_ITER(hh, s->processes, p, next) {
-		uint64_t now = proc_start_time(p->pid);
-
-		p->gone = p->start_time ? now != p->start_time : !proc_same(p->pid, 0);
+		p->now = proc_start_time(p->pid);
+		/* A start time that cannot be read (out of descriptors) is no proof of exit. */
+		p->gone = p->start_time && p->now ? p->now != p->start_time : !proc_same(p->pid, 0);
+		if (p->gone && p->start_time && p->now)
+			model_unmap_process(&s->model, p->pid);
 	}
 }
 
-/* After the tick: the gone are forgotten (a later process of the PID is taken up anew). */
+/* After the tick: the exited are forgotten, a PID reused is the later process's from now. */
 static void end_processes(struct session *s)
 {
 	struct session_process *p, *next;
 
-	HASH_ITER(hh, s->processes, p, next)
-		if (p->gone) {
-			HASH_DEL(s->processes, p);
-			free(p);
+	HASH_ITER(hh, s->processes, p, next) {
+		if (!p->gone)
+			continue;
+		if (p->start_time && p->now) {
+			p->start_time = p->now;
+			p->gone = false;
+			continue;
 		}
+		HASH_DEL(s->processes, p);
+		free(p);
+	}
 }
 
 static void forgotten(const struct model_mapping *t, void *ctx)

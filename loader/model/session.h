@@ -65,6 +65,11 @@ struct session_opts {
 	const struct monitor_opts *monitor;   /* open the monitor's probes; NULL: none (audit) */
 	struct session_watch watch;
 	const struct vfio_location *vfio;     /* where vfio is; NULL: look it up */
+	/*
+	 * The view calls session_tick (a long-running view): each process is taken up with its
+	 * start time, so that a later process with its PID is not taken for it.
+	 */
+	bool ticks;
 };
 
 #define SESSION_MAX_WATCHED 1024
@@ -95,6 +100,7 @@ struct session {
 		uint32_t pid;
 		uint64_t start_time; /* 0: could not be read */
 		bool gone;           /* at this tick */
+		uint64_t now;        /* the start time of the process with the PID at this tick */
 		UT_hash_handle hh;
 	} *processes;
 };

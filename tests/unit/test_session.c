@@ -67,7 +67,7 @@ static struct session *open_with(struct seen v[2])
 		{ .event = on_event, .forgotten = on_forgotten, .ctx = &v[0] },
 		{ .event = on_event, .forgotten = on_forgotten, .ctx = &v[1] },
 	};
-	const struct session_opts o = { .kernel = &k612 };
+	const struct session_opts o = { .kernel = &k612, .ticks = true };
 	struct session *s;
 	char why[256];
 
@@ -161,17 +161,21 @@ static void a_reused_pid_is_another_process(void **state)
 	assert_false(s->model.all[0]->gone_once);
 	p->start_time += 1; /* the process taken up was an earlier one with this PID */
 	session_tick(s);
+	/* Its verdicts forgotten, its mapping unmapped and handed to the views at once. */
 	assert_int_equal(verdicts_count(&s->verdicts), 0);
-	assert_true(s->model.all[0]->gone_once);
-	/* Forgotten, then taken up anew at its next event with its own start time. */
-	HASH_FIND(hh, s->processes, &me, sizeof(me), p);
-	assert_null(p);
-	ev = event(VFG_EV_MMAP, 0x7f0000100000, 0);
-	ev.raw.tgid = me;
-	session_monitor_event(&ev, s);
+	assert_int_equal(v[0].forgotten, 1);
+	assert_int_equal(s->model.nall, 0);
+	/* The PID is the later process's from now on: its mappings stay. */
 	HASH_FIND(hh, s->processes, &me, sizeof(me), p);
 	assert_non_null(p);
 	assert_int_equal(p->start_time, proc_start_time(me));
+	ev = event(VFG_EV_MMAP, 0x7f0000100000, 0);
+	ev.raw.tgid = me;
+	session_monitor_event(&ev, s);
+	session_tick(s);
+	session_tick(s);
+	assert_int_equal(s->model.nall, 1);
+	assert_false(s->model.all[0]->unmapped);
 	session_close(s);
 	(void)state;
 }
