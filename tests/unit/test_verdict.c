@@ -100,6 +100,16 @@ static void verdicts_stay(void **state)
 	(void)state;
 }
 
+/* A policy file of text at a new path made from the template path. */
+static void write_policy(char *path, const char *text)
+{
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
 /* The rules match on the resolver's executable, cgroup, driver and IDs; the file is read once. */
 static void verdicts_match_the_facts(void **state)
 {
@@ -116,11 +126,8 @@ static void verdicts_match_the_facts(void **state)
 		"    access: direct\n";
 	const struct verdict *v;
 	struct verdicts vs;
-	int fd = mkstemp(path);
 
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
-	close(fd);
+	write_policy(path, text);
 	verdicts_init(&vs, ARCH_X86_64, &fake, path);
 	process_calls = 0;
 	v = verdict_of(&vs, 5, "qemu", "0000:00:03.0", 0, CACHE_X86_UC_MINUS);
@@ -166,11 +173,8 @@ static void verdicts_follow_name_and_mode(void **state)
 		"    access: fixed\n";
 	const struct verdict *v;
 	struct verdicts vs;
-	int fd = mkstemp(path);
 
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
-	close(fd);
+	write_policy(path, text);
 	verdicts_init(&vs, ARCH_X86_64, &fake, path);
 	v = verdict_of(&vs, 5, "qemu", "0000:00:03.0", 2, CACHE_X86_UC_MINUS);
 	assert_string_equal(v->rule, "default");
