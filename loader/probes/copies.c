@@ -433,20 +433,15 @@ static int attach(struct copies *c, const struct copy_target *t, char *why, size
 	return 1;
 }
 
-/* A new process may map a device replaced since: the devices' resources are read again. */
-static void forget_devices(struct copies *c)
-{
-	device_cache_forget(&c->devices);
-}
-
 int copies_watch_libc(struct copies *c, uint32_t pid, char *why, size_t len)
 {
 	struct copy_target t[3];
 	int n = vmm_libc_targets(pid, c->build_id, c->routine_vaddr, t, why, len), err;
 	int attached = 0;
 
+	/* A new process may map a device replaced since: the devices' resources are read again. */
 	if (n > 0)
-		forget_devices(c);
+		device_cache_forget(&c->devices);
 
 	for (int i = 0; i < n; i++) {
 		err = attach(c, &t[i], why, len);
@@ -494,7 +489,7 @@ int copies_watch_profile(struct copies *c, uint32_t pid, char *why, size_t len)
 
 	if (err <= 0)
 		return err;
-	forget_devices(c);
+	device_cache_forget(&c->devices); /* as for libc's targets */
 	for (size_t i = 0; i < q.naccess; i++) {
 		err = attach(c, &q.access[i], why, len);
 		if (err < 0)
