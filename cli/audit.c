@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "copies_view.h"
 #include "output.h"
+#include "../loader/model/run_state.h"
 #include "../loader/probes/snapshot.h"
 
 static const char audit_usage[] =

@@ -12,21 +12,19 @@ int do_policy_apply(int argc, char **argv);
 /*
  * policy apply with the text read from text_from and published as file's (the same path for the
  * command; serve re-resolves the text in force, RUN_POLICY, when a device appears). then (may be
- * NULL) runs after a successful apply, before the apply lock is released.
+ * NULL) runs after a successful apply, before the apply lock is released, with the policy now in
+ * force.
  */
-int policy_apply_file(const char *file, const char *text_from, void (*then)(void *ctx),
+struct policy;
+struct run_state;
+int policy_apply_file(const char *file, const char *text_from,
+		      void (*then)(struct policy *p, const struct run_state *st, void *ctx),
 		      void *ctx);
 int do_policy_show(int argc, char **argv);
 int do_policy_clear(int argc, char **argv);
 int do_advise(int argc, char **argv);
 int do_calibrate(int argc, char **argv);
 int do_serve(int argc, char **argv);
-
-/* What policy apply publishes: the text it put in force, its state, the verdicts for VMMs. */
-#define RUN_DIR "/run/vfioguard"
-#define RUN_POLICY RUN_DIR "/policy.yaml"
-#define RUN_STATE RUN_DIR "/state.json"
-#define RUN_REGIONS RUN_DIR "/regions.json"
 
 struct policy_diags;
 /* "FILE:LINE:COL: error|warning: message" on stderr, for every diagnostic. */

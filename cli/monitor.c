@@ -17,6 +17,7 @@
 
 #include "commands.h"
 #include "copies_view.h"
+#include "../loader/model/run_state.h"
 #include "../loader/model/session.h"
 #include "output.h"
 #include "../loader/model/model.h"
@@ -249,24 +250,23 @@ static void on_rw(struct state *st, const struct monitor_event *ev)
 
 static void load_policy_names(struct state *st)
 {
-	struct json_object *state = json_object_from_file(RUN_STATE);
-	struct policy_diags d = {};
+	struct run_published pub;
 
 	st->policy_loaded = true;
-	if (!state)
-		return;
-	st->policy_generation = json_object_get_uint64(json_object_object_get(state, "generation"));
-	json_object_put(state);
-	if (policy_parse_file(RUN_POLICY, &st->policy, &d))
-		st->policy_generation = 0;
-	policy_diags_free(&d);
+	run_published_read(RUN_DIR, RUN_READ_STATE | RUN_READ_POLICY, &pub);
+	if (pub.have_state && pub.have_policy) {
+		st->policy_generation = pub.state.generation;
+		st->policy = pub.policy; /* kept: pub.policy is not freed */
+		pub.have_policy = false;
+	}
+	run_published_free(&pub);
 }
 
 static void on_decision(struct state *st, const struct monitor_event *ev)
 {
 	const struct vfg_decision *dc = &ev->decision;
 	const char *rule = NULL, *what = dc->denied ? "denied" : "allowed";
-	char region[24], detail[200];
+	char region[24], detail[200], by[80];
 
 	if (st->pid && dc->tgid != st->pid)
 		return;
@@ -275,9 +275,8 @@ static void on_decision(struct state *st, const struct monitor_event *ev)
 		return;
 	if (!st->policy_loaded)
 		load_policy_names(st);
-	if (dc->rule != VFG_RULE_DEFAULT && dc->generation == st->policy_generation &&
-	    dc->rule < st->policy.nrules)
-		rule = st->policy.rules[dc->rule].name;
+	rule = policy_rule_name(dc->generation == st->policy_generation ? &st->policy : NULL,
+				dc->rule);
 	if (dc->region == VFG_REGION_ANY)
 		snprintf(region, sizeof(region), "?");
 	else
@@ -290,19 +289,21 @@ static void on_decision(struct state *st, const struct monitor_event *ev)
 		json_add(o, "region", json_object_new_string(region));
 		json_add(o, "access",
 			 json_object_new_string(access_class_name((enum access_class)dc->access)));
-		json_add(o, "rule", dc->rule == VFG_RULE_DEFAULT ? json_object_new_string("(default)")
-				    : rule ? json_object_new_string(rule) : NULL);
+		json_add(o, "rule", rule ? json_object_new_string(rule) : NULL);
 		json_add(o, "rule_index", dc->rule == VFG_RULE_DEFAULT ? NULL :
 					  json_object_new_int(dc->rule));
 		json_add(o, "generation", json_object_new_uint64(dc->generation));
 		emit(st, o);
 		return;
 	}
-	snprintf(detail, sizeof(detail), "mmap %s: %s by rule %s%s%s (generation %" PRIu64 ")",
-		 what, access_class_name((enum access_class)dc->access),
-		 dc->rule == VFG_RULE_DEFAULT ? "(default)" : rule ? "'" : "#",
-		 dc->rule == VFG_RULE_DEFAULT ? "" : rule ? rule : "",
-		 dc->rule == VFG_RULE_DEFAULT || !rule ? "" : "'", (uint64_t)dc->generation);
+	if (dc->rule == VFG_RULE_DEFAULT)
+		snprintf(by, sizeof(by), "%s", rule);
+	else if (rule)
+		snprintf(by, sizeof(by), "'%s'", rule);
+	else
+		snprintf(by, sizeof(by), "#%u", dc->rule);
+	snprintf(detail, sizeof(detail), "mmap %s: %s by rule %s (generation %" PRIu64 ")", what,
+		 access_class_name((enum access_class)dc->access), by, (uint64_t)dc->generation);
 	print_line(st, seconds(st, dc->ts), "policy", dc->tgid, dc->comm, dc->device, region,
 		   detail);
 }
@@ -723,20 +724,16 @@ int do_monitor(int argc, char **argv)
 			      why);
 		else
 			p_err("monitor: %s", why);
-		session_close(st.s);
-		copy_view_free(st.copies);
-		free((void *)co.watch.probes);
-		return EXIT_ERROR;
+		ret = EXIT_ERROR;
+		goto out;
 	}
 	if (verbose)
 		fprintf(stderr, "vfioguard: monitor: finding vfio and hooks %.1f ms, BPF load %.1f ms, "
 			"attach %.1f ms\n", m->lookup_ns / 1e6, m->load_ns / 1e6, m->attach_ns / 1e6);
 	if (copies && session_open_copies(st.s, why, sizeof(why))) {
 		p_err("%s", why);
-		session_close(st.s);
-		copy_view_free(st.copies);
-		free((void *)co.watch.probes);
-		return EXIT_ERROR;
+		ret = EXIT_ERROR;
+		goto out;
 	}
 	if (st.copies)
 		copy_view_bind(st.copies, st.s);
@@ -747,10 +744,8 @@ int do_monitor(int argc, char **argv)
 		print_header();
 	if (session_bootstrap(st.s, why, sizeof(why))) {
 		p_err("monitor: %s", why);
-		session_close(st.s);
-		copy_view_free(st.copies);
-		free((void *)co.watch.probes);
-		return EXIT_ERROR;
+		ret = EXIT_ERROR;
+		goto out;
 	}
 	if (verbose)
 		fprintf(stderr, "vfioguard: monitor: existing mappings %.1f ms\n",
@@ -786,6 +781,7 @@ int do_monitor(int argc, char **argv)
 		copy_view_summary(st.copies, NULL);
 	if (st.copies && st.s->model.copy_violations && ret == EXIT_CLEAN)
 		ret = EXIT_VIOLATIONS;
+out:
 	session_close(st.s);
 	copy_view_free(st.copies);
 	free((void *)co.watch.probes);

@@ -13,6 +13,7 @@
 #include "../loader/host/kernel.h"
 #include "../loader/decode/region.h"
 #include "../loader/model/facts.h"
+#include "../loader/model/run_state.h"
 #include "../loader/probes/enforce.h"
 
 static const char policy_usage[] =

@@ -319,3 +319,10 @@ void compiled_free(struct compiled *c)
 	free(c->v);
 	memset(c, 0, sizeof(*c));
 }
+
+const char *policy_rule_name(const struct policy *p, unsigned int rule)
+{
+	if (rule == VFG_RULE_DEFAULT)
+		return "(default)";
+	return p && rule < p->nrules ? p->rules[rule].name : NULL;
+}

@@ -57,4 +57,11 @@ int policy_compile(const struct policy *p, enum host_arch arch, const struct dev
 		   struct policy_diags *diags);
 void compiled_free(struct compiled *c);
 
+/*
+ * The name of the rule at index rule of p, as the kernel reports it: "(default)" for
+ * VFG_RULE_DEFAULT, NULL for an index p does not have (p may be NULL: a generation whose policy
+ * is not known here).
+ */
+const char *policy_rule_name(const struct policy *p, unsigned int rule);
+
 #endif /* VFIOGUARD_POLICY_COMPILE_H */

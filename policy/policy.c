@@ -766,6 +766,38 @@ const char *hazard_set_format(uint32_t set, char *buf, size_t len)
 	return buf;
 }
 
+int hazard_set_parse(const char *s, uint32_t *set)
+{
+	static const char *const names[] = { "split", "dup", "reorder", "wide", "unaligned" };
+	char buf[128], *save = NULL;
+
+	*set = 0;
+	if (!strcmp(s, "none"))
+		return 0;
+	if (snprintf(buf, sizeof(buf), "%s", s) >= (int)sizeof(buf) || !buf[0])
+		return -EINVAL;
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		unsigned int i;
+
+		for (i = 0; i < sizeof(names) / sizeof(names[0]) && strcmp(t, names[i]); i++)
+			;
+		if (i == sizeof(names) / sizeof(names[0]))
+			return -EINVAL;
+		*set |= 1u << i;
+	}
+	return 0;
+}
+
+int access_class_from_name(const char *s, enum access_class *out)
+{
+	for (enum access_class a = ACCESS_DIRECT; a <= ACCESS_TRAP; a++)
+		if (!strcmp(s, access_class_name(a))) {
+			*out = a;
+			return 0;
+		}
+	return -EINVAL;
+}
+
 enum cache_mode cache_mode_from_name(const char *name)
 {
 	for (int m = CACHE_UNKNOWN + 1; cache_mode_name(m); m++)

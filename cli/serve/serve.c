@@ -25,6 +25,7 @@
 #include "../../loader/host/dynlib.h"
 #include "../../loader/model/decisions.h"
 #include "../../loader/model/model.h"
+#include "../../loader/model/run_state.h"
 #include "../../loader/model/session.h"
 #include "../../loader/probes/enforce.h"
 #include "../../loader/probes/monitor.h"
@@ -101,11 +102,6 @@ static double now_seconds(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/*
- * Applies the policy file (as `policy apply` does: atomically, nothing changed on an error).
- * The policy is kept for naming rules in the decisions: parsed from the copy apply published,
- * which is the text it put in force (the file may have changed since it was read).
- */
 /* Watches the directories of the exe matchers of the policy just applied (p). */
 static void watch_exes(struct serve *sv, const struct policy *p)
 {
@@ -178,26 +174,18 @@ static const char *exe_replaced(struct serve *sv)
 }
 
 /*
- * After an apply, under its lock: the generation and the policy it published are this apply's
- * (another apply or clear waits for the lock).
+ * After an apply, under its lock (another apply or clear waits for it): the generation and the
+ * policy are what it put in force, the text it read (the file may have changed since).
  */
-static void applied(void *ctx)
+static void applied(struct policy *p, const struct run_state *st, void *ctx)
 {
 	struct serve *sv = ctx;
-	struct policy_diags d = {};
-	struct enforce_status st;
-	struct policy p;
 
-	if (!enforce_status_read(&st))
-		sv->generation = st.generation;
-	if (policy_parse_file(RUN_POLICY, &p, &d)) {
-		policy_diags_free(&d);
-		decisions_unnamed(&sv->decisions, sv->generation);
-		return;
-	}
-	policy_diags_free(&d);
-	watch_exes(sv, &p);
-	decisions_applied(&sv->decisions, sv->generation, &p);
+	sv->generation = st->generation;
+	watch_exes(sv, p);
+	/* The decisions keep the policy, to name its rules while the kernel counts them. */
+	decisions_applied(&sv->decisions, sv->generation, p);
+	memset(p, 0, sizeof(*p));
 }
 
 static int apply(struct serve *sv, const char *text_from)

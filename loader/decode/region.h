@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #define PCI_RESOURCES 7 /* BAR0..BAR5 and the ROM, as VFIO_PCI_*_REGION_INDEX 0..6 */
+#define REGION_CONFIG 7 /* config space: VFIO_PCI_CONFIG_REGION_INDEX */
 
 struct pci_resource {
 	uint64_t start, end, flags;

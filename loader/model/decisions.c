@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../policy/compile.h"
 #include "../probes/enforce.h"
 #include "decisions.h"
 
@@ -24,11 +25,6 @@ void decisions_applied(struct decisions *d, uint64_t generation, struct policy *
 	}
 	d->applied = grown;
 	grown[d->napplied++] = (struct decisions_applied){ .generation = generation, .policy = *p };
-}
-
-void decisions_unnamed(struct decisions *d, uint64_t generation)
-{
-	d->last = generation;
 }
 
 /* The row of (outcome, rule name), made at 0 the first time; NULL out of memory. */
@@ -60,14 +56,18 @@ void decisions_count(struct decisions *d, const struct vfg_rule_count_key *k, ui
 	struct decision_row *row;
 	char rule[72];
 
-	snprintf(rule, sizeof(rule), k->rule == VFG_RULE_DEFAULT ? "(default)" : "#%u", k->rule);
+	const char *name = policy_rule_name(NULL, k->rule);
+
 	for (size_t i = 0; i < d->napplied; i++) {
 		if (d->applied[i].generation != k->generation)
 			continue;
 		d->applied[i].counted = true;
-		if (k->rule != VFG_RULE_DEFAULT && k->rule < d->applied[i].policy.nrules)
-			snprintf(rule, sizeof(rule), "%s", d->applied[i].policy.rules[k->rule].name);
+		name = policy_rule_name(&d->applied[i].policy, k->rule) ?: name;
 	}
+	if (name)
+		snprintf(rule, sizeof(rule), "%s", name);
+	else
+		snprintf(rule, sizeof(rule), "#%u", k->rule);
 	row = row_of(d, k->denied, rule);
 	if (row)
 		row->n += n;

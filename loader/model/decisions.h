@@ -45,8 +45,6 @@ struct decisions {
 
 /* A policy this process put in force as generation: d takes it (and frees it in time). */
 void decisions_applied(struct decisions *d, uint64_t generation, struct policy *p);
-/* This process put generation in force, and its text could not be read back to name its rules. */
-void decisions_unnamed(struct decisions *d, uint64_t generation);
 /* Adds the kernel's count of one (generation, rule, outcome) to its row. */
 void decisions_count(struct decisions *d, const struct vfg_rule_count_key *k, uint64_t n);
 /*

@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The published regions record: built from a compiled policy, written, read back typed. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <unistd.h>
+
+#include "../../loader/model/run_state.h"
+
+static int fake_exe(const char *path, uint64_t *dev, uint64_t *ino)
+{
+	*dev = (8ULL << 20) | 1;
+	*ino = 4242;
+	return 0;
+}
+
+static int fake_cgroup(const char *path, uint64_t *id)
+{
+	*id = 77;
+	return 0;
+}
+
+static const struct resolver fake = { .exe = fake_exe, .cgroup = fake_cgroup };
+
+static const struct device_facts devs[] = {
+	{ .name = "0000:00:03.0", .driver = "vfio-pci", .vendor = 0x1234, .device_id = 0x11e8 },
+	{ .name = "0000:00:04.0", .driver = "vfio-pci", .vendor = 0x1af4, .device_id = 0x1110 },
+	{ .name = "0000:00:05.0", .driver = "e1000", .vendor = 0x8086, .device_id = 0x100e },
+};
+
+/* edu has BAR0, ivshmem BAR0 and BAR2; config space always. */
+static uint64_t present(const char *dev)
+{
+	return (1ULL << 7) | 1 | (strcmp(dev, "0000:00:04.0") ? 0 : 1ULL << 2);
+}
+
+static const char text[] =
+	"mode: enforce\n"
+	"default: fixed\n"
+	"rules:\n"
+	"  - name: edu-bar0-testvmm\n"
+	"    match: {device: \"0000:00:03.0\", region: bar0, comm: \"vfg-*\"}\n"
+	"    access: trap\n"
+	"  - name: ivshmem-bar2\n"
+	"    match: {device: \"0000:00:04.0\", region: bar2}\n"
+	"    access: direct\n"
+	"    hazards: [dup]\n"
+	"    mode: audit\n";
+
+static const struct run_region *region(const struct run_regions *r, const char *dev,
+				       unsigned int index)
+{
+	for (size_t d = 0; d < r->ndevices; d++)
+		for (size_t i = 0; !strcmp(r->devices[d].device, dev) && i < r->devices[d].nregions;
+		     i++)
+			if (r->devices[d].regions[i].index == index)
+				return &r->devices[d].regions[i];
+	return NULL;
+}
+
+static void built_written_and_read_back(void **state)
+{
+	struct policy_diags d = {};
+	struct compiled c = {};
+	struct run_regions r, back;
+	const struct run_region *g;
+	struct policy p;
+	char why[160], *t1, *t2;
+
+	assert_int_equal(policy_parse(text, strlen(text), &p, &d), 0);
+	assert_int_equal(policy_compile(&p, ARCH_X86_64, devs, 3, &fake, &c, &d), 0);
+	assert_int_equal(run_regions_build(&r, &p, &c, devs, 3, present, ARCH_X86_64, 7,
+					   "/etc/vfioguard/policy.yaml", 0xdeadbeef), 0);
+	/* Only the devices bound to a VFIO driver, only the regions they have. */
+	assert_int_equal(r.ndevices, 2);
+	g = region(&r, "0000:00:03.0", 0);
+	assert_non_null(g);
+	assert_int_equal(g->access, ACCESS_FIXED); /* the default for other processes */
+	assert_string_equal(g->rule, "");
+	assert_int_equal(g->nprocess_rules, 1);
+	assert_string_equal(g->process_rules[0].rule, "edu-bar0-testvmm");
+	assert_int_equal(g->process_rules[0].access, ACCESS_TRAP);
+	assert_null(region(&r, "0000:00:03.0", 2));
+	g = region(&r, "0000:00:04.0", 2);
+	assert_non_null(g);
+	assert_int_equal(g->access, ACCESS_DIRECT);
+	assert_false(g->enforce);
+	assert_string_equal(g->rule, "ivshmem-bar2");
+	assert_int_equal(g->violations, HAZARD_DUP);
+	assert_int_equal(g->cache, CACHE_X86_UC_MINUS); /* vfio-pci's BARs: noncached */
+	t1 = run_regions_format(&r);
+	assert_non_null(t1);
+	assert_int_equal(run_regions_parse(t1, &back, why, sizeof(why)), 0);
+	assert_int_equal(back.generation, 7);
+	assert_int_equal(back.crc32, 0xdeadbeef);
+	assert_int_equal(back.arch, ARCH_X86_64);
+	assert_string_equal(back.policy, "/etc/vfioguard/policy.yaml");
+	g = region(&back, "0000:00:04.0", 2);
+	assert_non_null(g);
+	assert_int_equal(g->violations, HAZARD_DUP);
+	assert_int_equal(g->cache, CACHE_X86_UC_MINUS);
+	assert_int_equal(back.devices[1].vendor, 0x1af4);
+	/* Read back and written again: the same text. */
+	t2 = run_regions_format(&back);
+	assert_string_equal(t1, t2);
+	free(t1);
+	free(t2);
+	run_regions_free(&back);
+	run_regions_free(&r);
+	compiled_free(&c);
+	policy_diags_free(&d);
+	policy_free(&p);
+}
+
+static void bad_text_says_where(void **state)
+{
+	struct run_regions r;
+	char why[160];
+
+	assert_int_equal(run_regions_parse("[]", &r, why, sizeof(why)), -EINVAL);
+	assert_int_equal(run_regions_parse("{\"generation\": 1, \"policy\": \"p\", \"crc32\": "
+					   "\"00000000\", \"arch\": \"x86_64\", \"devices\": [{"
+					   "\"device\": \"d\", \"driver\": \"vfio-pci\", \"id\": "
+					   "\"1234:11e8\", \"regions\": [{\"index\": 0, \"access\": "
+					   "\"sometimes\"}]}]}", &r, why, sizeof(why)), -EINVAL);
+	assert_string_equal(why, "devices[0].regions[0]: unknown access 'sometimes'");
+	/* A fault after a device read well is still a fault. */
+	assert_int_equal(run_regions_parse("{\"generation\": 1, \"policy\": \"p\", \"crc32\": "
+					   "\"00000000\", \"arch\": \"x86_64\", \"devices\": [{"
+					   "\"device\": \"d\", \"driver\": \"vfio-pci\", \"id\": "
+					   "\"1234:11e8\", \"regions\": []}, {\"device\": \"e\"}]}",
+					   &r, why, sizeof(why)), -EINVAL);
+	assert_string_equal(why, "devices[1]: 'driver' missing or not a string");
+	assert_int_equal(run_regions_parse("{\"generation\": 1, \"policy\": \"p\", \"crc32\": "
+					   "\"zz\", \"arch\": \"x86_64\", \"devices\": []}",
+					   &r, why, sizeof(why)), -EINVAL);
+	assert_string_equal(why, "top: crc32 'zz' is not eight hex digits");
+}
+
+static void state_written_and_read_back(void **state)
+{
+	struct run_state s = { .file = "/etc/vfioguard/policy.yaml", .crc32 = 0x0badf00d,
+			       .applied = "2026-12-07T01:02:03Z", .generation = 12,
+			       .took_over = true, .mode = POLICY_AUDIT,
+			       .default_access = ACCESS_TRAP, .rules = 3, .verdicts = 9 };
+	struct json_object *o = run_state_json(&s);
+	struct run_state back;
+	char why[160];
+
+	assert_int_equal(run_state_parse(json_object_to_json_string(o), &back, why, sizeof(why)),
+			 0);
+	json_object_put(o);
+	assert_memory_equal(&s, &back, sizeof(s));
+	assert_int_equal(run_state_parse("{\"file\": \"f\", \"crc32\": \"00000000\", "
+					 "\"applied\": \"x\", \"mode\": \"loud\", "
+					 "\"default\": \"fixed\"}", &back, why, sizeof(why)),
+			 -EINVAL);
+	assert_string_equal(why, "top: unknown mode 'loud'");
+}
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* What is published, read back: missing files are no error, a broken one is named. */
+static void published_read_back(void **state)
+{
+	char dir[] = "/tmp/vfg-run-XXXXXX";
+	struct run_state s = { .file = "/p.yaml", .generation = 5, .mode = POLICY_ENFORCE,
+			       .default_access = ACCESS_FIXED };
+	struct run_published pub;
+	struct json_object *o;
+
+	assert_non_null(mkdtemp(dir));
+	run_published_read(dir, RUN_READ_STATE | RUN_READ_REGIONS | RUN_READ_POLICY, &pub);
+	assert_false(pub.have_state || pub.have_regions || pub.have_policy);
+	assert_string_equal(pub.why, "");
+	run_published_free(&pub);
+
+	o = run_state_json(&s);
+	write_file(dir, "state.json", json_object_to_json_string(o));
+	json_object_put(o);
+	write_file(dir, "policy.yaml", text);
+	write_file(dir, "regions.json", "{\"generation\": 5}");
+	run_published_read(dir, RUN_READ_STATE | RUN_READ_REGIONS | RUN_READ_POLICY, &pub);
+	assert_true(pub.have_state);
+	assert_int_equal(pub.state.generation, 5);
+	assert_true(pub.have_policy);
+	assert_string_equal(policy_rule_name(&pub.policy, 1), "ivshmem-bar2");
+	assert_string_equal(policy_rule_name(&pub.policy, VFG_RULE_DEFAULT), "(default)");
+	assert_null(policy_rule_name(&pub.policy, 2));
+	assert_false(pub.have_regions);
+	assert_non_null(strstr(pub.why, "regions.json: top: 'policy' missing or not a string"));
+	run_published_free(&pub);
+
+	/* Only what was asked for. */
+	run_published_read(dir, RUN_READ_STATE, &pub);
+	assert_true(pub.have_state);
+	assert_false(pub.have_policy || pub.have_regions);
+	run_published_free(&pub);
+	for (const char *const *n = (const char *const[]){ "state.json", "policy.yaml",
+							   "regions.json", NULL }; *n; n++) {
+		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), "%s/%s", dir, *n);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(built_written_and_read_back),
+		cmocka_unit_test(bad_text_says_where),
+		cmocka_unit_test(state_written_and_read_back),
+		cmocka_unit_test(published_read_back),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
