@@ -11,15 +11,9 @@
 # [--count N] [--len L]
 set -eu
 IVSHMEM=0000:00:04.0
+. "${VFG_TOP:?run it with tests/vm/run}/bench/lib.sh"
 runs=3 count=20000 len=64
-while [ $# -gt 0 ]; do
-	case $1 in
-	--runs) runs=$2; shift 2 ;;
-	--count) count=$2; shift 2 ;;
-	--len) len=$2; shift 2 ;;
-	*) echo "usage: copies.sh [--runs R] [--count N] [--len L]" >&2; exit 2 ;;
-	esac
-done
+bench_args "copies.sh [--runs R] [--count N] [--len L]" runs count len -- "$@"
 command -v bpftrace > /dev/null || { echo "bench/copies: bpftrace is not installed" >&2; exit 2; }
 out=${VM_OUT:-/tmp}/bench-copies.txt
 export VFIOGUARD_CACHE_DIR=/tmp/bench-cache

@@ -10,15 +10,9 @@
 #   make bench-monitor, or tests/vm/run bench/monitor.sh [--runs R] [--mmaps N] [--reads N]
 set -eu
 EDU=0000:00:03.0
+. "${VFG_TOP:?run it with tests/vm/run}/bench/lib.sh"
 runs=5 mmaps=20000 reads=200000
-while [ $# -gt 0 ]; do
-	case $1 in
-	--runs) runs=$2; shift 2 ;;
-	--mmaps) mmaps=$2; shift 2 ;;
-	--reads) reads=$2; shift 2 ;;
-	*) echo "usage: monitor.sh [--runs R] [--mmaps N] [--reads N]" >&2; exit 2 ;;
-	esac
-done
+bench_args "monitor.sh [--runs R] [--mmaps N] [--reads N]" runs mmaps reads -- "$@"
 out=${VM_OUT:-/tmp}/bench-monitor.txt
 cd /tmp
 

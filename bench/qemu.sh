@@ -17,16 +17,10 @@
 # Runs in the test guest: make bench-qemu, or tests/vm/run bench/qemu.sh [--runs R]
 # [--accesses N] [--batches B]
 set -eu
+. "${VFG_TOP:?run it with tests/vm/run}/bench/lib.sh"
 runs=3 accesses=100 batches=20
-while [ $# -gt 0 ]; do
-	case $1 in
-	--runs) runs=$2; shift 2 ;;
-	--accesses) accesses=$2; shift 2 ;;
-	--batches) batches=$2; shift 2 ;;
-	*) echo "usage: qemu.sh [--runs R] [--accesses N] [--batches B]" >&2; exit 2 ;;
-	esac
-done
-VFG_TESTS=${VFG_TOP:?run it with tests/vm/run}/tests/guest
+bench_args "qemu.sh [--runs R] [--accesses N] [--batches B]" runs accesses batches -- "$@"
+VFG_TESTS=$VFG_TOP/tests/guest
 . "$VFG_TESTS/lib.sh"
 out=${VM_OUT:-/tmp}/bench-qemu.txt
 export VFIOGUARD_CACHE_DIR=/tmp/bench-cache

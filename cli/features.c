@@ -23,10 +23,8 @@ int do_features(int argc, char **argv)
 
 	if (optind_ < 0)
 		return optind_ == -1 ? EXIT_CLEAN : EXIT_ERROR;
-	if (optind_ < argc) {
-		p_err("features: unexpected argument '%s'", argv[optind_]);
+	if (no_operands("features", argc, argv, optind_))
 		return EXIT_ERROR;
-	}
 	if (kernel_info_read(&ki)) {
 		p_err("features: cannot read the kernel release");
 		return EXIT_ERROR;

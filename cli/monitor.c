@@ -689,10 +689,8 @@ int do_monitor(int argc, char **argv)
 				return c;
 		}
 	}
-	if (optind < argc) {
-		p_err("monitor: unexpected argument '%s'", argv[optind]);
+	if (no_operands("monitor", argc, argv, optind))
 		return EXIT_ERROR;
-	}
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

@@ -212,6 +212,14 @@ int common_option(int c, const char *usage)
 	}
 }
 
+int no_operands(const char *cmd, int argc, char **argv, int first)
+{
+	if (first >= argc)
+		return 0;
+	p_err("%s: unexpected argument '%s' (see vfioguard %s --help)", cmd, argv[first], cmd);
+	return EXIT_ERROR;
+}
+
 bool parse_u64(const char *s, unsigned long long *v)
 {
 	char *end;

@@ -65,6 +65,11 @@ const char *human_size(uint64_t v, char *buf, size_t len);
  * usage: EXIT_CLEAN (on stdout) for -h, EXIT_ERROR (on stderr) for what getopt refused.
  */
 int common_option(int c, const char *usage);
+/*
+ * For a command that takes no operands: argv[first] onwards must be empty. EXIT_ERROR after
+ * naming the first one (cmd: the command, as its messages start), or 0.
+ */
+int no_operands(const char *cmd, int argc, char **argv, int first);
 
 /* A non-negative decimal or 0x number, all of s: false for anything else. */
 bool parse_u64(const char *s, unsigned long long *v);

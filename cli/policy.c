@@ -169,10 +169,8 @@ static int do_explain(int argc, char **argv)
 				return c;
 		}
 	}
-	if (optind < argc) {
-		p_err("policy explain: unexpected argument '%s'", argv[optind]);
+	if (no_operands("policy explain", argc, argv, optind))
 		return EXIT_ERROR;
-	}
 	if (!file && !access(RUN_POLICY, R_OK))
 		file = RUN_POLICY; /* the policy in force */
 	if (!file) {

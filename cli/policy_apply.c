@@ -100,10 +100,8 @@ int do_policy_clear(int argc, char **argv)
 	char why[PATH_MAX + 80];
 	int err;
 
-	if (argc > 1) {
-		p_err("policy clear: unexpected argument '%s'", argv[1]);
+	if (no_operands("policy clear", argc, argv, 1))
 		return EXIT_ERROR;
-	}
 	if (need_root("clear"))
 		return EXIT_ERROR;
 	err = policy_clear(&hooks, why, sizeof(why));
@@ -159,10 +157,8 @@ int do_policy_show(int argc, char **argv)
 	char name[24], cache[40], hz[64];
 	int err;
 
-	if (argc > 1) {
-		p_err("policy show: unexpected argument '%s'", argv[1]);
+	if (no_operands("policy show", argc, argv, 1))
 		return EXIT_ERROR;
-	}
 	if (need_root("show"))
 		return EXIT_ERROR;
 	err = enforce_status_read(&st);
@@ -281,10 +277,8 @@ int do_advise(int argc, char **argv)
 				return c;
 		}
 	}
-	if (optind < argc) {
-		p_err("advise: unexpected argument '%s' (see vfioguard advise --help)", argv[optind]);
+	if (no_operands("advise", argc, argv, optind))
 		return EXIT_ERROR;
-	}
 	if (!qemu && !libvirt) {
 		p_err("advise: --qemu and --libvirt each show only one; give at most one");
 		return EXIT_ERROR;

@@ -507,10 +507,8 @@ int do_serve(int argc, char **argv)
 		p_err("serve: --libc and --no-copies contradict each other");
 		return EXIT_ERROR;
 	}
-	if (optind < argc) {
-		p_err("serve: unexpected argument '%s' (see vfioguard serve --help)", argv[optind]);
+	if (no_operands("serve", argc, argv, optind))
 		return EXIT_ERROR;
-	}
 	if (geteuid() != 0) {
 		p_err("serve: needs root: it loads BPF programs and pins the policy's under %s",
 		      VFG_PIN_DIR);

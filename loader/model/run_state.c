@@ -213,6 +213,48 @@ static struct json_object *member(struct json_object *o, const char *key, json_t
 	return v;
 }
 
+/* A string member copied into buf; false with why set. */
+static bool string_member(struct json_object *o, const char *key, char *buf, size_t size,
+			  const char *where, char *why, size_t len)
+{
+	struct json_object *v = member(o, key, json_type_string, where, why, len);
+
+	if (v)
+		snprintf(buf, size, "%s", json_object_get_string(v));
+	return v;
+}
+
+/* An integer member (not negative); false with why set. */
+static bool uint_member(struct json_object *o, const char *key, uint64_t *out, const char *where,
+			char *why, size_t len)
+{
+	struct json_object *v = member(o, key, json_type_int, where, why, len);
+
+	if (v && json_object_get_int64(v) < 0) {
+		snprintf(why, len, "%s: '%s' is negative", where, key);
+		return false;
+	}
+	if (v)
+		*out = json_object_get_uint64(v);
+	return v;
+}
+
+/* A crc32 as published: eight hex digits. */
+static bool crc_member(struct json_object *o, uint32_t *crc, const char *where, char *why,
+		       size_t len)
+{
+	char buf[16], *end;
+
+	if (!string_member(o, "crc32", buf, sizeof(buf), where, why, len))
+		return false;
+	*crc = strtoul(buf, &end, 16);
+	if (strlen(buf) != 8 || *end) {
+		snprintf(why, len, "%s: crc32 '%s' is not eight hex digits", where, buf);
+		return false;
+	}
+	return true;
+}
+
 static int parse_region(struct json_object *x, struct run_region *g, const char *where,
 			char *why, size_t len)
 {
@@ -260,11 +302,9 @@ static int parse_region(struct json_object *x, struct run_region *g, const char 
 	for (size_t k = 0; k < g->nprocess_rules; k++) {
 		struct json_object *e = json_object_array_get_idx(pr, k);
 
-		if (!(v = member(e, "rule", json_type_string, where, why, len)))
-			return -EINVAL;
-		snprintf(g->process_rules[k].rule, sizeof(g->process_rules[k].rule), "%s",
-			 json_object_get_string(v));
-		if (!(v = member(e, "access", json_type_string, where, why, len)))
+		if (!string_member(e, "rule", g->process_rules[k].rule,
+				   sizeof(g->process_rules[k].rule), where, why, len) ||
+		    !(v = member(e, "access", json_type_string, where, why, len)))
 			return -EINVAL;
 		if (access_class_from_name(json_object_get_string(v), &g->process_rules[k].access)) {
 			snprintf(why, len, "%s: unknown access '%s'", where, json_object_get_string(v));
@@ -274,37 +314,11 @@ static int parse_region(struct json_object *x, struct run_region *g, const char 
 	return 0;
 }
 
-/* A string member copied into buf; false with why set. */
-static bool string_member(struct json_object *o, const char *key, char *buf, size_t size,
-			  const char *where, char *why, size_t len)
-{
-	struct json_object *v = member(o, key, json_type_string, where, why, len);
-
-	if (v)
-		snprintf(buf, size, "%s", json_object_get_string(v));
-	return v;
-}
-
-/* A crc32 as published: eight hex digits. */
-static bool crc_member(struct json_object *o, uint32_t *crc, const char *where, char *why,
-		       size_t len)
-{
-	char buf[16], *end;
-
-	if (!string_member(o, "crc32", buf, sizeof(buf), where, why, len))
-		return false;
-	*crc = strtoul(buf, &end, 16);
-	if (strlen(buf) != 8 || *end) {
-		snprintf(why, len, "%s: crc32 '%s' is not eight hex digits", where, buf);
-		return false;
-	}
-	return true;
-}
-
 int run_state_parse(const char *text, struct run_state *out, char *why, size_t len)
 {
 	struct json_object *doc = json_tokener_parse(text), *v;
 	char mode[16], dflt[16];
+	uint64_t rules, verdicts;
 	int err = -EINVAL;
 
 	memset(out, 0, sizeof(*out));
@@ -327,18 +341,14 @@ int run_state_parse(const char *text, struct run_state *out, char *why, size_t l
 		snprintf(why, len, "top: unknown default '%s'", dflt);
 		goto out;
 	}
-	if (!(v = member(doc, "generation", json_type_int, "top", why, len)))
-		goto out;
-	out->generation = json_object_get_uint64(v);
-	if (!(v = member(doc, "took_over", json_type_boolean, "top", why, len)))
+	if (!uint_member(doc, "generation", &out->generation, "top", why, len) ||
+	    !uint_member(doc, "rules", &rules, "top", why, len) ||
+	    !uint_member(doc, "verdicts", &verdicts, "top", why, len) ||
+	    !(v = member(doc, "took_over", json_type_boolean, "top", why, len)))
 		goto out;
 	out->took_over = json_object_get_boolean(v);
-	if (!(v = member(doc, "rules", json_type_int, "top", why, len)))
-		goto out;
-	out->rules = json_object_get_int64(v);
-	if (!(v = member(doc, "verdicts", json_type_int, "top", why, len)))
-		goto out;
-	out->verdicts = json_object_get_int64(v);
+	out->rules = rules;
+	out->verdicts = verdicts;
 	err = 0;
 out:
 	json_object_put(doc);
@@ -355,19 +365,13 @@ int run_regions_parse(const char *text, struct run_regions *out, char *why, size
 		snprintf(why, len, "not a JSON object");
 		goto out;
 	}
-	if (!(v = member(doc, "generation", json_type_int, "top", why, len)))
-		goto out;
-	out->generation = json_object_get_uint64(v);
-	if (!(v = member(doc, "policy", json_type_string, "top", why, len)))
-		goto out;
-	snprintf(out->policy, sizeof(out->policy), "%s", json_object_get_string(v));
-	if (!crc_member(doc, &out->crc32, "top", why, len))
-		goto out;
-	if (!(v = member(doc, "arch", json_type_string, "top", why, len)))
+	if (!uint_member(doc, "generation", &out->generation, "top", why, len) ||
+	    !string_member(doc, "policy", out->policy, sizeof(out->policy), "top", why, len) ||
+	    !crc_member(doc, &out->crc32, "top", why, len) ||
+	    !(v = member(doc, "arch", json_type_string, "top", why, len)) ||
+	    !(devs = member(doc, "devices", json_type_array, "top", why, len)))
 		goto out;
 	out->arch = host_arch_from_name(json_object_get_string(v));
-	if (!(devs = member(doc, "devices", json_type_array, "top", why, len)))
-		goto out;
 	out->devices = calloc(json_object_array_length(devs) + 1, sizeof(*out->devices));
 	if (!out->devices) {
 		err = -ENOMEM;
@@ -376,27 +380,21 @@ int run_regions_parse(const char *text, struct run_regions *out, char *why, size
 	for (size_t d = 0; d < json_object_array_length(devs); d++) {
 		struct json_object *dv = json_object_array_get_idx(devs, d), *rs;
 		struct run_device *x = &out->devices[out->ndevices++];
-		char where[64];
+		char where[64], id[16];
 		unsigned int vendor, device;
 
 		snprintf(where, sizeof(where), "devices[%zu]", d);
-		if (!(v = member(dv, "device", json_type_string, where, why, len)))
+		if (!string_member(dv, "device", x->device, sizeof(x->device), where, why, len) ||
+		    !string_member(dv, "driver", x->driver, sizeof(x->driver), where, why, len) ||
+		    !string_member(dv, "id", id, sizeof(id), where, why, len) ||
+		    !(rs = member(dv, "regions", json_type_array, where, why, len)))
 			goto out;
-		snprintf(x->device, sizeof(x->device), "%s", json_object_get_string(v));
-		if (!(v = member(dv, "driver", json_type_string, where, why, len)))
-			goto out;
-		snprintf(x->driver, sizeof(x->driver), "%s", json_object_get_string(v));
-		if (!(v = member(dv, "id", json_type_string, where, why, len)))
-			goto out;
-		if (sscanf(json_object_get_string(v), "%x:%x", &vendor, &device) != 2) {
-			snprintf(why, len, "%s: id '%s' is not VENDOR:DEVICE", where,
-				 json_object_get_string(v));
+		if (sscanf(id, "%x:%x", &vendor, &device) != 2) {
+			snprintf(why, len, "%s: id '%s' is not VENDOR:DEVICE", where, id);
 			goto out;
 		}
 		x->vendor = vendor;
 		x->device_id = device;
-		if (!(rs = member(dv, "regions", json_type_array, where, why, len)))
-			goto out;
 		x->regions = calloc(json_object_array_length(rs) + 1, sizeof(*x->regions));
 		if (!x->regions) {
 			err = -ENOMEM;

@@ -26,9 +26,7 @@ rm -f ready go
 vfg-testvmm open $IVSHMEM map $IVSHMEM bar2 ready ready waitfile go $actions sleep 1 \
 	> vmm.out 2>&1 &
 vmm=$!
-wait_ready ready $vmm
-start_monitor mon.json --copies --libc --pid $vmm -v
-wait_attached mon.json.err $vmm
+watch_copies $vmm
 touch go
 wait $vmm || fail "test VMM failed: $(cat vmm.out)"
 stop_monitor_expect mon.json 1

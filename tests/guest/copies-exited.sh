@@ -8,9 +8,7 @@ rm -f ready go
 vfg-testvmm open $IVSHMEM map $IVSHMEM bar2 ready ready waitfile go copy 0 0x100 16 memcpy \
 	map $IVSHMEM bar2 copy 1 0x40 8 memcpy copy 1 0x205 33 memcpy > vmm.out 2>&1 &
 vmm=$!
-wait_ready ready $vmm
-start_monitor mon.json --copies --libc --pid $vmm -v
-wait_attached mon.json.err $vmm
+watch_copies $vmm
 kill -STOP $MON_PID
 touch go
 wait $vmm || fail "test VMM failed: $(cat vmm.out)"

@@ -22,8 +22,8 @@ rules:
       region: bar0
     access: fixed
 POL
-vfioguard policy apply fixed.yaml > apply.out 2>&1 || fail "apply: $(cat apply.out)"
-trap 'vfioguard policy clear >/dev/null 2>&1' EXIT
+apply_policy fixed.yaml
+clear_at_exit
 start_monitor mon.json --copies --pid $QEMU_PID -v
 wait_attached mon.json.err $QEMU_PID
 unaligned="write $(edu_gpa 0x11) 4 0x01020304"

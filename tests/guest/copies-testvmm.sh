@@ -54,9 +54,7 @@ vfg-testvmm $maps ready ready waitfile go \
 	$actions ramcopy 64 ramcopy 3000 map $IVSHMEM bar2 copy 2 0x40 8 memcpy ready copied waitfile done \
 	> vmm.out 2>&1 &
 vmm=$!
-wait_ready ready $vmm
-start_monitor mon.json --copies --libc --pid $vmm -v
-wait_attached mon.json.err $vmm
+watch_copies $vmm
 touch go
 # The VMM stays until monitor has reported everything: copies of a case measured after the
 # process exited would have stacks nobody can name (its files are gone with it).

@@ -15,9 +15,7 @@ burst=$(for i in $(seq 2000); do printf ' copy 0 0x100 8 memcpy'; done)
 vfg-testvmm open $IVSHMEM map $IVSHMEM bar2 ready ready waitfile go copy 0 0x100 8 memcpy \
 	ready ready2 waitfile go2 copy 0 0x10000 65536 memcpy $burst sleep 1 > vmm.out 2>&1 &
 vmm=$!
-wait_ready ready $vmm
-start_monitor mon.json --copies --libc --pid $vmm -v
-wait_attached mon.json.err $vmm
+watch_copies $vmm
 touch go
 wait_ready ready2 $vmm
 n=0

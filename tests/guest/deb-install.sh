@@ -109,6 +109,15 @@ until pid1=$(pgrep -f '^/lib/systemd/systemd --unit=multi-user.target'); do
 done
 # systemctl and journalctl of that system: in its namespaces and root.
 in_boot() { SYSTEMD_IGNORE_CHROOT=1 nsenter -t "$pid1" -m -p -r -w "$@"; }
+# until_scraped PATTERN WHAT CONTEXT: scrapes the service's metrics (scrape.txt) until a line
+# matches PATTERN; fails with WHAT and the lines that match CONTEXT after a minute.
+until_scraped() {
+	n=0
+	until busybox wget -q -O scrape.txt http://127.0.0.1:9747/metrics && grep -q "$1" scrape.txt; do
+		n=$((n + 1)); [ $n -lt 120 ] || fail "$2: $(grep "$3" scrape.txt)"
+		sleep 0.5
+	done
+}
 # Fail closed: the policy cannot be applied, serve fails (and is restarted every 5 s), and the
 # VMM service that requires it never starts.
 n=0
@@ -147,23 +156,14 @@ grep -q "^vfioguard_policy_generation $gen\$" scrape.txt || fail "metrics: $(gre
 # count names the rule), not only by vfio-pci.
 rc=0; vfg-testvmm open $EDU map $EDU config > trap.out 2>&1 || rc=$?
 expect_eq "edu config space mmap under the booted policy" $rc 1
-n=0
-until busybox wget -q -O scrape.txt http://127.0.0.1:9747/metrics &&
-	grep -q '^vfioguard_mmap_decisions_total{decision="denied",rule="config-space-through-the-kernel"} 1$' scrape.txt; do
-	n=$((n + 1)); [ $n -lt 120 ] || fail "no denial by the example policy: $(grep mmap scrape.txt; cat trap.out)"
-	sleep 0.5
-done
+until_scraped '^vfioguard_mmap_decisions_total{decision="denied",rule="config-space-through-the-kernel"} 1$' \
+	"no denial by the example policy ($(cat trap.out))" mmap
 "$promtool" check metrics < scrape.txt > promtool.out 2>&1 || fail "promtool: $(cat promtool.out)"
 grep -q '^vfioguard_policy_enforced 1$' scrape.txt || fail "not enforced: $(grep policy scrape.txt)"
 # A reload with a bad file: refused, the generation stays, the service runs on.
 echo "rules: [" > $r/etc/vfioguard/policy.yaml
 in_boot systemctl reload vfioguard.service || fail "systemctl reload failed"
-n=0
-until busybox wget -q -O scrape.txt http://127.0.0.1:9747/metrics &&
-	grep -q '^vfioguard_policy_reload_failures_total 1$' scrape.txt; do
-	n=$((n + 1)); [ $n -lt 120 ] || fail "the bad reload was not counted: $(grep reload scrape.txt)"
-	sleep 0.5
-done
+until_scraped '^vfioguard_policy_reload_failures_total 1$' "the bad reload was not counted" reload
 expect_eq "service after a bad reload" "$(in_boot systemctl is-active vfioguard.service)" active
 grep -q "^vfioguard_policy_generation $gen\$" scrape.txt || fail "generation moved: $(grep generation scrape.txt)"
 in_boot journalctl -u vfioguard.service --no-pager > journal.txt 2>&1

@@ -53,6 +53,52 @@ wait_ready() {
 	done
 }
 
+# wait_for PID TENTHS LOG WHAT CMD...: runs CMD every tenth of a second until it succeeds; fails
+# with WHAT and LOG's text if PID exits first or after TENTHS tries.
+wait_for() {
+	_pid=$1 _lim=$2 _log=$3 _what=$4
+	shift 4
+	_n=0
+	until "$@"; do
+		kill -0 $_pid 2>/dev/null || fail "process $_pid exited before $_what: $(cat "$_log")"
+		_n=$((_n + 1))
+		[ $_n -lt $_lim ] || fail "no $_what after $((_lim / 10)) s: $(cat "$_log")"
+		sleep 0.1
+	done
+}
+
+# policy MODE DEFAULT [NAME ACCESS MATCH]...: a policy's text on stdout, one rule per triple
+# (MATCH: the members of its match, as 'device: "$EDU", region: bar0').
+policy() {
+	echo "mode: $1"
+	echo "default: $2"
+	shift 2
+	[ $# -eq 0 ] || echo "rules:"
+	while [ $# -ge 3 ]; do
+		printf '  - name: %s\n    match: {%s}\n    access: %s\n' "$1" "$3" "$2"
+		shift 3
+	done
+}
+
+# apply_policy FILE: vfioguard policy apply FILE (apply.out), which must succeed.
+apply_policy() {
+	vfioguard policy apply "$1" > apply.out 2>&1 || fail "apply $1: $(cat apply.out)"
+}
+
+# clear_at_exit [VAR...]: at exit, the processes whose PIDs the named variables hold are ended
+# and the policy in force is cleared.
+clear_at_exit() {
+	_at_exit_vars="$*"
+	trap _at_exit EXIT
+}
+_at_exit() {
+	for _v in $_at_exit_vars; do
+		eval "_p=\${$_v:-}"
+		[ -z "$_p" ] || kill -TERM $_p 2>/dev/null
+	done
+	vfioguard policy clear > /dev/null 2>&1
+}
+
 # start_vmm READY ACTIONS...: runs the test VMM in the background until it is set up;
 # VMM_PID is its pid. The VMM's output goes to vmm.out.
 start_vmm() {
@@ -101,18 +147,8 @@ start_monitor() {
 	_out=$1; shift
 	vfioguard -j monitor "$@" > "$_out" 2> "$_out.err" &
 	MON_PID=$!
-	_n=600
-	while [ ! -s "$_out" ]; do
-		kill -0 $MON_PID 2>/dev/null || fail "monitor exited: $(cat "$_out.err")"
-		_n=$((_n - 1)); [ $_n -gt 0 ] || fail "monitor did not start"
-		sleep 0.1
-	done
 	# The existing mappings follow the attach line, then a "ready" line.
-	while ! grep -q '"event":"ready"' "$_out"; do
-		kill -0 $MON_PID 2>/dev/null || fail "monitor exited: $(cat "$_out.err")"
-		_n=$((_n - 1)); [ $_n -gt 0 ] || fail "monitor did not list the existing mappings"
-		sleep 0.1
-	done
+	wait_for $MON_PID 600 "$_out.err" "monitor ready" grep -q '"event":"ready"' "$_out"
 }
 
 # start_serve ARGS...: vfioguard serve in the background (serve.out, serve.err) until it says it
@@ -120,25 +156,25 @@ start_monitor() {
 start_serve() {
 	vfioguard serve "$@" > serve.out 2> serve.err &
 	SV=$!
-	_n=0
-	until grep -q 'serve: watching' serve.err; do
-		kill -0 $SV 2>/dev/null || fail "serve exited: $(cat serve.err serve.out)"
-		_n=$((_n + 1)); [ $_n -lt 1200 ] || fail "serve did not start: $(cat serve.err)"
-		sleep 0.1
-	done
+	wait_for $SV 1200 serve.err "serve watching" grep -q 'serve: watching' serve.err
 }
 
 # wait_attached ERRFILE PID: until monitor -v says the copy probes of PID are attached.
 # wait_attached ERRFILE PID [WATCHER TENTHS]: the same for another vfioguard process (default
 # MON_PID) and another limit (default 600 tenths of a second).
 wait_attached() {
-	_n=0
-	until grep -q "pid $2: .* probes attached" "$1"; do
-		kill -0 ${3:-$MON_PID} 2>/dev/null || fail "vfioguard exited: $(cat "$1")"
-		_n=$((_n + 1))
-		[ $_n -lt ${4:-600} ] || fail "copy probes of pid $2 not attached: $(cat "$1")"
-		sleep 0.1
-	done
+	wait_for ${3:-$MON_PID} ${4:-600} "$1" "copy probes of pid $2 attached" \
+		grep -q "pid $2: .* probes attached" "$1"
+}
+
+# watch_copies PID [MONITOR-ARGS...]: once the test VMM PID has written "ready", monitor
+# --copies --libc of it (mon.json) until its copy probes are attached.
+watch_copies() {
+	_vmm=$1
+	shift
+	wait_ready ready $_vmm
+	start_monitor mon.json --copies --libc --pid $_vmm -v "$@"
+	wait_attached mon.json.err $_vmm
 }
 
 # stop_monitor_expect FILE STATUS: ends the monitor, which must exit with STATUS (1: it found

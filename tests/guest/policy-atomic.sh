@@ -5,25 +5,11 @@
 . "$VFG_TESTS/lib.sh"
 
 grep -qw bpf /sys/kernel/security/lsm || skip "BPF-LSM is not active in this kernel"
-cat > a.yaml <<YAML
-default: direct
-rules:
-  - name: trap-edu-bar0
-    match: {device: "$EDU", region: bar0}
-    access: trap
-YAML
-cat > b.yaml <<YAML
-default: trap
-rules:
-  - name: ivshmem-direct
-    match: {device: "$IVSHMEM"}
-    access: direct
-  - name: some-process
-    match: {comm: nobody-at-all}
-    access: direct
-YAML
-vfioguard policy apply a.yaml > apply.out 2>&1 || fail "apply: $(cat apply.out)"
-trap 'vfioguard policy clear >/dev/null 2>&1' EXIT
+policy enforce direct trap-edu-bar0 trap "device: \"$EDU\", region: bar0" > a.yaml
+policy enforce trap ivshmem-direct direct "device: \"$IVSHMEM\"" \
+	some-process direct "comm: nobody-at-all" > b.yaml
+apply_policy a.yaml
+clear_at_exit
 # Every apply takes a snapshot (observed cache modes): about 0.6 s under x86 TCG, 1.6 to 3.3 s
 # on 6.12 (its guest runs single-threaded; both measured in CI runs) and several times that
 # under arm64 TCG (193 s for 60): 60 swaps on x86_64 6.1, 30 on x86_64 6.12 and on arm64 (CI

@@ -2,16 +2,9 @@
 . "$VFG_TESTS/lib.sh"
 
 grep -qw bpf /sys/kernel/security/lsm || skip "BPF-LSM is not active in this kernel"
-cat > audit.yaml <<YAML
-mode: audit
-default: direct
-rules:
-  - name: edu-bar0-trap
-    match: {device: "$EDU", region: bar0}
-    access: trap
-YAML
-vfioguard policy apply audit.yaml > apply.out 2>&1 || fail "apply: $(cat apply.out)"
-trap 'vfioguard policy clear >/dev/null 2>&1' EXIT
+policy audit direct edu-bar0-trap trap "device: \"$EDU\", region: bar0" > audit.yaml
+apply_policy audit.yaml
+clear_at_exit
 start_monitor mon.json
 vfg-testvmm open $EDU map $EDU bar0 read 0 0 4 volatile > vmm.out 2>&1 ||
 	fail "audit mode refused the mmap: $(cat vmm.out)"

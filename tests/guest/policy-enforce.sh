@@ -16,24 +16,14 @@ if [ $TRAMPOLINES = 0 ]; then
 	[ ! -e /run/vfioguard/policy.yaml ] || fail "a refused apply published a policy"
 	exit 0
 fi
-cat > trap.yaml <<YAML
-mode: enforce
-default: fixed
-rules:
-  - name: edu-bar0-qemu
-    match: {device: "$EDU", region: bar0, comm: $QEMU_COMM}
-    access: trap
-  - name: edu-bar0-testvmm
-    match: {device: "$EDU", region: bar0, comm: "vfg-*"}
-    access: trap
-  - name: ivshmem-bar2
-    match: {device: "$IVSHMEM", region: bar2}
-    access: direct
-YAML
+policy enforce fixed \
+	edu-bar0-qemu trap "device: \"$EDU\", region: bar0, comm: $QEMU_COMM" \
+	edu-bar0-testvmm trap "device: \"$EDU\", region: bar0, comm: \"vfg-*\"" \
+	ivshmem-bar2 direct "device: \"$IVSHMEM\", region: bar2" > trap.yaml
 # Applied under a umask that would hide them: what is published is readable by all whatever the
 # caller's umask (it was 0600 after every apply); the policy's copy and the pins stay root's.
 (umask 077; vfioguard policy apply trap.yaml) > apply.out 2>&1 || fail "apply: $(cat apply.out)"
-trap 'vfioguard policy clear >/dev/null 2>&1' EXIT
+clear_at_exit
 expect_eq "modes of what is published" \
 	"$(stat -c '%n %a %U' /run/vfioguard /run/vfioguard/regions.json /run/vfioguard/state.json /run/vfioguard/policy.yaml | tr '\n' ' ')" \
 	"/run/vfioguard 755 root /run/vfioguard/regions.json 644 root /run/vfioguard/state.json 644 root /run/vfioguard/policy.yaml 600 root "

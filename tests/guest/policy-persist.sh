@@ -3,8 +3,8 @@
 
 grep -qw bpf /sys/kernel/security/lsm || skip "BPF-LSM is not active in this kernel"
 printf 'default: trap\n' > trap-all.yaml
-vfioguard policy apply trap-all.yaml > apply.out 2>&1 || fail "apply: $(cat apply.out)"
-trap 'vfioguard policy clear >/dev/null 2>&1' EXIT
+apply_policy trap-all.yaml
+clear_at_exit
 # A long-running vfioguard (monitor) killed hard, and no vfioguard process left at all.
 start_monitor mon.json
 kill -9 $MON_PID; wait $MON_PID 2>/dev/null || true

@@ -10,16 +10,10 @@
 grep -qw bpf /sys/kernel/security/lsm || skip "BPF-LSM is not active in this kernel"
 [ $TRAMPOLINES = 1 ] || skip "no BPF trampolines on this kernel: nothing can be enforced (policy-enforce asserts that apply is refused)"
 note "page size $PAGE_SIZE"
-cat > remap.yaml <<YAML
-mode: enforce
-default: direct
-rules:
-  - name: ivshmem-bar2-testvmm
-    match: {device: "$IVSHMEM", region: bar2, comm: "vfg-*"}
-    access: trap
-YAML
-vfioguard policy apply remap.yaml > apply.out 2>&1 || fail "apply: $(cat apply.out)"
-trap 'vfioguard policy clear >/dev/null 2>&1' EXIT
+policy enforce direct \
+	ivshmem-bar2-testvmm trap "device: \"$IVSHMEM\", region: bar2, comm: \"vfg-*\"" > remap.yaml
+apply_policy remap.yaml
+clear_at_exit
 
 start_monitor mon.json
 rc=0; vfg-testvmm open $IVSHMEM map $IVSHMEM bar2 > map2.out 2>&1 || rc=$?

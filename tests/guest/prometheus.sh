@@ -13,23 +13,10 @@ export VFIOGUARD_CACHE_DIR=$PWD/cache
 prometheus=$VFG_TOP/build/vm/tools-$VFG_ARCH/prometheus
 [ -x "$prometheus" ] || fail "no prometheus at $prometheus (tests/vm/prepare fetches it)"
 port=19751 pport=19752
-cat > p.yaml <<YAML
-mode: enforce
-default: fixed
-rules:
-  - name: edu-bar0-testvmm
-    match: {device: "$EDU", region: bar0, comm: "vfg-*"}
-    access: trap
-  - name: ivshmem-bar2
-    match: {device: "$IVSHMEM", region: bar2}
-    access: direct
-YAML
-cleanup() {
-	[ -z "${SV:-}" ] || kill -TERM $SV 2>/dev/null
-	[ -z "${PROM:-}" ] || kill -TERM $PROM 2>/dev/null
-	vfioguard policy clear > /dev/null 2>&1
-}
-trap cleanup EXIT
+policy enforce fixed \
+	edu-bar0-testvmm trap "device: \"$EDU\", region: bar0, comm: \"vfg-*\"" \
+	ivshmem-bar2 direct "device: \"$IVSHMEM\", region: bar2" > p.yaml
+clear_at_exit SV PROM
 
 start_serve --policy "$PWD/p.yaml" --listen 127.0.0.1:$port --interval 1 --libc
 cp "$VFG_TOP/docs/prometheus/vfioguard-rules.yml" .

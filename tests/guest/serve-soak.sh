@@ -11,19 +11,8 @@
 export VFIOGUARD_CACHE_DIR=$PWD/cache
 port=19749
 lifetimes=${VFG_SOAK_LIFETIMES:-2000}
-cat > p.yaml <<YAML
-mode: enforce
-default: fixed
-rules:
-  - name: ivshmem-bar2
-    match: {device: "$IVSHMEM", region: bar2}
-    access: direct
-YAML
-cleanup() {
-	[ -z "${SV:-}" ] || kill -TERM $SV 2>/dev/null
-	vfioguard policy clear > /dev/null 2>&1
-}
-trap cleanup EXIT
+policy enforce fixed ivshmem-bar2 direct "device: \"$IVSHMEM\", region: bar2" > p.yaml
+clear_at_exit SV
 
 start_serve --policy "$PWD/p.yaml" --listen 127.0.0.1:$port --interval 1 --libc
 rss() { awk '$1 == "VmRSS:" { print $2 }' /proc/$SV/status; }

@@ -12,24 +12,10 @@ export VFIOGUARD_CACHE_DIR=$PWD/cache
 promtool=$VFG_TOP/build/vm/tools-$VFG_ARCH/promtool
 [ -x "$promtool" ] || fail "no promtool at $promtool (tests/vm/prepare fetches it)"
 port=19747
-cat > p.yaml <<YAML
-mode: enforce
-default: fixed
-rules:
-  - name: edu-bar0-testvmm
-    match: {device: "$EDU", region: bar0, comm: "vfg-*"}
-    access: trap
-  - name: ivshmem-bar2
-    match: {device: "$IVSHMEM", region: bar2}
-    access: direct
-YAML
-cleanup() {
-	[ -z "${SV:-}" ] || kill -TERM $SV 2>/dev/null
-	[ -z "${HOLD:-}" ] || kill -TERM $HOLD 2>/dev/null
-	[ -z "${SLOW:-}" ] || kill -TERM $SLOW 2>/dev/null
-	vfioguard policy clear > /dev/null 2>&1
-}
-trap cleanup EXIT
+policy enforce fixed \
+	edu-bar0-testvmm trap "device: \"$EDU\", region: bar0, comm: \"vfg-*\"" \
+	ivshmem-bar2 direct "device: \"$IVSHMEM\", region: bar2" > p.yaml
+clear_at_exit SV HOLD SLOW
 
 start_serve --policy "$PWD/p.yaml" --listen 127.0.0.1:$port --textfile "$PWD/m.prom" \
 	--interval 1 --libc
@@ -136,12 +122,7 @@ done
 # 1024 descriptors); other methods than GET and HEAD get 405; the log is not flooded.
 vfg-slowclients 127.0.0.2 127.0.0.1 $port 2000 60 > slow.out 2>&1 &
 SLOW=$!
-n=0
-until grep -q '^held' slow.out; do
-	kill -0 $SLOW 2>/dev/null || fail "slow clients: $(cat slow.out)"
-	n=$((n + 1)); [ $n -lt 600 ] || fail "slow clients not connected"
-	sleep 0.1
-done
+wait_for $SLOW 600 slow.out "slow clients connected" grep -q '^held' slow.out
 note "slow clients: $(cat slow.out)"
 t0=$(date +%s%N)
 timeout 5 busybox wget -q -O scrape2.txt "http://127.0.0.1:$port/metrics" ||
@@ -162,11 +143,7 @@ note "libmicrohttpd's lines in the log: $lines"
 # A mapping held: the gauge, against audit.
 vfg-testvmm open $IVSHMEM map $IVSHMEM bar2 ready held waitfile go > hold.out 2>&1 &
 HOLD=$!
-n=0
-until [ -s held ]; do
-	n=$((n + 1)); [ $n -lt 600 ] || fail "the test VMM did not map: $(cat hold.out)"
-	sleep 0.1
-done
+wait_for $HOLD 600 hold.out "mapping by the test VMM" test -s held
 until_metric "vfioguard_mappings{$l_bar2,cache=\"$CACHE_BAR\",access=\"direct\"}" 1
 expect_eq "audit's mappings of BAR2" "$(vfioguard -j audit | jq "[.mappings[] | select(.device == \"$IVSHMEM\" and .region == \"BAR2\")] | length")" 1
 touch go
@@ -260,11 +237,8 @@ echo 1 > /sys/bus/pci/devices/$EDU/remove
 kill -HUP $SV
 until_metric vfioguard_policy_generation $((gen + 2))
 echo 1 > /sys/bus/pci/rescan
-n=0
-until grep -q "PCI device $EDU bound to vfio-pci: the policy in force resolved for it" serve.err; do
-	n=$((n + 1)); [ $n -lt 600 ] || fail "no re-resolution after the rescan: $(cat serve.err)"
-	sleep 0.1
-done
+wait_for $SV 600 serve.err "re-resolution after the rescan" \
+	grep -q "PCI device $EDU bound to vfio-pci: the policy in force resolved for it" serve.err
 note "$(grep 'PCI device' serve.err | tr '\n' ' ')"
 rc=0; vfg-testvmm open $EDU map $EDU bar0 > vmm3.out 2>&1 || rc=$?
 expect_eq "edu BAR0 refused after the hot-plug" $rc 1

@@ -1,12 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Cache-mode decoding from recorded page-protection bits, every branch, both arches. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "unit.h"
 
 #include "../../loader/decode/cache_mode.h"
 
@@ -173,20 +170,11 @@ static void arch_names(void **state)
 	assert_string_equal(host_arch_name(ARCH_UNKNOWN), "unknown");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(x86_every_pat_index_through_linux_table),
-		cmocka_unit_test(x86_guest_bar_mapping_is_uc_minus),
-		cmocka_unit_test(x86_reserved_pat_encodings_are_unknown),
-		cmocka_unit_test(x86_other_pat_programming_is_followed),
-		cmocka_unit_test(arm64_current_layout),
-		cmocka_unit_test(arm64_pre_5_10_layout),
-		cmocka_unit_test(arm64_unknown_layout_is_unknown),
-		cmocka_unit_test(arm64_layout_follows_kernel_version),
-		cmocka_unit_test(unknown_arch_is_unknown),
-		cmocka_unit_test(arch_names),
-	};
-
-	return cmocka_run_group_tests_name("cache_mode", tests, NULL, NULL);
-}
+UNIT_MAIN(cmocka_unit_test(x86_every_pat_index_through_linux_table),
+	  cmocka_unit_test(x86_guest_bar_mapping_is_uc_minus),
+	  cmocka_unit_test(x86_reserved_pat_encodings_are_unknown),
+	  cmocka_unit_test(x86_other_pat_programming_is_followed),
+	  cmocka_unit_test(arm64_current_layout), cmocka_unit_test(arm64_pre_5_10_layout),
+	  cmocka_unit_test(arm64_unknown_layout_is_unknown),
+	  cmocka_unit_test(arm64_layout_follows_kernel_version),
+	  cmocka_unit_test(unknown_arch_is_unknown), cmocka_unit_test(arch_names))

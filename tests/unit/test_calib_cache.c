@@ -2,16 +2,13 @@
 /* The hazard cache: what is appended is read back, keyed by the routine this libc picks. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <cmocka.h>
+#include "unit.h"
 
 #include "../../loader/calib/calibrate.h"
 #include "../../loader/calib/cases.h"
@@ -183,13 +180,5 @@ static void cases_as_a_set(void **state)
 	rmdir(dir);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(cases_round_trip),
-		cmocka_unit_test(failures_back_off),
-		cmocka_unit_test(cases_as_a_set),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(cmocka_unit_test(cases_round_trip), cmocka_unit_test(failures_back_off),
+	  cmocka_unit_test(cases_as_a_set))

@@ -1,14 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Compiling policies into verdicts, and the hazard table. No file system: a fake resolver. */
 #include <errno.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "unit.h"
 
 #include "../../policy/compile.h"
 #include "../../policy/hazards.h"
@@ -317,17 +314,9 @@ static void hazard_table(void **state)
 	assert_int_equal(hazard_violations(ARCH_X86_64, CACHE_X86_WB, ACCESS_TRAP), HAZARD_ALL);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(process_rules_then_unconditional),
-		cmocka_unit_test(unseen_region_gets_the_strictest_verdict),
-		cmocka_unit_test(unenforceable_patterns_are_errors_at_the_rule),
-		cmocka_unit_test(too_many_process_rules),
-		cmocka_unit_test(cache_matchers_use_the_assumption),
-		cmocka_unit_test(assumed_modes),
-		cmocka_unit_test(hazard_table),
-	};
-
-	return cmocka_run_group_tests_name("compile", tests, NULL, NULL);
-}
+UNIT_MAIN(cmocka_unit_test(process_rules_then_unconditional),
+	  cmocka_unit_test(unseen_region_gets_the_strictest_verdict),
+	  cmocka_unit_test(unenforceable_patterns_are_errors_at_the_rule),
+	  cmocka_unit_test(too_many_process_rules),
+	  cmocka_unit_test(cache_matchers_use_the_assumption), cmocka_unit_test(assumed_modes),
+	  cmocka_unit_test(hazard_table))

@@ -1,16 +1,13 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* --probe and --usdt specifications: what each part means, and the reason when it is wrong. */
 #include <errno.h>
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "unit.h"
 
 #include "../../loader/probes/copies.h"
 
@@ -137,14 +134,5 @@ static void retired_targets_fold(void **state)
 	free(r);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(function_probe),
-		cmocka_unit_test(usdt_probe),
-		cmocka_unit_test(errors_say_why),
-		cmocka_unit_test(retired_targets_fold),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(cmocka_unit_test(function_probe), cmocka_unit_test(usdt_probe),
+	  cmocka_unit_test(errors_say_why), cmocka_unit_test(retired_targets_fold))

@@ -1,13 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* The policy's decisions by rule name, from counts per (generation, rule index, outcome). */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "unit.h"
 #include <errno.h>
 
 #include "../../loader/model/decisions.h"
@@ -129,13 +126,6 @@ static void at_most_the_kept_policies(void **state)
 	decisions_free(&d);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(rules_named_by_the_policy_applied),
-		cmocka_unit_test(old_policies_forgotten_when_uncounted),
-		cmocka_unit_test(at_most_the_kept_policies),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(cmocka_unit_test(rules_named_by_the_policy_applied),
+	  cmocka_unit_test(old_policies_forgotten_when_uncounted),
+	  cmocka_unit_test(at_most_the_kept_policies))

@@ -7,15 +7,12 @@
 #include <dlfcn.h>
 #include <elf.h>
 #include <errno.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <cmocka.h>
+#include "unit.h"
 
 #include "../../loader/host/elf_file.h"
 
@@ -106,14 +103,6 @@ static void not_elf(void **state)
 	assert_int_equal(elf_file_open(&ef, "/nonexistent"), -ENOENT);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(libc_routines_resolve_as_the_linker_did),
-		cmocka_unit_test(glibc_exports_copy_routines_as_ifuncs),
-		cmocka_unit_test(pointers_read_as_the_linker_relocated_them),
-		cmocka_unit_test(not_elf),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(cmocka_unit_test(libc_routines_resolve_as_the_linker_did),
+	  cmocka_unit_test(glibc_exports_copy_routines_as_ifuncs),
+	  cmocka_unit_test(pointers_read_as_the_linker_relocated_them), cmocka_unit_test(not_elf))

@@ -4,15 +4,12 @@
  * VFG_UPDATE_GOLDEN=1 to write it anew after a deliberate change, and read the diff), and the
  * exposition's rules: each family declared once, before its samples.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "unit.h"
 
 #include "../../cli/serve/metrics.h"
 #include "../../loader/model/model.h"
@@ -176,13 +173,5 @@ static void without_policy_or_copies(void **state)
 	free(text);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(matches_the_golden_file),
-		cmocka_unit_test(families_are_declared_once),
-		cmocka_unit_test(without_policy_or_copies),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(cmocka_unit_test(matches_the_golden_file), cmocka_unit_test(families_are_declared_once),
+	  cmocka_unit_test(without_policy_or_copies))

@@ -1,14 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* The model under monitor's views: mappings from events and the snapshot, and the regions table. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "unit.h"
 
 #include "../../loader/model/model.h"
 #include "../../loader/probes/monitor.h"
@@ -539,23 +536,11 @@ static void rows_by_name(void **state)
 	model_free(&md);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(mmap_fault_unmap),
-		cmocka_unit_test(fault_learns_a_missed_mapping),
-		cmocka_unit_test(snapshot_then_probe_and_address_reuse),
-		cmocka_unit_test(regions_join_mappings_and_fd_accesses),
-		cmocka_unit_test(buckets),
-		cmocka_unit_test(copies_by_process_region_and_hazards),
-		cmocka_unit_test(dma_failures_go_to_the_holder),
-		cmocka_unit_test(exited_processes_fold),
-		cmocka_unit_test(exited_fd_accesses_by_name),
-		cmocka_unit_test(exited_names_bounded),
-		cmocka_unit_test(mappings_of_gone_processes_forgotten),
-		cmocka_unit_test(faults_outlive_their_mappings),
-		cmocka_unit_test(rows_by_name),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(cmocka_unit_test(mmap_fault_unmap), cmocka_unit_test(fault_learns_a_missed_mapping),
+	  cmocka_unit_test(snapshot_then_probe_and_address_reuse),
+	  cmocka_unit_test(regions_join_mappings_and_fd_accesses), cmocka_unit_test(buckets),
+	  cmocka_unit_test(copies_by_process_region_and_hazards),
+	  cmocka_unit_test(dma_failures_go_to_the_holder), cmocka_unit_test(exited_processes_fold),
+	  cmocka_unit_test(exited_fd_accesses_by_name), cmocka_unit_test(exited_names_bounded),
+	  cmocka_unit_test(mappings_of_gone_processes_forgotten),
+	  cmocka_unit_test(faults_outlive_their_mappings), cmocka_unit_test(rows_by_name))

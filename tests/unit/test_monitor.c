@@ -1,12 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Monitor events from recorded raw records: regions, offsets, cache modes, fault results. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "unit.h"
 
 #include "../../loader/probes/monitor.h"
 
@@ -84,14 +81,7 @@ static void fault_results(void **state)
 	assert_string_equal(vm_fault_format(0x102, buf, 7), "SIGBUS");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(mmap_region_from_entry_offset),
-		cmocka_unit_test(rw_region_and_unaligned_offset),
-		cmocka_unit_test(unknown_device_and_unterminated_strings),
-		cmocka_unit_test(fault_results),
-	};
-
-	return cmocka_run_group_tests_name("monitor", tests, NULL, NULL);
-}
+UNIT_MAIN(cmocka_unit_test(mmap_region_from_entry_offset),
+	  cmocka_unit_test(rw_region_and_unaligned_offset),
+	  cmocka_unit_test(unknown_device_and_unterminated_strings),
+	  cmocka_unit_test(fault_results))

@@ -1,11 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Output helpers: sizes as the table prints them. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdint.h>
 
-#include <cmocka.h>
+#include "unit.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,15 +139,5 @@ static void mapping_shape(void **state)
 	json_object_put(o);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(sizes),
-		cmocka_unit_test(label_values),
-		cmocka_unit_test(json_names),
-		cmocka_unit_test(json_stream),
-		cmocka_unit_test(mapping_shape),
-	};
-
-	return cmocka_run_group_tests_name("output", tests, NULL, NULL);
-}
+UNIT_MAIN(cmocka_unit_test(sizes), cmocka_unit_test(label_values), cmocka_unit_test(json_names),
+	  cmocka_unit_test(json_stream), cmocka_unit_test(mapping_shape))

@@ -1,13 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Policy parsing, validation and matching (the corpus of bad files is a host test). */
 #include <errno.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "unit.h"
 
 #include "../../policy/policy.h"
 
@@ -211,16 +208,6 @@ static void empty_hazard_list_means_none(void **state)
 	policy_diags_free(&d);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(parses_every_field),
-		cmocka_unit_test(first_match_wins_and_default),
-		cmocka_unit_test(collects_every_error),
-		cmocka_unit_test(shadowed_rules_warn),
-		cmocka_unit_test(hazards_and_names),
-		cmocka_unit_test(empty_hazard_list_means_none),
-	};
-
-	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
-}
+UNIT_MAIN(cmocka_unit_test(parses_every_field), cmocka_unit_test(first_match_wins_and_default),
+	  cmocka_unit_test(collects_every_error), cmocka_unit_test(shadowed_rules_warn),
+	  cmocka_unit_test(hazards_and_names), cmocka_unit_test(empty_hazard_list_means_none))

@@ -1,11 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* The table of processes a long-running view takes up, with real processes. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdint.h>
 
-#include <cmocka.h>
+#include "unit.h"
 #include <errno.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -62,11 +59,4 @@ static void gone_processes_give_their_entries(void **state)
 	(void)state;
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(gone_processes_give_their_entries),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(cmocka_unit_test(gone_processes_give_their_entries))

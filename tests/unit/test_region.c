@@ -1,13 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Region index and offset from vm_pgoff in both forms, region names, and raw records. */
 #include <errno.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "unit.h"
 
 #include "../../loader/decode/region.h"
 #include "../../loader/probes/snapshot.h"
@@ -146,16 +143,7 @@ static void record_to_mapping(void **state)
 	assert_int_equal(m.region.offset, 0x1000);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(pfn_form_finds_the_bar),
-		cmocka_unit_test(offset_form_gives_index_and_offset),
-		cmocka_unit_test(empty_resources_are_skipped),
-		cmocka_unit_test(region_names),
-		cmocka_unit_test(region_names_parsed),
-		cmocka_unit_test(record_to_mapping),
-	};
-
-	return cmocka_run_group_tests_name("region", tests, NULL, NULL);
-}
+UNIT_MAIN(cmocka_unit_test(pfn_form_finds_the_bar),
+	  cmocka_unit_test(offset_form_gives_index_and_offset),
+	  cmocka_unit_test(empty_resources_are_skipped), cmocka_unit_test(region_names),
+	  cmocka_unit_test(region_names_parsed), cmocka_unit_test(record_to_mapping))

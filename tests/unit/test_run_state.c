@@ -1,15 +1,12 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* The published regions record: built from a compiled policy, written, read back typed. */
 #include <errno.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "unit.h"
 #include <json-c/json.h>
 #include <limits.h>
 #include <unistd.h>
@@ -225,14 +222,5 @@ static void published_read_back(void **state)
 	rmdir(dir);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(built_written_and_read_back),
-		cmocka_unit_test(bad_text_says_where),
-		cmocka_unit_test(state_written_and_read_back),
-		cmocka_unit_test(published_read_back),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(cmocka_unit_test(built_written_and_read_back), cmocka_unit_test(bad_text_says_where),
+	  cmocka_unit_test(state_written_and_read_back), cmocka_unit_test(published_read_back))

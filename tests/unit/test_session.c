@@ -4,16 +4,13 @@
  * and the tick forgets unmapped mappings (each handed to the views first), folds the mappings of
  * processes gone at two ticks in a row and forgets their verdicts.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <cmocka.h>
+#include "unit.h"
 
 #include "../../loader/model/session.h"
 
@@ -180,13 +177,6 @@ static void a_reused_pid_is_another_process(void **state)
 	(void)state;
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(events_reach_views_after_the_model),
-		cmocka_unit_test(tick_folds_what_is_gone),
-		cmocka_unit_test(a_reused_pid_is_another_process),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(cmocka_unit_test(events_reach_views_after_the_model),
+	  cmocka_unit_test(tick_folds_what_is_gone),
+	  cmocka_unit_test(a_reused_pid_is_another_process))

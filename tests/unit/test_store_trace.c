@@ -1,14 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Hazards from recorded store traces (glibc 2.36 x86_64, measured), and replay. */
 #include <errno.h>
-#include <setjmp.h>
 #include <stdio.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "unit.h"
 
 #include "../../loader/calib/store_trace.h"
 #include "../../policy/policy.h"
@@ -104,14 +101,5 @@ static void replay_and_format(void **state)
 	store_trace_free(&t);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(glibc_small_copies),
-		cmocka_unit_test(clean_and_split_accesses),
-		cmocka_unit_test(masked_vector_store),
-		cmocka_unit_test(replay_and_format),
-	};
-
-	return cmocka_run_group_tests_name("store_trace", tests, NULL, NULL);
-}
+UNIT_MAIN(cmocka_unit_test(glibc_small_copies), cmocka_unit_test(clean_and_split_accesses),
+	  cmocka_unit_test(masked_vector_store), cmocka_unit_test(replay_and_format))

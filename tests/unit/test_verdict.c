@@ -3,12 +3,9 @@
  * The memoised verdicts: a verdict once given stays where it is while more are asked for, and
  * the policy's rules are matched on the facts the resolver gives for the process and device.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdint.h>
 
-#include <cmocka.h>
+#include "unit.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,14 +211,5 @@ static void copies_judged(void **state)
 	(void)state;
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(verdicts_stay),
-		cmocka_unit_test(verdicts_match_the_facts),
-		cmocka_unit_test(verdicts_follow_name_and_mode),
-		cmocka_unit_test(copies_judged),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(cmocka_unit_test(verdicts_stay), cmocka_unit_test(verdicts_match_the_facts),
+	  cmocka_unit_test(verdicts_follow_name_and_mode), cmocka_unit_test(copies_judged))

@@ -1,14 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* One VFIO mapping decoded (region and cache mode), and the device cache behind the PFN form. */
 #include <errno.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "unit.h"
 
 #include "../../loader/decode/vma.h"
 
@@ -98,12 +95,5 @@ static void device_cache_reads_each_device_once(void **state)
 	device_cache_forget(&c);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(decodes_both_forms_and_the_mode),
-		cmocka_unit_test(device_cache_reads_each_device_once),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(cmocka_unit_test(decodes_both_forms_and_the_mode),
+	  cmocka_unit_test(device_cache_reads_each_device_once))
