@@ -266,7 +266,7 @@ static void on_decision(struct state *st, const struct monitor_event *ev)
 {
 	const struct vfg_decision *dc = &ev->decision;
 	const char *rule = NULL, *what = dc->denied ? "denied" : "allowed";
-	char region[24], detail[200], by[80];
+	char region[24], detail[320], by[200];
 
 	if (st->pid && dc->tgid != st->pid)
 		return;

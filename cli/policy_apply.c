@@ -66,11 +66,7 @@ int policy_apply_file(const char *file, const char *text_from,
 		return EXIT_ERROR;
 	err = policy_apply(file, text_from, &hooks, &rep);
 	print_policy_diags(file, &rep.diags);
-	if (err) {
-		p_err("policy apply: %s", rep.why);
-		apply_report_free(&rep);
-		return EXIT_ERROR;
-	}
+	/* Said even when publishing failed after it: the takeover happened. */
 	if (st->took_over) {
 		char was[32] = "none: an older layout";
 
@@ -82,6 +78,11 @@ int policy_apply_file(const char *file, const char *text_from,
 			"under %s (its build record: %s); this build's programs replaced it with no "
 			"moment unenforced\n",
 			VFG_PIN_DIR, was);
+	}
+	if (err) {
+		p_err("policy apply: %s", rep.why);
+		apply_report_free(&rep);
+		return EXIT_ERROR;
 	}
 	if (json_output)
 		json_emit(run_state_json(st));
@@ -214,7 +215,7 @@ int do_policy_show(int argc, char **argv)
 			       g->enforce ? "enforce" : "audit",
 			       g->cache != CACHE_UNKNOWN ?
 				       cache_mode_format(g->cache, 0, cache, sizeof(cache)) : "?",
-			       g->rule[0] ? g->rule : "(default)",
+			       g->rule ? g->rule : "(default)",
 			       hazard_set_format(g->violations, hz, sizeof(hz)));
 		}
 	}

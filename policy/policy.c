@@ -774,8 +774,9 @@ int hazard_set_parse(const char *s, uint32_t *set)
 	*set = 0;
 	if (!strcmp(s, "none"))
 		return 0;
-	if (snprintf(buf, sizeof(buf), "%s", s) >= (int)sizeof(buf) || !buf[0])
-		return -EINVAL;
+	if (snprintf(buf, sizeof(buf), "%s", s) >= (int)sizeof(buf) || !buf[0] ||
+	    buf[0] == ',' || buf[strlen(buf) - 1] == ',' || strstr(buf, ",,"))
+		return -EINVAL; /* strtok_r would skip an empty name */
 	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		unsigned int i;
 

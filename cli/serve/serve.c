@@ -16,13 +16,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "../commands.h"
 #include "../../loader/host/dynlib.h"
+#include "../../loader/host/exe_watch.h"
 #include "../../loader/model/decisions.h"
 #include "../../loader/model/model.h"
 #include "../../loader/model/run_state.h"
@@ -72,12 +72,7 @@ struct serve {
 	 * their directories are watched, and a file renamed or created over one of them (a
 	 * package upgrade) has the policy resolved again.
 	 */
-	int exe_watch; /* inotify, -1 without */
-	struct exe_watched {
-		int wd;
-		char *path; /* the exe matcher's path */
-	} *exes;
-	size_t nexes;
+	struct exe_watch exes;
 	struct web_config web; /* --web-config: TLS, users (empty without) */
 	struct exposition x;   /* what the listener serves */
 };
@@ -105,72 +100,18 @@ static double now_seconds(void)
 /* Watches the directories of the exe matchers of the policy just applied (p). */
 static void watch_exes(struct serve *sv, const struct policy *p)
 {
-	for (size_t i = 0; i < sv->nexes; i++) {
-		inotify_rm_watch(sv->exe_watch, sv->exes[i].wd);
-		free(sv->exes[i].path);
-	}
-	sv->nexes = 0;
-	if (sv->exe_watch < 0)
+	exe_watch_clear(&sv->exes);
+	if (sv->exes.fd < 0)
 		return;
 	for (size_t i = 0; i < p->nrules; i++) {
 		const char *exe = p->rules[i].match.exe;
-		char dir[PATH_MAX], *slash;
-		struct exe_watched *grown;
-		int wd;
+		int err = exe ? exe_watch_add(&sv->exes, exe) : 0;
 
-		if (!exe || snprintf(dir, sizeof(dir), "%s", exe) >= (int)sizeof(dir) ||
-		    !(slash = strrchr(dir, '/')))
-			continue;
-		*slash = 0;
-		/* A directory watched twice gets the same wd: one entry per path is enough. */
-		wd = inotify_add_watch(sv->exe_watch, dir[0] ? dir : "/",
-				       IN_MOVED_TO | IN_CREATE | IN_ONLYDIR);
-		grown = realloc(sv->exes, (sv->nexes + 1) * sizeof(*grown));
-		if (wd < 0 || !grown) {
-			log_line(JOURNAL_ERR, "vfioguard: serve: cannot watch %s for a new %s: %s; the "
-				 "rule '%s' matches its present file until the next apply", dir, exe,
-				 wd < 0 ? strerror(errno) : "out of memory", p->rules[i].name);
-			if (grown)
-				sv->exes = grown;
-			continue;
-		}
-		sv->exes = grown;
-		sv->exes[sv->nexes].path = strdup(exe);
-		if (sv->exes[sv->nexes].path)
-			sv->exes[sv->nexes++].wd = wd;
+		if (err && err != -EINVAL)
+			log_line(JOURNAL_ERR, "vfioguard: serve: cannot watch the directory of %s: %s; "
+				 "the rule '%s' matches its present file until the next apply", exe,
+				 strerror(-err), p->rules[i].name);
 	}
-}
-
-/*
- * Reads what the exe watch has seen; the path of an executable of the policy that was replaced,
- * or NULL.
- */
-static const char *exe_replaced(struct serve *sv)
-{
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	const char *found = NULL;
-	ssize_t n;
-
-	if (sv->exe_watch < 0)
-		return NULL;
-	while ((n = read(sv->exe_watch, buf, sizeof(buf))) > 0) {
-		for (char *q = buf; q < buf + n;) {
-			const struct inotify_event *e = (const struct inotify_event *)q;
-
-			/* Events were lost: any of the files may have been replaced. */
-			if ((e->mask & IN_Q_OVERFLOW) && sv->nexes && !found)
-				found = sv->exes[0].path;
-
-			for (size_t i = 0; i < sv->nexes && !found && e->len; i++) {
-				const char *base = strrchr(sv->exes[i].path, '/') + 1;
-
-				if (sv->exes[i].wd == e->wd && !strcmp(base, e->name))
-					found = sv->exes[i].path;
-			}
-			q += sizeof(*e) + e->len;
-		}
-	}
-	return found;
 }
 
 /*
@@ -457,7 +398,7 @@ int do_serve(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },	    { "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct serve sv = { .policy_file = DEFAULT_POLICY, .interval = 5, .exe_watch = -1 };
+	struct serve sv = { .policy_file = DEFAULT_POLICY, .interval = 5, .exes = { .fd = -1 } };
 	struct monitor_opts mo = { .no_decisions = true };
 	struct session_opts so = { .monitor = &mo, .policy_path = RUN_POLICY, .ticks = true };
 	struct session_view cb = { .note = on_note, .watched = on_watched, .ctx = &sv };
@@ -557,10 +498,10 @@ int do_serve(int argc, char **argv)
 	}
 	pthread_mutex_init(&sv.x.lock, NULL);
 	if (sv.policy_file) {
-		sv.exe_watch = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-		if (sv.exe_watch < 0)
+		err = exe_watch_open(&sv.exes);
+		if (err)
 			log_line(JOURNAL_ERR, "vfioguard: serve: inotify: %s; exe rules match the files "
-				 "present at each apply only", strerror(errno));
+				 "present at each apply only", strerror(-err));
 	}
 	if (sv.policy_file && apply(&sv, NULL) != EXIT_CLEAN) {
 		p_err("serve: the policy %s was not put in force", sv.policy_file);
@@ -626,7 +567,7 @@ int do_serve(int argc, char **argv)
 			}
 			next = 0;
 		}
-		if (sv.nexes && (exe = exe_replaced(&sv))) {
+		if ((exe = exe_watch_replaced(&sv.exes))) {
 			char path[PATH_MAX];
 
 			snprintf(path, sizeof(path), "%s", exe); /* apply() renews the watches */
@@ -667,11 +608,7 @@ int do_serve(int argc, char **argv)
 out:
 	http_stop(httpd);
 	session_close(sv.s);
-	for (size_t i = 0; i < sv.nexes; i++)
-		free(sv.exes[i].path);
-	free(sv.exes);
-	if (sv.exe_watch >= 0)
-		close(sv.exe_watch);
+	exe_watch_close(&sv.exes);
 	decisions_free(&sv.decisions);
 	free(sv.x.text);
 	pthread_mutex_destroy(&sv.x.lock);

@@ -229,36 +229,60 @@ static int char_major(const char *name)
 	return major;
 }
 
-int proc_vfio_span(uint32_t pid, uint64_t *lo, uint64_t *hi)
+int proc_maps_foreach(uint32_t pid, int (*fn)(const struct maps_line *l, void *ctx), void *ctx)
 {
-	int cdev_major = char_major("vfio-dev");
 	char maps[64], line[PATH_MAX + 128];
+	int ret = 0;
 	FILE *f;
 
-	*lo = *hi = 0;
 	snprintf(maps, sizeof(maps), "/proc/%u/maps", pid);
 	f = fopen(maps, "re");
 	if (!f)
 		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long start, end;
-		unsigned int major;
+	while (!ret && fgets(line, sizeof(line), f)) {
+		unsigned long long start, end, offset;
+		struct maps_line l = {};
 		int path = 0;
 
-		if (sscanf(line, "%llx-%llx %*s %*x %x:%*x %*u %n", &start, &end, &major, &path) < 3 ||
-		    !path)
+		if (sscanf(line, "%llx-%llx %*s %llx %x:%*x %*u %n", &start, &end, &offset, &l.major,
+			   &path) < 4)
 			continue;
 		line[strcspn(line, "\n")] = '\0';
-		if (strcmp(line + path, "anon_inode:[vfio-device]") &&
-		    (cdev_major < 0 || major != (unsigned int)cdev_major))
-			continue;
-		if (!*hi || start < *lo)
-			*lo = start;
-		if (end > *hi)
-			*hi = end;
+		l.start = start;
+		l.end = end;
+		l.offset = offset;
+		l.path = path ? line + path : "";
+		ret = fn(&l, ctx);
 	}
 	fclose(f);
+	return ret < 0 ? ret : 0;
+}
+
+struct vfio_span {
+	int cdev_major;
+	uint64_t *lo, *hi;
+};
+
+static int span_line(const struct maps_line *l, void *ctx)
+{
+	struct vfio_span *s = ctx;
+
+	if (strcmp(l->path, "anon_inode:[vfio-device]") &&
+	    (s->cdev_major < 0 || l->major != (unsigned int)s->cdev_major))
+		return 0;
+	if (!*s->hi || l->start < *s->lo)
+		*s->lo = l->start;
+	if (l->end > *s->hi)
+		*s->hi = l->end;
 	return 0;
+}
+
+int proc_vfio_span(uint32_t pid, uint64_t *lo, uint64_t *hi)
+{
+	struct vfio_span s = { char_major("vfio-dev"), lo, hi };
+
+	*lo = *hi = 0;
+	return proc_maps_foreach(pid, span_line, &s);
 }
 
 bool proc_same(uint32_t pid, uint64_t start_time)
@@ -313,48 +337,6 @@ void proc_exe_cgroup(uint32_t pid, char *exe, size_t exe_len, char *cgroup, size
 		}
 	if (f)
 		fclose(f);
-}
-
-int proc_table_add(struct proc_table *t, uint32_t pid, uint64_t start_time, uint32_t *gone)
-{
-	size_t slot = t->n;
-
-	*gone = 0;
-	if (!start_time)
-		return -ESRCH;
-	for (size_t i = 0; i < t->n; i++) {
-		if (t->v[i].pid != pid)
-			continue;
-		if (t->v[i].start_time == start_time)
-			return 1;
-		slot = i; /* the PID of a process that is gone, used again */
-	}
-	for (size_t i = 0; slot == t->n && t->n == t->cap && i < t->n; i++)
-		if (proc_start_time(t->v[i].pid) != t->v[i].start_time)
-			slot = i;
-	if (slot == t->n) {
-		struct proc_entry *grown;
-
-		if (t->n == t->cap)
-			return -ENOSPC;
-		grown = realloc(t->v, (t->n + 1) * sizeof(*grown));
-		if (!grown)
-			return -ENOMEM;
-		t->v = grown;
-		t->n++;
-	} else {
-		*gone = t->v[slot].pid;
-	}
-	t->v[slot].pid = pid;
-	t->v[slot].start_time = start_time;
-	return 0;
-}
-
-void proc_table_free(struct proc_table *t)
-{
-	free(t->v);
-	t->v = NULL;
-	t->n = 0;
 }
 
 const char *kernel_strerror(int err)

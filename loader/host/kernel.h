@@ -76,6 +76,18 @@ bool kernel_lsm_active(const char *name);
 /* Whether the module is loaded (or built in): /sys/module/NAME exists. */
 bool kernel_module_present(const char *name);
 
+/* A line of /proc/PID/maps. */
+struct maps_line {
+	uint64_t start, end, offset;
+	unsigned int major;  /* of the file's device (0 for anonymous memory) */
+	const char *path;    /* "" when none */
+};
+/*
+ * Calls fn for each mapping of PID until it returns non-zero. 0, fn's negative return, or
+ * -errno (-ENOENT: no such process).
+ */
+int proc_maps_foreach(uint32_t pid, int (*fn)(const struct maps_line *l, void *ctx), void *ctx);
+
 /*
  * The address span [lo, hi) of the VFIO device mappings a process has now, from
  * /proc/PID/maps: the anon-inode device fds ("anon_inode:[vfio-device]") and the device nodes
@@ -100,28 +112,6 @@ bool proc_same(uint32_t pid, uint64_t start_time);
  * for what cannot be read (the process is gone, or the caller may not look).
  */
 void proc_exe_cgroup(uint32_t pid, char *exe, size_t exe_len, char *cgroup, size_t cgroup_len);
-
-/*
- * The processes a long-running view has taken up, each by PID and start time: a later process
- * with the PID is another one, and when the table is full, the entry of a process that is gone
- * is given to the new one. cap entries at most (the caller sets it).
- */
-struct proc_table {
-	struct proc_entry {
-		uint32_t pid;
-		uint64_t start_time;
-	} *v;
-	size_t n, cap;
-};
-
-/*
- * Takes up the process PID that started at start_time. 1 when it is taken up already; 0 when it
- * is now, with *gone the PID of the process whose entry it got (0 for a new entry: the caller
- * lets go of what it kept for *gone, which may be PID itself); -ENOSPC when cap processes that
- * are all alive hold the table; -ESRCH when start_time is 0 (the process is gone); -ENOMEM.
- */
-int proc_table_add(struct proc_table *t, uint32_t pid, uint64_t start_time, uint32_t *gone);
-void proc_table_free(struct proc_table *t);
 
 /*
  * The first PCI_RESOURCES lines of /sys/bus/pci/devices/DEV/resource.

@@ -10,37 +10,41 @@
 #include <unistd.h>
 
 #include "elf_file.h"
+#include "kernel.h"
+
+struct mapped {
+	uint32_t pid;
+	bool (*match)(const char *base);
+	char *path;
+	size_t len;
+	uint64_t *base;
+};
+
+static int mapped_line(const struct maps_line *l, void *ctx)
+{
+	struct mapped *m = ctx;
+
+	if (l->path[0] != '/' || l->offset || !m->match(strrchr(l->path, '/') + 1))
+		return 0;
+	/* Through the process's root, so a VMM in a container is read as it sees it. */
+	snprintf(m->path, m->len, "/proc/%u/root%s", m->pid, l->path);
+	*m->base = l->start;
+	return 1;
+}
 
 /* A file the process has mapped whose name satisfies match: its path and load base. */
 static int find_mapped(uint32_t pid, bool (*match)(const char *base), char *path, size_t len,
 		       uint64_t *base)
 {
-	char maps[64], line[PATH_MAX + 128];
-	FILE *f;
-	int err = -ENOENT;
+	struct mapped m = { pid, match, path, len, base };
+	int err;
 
-	snprintf(maps, sizeof(maps), "/proc/%u/maps", pid);
-	f = fopen(maps, "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long start, off;
-		char *p = strchr(line, '/'), *slash;
-
-		if (!p || sscanf(line, "%llx-%*x %*s %llx", &start, &off) != 2 || off)
-			continue;
-		p[strcspn(p, "\n")] = '\0';
-		slash = strrchr(p, '/');
-		if (!match(slash + 1))
-			continue;
-		/* Through the process's root, so a VMM in a container is read as it sees it. */
-		snprintf(path, len, "/proc/%u/root%s", pid, p);
-		*base = start;
-		err = 0;
-		break;
-	}
-	fclose(f);
-	return err;
+	*base = 0;
+	path[0] = '\0';
+	err = proc_maps_foreach(pid, mapped_line, &m);
+	if (err)
+		return err;
+	return path[0] ? 0 : -ENOENT;
 }
 
 static bool is_libc(const char *name)

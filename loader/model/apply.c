@@ -143,7 +143,7 @@ static int apply_locked(const char *file, const char *text_from, const struct ap
 	char *text = NULL;
 	size_t len = 0, ndevs = 0;
 	struct enforce_applied applied;
-	time_t now = time(NULL);
+	time_t now;
 	struct tm tm;
 	int err;
 
@@ -193,6 +193,7 @@ static int apply_locked(const char *file, const char *text_from, const struct ap
 			 kernel_strerror(err));
 		goto out;
 	}
+	now = time(NULL);
 	gmtime_r(&now, &tm);
 	strftime(st->applied, sizeof(st->applied), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	st->generation = applied.generation;
@@ -251,7 +252,7 @@ int policy_clear(const struct apply_hooks *hooks, char *why, size_t len)
 
 	lock = run_lock(hooks, why, len);
 	if (lock < 0)
-		return lock;
+		return lock == -ENOENT ? -EIO : lock; /* -ENOENT says nothing was in force */
 	err = enforce_clear(&step);
 	if (err && err != -ENOENT)
 		snprintf(why, len, "cannot %s: %s", step, strerror(-err));

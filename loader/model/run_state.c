@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* The published regions record; see run_state.h. */
 #include <errno.h>
+#include <inttypes.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,17 +20,16 @@ static const struct vfg_region_verdict *find_verdict(const struct compiled *c, c
 	return NULL;
 }
 
-/* A rule's name as published: "" for the policy's default, "#N" for one p does not have. */
-static void rule_name(const struct policy *p, unsigned int rule, char *buf, size_t len)
+/* A rule's name as published (malloc'd): "#N" for one p does not have; NULL out of memory. */
+static char *rule_name(const struct policy *p, unsigned int rule)
 {
 	const char *name = policy_rule_name(p, rule);
+	char buf[16];
 
-	if (rule == VFG_RULE_DEFAULT)
-		snprintf(buf, len, "%s", "");
-	else if (name)
-		snprintf(buf, len, "%s", name);
-	else
-		snprintf(buf, len, "#%u", rule);
+	if (name)
+		return strdup(name);
+	snprintf(buf, sizeof(buf), "#%u", rule);
+	return strdup(buf);
 }
 
 static int build_region(struct run_region *x, const struct policy *p,
@@ -42,7 +42,8 @@ static int build_region(struct run_region *x, const struct policy *p,
 	x->index = r;
 	x->access = g->access;
 	x->enforce = g->enforce;
-	rule_name(p, g->rule, x->rule, sizeof(x->rule));
+	if (g->rule != VFG_RULE_DEFAULT && !(x->rule = rule_name(p, g->rule)))
+		return -ENOMEM;
 	x->cache = cv->v.assumed_cache;
 	x->violations = g->rule != VFG_RULE_DEFAULT && g->rule < p->nrules &&
 					p->rules[g->rule].has_hazards
@@ -54,12 +55,13 @@ static int build_region(struct run_region *x, const struct policy *p,
 		if (!x->process_rules)
 			return -ENOMEM;
 	}
+	x->nprocess_rules = cv->v.n - 1;
 	for (unsigned int k = 0; k + 1 < cv->v.n; k++) {
-		rule_name(p, cv->v.conds[k].rule, x->process_rules[k].rule,
-			  sizeof(x->process_rules[k].rule));
+		x->process_rules[k].rule = rule_name(p, cv->v.conds[k].rule);
+		if (!x->process_rules[k].rule)
+			return -ENOMEM;
 		x->process_rules[k].access = cv->v.conds[k].access;
 	}
-	x->nprocess_rules = cv->v.n - 1;
 	return 0;
 }
 
@@ -138,7 +140,7 @@ struct json_object *run_regions_json(const struct run_regions *r)
 			add(x, "name", json_object_new_string(region_name(g->index, buf, sizeof(buf))));
 			add(x, "access", json_object_new_string(access_class_name(g->access)));
 			add(x, "mode", json_object_new_string(g->enforce ? "enforce" : "audit"));
-			add(x, "rule", g->rule[0] ? json_object_new_string(g->rule) : NULL);
+			add(x, "rule", g->rule ? json_object_new_string(g->rule) : NULL);
 			add(x, "cache", g->cache != CACHE_UNKNOWN ?
 				json_object_new_string(cache_mode_format(g->cache, 0, buf, sizeof(buf))) :
 				NULL);
@@ -243,12 +245,12 @@ static bool uint_member(struct json_object *o, const char *key, uint64_t *out, c
 static bool crc_member(struct json_object *o, uint32_t *crc, const char *where, char *why,
 		       size_t len)
 {
-	char buf[16], *end;
+	char buf[16];
 
 	if (!string_member(o, "crc32", buf, sizeof(buf), where, why, len))
 		return false;
-	*crc = strtoul(buf, &end, 16);
-	if (strlen(buf) != 8 || *end) {
+	*crc = strtoul(buf, NULL, 16);
+	if (strlen(buf) != 8 || strspn(buf, "0123456789abcdefABCDEF") != 8) {
 		snprintf(why, len, "%s: crc32 '%s' is not eight hex digits", where, buf);
 		return false;
 	}
@@ -259,31 +261,59 @@ static int parse_region(struct json_object *x, struct run_region *g, const char 
 			char *why, size_t len)
 {
 	struct json_object *v, *pr;
+	uint64_t index;
+	char mode[16];
 	const char *s;
 
 	memset(g, 0, sizeof(*g));
-	if (!(v = member(x, "index", json_type_int, where, why, len)))
+	if (!uint_member(x, "index", &index, where, why, len))
 		return -EINVAL;
-	g->index = json_object_get_int(v);
+	if (index > POLICY_MAX_REGION) {
+		snprintf(why, len, "%s: index %" PRIu64 " is no region", where, index);
+		return -EINVAL;
+	}
+	g->index = index;
 	if (!(v = member(x, "access", json_type_string, where, why, len)) ||
 	    access_class_from_name(json_object_get_string(v), &g->access)) {
 		if (v)
 			snprintf(why, len, "%s: unknown access '%s'", where, json_object_get_string(v));
 		return -EINVAL;
 	}
-	if (!(v = member(x, "mode", json_type_string, where, why, len)))
+	if (!string_member(x, "mode", mode, sizeof(mode), where, why, len))
 		return -EINVAL;
-	g->enforce = !strcmp(json_object_get_string(v), "enforce");
-	if (json_object_object_get_ex(x, "rule", &v) && json_object_is_type(v, json_type_string))
-		snprintf(g->rule, sizeof(g->rule), "%s", json_object_get_string(v));
+	if (strcmp(mode, "enforce") && strcmp(mode, "audit")) {
+		snprintf(why, len, "%s: unknown mode '%s'", where, mode);
+		return -EINVAL;
+	}
+	g->enforce = !strcmp(mode, "enforce");
+	/* The rule that decided: null for the policy's default. */
+	if (!json_object_object_get_ex(x, "rule", &v)) {
+		snprintf(why, len, "%s: 'rule' missing", where);
+		return -EINVAL;
+	}
+	if (v && !json_object_is_type(v, json_type_string)) {
+		snprintf(why, len, "%s: 'rule' is neither a string nor null", where);
+		return -EINVAL;
+	}
+	if (v && !(g->rule = strdup(json_object_get_string(v))))
+		return -ENOMEM;
+	/* The cache mode the verdict assumed: null when none. */
 	g->cache = CACHE_UNKNOWN;
-	if (json_object_object_get_ex(x, "cache", &v) && json_object_is_type(v, json_type_string)) {
-		s = json_object_get_string(v);
-		/* cache_mode_format adds the raw bits after a space where it has them. */
+	if (json_object_object_get_ex(x, "cache", &v) && v) {
 		char name[40];
 
+		if (!json_object_is_type(v, json_type_string)) {
+			snprintf(why, len, "%s: 'cache' is neither a string nor null", where);
+			return -EINVAL;
+		}
+		s = json_object_get_string(v);
+		/* cache_mode_format adds the raw bits after a space where it has them. */
 		snprintf(name, sizeof(name), "%.*s", (int)strcspn(s, " "), s);
 		g->cache = cache_mode_from_name(name);
+		if (g->cache == CACHE_UNKNOWN) {
+			snprintf(why, len, "%s: unknown cache mode '%s'", where, s);
+			return -EINVAL;
+		}
 	}
 	if (!(v = member(x, "violations", json_type_string, where, why, len)) ||
 	    hazard_set_parse(json_object_get_string(v), &g->violations)) {
@@ -302,9 +332,11 @@ static int parse_region(struct json_object *x, struct run_region *g, const char 
 	for (size_t k = 0; k < g->nprocess_rules; k++) {
 		struct json_object *e = json_object_array_get_idx(pr, k);
 
-		if (!string_member(e, "rule", g->process_rules[k].rule,
-				   sizeof(g->process_rules[k].rule), where, why, len) ||
-		    !(v = member(e, "access", json_type_string, where, why, len)))
+		if (!(v = member(e, "rule", json_type_string, where, why, len)))
+			return -EINVAL;
+		if (!(g->process_rules[k].rule = strdup(json_object_get_string(v))))
+			return -ENOMEM;
+		if (!(v = member(e, "access", json_type_string, where, why, len)))
 			return -EINVAL;
 		if (access_class_from_name(json_object_get_string(v), &g->process_rules[k].access)) {
 			snprintf(why, len, "%s: unknown access '%s'", where, json_object_get_string(v));
@@ -343,10 +375,16 @@ int run_state_parse(const char *text, struct run_state *out, char *why, size_t l
 	}
 	if (!uint_member(doc, "generation", &out->generation, "top", why, len) ||
 	    !uint_member(doc, "rules", &rules, "top", why, len) ||
-	    !uint_member(doc, "verdicts", &verdicts, "top", why, len) ||
-	    !(v = member(doc, "took_over", json_type_boolean, "top", why, len)))
+	    !uint_member(doc, "verdicts", &verdicts, "top", why, len))
 		goto out;
-	out->took_over = json_object_get_boolean(v);
+	/* Not in what builds before the takeover wrote (it stays until the next apply). */
+	if (json_object_object_get_ex(doc, "took_over", &v)) {
+		if (!json_object_is_type(v, json_type_boolean)) {
+			snprintf(why, len, "top: 'took_over' is not a boolean");
+			goto out;
+		}
+		out->took_over = json_object_get_boolean(v);
+	}
 	out->rules = rules;
 	out->verdicts = verdicts;
 	err = 0;
@@ -372,6 +410,10 @@ int run_regions_parse(const char *text, struct run_regions *out, char *why, size
 	    !(devs = member(doc, "devices", json_type_array, "top", why, len)))
 		goto out;
 	out->arch = host_arch_from_name(json_object_get_string(v));
+	if (out->arch == ARCH_UNKNOWN) {
+		snprintf(why, len, "top: unknown arch '%s'", json_object_get_string(v));
+		goto out;
+	}
 	out->devices = calloc(json_object_array_length(devs) + 1, sizeof(*out->devices));
 	if (!out->devices) {
 		err = -ENOMEM;
@@ -389,7 +431,9 @@ int run_regions_parse(const char *text, struct run_regions *out, char *why, size
 		    !string_member(dv, "id", id, sizeof(id), where, why, len) ||
 		    !(rs = member(dv, "regions", json_type_array, where, why, len)))
 			goto out;
-		if (sscanf(id, "%x:%x", &vendor, &device) != 2) {
+		if (strlen(id) != 9 || id[4] != ':' || strspn(id, "0123456789abcdef") != 4 ||
+		    strspn(id + 5, "0123456789abcdef") != 4 ||
+		    sscanf(id, "%x:%x", &vendor, &device) != 2) {
 			snprintf(why, len, "%s: id '%s' is not VENDOR:DEVICE", where, id);
 			goto out;
 		}
@@ -422,8 +466,14 @@ out:
 void run_regions_free(struct run_regions *r)
 {
 	for (size_t d = 0; d < r->ndevices; d++) {
-		for (size_t i = 0; i < r->devices[d].nregions; i++)
-			free(r->devices[d].regions[i].process_rules);
+		for (size_t i = 0; i < r->devices[d].nregions; i++) {
+			struct run_region *g = &r->devices[d].regions[i];
+
+			for (size_t k = 0; k < g->nprocess_rules; k++)
+				free(g->process_rules[k].rule);
+			free(g->process_rules);
+			free(g->rule);
+		}
 		free(r->devices[d].regions);
 	}
 	free(r->devices);
@@ -456,10 +506,12 @@ static bool read_published(const char *dir, const char *name,
 	err = policy_read_file(path, &text, &n);
 	if (err == -ENOENT)
 		return false;
-	if (err)
+	/* The first fault found is the one said. */
+	if (err && !why[0])
 		snprintf(why, len, "cannot read %s: %s", path, strerror(-err));
-	else if ((err = parse(text ? text : "", out, fault, sizeof(fault))))
-		snprintf(why, len, "%s: %s", path, fault);
+	else if (!err && (err = parse(text ? text : "", out, fault, sizeof(fault))) && !why[0])
+		snprintf(why, len, "%s: %s", path,
+			 err == -EINVAL ? fault : strerror(-err));
 	free(text);
 	return !err;
 }
@@ -480,7 +532,7 @@ void run_published_read(const char *dir, unsigned int which, struct run_publishe
 
 		snprintf(path, sizeof(path), "%s/policy.yaml", dir);
 		err = policy_parse_file(path, &out->policy, &d);
-		if (err && err != -ENOENT)
+		if (err && err != -ENOENT && !out->why[0])
 			snprintf(out->why, sizeof(out->why), "%s: %s", path,
 				 err == -EINVAL ? "no longer parses" : strerror(-err));
 		out->have_policy = !err;

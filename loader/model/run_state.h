@@ -42,7 +42,7 @@ int run_state_parse(const char *text, struct run_state *out, char *why, size_t l
 
 /* A rule naming processes, decided before the region's verdict for every other process. */
 struct run_process_rule {
-	char rule[72];
+	char *rule;               /* malloc'd */
 	enum access_class access;
 };
 
@@ -50,7 +50,7 @@ struct run_region {
 	unsigned int index;
 	enum access_class access;
 	bool enforce;             /* mode: enforce (else audit) */
-	char rule[72];            /* "" for the policy's default */
+	char *rule;               /* malloc'd; NULL for the policy's default */
 	enum cache_mode cache;    /* the mode the verdict assumed (CACHE_UNKNOWN: none) */
 	uint32_t violations;      /* HAZARD_* that are violations here */
 	struct run_process_rule *process_rules;

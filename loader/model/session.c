@@ -29,21 +29,9 @@ static void say(struct session *s, enum session_level level, const char *fmt, ..
 /* Takes up a process the first time it is seen: its start time tells it from a later one. */
 static void seen(struct session *s, uint32_t pid)
 {
-	struct session_process *p;
-
-	if (!pid || !s->o.ticks)
-		return;
-	HASH_FIND(hh, s->processes, &pid, sizeof(pid), p);
-	if (p)
-		return;
-	p = calloc(1, sizeof(*p));
-	if (!p)
-		return; /* then told apart by kill(pid, 0) only */
-	p->pid = pid;
-	p->start_time = proc_start_time(pid);
-	HASH_ADD(hh, s->processes, pid, sizeof(p->pid), p);
-	if (!p->hh.tbl)
-		free(p);
+	/* Out of memory, it is told apart by kill(pid, 0) only. */
+	if (pid && s->o.ticks)
+		procs_seen(&s->procs, pid);
 }
 
 static void on_copy(const struct copy_event *ev, void *ctx)
@@ -169,7 +157,7 @@ int session_open(struct session **out, const struct session_opts *o,
 	s->nviews = nviews < SESSION_MAX_VIEWS ? nviews : SESSION_MAX_VIEWS;
 	for (unsigned int i = 0; i < s->nviews; i++)
 		s->views[i] = views[i];
-	s->watched.cap = SESSION_MAX_WATCHED;
+	s->procs.cap = SESSION_MAX_WATCHED;
 	if (o->monitor) {
 		err = monitor_open(&s->m, o->monitor, session_monitor_event, s, &step);
 		if (err) {
@@ -218,11 +206,11 @@ int session_watch(struct session *s, uint32_t pid, const char *comm)
 		return -1;
 	if (comm && s->o.watch.comm && strcmp(comm, s->o.watch.comm))
 		return -1;
-	n = proc_table_add(&s->watched, pid, proc_start_time(pid), &gone);
+	n = procs_watch(&s->procs, pid, proc_start_time(pid), &gone);
 	if (n == -ENOSPC && !s->full_said)
 		say(s, SESSION_WARNING, "pid %u (%s): its copies are not watched: %zu processes "
 		    "are watched already, and all of them are alive", pid, comm ? comm : "?",
-		    s->watched.cap);
+		    s->procs.cap);
 	else if (n == -ENOMEM)
 		say(s, SESSION_WARNING, "pid %u: its copies are not watched: out of memory", pid);
 	if (n == -ENOSPC)
@@ -314,51 +302,24 @@ int session_poll(struct session *s, int timeout_ms)
 	return err ? err : n;
 }
 
-/* Whether a process is alive, as the tick found it (start_processes). */
+/* Whether a process is alive, as the tick found it. */
 static bool pid_alive(uint32_t pid, void *ctx)
 {
 	struct session *s = ctx;
-	struct session_process *p;
 
-	HASH_FIND(hh, s->processes, &pid, sizeof(pid), p);
-	return p ? !p->gone : proc_same(pid, 0);
+	return procs_alive(&s->procs, pid);
 }
 
 /*
- * Which processes seen are gone, once per tick, so that all of a process's rows are judged
- * alike. The mappings of one whose PID is now another process's are unmapped at once: it
- * exited long ago (its unmap events, unless lost, came long ago too), and from the next tick
- * on its PID is the later process's.
+ * The mappings of a process whose PID is now another process's are unmapped at once: it exited
+ * long ago (its unmap events, unless lost, came long ago too), and from the next tick on its PID
+ * is the later process's.
  */
-static void start_processes(struct session *s)
+static void reused(uint32_t pid, void *ctx)
 {
-	struct session_process *p, *next;
+	struct session *s = ctx;
 
-	HASH_ITER(hh, s->processes, p, next) {
-		p->now = proc_start_time(p->pid);
-		/* A start time that cannot be read (out of descriptors) is no proof of exit. */
-		p->gone = p->start_time && p->now ? p->now != p->start_time : !proc_same(p->pid, 0);
-		if (p->gone && p->start_time && p->now)
-			model_unmap_process(&s->model, p->pid);
-	}
-}
-
-/* After the tick: the exited are forgotten, a PID reused is the later process's from now. */
-static void end_processes(struct session *s)
-{
-	struct session_process *p, *next;
-
-	HASH_ITER(hh, s->processes, p, next) {
-		if (!p->gone)
-			continue;
-		if (p->start_time && p->now) {
-			p->start_time = p->now;
-			p->gone = false;
-			continue;
-		}
-		HASH_DEL(s->processes, p);
-		free(p);
-	}
+	model_unmap_process(&s->model, pid);
 }
 
 static void forgotten(const struct model_mapping *t, void *ctx)
@@ -374,12 +335,13 @@ int session_tick(struct session *s)
 {
 	int err;
 
-	start_processes(s);
+	/* Which processes are gone, once per tick: all of a process's rows are judged alike. */
+	procs_tick_start(&s->procs, reused, s);
 	err = s->monitor_open ? model_read_counts(&s->model, &s->m, pid_alive, s) : 0;
 	model_forget_unmapped(&s->model, forgotten, s);
 	model_fold_exited(&s->model, pid_alive, s);
 	verdicts_forget_exited(&s->verdicts, pid_alive, s);
-	end_processes(s);
+	procs_tick_end(&s->procs);
 	return err;
 }
 
@@ -445,13 +407,8 @@ void session_close(struct session *s)
 	detach(s);
 	symbolizer_free(&s->sym);
 	verdicts_free(&s->verdicts);
-	proc_table_free(&s->watched);
+	procs_free(&s->procs);
 	model_free(&s->model);
-	for (struct session_process *p = s->processes, *next; p; p = next) {
-		next = p->hh.next;
-		HASH_DEL(s->processes, p);
-		free(p);
-	}
 	free(s);
 }
 

@@ -16,6 +16,7 @@
 
 #include "../probes/copies.h"
 #include "../host/kernel.h"
+#include "../host/procs.h"
 #include "model.h"
 #include "../probes/monitor.h"
 #include "../probes/snapshot.h"
@@ -89,20 +90,13 @@ struct session {
 	bool copies_open;
 	struct copies c;
 	struct symbolizer sym;
-	struct proc_table watched; /* a later process with the same PID is watched again */
 	bool full_said;
 	/*
-	 * Every process the session has had an event of, with its start time: at each tick, one
-	 * whose PID is gone or now another process's has its rows folded and its verdicts
-	 * forgotten (kill(pid, 0) alone would take the later process for it).
+	 * The processes watched (a later process with the same PID is watched again) and, for a
+	 * view that ticks, every process the session has had an event of: at each tick, one whose
+	 * PID is gone or now another process's has its rows folded and its verdicts forgotten.
 	 */
-	struct session_process {
-		uint32_t pid;
-		uint64_t start_time; /* 0: could not be read */
-		bool gone;           /* at this tick */
-		uint64_t now;        /* the start time of the process with the PID at this tick */
-		UT_hash_handle hh;
-	} *processes;
+	struct procs procs;
 };
 
 /*

@@ -18,6 +18,7 @@
 
 #include "copies.skel.h"
 #include "copies.h"
+#include "ring.h"
 
 #include "../calib/worker.h"
 #include "../host/elf_file.h"
@@ -738,14 +739,8 @@ static int on_dma_ring(void *ctx, void *data, size_t size)
 
 int copies_poll(struct copies *c, int timeout_ms)
 {
-	int n = ring_buffer__poll(c->rb, timeout_ms);
+	int n = ring_poll(c->rb, timeout_ms);
 
-	/* Events submitted without a wakeup are read here, once per call. */
-	if (n >= 0 || n == -EINTR) {
-		int more = ring_buffer__consume(c->rb);
-
-		n = more < 0 ? more : (n > 0 ? n : 0) + more;
-	}
 	if (n >= 0 || n == -EINTR)
 		n = (n > 0 ? n : 0) + deliver_measured(c);
 	return n;

@@ -10,6 +10,7 @@
 
 #include "enforce.h"
 #include "monitor.h"
+#include "ring.h"
 #include "monitor.skel.h"
 
 /* The candidate kernel functions of each hook, in order of preference. */
@@ -345,14 +346,8 @@ int monitor_open(struct monitor *m, const struct monitor_opts *opts, monitor_eve
 
 int monitor_poll(struct monitor *m, int timeout_ms)
 {
-	int n = ring_buffer__poll(m->rb, timeout_ms);
+	int n = ring_poll(m->rb, timeout_ms);
 
-	/* Events submitted without a wakeup are read here, once per call. */
-	if (n >= 0 || n == -EINTR) {
-		int more = ring_buffer__consume(m->rb);
-
-		n = more < 0 ? more : (n > 0 ? n : 0) + more;
-	}
 	return n == -EINTR ? 0 : n;
 }
 

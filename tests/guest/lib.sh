@@ -78,6 +78,7 @@ policy() {
 		printf '  - name: %s\n    match: {%s}\n    access: %s\n' "$1" "$3" "$2"
 		shift 3
 	done
+	[ $# -eq 0 ] || fail "policy: a rule needs NAME ACCESS MATCH, got: $*"
 }
 
 # apply_policy FILE: vfioguard policy apply FILE (apply.out), which must succeed.
@@ -94,9 +95,9 @@ clear_at_exit() {
 _at_exit() {
 	for _v in $_at_exit_vars; do
 		eval "_p=\${$_v:-}"
-		[ -z "$_p" ] || kill -TERM $_p 2>/dev/null
+		[ -z "$_p" ] || kill -TERM $_p 2>/dev/null || true
 	done
-	vfioguard policy clear > /dev/null 2>&1
+	vfioguard policy clear > /dev/null 2>&1 || true
 }
 
 # start_vmm READY ACTIONS...: runs the test VMM in the background until it is set up;

@@ -82,7 +82,7 @@ static void built_written_and_read_back(void **state)
 	g = region(&r, "0000:00:03.0", 0);
 	assert_non_null(g);
 	assert_int_equal(g->access, ACCESS_FIXED); /* the default for other processes */
-	assert_string_equal(g->rule, "");
+	assert_null(g->rule);
 	assert_int_equal(g->nprocess_rules, 1);
 	assert_string_equal(g->process_rules[0].rule, "edu-bar0-testvmm");
 	assert_int_equal(g->process_rules[0].access, ACCESS_TRAP);
@@ -141,6 +141,57 @@ static void bad_text_says_where(void **state)
 					   "\"zz\", \"arch\": \"x86_64\", \"devices\": []}",
 					   &r, why, sizeof(why)), -EINVAL);
 	assert_string_equal(why, "top: crc32 'zz' is not eight hex digits");
+	/* Nothing the writer would not write is read as something else. */
+	{
+		static const char *const bad[][2] = {
+			{ "\"mode\": \"loud\"", "devices[0].regions[0]: unknown mode 'loud'" },
+			{ "\"mode\": \"audit\", \"rule\": 7",
+			  "devices[0].regions[0]: 'rule' is neither a string nor null" },
+			{ "\"mode\": \"audit\", \"rule\": null, \"cache\": \"XX\"",
+			  "devices[0].regions[0]: unknown cache mode 'XX'" },
+			{ "\"mode\": \"audit\", \"rule\": null, \"cache\": null, "
+			  "\"violations\": \"dup,,split\"",
+			  "devices[0].regions[0]: violations 'dup,,split' is no hazard set" },
+		};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			char doc[600];
+
+			snprintf(doc, sizeof(doc),
+				 "{\"generation\": 1, \"policy\": \"p\", \"crc32\": \"00000000\", "
+				 "\"arch\": \"x86_64\", \"devices\": [{\"device\": \"d\", "
+				 "\"driver\": \"vfio-pci\", \"id\": \"1234:11e8\", \"regions\": "
+				 "[{\"index\": 0, \"access\": \"fixed\", %s}]}]}", bad[i][0]);
+			assert_int_equal(run_regions_parse(doc, &r, why, sizeof(why)), -EINVAL);
+			assert_string_equal(why, bad[i][1]);
+		}
+		assert_int_equal(run_regions_parse("{\"generation\": 1, \"policy\": \"p\", "
+						   "\"crc32\": \"0000000g\", \"arch\": \"x86_64\", "
+						   "\"devices\": []}", &r, why, sizeof(why)), -EINVAL);
+		assert_int_equal(run_regions_parse("{\"generation\": 1, \"policy\": \"p\", "
+						   "\"crc32\": \"00000000\", \"arch\": \"sparc\", "
+						   "\"devices\": []}", &r, why, sizeof(why)), -EINVAL);
+		assert_string_equal(why, "top: unknown arch 'sparc'");
+		assert_int_equal(run_regions_parse("{\"generation\": 1, \"policy\": \"p\", "
+						   "\"crc32\": \"00000000\", \"arch\": \"x86_64\", "
+						   "\"devices\": [{\"device\": \"d\", \"driver\": \"v\", "
+						   "\"id\": \"1234:11e8x\", \"regions\": []}]}",
+						   &r, why, sizeof(why)), -EINVAL);
+		assert_string_equal(why, "devices[0]: id '1234:11e8x' is not VENDOR:DEVICE");
+	}
+}
+
+/* Every cache mode a verdict can assume is read back as itself. */
+static void cache_modes_round_trip(void **state)
+{
+	char buf[40], name[40];
+
+	for (int m = CACHE_UNKNOWN + 1; m <= CACHE_ARM64_DEVICE_GRE; m++) {
+		cache_mode_format(m, 0, buf, sizeof(buf));
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(buf, " "), buf);
+		assert_int_equal(cache_mode_from_name(name), m);
+	}
+	(void)state;
 }
 
 static void state_written_and_read_back(void **state)
@@ -223,4 +274,5 @@ static void published_read_back(void **state)
 }
 
 UNIT_MAIN(cmocka_unit_test(built_written_and_read_back), cmocka_unit_test(bad_text_says_where),
-	  cmocka_unit_test(state_written_and_read_back), cmocka_unit_test(published_read_back))
+	  cmocka_unit_test(cache_modes_round_trip), cmocka_unit_test(state_written_and_read_back),
+	  cmocka_unit_test(published_read_back))

@@ -145,11 +145,11 @@ static void a_reused_pid_is_another_process(void **state)
 	struct session *s = open_with(v);
 	struct monitor_event ev = event(VFG_EV_MMAP, 0x7f0000000000, 0);
 	uint32_t me = getpid();
-	struct session_process *p;
+	struct proc *p;
 
 	ev.raw.tgid = me;
 	session_monitor_event(&ev, s);
-	HASH_FIND(hh, s->processes, &me, sizeof(me), p);
+	p = procs_find(&s->procs, me);
 	assert_non_null(p);
 	assert_int_equal(p->start_time, proc_start_time(me));
 	assert_non_null(verdict_of(&s->verdicts, me, "qemu", "0000:00:04.0", 2, CACHE_X86_UC_MINUS));
@@ -163,7 +163,7 @@ static void a_reused_pid_is_another_process(void **state)
 	assert_int_equal(v[0].forgotten, 1);
 	assert_int_equal(s->model.nall, 0);
 	/* The PID is the later process's from now on: its mappings stay. */
-	HASH_FIND(hh, s->processes, &me, sizeof(me), p);
+	p = procs_find(&s->procs, me);
 	assert_non_null(p);
 	assert_int_equal(p->start_time, proc_start_time(me));
 	ev = event(VFG_EV_MMAP, 0x7f0000100000, 0);
