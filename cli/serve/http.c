@@ -48,18 +48,17 @@ static char dl_why[256];
 const char *http_load(void)
 {
 	const struct dynlib_fn fns[] = {
-		{ "MHD_start_daemon", (void **)&mhd.start_daemon },
-		{ "MHD_stop_daemon", (void **)&mhd.stop_daemon },
-		{ "MHD_create_response_from_buffer", (void **)&mhd.create_response_from_buffer },
-		{ "MHD_add_response_header", (void **)&mhd.add_response_header },
-		{ "MHD_queue_response", (void **)&mhd.queue_response },
-		{ "MHD_destroy_response", (void **)&mhd.destroy_response },
-		{ "MHD_is_feature_supported", (void **)&mhd.is_feature_supported },
-		{ "MHD_basic_auth_get_username_password",
-		  (void **)&mhd.basic_auth_get_username_password },
-		{ "MHD_queue_basic_auth_fail_response",
-		  (void **)&mhd.queue_basic_auth_fail_response },
-		{ "MHD_free", (void **)&mhd.free },
+		DYNLIB_FN(MHD_start_daemon, mhd.start_daemon),
+		DYNLIB_FN(MHD_stop_daemon, mhd.stop_daemon),
+		DYNLIB_FN(MHD_create_response_from_buffer, mhd.create_response_from_buffer),
+		DYNLIB_FN(MHD_add_response_header, mhd.add_response_header),
+		DYNLIB_FN(MHD_queue_response, mhd.queue_response),
+		DYNLIB_FN(MHD_destroy_response, mhd.destroy_response),
+		DYNLIB_FN(MHD_is_feature_supported, mhd.is_feature_supported),
+		DYNLIB_FN(MHD_basic_auth_get_username_password,
+			  mhd.basic_auth_get_username_password),
+		DYNLIB_FN(MHD_queue_basic_auth_fail_response, mhd.queue_basic_auth_fail_response),
+		DYNLIB_FN(MHD_free, mhd.free),
 	};
 
 	return dynlib_load(MHD_SONAME, fns, sizeof(fns) / sizeof(fns[0]), dl_why, sizeof(dl_why))

@@ -36,17 +36,16 @@ struct uevents {
 struct uevents *uevents_open(const char **why)
 {
 	const struct dynlib_fn fns[] = {
-		{ "udev_new", (void **)&ud.new_ },
-		{ "udev_unref", (void **)&ud.unref },
-		{ "udev_monitor_new_from_netlink", (void **)&ud.monitor_new },
-		{ "udev_monitor_filter_add_match_subsystem_devtype", (void **)&ud.match_subsystem },
-		{ "udev_monitor_enable_receiving", (void **)&ud.enable_receiving },
-		{ "udev_monitor_receive_device", (void **)&ud.receive_device },
-		{ "udev_monitor_unref", (void **)&ud.monitor_unref },
-		{ "udev_device_get_action", (void **)&ud.action },
-		{ "udev_device_get_sysname", (void **)&ud.sysname },
-		{ "udev_device_get_driver", (void **)&ud.driver },
-		{ "udev_device_unref", (void **)&ud.device_unref },
+		DYNLIB_FN(udev_new, ud.new_), DYNLIB_FN(udev_unref, ud.unref),
+		DYNLIB_FN(udev_monitor_new_from_netlink, ud.monitor_new),
+		DYNLIB_FN(udev_monitor_filter_add_match_subsystem_devtype, ud.match_subsystem),
+		DYNLIB_FN(udev_monitor_enable_receiving, ud.enable_receiving),
+		DYNLIB_FN(udev_monitor_receive_device, ud.receive_device),
+		DYNLIB_FN(udev_monitor_unref, ud.monitor_unref),
+		DYNLIB_FN(udev_device_get_action, ud.action),
+		DYNLIB_FN(udev_device_get_sysname, ud.sysname),
+		DYNLIB_FN(udev_device_get_driver, ud.driver),
+		DYNLIB_FN(udev_device_unref, ud.device_unref),
 	};
 	static char dl_why[256];
 	struct uevents *e;

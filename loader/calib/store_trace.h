@@ -34,7 +34,7 @@ void store_trace_reset(struct store_trace *t);
 void store_trace_free(struct store_trace *t);
 
 /*
- * The hazards (HAZARD_* bits of policy/policy.h) of a copy of len bytes to a destination at the
+ * The hazards (HAZARD_* bits of bpf/vfioguard.h) of a copy of len bytes to a destination at the
  * given address alignment:
  *   split     a copy of 2, 4 or 8 bytes that no single store of that width covers
  *   dup       a byte stored more than once

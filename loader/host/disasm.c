@@ -18,15 +18,12 @@ static char load_msg[256];
 int disasm_load(void)
 {
 	const struct dynlib_fn fns[] = {
-		{ "cs_open", (void **)&disasm_api.open },
-		{ "cs_close", (void **)&disasm_api.close },
-		{ "cs_option", (void **)&disasm_api.option },
-		{ "cs_disasm", (void **)&disasm_api.disasm },
-		{ "cs_free", (void **)&disasm_api.free },
-		{ "cs_malloc", (void **)&disasm_api.malloc },
-		{ "cs_disasm_iter", (void **)&disasm_api.disasm_iter },
-		{ "cs_insn_group", (void **)&disasm_api.insn_group },
-		{ "cs_regs_access", (void **)&disasm_api.regs_access },
+		DYNLIB_FN(cs_open, disasm_api.open), DYNLIB_FN(cs_close, disasm_api.close),
+		DYNLIB_FN(cs_option, disasm_api.option), DYNLIB_FN(cs_disasm, disasm_api.disasm),
+		DYNLIB_FN(cs_free, disasm_api.free), DYNLIB_FN(cs_malloc, disasm_api.malloc),
+		DYNLIB_FN(cs_disasm_iter, disasm_api.disasm_iter),
+		DYNLIB_FN(cs_insn_group, disasm_api.insn_group),
+		DYNLIB_FN(cs_regs_access, disasm_api.regs_access),
 	};
 
 	if (load_err <= 0)

@@ -13,6 +13,8 @@ struct dynlib_fn {
 	const char *name;
 	void **slot; /* receives the function's address */
 };
+/* The entry for function sym, whose address goes to the pointer ptr. */
+#define DYNLIB_FN(sym, ptr) { #sym, (void **)&(ptr) }
 
 /*
  * Loads soname and resolves every function into its slot. Returns 0, or -ENOENT with why

@@ -33,17 +33,16 @@ static struct {
 static bool dw_load(void)
 {
 	const struct dynlib_fn fns[] = {
-		{ "dwfl_begin", (void **)&dw.begin },
-		{ "dwfl_end", (void **)&dw.end },
-		{ "dwfl_linux_proc_report", (void **)&dw.proc_report },
-		{ "dwfl_report_end", (void **)&dw.report_end },
-		{ "dwfl_addrmodule", (void **)&dw.addrmodule },
-		{ "dwfl_module_info", (void **)&dw.module_info },
-		{ "dwfl_module_addrinfo", (void **)&dw.module_addrinfo },
-		{ "dwfl_getmodules", (void **)&dw.getmodules },
-		{ "dwfl_module_getelf", (void **)&dw.module_getelf },
-		{ "dwfl_linux_proc_find_elf", (void **)&dw.callbacks.find_elf },
-		{ "dwfl_standard_find_debuginfo", (void **)&dw.callbacks.find_debuginfo },
+		DYNLIB_FN(dwfl_begin, dw.begin), DYNLIB_FN(dwfl_end, dw.end),
+		DYNLIB_FN(dwfl_linux_proc_report, dw.proc_report),
+		DYNLIB_FN(dwfl_report_end, dw.report_end),
+		DYNLIB_FN(dwfl_addrmodule, dw.addrmodule),
+		DYNLIB_FN(dwfl_module_info, dw.module_info),
+		DYNLIB_FN(dwfl_module_addrinfo, dw.module_addrinfo),
+		DYNLIB_FN(dwfl_getmodules, dw.getmodules),
+		DYNLIB_FN(dwfl_module_getelf, dw.module_getelf),
+		DYNLIB_FN(dwfl_linux_proc_find_elf, dw.callbacks.find_elf),
+		DYNLIB_FN(dwfl_standard_find_debuginfo, dw.callbacks.find_debuginfo),
 	};
 	char why[256];
 

@@ -19,19 +19,23 @@ static const struct pci_resource ivshmem[PCI_RESOURCES] = {
 	{ 0xfd000000, 0xfdffffff, 0x14220c },
 };
 
+static void expect_loc(struct region_loc l, enum region_source source, unsigned int index,
+		       uint64_t offset)
+{
+	assert_int_equal(l.source, source);
+	assert_int_equal(l.index, index);
+	assert_int_equal(l.offset, offset);
+}
+
 static void pfn_form_finds_the_bar(void **state)
 {
 	struct region_loc l = region_locate(0xfea00, 12, edu, PCI_RESOURCES);
 
-	assert_int_equal(l.source, REGION_FROM_PFN);
-	assert_int_equal(l.index, 0);
-	assert_int_equal(l.offset, 0);
+	expect_loc(l, REGION_FROM_PFN, 0, 0);
 
 	/* A mapping that starts 3 pages into ivshmem's BAR2. */
 	l = region_locate(0xfd003, 12, ivshmem, PCI_RESOURCES);
-	assert_int_equal(l.source, REGION_FROM_PFN);
-	assert_int_equal(l.index, 2);
-	assert_int_equal(l.offset, 0x3000);
+	expect_loc(l, REGION_FROM_PFN, 2, 0x3000);
 }
 
 static void offset_form_gives_index_and_offset(void **state)
@@ -40,14 +44,10 @@ static void offset_form_gives_index_and_offset(void **state)
 	uint64_t off = (2ULL << 40) | 0x5000;
 	struct region_loc l = region_locate(off >> 12, 12, ivshmem, PCI_RESOURCES);
 
-	assert_int_equal(l.source, REGION_FROM_OFFSET);
-	assert_int_equal(l.index, 2);
-	assert_int_equal(l.offset, 0x5000);
+	expect_loc(l, REGION_FROM_OFFSET, 2, 0x5000);
 
 	l = region_locate(0, 12, edu, PCI_RESOURCES);
-	assert_int_equal(l.source, REGION_FROM_OFFSET);
-	assert_int_equal(l.index, 0);
-	assert_int_equal(l.offset, 0);
+	expect_loc(l, REGION_FROM_OFFSET, 0, 0);
 
 	/* A device-specific region (nvgrace-gpu's device memory is index 9 and up). */
 	l = region_locate((9ULL << 40) >> 16, 16, NULL, 0);
