@@ -22,7 +22,7 @@ struct exe_watch {
 int exe_watch_open(struct exe_watch *w);
 /*
  * Watches path's directory from now on (the paths watched before stay). 0, or a negative errno
- * (the path is not absolute: -EINVAL).
+ * (a path with no directory: -EINVAL).
  */
 int exe_watch_add(struct exe_watch *w, const char *path);
 /* Watches nothing any more. */

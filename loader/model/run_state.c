@@ -324,11 +324,11 @@ static int parse_region(struct json_object *x, struct run_region *g, const char 
 	}
 	if (!(pr = member(x, "process_rules", json_type_array, where, why, len)))
 		return -EINVAL;
-	g->nprocess_rules = json_object_array_length(pr);
-	g->process_rules = calloc(g->nprocess_rules ? g->nprocess_rules : 1,
-				  sizeof(*g->process_rules));
+	g->process_rules = calloc(json_object_array_length(pr) + 1, sizeof(*g->process_rules));
 	if (!g->process_rules)
 		return -ENOMEM;
+	/* Counted once there is room: run_regions_free frees what a failure left. */
+	g->nprocess_rules = json_object_array_length(pr);
 	for (size_t k = 0; k < g->nprocess_rules; k++) {
 		struct json_object *e = json_object_array_get_idx(pr, k);
 
