@@ -212,7 +212,7 @@ int do_policy_show(int argc, char **argv)
 
 			printf("%-13s %-7s %-7s %-8s %-13s %-24s %s\n", rr->devices[i].device,
 			       region_name(g->index, name, sizeof(name)), access_class_name(g->access),
-			       g->enforce ? "enforce" : "audit",
+			       policy_mode_name(g->enforce ? POLICY_ENFORCE : POLICY_AUDIT),
 			       g->cache != CACHE_UNKNOWN ?
 				       cache_mode_format(g->cache, 0, cache, sizeof(cache)) : "?",
 			       g->rule ? g->rule : "(default)",

@@ -167,11 +167,7 @@ static bool parse_mode(struct ctx *c, yaml_node_t *n, enum policy_mode *out)
 
 	if (!s)
 		return false;
-	if (!strcmp(s, "audit"))
-		*out = POLICY_AUDIT;
-	else if (!strcmp(s, "enforce"))
-		*out = POLICY_ENFORCE;
-	else {
+	if (policy_mode_from_name(s, out)) {
 		error_at(c, n, "'mode': unknown mode '%s' (expected audit or enforce)", s);
 		return false;
 	}
@@ -787,6 +783,16 @@ int hazard_set_parse(const char *s, uint32_t *set)
 		*set |= 1u << i;
 	}
 	return 0;
+}
+
+int policy_mode_from_name(const char *s, enum policy_mode *out)
+{
+	for (enum policy_mode m = POLICY_AUDIT; m <= POLICY_ENFORCE; m++)
+		if (!strcmp(s, policy_mode_name(m))) {
+			*out = m;
+			return 0;
+		}
+	return -EINVAL;
 }
 
 int access_class_from_name(const char *s, enum access_class *out)

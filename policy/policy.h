@@ -120,6 +120,8 @@ const char *policy_mode_name(enum policy_mode m);
 const char *hazard_set_format(uint32_t set, char *buf, size_t len);
 /* The inverse of hazard_set_format ("none", or names joined by commas): 0 or -EINVAL. */
 int hazard_set_parse(const char *s, uint32_t *set);
+/* "audit" or "enforce": 0 or -EINVAL. */
+int policy_mode_from_name(const char *s, enum policy_mode *out);
 /* "direct", "fixed" or "trap": 0 or -EINVAL. */
 int access_class_from_name(const char *s, enum access_class *out);
 /* Cache-mode names as the policy spells them, case-insensitive; CACHE_UNKNOWN if none. */

@@ -139,7 +139,8 @@ struct json_object *run_regions_json(const struct run_regions *r)
 			add(x, "index", json_object_new_int(g->index));
 			add(x, "name", json_object_new_string(region_name(g->index, buf, sizeof(buf))));
 			add(x, "access", json_object_new_string(access_class_name(g->access)));
-			add(x, "mode", json_object_new_string(g->enforce ? "enforce" : "audit"));
+			add(x, "mode", json_object_new_string(policy_mode_name(
+						 g->enforce ? POLICY_ENFORCE : POLICY_AUDIT)));
 			add(x, "rule", g->rule ? json_object_new_string(g->rule) : NULL);
 			add(x, "cache", g->cache != CACHE_UNKNOWN ?
 				json_object_new_string(cache_mode_format(g->cache, 0, buf, sizeof(buf))) :
@@ -261,6 +262,7 @@ static int parse_region(struct json_object *x, struct run_region *g, const char 
 			char *why, size_t len)
 {
 	struct json_object *v, *pr;
+	enum policy_mode m;
 	uint64_t index;
 	char mode[16];
 	const char *s;
@@ -281,11 +283,11 @@ static int parse_region(struct json_object *x, struct run_region *g, const char 
 	}
 	if (!string_member(x, "mode", mode, sizeof(mode), where, why, len))
 		return -EINVAL;
-	if (strcmp(mode, "enforce") && strcmp(mode, "audit")) {
+	if (policy_mode_from_name(mode, &m)) {
 		snprintf(why, len, "%s: unknown mode '%s'", where, mode);
 		return -EINVAL;
 	}
-	g->enforce = !strcmp(mode, "enforce");
+	g->enforce = m == POLICY_ENFORCE;
 	/* The rule that decided: null for the policy's default. */
 	if (!json_object_object_get_ex(x, "rule", &v)) {
 		snprintf(why, len, "%s: 'rule' missing", where);
@@ -364,11 +366,10 @@ int run_state_parse(const char *text, struct run_state *out, char *why, size_t l
 	    !string_member(doc, "mode", mode, sizeof(mode), "top", why, len) ||
 	    !string_member(doc, "default", dflt, sizeof(dflt), "top", why, len))
 		goto out;
-	if (strcmp(mode, "audit") && strcmp(mode, "enforce")) {
+	if (policy_mode_from_name(mode, &out->mode)) {
 		snprintf(why, len, "top: unknown mode '%s'", mode);
 		goto out;
 	}
-	out->mode = strcmp(mode, "audit") ? POLICY_ENFORCE : POLICY_AUDIT;
 	if (access_class_from_name(dflt, &out->default_access)) {
 		snprintf(why, len, "top: unknown default '%s'", dflt);
 		goto out;
