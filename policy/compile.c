@@ -326,3 +326,13 @@ const char *policy_rule_name(const struct policy *p, unsigned int rule)
 		return "(default)";
 	return p && rule < p->nrules ? p->rules[rule].name : NULL;
 }
+
+const char *policy_rule_label(const struct policy *p, unsigned int rule, char *buf, size_t len)
+{
+	const char *name = policy_rule_name(p, rule);
+
+	if (name)
+		return name;
+	snprintf(buf, len, "#%u", rule);
+	return buf;
+}

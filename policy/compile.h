@@ -63,5 +63,7 @@ void compiled_free(struct compiled *c);
  * is not known here).
  */
 const char *policy_rule_name(const struct policy *p, unsigned int rule);
+/* The same, with "#N" (written into buf) for an index p does not have. Returns the name. */
+const char *policy_rule_label(const struct policy *p, unsigned int rule, char *buf, size_t len);
 
 #endif /* VFIOGUARD_POLICY_COMPILE_H */

@@ -53,21 +53,17 @@ static struct decision_row *row_of(struct decisions *d, bool denied, const char 
 
 void decisions_count(struct decisions *d, const struct vfg_rule_count_key *k, uint64_t n)
 {
+	const struct policy *p = NULL;
 	struct decision_row *row;
-	char rule[72];
-
-	const char *name = policy_rule_name(NULL, k->rule);
+	char rule[72], index[16];
 
 	for (size_t i = 0; i < d->napplied; i++) {
 		if (d->applied[i].generation != k->generation)
 			continue;
 		d->applied[i].counted = true;
-		name = policy_rule_name(&d->applied[i].policy, k->rule) ?: name;
+		p = &d->applied[i].policy;
 	}
-	if (name)
-		snprintf(rule, sizeof(rule), "%s", name);
-	else
-		snprintf(rule, sizeof(rule), "#%u", k->rule);
+	snprintf(rule, sizeof(rule), "%s", policy_rule_label(p, k->rule, index, sizeof(index)));
 	row = row_of(d, k->denied, rule);
 	if (row)
 		row->n += n;

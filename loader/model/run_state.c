@@ -23,13 +23,9 @@ static const struct vfg_region_verdict *find_verdict(const struct compiled *c, c
 /* A rule's name as published (malloc'd): "#N" for one p does not have; NULL out of memory. */
 static char *rule_name(const struct policy *p, unsigned int rule)
 {
-	const char *name = policy_rule_name(p, rule);
-	char buf[16];
+	char index[16];
 
-	if (name)
-		return strdup(name);
-	snprintf(buf, sizeof(buf), "#%u", rule);
-	return strdup(buf);
+	return strdup(policy_rule_label(p, rule, index, sizeof(index)));
 }
 
 static int build_region(struct run_region *x, const struct policy *p,
