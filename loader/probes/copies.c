@@ -741,7 +741,5 @@ int copies_poll(struct copies *c, int timeout_ms)
 {
 	int n = ring_poll(c->rb, timeout_ms);
 
-	if (n >= 0 || n == -EINTR)
-		n = (n > 0 ? n : 0) + deliver_measured(c);
-	return n;
+	return n < 0 ? n : n + deliver_measured(c);
 }

@@ -346,9 +346,7 @@ int monitor_open(struct monitor *m, const struct monitor_opts *opts, monitor_eve
 
 int monitor_poll(struct monitor *m, int timeout_ms)
 {
-	int n = ring_poll(m->rb, timeout_ms);
-
-	return n == -EINTR ? 0 : n;
+	return ring_poll(m->rb, timeout_ms);
 }
 
 uint64_t monitor_dropped(struct monitor *m)
