@@ -224,6 +224,13 @@ static struct vfio_region_info *region_of(struct device *d, unsigned int index)
 	return &d->regions[index];
 }
 
+/* The operands DEVICE REGION at argv[i], argv[i + 1]. */
+static struct vfio_region_info *device_region(char **argv, int i, struct device **d)
+{
+	*d = find_device(argv[i]);
+	return region_of(*d, region_index(argv[i + 1]));
+}
+
 static void map_region(struct device *d, unsigned int index, unsigned long long off,
 		       unsigned long long len)
 {
@@ -254,6 +261,15 @@ static struct slot *slot_of(const char *arg, unsigned long long off, unsigned lo
 	if (off + len > slots[i].len)
 		die("slot %llu: [0x%llx, 0x%llx) is outside the mapping", i, off, off + len);
 	return &slots[i];
+}
+
+/* The operands SLOT OFFSET LENGTH at argv[i + 1..3]: the slot, checked to hold the range. */
+static struct slot *slot_range(char **argv, int i, const char *len_name, unsigned long long *off,
+			       unsigned long long *len)
+{
+	*off = number(argv[i + 2], "offset");
+	*len = number(argv[i + 3], len_name);
+	return slot_of(argv[i + 1], *off, *len);
 }
 
 static void store(void *p, unsigned int width, uint64_t v, const char *how)
@@ -413,6 +429,8 @@ int main(int argc, char **argv)
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
+		unsigned long long off, len; /* the range of a command on a slot */
+		struct slot *s;
 
 		if (!strcmp(a, "open")) {
 			NEED(1);
@@ -428,9 +446,12 @@ int main(int argc, char **argv)
 				       (unsigned long long)d->regions[r].offset,
 				       d->regions[r].flags);
 		} else if (!strcmp(a, "map") || !strcmp(a, "mapn")) {
-			unsigned long long count = 1, off = 0, len = 0;
+			unsigned long long count = 1;
 			struct device *d;
 			unsigned int r;
+
+			off = 0;
+			len = 0;
 
 			if (!strcmp(a, "mapn")) {
 				NEED(1);
@@ -515,7 +536,7 @@ int main(int argc, char **argv)
 			printf("remap %llu %s %u\n", n, slots[n].dev->name, index);
 #endif
 		} else if (!strcmp(a, "remap")) {
-			unsigned long long n, off = 0;
+			unsigned long long n;
 			long page = sysconf(_SC_PAGESIZE);
 			struct vfio_region_info *r;
 			unsigned int index;
@@ -523,6 +544,7 @@ int main(int argc, char **argv)
 			NEED(2);
 			n = number(argv[++i], "slot");
 			index = region_index(argv[++i]);
+			off = 0;
 			if (i + 1 < argc && argv[i + 1][0] >= '0' && argv[i + 1][0] <= '9')
 				off = number(argv[++i], "offset");
 			if (n >= num_slots || !slots[n].addr)
@@ -545,53 +567,38 @@ int main(int argc, char **argv)
 			slots[n].addr = NULL;
 			printf("unmap %llu\n", n);
 		} else if (!strcmp(a, "write")) {
-			unsigned long long off, width, v;
-			struct slot *s;
-
 			NEED(5);
-			off = number(argv[i + 2], "offset");
-			width = number(argv[i + 3], "width");
-			v = number(argv[i + 4], "value");
-			if (width > 8)
+			s = slot_range(argv, i, "width", &off, &len);
+			if (len > 8)
 				usage("write: width is at most 8");
-			s = slot_of(argv[i + 1], off, width);
-			store((char *)s->addr + off, width, v, argv[i + 5]);
+			store((char *)s->addr + off, len, number(argv[i + 4], "value"),
+			      argv[i + 5]);
 			i += 5;
 		} else if (!strcmp(a, "read")) {
-			unsigned long long off, width;
-			struct slot *s;
-
 			NEED(4);
-			off = number(argv[i + 2], "offset");
-			width = number(argv[i + 3], "width");
-			if (width > 8)
+			s = slot_range(argv, i, "width", &off, &len);
+			if (len > 8)
 				usage("read: width is at most 8");
-			s = slot_of(argv[i + 1], off, width);
 			printf("read %s 0x%llx = 0x%llx\n", argv[i + 1], off,
-			       (unsigned long long)load((char *)s->addr + off, width, argv[i + 4]));
+			       (unsigned long long)load((char *)s->addr + off, len, argv[i + 4]));
 			i += 4;
 		} else if (!strcmp(a, "copy")) {
-			unsigned long long off, len;
-
 			NEED(4);
-			off = number(argv[i + 2], "offset");
-			len = number(argv[i + 3], "length");
-			copy_in(slot_of(argv[i + 1], off, len), off, len, argv[i + 4]);
+			s = slot_range(argv, i, "length", &off, &len);
+			copy_in(s, off, len, argv[i + 4]);
 			i += 4;
 		} else if (!strcmp(a, "copyfrom")) {
-			unsigned long long off, len, src_off;
+			unsigned long long src_off;
 
 			NEED(4);
-			off = number(argv[i + 2], "offset");
-			len = number(argv[i + 3], "length");
+			s = slot_range(argv, i, "length", &off, &len);
 			src_off = number(argv[i + 4], "source page offset");
 			if (src_off > 4095)
 				usage("copyfrom: SRCOFF is 0..4095");
-			copy_from(slot_of(argv[i + 1], off, len), off, len, src_off);
+			copy_from(s, off, len, src_off);
 			i += 4;
 		} else if (!strcmp(a, "move")) {
-			unsigned long long dst, src, len;
-			struct slot *s;
+			unsigned long long dst, src;
 
 			NEED(4);
 			dst = number(argv[i + 2], "offset");
@@ -601,15 +608,11 @@ int main(int argc, char **argv)
 			memmove((char *)s->addr + dst, (char *)s->addr + src, len);
 			i += 4;
 		} else if (!strcmp(a, "copyout")) {
-			unsigned long long off, len;
-
 			NEED(3);
-			off = number(argv[i + 2], "offset");
-			len = number(argv[i + 3], "length");
-			copy_out(slot_of(argv[i + 1], off, len), off, len);
+			copy_out(slot_range(argv, i, "length", &off, &len), off, len);
 			i += 3;
 		} else if (!strcmp(a, "loop")) {
-			unsigned long long count, len, i2;
+			unsigned long long count, i2;
 			struct timespec t0, t1;
 			unsigned char *src, *dst;
 
@@ -642,15 +645,11 @@ int main(int argc, char **argv)
 			ram_copy(number(argv[i + 1], "length"));
 			i += 1;
 		} else if (!strcmp(a, "touch")) {
-			unsigned long long off, len, page = sysconf(_SC_PAGESIZE);
-			struct slot *s;
-
-			NEED(3);
-			off = number(argv[i + 2], "offset");
-			len = number(argv[i + 3], "length");
+			unsigned long long page = sysconf(_SC_PAGESIZE);
 			struct rusage before, after;
 
-			s = slot_of(argv[i + 1], off, len);
+			NEED(3);
+			s = slot_range(argv, i, "length", &off, &len);
 			getrusage(RUSAGE_SELF, &before);
 			/*
 			 * One aligned 4-byte read per page: devices such as edu take only 4- and
@@ -669,8 +668,7 @@ int main(int argc, char **argv)
 
 			NEED(3);
 			count = number(argv[i + 1], "count");
-			d = find_device(argv[i + 2]);
-			r = region_of(d, region_index(argv[i + 3]));
+			r = device_region(argv, i + 2, &d);
 			for (unsigned long long n = 0; n < count; n++) {
 				void *p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, d->fd,
 					       r->offset);
@@ -688,8 +686,7 @@ int main(int argc, char **argv)
 			struct device *d;
 
 			NEED(3);
-			d = find_device(argv[i + 1]);
-			r = region_of(d, region_index(argv[i + 2]));
+			r = device_region(argv, i + 1, &d);
 			while (access(argv[i + 3], F_OK) && !stop) {
 				void *p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, d->fd,
 					       r->offset);
@@ -707,14 +704,13 @@ int main(int argc, char **argv)
 			printf("trymap ok %llu denied %llu\n", ok, denied);
 			i += 3;
 		} else if (!strcmp(a, "preadn")) {
-			unsigned long long count, off, width, v = 0;
+			unsigned long long count, width, v = 0;
 			struct vfio_region_info *r;
 			struct device *d;
 
 			NEED(5);
 			count = number(argv[i + 1], "count");
-			d = find_device(argv[i + 2]);
-			r = region_of(d, region_index(argv[i + 3]));
+			r = device_region(argv, i + 2, &d);
 			off = number(argv[i + 4], "offset");
 			width = number(argv[i + 5], "width");
 			if (width > 8)
@@ -731,14 +727,13 @@ int main(int argc, char **argv)
 			i += 1;
 		} else if (!strcmp(a, "pread") || !strcmp(a, "pwrite")) {
 			int is_write = !strcmp(a, "pwrite");
-			unsigned long long off, width, v = 0;
+			unsigned long long width, v = 0;
 			struct vfio_region_info *r;
 			struct device *d;
 			ssize_t n;
 
 			NEED(is_write ? 5 : 4);
-			d = find_device(argv[i + 1]);
-			r = region_of(d, region_index(argv[i + 2]));
+			r = device_region(argv, i + 1, &d);
 			off = number(argv[i + 3], "offset");
 			width = number(argv[i + 4], "width");
 			if (width > 8)

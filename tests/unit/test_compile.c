@@ -37,12 +37,25 @@ static struct device_facts edu = {
 	.subsystem_vendor = 0x1af4, .subsystem_device = 0x1100,
 };
 
-static int compile(const char *text, struct policy *p, struct compiled *c,
-		   struct policy_diags *d, enum host_arch arch)
+/* A policy parsed and compiled for edu, with its diagnostics. */
+struct built {
+	struct policy p;
+	struct compiled c;
+	struct policy_diags d;
+};
+
+static int compile(const char *text, struct built *b, enum host_arch arch)
 {
-	memset(d, 0, sizeof(*d));
-	assert_int_equal(policy_parse(text, strlen(text), p, d), 0);
-	return policy_compile(p, arch, &edu, 1, &fake, c, d);
+	memset(b, 0, sizeof(*b));
+	assert_int_equal(policy_parse(text, strlen(text), &b->p, &b->d), 0);
+	return policy_compile(&b->p, arch, &edu, 1, &fake, &b->c, &b->d);
+}
+
+static void built_free(struct built *b)
+{
+	compiled_free(&b->c);
+	policy_free(&b->p);
+	policy_diags_free(&b->d);
 }
 
 static const struct vfg_verdict *verdict(const struct compiled *c, const char *dev,
@@ -56,30 +69,30 @@ static const struct vfg_verdict *verdict(const struct compiled *c, const char *d
 
 static void process_rules_then_unconditional(void **state)
 {
-	struct policy_diags d;
-	struct compiled c;
-	struct policy p;
+	struct built b;
 	const struct vfg_verdict *v;
 
-	assert_int_equal(compile("mode: audit\n"
-				 "default: direct\n"
-				 "rules:\n"
-				 "  - name: qemu\n"
-				 "    match: {region: bar0, comm: \"qemu-*\", exe: /usr/bin/qemu-system-x86_64}\n"
-				 "    access: trap\n"
-				 "    mode: enforce\n"
-				 "  - name: vms\n"
-				 "    match: {region: bar0, cgroup: /machine.slice/*}\n"
-				 "    access: fixed\n"
-				 "  - name: bars\n"
-				 "    match: {region: [bar0, bar2]}\n"
-				 "    access: fixed\n"
-				 "  - name: never-reached\n"
-				 "    match: {comm: exact}\n"
-				 "    access: trap\n",
-				 &p, &c, &d, ARCH_X86_64),
-			 0);
-	v = verdict(&c, "0000:00:03.0", 0);
+	assert_int_equal(
+	    compile(
+		"mode: audit\n"
+		"default: direct\n"
+		"rules:\n"
+		"  - name: qemu\n"
+		"    match: {region: bar0, comm: \"qemu-*\", exe: /usr/bin/qemu-system-x86_64}\n"
+		"    access: trap\n"
+		"    mode: enforce\n"
+		"  - name: vms\n"
+		"    match: {region: bar0, cgroup: /machine.slice/*}\n"
+		"    access: fixed\n"
+		"  - name: bars\n"
+		"    match: {region: [bar0, bar2]}\n"
+		"    access: fixed\n"
+		"  - name: never-reached\n"
+		"    match: {comm: exact}\n"
+		"    access: trap\n",
+		&b, ARCH_X86_64),
+	    0);
+	v = verdict(&b.c, "0000:00:03.0", 0);
 	assert_non_null(v);
 	assert_int_equal(v->n, 3);
 	assert_int_equal(v->assumed_cache, CACHE_X86_UC_MINUS);
@@ -96,28 +109,26 @@ static void process_rules_then_unconditional(void **state)
 	assert_int_equal(v->conds[2].flags, 0);
 	assert_int_equal(v->conds[2].rule, 2);
 	/* BAR1: no rule's device side matches but the process-only one; then the default. */
-	v = verdict(&c, "0000:00:03.0", 1);
+	v = verdict(&b.c, "0000:00:03.0", 1);
 	assert_int_equal(v->n, 2);
 	assert_int_equal(v->conds[0].rule, 3);
 	assert_int_equal(v->conds[0].flags, VFG_COND_COMM);
 	assert_int_equal(v->conds[1].rule, VFG_RULE_DEFAULT);
 	assert_int_equal(v->conds[1].access, VFG_ACCESS_DIRECT);
 	/* Unknown devices and regions: only the process-only rule, then the default. */
-	v = verdict(&c, "", VFG_REGION_ANY);
+	v = verdict(&b.c, "", VFG_REGION_ANY);
 	assert_non_null(v);
 	assert_int_equal(v->n, 2);
 	assert_int_equal(v->conds[0].rule, 3);
 	/* Device-specific regions: only the rules without a region matcher, then the default. */
-	v = verdict(&c, "0000:00:03.0", VFG_REGION_OTHER);
+	v = verdict(&b.c, "0000:00:03.0", VFG_REGION_OTHER);
 	assert_non_null(v);
 	assert_int_equal(v->n, 2);
 	assert_int_equal(v->conds[0].rule, 3);
 	assert_int_equal(v->conds[1].rule, VFG_RULE_DEFAULT);
 	/* Every BAR, the ROM, config and VGA of the device, its other regions, its region unseen. */
-	assert_int_equal(c.n, 1 + 9 + 2);
-	compiled_free(&c);
-	policy_free(&p);
-	policy_diags_free(&d);
+	assert_int_equal(b.c.n, 1 + 9 + 2);
+	built_free(&b);
 }
 
 /*
@@ -126,9 +137,7 @@ static void process_rules_then_unconditional(void **state)
  */
 static void unseen_region_gets_the_strictest_verdict(void **state)
 {
-	struct policy_diags d;
-	struct compiled c;
-	struct policy p;
+	struct built b;
 	const struct vfg_verdict *v;
 
 	assert_int_equal(compile("mode: enforce\n"
@@ -151,9 +160,9 @@ static void unseen_region_gets_the_strictest_verdict(void **state)
 				 "  - name: rom-fixed\n"
 				 "    match: {region: rom}\n"
 				 "    access: fixed\n",
-				 &p, &c, &d, ARCH_X86_64),
+				 &b, ARCH_X86_64),
 			 0);
-	v = verdict(&c, "0000:00:03.0", VFG_REGION_ANY);
+	v = verdict(&b.c, "0000:00:03.0", VFG_REGION_ANY);
 	assert_non_null(v);
 	/*
 	 * Enforced traps first: an unconditional trap in audit mode (rule 0, on BAR5) comes
@@ -169,21 +178,20 @@ static void unseen_region_gets_the_strictest_verdict(void **state)
 	assert_int_equal(v->conds[0].flags, VFG_COND_COMM | VFG_COND_COMM_PREFIX);
 	assert_int_equal(v->conds[1].rule, 3); /* the cgroup trap in audit mode */
 	assert_int_equal(v->conds[1].enforce, 0);
-	compiled_free(&c);
-	policy_free(&p);
-	policy_diags_free(&d);
+	built_free(&b);
 
 	/* A trapping default traps every unseen mmap. */
-	assert_int_equal(compile("default: trap\nrules:\n  - name: a\n    match: {region: bar0, comm: qemu}\n"
-				 "    access: direct\n", &p, &c, &d, ARCH_X86_64), 0);
-	v = verdict(&c, "0000:00:03.0", VFG_REGION_ANY);
+	assert_int_equal(
+	    compile("default: trap\nrules:\n  - name: a\n    match: {region: bar0, comm: qemu}\n"
+		    "    access: direct\n",
+		    &b, ARCH_X86_64),
+	    0);
+	v = verdict(&b.c, "0000:00:03.0", VFG_REGION_ANY);
 	assert_int_equal(v->n, 1);
 	assert_int_equal(v->conds[0].rule, VFG_RULE_DEFAULT);
 	assert_int_equal(v->conds[0].access, VFG_ACCESS_TRAP);
 	assert_int_equal(v->conds[0].flags, 0);
-	compiled_free(&c);
-	policy_free(&p);
-	policy_diags_free(&d);
+	built_free(&b);
 
 	/* More distinct trap rules than the kernel's list holds: everyone is trapped. */
 	{
@@ -193,16 +201,14 @@ static void unseen_region_gets_the_strictest_verdict(void **state)
 			snprintf(text + strlen(text), sizeof(text) - strlen(text),
 				 "  - name: t%d\n    match: {region: bar%d, comm: p%d}\n"
 				 "    access: trap\n", i, i % 6, i);
-		assert_int_equal(compile(text, &p, &c, &d, ARCH_X86_64), 0);
+		assert_int_equal(compile(text, &b, ARCH_X86_64), 0);
 	}
-	v = verdict(&c, "0000:00:03.0", VFG_REGION_ANY);
+	v = verdict(&b.c, "0000:00:03.0", VFG_REGION_ANY);
 	assert_int_equal(v->n, 1);
 	assert_int_equal(v->conds[0].access, VFG_ACCESS_TRAP);
 	assert_int_equal(v->conds[0].flags, 0);
 	assert_int_equal(v->conds[0].enforce, 1);
-	compiled_free(&c);
-	policy_free(&p);
-	policy_diags_free(&d);
+	built_free(&b);
 }
 
 static void unenforceable_patterns_are_errors_at_the_rule(void **state)
@@ -218,41 +224,33 @@ static void unenforceable_patterns_are_errors_at_the_rule(void **state)
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct policy_diags d;
-		struct compiled c;
-		struct policy p;
+		struct built b;
 
-		assert_int_equal(compile(bad[i], &p, &c, &d, ARCH_X86_64), -EINVAL);
-		assert_int_equal(d.errors, 1);
-		assert_int_equal(d.v[0].pos.line, 3);
-		assert_int_equal(d.v[0].pos.col, 5);
-		assert_null(c.v);
-		policy_free(&p);
-		policy_diags_free(&d);
+		assert_int_equal(compile(bad[i], &b, ARCH_X86_64), -EINVAL);
+		assert_int_equal(b.d.errors, 1);
+		assert_int_equal(b.d.v[0].pos.line, 3);
+		assert_int_equal(b.d.v[0].pos.col, 5);
+		assert_null(b.c.v);
+		built_free(&b);
 	}
 }
 
 static void too_many_process_rules(void **state)
 {
 	char text[4096] = "default: fixed\nrules:\n";
-	struct policy_diags d;
-	struct compiled c;
-	struct policy p;
+	struct built b;
 
 	for (int i = 0; i < VFG_MAX_CONDS; i++)
 		snprintf(text + strlen(text), sizeof(text) - strlen(text),
 			 "  - name: r%d\n    match: {comm: p%d}\n    access: trap\n", i, i);
-	assert_int_equal(compile(text, &p, &c, &d, ARCH_X86_64), -EINVAL);
-	assert_non_null(strstr(d.v[0].message, "the default needs a place"));
-	policy_free(&p);
-	policy_diags_free(&d);
+	assert_int_equal(compile(text, &b, ARCH_X86_64), -EINVAL);
+	assert_non_null(strstr(b.d.v[0].message, "the default needs a place"));
+	built_free(&b);
 }
 
 static void cache_matchers_use_the_assumption(void **state)
 {
-	struct policy_diags d;
-	struct compiled c;
-	struct policy p;
+	struct built b;
 	const char *text = "default: trap\n"
 			   "rules:\n"
 			   "  - name: uc\n"
@@ -260,21 +258,17 @@ static void cache_matchers_use_the_assumption(void **state)
 			   "    access: fixed\n";
 
 	/* vfio-pci BARs: UC- by the driver's known behaviour; config space: unknown. */
-	assert_int_equal(compile(text, &p, &c, &d, ARCH_X86_64), 0);
-	assert_int_equal(verdict(&c, "0000:00:03.0", 0)->conds[0].access, VFG_ACCESS_FIXED);
-	assert_int_equal(verdict(&c, "0000:00:03.0", 7)->conds[0].access, VFG_ACCESS_TRAP);
-	compiled_free(&c);
-	policy_free(&p);
-	policy_diags_free(&d);
+	assert_int_equal(compile(text, &b, ARCH_X86_64), 0);
+	assert_int_equal(verdict(&b.c, "0000:00:03.0", 0)->conds[0].access, VFG_ACCESS_FIXED);
+	assert_int_equal(verdict(&b.c, "0000:00:03.0", 7)->conds[0].access, VFG_ACCESS_TRAP);
+	built_free(&b);
 	/* A mode seen in a real mapping wins over the driver's known behaviour. */
 	edu.observed[0] = CACHE_X86_WC;
-	assert_int_equal(compile(text, &p, &c, &d, ARCH_X86_64), 0);
-	assert_int_equal(verdict(&c, "0000:00:03.0", 0)->conds[0].access, VFG_ACCESS_TRAP);
-	assert_int_equal(verdict(&c, "0000:00:03.0", 0)->assumed_cache, CACHE_X86_WC);
+	assert_int_equal(compile(text, &b, ARCH_X86_64), 0);
+	assert_int_equal(verdict(&b.c, "0000:00:03.0", 0)->conds[0].access, VFG_ACCESS_TRAP);
+	assert_int_equal(verdict(&b.c, "0000:00:03.0", 0)->assumed_cache, CACHE_X86_WC);
 	edu.observed[0] = CACHE_UNKNOWN;
-	compiled_free(&c);
-	policy_free(&p);
-	policy_diags_free(&d);
+	built_free(&b);
 }
 
 static void assumed_modes(void **state)
