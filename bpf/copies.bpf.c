@@ -34,6 +34,7 @@
 
 #include "vfioguard.h"
 #include "vfio_device.bpf.h"
+#include "task.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -439,8 +440,7 @@ static __always_inline int on_call(struct pt_regs *ctx, __u32 idx, bool usdt)
 		return 0;
 	}
 	ev->ts = bpf_ktime_get_ns();
-	ev->tgid = bpf_get_current_pid_tgid() >> 32;
-	ev->pid = (__u32)bpf_get_current_pid_tgid();
+	task_current(&ev->task);
 	ev->target = idx;
 	ev->dst = dst;
 	ev->src = src;
@@ -451,8 +451,6 @@ static __always_inline int on_call(struct pt_regs *ctx, __u32 idx, bool usdt)
 	ev->pgprot = f.pgprot;
 	ev->vm_flags = f.vm_flags;
 	ev->mm = (__u64)BPF_CORE_READ(task, mm);
-	ev->cgroup_id = bpf_get_current_cgroup_id();
-	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 	__builtin_memcpy(ev->device, f.device, sizeof(ev->device));
 	if (f.device_unknown)
 		flags |= VFG_COPY_DEVICE_UNKNOWN;
@@ -556,8 +554,7 @@ int dma_probe(struct pt_regs *ctx)
 			return 0;
 		__builtin_memset(e, 0, sizeof(*e));
 		e->ts = bpf_ktime_get_ns();
-		e->tgid = tgid;
-		e->pid = tid;
+		task_current(&e->task);
 		e->kind = VFG_DMA_MAP;
 		e->target = idx;
 		e->gpa = a.v[1];
@@ -565,7 +562,6 @@ int dma_probe(struct pt_regs *ctx)
 		bpf_probe_read_user(&e->asked, sizeof(e->asked), (void *)a.v[2]);
 		if (a.v[3] & 1)
 			e->flags |= VFG_DMA_WRITE;
-		bpf_get_current_comm(e->comm, sizeof(e->comm));
 		e->nstack = entry_stack(ctx, e->stack);
 		/* A map whose return was never seen is replaced. */
 		bpf_map_update_elem(&dma_inflight, &tid, e, BPF_ANY);
@@ -601,7 +597,7 @@ int dma_probe(struct pt_regs *ctx)
 			return 0;
 		cnt->device++;
 		e->ts = bpf_ktime_get_ns();
-		e->pid = tid;
+		e->task.pid = tid;
 		e->kind = VFG_DMA_UNMAP;
 		e->target = idx;
 		e->asked = a.v[2];

@@ -23,6 +23,7 @@
 #include <bpf/bpf_tracing.h>
 #include "vfioguard.h"
 #include "vfio_device.bpf.h"
+#include "task.bpf.h"
 
 #define EPERM 1
 /* include/linux/err.h: the verifier of 6.x kernels wants an LSM program's R0 in [-MAX_ERRNO, 0]. */
@@ -282,9 +283,9 @@ verdict_cond(const struct vfg_region_key *key, struct task_struct *task, const c
 
 /* Counts one decision and sends it to user space. */
 static __always_inline void record(const struct vfg_region_key *key, const struct vfg_cond *c,
-				   bool deny, __u64 pgoff, const char *comm)
+				   bool deny, __u64 pgoff)
 {
-	__u64 id = bpf_get_current_pid_tgid(), *gen, *reader;
+	__u64 *gen, *reader;
 	__u32 zero = 0, reader_key = VFG_COUNTER_READER;
 	struct vfg_decision *d;
 
@@ -311,15 +312,13 @@ static __always_inline void record(const struct vfg_region_key *key, const struc
 		return;
 	}
 	d->ts = bpf_ktime_get_ns();
-	d->tgid = id >> 32;
-	d->pid = (__u32)id;
+	task_current(&d->task);
 	d->region = key->region;
 	d->rule = c->rule;
 	d->access = c->access;
 	d->denied = deny;
 	d->pgoff = pgoff;
 	d->generation = gen ? *gen : 0;
-	__builtin_memcpy(d->comm, comm, sizeof(d->comm));
 	__builtin_memcpy(d->device, key->device, sizeof(d->device));
 	bpf_ringbuf_submit(d, 0);
 }
@@ -376,7 +375,7 @@ int BPF_PROG(enforce_mmap_file, struct file *file, unsigned long reqprot, unsign
 		pa.assumed_cache = assumed;
 		bpf_map_update_elem(&pending_assumed, &id, &pa, BPF_ANY);
 	}
-	record(&key, c, deny, pgoff, comm);
+	record(&key, c, deny, pgoff);
 	return lsm_verdict(deny);
 }
 
@@ -526,7 +525,7 @@ int BPF_PROG(enforce_mmap_addr, unsigned long addr, int ret)
 	if (!c)
 		return 0;
 	deny = c->access == VFG_ACCESS_TRAP && c->enforce;
-	record(&key, c, deny, pgoff, comm);
+	record(&key, c, deny, pgoff);
 	return lsm_verdict(deny);
 }
 

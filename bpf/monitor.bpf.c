@@ -12,6 +12,7 @@
 #include <bpf/bpf_tracing.h>
 #include "vfioguard.h"
 #include "vfio_device.bpf.h"
+#include "task.bpf.h"
 
 /* Only this process (0: all). Filtering here keeps other processes out of the ring buffer. */
 const volatile __u32 filter_tgid = 0;
@@ -110,7 +111,6 @@ static __always_inline bool wanted(void)
 static __always_inline struct vfg_event *event_new(__u32 type)
 {
 	struct vfg_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	__u64 id = bpf_get_current_pid_tgid();
 	__u32 zero = 0;
 
 	if (!e) {
@@ -122,11 +122,8 @@ static __always_inline struct vfg_event *event_new(__u32 type)
 	}
 	__builtin_memset(e, 0, sizeof(*e));
 	e->type = type;
-	e->tgid = id >> 32;
-	e->pid = (__u32)id;
 	e->ts = bpf_ktime_get_ns();
-	e->cgroup_id = bpf_get_current_cgroup_id();
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	task_current(&e->task);
 	return e;
 }
 

@@ -9,6 +9,7 @@
 #include "vfioguard.h"
 
 #include "vfio_device.bpf.h"
+#include "task.bpf.h"
 
 SEC("iter/task_vma")
 int snapshot_vfio_vmas(struct bpf_iter__task_vma *ctx)
@@ -39,9 +40,7 @@ int snapshot_vfio_vmas(struct bpf_iter__task_vma *ctx)
 			return 0;
 	}
 
-	rec.tgid = task->tgid;
-	rec.pid = task->pid;
-	rec.cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+	task_of(&rec.task, task);
 	rec.start = vma->vm_start;
 	rec.end = vma->vm_end;
 	rec.pgoff = vma->vm_pgoff;
@@ -49,7 +48,6 @@ int snapshot_vfio_vmas(struct bpf_iter__task_vma *ctx)
 	rec.vm_flags = BPF_CORE_READ(vma, vm_flags);
 	rec.mm = (__u64)BPF_CORE_READ(vma, vm_mm);
 	rec.fops = (__u64)fop;
-	bpf_probe_read_kernel_str(rec.comm, sizeof(rec.comm), task->comm);
 	if (read_device_name(file, rec.device))
 		rec.flags |= VFG_VMA_DEVICE_UNKNOWN;
 	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));

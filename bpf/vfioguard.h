@@ -26,14 +26,29 @@
 #define VFG_VM_DONTEXPAND 0x00040000ULL
 #define VFG_VM_PFNMAP 0x00000400ULL
 
+/* USER_HZ, the unit of /proc's clock ticks: 100 on every architecture Linux runs on. */
+#define VFG_NSEC_PER_TICK 10000000ULL
+
+/*
+ * Who: the task part of every record (bpf/task.bpf.h fills it). start_time is the process's
+ * start, its thread group leader's start_boottime in clock ticks, as /proc/PID/stat's field 22
+ * gives it to a reader in the initial time namespace: with tgid, it tells the process a record
+ * is about from a later one that got its PID.
+ */
+struct vfg_task {
+	__u32 tgid;
+	__u32 pid; /* the thread */
+	__u64 start_time;
+	__u64 cgroup_id;
+	char comm[VFG_COMM_LEN];
+};
+
 /* struct vma_record.flags */
 #define VFG_VMA_DEVICE_UNKNOWN 0x1 /* the file's vfio_device could not be read */
 
 /* One VMA that maps a VFIO device file, as the snapshot iterator saw it. */
 struct vma_record {
-	__u32 tgid;
-	__u32 pid;
-	__u64 cgroup_id;
+	struct vfg_task task;
 	__u64 start;
 	__u64 end;
 	__u64 pgoff;    /* vma->vm_pgoff as the kernel holds it (a PFN on older vfio-pci) */
@@ -43,7 +58,6 @@ struct vma_record {
 	__u32 pad;
 	__u64 mm; /* the address space, as in struct vfg_event */
 	__u64 fops; /* the file's f_op: vfio_device_fops */
-	char comm[VFG_COMM_LEN];
 	char device[VFG_DEVICE_LEN];
 };
 
@@ -102,11 +116,9 @@ struct vfg_rw_stat {
 /* One event from bpf/monitor.bpf.c, through the ring buffer. Unused fields are zero. */
 struct vfg_event {
 	__u32 type;
-	__u32 tgid;
-	__u32 pid;
 	__u32 flags;
 	__u64 ts;        /* CLOCK_MONOTONIC ns at exit */
-	__u64 cgroup_id;
+	struct vfg_task task;
 	__u64 start;     /* MMAP, FAULT, UNMAP: the VMA */
 	__u64 end;
 	__u64 pgoff;     /* MMAP: vm_pgoff at entry (the mmap offset); FAULT, UNMAP: vm_pgoff now */
@@ -121,7 +133,6 @@ struct vfg_event {
 	__u32 pad;
 	__u64 mm;         /* MMAP, FAULT, UNMAP: the address space (kernel pointer as an id) */
 	struct vfg_fault_stat faults; /* UNMAP: the mapping's faults while watched */
-	char comm[VFG_COMM_LEN];
 	char device[VFG_DEVICE_LEN];
 };
 
@@ -219,15 +230,13 @@ struct vfg_rule_count_key {
 /* One decision of the enforcement program, in the pinned decisions ring buffer. */
 struct vfg_decision {
 	__u64 ts;
-	__u32 tgid;
-	__u32 pid;
+	struct vfg_task task;
 	__u32 region;  /* VFG_REGION_ANY when the mmap offset was not seen */
 	__u16 rule;
 	__u8 access;
 	__u8 denied;   /* 1: the mmap was refused with -EPERM */
 	__u64 pgoff;
 	__u64 generation; /* of the policy in force */
-	char comm[VFG_COMM_LEN];
 	char device[VFG_DEVICE_LEN];
 };
 
@@ -340,8 +349,7 @@ struct vfg_hazard_key {
 
 struct vfg_copy_event {
 	__u64 ts;
-	__u32 tgid;
-	__u32 pid;
+	struct vfg_task task;
 	__u32 target;   /* index into the targets */
 	__u32 flags;
 	__u32 hazards;  /* HAZARD_* bits when VFG_COPY_MEASURED */
@@ -358,11 +366,9 @@ struct vfg_copy_event {
 	__u64 pgprot;
 	__u64 vm_flags;
 	__u64 mm;
-	__u64 cgroup_id;
 	__u32 distance; /* as in struct vfg_hazard_key */
 	__u16 page_delta; /* COPY: (dst - src) mod 4096 */
 	__u16 case_delta; /* struct vfg_hazard_key.page_delta of the call */
-	char comm[VFG_COMM_LEN];
 	char device[VFG_DEVICE_LEN];
 	/* [0] the probed address, [1] the return address, then the frame-pointer walk */
 	__u64 stack[VFG_COPY_STACK];
@@ -387,8 +393,7 @@ enum vfg_dma_kind {
 
 struct vfg_dma_event {
 	__u64 ts;
-	__u32 tgid;
-	__u32 pid;
+	struct vfg_task task;
 	__u32 kind;     /* enum vfg_dma_kind */
 	__u32 flags;
 	__u64 gpa;      /* the guest-physical address mapped */
@@ -405,7 +410,6 @@ struct vfg_dma_event {
 	__u64 vm_flags;
 	__u32 target;   /* the DMA_MAP target */
 	__u32 nstack;
-	char comm[VFG_COMM_LEN];
 	char device[VFG_DEVICE_LEN];
 	/* [0] address_space_map, [1] its caller, then the frame-pointer walk */
 	__u64 stack[VFG_COPY_STACK];

@@ -39,9 +39,10 @@ static struct json_object *mapping_json(const struct mapping *m)
 {
 	struct json_object *o = json_object_new_object();
 
-	json_add(o, "pid", json_object_new_int64(m->pid));
-	json_add(o, "comm", json_name(m->comm));
-	json_add(o, "cgroup_id", json_object_new_uint64(m->cgroup_id));
+	json_add(o, "pid", json_object_new_int64(m->task.tgid));
+	json_add(o, "start_time", json_object_new_uint64(m->task.start_time));
+	json_add(o, "comm", json_name(m->task.comm));
+	json_add(o, "cgroup_id", json_object_new_uint64(m->task.cgroup_id));
 	json_add(o, "device", m->device[0] ? json_object_new_string(m->device) : NULL);
 	json_mapping(o, &m->region, m->start, m->end, &m->cache, m->pgprot);
 	json_add(o, "vm_pgoff", json_hex(m->pgoff));
@@ -66,7 +67,7 @@ static void print_table(const struct snapshot *snap)
 
 		snprintf(range, sizeof(range), "%" PRIx64 "-%" PRIx64, m->start, m->end);
 		printf("%-7u %-15s %-13s %-7s %-29s %6s %#10" PRIx64 " %-6s %#018" PRIx64 " %s\n",
-		       m->pid, m->comm, m->device[0] ? m->device : "?",
+		       m->task.tgid, m->task.comm, m->device[0] ? m->device : "?",
 		       region_name(m->region.index, region, sizeof(region)), range,
 		       human_size(m->end - m->start, size, sizeof(size)), m->region.offset,
 		       cache_mode_format(m->cache.mode, m->pgprot, cache, sizeof(cache)), m->pgprot,
@@ -105,7 +106,8 @@ static int watch_copies(const struct snapshot *snap, struct copy_view_opts *co,
 	}
 	copy_view_bind(v, s);
 	for (size_t i = 0; i < snap->count; i++)
-		session_watch(s, snap->mappings[i].pid, snap->mappings[i].comm);
+		session_watch(s, snap->mappings[i].task.tgid, snap->mappings[i].task.start_time,
+			      snap->mappings[i].task.comm);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	deadline = co->start_ns + duration * 1000000000ULL;
@@ -214,7 +216,7 @@ int do_audit(int argc, char **argv)
 			json_add(doc, "arch", json_object_new_string(snap.kernel.machine));
 			json_add(doc, "vfio_loaded", json_object_new_boolean(snap.vfio.loaded));
 			for (size_t i = 0; i < snap.count; i++)
-				if (!co.watch.pid || snap.mappings[i].pid == co.watch.pid)
+				if (!co.watch.pid || snap.mappings[i].task.tgid == co.watch.pid)
 					json_object_array_add(ms, mapping_json(&snap.mappings[i]));
 			json_add(doc, "mappings", ms);
 		} else {

@@ -105,7 +105,8 @@ static void on_copy(const struct copy_event *ev, const struct verdict *vm,
 
 	if (!v->o.print || (!j->report && !verbose))
 		return;
-	if ((v->o.watch.comm && strcmp(v->o.watch.comm, r->comm)) || (v->o.device && strcmp(v->o.device, r->device)) ||
+	if ((v->o.watch.comm && strcmp(v->o.watch.comm, r->task.comm)) ||
+	    (v->o.device && strcmp(v->o.device, r->device)) ||
 	    (v->o.region >= 0 && v->o.region != (long)ev->region.index))
 		return;
 	region_name(ev->region.index, region, sizeof(region));
@@ -119,9 +120,7 @@ static void on_copy(const struct copy_event *ev, const struct verdict *vm,
 
 		json_add(o, "event", json_object_new_string("copy"));
 		json_add(o, "time", json_object_new_double(seconds(v, r->ts)));
-		json_add(o, "pid", json_object_new_int64(r->tgid));
-		json_add(o, "tid", json_object_new_int64(r->pid));
-		json_add(o, "comm", json_name(r->comm));
+		json_task(o, &r->task);
 		json_add(o, "device", r->device[0] ? json_object_new_string(r->device) : NULL);
 		json_add(o, "region", json_object_new_string(region));
 		json_add(o, "region_offset", json_object_new_uint64(ev->region.offset));
@@ -184,7 +183,7 @@ static void on_copy(const struct copy_event *ev, const struct verdict *vm,
 					 : NULL);
 		json_add(o, "rule", vm ? json_object_new_string(vm->rule) : NULL);
 		json_add(o, "violations", vs);
-		json_add(o, "stack", stack_json(v, ev->target, r->tgid, r->stack, r->nstack));
+		json_add(o, "stack", stack_json(v, ev->target, r->task.tgid, r->stack, r->nstack));
 		put_json(o);
 		return;
 	}
@@ -198,9 +197,9 @@ static void on_copy(const struct copy_event *ev, const struct verdict *vm,
 		 ev->measured ? hz : "unmeasured", cache, vm ? access_class_name(vm->access) : "?",
 		 trap ? ": VIOLATION (trap region mapped)" : bad ? ": VIOLATION " : "",
 		 !trap && bad ? badhz : "");
-	printf("%-10.6f %-8s %-7u %-15s %-13s %-7s %s\n", seconds(v, r->ts), "copy", r->tgid,
-	       r->comm, r->device[0] ? r->device : "?", region, detail);
-	stack_print(v, ev->target, r->tgid, r->stack, r->nstack);
+	printf("%-10.6f %-8s %-7u %-15s %-13s %-7s %s\n", seconds(v, r->ts), "copy", r->task.tgid,
+	       r->task.comm, r->device[0] ? r->device : "?", region, detail);
+	stack_print(v, ev->target, r->task.tgid, r->stack, r->nstack);
 }
 
 /* "0000:00:04.0 BAR2 +0x1000" for a map's region, "0000:00:04.0 BAR2" without its offset. */
@@ -264,7 +263,7 @@ static void on_dma(const struct dma_event *ev, const struct dma_event *held_by, 
 
 	meaning = dma_meaning(ev, held_by, what, sizeof(what));
 	show = v->o.print && (verbose || (!ev->unmap && meaning));
-	if (show && ((v->o.watch.comm && strcmp(v->o.watch.comm, r->comm)) ||
+	if (show && ((v->o.watch.comm && strcmp(v->o.watch.comm, r->task.comm)) ||
 		     (v->o.device && (!ev->device || strcmp(v->o.device, r->device))) ||
 		     (v->o.region >= 0 && (!ev->device || v->o.region != (long)ev->region.index))))
 		show = false;
@@ -280,9 +279,7 @@ static void on_dma(const struct dma_event *ev, const struct dma_event *held_by, 
 
 		json_add(o, "event", json_object_new_string("dma"));
 		json_add(o, "time", json_object_new_double(seconds(v, r->ts)));
-		json_add(o, "pid", json_object_new_int64(r->tgid));
-		json_add(o, "tid", json_object_new_int64(r->pid));
-		json_add(o, "comm", json_name(r->comm));
+		json_task(o, &r->task);
 		json_add(o, "op", json_object_new_string(ev->unmap ? "unmap" : "map"));
 		/* is_write: the device model writes guest memory, here the region. */
 		json_add(o, "direction", json_object_new_string(ev->write ? "write" : "read"));
@@ -302,7 +299,7 @@ static void on_dma(const struct dma_event *ev, const struct dma_event *held_by, 
 
 			region_name(held_by->region.index, region, sizeof(region));
 			json_add(x, "gpa", json_hex(held_by->raw.gpa));
-			json_add(x, "tid", json_object_new_int64(held_by->raw.pid));
+			json_add(x, "tid", json_object_new_int64(held_by->raw.task.pid));
 			json_add(x, "device", json_object_new_string(held_by->raw.device));
 			json_add(x, "region", json_object_new_string(region));
 			json_add(x, "region_offset", held_by->offset_known ?
@@ -311,20 +308,20 @@ static void on_dma(const struct dma_event *ev, const struct dma_event *held_by, 
 		}
 		json_add(o, "meaning", meaning ? json_object_new_string(meaning) : NULL);
 		json_add(o, "target", ev->target ? json_object_new_string(ev->target->name) : NULL);
-		json_add(o, "stack", stack_json(v, ev->target, r->tgid, r->stack, r->nstack));
+		json_add(o, "stack", stack_json(v, ev->target, r->task.tgid, r->stack, r->nstack));
 		put_json(o);
 		return;
 	}
 	printf("%-10.6f %-8s %-7u %-15s %-13s %-7s %s %s gpa %#" PRIx64 " %" PRIu64 "/%" PRIu64
-	       " B %s%s%s\n", seconds(v, r->ts), "dma", r->tgid, r->comm,
+	       " B %s%s%s\n",
+	       seconds(v, r->ts), "dma", r->task.tgid, r->task.comm,
 	       ev->device && r->device[0] ? r->device : "?", ev->device ? region : "?",
 	       ev->unmap ? "unmap" : "map", ev->write ? "write" : "read", (uint64_t)r->gpa,
-	       (uint64_t)r->granted, (uint64_t)r->asked, result,
-	       ev->offset_known ? " at " : "",
+	       (uint64_t)r->granted, (uint64_t)r->asked, result, ev->offset_known ? " at " : "",
 	       ev->offset_known ? dma_where(ev, where, sizeof(where)) : "");
 	if (meaning)
 		printf("%10s    %s\n", "", meaning);
-	stack_print(v, ev->target, r->tgid, r->stack, r->nstack);
+	stack_print(v, ev->target, r->task.tgid, r->stack, r->nstack);
 }
 
 /* What the session says, on stderr. */

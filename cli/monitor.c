@@ -88,16 +88,13 @@ static double seconds(const struct state *st, uint64_t ts)
 
 /* The common members of every event line. */
 static struct json_object *event_json(const struct state *st, const char *what, uint64_t ts,
-				      uint32_t pid, uint32_t tid, const char *comm,
-				      const char *device)
+				      const struct vfg_task *task, const char *device)
 {
 	struct json_object *o = json_object_new_object();
 
 	json_add(o, "event", json_object_new_string(what));
 	json_add(o, "time", json_object_new_double(seconds(st, ts)));
-	json_add(o, "pid", json_object_new_int64(pid));
-	json_add(o, "tid", json_object_new_int64(tid));
-	json_add(o, "comm", json_name(comm));
+	json_task(o, task);
 	json_add(o, "device", device[0] ? json_object_new_string(device) : NULL);
 	return o;
 }
@@ -134,7 +131,7 @@ static void print_line(struct state *st, double t, const char *what, uint32_t pi
 }
 
 static void show_mapping(struct state *st, const char *what, const struct model_mapping *t,
-			 uint64_t ts, uint32_t tid, int64_t ret, uint64_t latency_ns,
+			 uint64_t ts, const struct vfg_task *task, int64_t ret, uint64_t latency_ns,
 			 uint64_t vm_flags)
 {
 	char region[24], cache[40], size[24], detail[256], flags[96];
@@ -142,7 +139,7 @@ static void show_mapping(struct state *st, const char *what, const struct model_
 	region_name(t->region.index, region, sizeof(region));
 	cache_mode_format(t->cache.mode, t->pgprot, cache, sizeof(cache));
 	if (json_output) {
-		struct json_object *o = event_json(st, what, ts, t->pid, tid, t->comm, t->device);
+		struct json_object *o = event_json(st, what, ts, task, t->device);
 
 		json_mapping(o, &t->region, t->start, t->end, ret == 0 ? &t->cache : NULL,
 			     t->pgprot);
@@ -190,8 +187,7 @@ static void on_fault(struct state *st, const struct monitor_event *ev,
 	region_name(t->region.index, region, sizeof(region));
 	vm_fault_format(r->ret, result, sizeof(result));
 	if (json_output) {
-		struct json_object *o = event_json(st, what, r->ts, r->tgid, r->pid, r->comm,
-						   t->device);
+		struct json_object *o = event_json(st, what, r->ts, &r->task, t->device);
 
 		json_add(o, "region", json_object_new_string(region));
 		json_add(o, "address", json_hex(r->addr));
@@ -210,7 +206,8 @@ static void on_fault(struct state *st, const struct monitor_event *ev,
 	snprintf(detail, sizeof(detail), "%" PRIx64 " (+%#" PRIx64 ") %s %s %s %.1fus",
 		 (uint64_t)r->addr, (uint64_t)(r->addr - r->start), pages[bucket], r->flags & VFG_EV_WRITE ? "write" : "read",
 		 result, r->latency_ns / 1e3);
-	print_line(st, seconds(st, r->ts), what, r->tgid, r->comm, t->device, region, detail);
+	print_line(st, seconds(st, r->ts), what, r->task.tgid, r->task.comm, t->device, region,
+		   detail);
 }
 
 static void on_rw(struct state *st, const struct monitor_event *ev)
@@ -221,12 +218,11 @@ static void on_rw(struct state *st, const struct monitor_event *ev)
 	char region[24], detail[200];
 
 	/* Counted in the kernel (rw_stats): the summary reads them from there. */
-	if (!passes(st, r->comm, r->device, ev->region.index))
+	if (!passes(st, r->task.comm, r->device, ev->region.index))
 		return;
 	region_name(ev->region.index, region, sizeof(region));
 	if (json_output) {
-		struct json_object *o = event_json(st, what, r->ts, r->tgid, r->pid, r->comm,
-						   r->device);
+		struct json_object *o = event_json(st, what, r->ts, &r->task, r->device);
 
 		json_add(o, "region", json_object_new_string(region));
 		json_add(o, "region_index", json_object_new_int64(ev->region.index));
@@ -245,7 +241,8 @@ static void on_rw(struct state *st, const struct monitor_event *ev)
 		snprintf(detail, sizeof(detail), "%" PRIu64 " bytes at %#" PRIx64 " -> %" PRId64
 			 " %.1fus", (uint64_t)r->count, ev->region.offset, (int64_t)r->ret,
 			 r->latency_ns / 1e3);
-	print_line(st, seconds(st, r->ts), what, r->tgid, r->comm, r->device, region, detail);
+	print_line(st, seconds(st, r->ts), what, r->task.tgid, r->task.comm, r->device, region,
+		   detail);
 }
 
 static void load_policy_names(struct state *st)
@@ -268,9 +265,9 @@ static void on_decision(struct state *st, const struct monitor_event *ev)
 	const char *rule = NULL, *what = dc->denied ? "denied" : "allowed";
 	char region[24], detail[320], by[200];
 
-	if (st->pid && dc->tgid != st->pid)
+	if (st->pid && dc->task.tgid != st->pid)
 		return;
-	if (!passes(st, dc->comm, dc->device,
+	if (!passes(st, dc->task.comm, dc->device,
 		    dc->region == VFG_REGION_ANY ? -1L : (long)dc->region))
 		return;
 	if (!st->policy_loaded)
@@ -282,8 +279,7 @@ static void on_decision(struct state *st, const struct monitor_event *ev)
 	else
 		region_name(dc->region, region, sizeof(region));
 	if (json_output) {
-		struct json_object *o = event_json(st, "policy", dc->ts, dc->tgid, dc->pid, dc->comm,
-						   dc->device);
+		struct json_object *o = event_json(st, "policy", dc->ts, &dc->task, dc->device);
 
 		json_add(o, "decision", json_object_new_string(what));
 		json_add(o, "region", json_object_new_string(region));
@@ -304,8 +300,8 @@ static void on_decision(struct state *st, const struct monitor_event *ev)
 		snprintf(by, sizeof(by), "#%u", dc->rule);
 	snprintf(detail, sizeof(detail), "mmap %s: %s by rule %s (generation %" PRIu64 ")", what,
 		 access_class_name((enum access_class)dc->access), by, (uint64_t)dc->generation);
-	print_line(st, seconds(st, dc->ts), "policy", dc->tgid, dc->comm, dc->device, region,
-		   detail);
+	print_line(st, seconds(st, dc->ts), "policy", dc->task.tgid, dc->task.comm, dc->device,
+		   region, detail);
 }
 
 /* A monitor event, after the session's model took it (t: the mapping it is about). */
@@ -317,7 +313,7 @@ static void on_event(const struct monitor_event *ev, const struct model_mapping 
 	switch (r->type) {
 	case VFG_EV_MMAP:
 		if (t && passes(st, t->comm, t->device, t->region.index))
-			show_mapping(st, "mmap", t, r->ts, r->pid, r->ret, r->latency_ns,
+			show_mapping(st, "mmap", t, r->ts, &r->task, r->ret, r->latency_ns,
 				     r->vm_flags);
 		break;
 	case VFG_EV_FAULT:
@@ -331,7 +327,7 @@ static void on_event(const struct monitor_event *ev, const struct model_mapping 
 		break;
 	case VFG_EV_UNMAP:
 		if (t && passes(st, t->comm, t->device, t->region.index))
-			show_mapping(st, "unmap", t, r->ts, r->pid, 0, 0, r->vm_flags);
+			show_mapping(st, "unmap", t, r->ts, &r->task, 0, 0, r->vm_flags);
 		break;
 	}
 }
@@ -342,7 +338,7 @@ static void on_existing(const struct model_mapping *t, const struct mapping *m, 
 	struct state *st = ctx;
 
 	if (passes(st, t->comm, t->device, t->region.index))
-		show_mapping(st, "existing", t, st->start_ns, m->tid, 0, 0, m->vm_flags);
+		show_mapping(st, "existing", t, st->start_ns, &m->task, 0, 0, m->vm_flags);
 }
 
 static void report_attach(const struct monitor *m, size_t ringbuf)

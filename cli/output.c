@@ -314,3 +314,15 @@ struct json_object *json_name(const char *s)
 
 	return json_object_new_string(text_name(s, buf, sizeof(buf)));
 }
+
+void json_task(struct json_object *o, const struct vfg_task *t)
+{
+	char comm[VFG_COMM_LEN + 1];
+
+	memcpy(comm, t->comm, VFG_COMM_LEN);
+	comm[VFG_COMM_LEN] = 0;
+	json_add(o, "pid", json_object_new_int64(t->tgid));
+	json_add(o, "tid", json_object_new_int64(t->pid));
+	json_add(o, "start_time", json_object_new_uint64(t->start_time));
+	json_add(o, "comm", json_name(comm));
+}

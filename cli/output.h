@@ -97,5 +97,8 @@ const char *prom_label_value(const char *s, char *buf, size_t len);
 const char *text_name(const char *s, char *buf, size_t len);
 /* A JSON string of a name a process chose (comm): valid UTF-8, invalid bytes as \xNN. */
 struct json_object *json_name(const char *s);
+struct vfg_task;
+/* Who, in every line about a task: pid (the process), tid, start_time (clock ticks), comm. */
+void json_task(struct json_object *o, const struct vfg_task *t);
 
 #endif /* VFIOGUARD_OUTPUT_H */

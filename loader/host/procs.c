@@ -38,7 +38,7 @@ static void drop_if_unused(struct procs *t, struct proc *p)
 	free(p);
 }
 
-bool procs_seen(struct procs *t, uint32_t pid)
+bool procs_seen(struct procs *t, uint32_t pid, uint64_t start_time)
 {
 	struct proc *p = procs_find(t, pid);
 
@@ -47,7 +47,7 @@ bool procs_seen(struct procs *t, uint32_t pid)
 	if (!p && !(p = add(t, pid)))
 		return false;
 	p->seen = true;
-	p->start_time = proc_start_time(pid);
+	p->start_time = start_time;
 	return true;
 }
 

@@ -31,8 +31,11 @@ struct procs {
 	size_t nwatched, cap; /* cap: the most watched at once (the caller sets it) */
 };
 
-/* Takes up PID as seen the first time (its start time read now). false out of memory. */
-bool procs_seen(struct procs *t, uint32_t pid);
+/*
+ * Takes up PID as seen the first time, as the process that started at start_time (clock ticks,
+ * from the record that showed it: struct vfg_task). false out of memory.
+ */
+bool procs_seen(struct procs *t, uint32_t pid, uint64_t start_time);
 struct proc *procs_find(struct procs *t, uint32_t pid);
 
 /*

@@ -86,8 +86,8 @@ void model_mapping_from_event(struct model_mapping *t, const struct monitor_even
 	t->mm = ev->raw.mm;
 	t->start = ev->raw.start;
 	t->end = ev->raw.end;
-	t->pid = ev->raw.tgid;
-	memcpy(t->comm, ev->raw.comm, sizeof(t->comm));
+	t->pid = ev->raw.task.tgid;
+	memcpy(t->comm, ev->raw.task.comm, sizeof(t->comm));
 	memcpy(t->device, ev->raw.device, sizeof(t->device));
 	t->region = ev->region;
 	t->pgprot = ev->raw.pgprot;
@@ -112,8 +112,8 @@ struct model_mapping *model_existing(struct model *md, const struct mapping *m)
 	t.mm = m->mm;
 	t.start = m->start;
 	t.end = m->end;
-	t.pid = m->pid;
-	memcpy(t.comm, m->comm, sizeof(t.comm));
+	t.pid = m->task.tgid;
+	memcpy(t.comm, m->task.comm, sizeof(t.comm));
 	memcpy(t.device, m->device, sizeof(t.device));
 	t.region = m->region;
 	t.pgprot = m->pgprot;
@@ -428,7 +428,7 @@ void model_copy(struct model *md, const struct copy_event *ev, bool violation)
 		md->copy_clean++;
 	for (size_t i = 0; i < md->ncopies; i++) {
 		s = &md->copies[i];
-		if (s->pid == ev->raw.tgid && s->region == ev->region.index &&
+		if (s->pid == ev->raw.task.tgid && s->region == ev->region.index &&
 		    s->write == ev->write && s->hazards == ev->hazards &&
 		    s->measured == ev->measured && s->violation == (ev->measured && violation) &&
 		    !strncmp(s->device, ev->raw.device, sizeof(s->device))) {
@@ -443,8 +443,8 @@ void model_copy(struct model *md, const struct copy_event *ev, bool violation)
 	md->copies = grown;
 	s = &grown[md->ncopies++];
 	memset(s, 0, sizeof(*s));
-	s->pid = ev->raw.tgid;
-	memcpy(s->comm, ev->raw.comm, sizeof(s->comm));
+	s->pid = ev->raw.task.tgid;
+	memcpy(s->comm, ev->raw.task.comm, sizeof(s->comm));
 	s->comm[sizeof(s->comm) - 1] = 0;
 	memcpy(s->device, ev->raw.device, sizeof(s->device));
 	s->device[sizeof(s->device) - 1] = 0;
@@ -464,7 +464,7 @@ static struct model_dma *dma_row(struct model *md, const struct dma_event *ev)
 
 	for (size_t i = 0; i < md->ndma; i++) {
 		s = &md->dma[i];
-		if (s->pid == ev->raw.tgid && !strncmp(s->device, device, sizeof(s->device)) &&
+		if (s->pid == ev->raw.task.tgid && !strncmp(s->device, device, sizeof(s->device)) &&
 		    (!ev->device || s->region == ev->region.index))
 			return s;
 	}
@@ -474,8 +474,8 @@ static struct model_dma *dma_row(struct model *md, const struct dma_event *ev)
 	md->dma = grown;
 	s = &grown[md->ndma++];
 	memset(s, 0, sizeof(*s));
-	s->pid = ev->raw.tgid;
-	memcpy(s->comm, ev->raw.comm, sizeof(s->comm));
+	s->pid = ev->raw.task.tgid;
+	memcpy(s->comm, ev->raw.task.comm, sizeof(s->comm));
 	s->comm[sizeof(s->comm) - 1] = 0;
 	snprintf(s->device, sizeof(s->device), "%s", device);
 	s->region = ev->device ? ev->region.index : 0;
@@ -500,7 +500,7 @@ static struct model_dma_holder *holder_of(struct model *md, uint32_t pid)
 
 const struct dma_event *model_dma(struct model *md, const struct dma_event *ev)
 {
-	struct model_dma_holder *h = holder_of(md, ev->raw.tgid);
+	struct model_dma_holder *h = holder_of(md, ev->raw.task.tgid);
 	bool blocked = ev->failed && h && h->held;
 	struct model_dma *s = NULL;
 

@@ -26,22 +26,25 @@ static void say(struct session *s, enum session_level level, const char *fmt, ..
 			s->views[i].note(level, text, s->views[i].ctx);
 }
 
-/* Takes up a process the first time it is seen: its start time tells it from a later one. */
-static void seen(struct session *s, uint32_t pid)
+/*
+ * Takes up a process the first time it is seen, with the start time the record carries: read
+ * at the event, it cannot be a later process's that got the PID since.
+ */
+static void seen(struct session *s, const struct vfg_task *task)
 {
 	/* Out of memory, it is told apart by kill(pid, 0) only. */
-	if (pid && s->o.ticks)
-		procs_seen(&s->procs, pid);
+	if (task->tgid && s->o.ticks)
+		procs_seen(&s->procs, task->tgid, task->start_time);
 }
 
 static void on_copy(const struct copy_event *ev, void *ctx)
 {
 	struct session *s = ctx;
-	const struct verdict *v = verdict_of(&s->verdicts, ev->raw.tgid, ev->raw.comm,
+	const struct verdict *v = verdict_of(&s->verdicts, ev->raw.task.tgid, ev->raw.task.comm,
 					     ev->raw.device, ev->region.index, ev->cache.mode);
 	const struct copy_judgement j = verdict_judge_copy(v, ev->hazards, ev->measured);
 
-	seen(s, ev->raw.tgid);
+	seen(s, &ev->raw.task);
 	model_copy(&s->model, ev, j.violation);
 	for (unsigned int i = 0; i < s->nviews; i++)
 		if (s->views[i].copy)
@@ -53,7 +56,7 @@ static void on_dma(const struct dma_event *ev, void *ctx)
 	struct session *s = ctx;
 	const struct dma_event *held_by;
 
-	seen(s, ev->raw.tgid);
+	seen(s, &ev->raw.task);
 	held_by = model_dma(&s->model, ev);
 
 	for (unsigned int i = 0; i < s->nviews; i++)
@@ -67,14 +70,14 @@ void session_monitor_event(const struct monitor_event *ev, void *ctx)
 	const struct vfg_event *r = &ev->raw;
 	struct model_mapping failed, *t = NULL;
 
-	seen(s, r->tgid);
+	seen(s, &r->task);
 	switch (r->type) {
 	case VFG_EV_MMAP:
 		if (r->ret == 0) {
 			t = model_mmap(&s->model, ev);
 			if (!t)
 				return; /* out of memory: not tracked, not shown */
-			session_watch(s, r->tgid, r->comm);
+			session_watch(s, r->task.tgid, r->task.start_time, r->task.comm);
 		} else {
 			/* Shown, never tracked: there is no mapping. */
 			model_mapping_from_event(&failed, ev);
@@ -89,7 +92,7 @@ void session_monitor_event(const struct monitor_event *ev, void *ctx)
 		break;
 	case VFG_EV_OPEN:
 		/* Probes in place before its first mapping, and so before its first copy. */
-		session_watch(s, r->tgid, r->comm);
+		session_watch(s, r->task.tgid, r->task.start_time, r->task.comm);
 		break;
 	}
 	for (unsigned int i = 0; i < s->nviews; i++)
@@ -191,12 +194,12 @@ int session_open_copies(struct session *s, char *why, size_t len)
 		return err;
 	}
 	if (s->o.watch.pid)
-		session_watch(s, s->o.watch.pid, NULL);
+		session_watch(s, s->o.watch.pid, proc_start_time(s->o.watch.pid), NULL);
 	s->copies_ns = monotonic_ns() - t0;
 	return 0;
 }
 
-int session_watch(struct session *s, uint32_t pid, const char *comm)
+int session_watch(struct session *s, uint32_t pid, uint64_t start_time, const char *comm)
 {
 	char why[512] = "";
 	uint32_t gone;
@@ -206,7 +209,7 @@ int session_watch(struct session *s, uint32_t pid, const char *comm)
 		return -1;
 	if (comm && s->o.watch.comm && strcmp(comm, s->o.watch.comm))
 		return -1;
-	n = procs_watch(&s->procs, pid, proc_start_time(pid), &gone);
+	n = procs_watch(&s->procs, pid, start_time, &gone);
 	if (n == -ENOSPC && !s->full_said)
 		say(s, SESSION_WARNING, "pid %u (%s): its copies are not watched: %zu processes "
 		    "are watched already, and all of them are alive", pid, comm ? comm : "?",
@@ -264,13 +267,13 @@ int session_bootstrap(struct session *s, char *why, size_t len)
 		const struct mapping *m = &snap.mappings[i];
 		struct model_mapping *t;
 
-		if (s->o.watch.pid && m->pid != s->o.watch.pid)
+		if (s->o.watch.pid && m->task.tgid != s->o.watch.pid)
 			continue;
 		t = model_existing(&s->model, m);
 		if (!t)
 			continue; /* its mmap was seen already */
-		seen(s, t->pid);
-		session_watch(s, t->pid, t->comm);
+		seen(s, &m->task);
+		session_watch(s, t->pid, m->task.start_time, t->comm);
 		for (unsigned int v = 0; v < s->nviews; v++)
 			if (s->views[v].existing)
 				s->views[v].existing(t, m, s->views[v].ctx);

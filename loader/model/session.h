@@ -114,11 +114,12 @@ int session_open(struct session **s, const struct session_opts *o,
  */
 int session_open_copies(struct session *s, char *why, size_t len);
 /*
- * A process that maps or opens device memory: its VMM profile's probes (and libc's with libc)
- * are attached, once per process. Returns the probes of that process attached now, -1 when it
- * was watched already, is not one the options select, or copies are not watched.
+ * A process that maps or opens device memory, the one that started at start_time (clock ticks,
+ * struct vfg_task): its VMM profile's probes (and libc's with libc) are attached, once per
+ * process. Returns the probes of that process attached now, -1 when it was watched already, is
+ * gone, is not one the options select, or copies are not watched.
  */
-int session_watch(struct session *s, uint32_t pid, const char *comm);
+int session_watch(struct session *s, uint32_t pid, uint64_t start_time, const char *comm);
 /*
  * The mappings made before the probes, from the snapshot (only the process of opts.pid, when
  * set): into the model, their processes watched, each handed to the view. 0, or -errno with why.

@@ -652,7 +652,7 @@ static int on_ring(void *ctx, void *data, size_t size)
 	if (size < sizeof(*r))
 		return 0;
 	ev.raw = *r;
-	ev.target = target_of(c, r->target, r->tgid);
+	ev.target = target_of(c, r->target, r->task.tgid);
 	ev.write = r->flags & VFG_COPY_DST_DEVICE;
 	ev.device_addr = ev.write ? r->dst : r->src;
 	if (ev.device_addr < r->start) /* the copy starts before the mapping */
@@ -716,7 +716,7 @@ static int on_dma_ring(void *ctx, void *data, size_t size)
 	if (size < sizeof(*r) || !c->dma_fn)
 		return 0;
 	ev.raw = *r;
-	ev.target = target_of(c, r->target, r->tgid);
+	ev.target = target_of(c, r->target, r->task.tgid);
 	ev.device = r->flags & VFG_DMA_DEVICE;
 	ev.bounced = r->flags & VFG_DMA_BOUNCED;
 	ev.failed = r->flags & VFG_DMA_FAILED;

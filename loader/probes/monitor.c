@@ -105,13 +105,13 @@ static int on_decision(void *ctx, void *data, size_t size)
 		return 0;
 	memset(&ev, 0, sizeof(ev));
 	memcpy(&ev.decision, data, sizeof(ev.decision));
-	ev.decision.comm[VFG_COMM_LEN - 1] = 0;
+	ev.decision.task.comm[VFG_COMM_LEN - 1] = 0;
 	ev.decision.device[VFG_DEVICE_LEN - 1] = 0;
 	ev.raw.type = VFG_EV_POLICY;
 	ev.raw.ts = ev.decision.ts;
-	ev.raw.tgid = ev.decision.tgid;
-	ev.raw.pid = ev.decision.pid;
-	memcpy(ev.raw.comm, ev.decision.comm, sizeof(ev.raw.comm));
+	ev.raw.task.tgid = ev.decision.task.tgid;
+	ev.raw.task.pid = ev.decision.task.pid;
+	memcpy(ev.raw.task.comm, ev.decision.task.comm, sizeof(ev.raw.task.comm));
 	memcpy(ev.raw.device, ev.decision.device, sizeof(ev.raw.device));
 	ev.region.index = ev.decision.region;
 	ev.region_known = ev.decision.region != VFG_REGION_ANY;
@@ -445,7 +445,7 @@ void monitor_event_decode(struct monitor_event *ev, const struct vfg_event *raw,
 
 	memset(ev, 0, sizeof(*ev));
 	ev->raw = *raw;
-	ev->raw.comm[sizeof(ev->raw.comm) - 1] = 0;
+	ev->raw.task.comm[sizeof(ev->raw.task.comm) - 1] = 0;
 	ev->raw.device[sizeof(ev->raw.device) - 1] = 0;
 	if (raw->flags & VFG_EV_DEVICE_UNKNOWN)
 		ev->raw.device[0] = 0;

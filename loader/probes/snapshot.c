@@ -18,11 +18,11 @@ void mapping_from_record(struct mapping *m, const struct vma_record *rec,
 	struct vma_decoded d = vma_decode(&vk, rec->pgoff, rec->pgprot, res);
 
 	memset(m, 0, sizeof(*m));
-	m->pid = rec->tgid;
-	m->tid = rec->pid;
-	memcpy(m->comm, rec->comm, sizeof(m->comm));
-	m->comm[sizeof(m->comm) - 1] = 0;
-	m->cgroup_id = rec->cgroup_id;
+	m->task.tgid = rec->task.tgid;
+	m->task.pid = rec->task.pid;
+	memcpy(m->task.comm, rec->task.comm, sizeof(m->task.comm));
+	m->task.comm[sizeof(m->task.comm) - 1] = 0;
+	m->task.cgroup_id = rec->task.cgroup_id;
 	if (!(rec->flags & VFG_VMA_DEVICE_UNKNOWN)) {
 		memcpy(m->device, rec->device, sizeof(m->device));
 		m->device[sizeof(m->device) - 1] = 0;
@@ -77,8 +77,8 @@ static int compare_mappings(const void *a, const void *b)
 {
 	const struct mapping *x = a, *y = b;
 
-	if (x->pid != y->pid)
-		return x->pid < y->pid ? -1 : 1;
+	if (x->task.tgid != y->task.tgid)
+		return x->task.tgid < y->task.tgid ? -1 : 1;
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
@@ -172,7 +172,7 @@ int snapshot_take(struct snapshot *snap)
 	for (size_t i = 0; i < n; i++) {
 		struct mapping *prev = snap->count ? &snap->mappings[snap->count - 1] : NULL;
 
-		if (prev && prev->pid == snap->mappings[i].pid &&
+		if (prev && prev->task.tgid == snap->mappings[i].task.tgid &&
 		    prev->start == snap->mappings[i].start)
 			continue;
 		snap->mappings[snap->count++] = snap->mappings[i];

@@ -16,10 +16,7 @@
 #include "../decode/region.h"
 
 struct mapping {
-	uint32_t pid;
-	uint32_t tid; /* the thread the iterator visited; VMAs belong to the whole process */
-	char comm[VFG_COMM_LEN];
-	uint64_t cgroup_id;
+	struct vfg_task task; /* pid: the thread the iterator visited; VMAs belong to the process */
 	char device[VFG_DEVICE_LEN]; /* empty when the kernel's vfio_device could not be read */
 	struct region_loc region;
 	uint64_t start, end;

@@ -22,6 +22,7 @@ for want in "$EDU BAR0 0 1048576 0" "$IVSHMEM BAR2 2 16777216 1"; do
 	expect_eq "$1 cache" "$(printf '%s\n' "$m" | jq -r .cache)" "$CACHE_BAR"
 	expect_eq "$1 pgprot" "$(printf '%s\n' "$m" | jq -r .pgprot)" $PGPROT_BAR
 	expect_eq "$1 comm" "$(printf '%s\n' "$m" | jq -r .comm)" vfg-testvmm
+	expect_eq "$1 start time (/proc's)" "$(printf '%s\n' "$m" | jq -r .start_time)" "$(start_time $VMM_PID)"
 	for f in shared io pfnmap write; do
 		printf '%s\n' "$m" | jq -e ".flags | index(\"$f\")" >/dev/null || fail "$1: flag $f missing"
 	done

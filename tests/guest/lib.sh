@@ -124,6 +124,10 @@ expect_eq() {
 # jqf FILE FILTER: one value from a JSON file, raw.
 jqf() { jq -r "$2" "$1"; }
 
+# start_time PID: the process's start in clock ticks since boot, /proc/PID/stat's field 22
+# (the fields after the name's closing parenthesis begin at field 3).
+start_time() { sed 's/.*) //' "/proc/$1/stat" | cut -d' ' -f20; }
+
 # bar_start BDF INDEX: physical start of a resource, from sysfs.
 bar_start() { sed -n "$(($2 + 1))p" "/sys/bus/pci/devices/$1/resource" | cut -d' ' -f1; }
 

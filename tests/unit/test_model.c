@@ -20,9 +20,15 @@ static const struct kernel_info k612 = {
 static struct monitor_event event(uint32_t type, uint64_t mm, uint64_t start)
 {
 	struct vfg_event raw = {
-		.type = type, .mm = mm, .start = start, .end = start + 0x10000, .tgid = 42,
-		.pgoff = ((2ULL << 40) + 0x3000) >> 12, .pgprot = 0x8000000000000037ULL,
-		.comm = "qemu", .device = "0000:00:04.0",
+	    .type = type,
+	    .mm = mm,
+	    .start = start,
+	    .end = start + 0x10000,
+	    .task.tgid = 42,
+	    .pgoff = ((2ULL << 40) + 0x3000) >> 12,
+	    .pgprot = 0x8000000000000037ULL,
+	    .task.comm = "qemu",
+	    .device = "0000:00:04.0",
 	};
 	struct monitor_event ev;
 
@@ -83,8 +89,12 @@ static void fault_learns_a_missed_mapping(void **state)
 static void snapshot_then_probe_and_address_reuse(void **state)
 {
 	struct model md;
-	struct mapping m = { .mm = 0x3000, .start = 0x7f0000200000, .end = 0x7f0000300000,
-			     .pid = 7, .comm = "vmm", .device = "0000:00:03.0" };
+	struct mapping m = {.mm = 0x3000,
+			    .start = 0x7f0000200000,
+			    .end = 0x7f0000300000,
+			    .task.tgid = 7,
+			    .task.comm = "vmm",
+			    .device = "0000:00:03.0"};
 	struct monitor_event ev = event(VFG_EV_MMAP, 0x3000, 0x7f0000200000);
 	struct model_mapping *a, *b;
 
@@ -159,9 +169,9 @@ static struct copy_event copy(uint32_t tgid, unsigned int region, uint32_t len, 
 {
 	struct copy_event ev = { .write = true, .hazards = hazards, .measured = measured };
 
-	ev.raw.tgid = tgid;
+	ev.raw.task.tgid = tgid;
 	ev.raw.len = len;
-	strcpy(ev.raw.comm, "qemu");
+	strcpy(ev.raw.task.comm, "qemu");
 	strcpy(ev.raw.device, "0000:00:04.0");
 	ev.region.index = region;
 	return ev;
@@ -204,12 +214,12 @@ static struct dma_event dma(uint32_t tgid, unsigned int region, uint64_t gpa, bo
 	struct dma_event ev = { .device = region != 0, .bounced = bounced, .failed = failed,
 				.unmap = unmap };
 
-	ev.raw.tgid = tgid;
+	ev.raw.task.tgid = tgid;
 	ev.raw.gpa = gpa;
 	ev.raw.granted = failed ? 0 : 4096;
 	ev.raw.asked = 8192;
 	ev.short_map = bounced && !failed && !unmap;
-	strcpy(ev.raw.comm, "qemu");
+	strcpy(ev.raw.task.comm, "qemu");
 	if (ev.device)
 		strcpy(ev.raw.device, "0000:00:04.0");
 	ev.region.index = region;
@@ -348,8 +358,8 @@ static void exited_names_bounded(void **state)
 		struct copy_event c = copy(100 + i, 2, 8, HAZARD_DUP, true);
 		struct dma_event d = dma(100 + i, 2, 0x1000, false, false, false);
 
-		snprintf(c.raw.comm, sizeof(c.raw.comm), "v%u", i);
-		snprintf(d.raw.comm, sizeof(d.raw.comm), "v%u", i);
+		snprintf(c.raw.task.comm, sizeof(c.raw.task.comm), "v%u", i);
+		snprintf(d.raw.task.comm, sizeof(d.raw.task.comm), "v%u", i);
 		snprintf(s.comm, sizeof(s.comm), "v%u", i);
 		k.tgid = 100 + i;
 		model_copy(&md, &c, false);
@@ -363,7 +373,7 @@ static void exited_names_bounded(void **state)
 	{
 		struct copy_event c = copy(99, 2, 8, HAZARD_DUP, true);
 
-		snprintf(c.raw.comm, sizeof(c.raw.comm), "v0");
+		snprintf(c.raw.task.comm, sizeof(c.raw.task.comm), "v0");
 		model_copy(&md, &c, false);
 		model_fold_exited(&md, alive_43, NULL);
 	}
@@ -396,13 +406,13 @@ static void exited_names_bounded(void **state)
 	{
 		struct copy_event live = copy(43, 2, 8, HAZARD_DUP, true);
 
-		snprintf(live.raw.comm, sizeof(live.raw.comm), "long-lived");
+		snprintf(live.raw.task.comm, sizeof(live.raw.task.comm), "long-lived");
 		model_copy(&md, &live, false);
 	}
 	for (unsigned int i = 0; i < MODEL_EXITED_ROWS; i++) {
 		struct copy_event c = copy(100 + i, 2, 8, HAZARD_DUP, true);
 
-		snprintf(c.raw.comm, sizeof(c.raw.comm), "v%u", i);
+		snprintf(c.raw.task.comm, sizeof(c.raw.task.comm), "v%u", i);
 		model_copy(&md, &c, false);
 	}
 	model_fold_exited(&md, alive_43, NULL);
@@ -429,7 +439,7 @@ static void mappings_of_gone_processes_forgotten(void **state)
 	model_init(&md, 12);
 	assert_non_null(model_mmap(&md, &ev)); /* pid 42 */
 	ev = event(VFG_EV_MMAP, 0x2000, 0x7f0000000000);
-	ev.raw.tgid = 43;
+	ev.raw.task.tgid = 43;
 	assert_non_null(model_mmap(&md, &ev));
 	model_fold_exited(&md, alive_43, NULL);
 	assert_false(md.all[0]->unmapped);

@@ -15,8 +15,11 @@ static void mmap_region_from_entry_offset(void **state)
 {
 	/* edu BAR0 as the 6.1 guest showed it: entry pgoff 0, vm_pgoff rewritten later. */
 	struct vfg_event raw = {
-		.type = VFG_EV_MMAP, .pgoff = 0, .pgprot = 0x8000000000000037ULL,
-		.comm = "vfg-testvmm", .device = "0000:00:03.0",
+	    .type = VFG_EV_MMAP,
+	    .pgoff = 0,
+	    .pgprot = 0x8000000000000037ULL,
+	    .task.comm = "vfg-testvmm",
+	    .device = "0000:00:03.0",
 	};
 	struct monitor_event ev;
 
@@ -56,11 +59,11 @@ static void unknown_device_and_unterminated_strings(void **state)
 	struct vfg_event raw = { .type = VFG_EV_UNMAP, .flags = VFG_EV_DEVICE_UNKNOWN };
 	struct monitor_event ev;
 
-	memset(raw.comm, 'c', sizeof(raw.comm));
+	memset(raw.task.comm, 'c', sizeof(raw.task.comm));
 	memset(raw.device, 'd', sizeof(raw.device));
 	monitor_event_decode(&ev, &raw, &k61);
 	assert_string_equal(ev.raw.device, "");
-	assert_int_equal(strlen(ev.raw.comm), VFG_COMM_LEN - 1);
+	assert_int_equal(strlen(ev.raw.task.comm), VFG_COMM_LEN - 1);
 	assert_false(ev.region_known);
 }
 

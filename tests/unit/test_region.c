@@ -102,23 +102,23 @@ static void record_to_mapping(void **state)
 {
 	struct kernel_info ki = { .arch = ARCH_X86_64, .major = 6, .minor = 1, .page_size = 4096 };
 	struct vma_record rec = {
-		.tgid = 129,
-		.pid = 130,
-		.cgroup_id = 1,
-		.start = 0x7f278cfc1000,
-		.end = 0x7f278d0c1000,
-		.pgoff = 0x12340,
-		.pgprot = 0x8000000000000037ULL,
-		.vm_flags = 0xd0444fb,
-		.comm = "vfg-testvmm",
-		.device = "not-a-pci-device",
+	    .task.tgid = 129,
+	    .task.pid = 130,
+	    .task.cgroup_id = 1,
+	    .start = 0x7f278cfc1000,
+	    .end = 0x7f278d0c1000,
+	    .pgoff = 0x12340,
+	    .pgprot = 0x8000000000000037ULL,
+	    .vm_flags = 0xd0444fb,
+	    .task.comm = "vfg-testvmm",
+	    .device = "not-a-pci-device",
 	};
 	struct mapping m;
 
 	mapping_from_record(&m, &rec, &ki, NULL);
-	assert_int_equal(m.pid, 129);
-	assert_int_equal(m.tid, 130);
-	assert_string_equal(m.comm, "vfg-testvmm");
+	assert_int_equal(m.task.tgid, 129);
+	assert_int_equal(m.task.pid, 130);
+	assert_string_equal(m.task.comm, "vfg-testvmm");
 	assert_string_equal(m.device, "not-a-pci-device");
 	assert_int_equal(m.cache.mode, CACHE_X86_UC_MINUS);
 	/* No resources to match: the offset form. */
@@ -131,9 +131,9 @@ static void record_to_mapping(void **state)
 	assert_string_equal(m.device, "");
 
 	/* An unterminated comm from the kernel is cut, not overrun. */
-	memset(rec.comm, 'x', sizeof(rec.comm));
+	memset(rec.task.comm, 'x', sizeof(rec.task.comm));
 	mapping_from_record(&m, &rec, &ki, NULL);
-	assert_int_equal(strlen(m.comm), VFG_COMM_LEN - 1);
+	assert_int_equal(strlen(m.task.comm), VFG_COMM_LEN - 1);
 
 	/* 6.1 form with the device's resources: the PFN of edu's BAR0, one page in. */
 	rec.pgoff = 0xfea01;

@@ -24,9 +24,16 @@ static const struct kernel_info k612 = {
 static struct monitor_event event(uint32_t type, uint64_t start, int64_t ret)
 {
 	struct vfg_event raw = {
-		.type = type, .mm = 0x1000, .start = start, .end = start + 0x10000,
-		.tgid = GONE_PID, .ret = ret, .pgoff = ((2ULL << 40) + 0x3000) >> 12,
-		.pgprot = 0x8000000000000037ULL, .comm = "qemu", .device = "0000:00:04.0",
+	    .type = type,
+	    .mm = 0x1000,
+	    .start = start,
+	    .end = start + 0x10000,
+	    .task.tgid = GONE_PID,
+	    .ret = ret,
+	    .pgoff = ((2ULL << 40) + 0x3000) >> 12,
+	    .pgprot = 0x8000000000000037ULL,
+	    .task.comm = "qemu",
+	    .device = "0000:00:04.0",
 	};
 	struct monitor_event ev;
 
@@ -147,11 +154,12 @@ static void a_reused_pid_is_another_process(void **state)
 	uint32_t me = getpid();
 	struct proc *p;
 
-	ev.raw.tgid = me;
+	ev.raw.task.tgid = me;
+	ev.raw.task.start_time = proc_start_time(me);
 	session_monitor_event(&ev, s);
 	p = procs_find(&s->procs, me);
 	assert_non_null(p);
-	assert_int_equal(p->start_time, proc_start_time(me));
+	assert_int_equal(p->start_time, proc_start_time(me)); /* the event's */
 	assert_non_null(verdict_of(&s->verdicts, me, "qemu", "0000:00:04.0", 2, CACHE_X86_UC_MINUS));
 	session_tick(s);
 	assert_int_equal(verdicts_count(&s->verdicts), 1); /* alive: kept */
@@ -167,7 +175,7 @@ static void a_reused_pid_is_another_process(void **state)
 	assert_non_null(p);
 	assert_int_equal(p->start_time, proc_start_time(me));
 	ev = event(VFG_EV_MMAP, 0x7f0000100000, 0);
-	ev.raw.tgid = me;
+	ev.raw.task.tgid = me;
 	session_monitor_event(&ev, s);
 	session_tick(s);
 	session_tick(s);
