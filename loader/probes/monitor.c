@@ -109,9 +109,7 @@ static int on_decision(void *ctx, void *data, size_t size)
 	ev.decision.device[VFG_DEVICE_LEN - 1] = 0;
 	ev.raw.type = VFG_EV_POLICY;
 	ev.raw.ts = ev.decision.ts;
-	ev.raw.task.tgid = ev.decision.task.tgid;
-	ev.raw.task.pid = ev.decision.task.pid;
-	memcpy(ev.raw.task.comm, ev.decision.task.comm, sizeof(ev.raw.task.comm));
+	ev.raw.task = ev.decision.task;
 	memcpy(ev.raw.device, ev.decision.device, sizeof(ev.raw.device));
 	ev.region.index = ev.decision.region;
 	ev.region_known = ev.decision.region != VFG_REGION_ANY;

@@ -18,11 +18,8 @@ void mapping_from_record(struct mapping *m, const struct vma_record *rec,
 	struct vma_decoded d = vma_decode(&vk, rec->pgoff, rec->pgprot, res);
 
 	memset(m, 0, sizeof(*m));
-	m->task.tgid = rec->task.tgid;
-	m->task.pid = rec->task.pid;
-	memcpy(m->task.comm, rec->task.comm, sizeof(m->task.comm));
+	m->task = rec->task;
 	m->task.comm[sizeof(m->task.comm) - 1] = 0;
-	m->task.cgroup_id = rec->task.cgroup_id;
 	if (!(rec->flags & VFG_VMA_DEVICE_UNKNOWN)) {
 		memcpy(m->device, rec->device, sizeof(m->device));
 		m->device[sizeof(m->device) - 1] = 0;

@@ -102,15 +102,13 @@ static void record_to_mapping(void **state)
 {
 	struct kernel_info ki = { .arch = ARCH_X86_64, .major = 6, .minor = 1, .page_size = 4096 };
 	struct vma_record rec = {
-	    .task.tgid = 129,
-	    .task.pid = 130,
-	    .task.cgroup_id = 1,
+	    .task = { .tgid = 129, .pid = 130, .start_time = 4242, .cgroup_id = 1,
+		      .comm = "vfg-testvmm" },
 	    .start = 0x7f278cfc1000,
 	    .end = 0x7f278d0c1000,
 	    .pgoff = 0x12340,
 	    .pgprot = 0x8000000000000037ULL,
 	    .vm_flags = 0xd0444fb,
-	    .task.comm = "vfg-testvmm",
 	    .device = "not-a-pci-device",
 	};
 	struct mapping m;
@@ -118,6 +116,8 @@ static void record_to_mapping(void **state)
 	mapping_from_record(&m, &rec, &ki, NULL);
 	assert_int_equal(m.task.tgid, 129);
 	assert_int_equal(m.task.pid, 130);
+	assert_int_equal(m.task.start_time, 4242);
+	assert_int_equal(m.task.cgroup_id, 1);
 	assert_string_equal(m.task.comm, "vfg-testvmm");
 	assert_string_equal(m.device, "not-a-pci-device");
 	assert_int_equal(m.cache.mode, CACHE_X86_UC_MINUS);
