@@ -34,7 +34,7 @@
 
 #include "vfioguard.h"
 #include "vfio_device.bpf.h"
-#include "task.bpf.h"
+#include "record.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -219,7 +219,7 @@ const volatile __u64 wakeup_bytes = 0;
 
 /* What the VMA lookup found. */
 struct vma_found {
-	__u64 start, end, pgoff, pgprot, vm_flags;
+	struct vfg_vma vma;
 	__u32 device_unknown;
 	__u32 found;
 	char device[VFG_DEVICE_LEN];
@@ -231,14 +231,11 @@ static long vma_check(struct task_struct *task, struct vm_area_struct *vma, void
 	struct file *file = BPF_CORE_READ(vma, vm_file);
 
 	/* The end of any VMA: a copy that ends inside it needs no second lookup. */
-	f->end = BPF_CORE_READ(vma, vm_end);
+	f->vma.end = BPF_CORE_READ(vma, vm_end);
 	if (!is_vfio_device_file(file))
 		return 0;
 	f->found = 1;
-	f->start = BPF_CORE_READ(vma, vm_start);
-	f->pgoff = BPF_CORE_READ(vma, vm_pgoff);
-	f->pgprot = BPF_CORE_READ(vma, vm_page_prot.pgprot);
-	f->vm_flags = BPF_CORE_READ(vma, vm_flags);
+	vma_read(&f->vma, vma);
 	f->device_unknown = read_device_name(file, f->device) != 0;
 	return 0;
 }
@@ -259,9 +256,9 @@ static __always_inline int classify(struct task_struct *task, __u64 addr, __u64 
 {
 	int in;
 
-	f->end = 0;
+	f->vma.end = 0;
 	in = lookup(task, addr, f);
-	if (in == 0 && len > 1 && addr + len - 1 >= f->end)
+	if (in == 0 && len > 1 && addr + len - 1 >= f->vma.end)
 		in = lookup(task, addr + len - 1, f);
 	return in;
 }
@@ -445,12 +442,7 @@ static __always_inline int on_call(struct pt_regs *ctx, __u32 idx, bool usdt)
 	ev->dst = dst;
 	ev->src = src;
 	ev->len = len;
-	ev->start = f.start;
-	ev->end = f.end;
-	ev->pgoff = f.pgoff;
-	ev->pgprot = f.pgprot;
-	ev->vm_flags = f.vm_flags;
-	ev->mm = (__u64)BPF_CORE_READ(task, mm);
+	ev->vma = f.vma;
 	__builtin_memcpy(ev->device, f.device, sizeof(ev->device));
 	if (f.device_unknown)
 		flags |= VFG_COPY_DEVICE_UNKNOWN;
@@ -582,11 +574,7 @@ int dma_probe(struct pt_regs *ctx)
 			return 0;
 		cnt->device++;
 		e->flags |= VFG_DMA_DEVICE | (f.device_unknown ? VFG_DMA_DEVICE_UNKNOWN : 0);
-		e->start = f.start;
-		e->end = f.end;
-		e->pgoff = f.pgoff;
-		e->pgprot = f.pgprot;
-		e->vm_flags = f.vm_flags;
+		e->vma = f.vma;
 		__builtin_memcpy(e->device, f.device, sizeof(e->device));
 		return 0;
 	}
@@ -633,7 +621,7 @@ int dma_ret(struct pt_regs *ctx)
 	if (!ptr) {
 		e->flags |= VFG_DMA_FAILED;
 	} else if (e->flags & VFG_DMA_DEVICE) {
-		if (ptr >= e->start && ptr < e->end) {
+		if (ptr >= e->vma.start && ptr < e->vma.end) {
 			e->dev_addr = ptr;
 			e->flags |= VFG_DMA_OFFSET_KNOWN;
 		} else {

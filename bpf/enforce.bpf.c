@@ -23,7 +23,7 @@
 #include <bpf/bpf_tracing.h>
 #include "vfioguard.h"
 #include "vfio_device.bpf.h"
-#include "task.bpf.h"
+#include "record.bpf.h"
 
 #define EPERM 1
 /* include/linux/err.h: the verifier of 6.x kernels wants an LSM program's R0 in [-MAX_ERRNO, 0]. */

@@ -12,7 +12,7 @@
 #include <bpf/bpf_tracing.h>
 #include "vfioguard.h"
 #include "vfio_device.bpf.h"
-#include "task.bpf.h"
+#include "record.bpf.h"
 
 /* Only this process (0: all). Filtering here keeps other processes out of the ring buffer. */
 const volatile __u32 filter_tgid = 0;
@@ -131,12 +131,7 @@ static __always_inline void event_vma(struct vfg_event *e, struct vm_area_struct
 {
 	struct file *file = BPF_CORE_READ(vma, vm_file);
 
-	e->start = BPF_CORE_READ(vma, vm_start);
-	e->end = BPF_CORE_READ(vma, vm_end);
-	e->pgoff = BPF_CORE_READ(vma, vm_pgoff);
-	e->pgprot = BPF_CORE_READ(vma, vm_page_prot.pgprot);
-	e->vm_flags = BPF_CORE_READ(vma, vm_flags);
-	e->mm = (__u64)BPF_CORE_READ(vma, vm_mm);
+	vma_read(&e->vma, vma);
 	if (!file || read_device_name(file, e->device))
 		e->flags |= VFG_EV_DEVICE_UNKNOWN;
 }
@@ -177,7 +172,7 @@ static __always_inline int mmap_exit(long ret)
 	if (e) {
 		/* On failure the VMA is still there: it is freed after the handler returns. */
 		event_vma(e, p->vma);
-		e->pgoff = p->pgoff;
+		e->vma.pgoff = p->pgoff;
 		e->ret = ret;
 		e->latency_ns = e->ts - p->ts;
 		event_submit(e);
@@ -526,7 +521,7 @@ static __always_inline int unmap(struct vm_area_struct *vma)
 		return 0; /* its faults stay in fault_stats, for the summary */
 	event_vma(e, vma);
 	{
-		struct vfg_fault_key k = { .mm = e->mm, .start = e->start };
+		struct vfg_fault_key k = {.mm = e->vma.mm, .start = e->vma.start};
 		struct vfg_fault_stat *st = bpf_map_lookup_elem(&fault_stats, &k);
 
 		if (st) {

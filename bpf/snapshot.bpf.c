@@ -9,7 +9,7 @@
 #include "vfioguard.h"
 
 #include "vfio_device.bpf.h"
-#include "task.bpf.h"
+#include "record.bpf.h"
 
 SEC("iter/task_vma")
 int snapshot_vfio_vmas(struct bpf_iter__task_vma *ctx)
@@ -41,12 +41,7 @@ int snapshot_vfio_vmas(struct bpf_iter__task_vma *ctx)
 	}
 
 	task_of(&rec.task, task);
-	rec.start = vma->vm_start;
-	rec.end = vma->vm_end;
-	rec.pgoff = vma->vm_pgoff;
-	rec.pgprot = BPF_CORE_READ(vma, vm_page_prot.pgprot);
-	rec.vm_flags = BPF_CORE_READ(vma, vm_flags);
-	rec.mm = (__u64)BPF_CORE_READ(vma, vm_mm);
+	vma_read(&rec.vma, vma);
 	rec.fops = (__u64)fop;
 	if (read_device_name(file, rec.device))
 		rec.flags |= VFG_VMA_DEVICE_UNKNOWN;

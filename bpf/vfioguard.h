@@ -30,7 +30,7 @@
 #define VFG_NSEC_PER_TICK 10000000ULL
 
 /*
- * Who: the task part of every record (bpf/task.bpf.h fills it). start_time is the process's
+ * Who: the task part of every record (bpf/record.bpf.h fills it). start_time is the process's
  * start, its thread group leader's start_boottime in clock ticks, as /proc/PID/stat's field 22
  * gives it to a reader in the initial time namespace: with tgid, it tells the process a record
  * is about from a later one that got its PID.
@@ -43,20 +43,28 @@ struct vfg_task {
 	char comm[VFG_COMM_LEN];
 };
 
+/*
+ * A mapping: the VMA part of every record about one (bpf/record.bpf.h fills it). With mm and
+ * start it names the VMA for as long as it lives.
+ */
+struct vfg_vma {
+	__u64 mm; /* the address space (the kernel's pointer, as an id) */
+	__u64 start;
+	__u64 end;
+	__u64 pgoff;	/* vm_pgoff as the kernel holds it (a PFN on older vfio-pci) */
+	__u64 pgprot;	/* vm_page_prot, raw */
+	__u64 vm_flags; /* raw */
+};
+
 /* struct vma_record.flags */
 #define VFG_VMA_DEVICE_UNKNOWN 0x1 /* the file's vfio_device could not be read */
 
 /* One VMA that maps a VFIO device file, as the snapshot iterator saw it. */
 struct vma_record {
 	struct vfg_task task;
-	__u64 start;
-	__u64 end;
-	__u64 pgoff;    /* vma->vm_pgoff as the kernel holds it (a PFN on older vfio-pci) */
-	__u64 pgprot;   /* vma->vm_page_prot, raw */
-	__u64 vm_flags; /* vma->vm_flags, raw */
+	struct vfg_vma vma;
 	__u32 flags;
 	__u32 pad;
-	__u64 mm; /* the address space, as in struct vfg_event */
 	__u64 fops; /* the file's f_op: vfio_device_fops */
 	char device[VFG_DEVICE_LEN];
 };
@@ -119,11 +127,8 @@ struct vfg_event {
 	__u32 flags;
 	__u64 ts;        /* CLOCK_MONOTONIC ns at exit */
 	struct vfg_task task;
-	__u64 start;     /* MMAP, FAULT, UNMAP: the VMA */
-	__u64 end;
-	__u64 pgoff;     /* MMAP: vm_pgoff at entry (the mmap offset); FAULT, UNMAP: vm_pgoff now */
-	__u64 pgprot;    /* MMAP, FAULT, UNMAP: vm_page_prot */
-	__u64 vm_flags;
+	/* MMAP, FAULT, UNMAP: the VMA; its pgoff at MMAP is the one at entry (the mmap offset) */
+	struct vfg_vma vma;
 	__u64 addr;      /* FAULT: the faulting address */
 	__u64 pos;       /* RW: the file position at entry (region index and offset) */
 	__u64 count;     /* RW: bytes asked for */
@@ -131,7 +136,6 @@ struct vfg_event {
 	__u64 latency_ns; /* entry to exit */
 	__u32 order;      /* FAULT: 0 PTE, 9 PMD, 18 PUD (x86 4K pages) */
 	__u32 pad;
-	__u64 mm;         /* MMAP, FAULT, UNMAP: the address space (kernel pointer as an id) */
 	struct vfg_fault_stat faults; /* UNMAP: the mapping's faults while watched */
 	char device[VFG_DEVICE_LEN];
 };
@@ -360,12 +364,7 @@ struct vfg_copy_event {
 	__u64 dst;
 	__u64 src;      /* SET: the value */
 	__u64 len;
-	__u64 start;    /* the VFIO mapping that holds the device side */
-	__u64 end;
-	__u64 pgoff;
-	__u64 pgprot;
-	__u64 vm_flags;
-	__u64 mm;
+	struct vfg_vma vma; /* the VFIO mapping that holds the device side */
 	__u32 distance; /* as in struct vfg_hazard_key */
 	__u16 page_delta; /* COPY: (dst - src) mod 4096 */
 	__u16 case_delta; /* struct vfg_hazard_key.page_delta of the call */
@@ -403,11 +402,7 @@ struct vfg_dma_event {
 	__u64 plen;     /* MAP, while in flight: where *plen is */
 	__u64 mr;       /* the MemoryRegion (0 when the map failed before taking it) */
 	__u64 dev_addr; /* with VFG_DMA_OFFSET_KNOWN: the address in the VFIO mapping */
-	__u64 start;    /* the VFIO mapping of the region (with VFG_DMA_DEVICE) */
-	__u64 end;
-	__u64 pgoff;
-	__u64 pgprot;
-	__u64 vm_flags;
+	struct vfg_vma vma; /* the VFIO mapping of the region (with VFG_DMA_DEVICE) */
 	__u32 target;   /* the DMA_MAP target */
 	__u32 nstack;
 	char device[VFG_DEVICE_LEN];

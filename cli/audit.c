@@ -44,10 +44,10 @@ static struct json_object *mapping_json(const struct mapping *m)
 	json_add(o, "comm", json_name(m->task.comm));
 	json_add(o, "cgroup_id", json_object_new_uint64(m->task.cgroup_id));
 	json_add(o, "device", m->device[0] ? json_object_new_string(m->device) : NULL);
-	json_mapping(o, &m->region, m->start, m->end, &m->cache, m->pgprot);
-	json_add(o, "vm_pgoff", json_hex(m->pgoff));
-	json_add(o, "vm_flags", json_hex(m->vm_flags));
-	json_add(o, "flags", vm_flags_json(m->vm_flags));
+	json_mapping(o, &m->region, m->vma.start, m->vma.end, &m->cache, m->vma.pgprot);
+	json_add(o, "vm_pgoff", json_hex(m->vma.pgoff));
+	json_add(o, "vm_flags", json_hex(m->vma.vm_flags));
+	json_add(o, "flags", vm_flags_json(m->vma.vm_flags));
 	return o;
 }
 
@@ -65,13 +65,14 @@ static void print_table(const struct snapshot *snap)
 	for (size_t i = 0; i < snap->count; i++) {
 		const struct mapping *m = &snap->mappings[i];
 
-		snprintf(range, sizeof(range), "%" PRIx64 "-%" PRIx64, m->start, m->end);
+		snprintf(range, sizeof(range), "%" PRIx64 "-%" PRIx64, (uint64_t)m->vma.start,
+			 (uint64_t)m->vma.end);
 		printf("%-7u %-15s %-13s %-7s %-29s %6s %#10" PRIx64 " %-6s %#018" PRIx64 " %s\n",
 		       m->task.tgid, m->task.comm, m->device[0] ? m->device : "?",
 		       region_name(m->region.index, region, sizeof(region)), range,
-		       human_size(m->end - m->start, size, sizeof(size)), m->region.offset,
-		       cache_mode_format(m->cache.mode, m->pgprot, cache, sizeof(cache)), m->pgprot,
-		       vm_flags_text(m->vm_flags, flags, sizeof(flags)));
+		       human_size(m->vma.end - m->vma.start, size, sizeof(size)), m->region.offset,
+		       cache_mode_format(m->cache.mode, m->vma.pgprot, cache, sizeof(cache)),
+		       (uint64_t)m->vma.pgprot, vm_flags_text(m->vma.vm_flags, flags, sizeof(flags)));
 	}
 }
 

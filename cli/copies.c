@@ -110,7 +110,7 @@ static void on_copy(const struct copy_event *ev, const struct verdict *vm,
 	    (v->o.region >= 0 && v->o.region != (long)ev->region.index))
 		return;
 	region_name(ev->region.index, region, sizeof(region));
-	cache_mode_format(ev->cache.mode, r->pgprot, cache, sizeof(cache));
+	cache_mode_format(ev->cache.mode, r->vma.pgprot, cache, sizeof(cache));
 	hazard_set_format(ev->hazards, hz, sizeof(hz));
 	hazard_set_format(bad, badhz, sizeof(badhz));
 	v->shown++;
@@ -272,7 +272,7 @@ static void on_dma(const struct dma_event *ev, const struct dma_event *held_by, 
 	result = ev->unmap ? "unmapped" : ev->failed ? "failed" : ev->bounced ? "bounced" : "direct";
 	region_name(ev->region.index, region, sizeof(region));
 	if (ev->device)
-		cache_mode_format(ev->cache.mode, r->pgprot, cache, sizeof(cache));
+		cache_mode_format(ev->cache.mode, r->vma.pgprot, cache, sizeof(cache));
 	v->shown++;
 	if (json_output) {
 		struct json_object *o = json_object_new_object();

@@ -191,9 +191,9 @@ static void on_fault(struct state *st, const struct monitor_event *ev,
 
 		json_add(o, "region", json_object_new_string(region));
 		json_add(o, "address", json_hex(r->addr));
-		json_add(o, "start", json_hex(r->start));
+		json_add(o, "start", json_hex(r->vma.start));
 		json_add(o, "region_offset",
-			 json_object_new_uint64(t->region.offset + (r->addr - r->start)));
+			 json_object_new_uint64(t->region.offset + (r->addr - r->vma.start)));
 		json_add(o, "order", json_object_new_int64(r->order));
 		json_add(o, "page", json_object_new_string(pages[bucket]));
 		json_add(o, "write", json_object_new_boolean(r->flags & VFG_EV_WRITE));
@@ -204,8 +204,8 @@ static void on_fault(struct state *st, const struct monitor_event *ev,
 		return;
 	}
 	snprintf(detail, sizeof(detail), "%" PRIx64 " (+%#" PRIx64 ") %s %s %s %.1fus",
-		 (uint64_t)r->addr, (uint64_t)(r->addr - r->start), pages[bucket], r->flags & VFG_EV_WRITE ? "write" : "read",
-		 result, r->latency_ns / 1e3);
+		 (uint64_t)r->addr, (uint64_t)(r->addr - r->vma.start), pages[bucket],
+		 r->flags & VFG_EV_WRITE ? "write" : "read", result, r->latency_ns / 1e3);
 	print_line(st, seconds(st, r->ts), what, r->task.tgid, r->task.comm, t->device, region,
 		   detail);
 }
@@ -314,7 +314,7 @@ static void on_event(const struct monitor_event *ev, const struct model_mapping 
 	case VFG_EV_MMAP:
 		if (t && passes(st, t->comm, t->device, t->region.index))
 			show_mapping(st, "mmap", t, r->ts, &r->task, r->ret, r->latency_ns,
-				     r->vm_flags);
+				     r->vma.vm_flags);
 		break;
 	case VFG_EV_FAULT:
 		on_fault(st, ev, t);
@@ -327,7 +327,7 @@ static void on_event(const struct monitor_event *ev, const struct model_mapping 
 		break;
 	case VFG_EV_UNMAP:
 		if (t && passes(st, t->comm, t->device, t->region.index))
-			show_mapping(st, "unmap", t, r->ts, &r->task, 0, 0, r->vm_flags);
+			show_mapping(st, "unmap", t, r->ts, &r->task, 0, 0, r->vma.vm_flags);
 		break;
 	}
 }
@@ -338,7 +338,7 @@ static void on_existing(const struct model_mapping *t, const struct mapping *m, 
 	struct state *st = ctx;
 
 	if (passes(st, t->comm, t->device, t->region.index))
-		show_mapping(st, "existing", t, st->start_ns, &m->task, 0, 0, m->vm_flags);
+		show_mapping(st, "existing", t, st->start_ns, &m->task, 0, 0, m->vma.vm_flags);
 }
 
 static void report_attach(const struct monitor *m, size_t ringbuf)

@@ -83,14 +83,14 @@ struct model_mapping *model_find(struct model *md, uint64_t mm, uint64_t start)
 void model_mapping_from_event(struct model_mapping *t, const struct monitor_event *ev)
 {
 	memset(t, 0, sizeof(*t));
-	t->mm = ev->raw.mm;
-	t->start = ev->raw.start;
-	t->end = ev->raw.end;
+	t->mm = ev->raw.vma.mm;
+	t->start = ev->raw.vma.start;
+	t->end = ev->raw.vma.end;
 	t->pid = ev->raw.task.tgid;
 	memcpy(t->comm, ev->raw.task.comm, sizeof(t->comm));
 	memcpy(t->device, ev->raw.device, sizeof(t->device));
 	t->region = ev->region;
-	t->pgprot = ev->raw.pgprot;
+	t->pgprot = ev->raw.vma.pgprot;
 	t->cache = ev->cache;
 }
 
@@ -107,16 +107,16 @@ struct model_mapping *model_existing(struct model *md, const struct mapping *m)
 	struct model_mapping t = {};
 
 	/* Seen through the probes already (mapped while monitoring started): keep that one. */
-	if (model_find(md, m->mm, m->start))
+	if (model_find(md, m->vma.mm, m->vma.start))
 		return NULL;
-	t.mm = m->mm;
-	t.start = m->start;
-	t.end = m->end;
+	t.mm = m->vma.mm;
+	t.start = m->vma.start;
+	t.end = m->vma.end;
 	t.pid = m->task.tgid;
 	memcpy(t.comm, m->task.comm, sizeof(t.comm));
 	memcpy(t.device, m->device, sizeof(t.device));
 	t.region = m->region;
-	t.pgprot = m->pgprot;
+	t.pgprot = m->vma.pgprot;
 	t.cache = m->cache;
 	t.existing = true;
 	return track(md, &t);
@@ -125,7 +125,7 @@ struct model_mapping *model_existing(struct model *md, const struct mapping *m)
 struct model_mapping *model_fault(struct model *md, const struct monitor_event *ev)
 {
 	const struct vfg_event *r = &ev->raw;
-	struct model_mapping *t = model_find(md, r->mm, r->start), fresh;
+	struct model_mapping *t = model_find(md, r->vma.mm, r->vma.start), fresh;
 	struct pci_resource res[PCI_RESOURCES];
 	bool have;
 
@@ -134,7 +134,8 @@ struct model_mapping *model_fault(struct model *md, const struct monitor_event *
 	/* Mapped before the probes could see it and not in the snapshot: learn it now. */
 	have = r->device[0] && !pci_resources_read(r->device, res);
 	model_mapping_from_event(&fresh, ev);
-	fresh.region = region_locate(r->pgoff, md->page_shift, have ? res : NULL, PCI_RESOURCES);
+	fresh.region =
+	    region_locate(r->vma.pgoff, md->page_shift, have ? res : NULL, PCI_RESOURCES);
 	return track(md, &fresh);
 }
 
@@ -150,7 +151,7 @@ static void set_faults(struct model_mapping *t, const struct vfg_fault_stat *f)
 struct model_mapping *model_unmap(struct model *md, const struct monitor_event *ev)
 {
 	/* Only mappings that are known: a failed mmap's VMA is freed too, and never was one. */
-	struct model_mapping *t = model_find(md, ev->raw.mm, ev->raw.start);
+	struct model_mapping *t = model_find(md, ev->raw.vma.mm, ev->raw.vma.start);
 
 	if (!t)
 		return NULL;

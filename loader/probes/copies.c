@@ -655,12 +655,12 @@ static int on_ring(void *ctx, void *data, size_t size)
 	ev.target = target_of(c, r->target, r->task.tgid);
 	ev.write = r->flags & VFG_COPY_DST_DEVICE;
 	ev.device_addr = ev.write ? r->dst : r->src;
-	if (ev.device_addr < r->start) /* the copy starts before the mapping */
-		ev.device_addr = r->start;
-	d = decode(c, r->flags & VFG_COPY_DEVICE_UNKNOWN ? NULL : r->device, r->pgoff,
-		   r->pgprot);
+	if (ev.device_addr < r->vma.start) /* the copy starts before the mapping */
+		ev.device_addr = r->vma.start;
+	d = decode(c, r->flags & VFG_COPY_DEVICE_UNKNOWN ? NULL : r->device, r->vma.pgoff,
+		   r->vma.pgprot);
 	ev.region = d.region;
-	ev.region.offset = d.region.offset + (ev.device_addr - r->start);
+	ev.region.offset = d.region.offset + (ev.device_addr - r->vma.start);
 	ev.cache = d.cache;
 	ev.hazards = r->hazards;
 	ev.measured = r->flags & VFG_COPY_MEASURED;
@@ -724,13 +724,15 @@ static int on_dma_ring(void *ctx, void *data, size_t size)
 	ev.unmap = r->kind == VFG_DMA_UNMAP;
 	ev.short_map = !ev.failed && !ev.unmap && r->granted < r->asked;
 	if (ev.device) {
-		struct vma_decoded d = decode(c, r->flags & VFG_DMA_DEVICE_UNKNOWN ? NULL : r->device,
-					      r->pgoff, r->pgprot);
+		struct vma_decoded d =
+		    decode(c, r->flags & VFG_DMA_DEVICE_UNKNOWN ? NULL : r->device, r->vma.pgoff,
+			   r->vma.pgprot);
 
 		ev.region = d.region;
-		ev.offset_known = (r->flags & VFG_DMA_OFFSET_KNOWN) && r->dev_addr >= r->start &&
-				  r->dev_addr < r->end;
-		ev.region.offset = ev.offset_known ? d.region.offset + (r->dev_addr - r->start) : 0;
+		ev.offset_known = (r->flags & VFG_DMA_OFFSET_KNOWN) &&
+				  r->dev_addr >= r->vma.start && r->dev_addr < r->vma.end;
+		ev.region.offset =
+		    ev.offset_known ? d.region.offset + (r->dev_addr - r->vma.start) : 0;
 		ev.cache = d.cache;
 	}
 	c->dma_fn(&ev, c->ctx);

@@ -450,7 +450,7 @@ void monitor_event_decode(struct monitor_event *ev, const struct vfg_event *raw,
 	switch (raw->type) {
 	case VFG_EV_MMAP:
 		/* Taken at entry, before any driver rewrote it: always the mmap offset. */
-		ev->region = region_locate(raw->pgoff, page_shift, NULL, 0);
+		ev->region = region_locate(raw->vma.pgoff, page_shift, NULL, 0);
 		ev->region_known = true;
 		break;
 	case VFG_EV_RW:
@@ -462,7 +462,7 @@ void monitor_event_decode(struct monitor_event *ev, const struct vfg_event *raw,
 		break;
 	}
 	if (raw->type != VFG_EV_RW)
-		ev->cache = cache_mode_decode(ki->arch, raw->pgprot, ki->major, ki->minor);
+		ev->cache = cache_mode_decode(ki->arch, raw->vma.pgprot, ki->major, ki->minor);
 }
 
 const char *vm_fault_format(unsigned int ret, char *buf, size_t len)

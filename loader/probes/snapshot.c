@@ -15,7 +15,7 @@ void mapping_from_record(struct mapping *m, const struct vma_record *rec,
 			 const struct kernel_info *ki, const struct pci_resource *res)
 {
 	struct vma_kernel vk = kernel_vma(ki);
-	struct vma_decoded d = vma_decode(&vk, rec->pgoff, rec->pgprot, res);
+	struct vma_decoded d = vma_decode(&vk, rec->vma.pgoff, rec->vma.pgprot, res);
 
 	memset(m, 0, sizeof(*m));
 	m->task = rec->task;
@@ -25,12 +25,7 @@ void mapping_from_record(struct mapping *m, const struct vma_record *rec,
 		m->device[sizeof(m->device) - 1] = 0;
 	}
 	m->region = d.region;
-	m->start = rec->start;
-	m->end = rec->end;
-	m->pgoff = rec->pgoff;
-	m->pgprot = rec->pgprot;
-	m->vm_flags = rec->vm_flags;
-	m->mm = rec->mm;
+	m->vma = rec->vma;
 	m->cache = d.cache;
 }
 
@@ -76,7 +71,7 @@ static int compare_mappings(const void *a, const void *b)
 
 	if (x->task.tgid != y->task.tgid)
 		return x->task.tgid < y->task.tgid ? -1 : 1;
-	return x->start < y->start ? -1 : x->start > y->start;
+	return x->vma.start < y->vma.start ? -1 : x->vma.start > y->vma.start;
 }
 
 int snapshot_take(struct snapshot *snap)
@@ -170,7 +165,7 @@ int snapshot_take(struct snapshot *snap)
 		struct mapping *prev = snap->count ? &snap->mappings[snap->count - 1] : NULL;
 
 		if (prev && prev->task.tgid == snap->mappings[i].task.tgid &&
-		    prev->start == snap->mappings[i].start)
+		    prev->vma.start == snap->mappings[i].vma.start)
 			continue;
 		snap->mappings[snap->count++] = snap->mappings[i];
 	}

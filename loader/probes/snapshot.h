@@ -18,13 +18,9 @@
 struct mapping {
 	struct vfg_task task; /* pid: the thread the iterator visited; VMAs belong to the process */
 	char device[VFG_DEVICE_LEN]; /* empty when the kernel's vfio_device could not be read */
-	struct region_loc region;
-	uint64_t start, end;
-	uint64_t pgoff; /* raw vm_pgoff */
-	uint64_t pgprot;
+	struct vfg_vma vma;	     /* raw */
+	struct region_loc region;    /* decoded from the raw parts */
 	struct cache_decode cache;
-	uint64_t vm_flags;
-	uint64_t mm; /* the kernel's address space, as an id that outlives pid reuse */
 };
 
 struct snapshot {

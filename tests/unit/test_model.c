@@ -21,12 +21,12 @@ static struct monitor_event event(uint32_t type, uint64_t mm, uint64_t start)
 {
 	struct vfg_event raw = {
 	    .type = type,
-	    .mm = mm,
-	    .start = start,
-	    .end = start + 0x10000,
+	    .vma.mm = mm,
+	    .vma.start = start,
+	    .vma.end = start + 0x10000,
 	    .task.tgid = 42,
-	    .pgoff = ((2ULL << 40) + 0x3000) >> 12,
-	    .pgprot = 0x8000000000000037ULL,
+	    .vma.pgoff = ((2ULL << 40) + 0x3000) >> 12,
+	    .vma.pgprot = 0x8000000000000037ULL,
 	    .task.comm = "qemu",
 	    .device = "0000:00:04.0",
 	};
@@ -89,9 +89,9 @@ static void fault_learns_a_missed_mapping(void **state)
 static void snapshot_then_probe_and_address_reuse(void **state)
 {
 	struct model md;
-	struct mapping m = {.mm = 0x3000,
-			    .start = 0x7f0000200000,
-			    .end = 0x7f0000300000,
+	struct mapping m = {.vma.mm = 0x3000,
+			    .vma.start = 0x7f0000200000,
+			    .vma.end = 0x7f0000300000,
 			    .task.tgid = 7,
 			    .task.comm = "vmm",
 			    .device = "0000:00:03.0"};
@@ -109,7 +109,7 @@ static void snapshot_then_probe_and_address_reuse(void **state)
 	assert_ptr_equal(model_find(&md, 0x3000, 0x7f0000200000), b);
 	assert_int_equal(md.nall, 2);
 	/* Another address space: the snapshot's mapping is its own. */
-	m.mm = 0x4000;
+	m.vma.mm = 0x4000;
 	a = model_existing(&md, &m);
 	assert_non_null(a);
 	assert_true(a->existing);

@@ -16,8 +16,8 @@ static void mmap_region_from_entry_offset(void **state)
 	/* edu BAR0 as the 6.1 guest showed it: entry pgoff 0, vm_pgoff rewritten later. */
 	struct vfg_event raw = {
 	    .type = VFG_EV_MMAP,
-	    .pgoff = 0,
-	    .pgprot = 0x8000000000000037ULL,
+	    .vma.pgoff = 0,
+	    .vma.pgprot = 0x8000000000000037ULL,
 	    .task.comm = "vfg-testvmm",
 	    .device = "0000:00:03.0",
 	};
@@ -31,7 +31,7 @@ static void mmap_region_from_entry_offset(void **state)
 	assert_string_equal(ev.raw.device, "0000:00:03.0");
 
 	/* ivshmem BAR2, 0x3000 in. */
-	raw.pgoff = ((2ULL << 40) + 0x3000) >> 12;
+	raw.vma.pgoff = ((2ULL << 40) + 0x3000) >> 12;
 	monitor_event_decode(&ev, &raw, &k61);
 	assert_int_equal(ev.region.index, 2);
 	assert_int_equal(ev.region.offset, 0x3000);

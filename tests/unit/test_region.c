@@ -102,13 +102,16 @@ static void record_to_mapping(void **state)
 {
 	struct kernel_info ki = { .arch = ARCH_X86_64, .major = 6, .minor = 1, .page_size = 4096 };
 	struct vma_record rec = {
-	    .task = { .tgid = 129, .pid = 130, .start_time = 4242, .cgroup_id = 1,
-		      .comm = "vfg-testvmm" },
-	    .start = 0x7f278cfc1000,
-	    .end = 0x7f278d0c1000,
-	    .pgoff = 0x12340,
-	    .pgprot = 0x8000000000000037ULL,
-	    .vm_flags = 0xd0444fb,
+	    .task = {.tgid = 129,
+		     .pid = 130,
+		     .start_time = 4242,
+		     .cgroup_id = 1,
+		     .comm = "vfg-testvmm"},
+	    .vma.start = 0x7f278cfc1000,
+	    .vma.end = 0x7f278d0c1000,
+	    .vma.pgoff = 0x12340,
+	    .vma.pgprot = 0x8000000000000037ULL,
+	    .vma.vm_flags = 0xd0444fb,
 	    .device = "not-a-pci-device",
 	};
 	struct mapping m;
@@ -136,7 +139,7 @@ static void record_to_mapping(void **state)
 	assert_int_equal(strlen(m.task.comm), VFG_COMM_LEN - 1);
 
 	/* 6.1 form with the device's resources: the PFN of edu's BAR0, one page in. */
-	rec.pgoff = 0xfea01;
+	rec.vma.pgoff = 0xfea01;
 	mapping_from_record(&m, &rec, &ki, edu);
 	assert_int_equal(m.region.source, REGION_FROM_PFN);
 	assert_int_equal(m.region.index, 0);

@@ -25,13 +25,13 @@ static struct monitor_event event(uint32_t type, uint64_t start, int64_t ret)
 {
 	struct vfg_event raw = {
 	    .type = type,
-	    .mm = 0x1000,
-	    .start = start,
-	    .end = start + 0x10000,
+	    .vma.mm = 0x1000,
+	    .vma.start = start,
+	    .vma.end = start + 0x10000,
 	    .task.tgid = GONE_PID,
 	    .ret = ret,
-	    .pgoff = ((2ULL << 40) + 0x3000) >> 12,
-	    .pgprot = 0x8000000000000037ULL,
+	    .vma.pgoff = ((2ULL << 40) + 0x3000) >> 12,
+	    .vma.pgprot = 0x8000000000000037ULL,
 	    .task.comm = "qemu",
 	    .device = "0000:00:04.0",
 	};

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The task part of every record (struct vfg_task), for every BPF program that sends one.
- * Include after vmlinux.h, the libbpf headers and vfioguard.h.
+ * The parts of every record (struct vfg_task, struct vfg_vma), for every BPF program that
+ * sends one. Include after vmlinux.h, the libbpf headers and vfioguard.h.
  */
-#ifndef VFIOGUARD_TASK_BPF_H
-#define VFIOGUARD_TASK_BPF_H
+#ifndef VFIOGUARD_RECORD_BPF_H
+#define VFIOGUARD_RECORD_BPF_H
 
 /* The process's start in clock ticks, as /proc/PID/stat says (see struct vfg_task). */
 static __always_inline __u64 task_start_time(struct task_struct *task)
@@ -34,4 +34,15 @@ static __always_inline void task_of(struct vfg_task *t, struct task_struct *task
 	bpf_probe_read_kernel_str(t->comm, sizeof(t->comm), task->comm);
 }
 
-#endif /* VFIOGUARD_TASK_BPF_H */
+/* A VMA's part. */
+static __always_inline void vma_read(struct vfg_vma *v, struct vm_area_struct *vma)
+{
+	v->mm = (__u64)BPF_CORE_READ(vma, vm_mm);
+	v->start = BPF_CORE_READ(vma, vm_start);
+	v->end = BPF_CORE_READ(vma, vm_end);
+	v->pgoff = BPF_CORE_READ(vma, vm_pgoff);
+	v->pgprot = BPF_CORE_READ(vma, vm_page_prot.pgprot);
+	v->vm_flags = BPF_CORE_READ(vma, vm_flags);
+}
+
+#endif /* VFIOGUARD_RECORD_BPF_H */
