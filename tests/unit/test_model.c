@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "events.h"
 #include "unit.h"
 
 #include "../../loader/model/model.h"
@@ -12,28 +13,10 @@
 #include "../../loader/probes/snapshot.h"
 #include "../../policy/policy.h"
 
-static const struct kernel_info k612 = {
-	.arch = ARCH_X86_64, .major = 6, .minor = 12, .page_size = 4096,
-};
-
-/* An event as the kernel would send it, decoded. pgoff: BAR2, 0x3000 in (6.12's form). */
+/* An event of QEMU as pid 42. */
 static struct monitor_event event(uint32_t type, uint64_t mm, uint64_t start)
 {
-	struct vfg_event raw = {
-	    .type = type,
-	    .vma.mm = mm,
-	    .vma.start = start,
-	    .vma.end = start + 0x10000,
-	    .task.tgid = 42,
-	    .vma.pgoff = ((2ULL << 40) + 0x3000) >> 12,
-	    .vma.pgprot = 0x8000000000000037ULL,
-	    .task.comm = "qemu",
-	    .device = "0000:00:04.0",
-	};
-	struct monitor_event ev;
-
-	monitor_event_decode(&ev, &raw, &k612);
-	return ev;
+	return qemu_event(type, 42, mm, start, 0);
 }
 
 static void mmap_fault_unmap(void **state)

@@ -10,35 +10,19 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "events.h"
 #include "unit.h"
 
 #include "../../loader/model/session.h"
 
-static const struct kernel_info k612 = {
-	.arch = ARCH_X86_64, .major = 6, .minor = 12, .page_size = 4096,
-};
 
 /* No process has this PID: pid_max is at most 2^22. */
 #define GONE_PID 4194304
 
+/* An event of QEMU as a PID no process has. */
 static struct monitor_event event(uint32_t type, uint64_t start, int64_t ret)
 {
-	struct vfg_event raw = {
-	    .type = type,
-	    .vma.mm = 0x1000,
-	    .vma.start = start,
-	    .vma.end = start + 0x10000,
-	    .task.tgid = GONE_PID,
-	    .ret = ret,
-	    .vma.pgoff = ((2ULL << 40) + 0x3000) >> 12,
-	    .vma.pgprot = 0x8000000000000037ULL,
-	    .task.comm = "qemu",
-	    .device = "0000:00:04.0",
-	};
-	struct monitor_event ev;
-
-	monitor_event_decode(&ev, &raw, &k612);
-	return ev;
+	return qemu_event(type, GONE_PID, 0x1000, start, ret);
 }
 
 struct seen {
