@@ -585,7 +585,7 @@ int dma_probe(struct pt_regs *ctx)
 			return 0;
 		cnt->device++;
 		e->ts = bpf_ktime_get_ns();
-		e->task.pid = tid;
+		task_current(&e->task); /* the thread that gives the buffer back */
 		e->kind = VFG_DMA_UNMAP;
 		e->target = idx;
 		e->asked = a.v[2];

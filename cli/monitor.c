@@ -130,16 +130,16 @@ static void print_line(struct state *st, double t, const char *what, uint32_t pi
 	fflush(stdout);
 }
 
+/* A line about a mapping, which names the process that made it (t->task). */
 static void show_mapping(struct state *st, const char *what, const struct model_mapping *t,
-			 uint64_t ts, const struct vfg_task *task, int64_t ret, uint64_t latency_ns,
-			 uint64_t vm_flags)
+			 uint64_t ts, int64_t ret, uint64_t latency_ns, uint64_t vm_flags)
 {
 	char region[24], cache[40], size[24], detail[256], flags[96];
 
 	region_name(t->region.index, region, sizeof(region));
 	cache_mode_format(t->cache.mode, t->pgprot, cache, sizeof(cache));
 	if (json_output) {
-		struct json_object *o = event_json(st, what, ts, task, t->device);
+		struct json_object *o = event_json(st, what, ts, &t->task, t->device);
 
 		json_mapping(o, &t->region, t->start, t->end, ret == 0 ? &t->cache : NULL,
 			     t->pgprot);
@@ -161,7 +161,8 @@ static void show_mapping(struct state *st, const char *what, const struct model_
 		snprintf(detail, sizeof(detail), "%" PRIx64 "-%" PRIx64 " %s off %#" PRIx64
 			 " %s %#" PRIx64 " %s", t->start, t->end, size, t->region.offset, cache,
 			 t->pgprot, vm_flags_text(vm_flags, flags, sizeof(flags)));
-	print_line(st, seconds(st, ts), what, t->pid, t->comm, t->device, region, detail);
+	print_line(st, seconds(st, ts), what, t->task.tgid, t->task.comm, t->device, region,
+		   detail);
 }
 
 static void on_fault(struct state *st, const struct monitor_event *ev,
@@ -182,7 +183,7 @@ static void on_fault(struct state *st, const struct monitor_event *ev,
 	if (!t)
 		return;
 	/* Errors (OOM, SIGBUS, SIGSEGV) are counted in the kernel; vm_fault_format names them. */
-	if (!passes(st, t->comm, t->device, t->region.index))
+	if (!passes(st, t->task.comm, t->device, t->region.index))
 		return;
 	region_name(t->region.index, region, sizeof(region));
 	vm_fault_format(r->ret, result, sizeof(result));
@@ -312,9 +313,8 @@ static void on_event(const struct monitor_event *ev, const struct model_mapping 
 
 	switch (r->type) {
 	case VFG_EV_MMAP:
-		if (t && passes(st, t->comm, t->device, t->region.index))
-			show_mapping(st, "mmap", t, r->ts, &r->task, r->ret, r->latency_ns,
-				     r->vma.vm_flags);
+		if (t && passes(st, t->task.comm, t->device, t->region.index))
+			show_mapping(st, "mmap", t, r->ts, r->ret, r->latency_ns, r->vma.vm_flags);
 		break;
 	case VFG_EV_FAULT:
 		on_fault(st, ev, t);
@@ -326,8 +326,8 @@ static void on_event(const struct monitor_event *ev, const struct model_mapping 
 		on_decision(st, ev);
 		break;
 	case VFG_EV_UNMAP:
-		if (t && passes(st, t->comm, t->device, t->region.index))
-			show_mapping(st, "unmap", t, r->ts, &r->task, 0, 0, r->vma.vm_flags);
+		if (t && passes(st, t->task.comm, t->device, t->region.index))
+			show_mapping(st, "unmap", t, r->ts, 0, 0, r->vma.vm_flags);
 		break;
 	}
 }
@@ -337,8 +337,8 @@ static void on_existing(const struct model_mapping *t, const struct mapping *m, 
 {
 	struct state *st = ctx;
 
-	if (passes(st, t->comm, t->device, t->region.index))
-		show_mapping(st, "existing", t, st->start_ns, &m->task, 0, 0, m->vma.vm_flags);
+	if (passes(st, t->task.comm, t->device, t->region.index))
+		show_mapping(st, "existing", t, st->start_ns, 0, 0, m->vma.vm_flags);
 }
 
 static void report_attach(const struct monitor *m, size_t ringbuf)
@@ -366,9 +366,14 @@ static void report_attach(const struct monitor *m, size_t ringbuf)
 		json_add(o, "hooks", a);
 		json_add(o, "ringbuf_bytes", json_object_new_uint64(ringbuf));
 		json_add(o, "policy_decisions", json_object_new_boolean(m->decisions));
+		json_add(o, "policy_decisions_error",
+			 m->decisions_why ? json_object_new_string(m->decisions_why) : NULL);
 		put_line(o);
 		return;
 	}
+	if (m->decisions_why)
+		fprintf(stderr, "vfioguard: monitor: policy decisions not shown: %s\n",
+			m->decisions_why);
 	if (m->fentry_reason[0])
 		fprintf(stderr, "vfioguard: monitor: using kprobes: %s\n", m->fentry_reason);
 	for (int h = 0; h < HOOK_COUNT; h++) {
@@ -495,13 +500,13 @@ static void summary(struct state *st, struct monitor *m, uint64_t dropped)
 			const struct model_mapping *t = st->s->model.all[i];
 			struct json_object *x, *f = json_object_new_object();
 
-			if (!passes(st, t->comm, t->device, t->region.index)) {
+			if (!passes(st, t->task.comm, t->device, t->region.index)) {
 				json_object_put(f);
 				continue;
 			}
 			x = json_object_new_object();
-			json_add(x, "pid", json_object_new_int64(t->pid));
-			json_add(x, "comm", json_name(t->comm));
+			json_add(x, "pid", json_object_new_int64(t->task.tgid));
+			json_add(x, "comm", json_name(t->task.comm));
 			json_add(x, "device", t->device[0] ? json_object_new_string(t->device) : NULL);
 			json_mapping(x, &t->region, t->start, t->end, &t->cache, t->pgprot);
 			json_add(x, "existing", json_object_new_boolean(t->existing));
@@ -559,16 +564,18 @@ static void summary(struct state *st, struct monitor *m, uint64_t dropped)
 		const struct model_mapping *t = st->s->model.all[i];
 		char range[48];
 
-		if (!passes(st, t->comm, t->device, t->region.index))
+		if (!passes(st, t->task.comm, t->device, t->region.index))
 			continue;
 		snprintf(range, sizeof(range), "%" PRIx64 "-%" PRIx64, t->start, t->end);
 		printf("%-7u %-15s %-13s %-7s %-29s %-6s %6" PRIu64 " %6" PRIu64 " %6" PRIu64
 		       " %6" PRIu64 " %6" PRIu64 " %s\n",
-		       t->pid, t->comm, t->device[0] ? t->device : "?",
+		       t->task.tgid, t->task.comm, t->device[0] ? t->device : "?",
 		       region_name(t->region.index, region, sizeof(region)), range,
 		       cache_mode_format(t->cache.mode, t->pgprot, cache, sizeof(cache)),
 		       t->faults[0], t->faults[1], t->faults[2], t->fault_errors, t->fallbacks,
-		       t->unmapped ? "unmapped" : t->existing ? "existing" : "mapped");
+		       t->unmapped   ? "unmapped"
+		       : t->existing ? "existing"
+				     : "mapped");
 	}
 	regions_table(rows, nrows);
 	free(rows);

@@ -86,8 +86,7 @@ void model_mapping_from_event(struct model_mapping *t, const struct monitor_even
 	t->mm = ev->raw.vma.mm;
 	t->start = ev->raw.vma.start;
 	t->end = ev->raw.vma.end;
-	t->pid = ev->raw.task.tgid;
-	memcpy(t->comm, ev->raw.task.comm, sizeof(t->comm));
+	t->task = ev->raw.task;
 	memcpy(t->device, ev->raw.device, sizeof(t->device));
 	t->region = ev->region;
 	t->pgprot = ev->raw.vma.pgprot;
@@ -112,8 +111,7 @@ struct model_mapping *model_existing(struct model *md, const struct mapping *m)
 	t.mm = m->vma.mm;
 	t.start = m->vma.start;
 	t.end = m->vma.end;
-	t.pid = m->task.tgid;
-	memcpy(t.comm, m->task.comm, sizeof(t.comm));
+	t.task = m->task;
 	memcpy(t.device, m->device, sizeof(t.device));
 	t.region = m->region;
 	t.pgprot = m->vma.pgprot;
@@ -397,7 +395,7 @@ size_t model_regions(const struct model *md, struct model_region **rows)
 
 		if (!t->device[0])
 			continue;
-		r = row_for(rows, &n, t->pid, t->comm, t->device, t->region.index);
+		r = row_for(rows, &n, t->task.tgid, t->task.comm, t->device, t->region.index);
 		if (!r)
 			return n;
 		r->mapped = true;
@@ -656,7 +654,7 @@ void model_fold_exited(struct model *md, bool (*alive)(uint32_t pid, void *ctx),
 	for (size_t i = 0; i < md->nall; i++) {
 		struct model_mapping *t = md->all[i];
 
-		if (t->unmapped || alive(t->pid, ctx)) {
+		if (t->unmapped || alive(t->task.tgid, ctx)) {
 			t->gone_once = false;
 			continue;
 		}
@@ -676,7 +674,7 @@ void model_unmap_process(struct model *md, uint32_t pid)
 	for (size_t i = 0; i < md->nall; i++) {
 		struct model_mapping *t = md->all[i];
 
-		if (t->pid != pid || t->unmapped)
+		if (t->task.tgid != pid || t->unmapped)
 			continue;
 		t->unmapped = true;
 		/* The tree may hold a later mapping at its address already. */

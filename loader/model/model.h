@@ -26,8 +26,7 @@ struct mapping;
 /* One mapping of a device region, from the snapshot or its mmap event. */
 struct model_mapping {
 	uint64_t mm, start, end;
-	uint32_t pid;
-	char comm[VFG_COMM_LEN];
+	struct vfg_task task; /* the process that made it (an unmap may run in another) */
 	char device[VFG_DEVICE_LEN];
 	struct region_loc region;
 	uint64_t pgprot;

@@ -209,6 +209,9 @@ int session_watch(struct session *s, uint32_t pid, uint64_t start_time, const ch
 		return -1;
 	if (comm && s->o.watch.comm && strcmp(comm, s->o.watch.comm))
 		return -1;
+	/* Gone, or its PID another process's, since the record that named it: nothing to watch. */
+	if (!proc_same(pid, start_time))
+		return -1;
 	n = procs_watch(&s->procs, pid, start_time, &gone);
 	if (n == -ENOSPC && !s->full_said)
 		say(s, SESSION_WARNING, "pid %u (%s): its copies are not watched: %zu processes "
@@ -273,7 +276,7 @@ int session_bootstrap(struct session *s, char *why, size_t len)
 		if (!t)
 			continue; /* its mmap was seen already */
 		seen(s, &m->task);
-		session_watch(s, t->pid, m->task.start_time, t->comm);
+		session_watch(s, t->task.tgid, m->task.start_time, t->task.comm);
 		for (unsigned int v = 0; v < s->nviews; v++)
 			if (s->views[v].existing)
 				s->views[v].existing(t, m, s->views[v].ctx);
@@ -424,8 +427,8 @@ int session_mapping_classes(struct session *s,
 
 	for (size_t i = 0; i < s->model.nall; i++) {
 		const struct model_mapping *m = s->model.all[i];
-		const struct verdict *v = verdict_of(&s->verdicts, m->pid, m->comm, m->device,
-						     m->region.index, m->cache.mode);
+		const struct verdict *v = verdict_of(&s->verdicts, m->task.tgid, m->task.comm,
+						     m->device, m->region.index, m->cache.mode);
 
 		memset(&k, 0, keylen);
 		snprintf(k.device, sizeof(k.device), "%s", m->device);

@@ -278,7 +278,7 @@ out:
  * one swap. Anything else there (another build's programs or maps, an older layout without the
  * "build" record, a state missing a pin) is taken over whole.
  */
-static bool pinned_state_is_ours(uint32_t *recorded)
+bool enforce_pinned_is_ours(uint32_t *recorded)
 {
 	struct stat st;
 	char path[256];
@@ -362,7 +362,7 @@ int enforce_apply(const struct vfg_region_verdict *v, size_t n, struct enforce_a
 	}
 	if (stat(VFG_PIN_DIR, &st))
 		return load_and_pin(c, VFG_PIN_DIR, 0, &out->generation, step);
-	if (!pinned_state_is_ours(&out->previous_build)) {
+	if (!enforce_pinned_is_ours(&out->previous_build)) {
 		out->took_over = !stat(PIN("link_lsm"), &st);
 		err = take_over(c, &out->generation, step);
 		if (err)

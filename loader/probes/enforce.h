@@ -52,6 +52,11 @@ struct vfg_rule_count_key;
  * drops). 0 or -errno (-ENOENT: no policy in force).
  */
 int enforce_decisions_reader(bool reading);
+/*
+ * Whether the state pinned under VFG_PIN_DIR is this build's and complete (its records have this
+ * build's layout). *recorded: the build checksum pinned there, 0 when none.
+ */
+bool enforce_pinned_is_ours(uint32_t *recorded);
 /* Removes the mark of a reader that exited without removing it. */
 void enforce_decisions_reader_check(void);
 int enforce_rule_counts_foreach(void (*fn)(const struct vfg_rule_count_key *k, uint64_t n,

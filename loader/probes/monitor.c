@@ -335,9 +335,22 @@ int monitor_open(struct monitor *m, const struct monitor_opts *opts, monitor_eve
 	/* A policy in force records its decisions in a pinned ring buffer: show them too. */
 	if (!opts->no_decisions) {
 		int fd = bpf_obj_get("/sys/fs/bpf/vfioguard/decisions");
+		uint32_t recorded;
 
-		if (fd >= 0 && !ring_buffer__add(m->rb, fd, on_decision, m))
+		if (fd < 0)
+			return 0; /* no policy in force */
+		if (!enforce_pinned_is_ours(&recorded)) {
+			/* Its records may have another layout: not read rather than misread. */
+			m->decisions_why =
+			    "the policy in force was put in force by another build of "
+			    "vfioguard, whose decisions this one does not read (apply "
+			    "it again to see them)";
+			close(fd);
+		} else if (ring_buffer__add(m->rb, fd, on_decision, m)) {
+			close(fd);
+		} else {
 			m->decisions = !enforce_decisions_reader(true);
+		}
 	}
 	return 0;
 }

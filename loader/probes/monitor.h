@@ -75,6 +75,7 @@ struct monitor {
 	void *ctx;
 	uint64_t events; /* delivered to fn */
 	bool decisions;  /* the pinned decisions of a policy in force are read too */
+	const char *decisions_why; /* why not, when a policy is in force */
 	/* Where monitor_open spent its time (-v): finding vfio and the hooks, BPF load, attach. */
 	uint64_t lookup_ns, load_ns, attach_ns;
 };

@@ -16,3 +16,12 @@ vfioguard -j policy show > show.json
 expect_eq "allowed count" "$(jq .allowed show.json)" 1
 expect_eq "denied count" "$(jq .denied show.json)" 0
 expect_eq "published mode" "$(jq -r ".regions.devices[] | select(.device == \"$EDU\") | .regions[] | select(.name == \"BAR0\") | \"\(.access) \(.mode)\"" show.json)" "trap audit"
+
+# A policy put in force by another build (here its build record is gone, as an older layout has
+# none): its decision records may have another layout, so monitor says it does not read them.
+rm /sys/fs/bpf/vfioguard/build
+start_monitor mon2.json
+stop_monitor mon2.json
+expect_eq "decisions of another build's policy read" "$(head -1 mon2.json | jq .policy_decisions)" false
+head -1 mon2.json | jq -r .policy_decisions_error | grep -q "put in force by another build of vfioguard" ||
+	fail "no reason given for not reading them: $(head -1 mon2.json)"

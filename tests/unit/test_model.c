@@ -64,7 +64,7 @@ static void fault_learns_a_missed_mapping(void **state)
 	t = model_fault(&md, &ev);
 	assert_non_null(t);
 	assert_int_equal(t->region.index, 2);
-	assert_int_equal(t->pid, 42);
+	assert_int_equal(t->task.tgid, 42);
 	assert_ptr_equal(model_find(&md, 0x2000, 0x7f0000100000), t);
 	model_free(&md);
 }
@@ -434,7 +434,7 @@ static void mappings_of_gone_processes_forgotten(void **state)
 	model_forget_unmapped(&md, count_forgotten, &forgotten);
 	assert_int_equal(forgotten, 1);
 	assert_int_equal(md.nall, 1);
-	assert_int_equal(md.all[0]->pid, 43);
+	assert_int_equal(md.all[0]->task.tgid, 43);
 	model_free(&md);
 }
 
