@@ -609,7 +609,8 @@ int main(int argc, char **argv)
 			i += 4;
 		} else if (!strcmp(a, "copyout")) {
 			NEED(3);
-			copy_out(slot_range(argv, i, "length", &off, &len), off, len);
+			s = slot_range(argv, i, "length", &off, &len);
+			copy_out(s, off, len);
 			i += 3;
 		} else if (!strcmp(a, "loop")) {
 			unsigned long long count, i2;
