@@ -201,6 +201,7 @@ int session_open_copies(struct session *s, char *why, size_t len)
 
 int session_watch(struct session *s, uint32_t pid, uint64_t start_time, const char *comm)
 {
+	struct proc *p = procs_find(&s->procs, pid);
 	char why[512] = "";
 	uint32_t gone;
 	int n, total = 0;
@@ -208,6 +209,9 @@ int session_watch(struct session *s, uint32_t pid, uint64_t start_time, const ch
 	if (!s->copies_open || (s->o.watch.pid && pid != s->o.watch.pid))
 		return -1;
 	if (comm && s->o.watch.comm && strcmp(comm, s->o.watch.comm))
+		return -1;
+	/* Watched already as this process (each of its mmaps says so): no /proc read. */
+	if (p && start_time && p->watched == start_time)
 		return -1;
 	/* Gone, or its PID another process's, since the record that named it: nothing to watch. */
 	if (!proc_same(pid, start_time))
@@ -276,7 +280,7 @@ int session_bootstrap(struct session *s, char *why, size_t len)
 		if (!t)
 			continue; /* its mmap was seen already */
 		seen(s, &m->task);
-		session_watch(s, t->task.tgid, m->task.start_time, t->task.comm);
+		session_watch(s, m->task.tgid, m->task.start_time, m->task.comm);
 		for (unsigned int v = 0; v < s->nviews; v++)
 			if (s->views[v].existing)
 				s->views[v].existing(t, m, s->views[v].ctx);
