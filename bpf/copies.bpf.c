@@ -32,84 +32,41 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/usdt.bpf.h>
 
+#include "maps.bpf.h"
 #include "vfioguard.h"
 #include "vfio_device.bpf.h"
 #include "record.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, VFG_MAX_COPY_TARGETS);
-	__type(key, __u32);
-	__type(value, struct vfg_copy_target);
-} copy_targets SEC(".maps");
+VFG_MAP(copy_targets, ARRAY, __u32, struct vfg_copy_target, VFG_MAX_COPY_TARGETS);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, VFG_MAX_COPY_TARGETS);
-	__type(key, __u32);
-	__type(value, struct vfg_copy_counts);
-} copy_counts SEC(".maps");
+VFG_MAP(copy_counts, PERCPU_ARRAY, __u32, struct vfg_copy_counts, VFG_MAX_COPY_TARGETS);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, struct vfg_hazard_key);
-	__type(value, __u32);
-} hazard_table SEC(".maps");
+VFG_MAP(hazard_table, HASH, struct vfg_hazard_key, __u32, 65536);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 20);
-} copy_events SEC(".maps");
+VFG_RINGBUF(copy_events, 1 << 20);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32); /* tgid */
-	__type(value, struct vfg_span);
-} span_seed SEC(".maps");
+/* Keyed by tgid. */
+VFG_MAP(span_seed, HASH, __u32, struct vfg_span, 4096);
 
 /*
  * A plain hash, not an LRU one: an evicted span would hide mappings; a full map is seen by
  * track_vfio_mmap, which then drops the process's seed (its calls are all looked up).
+ * Keyed by tgid.
  */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32); /* tgid */
-	__type(value, struct vfg_span);
-} span_grown SEC(".maps");
+VFG_MAP(span_grown, HASH, __u32, struct vfg_span, 4096);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 18);
-} dma_events SEC(".maps");
+VFG_RINGBUF(dma_events, 1 << 18);
 
-/* Per thread: the address_space_map() call in flight. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32); /* tid */
-	__type(value, struct vfg_dma_event);
-} dma_inflight SEC(".maps");
+/* Per thread: the address_space_map() call in flight, keyed by tid. */
+VFG_MAP(dma_inflight, HASH, __u32, struct vfg_dma_event, 4096);
 
 /* Per process: the bounced map of device memory that holds QEMU's (one) bounce buffer. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32); /* tgid */
-	__type(value, struct vfg_dma_event);
-} dma_bounce SEC(".maps");
+VFG_MAP(dma_bounce, HASH, __u32, struct vfg_dma_event, 4096);
 
 /* Where a map's state is built before it goes into dma_inflight (too large for the stack). */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct vfg_dma_event);
-} dma_scratch SEC(".maps");
+VFG_MAP(dma_scratch, PERCPU_ARRAY, __u32, struct vfg_dma_event, 1);
 
 /* Set by user space once track_vfio_mmap is attached: only then are the spans complete. */
 volatile __u32 spans_on = 0;
@@ -128,12 +85,7 @@ struct span_cached {
 	__u32 pad;
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, VFG_MAX_COPY_TARGETS);
-	__type(key, __u32);
-	__type(value, struct span_cached);
-} span_cache SEC(".maps");
+VFG_MAP(span_cache, PERCPU_ARRAY, __u32, struct span_cached, VFG_MAX_COPY_TARGETS);
 
 /* Widens a span to cover [lo, hi); races with other CPUs are settled by compare-and-swap. */
 static __always_inline void span_widen(struct vfg_span *s, __u64 lo, __u64 hi)

@@ -21,6 +21,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
+#include "maps.bpf.h"
 #include "vfioguard.h"
 #include "vfio_device.bpf.h"
 #include "record.bpf.h"
@@ -46,48 +47,25 @@ struct {
 } policy SEC(".maps");
 
 /* [0]: generation of the policy in force (written after the swap, for decisions). */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} generation SEC(".maps");
+VFG_MAP(generation, ARRAY, __u32, __u64, 1);
 
 /*
  * [0]: checksum of the BPF object the pinned programs were loaded from, written by user space
  * before pinning. Not read here: another vfioguard build compares it with its own object to
  * decide whether it may swap verdicts into this state or must take the state over.
  */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u32);
-} build SEC(".maps");
+VFG_MAP(build, ARRAY, __u32, __u32, 1);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 256 * 1024);
-} decisions SEC(".maps");
+VFG_RINGBUF(decisions, 256 * 1024);
 
 /*
  * enum vfg_enforce_counter. With nobody reading the decisions ring buffer (serve does not: it
  * has one consumer), decisions are counted (here and in rule_counts) but not written, so a ring
  * nobody drains neither fills nor counts drops.
  */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, VFG_COUNTERS);
-	__type(key, __u32);
-	__type(value, __u64);
-} counters SEC(".maps");
+VFG_MAP(counters, ARRAY, __u32, __u64, VFG_COUNTERS);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, struct vfg_rule_count_key);
-	__type(value, __u64);
-} rule_counts SEC(".maps");
+VFG_MAP(rule_counts, LRU_HASH, struct vfg_rule_count_key, __u64, 4096);
 
 /*
  * The running kernel's page shift (12 for 4 KiB pages, 14 for 16 KiB, 16 for 64 KiB), set by
@@ -101,12 +79,7 @@ struct pending_mmap {
 	__u64 pgoff;
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u64);
-	__type(value, struct pending_mmap);
-} pending_pgoff SEC(".maps");
+VFG_MAP(pending_pgoff, LRU_HASH, __u64, struct pending_mmap, 4096);
 
 /* A remap_file_pages(2) of a VFIO file in progress, per thread (see remap_entry()). */
 struct pending_remap {
@@ -115,19 +88,9 @@ struct pending_remap {
 	char device[VFG_DEVICE_LEN];
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u64);
-	__type(value, struct pending_remap);
-} pending_remaps SEC(".maps");
+VFG_MAP(pending_remaps, LRU_HASH, __u64, struct pending_remap, 4096);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, struct vfg_region_key);
-	__type(value, struct vfg_observed);
-} observed SEC(".maps");
+VFG_MAP(observed, HASH, struct vfg_region_key, struct vfg_observed, 4096);
 
 /* The assumption per thread between the LSM hook and the end of the driver's mmap. */
 struct pending_assumption {
@@ -135,12 +98,7 @@ struct pending_assumption {
 	__u32 assumed_cache;
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u64);
-	__type(value, struct pending_assumption);
-} pending_assumed SEC(".maps");
+VFG_MAP(pending_assumed, LRU_HASH, __u64, struct pending_assumption, 4096);
 
 static __always_inline void count(__u32 i)
 {

@@ -10,6 +10,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
+#include "maps.bpf.h"
 #include "vfioguard.h"
 #include "vfio_device.bpf.h"
 #include "record.bpf.h"
@@ -31,12 +32,7 @@ const volatile bool free_direct_probed = false;
  */
 const volatile bool each_access = false;
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, struct vfg_fault_key);
-	__type(value, struct vfg_fault_stat);
-} fault_stats SEC(".maps");
+VFG_MAP(fault_stats, HASH, struct vfg_fault_key, struct vfg_fault_stat, 65536);
 
 /* A mapping's key in fault_stats: its address space and start. */
 static __always_inline struct vfg_fault_key fault_key_of(struct vm_area_struct *vma)
@@ -45,17 +41,10 @@ static __always_inline struct vfg_fault_key fault_key_of(struct vm_area_struct *
 				       .start = BPF_CORE_READ(vma, vm_start) };
 }
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, struct vfg_rw_key);
-	__type(value, struct vfg_rw_stat);
-} rw_stats SEC(".maps");
+VFG_MAP(rw_stats, PERCPU_HASH, struct vfg_rw_key, struct vfg_rw_stat, 16384);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 256 * 1024); /* user space may resize before load */
-} events SEC(".maps");
+/* max_entries: user space may resize before load */
+VFG_RINGBUF(events, 256 * 1024);
 
 /*
  * User space is woken only when this much is waiting (it reads at least every 100 ms anyway):
@@ -71,12 +60,7 @@ static __always_inline void event_submit(void *e)
 }
 
 /* Events that found the ring buffer full: counted, never silently lost. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} dropped SEC(".maps");
+VFG_MAP(dropped, PERCPU_ARRAY, __u32, __u64, 1);
 
 /* What an entry probe saw, for the exit probe of the same thread. */
 struct pending {
@@ -91,13 +75,7 @@ struct pending {
 };
 
 /* One map per path: a fault can happen while a thread is inside read() or write(). */
-#define PENDING_MAP(name)                                                                         \
-	struct {                                                                                  \
-		__uint(type, BPF_MAP_TYPE_HASH);                                                  \
-		__uint(max_entries, 8192);                                                        \
-		__type(key, __u64);                                                               \
-		__type(value, struct pending);                                                    \
-	} name SEC(".maps")
+#define PENDING_MAP(name) VFG_MAP(name, HASH, __u64, struct pending, 8192)
 
 PENDING_MAP(pending_mmap);
 PENDING_MAP(pending_fault);
@@ -499,12 +477,7 @@ int BPF_KRETPROBE(kretprobe_write, long ret)
  * the rcu_head. So both are probed: vm_area_free() reports and marks the VMA, and
  * __vm_area_free() reports only what nobody marked (the exit path).
  */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 8192);
-	__type(key, __u64);
-	__type(value, __u8);
-} unmap_reported SEC(".maps");
+VFG_MAP(unmap_reported, LRU_HASH, __u64, __u8, 8192);
 
 static __always_inline int unmap(struct vm_area_struct *vma)
 {
