@@ -30,36 +30,24 @@ struct http {
 /* Connections served at once, and from one client address (Prometheus needs one or two). */
 #define HTTP_MAX_CONNECTIONS 256U
 #define HTTP_MAX_PER_ADDRESS 32U
+#define MHD_FUNCTIONS(F)                                                                           \
+	F(MHD_start_daemon, start_daemon) F(MHD_stop_daemon, stop_daemon)                          \
+	F(MHD_create_response_from_buffer, create_response_from_buffer)                            \
+	F(MHD_add_response_header, add_response_header) F(MHD_queue_response, queue_response)      \
+	F(MHD_destroy_response, destroy_response)                                                  \
+	F(MHD_is_feature_supported, is_feature_supported)                                          \
+	F(MHD_basic_auth_get_username_password, basic_auth_get_username_password)                  \
+	F(MHD_queue_basic_auth_fail_response, queue_basic_auth_fail_response) F(MHD_free, free)
 static struct {
-	__typeof__(MHD_start_daemon) *start_daemon;
-	__typeof__(MHD_stop_daemon) *stop_daemon;
-	__typeof__(MHD_create_response_from_buffer) *create_response_from_buffer;
-	__typeof__(MHD_add_response_header) *add_response_header;
-	__typeof__(MHD_queue_response) *queue_response;
-	__typeof__(MHD_destroy_response) *destroy_response;
-	__typeof__(MHD_is_feature_supported) *is_feature_supported;
-	__typeof__(MHD_basic_auth_get_username_password) *basic_auth_get_username_password;
-	__typeof__(MHD_queue_basic_auth_fail_response) *queue_basic_auth_fail_response;
-	__typeof__(MHD_free) *free;
+	MHD_FUNCTIONS(DYNLIB_SLOT)
 } mhd;
+#define MHD_FN(sym, field) DYNLIB_FN(sym, mhd.field),
 
 static char dl_why[256];
 
 const char *http_load(void)
 {
-	const struct dynlib_fn fns[] = {
-		DYNLIB_FN(MHD_start_daemon, mhd.start_daemon),
-		DYNLIB_FN(MHD_stop_daemon, mhd.stop_daemon),
-		DYNLIB_FN(MHD_create_response_from_buffer, mhd.create_response_from_buffer),
-		DYNLIB_FN(MHD_add_response_header, mhd.add_response_header),
-		DYNLIB_FN(MHD_queue_response, mhd.queue_response),
-		DYNLIB_FN(MHD_destroy_response, mhd.destroy_response),
-		DYNLIB_FN(MHD_is_feature_supported, mhd.is_feature_supported),
-		DYNLIB_FN(MHD_basic_auth_get_username_password,
-			  mhd.basic_auth_get_username_password),
-		DYNLIB_FN(MHD_queue_basic_auth_fail_response, mhd.queue_basic_auth_fail_response),
-		DYNLIB_FN(MHD_free, mhd.free),
-	};
+	const struct dynlib_fn fns[] = { MHD_FUNCTIONS(MHD_FN) };
 
 	return dynlib_load(MHD_SONAME, fns, sizeof(fns) / sizeof(fns[0]), dl_why, sizeof(dl_why))
 		       ? dl_why

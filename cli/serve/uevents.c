@@ -13,19 +13,17 @@
  * like libmicrohttpd (libudev1 is on every Debian system; the other commands never need it).
  */
 #define UDEV_SONAME "libudev.so.1"
+#define UDEV_FUNCTIONS(F)                                                                          \
+	F(udev_new, new_) F(udev_unref, unref) F(udev_monitor_new_from_netlink, monitor_new)       \
+	F(udev_monitor_filter_add_match_subsystem_devtype, match_subsystem)                        \
+	F(udev_monitor_enable_receiving, enable_receiving)                                         \
+	F(udev_monitor_receive_device, receive_device) F(udev_monitor_unref, monitor_unref)        \
+	F(udev_device_get_action, action) F(udev_device_get_sysname, sysname)                      \
+	F(udev_device_get_driver, driver) F(udev_device_unref, device_unref)
 static struct {
-	__typeof__(udev_new) *new_;
-	__typeof__(udev_unref) *unref;
-	__typeof__(udev_monitor_new_from_netlink) *monitor_new;
-	__typeof__(udev_monitor_filter_add_match_subsystem_devtype) *match_subsystem;
-	__typeof__(udev_monitor_enable_receiving) *enable_receiving;
-	__typeof__(udev_monitor_receive_device) *receive_device;
-	__typeof__(udev_monitor_unref) *monitor_unref;
-	__typeof__(udev_device_get_action) *action;
-	__typeof__(udev_device_get_sysname) *sysname;
-	__typeof__(udev_device_get_driver) *driver;
-	__typeof__(udev_device_unref) *device_unref;
+	UDEV_FUNCTIONS(DYNLIB_SLOT)
 } ud;
+#define UDEV_FN(sym, field) DYNLIB_FN(sym, ud.field),
 
 struct uevents {
 	struct udev *u;
@@ -35,18 +33,7 @@ struct uevents {
 /* The kernel's uevents, not udevd's: they come first and need no udevd. */
 struct uevents *uevents_open(const char **why)
 {
-	const struct dynlib_fn fns[] = {
-		DYNLIB_FN(udev_new, ud.new_), DYNLIB_FN(udev_unref, ud.unref),
-		DYNLIB_FN(udev_monitor_new_from_netlink, ud.monitor_new),
-		DYNLIB_FN(udev_monitor_filter_add_match_subsystem_devtype, ud.match_subsystem),
-		DYNLIB_FN(udev_monitor_enable_receiving, ud.enable_receiving),
-		DYNLIB_FN(udev_monitor_receive_device, ud.receive_device),
-		DYNLIB_FN(udev_monitor_unref, ud.monitor_unref),
-		DYNLIB_FN(udev_device_get_action, ud.action),
-		DYNLIB_FN(udev_device_get_sysname, ud.sysname),
-		DYNLIB_FN(udev_device_get_driver, ud.driver),
-		DYNLIB_FN(udev_device_unref, ud.device_unref),
-	};
+	const struct dynlib_fn fns[] = { UDEV_FUNCTIONS(UDEV_FN) };
 	static char dl_why[256];
 	struct uevents *e;
 

@@ -15,6 +15,12 @@ struct dynlib_fn {
 };
 /* The entry for function sym, whose address goes to the pointer ptr. */
 #define DYNLIB_FN(sym, ptr) { #sym, (void **)&(ptr) }
+/*
+ * A library's functions are listed once, as an X-macro of F(sym, field) entries: DYNLIB_SLOT
+ * declares the struct's pointers from it, each with its function's own type, and the same list
+ * with an F that expands to DYNLIB_FN(sym, var.field) gives dynlib_load's table.
+ */
+#define DYNLIB_SLOT(sym, field) __typeof__(sym) *field;
 
 /*
  * Loads soname and resolves every function into its slot. Returns 0, or -ENOENT with why

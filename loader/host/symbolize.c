@@ -12,36 +12,22 @@
 #include "symbolize.h"
 #include "dynlib.h"
 
+#define DW_FUNCTIONS(F)                                                                            \
+	F(dwfl_begin, begin) F(dwfl_end, end) F(dwfl_linux_proc_report, proc_report)               \
+	F(dwfl_report_end, report_end) F(dwfl_addrmodule, addrmodule)                              \
+	F(dwfl_module_info, module_info) F(dwfl_module_addrinfo, module_addrinfo)                  \
+	F(dwfl_getmodules, getmodules) F(dwfl_module_getelf, module_getelf)
 static struct {
 	int loaded; /* 0 not tried, 1 loaded, -1 failed */
-	Dwfl *(*begin)(const Dwfl_Callbacks *);
-	void (*end)(Dwfl *);
-	int (*proc_report)(Dwfl *, pid_t);
-	int (*report_end)(Dwfl *, int (*)(Dwfl_Module *, void *, const char *, Dwarf_Addr,
-					  void *), void *);
-	Dwfl_Module *(*addrmodule)(Dwfl *, Dwarf_Addr);
-	const char *(*module_info)(Dwfl_Module *, void ***, Dwarf_Addr *, Dwarf_Addr *,
-				   Dwarf_Addr *, Dwarf_Addr *, const char **, const char **);
-	const char *(*module_addrinfo)(Dwfl_Module *, GElf_Addr, GElf_Off *, GElf_Sym *,
-				       GElf_Word *, Elf **, Dwarf_Addr *);
-	ptrdiff_t (*getmodules)(Dwfl *, int (*)(Dwfl_Module *, void **, const char *, Dwarf_Addr,
-						void *), void *, ptrdiff_t);
-	Elf *(*module_getelf)(Dwfl_Module *, GElf_Addr *);
+	DW_FUNCTIONS(DYNLIB_SLOT)
 	Dwfl_Callbacks callbacks;
 } dw;
+#define DW_FN(sym, field) DYNLIB_FN(sym, dw.field),
 
 static bool dw_load(void)
 {
 	const struct dynlib_fn fns[] = {
-		DYNLIB_FN(dwfl_begin, dw.begin), DYNLIB_FN(dwfl_end, dw.end),
-		DYNLIB_FN(dwfl_linux_proc_report, dw.proc_report),
-		DYNLIB_FN(dwfl_report_end, dw.report_end),
-		DYNLIB_FN(dwfl_addrmodule, dw.addrmodule),
-		DYNLIB_FN(dwfl_module_info, dw.module_info),
-		DYNLIB_FN(dwfl_module_addrinfo, dw.module_addrinfo),
-		DYNLIB_FN(dwfl_getmodules, dw.getmodules),
-		DYNLIB_FN(dwfl_module_getelf, dw.module_getelf),
-		DYNLIB_FN(dwfl_linux_proc_find_elf, dw.callbacks.find_elf),
+		DW_FUNCTIONS(DW_FN) DYNLIB_FN(dwfl_linux_proc_find_elf, dw.callbacks.find_elf),
 		DYNLIB_FN(dwfl_standard_find_debuginfo, dw.callbacks.find_debuginfo),
 	};
 	char why[256];
