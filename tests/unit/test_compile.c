@@ -273,20 +273,25 @@ static void cache_matchers_use_the_assumption(void **state)
 
 static void assumed_modes(void **state)
 {
-	assert_int_equal(assumed_cache_mode(ARCH_X86_64, "vfio-pci", 0, CACHE_UNKNOWN),
-			 CACHE_X86_UC_MINUS);
-	assert_int_equal(assumed_cache_mode(ARCH_ARM64, "vfio-pci", 6, CACHE_UNKNOWN),
-			 CACHE_ARM64_DEVICE_nGnRnE);
-	assert_int_equal(assumed_cache_mode(ARCH_ARM64, "nvgrace-gpu-vfio-pci", 4, CACHE_UNKNOWN),
-			 CACHE_ARM64_NORMAL);
-	assert_int_equal(assumed_cache_mode(ARCH_ARM64, "nvgrace-gpu-vfio-pci", 2, CACHE_UNKNOWN),
-			 CACHE_ARM64_NORMAL_NC);
-	assert_int_equal(assumed_cache_mode(ARCH_X86_64, "vfio-pci", 7, CACHE_UNKNOWN),
-			 CACHE_UNKNOWN);
-	assert_int_equal(assumed_cache_mode(ARCH_X86_64, "vfio-pci", 9, CACHE_UNKNOWN),
-			 CACHE_UNKNOWN);
-	assert_int_equal(assumed_cache_mode(ARCH_X86_64, "vfio-pci", 0, CACHE_X86_WB),
-			 CACHE_X86_WB);
+	static const struct {
+		enum host_arch arch;
+		const char *driver;
+		unsigned int region;
+		enum cache_mode observed, assumed;
+	} cases[] = {
+		{ ARCH_X86_64, "vfio-pci", 0, CACHE_UNKNOWN, CACHE_X86_UC_MINUS },
+		{ ARCH_ARM64, "vfio-pci", 6, CACHE_UNKNOWN, CACHE_ARM64_DEVICE_nGnRnE },
+		{ ARCH_ARM64, "nvgrace-gpu-vfio-pci", 4, CACHE_UNKNOWN, CACHE_ARM64_NORMAL },
+		{ ARCH_ARM64, "nvgrace-gpu-vfio-pci", 2, CACHE_UNKNOWN, CACHE_ARM64_NORMAL_NC },
+		{ ARCH_X86_64, "vfio-pci", 7, CACHE_UNKNOWN, CACHE_UNKNOWN },
+		{ ARCH_X86_64, "vfio-pci", 9, CACHE_UNKNOWN, CACHE_UNKNOWN },
+		{ ARCH_X86_64, "vfio-pci", 0, CACHE_X86_WB, CACHE_X86_WB },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(assumed_cache_mode(cases[i].arch, cases[i].driver, cases[i].region,
+						    cases[i].observed),
+				 cases[i].assumed);
 }
 
 static void hazard_table(void **state)

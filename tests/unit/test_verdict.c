@@ -28,13 +28,14 @@ static void fake_process(uint32_t pid, char *exe, size_t exe_len, char *cgroup, 
 	snprintf(cgroup, cgroup_len, "%s", pid < 100 ? "/machine.slice/vm1" : "/system.slice");
 }
 
-/* 0000:00:03.0 is a 1af4:1110 bound to vfio-pci; other devices are unknown. */
+/* DEV is a 1af4:1110 bound to vfio-pci; other devices are unknown. */
+#define DEV "0000:00:03.0"
 static void fake_device(const char *name, struct device_facts *f)
 {
 	memset(f, 0, sizeof(*f));
 	f->vendor = f->device_id = f->subsystem_vendor = f->subsystem_device = -1;
 	snprintf(f->name, sizeof(f->name), "%s", name);
-	if (strcmp(name, "0000:00:03.0"))
+	if (strcmp(name, DEV))
 		return;
 	f->vendor = 0x1af4;
 	f->device_id = 0x1110;
@@ -56,7 +57,7 @@ static void verdicts_stay(void **state)
 	size_t n = 0;
 
 	verdicts_init(&vs, ARCH_X86_64, &fake, NULL);
-	first = verdict_of(&vs, 1, "vmm", "0000:00:03.0", 0, CACHE_X86_UC_MINUS);
+	first = verdict_of(&vs, 1, "vmm", DEV, 0, CACHE_X86_UC_MINUS);
 	assert_non_null(first);
 	assert_string_equal(first->rule, "no policy in force");
 	assert_int_equal(first->access, ACCESS_DIRECT);
@@ -69,26 +70,26 @@ static void verdicts_stay(void **state)
 		between[pid] = malloc(64);
 	}
 	assert_int_equal(first->pid, 1);
-	assert_string_equal(first->device, "0000:00:03.0");
+	assert_string_equal(first->device, DEV);
 	assert_int_equal(first->region, 0);
 	assert_string_equal(first->rule, rule);
 	/* Asked again: the same verdict, not a second one. */
-	assert_ptr_equal(verdict_of(&vs, 1, "vmm", "0000:00:03.0", 0, CACHE_X86_UC_MINUS), first);
+	assert_ptr_equal(verdict_of(&vs, 1, "vmm", DEV, 0, CACHE_X86_UC_MINUS), first);
 	assert_int_equal(verdicts_count(&vs), 199);
 	/* Another region or device of the same process is another verdict. */
-	assert_ptr_not_equal(verdict_of(&vs, 1, "vmm", "0000:00:03.0", 2, CACHE_X86_UC_MINUS), first);
+	assert_ptr_not_equal(verdict_of(&vs, 1, "vmm", DEV, 2, CACHE_X86_UC_MINUS), first);
 	assert_ptr_not_equal(verdict_of(&vs, 1, "vmm", "0000:00:04.0", 0, CACHE_X86_UC_MINUS), first);
 	assert_int_equal(verdicts_count(&vs), 201);
 	/* A PID used again is another process: its verdicts are asked for again. */
 	verdicts_forget_pid(&vs, 7);
 	assert_int_equal(verdicts_count(&vs), 200);
-	assert_ptr_equal(verdict_of(&vs, 1, "vmm", "0000:00:03.0", 0, CACHE_X86_UC_MINUS), first);
+	assert_ptr_equal(verdict_of(&vs, 1, "vmm", DEV, 0, CACHE_X86_UC_MINUS), first);
 	verdicts_forget_exited(&vs, odd_alive, NULL);
 	assert_int_equal(verdicts_count(&vs), 101); /* 1 (three), 3, ..., 199 less 7 */
 	for (uint32_t pid = 0; pid < 200; pid++)
 		if (pid % 2 == 0 || pid == 7)
 			for (unsigned int r = 0; r < 3; r++)
-				n += verdict_of(&vs, pid, "vmm", "0000:00:03.0", r,
+				n += verdict_of(&vs, pid, "vmm", DEV, r,
 						CACHE_X86_UC_MINUS) != NULL;
 	assert_int_equal(verdicts_count(&vs), 101 + n);
 	verdicts_free(&vs);
@@ -97,14 +98,27 @@ static void verdicts_stay(void **state)
 	(void)state;
 }
 
-/* A policy file of text at a new path made from the template path. */
-static void write_policy(char *path, const char *text)
+/* Verdicts of the policy text, written to a new file made from the template path. */
+static void verdicts_of_text(struct verdicts *vs, char *path, const char *text)
 {
 	int fd = mkstemp(path);
 
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
 	close(fd);
+	verdicts_init(vs, ARCH_X86_64, &fake, path);
+}
+
+/* The verdict for the region is rule's, with access (where access >= 0). */
+static void expect(struct verdicts *vs, uint32_t pid, const char *comm,
+				    const char *device, unsigned int region, enum cache_mode mode,
+				    const char *rule, int access)
+{
+	const struct verdict *v = verdict_of(vs, pid, comm, device, region, mode);
+
+	assert_string_equal(v->rule, rule);
+	if (access >= 0)
+		assert_int_equal(v->access, access);
 }
 
 /* The rules match on the resolver's executable, cgroup, driver and IDs; the file is read once. */
@@ -121,35 +135,24 @@ static void verdicts_match_the_facts(void **state)
 		"  - name: bar2\n"
 		"    match: { driver: vfio-pci, region: bar2 }\n"
 		"    access: direct\n";
-	const struct verdict *v;
 	struct verdicts vs;
 
-	write_policy(path, text);
-	verdicts_init(&vs, ARCH_X86_64, &fake, path);
+	verdicts_of_text(&vs, path, text);
 	process_calls = 0;
-	v = verdict_of(&vs, 5, "qemu", "0000:00:03.0", 0, CACHE_X86_UC_MINUS);
-	assert_string_equal(v->rule, "'qemu-bar0'");
-	assert_int_equal(v->access, ACCESS_FIXED);
+	expect(&vs, 5, "qemu", DEV, 0, CACHE_X86_UC_MINUS, "'qemu-bar0'", ACCESS_FIXED);
 	/* Another executable: the first rule does not match, and BAR0 falls to the default. */
-	v = verdict_of(&vs, 105, "qemu", "0000:00:03.0", 0, CACHE_X86_UC_MINUS);
-	assert_string_equal(v->rule, "default");
-	assert_int_equal(v->access, ACCESS_TRAP);
-	v = verdict_of(&vs, 105, "qemu", "0000:00:03.0", 2, CACHE_X86_UC_MINUS);
-	assert_string_equal(v->rule, "'bar2'");
-	assert_int_equal(v->access, ACCESS_DIRECT);
+	expect(&vs, 105, "qemu", DEV, 0, CACHE_X86_UC_MINUS, "default", ACCESS_TRAP);
+	expect(&vs, 105, "qemu", DEV, 2, CACHE_X86_UC_MINUS, "'bar2'", ACCESS_DIRECT);
 	/* Another device: not bound to vfio-pci as the resolver says, so no rule matches. */
-	v = verdict_of(&vs, 5, "qemu", "0000:00:04.0", 2, CACHE_X86_UC_MINUS);
-	assert_string_equal(v->rule, "default");
+	expect(&vs, 5, "qemu", "0000:00:04.0", 2, CACHE_X86_UC_MINUS, "default", -1);
 	assert_int_equal(process_calls, 4);
 	/* Memoised: the facts are not read again. */
-	verdict_of(&vs, 5, "qemu", "0000:00:03.0", 0, CACHE_X86_UC_MINUS);
+	verdict_of(&vs, 5, "qemu", DEV, 0, CACHE_X86_UC_MINUS);
 	assert_int_equal(process_calls, 4);
 	/* The policy changed: read again (gone now, so no policy is in force). */
 	unlink(path);
 	verdicts_reset(&vs);
-	v = verdict_of(&vs, 5, "qemu", "0000:00:03.0", 0, CACHE_X86_UC_MINUS);
-	assert_string_equal(v->rule, "no policy in force");
-	assert_int_equal(v->access, ACCESS_DIRECT);
+	expect(&vs, 5, "qemu", DEV, 0, CACHE_X86_UC_MINUS, "no policy in force", ACCESS_DIRECT);
 	verdicts_free(&vs);
 	(void)state;
 }
@@ -168,21 +171,13 @@ static void verdicts_follow_name_and_mode(void **state)
 		"  - name: wc\n"
 		"    match: { cache: WC }\n"
 		"    access: fixed\n";
-	const struct verdict *v;
 	struct verdicts vs;
 
-	write_policy(path, text);
-	verdicts_init(&vs, ARCH_X86_64, &fake, path);
-	v = verdict_of(&vs, 5, "qemu", "0000:00:03.0", 2, CACHE_X86_UC_MINUS);
-	assert_string_equal(v->rule, "default");
-	v = verdict_of(&vs, 5, "vfg-testvmm", "0000:00:03.0", 2, CACHE_X86_UC_MINUS);
-	assert_string_equal(v->rule, "'vmm-bar2'");
-	assert_int_equal(v->access, ACCESS_TRAP);
-	v = verdict_of(&vs, 6, "qemu", "0000:00:03.0", 0, CACHE_X86_UC_MINUS);
-	assert_string_equal(v->rule, "default");
-	v = verdict_of(&vs, 6, "qemu", "0000:00:03.0", 0, CACHE_X86_WC);
-	assert_string_equal(v->rule, "'wc'");
-	assert_int_equal(v->access, ACCESS_FIXED);
+	verdicts_of_text(&vs, path, text);
+	expect(&vs, 5, "qemu", DEV, 2, CACHE_X86_UC_MINUS, "default", -1);
+	expect(&vs, 5, "vfg-testvmm", DEV, 2, CACHE_X86_UC_MINUS, "'vmm-bar2'", ACCESS_TRAP);
+	expect(&vs, 6, "qemu", DEV, 0, CACHE_X86_UC_MINUS, "default", -1);
+	expect(&vs, 6, "qemu", DEV, 0, CACHE_X86_WC, "'wc'", ACCESS_FIXED);
 	unlink(path);
 	verdicts_free(&vs);
 	(void)state;
