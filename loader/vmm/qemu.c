@@ -16,6 +16,26 @@
 #include "targets.h"
 
 /*
+ * The build's own architecture in capstone's terms: its disassembler, an instruction's details,
+ * a memory operand, the first argument's register.
+ */
+#if defined(__x86_64__)
+#define ARCH_CS CS_ARCH_X86, CS_MODE_64
+#define ARCH_DETAIL cs_x86
+#define ARCH_DETAIL_FIELD x86
+#define ARCH_OP_MEM X86_OP_MEM
+#define ARCH_ARG0 X86_REG_RDI
+#define ARCH_REG_INVALID X86_REG_INVALID
+#else
+#define ARCH_CS CS_ARCH_ARM64, CS_MODE_ARM
+#define ARCH_DETAIL cs_arm64
+#define ARCH_DETAIL_FIELD arm64
+#define ARCH_OP_MEM ARM64_OP_MEM
+#define ARCH_ARG0 ARM64_REG_X0
+#define ARCH_REG_INVALID ARM64_REG_INVALID
+#endif
+
+/*
  * The first count instructions (0: all) of an exported function of exe, at most max bytes
  * (the symbol's size when smaller), disassembled with details; *h is open for them. 0 or
  * -errno, with the reason in why.
@@ -48,11 +68,7 @@ static int function_disasm(struct elf_file *ef, const char *exe, const char *sym
 		snprintf(why, len, "cannot read %s at %s", exe, sym);
 		return -EIO;
 	}
-#if defined(__x86_64__)
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, h) != CS_ERR_OK) {
-#else
-	if (cs_open(CS_ARCH_ARM64, CS_MODE_ARM, h) != CS_ERR_OK) {
-#endif
+	if (cs_open(ARCH_CS, h) != CS_ERR_OK) {
 		snprintf(why, len, "no disassembler: %s", disasm_error());
 		return -ENOTSUP;
 	}
@@ -80,29 +96,16 @@ static int first_arg_load(struct elf_file *ef, const char *exe, const char *sym,
 		return err;
 	err = -ENOENT;
 	for (size_t i = 0; i < n && err; i++) {
-#if defined(__x86_64__)
-		cs_x86 *x = &insn[i].detail->x86;
+		const ARCH_DETAIL *d = &insn[i].detail->ARCH_DETAIL_FIELD;
 
-		for (int k = 0; k < x->op_count; k++)
-			if (x->operands[k].type == X86_OP_MEM && x->operands[k].mem.base == X86_REG_RDI &&
-			    x->operands[k].mem.index == X86_REG_INVALID &&
-			    x->operands[k].mem.disp >= 0 && x->operands[k].mem.disp < 4096) {
-				*disp = x->operands[k].mem.disp;
+		for (int k = 0; k < d->op_count; k++)
+			if (d->operands[k].type == ARCH_OP_MEM && d->operands[k].mem.base == ARCH_ARG0 &&
+			    d->operands[k].mem.index == ARCH_REG_INVALID &&
+			    d->operands[k].mem.disp >= 0 && d->operands[k].mem.disp < 4096) {
+				*disp = d->operands[k].mem.disp;
 				err = 0;
 				break;
 			}
-#else
-		cs_arm64 *a = &insn[i].detail->arm64;
-
-		for (int k = 0; k < a->op_count; k++)
-			if (a->operands[k].type == ARM64_OP_MEM && a->operands[k].mem.base == ARM64_REG_X0 &&
-			    a->operands[k].mem.index == ARM64_REG_INVALID &&
-			    a->operands[k].mem.disp >= 0 && a->operands[k].mem.disp < 4096) {
-				*disp = a->operands[k].mem.disp;
-				err = 0;
-				break;
-			}
-#endif
 	}
 	cs_free(insn, n);
 	cs_close(&h);
