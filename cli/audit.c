@@ -145,10 +145,10 @@ int do_audit(int argc, char **argv)
 	bool copies = false;
 	unsigned long long duration = 0, v;
 	struct snapshot snap;
+	struct cmd_options o = { "audit", audit_usage, "jpvh", opts };
 	int c, err, ret = EXIT_CLEAN;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "jpvh", opts, NULL)) != -1) {
+	while ((c = next_option(&o, argc, argv)) > 0) {
 		int cv = copy_view_option(&co, c, optarg, &copies);
 
 		if (cv < 0)
@@ -169,16 +169,11 @@ int do_audit(int argc, char **argv)
 			}
 			co.watch.pid = v;
 			break;
-		default:
-			if ((c = common_option(c, audit_usage)) < 0)
-				break;
-			free((void *)co.watch.probes);
-			return c;
 		}
 	}
-	if (optind < argc) {
-		p_err("audit: unexpected argument '%s'", argv[optind]);
-		goto usage_error;
+	if (c < 0) {
+		free((void *)co.watch.probes);
+		return o.rc;
 	}
 	if (copies != !!duration) {
 		p_err(copies ? "audit: --copies needs --duration SECONDS (how long to watch)"

@@ -263,10 +263,10 @@ int do_calibrate(int argc, char **argv)
 	struct calibrator cal;
 	struct calib_result res = {};
 	char buid[96] = "?", where[128], stores[256], hz[64], lhz[64];
+	struct cmd_options o = { "calibrate", calibrate_usage, "jh", opts };
 	int c, err, ret = EXIT_CLEAN;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+	while ((c = next_option(&o, argc, argv)) > 0) {
 		switch (c) {
 		case 'r': {
 			char *copy = strdup(optarg), *save = NULL;
@@ -317,11 +317,10 @@ int do_calibrate(int argc, char **argv)
 			}
 			break;
 		}
-		default:
-			if ((c = common_option(c, calibrate_usage)) >= 0)
-				return c;
 		}
 	}
+	if (c < 0)
+		return o.rc;
 	if (parse_list(lengths, CALIB_MAX_LEN, &lens, &nlens)) {
 		p_err("calibrate: --lengths: '%s' is not a list of lengths up to %d", lengths,
 		      CALIB_MAX_LEN);

@@ -56,17 +56,13 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 int parse_common_options(int argc, char **argv, const char *cmd_usage)
 {
 	static const struct option opts[] = { COMMON_LONG_OPTIONS, { NULL, 0, NULL, 0 } };
+	struct cmd_options o = { .usage = cmd_usage, .shortopts = "jpvh", .longopts = opts,
+				 .operands = true };
 	int c;
 
-	/* 0, not 1: getopt starts afresh (main's "+" stops at the first word that is not an
-	 * option) and takes options after the command's arguments too. */
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "jpvh", opts, NULL)) != -1) {
-		c = common_option(c, cmd_usage);
-		if (c >= 0)
-			return c == EXIT_CLEAN ? -1 : -2;
-	}
-	return optind;
+	while ((c = next_option(&o, argc, argv)) > 0)
+		; /* it has no options but the common ones */
+	return !c ? optind : o.rc == EXIT_CLEAN ? -1 : -2;
 }
 
 int main(int argc, char **argv)

@@ -638,10 +638,10 @@ int do_monitor(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	unsigned long long v, duration = 0;
 	uint64_t deadline = 0, t;
+	struct cmd_options o = { "monitor", monitor_usage, "jpvh", opts };
 	int c, err, ret = EXIT_CLEAN;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "jpvh", opts, NULL)) != -1) {
+	while ((c = next_option(&o, argc, argv)) > 0) {
 		int cv = copy_view_option(&co, c, optarg, &copies);
 
 		if (cv < 0) {
@@ -687,13 +687,10 @@ int do_monitor(int argc, char **argv)
 			mo.ringbuf_bytes = v;
 			break;
 		}
-		default:
-			if ((c = common_option(c, monitor_usage)) >= 0)
-				return c;
 		}
 	}
-	if (no_operands("monitor", argc, argv, optind))
-		return EXIT_ERROR;
+	if (c < 0)
+		return o.rc;
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Text and JSON output helpers; see output.h. */
 #include <errno.h>
+#include <getopt.h>
 #include <iconv.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -201,15 +202,38 @@ struct json_object *vm_flags_json(uint64_t flags)
 	return a;
 }
 
-int common_option(int c, const char *usage)
+int next_option(struct cmd_options *o, int argc, char **argv)
 {
-	switch (c) {
-	case 'j': json_output = true; return -1;
-	case 'p': json_output = pretty_output = true; return -1;
-	case 'v': verbose++; return -1;
-	case 'h': printf("%s", usage); return EXIT_CLEAN;
-	default: fprintf(stderr, "%s", usage); return EXIT_ERROR;
+	int c;
+
+	if (!o->started) {
+		/* 0, not 1: getopt starts afresh (main's "+" stops at the first word that is not
+		 * an option) and takes options after the command's operands too. */
+		optind = 0;
+		o->started = true;
 	}
+	while ((c = getopt_long(argc, argv, o->shortopts, o->longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json_output = true; break;
+		case 'p': json_output = pretty_output = true; break;
+		case 'v': verbose++; break;
+		case 'h':
+			printf("%s", o->usage);
+			o->rc = EXIT_CLEAN;
+			return -1;
+		case '?':
+		case ':':
+			fprintf(stderr, "%s", o->usage);
+			o->rc = EXIT_ERROR;
+			return -1;
+		default: return c;
+		}
+	}
+	if (!o->operands && no_operands(o->cmd, argc, argv, optind)) {
+		o->rc = EXIT_ERROR;
+		return -1;
+	}
+	return 0;
 }
 
 int no_operands(const char *cmd, int argc, char **argv, int first)

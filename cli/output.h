@@ -3,6 +3,7 @@
 #ifndef VFIOGUARD_OUTPUT_H
 #define VFIOGUARD_OUTPUT_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -59,12 +60,24 @@ const char *human_size(uint64_t v, char *buf, size_t len);
 	{ "json", no_argument, NULL, 'j' }, { "pretty", no_argument, NULL, 'p' },                \
 		{ "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' }
 
+/* A command's options, read by next_option. */
+struct cmd_options {
+	const char *cmd;	    /* the command as its messages start: "policy explain" */
+	const char *usage;
+	const char *shortopts;	    /* getopt's: those of -j -p -v -h the command takes */
+	const struct option *longopts;
+	bool operands;		    /* it takes operands: they start at optind after the options */
+	int rc;			    /* the command's exit code once next_option returned -1 */
+	bool started;
+};
 /*
- * The flags every command takes (-j, -p, -v, -h), as the default: of its getopt loop's switch:
- * -1 when c was one of them and is taken; else the command's exit code after printing its
- * usage: EXIT_CLEAN (on stdout) for -h, EXIT_ERROR (on stderr) for what getopt refused.
+ * The command's next option of its own (getopt_long's character, with optarg), the flags every
+ * command takes (-j, -p, -v, -h) taken here; 0 after the last option, once a command that takes
+ * no operands is checked to have none; -1 when the command is to return o->rc: EXIT_CLEAN after
+ * --help (the usage on stdout), EXIT_ERROR after what getopt refused (the usage on stderr) or an
+ * operand the command does not take (named).
  */
-int common_option(int c, const char *usage);
+int next_option(struct cmd_options *o, int argc, char **argv);
 /*
  * For a command that takes no operands: argv[first] onwards must be empty. EXIT_ERROR after
  * naming the first one (cmd: the command, as its messages start), or 0.

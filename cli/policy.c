@@ -146,10 +146,10 @@ static int do_explain(int argc, char **argv)
 	struct policy p;
 	struct device_facts dev;
 	char hz[64];
+	struct cmd_options o = { "policy explain", policy_usage, "jpvh", opts };
 	int c, ret, idx;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "jpvh", opts, NULL)) != -1) {
+	while ((c = next_option(&o, argc, argv)) > 0) {
 		switch (c) {
 		case 'f': file = optarg; break;
 		case 'd': s.device = optarg; break;
@@ -164,13 +164,10 @@ static int do_explain(int argc, char **argv)
 				return EXIT_ERROR;
 			}
 			break;
-		default:
-			if ((c = common_option(c, policy_usage)) >= 0)
-				return c;
 		}
 	}
-	if (no_operands("policy explain", argc, argv, optind))
-		return EXIT_ERROR;
+	if (c < 0)
+		return o.rc;
 	if (!file && !access(RUN_POLICY, R_OK))
 		file = RUN_POLICY; /* the policy in force */
 	if (!file) {

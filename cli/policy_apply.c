@@ -266,20 +266,17 @@ int do_advise(int argc, char **argv)
 	struct run_published pub;
 	const struct run_regions *rr = &pub.regions;
 	char name[24];
+	struct cmd_options o = { "advise", advise_usage, "jpvh", opts };
 	int c;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "jpvh", opts, NULL)) != -1) {
+	while ((c = next_option(&o, argc, argv)) > 0) {
 		switch (c) {
 		case 'q': libvirt = false; break;
 		case 'l': qemu = false; break;
-		default:
-			if ((c = common_option(c, advise_usage)) >= 0)
-				return c;
 		}
 	}
-	if (no_operands("advise", argc, argv, optind))
-		return EXIT_ERROR;
+	if (c < 0)
+		return o.rc;
 	if (!qemu && !libvirt) {
 		p_err("advise: --qemu and --libvirt each show only one; give at most one");
 		return EXIT_ERROR;

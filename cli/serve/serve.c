@@ -412,6 +412,7 @@ int do_serve(int argc, char **argv)
 	char what[128];
 	unsigned long long v;
 	uint64_t next = 0;
+	struct cmd_options o = { "serve", serve_usage, "vh", opts };
 	int c, err, fd = -1, ret = EXIT_ERROR;
 
 	/*
@@ -421,8 +422,7 @@ int do_serve(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &hup, NULL);
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+	while ((c = next_option(&o, argc, argv)) > 0) {
 		switch (c) {
 		case 'f': sv.policy_file = optarg; break;
 		case 'n': sv.policy_file = NULL; break;
@@ -439,17 +439,14 @@ int do_serve(int argc, char **argv)
 			}
 			sv.interval = v;
 			break;
-		default:
-			if ((c = common_option(c, serve_usage)) >= 0)
-				return c;
 		}
 	}
+	if (c < 0)
+		return o.rc;
 	if (so.watch.libc && no_copies) {
 		p_err("serve: --libc and --no-copies contradict each other");
 		return EXIT_ERROR;
 	}
-	if (no_operands("serve", argc, argv, optind))
-		return EXIT_ERROR;
 	if (geteuid() != 0) {
 		p_err("serve: needs root: it loads BPF programs and pins the policy's under %s",
 		      VFG_PIN_DIR);

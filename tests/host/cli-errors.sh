@@ -9,6 +9,18 @@ expect_eq "unknown command status (json)" $rc 2
 jq -e .error out >/dev/null || fail "no JSON error object: $(cat out)"
 rc=0; vfioguard audit --no-such-option > out 2> err || rc=$?
 expect_eq "unknown option status" $rc 2
+# Every command that takes no operands names the first one (options after it are taken too).
+stray_operand() { # COMMAND ARGS...
+	cmd=$1; shift
+	rc=0; vfioguard $cmd "$@" > out 2> err || rc=$?
+	expect_eq "$cmd $*: status" $rc 2
+	grep -q "$cmd: unexpected argument 'stray' (see vfioguard $cmd --help)" err ||
+		fail "$cmd $*: $(cat err)"
+}
+for cmd in audit monitor calibrate features serve advise "policy explain"; do
+	stray_operand "$cmd" stray
+done
+stray_operand monitor stray -v
 rc=0; vfioguard --version > out || rc=$?
 expect_eq "version status" $rc 0
 grep -q '^vfioguard ' out || fail "version: $(cat out)"
