@@ -5,10 +5,16 @@
 
 /* Each returns an exit code (output.h). argv[0] is the command's name. */
 int do_audit(int argc, char **argv);
-int do_features(int argc, char **argv);
 int do_monitor(int argc, char **argv);
 int do_policy(int argc, char **argv);
 int do_policy_apply(int argc, char **argv);
+int do_policy_show(int argc, char **argv);
+int do_policy_clear(int argc, char **argv);
+int do_advise(int argc, char **argv);
+int do_calibrate(int argc, char **argv);
+int do_features(int argc, char **argv);
+int do_serve(int argc, char **argv);
+
 /*
  * policy apply with the text read from text_from and published as file's (the same path for the
  * command; serve re-resolves the text in force, RUN_POLICY, when a device appears). then (may be
@@ -20,11 +26,6 @@ struct run_state;
 int policy_apply_file(const char *file, const char *text_from,
 		      void (*then)(struct policy *p, const struct run_state *st, void *ctx),
 		      void *ctx);
-int do_policy_show(int argc, char **argv);
-int do_policy_clear(int argc, char **argv);
-int do_advise(int argc, char **argv);
-int do_calibrate(int argc, char **argv);
-int do_serve(int argc, char **argv);
 
 struct policy_diags;
 /* "FILE:LINE:COL: error|warning: message" on stderr, for every diagnostic. */
