@@ -51,20 +51,31 @@ void model_free(struct model *md)
 	memset(md, 0, sizeof(*md));
 }
 
+/* Appends a zeroed row to *rows, which holds *n rows of size bytes: the new row, or NULL. */
+static void *row_append(void **rows, size_t *n, size_t size)
+{
+	char *grown = realloc(*rows, (*n + 1) * size);
+
+	if (!grown)
+		return NULL;
+	*rows = grown;
+	memset(grown + *n * size, 0, size);
+	return grown + (*n)++ * size;
+}
+
 static struct model_mapping *track(struct model *md, const struct model_mapping *t)
 {
-	struct model_mapping *n = malloc(sizeof(*n)), **slot, **grown;
+	struct model_mapping *n = malloc(sizeof(*n)), **slot, **row;
 
 	if (!n)
 		return NULL;
 	*n = *t;
-	grown = realloc(md->all, (md->nall + 1) * sizeof(*md->all));
-	if (!grown) {
+	row = row_append((void **)&md->all, &md->nall, sizeof(*md->all));
+	if (!row) {
 		free(n);
 		return NULL;
 	}
-	md->all = grown;
-	md->all[md->nall++] = n;
+	*row = n;
 	/* A new mapping at the address of one whose end was missed replaces it. */
 	slot = tsearch(n, &md->active, mapping_cmp);
 	if (slot && *slot != n)
@@ -246,7 +257,7 @@ unsigned int model_order_bucket(unsigned int order, unsigned int page_shift)
 static struct model_access *access_of(struct model *md, uint32_t pid, unsigned int region,
 				      const char *comm, const char *device)
 {
-	struct model_access *grown;
+	struct model_access *a;
 	size_t exited;
 
 again:
@@ -262,16 +273,14 @@ again:
 		comm = MODEL_OTHER_NAME;
 		goto again;
 	}
-	grown = realloc(md->acc, (md->nacc + 1) * sizeof(*md->acc));
-	if (!grown)
+	a = row_append((void **)&md->acc, &md->nacc, sizeof(*md->acc));
+	if (!a)
 		return NULL;
-	md->acc = grown;
-	memset(&grown[md->nacc], 0, sizeof(*grown));
-	grown[md->nacc].pid = pid;
-	grown[md->nacc].region = region;
-	snprintf(grown[md->nacc].comm, VFG_COMM_LEN, "%s", comm);
-	snprintf(grown[md->nacc].device, VFG_DEVICE_LEN, "%s", device);
-	return &grown[md->nacc++];
+	a->pid = pid;
+	a->region = region;
+	snprintf(a->comm, VFG_COMM_LEN, "%s", comm);
+	snprintf(a->device, VFG_DEVICE_LEN, "%s", device);
+	return a;
 }
 
 static void fault_counted(const struct vfg_fault_key *k, const struct vfg_fault_stat *f,
@@ -366,22 +375,20 @@ int model_read_counts(struct model *md, struct monitor *m,
 static struct model_region *row_for(struct model_region **rows, size_t *n, uint32_t pid,
 				    const char *comm, const char *device, unsigned int region)
 {
-	struct model_region *grown;
+	struct model_region *r;
 
 	for (size_t i = 0; i < *n; i++)
 		if ((*rows)[i].pid == pid && (*rows)[i].region == region &&
 		    !strcmp((*rows)[i].device, device))
 			return &(*rows)[i];
-	grown = realloc(*rows, (*n + 1) * sizeof(**rows));
-	if (!grown)
+	r = row_append((void **)rows, n, sizeof(**rows));
+	if (!r)
 		return NULL;
-	*rows = grown;
-	memset(&grown[*n], 0, sizeof(grown[*n]));
-	grown[*n].pid = pid;
-	snprintf(grown[*n].comm, sizeof(grown[*n].comm), "%s", comm);
-	snprintf(grown[*n].device, sizeof(grown[*n].device), "%s", device);
-	grown[*n].region = region;
-	return &grown[(*n)++];
+	r->pid = pid;
+	snprintf(r->comm, sizeof(r->comm), "%s", comm);
+	snprintf(r->device, sizeof(r->device), "%s", device);
+	r->region = region;
+	return r;
 }
 
 size_t model_regions(const struct model *md, struct model_region **rows)
@@ -417,7 +424,7 @@ size_t model_regions(const struct model *md, struct model_region **rows)
 
 void model_copy(struct model *md, const struct copy_event *ev, bool violation)
 {
-	struct model_copy *s, *grown;
+	struct model_copy *s;
 
 	if (!ev->measured)
 		md->copy_unmeasured++;
@@ -436,12 +443,9 @@ void model_copy(struct model *md, const struct copy_event *ev, bool violation)
 			return;
 		}
 	}
-	grown = realloc(md->copies, (md->ncopies + 1) * sizeof(*grown));
-	if (!grown)
+	s = row_append((void **)&md->copies, &md->ncopies, sizeof(*s));
+	if (!s)
 		return;
-	md->copies = grown;
-	s = &grown[md->ncopies++];
-	memset(s, 0, sizeof(*s));
 	s->pid = ev->raw.task.tgid;
 	memcpy(s->comm, ev->raw.task.comm, sizeof(s->comm));
 	s->comm[sizeof(s->comm) - 1] = 0;
@@ -459,7 +463,7 @@ void model_copy(struct model *md, const struct copy_event *ev, bool violation)
 static struct model_dma *dma_row(struct model *md, const struct dma_event *ev)
 {
 	const char *device = ev->device ? ev->raw.device : "";
-	struct model_dma *s, *grown;
+	struct model_dma *s;
 
 	for (size_t i = 0; i < md->ndma; i++) {
 		s = &md->dma[i];
@@ -467,12 +471,9 @@ static struct model_dma *dma_row(struct model *md, const struct dma_event *ev)
 		    (!ev->device || s->region == ev->region.index))
 			return s;
 	}
-	grown = realloc(md->dma, (md->ndma + 1) * sizeof(*grown));
-	if (!grown)
+	s = row_append((void **)&md->dma, &md->ndma, sizeof(*s));
+	if (!s)
 		return NULL;
-	md->dma = grown;
-	s = &grown[md->ndma++];
-	memset(s, 0, sizeof(*s));
 	s->pid = ev->raw.task.tgid;
 	memcpy(s->comm, ev->raw.task.comm, sizeof(s->comm));
 	s->comm[sizeof(s->comm) - 1] = 0;
@@ -483,18 +484,15 @@ static struct model_dma *dma_row(struct model *md, const struct dma_event *ev)
 
 static struct model_dma_holder *holder_of(struct model *md, uint32_t pid)
 {
-	struct model_dma_holder *grown;
+	struct model_dma_holder *h;
 
 	for (size_t i = 0; i < md->nholders; i++)
 		if (md->holders[i].pid == pid)
 			return &md->holders[i];
-	grown = realloc(md->holders, (md->nholders + 1) * sizeof(*grown));
-	if (!grown)
-		return NULL;
-	md->holders = grown;
-	memset(&grown[md->nholders], 0, sizeof(*grown));
-	grown[md->nholders].pid = pid;
-	return &grown[md->nholders++];
+	h = row_append((void **)&md->holders, &md->nholders, sizeof(*h));
+	if (h)
+		h->pid = pid;
+	return h;
 }
 
 const struct dma_event *model_dma(struct model *md, const struct dma_event *ev)
@@ -597,53 +595,73 @@ static bool same_copy(const void *a, const void *b)
 	return same_copy_key(a, b);
 }
 
+static void add_copy(void *to, const void *from)
+{
+	struct model_copy *t = to;
+	const struct model_copy *c = from;
+
+	t->count += c->count;
+	t->bytes += c->bytes;
+}
+
 static bool same_dma(const void *a, const void *b)
 {
 	return same_dma_key(a, b);
+}
+
+static void add_dma_row(void *to, const void *from)
+{
+	add_dma(to, from);
 }
 
 _Static_assert(offsetof(struct model_copy, comm) == offsetof(struct model_dma, comm) &&
 		       offsetof(struct model_copy, pid) == 0 && offsetof(struct model_dma, pid) == 0,
 	       "exited_row reads pid and comm at the same offsets in both row types");
 
+/* A table of per-process rows: its rows' size, key and sum. */
+struct row_kind {
+	size_t size;
+	bool (*same)(const void *a, const void *b);
+	void (*add)(void *to, const void *from);
+};
+static const struct row_kind copy_row_kind = { sizeof(struct model_copy), same_copy, add_copy };
+static const struct row_kind dma_row_kind = { sizeof(struct model_dma), same_dma, add_dma_row };
+
+/* Folds the n rows of processes no longer alive into rows of pid 0; returns the rows left. */
+static size_t fold_rows(void *rows, size_t n, const struct row_kind *kind,
+			bool (*alive)(uint32_t pid, void *ctx), void *ctx)
+{
+	size_t k = 0, named = named_exited(rows, n, kind->size);
+	union { /* pid comes first in both */
+		struct model_copy copy;
+		struct model_dma dma;
+	} x;
+
+	for (size_t i = 0; i < n; i++) {
+		bool was_exited;
+		void *to;
+
+		memcpy(&x, (char *)rows + i * kind->size, kind->size);
+		was_exited = !x.copy.pid;
+		if (was_exited || !alive(x.copy.pid, ctx)) {
+			x.copy.pid = 0;
+			to = exited_row(rows, k, kind->size, &x, kind->same, was_exited, &named);
+			if (to) {
+				kind->add(to, &x);
+				continue;
+			}
+		}
+		memcpy((char *)rows + k++ * kind->size, &x, kind->size);
+	}
+	return k;
+}
+
 void model_fold_exited(struct model *md, bool (*alive)(uint32_t pid, void *ctx), void *ctx)
 {
-	size_t k = 0, named = named_exited(md->copies, md->ncopies, sizeof(*md->copies));
+	size_t k;
 
-	for (size_t i = 0; i < md->ncopies; i++) {
-		struct model_copy c = md->copies[i], *to;
-		bool was_exited = !c.pid;
-
-		if (!c.pid || !alive(c.pid, ctx)) {
-			c.pid = 0;
-			if ((to = exited_row(md->copies, k, sizeof(c), &c, same_copy, was_exited,
-					     &named))) {
-				to->count += c.count;
-				to->bytes += c.bytes;
-				continue;
-			}
-		}
-		md->copies[k++] = c;
-	}
-	md->ncopies = k;
-
-	k = 0;
-	named = named_exited(md->dma, md->ndma, sizeof(*md->dma));
-	for (size_t i = 0; i < md->ndma; i++) {
-		struct model_dma d = md->dma[i], *to;
-		bool was_exited = !d.pid;
-
-		if (!d.pid || !alive(d.pid, ctx)) {
-			d.pid = 0;
-			if ((to = exited_row(md->dma, k, sizeof(d), &d, same_dma, was_exited,
-					     &named))) {
-				add_dma(to, &d);
-				continue;
-			}
-		}
-		md->dma[k++] = d;
-	}
-	md->ndma = k;
+	md->ncopies = fold_rows(md->copies, md->ncopies, &copy_row_kind, alive, ctx);
+	md->ndma = fold_rows(md->dma, md->ndma, &dma_row_kind, alive, ctx);
 
 	k = 0;
 	for (size_t i = 0; i < md->nholders; i++)
