@@ -183,41 +183,42 @@ struct gather {
 	bool oom;
 };
 
-/* Room for one more of an array of gather's (which: its index in cap); false out of memory. */
-static bool grow(struct gather *g, void **v, size_t n, size_t size, int which)
+/* The next element of an array of gather's (which: its index in cap), or NULL out of memory. */
+static void *gather_next(struct gather *g, void **v, size_t *n, size_t size, int which)
 {
 	void *grown;
 
-	if (n < g->cap[which])
-		return true;
-	grown = realloc(*v, (g->cap[which] * 2 + 16) * size);
-	if (!grown) {
-		g->oom = true;
-		return false;
+	if (*n == g->cap[which]) {
+		grown = realloc(*v, (g->cap[which] * 2 + 16) * size);
+		if (!grown) {
+			g->oom = true;
+			return NULL;
+		}
+		*v = grown;
+		g->cap[which] = g->cap[which] * 2 + 16;
 	}
-	*v = grown;
-	g->cap[which] = g->cap[which] * 2 + 16;
-	return true;
+	return (char *)*v + (*n)++ * size;
 }
 
 static void gather_decision(const struct decision_row *r, void *ctx)
 {
 	struct gather *g = ctx;
+	struct metrics_decision *d =
+		gather_next(g, (void **)&g->decisions, &g->m.ndecisions, sizeof(*d), 0);
 
-	if (grow(g, (void **)&g->decisions, g->m.ndecisions, sizeof(*g->decisions), 0))
-		g->decisions[g->m.ndecisions++] = (struct metrics_decision){
-			.denied = r->key.denied, .rule = r->key.rule, .n = r->n };
+	if (d)
+		*d = (struct metrics_decision){ .denied = r->key.denied, .rule = r->key.rule,
+						.n = r->n };
 }
 
 static void gather_mapping(const struct session_mapping_class *c, void *ctx)
 {
 	struct gather *g = ctx;
+	struct metrics_mapping *m =
+		gather_next(g, (void **)&g->mappings, &g->m.nmappings, sizeof(*m), 1);
 
-	struct metrics_mapping *m;
-
-	if (!grow(g, (void **)&g->mappings, g->m.nmappings, sizeof(*g->mappings), 1))
+	if (!m)
 		return;
-	m = &g->mappings[g->m.nmappings++];
 	*m = (struct metrics_mapping){ .region = c->region, .n = c->n };
 	snprintf(m->device, sizeof(m->device), "%s", c->device);
 	snprintf(m->cache, sizeof(m->cache), "%s", c->cache);
@@ -227,12 +228,11 @@ static void gather_mapping(const struct session_mapping_class *c, void *ctx)
 static void gather_observed(const struct observed_mode *o, void *ctx)
 {
 	struct gather *g = ctx;
+	struct metrics_observed *m =
+		gather_next(g, (void **)&g->observed, &g->m.nobserved, sizeof(*m), 2);
 
-	struct metrics_observed *m;
-
-	if (!grow(g, (void **)&g->observed, g->m.nobserved, sizeof(*g->observed), 2))
+	if (!m)
 		return;
-	m = &g->observed[g->m.nobserved++];
 	*m = (struct metrics_observed){ .region = o->key->region, .assumed = o->assumed,
 					.mapped = o->mapped, .pgprot = o->pgprot,
 					.mismatch = o->mismatch };
@@ -244,11 +244,12 @@ static void gather_faults(const char *device, unsigned int region, const uint64_
 			  void *ctx)
 {
 	struct gather *g = ctx;
+	struct metrics_fault *f = gather_next(g, (void **)&g->faults, &g->m.nfaults, sizeof(*f), 3);
 
-	if (grow(g, (void **)&g->faults, g->m.nfaults, sizeof(*g->faults), 3)) {
-		g->faults[g->m.nfaults] = (struct metrics_fault){ .device = device, .region = region };
-		memcpy(g->faults[g->m.nfaults++].faults, faults, sizeof(g->faults->faults));
-	}
+	if (!f)
+		return;
+	*f = (struct metrics_fault){ .device = device, .region = region };
+	memcpy(f->faults, faults, sizeof(f->faults));
 }
 
 static void gather_free(struct gather *g)
