@@ -81,6 +81,22 @@ PENDING_MAP(pending_mmap);
 PENDING_MAP(pending_fault);
 PENDING_MAP(pending_rw);
 
+/*
+ * A function's entry as two programs that return body: fentry_<name> (where BTF allows) and
+ * kprobe_<name> (the fallback); the rest are the function's arguments, as far as body needs them.
+ */
+#define ON_ENTRY(func, name, body, ...)                                                            \
+	SEC("fentry/" #func)                                                                       \
+	int BPF_PROG(fentry_##name, ##__VA_ARGS__)                                                 \
+	{                                                                                          \
+		return body;                                                                       \
+	}                                                                                          \
+	SEC("kprobe/" #func)                                                                       \
+	int BPF_KPROBE(kprobe_##name, ##__VA_ARGS__)                                               \
+	{                                                                                          \
+		return body;                                                                       \
+	}
+
 static __always_inline bool wanted(void)
 {
 	return !filter_tgid || (bpf_get_current_pid_tgid() >> 32) == filter_tgid;
@@ -132,6 +148,16 @@ static __always_inline int mmap_entry(struct file *file, struct vm_area_struct *
 	return 0;
 }
 
+/* Ends the event of a call that was pending: its direction, result and latency; sends it. */
+static __always_inline void event_end(struct vfg_event *e, const struct pending *p, long ret)
+{
+	if (p->write)
+		e->flags |= VFG_EV_WRITE;
+	e->ret = ret;
+	e->latency_ns = e->ts - p->ts;
+	event_submit(e);
+}
+
 static __always_inline int mmap_exit(long ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -151,30 +177,19 @@ static __always_inline int mmap_exit(long ret)
 		/* On failure the VMA is still there: it is freed after the handler returns. */
 		event_vma(e, p->vma);
 		e->vma.pgoff = p->pgoff;
-		e->ret = ret;
-		e->latency_ns = e->ts - p->ts;
-		event_submit(e);
+		event_end(e, p, ret);
 	}
 	bpf_map_delete_elem(&pending_mmap, &id);
 	return 0;
 }
 
-SEC("fentry/vfio_device_fops_mmap")
-int BPF_PROG(fentry_mmap, struct file *file, struct vm_area_struct *vma)
-{
-	return mmap_entry(file, vma);
-}
+ON_ENTRY(vfio_device_fops_mmap, mmap, mmap_entry(file, vma),
+	 struct file *file, struct vm_area_struct *vma)
 
 SEC("fexit/vfio_device_fops_mmap")
 int BPF_PROG(fexit_mmap, struct file *file, struct vm_area_struct *vma, int ret)
 {
 	return mmap_exit(ret);
-}
-
-SEC("kprobe/vfio_device_fops_mmap")
-int BPF_KPROBE(kprobe_mmap, struct file *file, struct vm_area_struct *vma)
-{
-	return mmap_entry(file, vma);
 }
 
 SEC("kretprobe/vfio_device_fops_mmap")
@@ -252,11 +267,7 @@ static __always_inline int fault_exit(unsigned int ret)
 		event_vma(e, p->vma);
 		e->addr = p->pos;
 		e->order = p->order;
-		if (p->write)
-			e->flags |= VFG_EV_WRITE;
-		e->ret = ret;
-		e->latency_ns = e->ts - p->ts;
-		event_submit(e);
+		event_end(e, p, ret);
 	}
 	bpf_map_delete_elem(&pending_fault, &id);
 	return 0;
@@ -273,22 +284,12 @@ static __always_inline int fault_counted(struct vm_fault *vmf, unsigned int orde
 	return 0;
 }
 
-SEC("fentry/vfio_pci_mmap_fault")
-int BPF_PROG(fentry_fault, struct vm_fault *vmf)
-{
-	return fault_entry(vmf, 0);
-}
+ON_ENTRY(vfio_pci_mmap_fault, fault, fault_entry(vmf, 0), struct vm_fault *vmf)
 
 SEC("fexit/vfio_pci_mmap_fault")
 int BPF_PROG(fexit_fault, struct vm_fault *vmf, unsigned int ret)
 {
 	return fault_counted(vmf, 0, ret);
-}
-
-SEC("kprobe/vfio_pci_mmap_fault")
-int BPF_KPROBE(kprobe_fault, struct vm_fault *vmf)
-{
-	return fault_entry(vmf, 0);
 }
 
 SEC("kretprobe/vfio_pci_mmap_fault")
@@ -297,22 +298,13 @@ int BPF_KRETPROBE(kretprobe_fault, unsigned int ret)
 	return fault_exit(ret);
 }
 
-SEC("fentry/vfio_pci_mmap_huge_fault")
-int BPF_PROG(fentry_huge_fault, struct vm_fault *vmf, unsigned int order)
-{
-	return fault_entry(vmf, order);
-}
+ON_ENTRY(vfio_pci_mmap_huge_fault, huge_fault, fault_entry(vmf, order),
+	 struct vm_fault *vmf, unsigned int order)
 
 SEC("fexit/vfio_pci_mmap_huge_fault")
 int BPF_PROG(fexit_huge_fault, struct vm_fault *vmf, unsigned int order, unsigned int ret)
 {
 	return fault_counted(vmf, order, ret);
-}
-
-SEC("kprobe/vfio_pci_mmap_huge_fault")
-int BPF_KPROBE(kprobe_huge_fault, struct vm_fault *vmf, unsigned int order)
-{
-	return fault_entry(vmf, order);
 }
 
 SEC("kretprobe/vfio_pci_mmap_huge_fault")
@@ -390,11 +382,7 @@ static __always_inline int rw_exit(long ret)
 			e->flags |= VFG_EV_DEVICE_UNKNOWN;
 		e->pos = p->pos;
 		e->count = p->count;
-		if (p->write)
-			e->flags |= VFG_EV_WRITE;
-		e->ret = ret;
-		e->latency_ns = e->ts - p->ts;
-		event_submit(e);
+		event_end(e, p, ret);
 	}
 	bpf_map_delete_elem(&pending_rw, &id);
 	return 0;
@@ -419,11 +407,8 @@ static __always_inline int rw_counted(struct file *file, size_t count, loff_t *p
 	return 0;
 }
 
-SEC("fentry/vfio_device_fops_read")
-int BPF_PROG(fentry_read, struct file *file, char *buf, size_t count, loff_t *ppos)
-{
-	return rw_entry(file, count, ppos, false);
-}
+ON_ENTRY(vfio_device_fops_read, read, rw_entry(file, count, ppos, false),
+	 struct file *file, char *buf, size_t count, loff_t *ppos)
 
 SEC("fexit/vfio_device_fops_read")
 int BPF_PROG(fexit_read, struct file *file, char *buf, size_t count, loff_t *ppos, long ret)
@@ -431,11 +416,8 @@ int BPF_PROG(fexit_read, struct file *file, char *buf, size_t count, loff_t *ppo
 	return rw_counted(file, count, ppos, false, ret);
 }
 
-SEC("fentry/vfio_device_fops_write")
-int BPF_PROG(fentry_write, struct file *file, const char *buf, size_t count, loff_t *ppos)
-{
-	return rw_entry(file, count, ppos, true);
-}
+ON_ENTRY(vfio_device_fops_write, write, rw_entry(file, count, ppos, true),
+	 struct file *file, const char *buf, size_t count, loff_t *ppos)
 
 SEC("fexit/vfio_device_fops_write")
 int BPF_PROG(fexit_write, struct file *file, const char *buf, size_t count, loff_t *ppos,
@@ -444,22 +426,10 @@ int BPF_PROG(fexit_write, struct file *file, const char *buf, size_t count, loff
 	return rw_counted(file, count, ppos, true, ret);
 }
 
-SEC("kprobe/vfio_device_fops_read")
-int BPF_KPROBE(kprobe_read, struct file *file, char *buf, size_t count, loff_t *ppos)
-{
-	return rw_entry(file, count, ppos, false);
-}
-
 SEC("kretprobe/vfio_device_fops_read")
 int BPF_KRETPROBE(kretprobe_read, long ret)
 {
 	return rw_exit(ret);
-}
-
-SEC("kprobe/vfio_device_fops_write")
-int BPF_KPROBE(kprobe_write, struct file *file, const char *buf, size_t count, loff_t *ppos)
-{
-	return rw_entry(file, count, ppos, true);
 }
 
 SEC("kretprobe/vfio_device_fops_write")
@@ -529,29 +499,9 @@ static __always_inline int unmap_direct(struct vm_area_struct *vma)
 	return 0;
 }
 
-SEC("fentry/vm_area_free")
-int BPF_PROG(fentry_unmap, struct vm_area_struct *vma)
-{
-	return unmap_queued(vma);
-}
+ON_ENTRY(vm_area_free, unmap, unmap_queued(vma), struct vm_area_struct *vma)
 
-SEC("kprobe/vm_area_free")
-int BPF_KPROBE(kprobe_unmap, struct vm_area_struct *vma)
-{
-	return unmap_queued(vma);
-}
-
-SEC("fentry/__vm_area_free")
-int BPF_PROG(fentry_free, struct vm_area_struct *vma)
-{
-	return unmap_direct(vma);
-}
-
-SEC("kprobe/__vm_area_free")
-int BPF_KPROBE(kprobe_free, struct vm_area_struct *vma)
-{
-	return unmap_direct(vma);
-}
+ON_ENTRY(__vm_area_free, free, unmap_direct(vma), struct vm_area_struct *vma)
 
 /*
  * A VMM opening a VFIO group (/dev/vfio/N) or device node (/dev/vfio/devices/vfioN): it gets
@@ -570,28 +520,8 @@ static __always_inline int opened(void)
 	return 0;
 }
 
-SEC("fentry/vfio_group_fops_open")
-int BPF_PROG(fentry_open)
-{
-	return opened();
-}
+ON_ENTRY(vfio_group_fops_open, open, opened())
 
-SEC("kprobe/vfio_group_fops_open")
-int BPF_KPROBE(kprobe_open)
-{
-	return opened();
-}
-
-SEC("fentry/vfio_device_fops_cdev_open")
-int BPF_PROG(fentry_open_cdev)
-{
-	return opened();
-}
-
-SEC("kprobe/vfio_device_fops_cdev_open")
-int BPF_KPROBE(kprobe_open_cdev)
-{
-	return opened();
-}
+ON_ENTRY(vfio_device_fops_cdev_open, open_cdev, opened())
 
 char LICENSE[] SEC("license") = "GPL";
