@@ -106,9 +106,7 @@ static int watch_copies(const struct snapshot *snap, struct copy_view_opts *co,
 		return EXIT_ERROR;
 	}
 	copy_view_bind(v, s);
-	for (size_t i = 0; i < snap->count; i++)
-		session_watch(s, snap->mappings[i].task.tgid, snap->mappings[i].task.start_time,
-			      snap->mappings[i].task.comm);
+	session_watch_snapshot(s, snap);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	deadline = co->start_ns + duration * 1000000000ULL;

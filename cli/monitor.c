@@ -60,11 +60,6 @@ struct state {
 };
 
 /* One row of the regions table, with the policy's verdict. */
-struct region_row {
-	struct model_region r;
-	const struct verdict *verdict;
-};
-
 static volatile sig_atomic_t stop;
 
 static void on_signal(int sig)
@@ -399,22 +394,13 @@ static void read_counts(struct state *st)
 }
 
 /* The regions table's rows that pass the filters, each with the policy's verdict. */
-static size_t region_rows(struct state *st, struct region_row **rows)
+static size_t region_rows(struct state *st, struct session_region **rows)
 {
-	struct model_region *all;
-	size_t n = model_regions(&st->s->model, &all), k = 0;
+	size_t n = session_regions(st->s, rows), k = 0;
 
-	*rows = calloc(n ? n : 1, sizeof(**rows));
-	for (size_t i = 0; *rows && i < n; i++) {
-		if (!passes(st, all[i].comm, all[i].device, all[i].region))
-			continue;
-		(*rows)[k].r = all[i];
-		(*rows)[k].verdict = verdict_of(&st->s->verdicts, all[i].pid,
-						all[i].comm, all[i].device, all[i].region,
-						all[i].cache);
-		k++;
-	}
-	free(all);
+	for (size_t i = 0; i < n; i++)
+		if (passes(st, (*rows)[i].r.comm, (*rows)[i].r.device, (*rows)[i].r.region))
+			(*rows)[k++] = (*rows)[i];
 	return k;
 }
 
@@ -423,7 +409,7 @@ static const char *reached(const struct model_region *r)
 	return r->mapped && r->fd ? "mapped+fd" : r->mapped ? "mapped" : "fd";
 }
 
-static struct json_object *regions_json(const struct region_row *rows, size_t n)
+static struct json_object *regions_json(const struct session_region *rows, size_t n)
 {
 	struct json_object *a = json_object_new_array();
 	char region[24], cache[40];
@@ -455,7 +441,7 @@ static struct json_object *regions_json(const struct region_row *rows, size_t n)
  * the mapping, never as direct memory: DMA into it is bounced), through the fd only (trapped:
  * x-no-mmap, or a part the driver does not let map), the cache mode, the policy's verdict.
  */
-static void regions_table(const struct region_row *rows, size_t n)
+static void regions_table(const struct session_region *rows, size_t n)
 {
 	char region[24], cache[40];
 
@@ -476,7 +462,7 @@ static void regions_table(const struct region_row *rows, size_t n)
 
 static void summary(struct state *st, struct monitor *m, uint64_t dropped)
 {
-	struct region_row *rows = NULL;
+	struct session_region *rows = NULL;
 	size_t nrows, i;
 	static const char *const sizes[] = { "1", "2", "4", "8", "other" };
 	char region[24], cache[40];

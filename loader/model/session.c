@@ -374,9 +374,32 @@ void session_drain(struct session *s)
 		    "measured after 10 minutes", left);
 }
 
+void session_watch_snapshot(struct session *s, const struct snapshot *snap)
+{
+	for (size_t i = 0; i < snap->count; i++)
+		session_watch(s, snap->mappings[i].task.tgid, snap->mappings[i].task.start_time,
+			      snap->mappings[i].task.comm);
+}
+
 void session_policy_changed(struct session *s)
 {
 	verdicts_reset(&s->verdicts);
+}
+
+size_t session_regions(struct session *s, struct session_region **rows)
+{
+	struct model_region *all;
+	size_t n = model_regions(&s->model, &all);
+
+	*rows = all ? calloc(n ? n : 1, sizeof(**rows)) : NULL;
+	for (size_t i = 0; *rows && i < n; i++)
+		(*rows)[i] = (struct session_region){
+			.r = all[i],
+			.verdict = verdict_of(&s->verdicts, all[i].pid, all[i].comm, all[i].device,
+					      all[i].region, all[i].cache),
+		};
+	free(all);
+	return *rows ? n : 0;
 }
 
 bool session_target_at(struct session *s, unsigned int i, const struct copy_target **t,

@@ -144,8 +144,20 @@ int session_read_counts(struct session *s);
  * so) and delivers the copies that waited for them.
  */
 void session_drain(struct session *s);
+/*
+ * Watches the processes of a snapshot's mappings (taken by the caller, without the monitor's
+ * probes): what session_watch does for each.
+ */
+void session_watch_snapshot(struct session *s, const struct snapshot *snap);
 /* The policy in force changed: verdicts are looked up again from now on. */
 void session_policy_changed(struct session *s);
+/* A region the model knows, with the verdict of the policy in force (NULL: none). */
+struct session_region {
+	struct model_region r;
+	const struct verdict *verdict;
+};
+/* Every region of the model with its verdict: their count, with *rows to free() (NULL: OOM). */
+size_t session_regions(struct session *s, struct session_region **rows);
 /* Live copy targets first, then those of exited processes; false for a free slot. */
 bool session_target_at(struct session *s, unsigned int i, const struct copy_target **t,
 		       struct vfg_copy_counts *cnt);
