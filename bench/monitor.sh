@@ -27,7 +27,7 @@ start_mon() {
 	while [ ! -s mon.out ]; do sleep 0.1; done
 	sleep 1
 }
-stop_mon() { kill -INT $mon; wait $mon || true; }
+stop_mon() { kill -INT $mon; wait $mon || true; mon=; }
 
 # The hooks the counted mode attaches on this kernel, as bpftrace probes with empty bodies:
 # fentry+fexit on the mmap (it reports mappings), fexit on the fault and on the fd read, fentry
@@ -52,24 +52,47 @@ start_empty() {
 }
 stop_empty() { kill -INT $bt; wait $bt || true; }
 
-# time_ms CMD: one timed run, in ms.
-time_ms() { t0=$(now_ns); "$@" > /dev/null; t1=$(now_ns); echo $(((t1 - t0) / 1000000)); }
+HZ=$(getconf CLK_TCK)
+# cpu_ms PID: the CPU time (user + system) of PID so far, in ms.
+cpu_ms() { set -- $(cat /proc/$1/stat); echo $(((${14} + ${15}) * 1000 / HZ)); }
+# time_ms CMD: one timed run, in ms. Also appends to cpu.loop the CPU time of CMD (its own
+# system time is where the BPF programs run) and, while a monitor runs, to cpu.mon that of the
+# monitor over the same span (user space reading and printing the events).
+time_ms() {
+	[ -z "${mon:-}" ] || m0=$(cpu_ms $mon)
+	t0=$(now_ns)
+	# In a subshell whose only child is CMD; read (a builtin) opens the subshell's own stat.
+	("$@" > /dev/null; read -r st < /proc/self/stat; echo "$st" > loop.stat)
+	t1=$(now_ns)
+	set -- $(cat loop.stat)
+	echo $(((${16} + ${17}) * 1000 / HZ)) >> cpu.loop
+	[ -z "${mon:-}" ] || echo $(($(cpu_ms $mon) - m0)) >> cpu.mon
+	echo $(((t1 - t0) / 1000000))
+}
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 printf '%-24s %8s %9s %11s %10s %10s %8s %9s %9s %9s %9s\n' loop "base ms" "empty ms" \
 	"counted ms" "events ms" "kprobe ms" "empty x" "counted x" "events x" "kprobe x" \
 	"c/empty" | tee "$out"
 ratio() { awk -v a=$1 -v b=$2 'BEGIN { printf "%.2f", a / b }'; }
+: > cpu.table
 for loop in loop_mmap loop_read; do
 	: > base; : > empty; : > counted; : > events; : > kprobe
+	for v in base empty counted events; do : > cpu.$v; done
 	case $loop in loop_mmap) progs=$empty_mmap ;; *) progs=$empty_read ;; esac
 	i=0
 	# Interleaved, so that drift of a noisy machine hits all four alike.
 	while [ $i -lt $runs ]; do
+		: > cpu.loop; : > cpu.mon
 		time_ms $loop >> base
 		start_empty "$progs"; time_ms $loop >> empty; stop_empty
 		start_mon; time_ms $loop >> counted; stop_mon
 		start_mon --accesses; time_ms $loop >> events; stop_mon
+		# cpu.loop: base, empty, counted, events; cpu.mon: counted, events.
+		{ read lb; read lz; read lc; read le; } < cpu.loop
+		{ read mc; read me; } < cpu.mon
+		echo $lb >> cpu.base; echo $lz >> cpu.empty
+		echo "$lc $mc" >> cpu.counted; echo "$le $me" >> cpu.events
 		start_mon --kprobes; time_ms $loop >> kprobe; stop_mon
 		i=$((i + 1))
 	done
@@ -79,6 +102,18 @@ for loop in loop_mmap loop_read; do
 	printf '%-24s %8s %9s %11s %10s %10s %8s %9s %9s %9s %9s\n' "$what" $b $z $c $e $k \
 		"$(ratio $z $b)" "$(ratio $c $b)" "$(ratio $e $b)" "$(ratio $k $b)" \
 		"$(ratio $c $z)" | tee -a "$out"
+	# Where the time goes: the loop's own CPU (its system time runs the BPF programs) and the
+	# monitor's over the same span.
+	printf '%-24s %8s %9s %11s %10s %11s %10s\n' "  $what" $(median < cpu.base) \
+		$(median < cpu.empty) $(cut -d' ' -f1 cpu.counted | median) \
+		$(cut -d' ' -f1 cpu.events | median) $(cut -d' ' -f2 cpu.counted | median) \
+		$(cut -d' ' -f2 cpu.events | median) >> cpu.table
 done
+echo "CPU ms: the loop's own (its system time runs the BPF programs), the monitor's over the loop" |
+	tee -a "$out"
+printf '%-24s %8s %9s %11s %10s %11s %10s\n' "" "base" "empty" "counted" "events" \
+	"monitor c" "monitor e" | tee -a "$out"
+tee -a "$out" < cpu.table
+rm -f cpu.table
 echo "(median of $runs interleaved runs; x = watched / unwatched; c/empty = counted / empty"
 echo " programs on the same hooks; all in the same boot)"
