@@ -21,7 +21,7 @@ enum cache_mode assumed_cache_mode(enum host_arch arch, const char *driver, unsi
 {
 	if (observed != CACHE_UNKNOWN)
 		return observed;
-	if (arch == ARCH_ARM64 && driver && !strncmp(driver, "nvgrace-gpu", 11)) {
+	if (arch == ARCH_ARM64 && driver_matches("nvgrace-gpu*", driver)) {
 		if (region == 4)
 			return CACHE_ARM64_NORMAL;
 		if (region == 2)
@@ -159,7 +159,7 @@ static bool device_side_matches(const struct rule_match *m, const struct device_
 		return !m->device && !m->driver && m->vendor < 0 && m->device_id < 0 &&
 		       m->subsystem_vendor < 0 && m->subsystem_device < 0 && !m->regions &&
 		       !m->caches && (!m->arches || ((m->arches >> arch) & 1));
-	return glob_ok(m->device, dev->name) && glob_ok(m->driver, dev->driver) &&
+	return glob_ok(m->device, dev->name) && driver_matches(m->driver, dev->driver) &&
 	       (m->vendor < 0 || m->vendor == dev->vendor) &&
 	       (m->device_id < 0 || m->device_id == dev->device_id) &&
 	       (m->subsystem_vendor < 0 || m->subsystem_vendor == dev->subsystem_vendor) &&

@@ -507,8 +507,11 @@ static void top_entry(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_
 	}
 }
 
-/* Whether every subject b matches is also matched by a (so b, after a, never decides). */
-static bool glob_covers(const char *a, const char *b)
+/*
+ * Whether every subject b matches is also matched by a (so b, after a, never decides), with
+ * matches the way the key's patterns match.
+ */
+static bool covers(const char *a, const char *b, bool (*matches)(const char *, const char *))
 {
 	if (!a)
 		return true;
@@ -517,7 +520,14 @@ static bool glob_covers(const char *a, const char *b)
 	if (!strcmp(a, b))
 		return true;
 	/* a pattern that matches b's literal text, when b has no pattern characters */
-	return !strpbrk(b, "*?[\\") && fnmatch(a, b, 0) == 0;
+	return !strpbrk(b, "*?[\\") && matches(a, b);
+}
+
+static bool glob_matches(const char *pattern, const char *value);
+
+static bool glob_covers(const char *a, const char *b)
+{
+	return covers(a, b, glob_matches);
 }
 
 static bool set_covers(uint64_t a, uint64_t b)
@@ -534,7 +544,7 @@ static bool rule_covers(const struct rule *a, const struct rule *b)
 {
 	const struct rule_match *x = &a->match, *y = &b->match;
 
-	return glob_covers(x->device, y->device) && glob_covers(x->driver, y->driver) &&
+	return glob_covers(x->device, y->device) && covers(x->driver, y->driver, driver_matches) &&
 	       glob_covers(x->comm, y->comm) && glob_covers(x->exe, y->exe) &&
 	       glob_covers(x->cgroup, y->cgroup) && id_covers(x->vendor, y->vendor) &&
 	       id_covers(x->device_id, y->device_id) &&
@@ -707,11 +717,30 @@ static bool glob_matches(const char *pattern, const char *value)
 	return !pattern || (value && fnmatch(pattern, value, 0) == 0);
 }
 
+bool driver_matches(const char *pattern, const char *name)
+{
+	char dashes[256], underscores[256];
+	size_t i;
+
+	if (!pattern)
+		return true;
+	if (!name || !name[0])
+		return false;
+	if (!fnmatch(pattern, name, 0))
+		return true;
+	for (i = 0; name[i] && i < sizeof(dashes) - 1; i++) {
+		dashes[i] = name[i] == '_' ? '-' : name[i];
+		underscores[i] = name[i] == '-' ? '_' : name[i];
+	}
+	dashes[i] = underscores[i] = 0;
+	return !fnmatch(pattern, dashes, 0) || !fnmatch(pattern, underscores, 0);
+}
+
 bool rule_matches(const struct rule *r, const struct policy_subject *s)
 {
 	const struct rule_match *m = &r->match;
 
-	return glob_matches(m->device, s->device) && glob_matches(m->driver, s->driver) &&
+	return glob_matches(m->device, s->device) && driver_matches(m->driver, s->driver) &&
 	       glob_matches(m->comm, s->comm) && glob_matches(m->exe, s->exe) &&
 	       glob_matches(m->cgroup, s->cgroup) && (m->vendor < 0 || m->vendor == s->vendor) &&
 	       (m->device_id < 0 || m->device_id == s->device_id) &&

@@ -12,7 +12,7 @@
  *         device: "0000:01:00.*"   # kernel device name, glob
  *         vendor: 0x10de           # PCI IDs: vendor, device_id, subsystem_vendor,
  *         device_id: 0x2342        #   subsystem_device (0..0xffff)
- *         driver: nvgrace-gpu      # bound driver, glob
+ *         driver: nvgrace_gpu*     # bound driver, glob ('-' and '_' alike)
  *         region: [bar0, 9]        # index 0..63 or bar0..bar5, rom, config, vga; one or a list
  *         cache: [Normal, Normal-NC]   # cache mode name(s)
  *         arch: aarch64            # x86_64 | aarch64; one or a list
@@ -113,6 +113,13 @@ struct policy_subject {
 /* The first rule that matches, or -1 for the default. */
 int policy_match(const struct policy *p, const struct policy_subject *s);
 bool rule_matches(const struct rule *r, const struct policy_subject *s);
+/*
+ * Whether a bound driver's name matches a `driver:` pattern (NULL: any). The kernel names a
+ * variant driver's PCI driver after its module, with '_' for '-' (nvgrace-gpu-vfio-pci.ko binds
+ * as nvgrace_gpu_vfio_pci) and modprobe takes either spelling, so a pattern written with either
+ * matches: the name is tried as it is, with every '_' read as '-', and with every '-' as '_'.
+ */
+bool driver_matches(const char *pattern, const char *name);
 
 const char *access_class_name(enum access_class a);
 const char *policy_mode_name(enum policy_mode m);

@@ -281,7 +281,8 @@ static void assumed_modes(void **state)
 	} cases[] = {
 		{ ARCH_X86_64, "vfio-pci", 0, CACHE_UNKNOWN, CACHE_X86_UC_MINUS },
 		{ ARCH_ARM64, "vfio-pci", 6, CACHE_UNKNOWN, CACHE_ARM64_DEVICE_nGnRnE },
-		{ ARCH_ARM64, "nvgrace-gpu-vfio-pci", 4, CACHE_UNKNOWN, CACHE_ARM64_NORMAL },
+		/* The driver's name as the kernel gives it (after its module), and as written. */
+		{ ARCH_ARM64, "nvgrace_gpu_vfio_pci", 4, CACHE_UNKNOWN, CACHE_ARM64_NORMAL },
 		{ ARCH_ARM64, "nvgrace-gpu-vfio-pci", 2, CACHE_UNKNOWN, CACHE_ARM64_NORMAL_NC },
 		{ ARCH_X86_64, "vfio-pci", 7, CACHE_UNKNOWN, CACHE_UNKNOWN },
 		{ ARCH_X86_64, "vfio-pci", 9, CACHE_UNKNOWN, CACHE_UNKNOWN },

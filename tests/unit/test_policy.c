@@ -82,7 +82,7 @@ static void first_match_wins_and_default(void **state)
 	struct policy_diags d;
 	struct policy p;
 	struct policy_subject s = {
-		.device = "0000:01:00.0", .driver = "nvgrace-gpu-vfio-pci", .comm = "qemu-kvm",
+		.device = "0000:01:00.0", .driver = "nvgrace_gpu_vfio_pci", .comm = "qemu-kvm",
 		.exe = "/usr/bin/qemu-system-aarch64", .cgroup = "/machine.slice/vm1.scope",
 		.vendor = 0x10de, .device_id = 8994, .subsystem_vendor = 0x10de,
 		.subsystem_device = 0x16c1, .region = 9, .cache = CACHE_ARM64_NORMAL_NC,
@@ -177,6 +177,30 @@ static void shadowed_rules_warn(void **state)
 	policy_diags_free(&d);
 }
 
+/* A driver pattern matches the kernel's name for the driver written with '-' or with '_'. */
+static void driver_names_either_spelling(void **state)
+{
+	static const struct {
+		const char *pattern, *name;
+		bool matches;
+	} cases[] = {
+		{ "nvgrace-gpu*", "nvgrace_gpu_vfio_pci", true },
+		{ "nvgrace_gpu_vfio_pci", "nvgrace_gpu_vfio_pci", true },
+		{ "nvgrace_gpu*", "nvgrace-gpu-vfio-pci", true },
+		{ "vfio-pci", "vfio-pci", true },
+		{ "vfio_pci", "vfio-pci", true },
+		{ "vfio-pci", "vfio-pci-core", false },
+		{ "nvgrace-gpu*", "vfio-pci", false },
+		{ "nvgrace-gpu*", "", false },
+		{ "nvgrace-gpu*", NULL, false },
+		{ NULL, NULL, true },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(driver_matches(cases[i].pattern, cases[i].name), cases[i].matches);
+	(void)state;
+}
+
 static void hazards_and_names(void **state)
 {
 	char buf[64];
@@ -210,4 +234,5 @@ static void empty_hazard_list_means_none(void **state)
 
 UNIT_MAIN(cmocka_unit_test(parses_every_field), cmocka_unit_test(first_match_wins_and_default),
 	  cmocka_unit_test(collects_every_error), cmocka_unit_test(shadowed_rules_warn),
-	  cmocka_unit_test(hazards_and_names), cmocka_unit_test(empty_hazard_list_means_none))
+	  cmocka_unit_test(driver_names_either_spelling), cmocka_unit_test(hazards_and_names),
+	  cmocka_unit_test(empty_hazard_list_means_none))
