@@ -78,7 +78,8 @@ ratio() { awk -v a=$1 -v b=$2 'BEGIN { printf "%.2f", a / b }'; }
 : > cpu.table
 for loop in loop_mmap loop_read; do
 	: > base; : > empty; : > counted; : > events; : > kprobe
-	for v in base empty counted events; do : > cpu.$v; done
+	: > quiet
+	for v in base empty counted quiet events; do : > cpu.$v; done
 	case $loop in loop_mmap) progs=$empty_mmap ;; *) progs=$empty_read ;; esac
 	i=0
 	# Interleaved, so that drift of a noisy machine hits all four alike.
@@ -87,12 +88,14 @@ for loop in loop_mmap loop_read; do
 		time_ms $loop >> base
 		start_empty "$progs"; time_ms $loop >> empty; stop_empty
 		start_mon; time_ms $loop >> counted; stop_mon
+		# The same events into the model, none printed (no process has that name).
+		start_mon --comm vfg-bench-none; time_ms $loop >> quiet; stop_mon
 		start_mon --accesses; time_ms $loop >> events; stop_mon
-		# cpu.loop: base, empty, counted, events; cpu.mon: counted, events.
-		{ read lb; read lz; read lc; read le; } < cpu.loop
-		{ read mc; read me; } < cpu.mon
+		# cpu.loop: base, empty, counted, quiet, events; cpu.mon: counted, quiet, events.
+		{ read lb; read lz; read lc; read lq; read le; } < cpu.loop
+		{ read mc; read mq; read me; } < cpu.mon
 		echo $lb >> cpu.base; echo $lz >> cpu.empty
-		echo "$lc $mc" >> cpu.counted; echo "$le $me" >> cpu.events
+		echo "$lc $mc" >> cpu.counted; echo "$lq $mq" >> cpu.quiet; echo "$le $me" >> cpu.events
 		start_mon --kprobes; time_ms $loop >> kprobe; stop_mon
 		i=$((i + 1))
 	done
@@ -104,15 +107,18 @@ for loop in loop_mmap loop_read; do
 		"$(ratio $c $z)" | tee -a "$out"
 	# Where the time goes: the loop's own CPU (its system time runs the BPF programs) and the
 	# monitor's over the same span.
-	printf '%-24s %8s %9s %11s %10s %11s %10s\n' "  $what" $(median < cpu.base) \
-		$(median < cpu.empty) $(cut -d' ' -f1 cpu.counted | median) \
-		$(cut -d' ' -f1 cpu.events | median) $(cut -d' ' -f2 cpu.counted | median) \
-		$(cut -d' ' -f2 cpu.events | median) >> cpu.table
+	col() { cut -d' ' -f$2 cpu.$1 | median; }
+	printf '%-24s %8s %9s %11s %10s %10s %10s %10s %10s %10s\n' "  $what" \
+		$(median < cpu.base) $(median < cpu.empty) $(col counted 1) $(col quiet 1) \
+		$(col events 1) $(col counted 2) $(col quiet 2) $(col events 2) \
+		"$(ratio $(median < quiet) $z)" >> cpu.table
 done
 echo "CPU ms: the loop's own (its system time runs the BPF programs), the monitor's over the loop" |
 	tee -a "$out"
-printf '%-24s %8s %9s %11s %10s %11s %10s\n' "" "base" "empty" "counted" "events" \
-	"monitor c" "monitor e" | tee -a "$out"
+echo "(quiet: counted, every line filtered out by --comm: the same events read, none printed)" |
+	tee -a "$out"
+printf '%-24s %8s %9s %11s %10s %10s %10s %10s %10s %10s\n' "" "base" "empty" "counted" \
+	"quiet" "events" "mon c" "mon q" "mon e" "q/empty" | tee -a "$out"
 tee -a "$out" < cpu.table
 rm -f cpu.table
 echo "(median of $runs interleaved runs; x = watched / unwatched; c/empty = counted / empty"

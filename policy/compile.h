@@ -40,7 +40,7 @@ struct compiled {
 /*
  * The cache mode a verdict assumes before the driver's mmap has run: the mode seen before for
  * that region, else what the driver is known to choose (vfio-pci maps BARs and the ROM with
- * pgprot_noncached: UC- on x86, Device-nGnRE on arm64; nvgrace-gpu maps its device memory,
+ * pgprot_noncached: UC- on x86, Device-nGnRnE on arm64; nvgrace-gpu maps its device memory,
  * presented as BAR4, cacheable (Normal) and its reserved memory, BAR2, write-combining
  * (Normal-NC)), else CACHE_UNKNOWN, which no cache matcher matches.
  */
