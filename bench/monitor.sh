@@ -6,6 +6,9 @@
 # an event per access (--accesses, fentry/fexit) and the kprobe fallback (--kprobes, counted),
 # and the floor of the kernel's mechanism: empty bpftrace programs on the same functions, in the
 # same attach forms as the counted mode (what any fentry/fexit tool pays before doing anything).
+# Where the counted mode's time goes: each loop's own CPU time (its system part runs the BPF
+# programs), the monitor's CPU time over the loop, and a quiet run (counted, every line filtered
+# out by --comm: the same events read, none printed).
 # Runs in the test guest:
 #   make bench-monitor, or tests/vm/run bench/monitor.sh [--runs R] [--mmaps N] [--reads N]
 set -eu
