@@ -143,7 +143,8 @@ int do_audit(int argc, char **argv)
 	bool copies = false;
 	unsigned long long duration = 0, v;
 	struct snapshot snap;
-	struct cmd_options o = { "audit", audit_usage, "jpvh", opts };
+	struct cmd_options o = { .cmd = "audit", .usage = audit_usage, .shortopts = "jpvh",
+				 .longopts = opts };
 	int c, err, ret = EXIT_CLEAN;
 
 	while ((c = next_option(&o, argc, argv)) > 0) {

@@ -263,7 +263,8 @@ int do_calibrate(int argc, char **argv)
 	struct calibrator cal;
 	struct calib_result res = {};
 	char buid[96] = "?", where[128], stores[256], hz[64], lhz[64];
-	struct cmd_options o = { "calibrate", calibrate_usage, "jh", opts };
+	struct cmd_options o = { .cmd = "calibrate", .usage = calibrate_usage, .shortopts = "jh",
+				 .longopts = opts };
 	int c, err, ret = EXIT_CLEAN;
 
 	while ((c = next_option(&o, argc, argv)) > 0) {

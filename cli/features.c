@@ -20,7 +20,8 @@ int do_features(int argc, char **argv)
 	struct feature feats[FEAT_COUNT];
 	struct kernel_info ki;
 	static const struct option opts[] = { COMMON_LONG_OPTIONS, { NULL, 0, NULL, 0 } };
-	struct cmd_options o = { "features", features_usage, "jpvh", opts };
+	struct cmd_options o = { .cmd = "features", .usage = features_usage, .shortopts = "jpvh",
+				 .longopts = opts };
 
 	if (next_option(&o, argc, argv))
 		return o.rc; /* it has no options but the common ones */

@@ -59,7 +59,6 @@ struct state {
 	struct copy_view *copies; /* --copies */
 };
 
-/* One row of the regions table, with the policy's verdict. */
 static volatile sig_atomic_t stop;
 
 static void on_signal(int sig)
@@ -624,7 +623,8 @@ int do_monitor(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	unsigned long long v, duration = 0;
 	uint64_t deadline = 0, t;
-	struct cmd_options o = { "monitor", monitor_usage, "jpvh", opts };
+	struct cmd_options o = { .cmd = "monitor", .usage = monitor_usage, .shortopts = "jpvh",
+				 .longopts = opts };
 	int c, err, ret = EXIT_CLEAN;
 
 	while ((c = next_option(&o, argc, argv)) > 0) {
@@ -675,8 +675,10 @@ int do_monitor(int argc, char **argv)
 		}
 		}
 	}
-	if (c < 0)
+	if (c < 0) {
+		free((void *)co.watch.probes);
 		return o.rc;
+	}
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

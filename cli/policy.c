@@ -146,7 +146,8 @@ static int do_explain(int argc, char **argv)
 	struct policy p;
 	struct device_facts dev;
 	char hz[64];
-	struct cmd_options o = { "policy explain", policy_usage, "jpvh", opts };
+	struct cmd_options o = { .cmd = "policy explain", .usage = policy_usage, .shortopts = "jpvh",
+				 .longopts = opts };
 	int c, ret, idx;
 
 	while ((c = next_option(&o, argc, argv)) > 0) {

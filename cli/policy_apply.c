@@ -266,7 +266,8 @@ int do_advise(int argc, char **argv)
 	struct run_published pub;
 	const struct run_regions *rr = &pub.regions;
 	char name[24];
-	struct cmd_options o = { "advise", advise_usage, "jpvh", opts };
+	struct cmd_options o = { .cmd = "advise", .usage = advise_usage, .shortopts = "jpvh",
+				 .longopts = opts };
 	int c;
 
 	while ((c = next_option(&o, argc, argv)) > 0) {

@@ -728,7 +728,9 @@ bool driver_matches(const char *pattern, const char *name)
 		return false;
 	if (!fnmatch(pattern, name, 0))
 		return true;
-	for (i = 0; name[i] && i < sizeof(dashes) - 1; i++) {
+	if (strlen(name) >= sizeof(dashes))
+		return false; /* longer than any driver's name: matched only as it is */
+	for (i = 0; name[i]; i++) {
 		dashes[i] = name[i] == '_' ? '-' : name[i];
 		underscores[i] = name[i] == '-' ? '_' : name[i];
 	}

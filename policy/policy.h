@@ -117,7 +117,8 @@ bool rule_matches(const struct rule *r, const struct policy_subject *s);
  * Whether a bound driver's name matches a `driver:` pattern (NULL: any). The kernel names a
  * variant driver's PCI driver after its module, with '_' for '-' (nvgrace-gpu-vfio-pci.ko binds
  * as nvgrace_gpu_vfio_pci) and modprobe takes either spelling, so a pattern written with either
- * matches: the name is tried as it is, with every '_' read as '-', and with every '-' as '_'.
+ * matches: the name is tried as it is, with every '_' read as '-', and with every '-' as '_' (a
+ * pattern keeps to one spelling: nvgrace-gpu_vfio* matches neither).
  */
 bool driver_matches(const char *pattern, const char *name);
 

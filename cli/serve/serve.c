@@ -413,7 +413,8 @@ int do_serve(int argc, char **argv)
 	char what[128];
 	unsigned long long v;
 	uint64_t next = 0;
-	struct cmd_options o = { "serve", serve_usage, "vh", opts };
+	struct cmd_options o = { .cmd = "serve", .usage = serve_usage, .shortopts = "vh",
+				 .longopts = opts };
 	int c, err, fd = -1, ret = EXIT_ERROR;
 
 	/*

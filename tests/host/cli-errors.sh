@@ -20,7 +20,11 @@ stray_operand() { # COMMAND ARGS...
 for cmd in audit monitor calibrate features serve advise "policy explain"; do
 	stray_operand "$cmd" stray
 done
-stray_operand monitor stray -v
+# Options after the operand are taken too: with -j the error is JSON on stdout.
+rc=0; vfioguard monitor stray -j > out 2> err || rc=$?
+expect_eq "monitor stray -j: status" $rc 2
+jq -e '.error | test("unexpected argument .stray.")' out >/dev/null ||
+	fail "monitor stray -j: no JSON error: $(cat out err)"
 rc=0; vfioguard --version > out || rc=$?
 expect_eq "version status" $rc 0
 grep -q '^vfioguard ' out || fail "version: $(cat out)"

@@ -271,6 +271,39 @@ static void cache_matchers_use_the_assumption(void **state)
 	built_free(&b);
 }
 
+/*
+ * A driver pattern matches the kernel's name with '-' or '_' (a variant driver's PCI driver is
+ * named after its module: nvgrace_gpu_vfio_pci), and so does the driver's known cache mode.
+ */
+static void driver_spelled_either_way(void **state)
+{
+	struct built b;
+
+	assert_int_equal(compile("default: trap\n"
+				 "rules:\n"
+				 "  - name: vfio\n"
+				 "    match: {driver: vfio_pci}\n"
+				 "    access: direct\n",
+				 &b, ARCH_X86_64),
+			 0);
+	assert_int_equal(verdict(&b.c, "0000:00:03.0", 0)->conds[0].access, VFG_ACCESS_DIRECT);
+	built_free(&b);
+	snprintf(edu.driver, sizeof(edu.driver), "%s", "nvgrace_gpu_vfio_pci");
+	assert_int_equal(compile("default: trap\n"
+				 "rules:\n"
+				 "  - name: usemem\n"
+				 "    match: {driver: nvgrace-gpu*, cache: Normal}\n"
+				 "    access: direct\n",
+				 &b, ARCH_ARM64),
+			 0);
+	assert_int_equal(verdict(&b.c, "0000:00:03.0", 4)->conds[0].access, VFG_ACCESS_DIRECT);
+	assert_int_equal(verdict(&b.c, "0000:00:03.0", 4)->assumed_cache, CACHE_ARM64_NORMAL);
+	assert_int_equal(verdict(&b.c, "0000:00:03.0", 0)->conds[0].access, VFG_ACCESS_TRAP);
+	snprintf(edu.driver, sizeof(edu.driver), "%s", "vfio-pci");
+	built_free(&b);
+	(void)state;
+}
+
 static void assumed_modes(void **state)
 {
 	static const struct {
@@ -318,5 +351,6 @@ UNIT_MAIN(cmocka_unit_test(process_rules_then_unconditional),
 	  cmocka_unit_test(unseen_region_gets_the_strictest_verdict),
 	  cmocka_unit_test(unenforceable_patterns_are_errors_at_the_rule),
 	  cmocka_unit_test(too_many_process_rules),
-	  cmocka_unit_test(cache_matchers_use_the_assumption), cmocka_unit_test(assumed_modes),
+	  cmocka_unit_test(cache_matchers_use_the_assumption),
+	  cmocka_unit_test(driver_spelled_either_way), cmocka_unit_test(assumed_modes),
 	  cmocka_unit_test(hazard_table))

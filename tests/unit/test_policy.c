@@ -196,8 +196,26 @@ static void driver_names_either_spelling(void **state)
 		{ NULL, NULL, true },
 	};
 
+	struct policy_diags d;
+	struct policy p;
+
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		assert_int_equal(driver_matches(cases[i].pattern, cases[i].name), cases[i].matches);
+	/* The same driver in the other spelling, after it, can never match. */
+	assert_int_equal(parse("default: trap\n"
+			       "rules:\n"
+			       "  - name: dashes\n"
+			       "    match: {driver: vfio-pci}\n"
+			       "    access: fixed\n"
+			       "  - name: underscores\n"
+			       "    match: {driver: vfio_pci}\n"
+			       "    access: direct\n",
+			       &p, &d),
+			 0);
+	assert_int_equal(d.n, 1);
+	assert_non_null(strstr(d.v[0].message, "rule 'underscores' can never match"));
+	policy_free(&p);
+	policy_diags_free(&d);
 	(void)state;
 }
 
