@@ -19,12 +19,12 @@ int do_features(int argc, char **argv)
 {
 	struct feature feats[FEAT_COUNT];
 	struct kernel_info ki;
-	static const struct option opts[] = { COMMON_LONG_OPTIONS, { NULL, 0, NULL, 0 } };
-	struct cmd_options o = { .cmd = "features", .usage = features_usage, .shortopts = "jpvh",
-				 .longopts = opts };
+	int optind_ = parse_common_options(argc, argv, features_usage);
 
-	if (next_option(&o, argc, argv))
-		return o.rc; /* it has no options but the common ones */
+	if (optind_ < 0)
+		return optind_ == -1 ? EXIT_CLEAN : EXIT_ERROR;
+	if (no_operands("features", argc, argv, optind_))
+		return EXIT_ERROR;
 	if (kernel_info_read(&ki)) {
 		p_err("features: cannot read the kernel release");
 		return EXIT_ERROR;

@@ -539,8 +539,11 @@ static bool same_dma_key(const struct model_dma *a, const struct model_dma *b)
 	       !strcmp(a->device, b->device);
 }
 
-static void add_dma(struct model_dma *to, const struct model_dma *d)
+static void add_dma(void *to_row, const void *from)
 {
+	struct model_dma *to = to_row;
+	const struct model_dma *d = from;
+
 	to->direct += d->direct;
 	to->bounced += d->bounced;
 	to->short_maps += d->short_maps;
@@ -609,11 +612,6 @@ static bool same_dma(const void *a, const void *b)
 	return same_dma_key(a, b);
 }
 
-static void add_dma_row(void *to, const void *from)
-{
-	add_dma(to, from);
-}
-
 _Static_assert(offsetof(struct model_copy, comm) == offsetof(struct model_dma, comm) &&
 		       offsetof(struct model_copy, pid) == 0 && offsetof(struct model_dma, pid) == 0,
 	       "exited_row reads pid and comm at the same offsets in both row types");
@@ -625,7 +623,7 @@ struct row_kind {
 	void (*add)(void *to, const void *from);
 };
 static const struct row_kind copy_row_kind = { sizeof(struct model_copy), same_copy, add_copy };
-static const struct row_kind dma_row_kind = { sizeof(struct model_dma), same_dma, add_dma_row };
+static const struct row_kind dma_row_kind = { sizeof(struct model_dma), same_dma, add_dma };
 
 /* Folds the n rows of processes no longer alive into rows of pid 0; returns the rows left. */
 static size_t fold_rows(void *rows, size_t n, const struct row_kind *kind,
