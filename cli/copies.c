@@ -182,6 +182,8 @@ static void on_copy(const struct copy_event *ev, const struct verdict *vm,
 		json_add(o, "access", vm ? json_object_new_string(access_class_name(vm->access))
 					 : NULL);
 		json_add(o, "rule", vm ? json_object_new_string(vm->rule) : NULL);
+		json_add(o, "semantics", vm ? json_object_new_string(region_semantics_name(
+						      vm->semantics)) : NULL);
 		json_add(o, "violations", vs);
 		json_add(o, "stack", stack_json(v, ev->target, r->task.tgid, r->stack, r->nstack));
 		put_json(o);

@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "output.h"
+#include "../policy/hazards.h"
 #include "../loader/host/kernel.h"
 #include "../loader/decode/region.h"
 #include "../loader/model/facts.h"
@@ -207,6 +208,11 @@ static int do_explain(int argc, char **argv)
 		const struct rule *r = idx >= 0 ? &p.rules[idx] : NULL;
 		enum access_class a = r ? r->access : p.default_access;
 		enum policy_mode m = r && r->has_mode ? r->mode : p.mode;
+		enum region_semantics sem = region_semantics_of(r, dev.driver, s.region);
+		/* Who said what the region holds: the rule, else the default for the driver and region. */
+		const char *sem_by = r && r->has_semantics ? "rule" : "default";
+		uint32_t forbidden = rule_violations(r, s.arch, s.cache, a, sem);
+		char vz[64];
 
 		if (json_output) {
 			struct json_object *o = json_object_new_object();
@@ -223,13 +229,29 @@ static int do_explain(int argc, char **argv)
 			json_add(o, "hazards", r && r->has_hazards ?
 						       json_object_new_string(hazard_set_format(
 							       r->hazards, hz, sizeof(hz))) : NULL);
+			json_add(o, "semantics", json_object_new_string(region_semantics_name(sem)));
+			json_add(o, "semantics_by", json_object_new_string(sem_by));
+			json_add(o, "violations", json_object_new_string(
+							  hazard_set_format(forbidden, vz, sizeof(vz))));
 			json_emit(o);
-		} else if (r) {
-			printf("%s region %d: %s (%s), by rule '%s' at %s:%u\n", s.device, s.region,
-			       access_class_name(a), policy_mode_name(m), r->name, file, r->pos.line);
 		} else {
-			printf("%s region %d: %s (%s), by the default: no rule matches\n", s.device,
-			       s.region, access_class_name(a), policy_mode_name(m));
+			if (r)
+				printf("%s region %d: %s (%s), by rule '%s' at %s:%u\n", s.device,
+				       s.region, access_class_name(a), policy_mode_name(m), r->name,
+				       file, r->pos.line);
+			else
+				printf("%s region %d: %s (%s), by the default: no rule matches\n",
+				       s.device, s.region, access_class_name(a), policy_mode_name(m));
+			if (r && r->has_semantics)
+				printf("  semantics: %s, by the rule\n", region_semantics_name(sem));
+			else
+				printf("  semantics: %s, the default for driver %s\n",
+				       region_semantics_name(sem),
+				       dev.driver[0] ? dev.driver : "(none bound)");
+			printf("  violations: %s, %s cache mode %s\n",
+			       hazard_set_format(forbidden, vz, sizeof(vz)),
+			       r && r->has_hazards ? "the rule's hazards whatever the" : "for",
+			       s.cache == CACHE_UNKNOWN ? "unknown" : cache_mode_name(s.cache));
 		}
 		/* Why the earlier rules did not decide, for people. */
 		if (!json_output && verbose)

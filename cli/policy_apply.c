@@ -204,18 +204,18 @@ int do_policy_show(int argc, char **argv)
 	    st.generation != rr->generation)
 		printf("warning: %s does not describe the generation in force\n", RUN_DIR);
 	if (pub.have_regions)
-		printf("\n%-13s %-7s %-7s %-8s %-13s %-24s %s\n", "DEVICE", "REGION", "ACCESS",
-		       "MODE", "CACHE", "RULE", "VIOLATIONS");
+		printf("\n%-13s %-7s %-7s %-8s %-13s %-9s %-24s %s\n", "DEVICE", "REGION", "ACCESS",
+		       "MODE", "CACHE", "SEMANTICS", "RULE", "VIOLATIONS");
 	for (size_t i = 0; i < rr->ndevices; i++) {
 		for (size_t j = 0; j < rr->devices[i].nregions; j++) {
 			const struct run_region *g = &rr->devices[i].regions[j];
 
-			printf("%-13s %-7s %-7s %-8s %-13s %-24s %s\n", rr->devices[i].device,
+			printf("%-13s %-7s %-7s %-8s %-13s %-9s %-24s %s\n", rr->devices[i].device,
 			       region_name(g->index, name, sizeof(name)), access_class_name(g->access),
 			       policy_mode_name(g->enforce ? POLICY_ENFORCE : POLICY_AUDIT),
 			       g->cache != CACHE_UNKNOWN ?
 				       cache_mode_format(g->cache, 0, cache, sizeof(cache)) : "?",
-			       g->rule ? g->rule : "(default)",
+			       region_semantics_name(g->semantics), g->rule ? g->rule : "(default)",
 			       hazard_set_format(g->violations, hz, sizeof(hz)));
 		}
 	}

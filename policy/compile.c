@@ -39,6 +39,20 @@ enum cache_mode assumed_cache_mode(enum host_arch arch, const char *driver, unsi
 	return CACHE_UNKNOWN;
 }
 
+enum region_semantics region_semantics_default(const char *driver, unsigned int region)
+{
+	/* drivers/vfio/pci/nvgrace-gpu/main.c: RESMEM_REGION_INDEX, USEMEM_REGION_INDEX */
+	if (driver_matches("nvgrace-gpu*", driver) && (region == 2 || region == 4))
+		return SEMANTICS_MEMORY;
+	return SEMANTICS_REGISTERS;
+}
+
+enum region_semantics region_semantics_of(const struct rule *r, const char *driver,
+					  unsigned int region)
+{
+	return r && r->has_semantics ? r->semantics : region_semantics_default(driver, region);
+}
+
 static void compile_error(struct policy_diags *d, const struct rule *r, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void compile_error(struct policy_diags *d, const struct rule *r, const char *fmt, ...)

@@ -48,6 +48,15 @@ enum cache_mode assumed_cache_mode(enum host_arch arch, const char *driver, unsi
 				   enum cache_mode observed);
 
 /*
+ * What a region holds when no rule says: memory for the device RAM a driver is known to present
+ * (nvgrace-gpu's reserved memory, BAR2, and usable memory, BAR4), registers for everything else.
+ */
+enum region_semantics region_semantics_default(const char *driver, unsigned int region);
+/* A rule's semantics where it names them (r NULL: the policy's default), else the default's. */
+enum region_semantics region_semantics_of(const struct rule *r, const char *driver,
+					  unsigned int region);
+
+/*
  * 0, or -EINVAL with errors in diags (at the rule that cannot be compiled: a process pattern
  * the kernel side cannot evaluate, an executable or cgroup that does not exist, too many
  * process-specific rules for one region). Nothing is returned half-compiled.

@@ -161,6 +161,20 @@ static bool parse_access(struct ctx *c, yaml_node_t *n, const char *key, enum ac
 	return true;
 }
 
+static bool parse_semantics(struct ctx *c, yaml_node_t *n, enum region_semantics *out)
+{
+	const char *s = scalar(c, n, "semantics");
+
+	if (!s)
+		return false;
+	if (region_semantics_from_name(s, out)) {
+		error_at(c, n, "'semantics': unknown region semantics '%s' (expected registers or "
+			 "memory)", s);
+		return false;
+	}
+	return true;
+}
+
 static bool parse_mode(struct ctx *c, yaml_node_t *n, enum policy_mode *out)
 {
 	const char *s = scalar(c, n, "mode");
@@ -425,11 +439,13 @@ static void rule_entry(struct ctx *c, const char *key, yaml_node_t *k, yaml_node
 			r->has_hazards = true;
 			r->hazards = set;
 		}
+	} else if (!strcmp(key, "semantics")) {
+		r->has_semantics = parse_semantics(c, v, &r->semantics);
 	} else if (!strcmp(key, "mode")) {
 		r->has_mode = parse_mode(c, v, &r->mode);
 	} else {
-		error_at(c, k, "unknown key '%s' in a rule (expected name, match, access, hazards, "
-			 "mode)", key);
+		error_at(c, k, "unknown key '%s' in a rule (expected name, match, access, semantics, "
+			 "hazards, mode)", key);
 	}
 }
 
@@ -473,6 +489,13 @@ static void parse_rules(struct ctx *c, yaml_node_t *n)
 		if (!rs.access)
 			error_at(c, e, "rule '%s' has no 'access' (direct, fixed or trap)",
 				 r->name ? r->name : "?");
+		if (r->has_semantics && r->has_hazards)
+			warning_at(c->d, r->pos, "rule '%s': 'semantics' has no effect: 'hazards' names "
+				   "the violations itself", r->name ? r->name : "?");
+		else if (r->has_semantics && rs.access && r->access != ACCESS_DIRECT)
+			warning_at(c->d, r->pos, "rule '%s': 'semantics' has no effect on a %s region: "
+				   "every hazard is a violation there", r->name ? r->name : "?",
+				   access_class_name(r->access));
 		for (size_t j = 0; r->name && j + 1 < c->p->nrules; j++) {
 			if (c->p->rules[j].name && !strcmp(c->p->rules[j].name, r->name)) {
 				error_at(c, e, "duplicate rule name '%s' (first at line %u)", r->name,
@@ -770,6 +793,22 @@ const char *access_class_name(enum access_class a)
 	case ACCESS_TRAP: return "trap";
 	}
 	return "?";
+}
+
+const char *region_semantics_name(enum region_semantics s)
+{
+	return s == SEMANTICS_MEMORY ? "memory" : "registers";
+}
+
+int region_semantics_from_name(const char *s, enum region_semantics *out)
+{
+	if (!strcmp(s, "registers"))
+		*out = SEMANTICS_REGISTERS;
+	else if (!strcmp(s, "memory"))
+		*out = SEMANTICS_MEMORY;
+	else
+		return -EINVAL;
+	return 0;
 }
 
 const char *policy_mode_name(enum policy_mode m)

@@ -20,6 +20,7 @@
  *         exe: /usr/bin/qemu-system-x86_64
  *         cgroup: "/machine.slice/machine-*.scope"
  *       access: direct           # direct | fixed | trap
+ *       semantics: memory        # optional: registers | memory (else the driver's default)
  *       hazards: [dup, reorder]  # optional: the hazards that are violations here
  *       mode: audit              # optional
  */
@@ -45,6 +46,16 @@ enum policy_mode {
 	POLICY_ENFORCE,
 };
 
+/*
+ * What a region holds (DESIGN.md, "hazard"): device registers, which a split, duplicated or
+ * reordered store breaks whatever the cache mode, or memory (device RAM), which only the cache
+ * mode's ISA rules constrain. A region nobody has said otherwise of is registers.
+ */
+enum region_semantics {
+	SEMANTICS_REGISTERS,
+	SEMANTICS_MEMORY,
+};
+
 #define POLICY_MAX_REGION 63 /* region indexes a policy can name: bits of a uint64_t */
 
 struct policy_pos {
@@ -67,6 +78,8 @@ struct rule {
 	enum access_class access;
 	bool has_hazards;
 	uint32_t hazards;
+	bool has_semantics;
+	enum region_semantics semantics;
 	bool has_mode;
 	enum policy_mode mode;
 };
@@ -123,6 +136,9 @@ bool rule_matches(const struct rule *r, const struct policy_subject *s);
 bool driver_matches(const char *pattern, const char *name);
 
 const char *access_class_name(enum access_class a);
+const char *region_semantics_name(enum region_semantics s);
+/* "registers" or "memory": 0 or -EINVAL. */
+int region_semantics_from_name(const char *s, enum region_semantics *out);
 const char *policy_mode_name(enum policy_mode m);
 /* "dup,reorder"; "none" for an empty set. Returns buf. */
 const char *hazard_set_format(uint32_t set, char *buf, size_t len);

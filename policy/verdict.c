@@ -39,18 +39,20 @@ static void decide(struct verdicts *vs, struct verdict *m, const char *comm, enu
 	char exe[PATH_MAX] = "", cgroup[PATH_MAX] = "";
 	struct device_facts dev = { .vendor = -1, .device_id = -1, .subsystem_vendor = -1,
 				    .subsystem_device = -1 };
+	const struct rule *r;
 	int rule;
 
+	if (vs->res && vs->res->device)
+		vs->res->device(m->device, &dev);
 	m->access = ACCESS_DIRECT;
-	m->forbidden = hazard_violations(vs->arch, cache, ACCESS_DIRECT);
+	m->semantics = region_semantics_default(dev.driver, m->region);
+	m->forbidden = hazard_violations(vs->arch, cache, ACCESS_DIRECT, m->semantics);
 	if (!vs->have) {
 		snprintf(m->rule, sizeof(m->rule), "no policy in force");
 		return;
 	}
 	if (vs->res && vs->res->process)
 		vs->res->process(m->pid, exe, sizeof(exe), cgroup, sizeof(cgroup));
-	if (vs->res && vs->res->device)
-		vs->res->device(m->device, &dev);
 	s.device = m->device;
 	s.driver = dev.driver[0] ? dev.driver : NULL;
 	s.vendor = dev.vendor;
@@ -64,21 +66,19 @@ static void decide(struct verdicts *vs, struct verdict *m, const char *comm, enu
 	s.cache = cache;
 	s.arch = vs->arch;
 	rule = policy_match(&vs->policy, &s);
-	if (rule < 0) {
+	r = rule >= 0 ? &vs->policy.rules[rule] : NULL;
+	if (!r) {
 		m->access = vs->policy.default_access;
 		snprintf(m->rule, sizeof(m->rule), "default");
 	} else {
-		const struct rule *r = &vs->policy.rules[rule];
-
 		m->access = r->access;
 		if (r->name)
 			snprintf(m->rule, sizeof(m->rule), "'%s'", r->name);
 		else
 			snprintf(m->rule, sizeof(m->rule), "#%d", rule);
 	}
-	m->forbidden = rule >= 0 && vs->policy.rules[rule].has_hazards
-			       ? vs->policy.rules[rule].hazards
-			       : hazard_violations(vs->arch, cache, m->access);
+	m->semantics = region_semantics_of(r, dev.driver, m->region);
+	m->forbidden = rule_violations(r, vs->arch, cache, m->access, m->semantics);
 }
 
 const struct verdict *verdict_of(struct verdicts *vs, uint32_t pid, const char *comm,

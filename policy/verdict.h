@@ -25,6 +25,7 @@ struct verdict {
 	char device[VFG_DEVICE_LEN];
 	unsigned int region;
 	enum access_class access;
+	enum region_semantics semantics; /* the rule's, else the driver's default */
 	uint32_t forbidden; /* hazards that are violations */
 	char rule[64];      /* "'name'", "#N", "default" or "no policy in force" */
 };

@@ -29,10 +29,13 @@ static char *rule_name(const struct policy *p, unsigned int rule)
 }
 
 static int build_region(struct run_region *x, const struct policy *p,
-			const struct vfg_region_verdict *cv, unsigned int r, enum host_arch arch)
+			const struct vfg_region_verdict *cv, unsigned int r, enum host_arch arch,
+			const char *driver)
 {
 	/* The verdict for a process no process matcher names: the unconditional entry. */
 	const struct vfg_cond *g = &cv->v.conds[cv->v.n - 1];
+	const struct rule *rule = g->rule != VFG_RULE_DEFAULT && g->rule < p->nrules
+					  ? &p->rules[g->rule] : NULL;
 
 	memset(x, 0, sizeof(*x));
 	x->index = r;
@@ -41,10 +44,8 @@ static int build_region(struct run_region *x, const struct policy *p,
 	if (g->rule != VFG_RULE_DEFAULT && !(x->rule = rule_name(p, g->rule)))
 		return -ENOMEM;
 	x->cache = cv->v.assumed_cache;
-	x->violations = g->rule != VFG_RULE_DEFAULT && g->rule < p->nrules &&
-					p->rules[g->rule].has_hazards
-				? p->rules[g->rule].hazards
-				: hazard_violations(arch, x->cache, x->access);
+	x->semantics = region_semantics_of(rule, driver, r);
+	x->violations = rule_violations(rule, arch, x->cache, x->access, x->semantics);
 	/* Rules that name processes come first and may decide otherwise. */
 	if (cv->v.n > 1) {
 		x->process_rules = calloc(cv->v.n - 1, sizeof(*x->process_rules));
@@ -95,7 +96,7 @@ int run_regions_build(struct run_regions *out, const struct policy *p, const str
 
 			if (!cv || !((have >> r) & 1) || !cv->v.n)
 				continue;
-			if (build_region(&dv->regions[dv->nregions++], p, cv, r, arch)) {
+			if (build_region(&dv->regions[dv->nregions++], p, cv, r, arch, devs[d].driver)) {
 				run_regions_free(out);
 				return -ENOMEM;
 			}
@@ -149,6 +150,7 @@ struct json_object *run_regions_json(const struct run_regions *r)
 					json_object_array_add(w, json_object_new_int(k));
 			}
 			add(x, "widths", w);
+			add(x, "semantics", json_object_new_string(region_semantics_name(g->semantics)));
 			add(x, "violations",
 			    json_object_new_string(hazard_set_format(g->violations, buf, sizeof(buf))));
 			exc = json_object_new_array();
@@ -312,6 +314,15 @@ static int parse_region(struct json_object *x, struct run_region *g, const char 
 			snprintf(why, len, "%s: unknown cache mode '%s'", where, s);
 			return -EINVAL;
 		}
+	}
+	/* Absent from what versions before it published: their verdicts took registers. */
+	g->semantics = SEMANTICS_REGISTERS;
+	if (json_object_object_get_ex(x, "semantics", &v) &&
+	    (!json_object_is_type(v, json_type_string) ||
+	     region_semantics_from_name(json_object_get_string(v), &g->semantics))) {
+		snprintf(why, len, "%s: semantics %s is neither registers nor memory", where,
+			 json_object_to_json_string(v));
+		return -EINVAL;
 	}
 	if (!(v = member(x, "violations", json_type_string, where, why, len)) ||
 	    hazard_set_parse(json_object_get_string(v), &g->violations)) {

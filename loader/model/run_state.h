@@ -52,6 +52,7 @@ struct run_region {
 	bool enforce;             /* mode: enforce (else audit) */
 	char *rule;               /* malloc'd; NULL for the policy's default */
 	enum cache_mode cache;    /* the mode the verdict assumed (CACHE_UNKNOWN: none) */
+	enum region_semantics semantics; /* the rule's, else the driver's default */
 	uint32_t violations;      /* HAZARD_* that are violations here */
 	struct run_process_rule *process_rules;
 	size_t nprocess_rules;

@@ -20,6 +20,8 @@ policy enforce fixed \
 	edu-bar0-qemu trap "device: \"$EDU\", region: bar0, comm: $QEMU_COMM" \
 	edu-bar0-testvmm trap "device: \"$EDU\", region: bar0, comm: \"vfg-*\"" \
 	ivshmem-bar2 direct "device: \"$IVSHMEM\", region: bar2" > trap.yaml
+# ivshmem's BAR2 is RAM: said so, only what its mapping's mode forbids is a violation there.
+echo "    semantics: memory" >> trap.yaml
 # Applied under a umask that would hide them: what is published is readable by all whatever the
 # caller's umask (it was 0600 after every apply); the policy's copy and the pins stay root's.
 (umask 077; vfioguard policy apply trap.yaml) > apply.out 2>&1 || fail "apply: $(cat apply.out)"
@@ -31,7 +33,12 @@ expect_eq "modes of the pins" "$(stat -c '%a' /sys/fs/bpf/vfioguard /sys/fs/bpf/
 
 # What VMMs are told.
 r=/run/vfioguard/regions.json
-expect_eq "ivshmem BAR2 verdict" "$(jq -r ".devices[] | select(.device == \"$IVSHMEM\") | .regions[] | select(.name == \"BAR2\") | .access" $r)" direct
+# Registers by default, memory where the rule says: on x86 nothing UC- forbids, on arm64 what
+# Device memory does.
+case $CACHE_BAR in UC-) mem_violations=none ;; *) mem_violations=wide,unaligned ;; esac
+expect_eq "ivshmem BAR2 verdict" "$(jq -r ".devices[] | select(.device == \"$IVSHMEM\") | .regions[] | select(.name == \"BAR2\") | \"\(.access) \(.semantics) \(.violations)\"" $r)" \
+	"direct memory $mem_violations"
+expect_eq "edu BAR0 semantics" "$(jq -r ".devices[] | select(.device == \"$EDU\") | .regions[] | select(.name == \"BAR0\") | .semantics" $r)" registers
 expect_eq "edu BAR0 process rules" "$(jq -c "[.devices[] | select(.device == \"$EDU\") | .regions[] | select(.name == \"BAR0\") | .process_rules[] | [.rule, .access]]" $r)" \
 	'[["edu-bar0-qemu","trap"],["edu-bar0-testvmm","trap"]]'
 expect_eq "edu BAR0 for other processes" "$(jq -r ".devices[] | select(.device == \"$EDU\") | .regions[] | select(.name == \"BAR0\") | \"\(.access) \(.cache) \(.violations)\"" $r)" \
@@ -73,6 +80,9 @@ vfioguard -j policy show > show.json; rc=$?
 expect_eq "show status (no cache mismatch)" $rc 0
 [ "$(jq .denied show.json)" -ge 2 ] || fail "denials not counted: $(cat show.json)"
 expect_eq "observed ivshmem BAR2" "$(jq -r ".observed[] | select(.device == \"$IVSHMEM\" and .region == \"BAR2\") | \"\(.assumed) \(.mapped) \(.mismatch)\"" show.json)" "$CACHE_BAR $CACHE_BAR false"
+vfioguard policy show > show.txt
+grep -Eq "^$IVSHMEM +BAR2 +direct +enforce +$CACHE_BAR +memory +ivshmem-bar2 +$mem_violations\$" show.txt ||
+	fail "policy show's ivshmem BAR2 line: $(grep "BAR2" show.txt)"
 
 # Applies and clears go one at a time: while another holds a lock on /run/vfioguard, an apply waits
 # (and says so), then applies; the generation moves by one.

@@ -17,6 +17,10 @@ rules:
   - name: this-vendor
     match: {vendor: $vendor, region: [bar0, config]}
     access: fixed
+  - name: this-vendor-ram
+    match: {vendor: $vendor, region: bar4}
+    access: direct
+    semantics: memory
 YAML
 vfioguard -j policy explain --policy p.yaml --device $dev --region bar0 > a.json
 expect_eq "rule for any process" "$(jq -r .rule a.json)" this-vendor
@@ -29,3 +33,17 @@ vfioguard policy explain --policy p.yaml --device $dev --region rom > d.txt
 grep -q "by the default: no rule matches" d.txt || fail "text: $(cat d.txt)"
 rc=0; vfioguard policy explain --policy p.yaml --device $dev --region bar9 2> e.txt || rc=$?
 expect_eq "bad region" $rc 2
+# What the region holds decides a direct region's violations: registers (the default of every
+# driver but nvgrace-gpu's device memory) are broken by split, dup and reorder in a WC mapping
+# too; memory, as a rule says here, by nothing x86 forbids.
+vfioguard -j policy explain --policy p.yaml --device $dev --region bar2 --cache WC > f.json
+expect_eq "registers by default" "$(jq -r '"\(.semantics) \(.semantics_by) \(.violations)"' f.json)" \
+	"registers default split,dup,reorder"
+vfioguard -j policy explain --policy p.yaml --device $dev --region bar4 --cache WC > g.json
+expect_eq "memory by the rule" "$(jq -r '"\(.rule) \(.semantics) \(.semantics_by) \(.violations)"' g.json)" \
+	"this-vendor-ram memory rule none"
+vfioguard -j policy explain --policy p.yaml --device $dev --region bar0 --cache UC- > h.json
+expect_eq "fixed forbids everything" "$(jq -r .violations h.json)" "split,dup,reorder,wide,unaligned"
+vfioguard policy explain --policy p.yaml --device $dev --region bar4 --cache WC > i.txt
+grep -q "semantics: memory, by the rule" i.txt || fail "text: $(cat i.txt)"
+grep -q "violations: none, for cache mode WC" i.txt || fail "text: $(cat i.txt)"

@@ -328,23 +328,80 @@ static void assumed_modes(void **state)
 				 cases[i].assumed);
 }
 
+/*
+ * Every cell of the table: each cache mode on each architecture, for a register region and for
+ * a memory region, under direct access; fixed and trap forbid everything whatever the rest.
+ */
 static void hazard_table(void **state)
 {
-	const uint32_t dev = HAZARD_SPLIT | HAZARD_DUP | HAZARD_REORDER;
+	enum { S = HAZARD_SPLIT | HAZARD_DUP | HAZARD_REORDER, I = HAZARD_WIDE | HAZARD_UNALIGNED,
+	       ALL = HAZARD_ALL };
+	static const struct {
+		enum cache_mode cache;
+		/* x86_64 registers, memory; arm64 registers, memory */
+		uint32_t x86_reg, x86_mem, arm_reg, arm_mem;
+	} cells[] = {
+		{ CACHE_X86_WB, S, 0, ALL, ALL },
+		{ CACHE_X86_WC, S, 0, ALL, ALL },
+		{ CACHE_X86_UC_MINUS, S, 0, ALL, ALL },
+		{ CACHE_X86_UC, S, 0, ALL, ALL },
+		{ CACHE_X86_WT, S, 0, ALL, ALL },
+		{ CACHE_X86_WP, S, 0, ALL, ALL },
+		{ CACHE_ARM64_NORMAL, ALL, ALL, S, 0 },
+		{ CACHE_ARM64_NORMAL_TAGGED, ALL, ALL, S, 0 },
+		{ CACHE_ARM64_NORMAL_NC, ALL, ALL, S, 0 },
+		{ CACHE_ARM64_NORMAL_WT, ALL, ALL, S, 0 },
+		{ CACHE_ARM64_DEVICE_nGnRnE, ALL, ALL, S | I, I },
+		{ CACHE_ARM64_DEVICE_nGnRE, ALL, ALL, S | I, I },
+		{ CACHE_ARM64_DEVICE_GRE, ALL, ALL, S | I, I },
+		{ CACHE_UNKNOWN, ALL, ALL, ALL, ALL },
+	};
 
-	assert_int_equal(hazard_violations(ARCH_X86_64, CACHE_X86_UC_MINUS, ACCESS_DIRECT), dev);
-	assert_int_equal(hazard_violations(ARCH_X86_64, CACHE_X86_UC, ACCESS_DIRECT), dev);
-	assert_int_equal(hazard_violations(ARCH_X86_64, CACHE_X86_WB, ACCESS_DIRECT), 0);
-	assert_int_equal(hazard_violations(ARCH_X86_64, CACHE_X86_WC, ACCESS_DIRECT), 0);
-	assert_int_equal(hazard_violations(ARCH_ARM64, CACHE_ARM64_DEVICE_nGnRE, ACCESS_DIRECT),
-			 HAZARD_ALL);
-	assert_int_equal(hazard_violations(ARCH_ARM64, CACHE_ARM64_NORMAL_NC, ACCESS_DIRECT), 0);
-	assert_int_equal(hazard_violations(ARCH_ARM64, CACHE_ARM64_NORMAL, ACCESS_DIRECT), 0);
-	/* A mode of the other architecture, or none: nothing can be assumed. */
-	assert_int_equal(hazard_violations(ARCH_ARM64, CACHE_X86_WB, ACCESS_DIRECT), HAZARD_ALL);
-	assert_int_equal(hazard_violations(ARCH_X86_64, CACHE_UNKNOWN, ACCESS_DIRECT), HAZARD_ALL);
-	assert_int_equal(hazard_violations(ARCH_X86_64, CACHE_X86_WB, ACCESS_FIXED), HAZARD_ALL);
-	assert_int_equal(hazard_violations(ARCH_X86_64, CACHE_X86_WB, ACCESS_TRAP), HAZARD_ALL);
+	(void)state;
+	for (size_t i = 0; i < sizeof(cells) / sizeof(cells[0]); i++) {
+		enum cache_mode c = cells[i].cache;
+
+		assert_int_equal(hazard_violations(ARCH_X86_64, c, ACCESS_DIRECT, SEMANTICS_REGISTERS),
+				 cells[i].x86_reg);
+		assert_int_equal(hazard_violations(ARCH_X86_64, c, ACCESS_DIRECT, SEMANTICS_MEMORY),
+				 cells[i].x86_mem);
+		assert_int_equal(hazard_violations(ARCH_ARM64, c, ACCESS_DIRECT, SEMANTICS_REGISTERS),
+				 cells[i].arm_reg);
+		assert_int_equal(hazard_violations(ARCH_ARM64, c, ACCESS_DIRECT, SEMANTICS_MEMORY),
+				 cells[i].arm_mem);
+		for (enum region_semantics m = SEMANTICS_REGISTERS; m <= SEMANTICS_MEMORY; m++) {
+			assert_int_equal(hazard_violations(ARCH_X86_64, c, ACCESS_FIXED, m), ALL);
+			assert_int_equal(hazard_violations(ARCH_ARM64, c, ACCESS_TRAP, m), ALL);
+		}
+	}
+}
+
+/* A rule's semantics win over the driver's; nvgrace-gpu's device memory is memory by default. */
+static void region_semantics(void **state)
+{
+	struct rule mem = { .has_semantics = true, .semantics = SEMANTICS_MEMORY };
+	struct rule reg = { .has_semantics = true, .semantics = SEMANTICS_REGISTERS };
+	struct rule none = { .access = ACCESS_DIRECT };
+	struct rule named = { .access = ACCESS_DIRECT, .has_hazards = true,
+			      .hazards = HAZARD_WIDE };
+
+	(void)state;
+	assert_int_equal(region_semantics_default("vfio-pci", 2), SEMANTICS_REGISTERS);
+	assert_int_equal(region_semantics_default(NULL, 4), SEMANTICS_REGISTERS);
+	assert_int_equal(region_semantics_default("nvgrace_gpu_vfio_pci", 0), SEMANTICS_REGISTERS);
+	assert_int_equal(region_semantics_default("nvgrace_gpu_vfio_pci", 2), SEMANTICS_MEMORY);
+	assert_int_equal(region_semantics_default("nvgrace-gpu-vfio-pci", 4), SEMANTICS_MEMORY);
+	assert_int_equal(region_semantics_of(&reg, "nvgrace_gpu_vfio_pci", 4), SEMANTICS_REGISTERS);
+	assert_int_equal(region_semantics_of(&mem, "vfio-pci", 0), SEMANTICS_MEMORY);
+	assert_int_equal(region_semantics_of(&none, "nvgrace_gpu_vfio_pci", 4), SEMANTICS_MEMORY);
+	assert_int_equal(region_semantics_of(NULL, "vfio-pci", 0), SEMANTICS_REGISTERS);
+	/* A rule's hazards are the violations, whatever the semantics and the mode. */
+	assert_int_equal(rule_violations(&named, ARCH_X86_64, CACHE_X86_WC, ACCESS_DIRECT,
+					 SEMANTICS_REGISTERS), HAZARD_WIDE);
+	assert_int_equal(rule_violations(&none, ARCH_X86_64, CACHE_X86_WC, ACCESS_DIRECT,
+					 SEMANTICS_MEMORY), 0);
+	assert_int_equal(rule_violations(NULL, ARCH_X86_64, CACHE_X86_WC, ACCESS_DIRECT,
+					 SEMANTICS_REGISTERS), HAZARD_SPLIT | HAZARD_DUP | HAZARD_REORDER);
 }
 
 UNIT_MAIN(cmocka_unit_test(process_rules_then_unconditional),
@@ -353,4 +410,4 @@ UNIT_MAIN(cmocka_unit_test(process_rules_then_unconditional),
 	  cmocka_unit_test(too_many_process_rules),
 	  cmocka_unit_test(cache_matchers_use_the_assumption),
 	  cmocka_unit_test(driver_spelled_either_way), cmocka_unit_test(assumed_modes),
-	  cmocka_unit_test(hazard_table))
+	  cmocka_unit_test(hazard_table), cmocka_unit_test(region_semantics))

@@ -28,13 +28,19 @@ static void fake_process(uint32_t pid, char *exe, size_t exe_len, char *cgroup, 
 	snprintf(cgroup, cgroup_len, "%s", pid < 100 ? "/machine.slice/vm1" : "/system.slice");
 }
 
-/* DEV is a 1af4:1110 bound to vfio-pci; other devices are unknown. */
+/* DEV is a 1af4:1110 bound to vfio-pci, GH100 a GH100 bound to nvgrace-gpu; others unknown. */
 #define DEV "0000:00:03.0"
+#define GH100 "0009:01:00.0"
 static void fake_device(const char *name, struct device_facts *f)
 {
 	memset(f, 0, sizeof(*f));
 	f->vendor = f->device_id = f->subsystem_vendor = f->subsystem_device = -1;
 	snprintf(f->name, sizeof(f->name), "%s", name);
+	if (!strcmp(name, GH100)) {
+		f->vendor = 0x10de;
+		f->device_id = 0x2342;
+		snprintf(f->driver, sizeof(f->driver), "nvgrace_gpu_vfio_pci");
+	}
 	if (strcmp(name, DEV))
 		return;
 	f->vendor = 0x1af4;
@@ -183,6 +189,74 @@ static void verdicts_follow_name_and_mode(void **state)
 	(void)state;
 }
 
+/* The hazards forbidden in one region, and what the verdict took it to hold. */
+static void expect_forbidden(struct verdicts *vs, const char *device, unsigned int region,
+			     enum cache_mode mode, enum region_semantics semantics, uint32_t forbidden)
+{
+	const struct verdict *v = verdict_of(vs, 5, "qemu", device, region, mode);
+
+	assert_int_equal(v->semantics, semantics);
+	assert_int_equal(v->forbidden, forbidden);
+}
+
+/*
+ * What a region holds decides what a direct copy may do: registers are broken by split, dup and
+ * reorder whatever the mode (a WC-mapped BAR too), memory only by its mode's ISA rules. GH100's
+ * device memory under nvgrace-gpu is memory unless a rule says otherwise.
+ */
+static void verdicts_follow_semantics(void **state)
+{
+	const uint32_t reg = HAZARD_SPLIT | HAZARD_DUP | HAZARD_REORDER;
+	const uint32_t dev_isa = HAZARD_WIDE | HAZARD_UNALIGNED;
+	char path[] = "/tmp/vfg-verdict-XXXXXX";
+	static const char text[] =
+		"version: 1\n"
+		"default: direct\n"
+		"rules:\n"
+		"  - name: bar2-is-ram\n"
+		"    match: { device: \"" DEV "\", region: bar2 }\n"
+		"    access: direct\n"
+		"    semantics: memory\n"
+		"  - name: usemem-as-registers\n"
+		"    match: { device: \"" GH100 "\", region: bar4, comm: strict }\n"
+		"    access: direct\n"
+		"    semantics: registers\n";
+	struct verdicts vs;
+	int fd;
+
+	/* No policy in force: every region direct, judged by its driver's semantics. */
+	verdicts_init(&vs, ARCH_ARM64, &fake, NULL);
+	expect_forbidden(&vs, GH100, 4, CACHE_ARM64_NORMAL, SEMANTICS_MEMORY, 0);
+	expect_forbidden(&vs, GH100, 2, CACHE_ARM64_NORMAL_NC, SEMANTICS_MEMORY, 0);
+	expect_forbidden(&vs, GH100, 0, CACHE_ARM64_DEVICE_nGnRnE, SEMANTICS_REGISTERS,
+			 reg | dev_isa);
+	expect_forbidden(&vs, DEV, 2, CACHE_ARM64_NORMAL_NC, SEMANTICS_REGISTERS, reg);
+	verdicts_free(&vs);
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	verdicts_init(&vs, ARCH_X86_64, &fake, path);
+	/* A WC mapping of a register BAR, and of one the policy says is RAM. */
+	expect_forbidden(&vs, DEV, 0, CACHE_X86_WC, SEMANTICS_REGISTERS, reg);
+	expect_forbidden(&vs, DEV, 2, CACHE_X86_WC, SEMANTICS_MEMORY, 0);
+	expect_forbidden(&vs, DEV, 2, CACHE_X86_UC_MINUS, SEMANTICS_MEMORY, 0);
+	verdicts_free(&vs);
+	verdicts_init(&vs, ARCH_ARM64, &fake, path);
+	expect_forbidden(&vs, GH100, 4, CACHE_ARM64_NORMAL, SEMANTICS_MEMORY, 0);
+	{
+		const struct verdict *v = verdict_of(&vs, 7, "strict", GH100, 4, CACHE_ARM64_NORMAL);
+
+		assert_string_equal(v->rule, "'usemem-as-registers'");
+		assert_int_equal(v->semantics, SEMANTICS_REGISTERS);
+		assert_int_equal(v->forbidden, reg);
+	}
+	unlink(path);
+	verdicts_free(&vs);
+	(void)state;
+}
+
 /* A copy's judgement: forbidden hazards and trap are violations; unmeasured is reported only. */
 static void copies_judged(void **state)
 {
@@ -207,4 +281,5 @@ static void copies_judged(void **state)
 }
 
 UNIT_MAIN(cmocka_unit_test(verdicts_stay), cmocka_unit_test(verdicts_match_the_facts),
-	  cmocka_unit_test(verdicts_follow_name_and_mode), cmocka_unit_test(copies_judged))
+	  cmocka_unit_test(verdicts_follow_name_and_mode),
+	  cmocka_unit_test(verdicts_follow_semantics), cmocka_unit_test(copies_judged))
