@@ -66,6 +66,9 @@ void json_mapping(struct json_object *o, const struct region_loc *region, uint64
 								      sizeof(mode))));
 	json_add(o, "cache_index", json_object_new_int64(cache->index));
 	json_add(o, "pgprot", json_hex(pgprot));
+	/* What KVM lets a guest use of it, where known: next to what the VMM's mapping allows. */
+	json_add(o, "guest_cache", cache->guest != CACHE_UNKNOWN ?
+				   json_object_new_string(cache_mode_name(cache->guest)) : NULL);
 }
 
 void log_line(const char *level, const char *fmt, ...)
@@ -175,7 +178,7 @@ static const struct {
 } vm_flag_names[] = {
 	{ VFG_VM_READ, "read" },     { VFG_VM_WRITE, "write" }, { VFG_VM_EXEC, "exec" },
 	{ VFG_VM_SHARED, "shared" }, { VFG_VM_IO, "io" },       { VFG_VM_PFNMAP, "pfnmap" },
-	{ VFG_VM_DONTCOPY, "dontcopy" },
+	{ VFG_VM_DONTCOPY, "dontcopy" }, { VFG_VM_ALLOW_ANY_UNCACHED, "allow_any_uncached" },
 };
 
 const char *vm_flags_text(uint64_t flags, char *buf, size_t len)

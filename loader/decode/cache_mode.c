@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cache_mode.h"
+#include "../../bpf/vfioguard.h"
 
 /* arch/x86/include/asm/pgtable_types.h: _PAGE_BIT_PWT 3, _PAGE_BIT_PCD 4, _PAGE_BIT_PAT 7 (4K). */
 #define X86_PTE_PWT (1ULL << 3)
@@ -88,6 +89,15 @@ struct cache_decode cache_mode_decode(enum host_arch arch, uint64_t pgprot, unsi
 	default:
 		return none;
 	}
+}
+
+enum cache_mode cache_mode_guest(enum host_arch arch, uint64_t vm_flags)
+{
+	if (arch != ARCH_ARM64 || !(vm_flags & VFG_VM_PFNMAP))
+		return CACHE_UNKNOWN;
+	/* arch/arm64/kvm/mmu.c, user_mem_abort(): KVM_PGTABLE_PROT_NORMAL_NC or _DEVICE */
+	return vm_flags & VFG_VM_ALLOW_ANY_UNCACHED ? CACHE_ARM64_NORMAL_NC
+						    : CACHE_ARM64_DEVICE_nGnRE;
 }
 
 static const char *const cache_mode_names[] = {

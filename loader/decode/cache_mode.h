@@ -49,6 +49,7 @@ enum arm64_mair_layout {
 struct cache_decode {
 	enum cache_mode mode;
 	unsigned int index; /* PAT entry or MAIR index the bits select */
+	enum cache_mode guest; /* what KVM lets a guest use of it (cache_mode_guest) */
 };
 
 /* Decodes a 4 KiB x86_64 PTE's PWT/PCD/PAT bits through the given PAT MSR value. */
@@ -60,6 +61,15 @@ enum arm64_mair_layout arm64_mair_layout_for(unsigned int major, unsigned int mi
 /* Dispatch on arch, with Linux's default PAT and the layout of the given kernel version. */
 struct cache_decode cache_mode_decode(enum host_arch arch, uint64_t pgprot, unsigned int kmajor,
 				      unsigned int kminor);
+
+/*
+ * The least strict mode KVM lets a guest use of a VMM's VFIO mapping that backs guest memory,
+ * from the VMA's flags (stage 2): on arm64 a PFN mapping is Device-nGnRE at stage 2, or
+ * Normal-NC where the VMA carries VM_ALLOW_ANY_UNCACHED (vfio-pci since 6.9), and then the
+ * guest's own page tables may choose Normal-NC: unaligned and vector accesses the VMM's Device
+ * mapping does not allow. CACHE_UNKNOWN elsewhere (x86: not measured).
+ */
+enum cache_mode cache_mode_guest(enum host_arch arch, uint64_t vm_flags);
 
 /* "WB", "UC-", "Device-nGnRE"...; NULL for CACHE_UNKNOWN. */
 const char *cache_mode_name(enum cache_mode mode);

@@ -474,8 +474,10 @@ void monitor_event_decode(struct monitor_event *ev, const struct vfg_event *raw,
 	default:
 		break;
 	}
-	if (raw->type != VFG_EV_RW)
+	if (raw->type != VFG_EV_RW) {
 		ev->cache = cache_mode_decode(ki->arch, raw->vma.pgprot, ki->major, ki->minor);
+		ev->cache.guest = cache_mode_guest(ki->arch, raw->vma.vm_flags);
+	}
 }
 
 const char *vm_fault_format(unsigned int ret, char *buf, size_t len)

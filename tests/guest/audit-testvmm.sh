@@ -26,6 +26,9 @@ for want in "$EDU BAR0 0 1048576 0" "$IVSHMEM BAR2 2 16777216 1"; do
 	for f in shared io pfnmap write; do
 		printf '%s\n' "$m" | jq -e ".flags | index(\"$f\")" >/dev/null || fail "$1: flag $f missing"
 	done
+	# What KVM would let a guest use of it, next to the VMM's own mode (lib.sh).
+	expect_eq "$1 allow_any_uncached" "$(printf '%s\n' "$m" | jq '.flags | index("allow_any_uncached") != null')" $ANY_UNCACHED
+	expect_eq "$1 guest cache" "$(printf '%s\n' "$m" | jq -r .guest_cache)" $GUEST_CACHE_BAR
 
 	# The range is the VMM's own: the address it printed, and /proc/PID/maps agrees.
 	start=$(printf '%s\n' "$m" | jq -r .start)

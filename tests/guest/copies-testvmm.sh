@@ -139,12 +139,13 @@ else
 	expect_eq "violations are the hazards" "$(jq -c 'select(.direction == "write") | .violations == .hazards' copies.json | sort -u)" true
 	expect_eq "a wide copy is a violation" "$(jq -s '[.[] | select(.violations | index("wide"))] | length > 0' copies.json)" true
 	expect_eq "the 4-byte copy at +3 is unaligned, a violation" "$(sed -n 5p copies.json | jq -c '.violations | index("unaligned") != null')" true
-	# The 1-byte copy: three byte stores to one address (generic), or one SVE vector store.
-	case $(sed -n 1p got.txt | cut -d' ' -f6) in
-	dup|wide) ;;
-	*) fail "1-byte memcpy: $(sed -n 1p got.txt)" ;;
-	esac
-	note "1-byte memcpy: $(sed -n 1p got.txt)"
+	# The 1-byte copy: one SVE vector store where the CPU has SVE (QEMU's -cpu max), else
+	# glibc's generic routine's three byte stores to one address (Neoverse N1-class cores, the
+	# no-SVE guest): a duplicated store into a register, a violation, seen by the copy probe.
+	if grep -qw sve /proc/cpuinfo; then one=wide; else one=dup; fi
+	expect_eq "1-byte memcpy ($(grep -qw sve /proc/cpuinfo && echo SVE || echo no SVE))" \
+		"$(sed -n 1p got.txt | cut -d' ' -f6)" $one
+	expect_eq "1-byte memcpy's violations" "$(sed -n 1p copies.json | jq -c .violations)" "[\"$one\"]"
 	libc_targets=3
 fi
 s=$(tail -1 mon.json)

@@ -36,6 +36,9 @@ for mode in fentry kprobes; do
 	for a in $a1 $a2; do
 		expect_eq "$mode: mmap at $a" "$(events $m ".event == \"mmap\" and .start == \"$a\" and .region == \"BAR0\" and .device == \"$EDU\" and .cache == \"$CACHE_BAR\" and .size == 1048576 and .result == 0 and .pgprot == \"$PGPROT_BAR\"")" 2
 	done
+	expect_eq "$mode: what a guest may use of them" \
+		"$(jq -r "select(.event == \"mmap\" and .pid == $pid) | \"\(.guest_cache) \(.flags | index(\"allow_any_uncached\") != null)\"" $m | sort -u)" \
+		"$GUEST_CACHE_BAR $ANY_UNCACHED"
 	# Exactly the faults the process took (vfio-pci 6.1 maps the whole VMA on the first).
 	expect_eq "$mode: fault events" "$(events $m ".event == \"fault\" and .pid == $pid")" $((f1 + f2))
 	# Within the two mappings (the kernel may place the second one elsewhere). vfio-pci before

@@ -170,6 +170,22 @@ static void arch_names(void **state)
 	assert_string_equal(host_arch_name(ARCH_UNKNOWN), "unknown");
 }
 
+/*
+ * What KVM lets a guest use, from the vm_flags measured in the guests on a vfio-pci BAR mapping:
+ * 6.12 sets VM_ALLOW_ANY_UNCACHED (0x80040444fb on arm64), 6.1 does not (0x40444fb).
+ */
+static void guest_view_follows_allow_any_uncached(void **state)
+{
+	(void)state;
+	assert_int_equal(cache_mode_guest(ARCH_ARM64, 0x80040444fbULL), CACHE_ARM64_NORMAL_NC);
+	assert_int_equal(cache_mode_guest(ARCH_ARM64, 0x40444fbULL), CACHE_ARM64_DEVICE_nGnRE);
+	/* Not a PFN mapping: KVM maps the pages it has, nothing is said. */
+	assert_int_equal(cache_mode_guest(ARCH_ARM64, 0x80000000fbULL), CACHE_UNKNOWN);
+	/* x86: not measured, nothing is said, flag or not. */
+	assert_int_equal(cache_mode_guest(ARCH_X86_64, 0x800c0444fbULL), CACHE_UNKNOWN);
+	assert_int_equal(cache_mode_guest(ARCH_UNKNOWN, 0x80040444fbULL), CACHE_UNKNOWN);
+}
+
 UNIT_MAIN(cmocka_unit_test(x86_every_pat_index_through_linux_table),
 	  cmocka_unit_test(x86_guest_bar_mapping_is_uc_minus),
 	  cmocka_unit_test(x86_reserved_pat_encodings_are_unknown),
@@ -177,4 +193,5 @@ UNIT_MAIN(cmocka_unit_test(x86_every_pat_index_through_linux_table),
 	  cmocka_unit_test(arm64_current_layout), cmocka_unit_test(arm64_pre_5_10_layout),
 	  cmocka_unit_test(arm64_unknown_layout_is_unknown),
 	  cmocka_unit_test(arm64_layout_follows_kernel_version),
-	  cmocka_unit_test(unknown_arch_is_unknown), cmocka_unit_test(arch_names))
+	  cmocka_unit_test(unknown_arch_is_unknown), cmocka_unit_test(arch_names),
+	  cmocka_unit_test(guest_view_follows_allow_any_uncached))

@@ -129,7 +129,17 @@ static void mapping_shape(void **state)
 			    "{\"region\":\"BAR2\",\"region_index\":2,\"region_offset\":12288,"
 			    "\"region_from\":\"pfn\",\"start\":\"0x7f0000000000\","
 			    "\"end\":\"0x7f0000010000\",\"size\":65536,\"cache\":\"UC-\","
-			    "\"cache_index\":2,\"pgprot\":\"0x8000000000000037\"}");
+			    "\"cache_index\":2,\"pgprot\":\"0x8000000000000037\",\"guest_cache\":null}");
+	json_object_put(o);
+	/* arm64 with VM_ALLOW_ANY_UNCACHED: what the guest may use, next to the VMM's mode. */
+	c = (struct cache_decode){ .mode = CACHE_ARM64_DEVICE_nGnRnE, .index = 3,
+				   .guest = CACHE_ARM64_NORMAL_NC };
+	o = json_object_new_object();
+	json_mapping(o, &r, 0x1000, 0x2000, &c, 0x68000000000ccfULL);
+	assert_string_equal(json_object_get_string(json_object_object_get(o, "cache")),
+			    "Device-nGnRnE");
+	assert_string_equal(json_object_get_string(json_object_object_get(o, "guest_cache")),
+			    "Normal-NC");
 	json_object_put(o);
 	o = json_object_new_object();
 	json_mapping(o, &r, 0x1000, 0x2000, NULL, 0);
