@@ -215,8 +215,10 @@ int do_policy_show(int argc, char **argv)
 			       policy_mode_name(g->enforce ? POLICY_ENFORCE : POLICY_AUDIT),
 			       g->cache != CACHE_UNKNOWN ?
 				       cache_mode_format(g->cache, 0, cache, sizeof(cache)) : "?",
-			       region_semantics_name(g->semantics), g->rule ? g->rule : "(default)",
-			       hazard_set_format(g->violations, hz, sizeof(hz)));
+			       g->judged.has_semantics ? region_semantics_name(g->judged.semantics)
+						       : "?",
+			       g->rule ? g->rule : "(default)",
+			       hazard_set_format(g->judged.violations, hz, sizeof(hz)));
 		}
 	}
 	printf("\ncache modes seen after mmap, against the verdicts' assumptions:\n");

@@ -715,6 +715,9 @@ int policy_read_file(const char *path, char **text, size_t *len)
 		}
 	}
 	fclose(f);
+	/* Also text for string parsers (the published JSON files are read with this). */
+	if (buf)
+		buf[n] = 0;
 	*text = buf;
 	*len = n;
 	return 0;

@@ -28,14 +28,25 @@ static char *rule_name(const struct policy *p, unsigned int rule)
 	return strdup(policy_rule_label(p, rule, index, sizeof(index)));
 }
 
+/* What the verdict of cond (a rule's, or the default's) takes region r to hold and forbids. */
+static struct run_judged judge(const struct policy *p, const struct vfg_cond *cond, unsigned int r,
+			       enum host_arch arch, enum cache_mode cache, const char *driver)
+{
+	const struct rule *rule = cond->rule != VFG_RULE_DEFAULT && cond->rule < p->nrules
+					  ? &p->rules[cond->rule] : NULL;
+	struct run_judged j = { .has_semantics = true, .has_violations = true };
+
+	j.semantics = region_semantics_of(rule, driver, r);
+	j.violations = rule_violations(rule, arch, cache, cond->access, j.semantics);
+	return j;
+}
+
 static int build_region(struct run_region *x, const struct policy *p,
 			const struct vfg_region_verdict *cv, unsigned int r, enum host_arch arch,
 			const char *driver)
 {
 	/* The verdict for a process no process matcher names: the unconditional entry. */
 	const struct vfg_cond *g = &cv->v.conds[cv->v.n - 1];
-	const struct rule *rule = g->rule != VFG_RULE_DEFAULT && g->rule < p->nrules
-					  ? &p->rules[g->rule] : NULL;
 
 	memset(x, 0, sizeof(*x));
 	x->index = r;
@@ -44,8 +55,7 @@ static int build_region(struct run_region *x, const struct policy *p,
 	if (g->rule != VFG_RULE_DEFAULT && !(x->rule = rule_name(p, g->rule)))
 		return -ENOMEM;
 	x->cache = cv->v.assumed_cache;
-	x->semantics = region_semantics_of(rule, driver, r);
-	x->violations = rule_violations(rule, arch, x->cache, x->access, x->semantics);
+	x->judged = judge(p, g, r, arch, x->cache, driver);
 	/* Rules that name processes come first and may decide otherwise. */
 	if (cv->v.n > 1) {
 		x->process_rules = calloc(cv->v.n - 1, sizeof(*x->process_rules));
@@ -58,6 +68,7 @@ static int build_region(struct run_region *x, const struct policy *p,
 		if (!x->process_rules[k].rule)
 			return -ENOMEM;
 		x->process_rules[k].access = cv->v.conds[k].access;
+		x->process_rules[k].judged = judge(p, &cv->v.conds[k], r, arch, x->cache, driver);
 	}
 	return 0;
 }
@@ -111,6 +122,17 @@ static void add(struct json_object *o, const char *key, struct json_object *v)
 					     JSON_C_OBJECT_KEY_IS_CONSTANT);
 }
 
+/* semantics and violations: null where not known (read back from an older version's file). */
+static void add_judged(struct json_object *o, const struct run_judged *j)
+{
+	char buf[64];
+
+	add(o, "semantics", j->has_semantics ?
+		json_object_new_string(region_semantics_name(j->semantics)) : NULL);
+	add(o, "violations", j->has_violations ?
+		json_object_new_string(hazard_set_format(j->violations, buf, sizeof(buf))) : NULL);
+}
+
 struct json_object *run_regions_json(const struct run_regions *r)
 {
 	struct json_object *doc = json_object_new_object(), *da = json_object_new_array();
@@ -150,9 +172,7 @@ struct json_object *run_regions_json(const struct run_regions *r)
 					json_object_array_add(w, json_object_new_int(k));
 			}
 			add(x, "widths", w);
-			add(x, "semantics", json_object_new_string(region_semantics_name(g->semantics)));
-			add(x, "violations",
-			    json_object_new_string(hazard_set_format(g->violations, buf, sizeof(buf))));
+			add_judged(x, &g->judged);
 			exc = json_object_new_array();
 			for (size_t k = 0; k < g->nprocess_rules; k++) {
 				struct json_object *e = json_object_new_object();
@@ -160,6 +180,7 @@ struct json_object *run_regions_json(const struct run_regions *r)
 				add(e, "rule", json_object_new_string(g->process_rules[k].rule));
 				add(e, "access", json_object_new_string(
 							 access_class_name(g->process_rules[k].access)));
+				add_judged(e, &g->process_rules[k].judged);
 				json_object_array_add(exc, e);
 			}
 			add(x, "process_rules", exc);
@@ -215,6 +236,34 @@ static struct json_object *member(struct json_object *o, const char *key, json_t
 }
 
 /* A string member copied into buf; false with why set. */
+/* semantics and violations of o, each null or absent where an older version did not write it. */
+static int parse_judged(struct json_object *o, struct run_judged *j, const char *where, char *why,
+			size_t len)
+{
+	struct json_object *v;
+
+	memset(j, 0, sizeof(*j));
+	if (json_object_object_get_ex(o, "semantics", &v) && v) {
+		if (!json_object_is_type(v, json_type_string) ||
+		    region_semantics_from_name(json_object_get_string(v), &j->semantics)) {
+			snprintf(why, len, "%s: semantics %s is neither registers nor memory", where,
+				 json_object_to_json_string(v));
+			return -EINVAL;
+		}
+		j->has_semantics = true;
+	}
+	if (json_object_object_get_ex(o, "violations", &v) && v) {
+		if (!json_object_is_type(v, json_type_string) ||
+		    hazard_set_parse(json_object_get_string(v), &j->violations)) {
+			snprintf(why, len, "%s: violations '%s' is no hazard set", where,
+				 json_object_get_string(v));
+			return -EINVAL;
+		}
+		j->has_violations = true;
+	}
+	return 0;
+}
+
 static bool string_member(struct json_object *o, const char *key, char *buf, size_t size,
 			  const char *where, char *why, size_t len)
 {
@@ -315,20 +364,11 @@ static int parse_region(struct json_object *x, struct run_region *g, const char 
 			return -EINVAL;
 		}
 	}
-	/* Absent from what versions before it published: their verdicts took registers. */
-	g->semantics = SEMANTICS_REGISTERS;
-	if (json_object_object_get_ex(x, "semantics", &v) &&
-	    (!json_object_is_type(v, json_type_string) ||
-	     region_semantics_from_name(json_object_get_string(v), &g->semantics))) {
-		snprintf(why, len, "%s: semantics %s is neither registers nor memory", where,
-			 json_object_to_json_string(v));
+	/* A region's violations have always been published, its semantics not always. */
+	if (parse_judged(x, &g->judged, where, why, len))
 		return -EINVAL;
-	}
-	if (!(v = member(x, "violations", json_type_string, where, why, len)) ||
-	    hazard_set_parse(json_object_get_string(v), &g->violations)) {
-		if (v)
-			snprintf(why, len, "%s: violations '%s' is no hazard set", where,
-				 json_object_get_string(v));
+	if (!g->judged.has_violations) {
+		snprintf(why, len, "%s: 'violations' missing or not a string", where);
 		return -EINVAL;
 	}
 	if (!(pr = member(x, "process_rules", json_type_array, where, why, len)))
@@ -351,6 +391,8 @@ static int parse_region(struct json_object *x, struct run_region *g, const char 
 			snprintf(why, len, "%s: unknown access '%s'", where, json_object_get_string(v));
 			return -EINVAL;
 		}
+		if (parse_judged(e, &g->process_rules[k].judged, where, why, len))
+			return -EINVAL;
 	}
 	return 0;
 }

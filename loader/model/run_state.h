@@ -41,9 +41,20 @@ struct json_object *run_state_json(const struct run_state *s);
 int run_state_parse(const char *text, struct run_state *out, char *why, size_t len);
 
 /* A rule naming processes, decided before the region's verdict for every other process. */
+/*
+ * What a verdict takes a region to hold and forbids, as published. Read back from a file of an
+ * older version, a member it did not write is not known (has_*: false), never guessed.
+ */
+struct run_judged {
+	bool has_semantics, has_violations;
+	enum region_semantics semantics; /* the rule's, else the driver's default */
+	uint32_t violations;             /* HAZARD_* that are violations */
+};
+
 struct run_process_rule {
 	char *rule;               /* malloc'd */
 	enum access_class access;
+	struct run_judged judged;
 };
 
 struct run_region {
@@ -52,8 +63,7 @@ struct run_region {
 	bool enforce;             /* mode: enforce (else audit) */
 	char *rule;               /* malloc'd; NULL for the policy's default */
 	enum cache_mode cache;    /* the mode the verdict assumed (CACHE_UNKNOWN: none) */
-	enum region_semantics semantics; /* the rule's, else the driver's default */
-	uint32_t violations;      /* HAZARD_* that are violations here */
+	struct run_judged judged; /* for a process no process rule names */
 	struct run_process_rule *process_rules;
 	size_t nprocess_rules;
 };

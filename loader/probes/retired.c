@@ -44,7 +44,8 @@ void copies_retired_fold(struct copy_target *r, size_t *n, size_t kept)
 			old->pid = 0;
 			old->start_time = 0;
 			old->serial = 0;
-			snprintf(old->path, sizeof(old->path), "%s", probe_path(old->path));
+			/* The path within itself: moved, not printed over itself. */
+			memmove(old->path, probe_path(old->path), strlen(probe_path(old->path)) + 1);
 			f++;
 			continue;
 		}

@@ -40,6 +40,12 @@ static uint64_t present(const char *dev)
 	return (1ULL << 7) | 1 | (strcmp(dev, "0000:00:04.0") ? 0 : 1ULL << 2);
 }
 
+/* The GH100: BAR0 registers, BAR2 reserved memory, BAR4 usable memory; ivshmem BAR2. */
+static uint64_t present_gh(const char *dev)
+{
+	return strcmp(dev, "0009:01:00.0") ? 1ULL << 2 : 1 | 1ULL << 2 | 1ULL << 4;
+}
+
 static const char text[] =
 	"mode: enforce\n"
 	"default: fixed\n"
@@ -86,13 +92,19 @@ static void built_written_and_read_back(void **state)
 	assert_int_equal(g->nprocess_rules, 1);
 	assert_string_equal(g->process_rules[0].rule, "edu-bar0-testvmm");
 	assert_int_equal(g->process_rules[0].access, ACCESS_TRAP);
+	/* Registers (vfio-pci's BAR0); trap and fixed forbid everything. */
+	assert_true(g->judged.has_semantics && g->judged.has_violations);
+	assert_int_equal(g->judged.semantics, SEMANTICS_REGISTERS);
+	assert_int_equal(g->judged.violations, HAZARD_ALL);
+	assert_true(g->process_rules[0].judged.has_semantics);
+	assert_int_equal(g->process_rules[0].judged.violations, HAZARD_ALL);
 	assert_null(region(&r, "0000:00:03.0", 2));
 	g = region(&r, "0000:00:04.0", 2);
 	assert_non_null(g);
 	assert_int_equal(g->access, ACCESS_DIRECT);
 	assert_false(g->enforce);
 	assert_string_equal(g->rule, "ivshmem-bar2");
-	assert_int_equal(g->violations, HAZARD_DUP);
+	assert_int_equal(g->judged.violations, HAZARD_DUP);
 	assert_int_equal(g->cache, CACHE_X86_UC_MINUS); /* vfio-pci's BARs: noncached */
 	t1 = run_regions_format(&r);
 	assert_non_null(t1);
@@ -103,9 +115,12 @@ static void built_written_and_read_back(void **state)
 	assert_string_equal(back.policy, "/etc/vfioguard/policy.yaml");
 	g = region(&back, "0000:00:04.0", 2);
 	assert_non_null(g);
-	assert_int_equal(g->violations, HAZARD_DUP);
+	assert_int_equal(g->judged.violations, HAZARD_DUP);
 	assert_int_equal(g->cache, CACHE_X86_UC_MINUS);
 	assert_int_equal(back.devices[1].vendor, 0x1af4);
+	g = region(&back, "0000:00:03.0", 0);
+	assert_int_equal(g->judged.semantics, SEMANTICS_REGISTERS);
+	assert_int_equal(g->process_rules[0].judged.violations, HAZARD_ALL);
 	/* Read back and written again: the same text. */
 	t2 = run_regions_format(&back);
 	assert_string_equal(t1, t2);
@@ -178,6 +193,99 @@ static void bad_text_says_where(void **state)
 						   "\"id\": \"1234:11e8x\", \"regions\": []}]}",
 						   &r, why, sizeof(why)), -EINVAL);
 		assert_string_equal(why, "devices[0]: id '1234:11e8x' is not VENDOR:DEVICE");
+	}
+}
+
+/*
+ * What a region holds: nvgrace-gpu's device memory by default, a rule's word elsewhere, and a
+ * process rule's own; a file of an older version (no semantics) is read back without guessing.
+ */
+static void semantics_published(void **state)
+{
+	static const struct device_facts gh[] = {
+		{ .name = "0009:01:00.0", .driver = "nvgrace_gpu_vfio_pci", .vendor = 0x10de,
+		  .device_id = 0x2342 },
+		{ .name = "0000:00:04.0", .driver = "vfio-pci", .vendor = 0x1af4, .device_id = 0x1110 },
+	};
+	static const char gtext[] =
+		"default: direct\n"
+		"rules:\n"
+		"  - name: strict-usemem\n"
+		"    match: {driver: nvgrace_gpu*, region: bar4, comm: strict}\n"
+		"    access: direct\n"
+		"    semantics: registers\n"
+		"  - name: ivshmem-ram\n"
+		"    match: {device: \"0000:00:04.0\", region: bar2}\n"
+		"    access: direct\n"
+		"    semantics: memory\n";
+	static const char old[] =
+		"{\"generation\": 1, \"policy\": \"p\", \"crc32\": \"00000000\", "
+		"\"arch\": \"aarch64\", \"devices\": [{\"device\": \"d\", \"driver\": "
+		"\"vfio-pci\", \"id\": \"1234:11e8\", \"regions\": [{\"index\": 0, \"name\": "
+		"\"BAR0\", \"access\": \"direct\", \"mode\": \"enforce\", \"rule\": null, "
+		"\"cache\": null, \"violations\": \"split\", \"process_rules\": "
+		"[{\"rule\": \"r\", \"access\": \"trap\"}]}]}]}";
+	struct policy_diags d = {};
+	struct compiled c = {};
+	struct run_regions r, back;
+	const struct run_region *g;
+	struct policy p;
+	char why[160], *t;
+
+	(void)state;
+	assert_int_equal(policy_parse(gtext, strlen(gtext), &p, &d), 0);
+	assert_int_equal(policy_compile(&p, ARCH_ARM64, gh, 2, &fake, &c, &d), 0);
+	assert_int_equal(run_regions_build(&r, &p, &c, gh, 2, present_gh, ARCH_ARM64, 1, "p", 0),
+			 0);
+	g = region(&r, "0009:01:00.0", 4); /* usemem: Normal, memory */
+	assert_non_null(g);
+	assert_int_equal(g->cache, CACHE_ARM64_NORMAL);
+	assert_int_equal(g->judged.semantics, SEMANTICS_MEMORY);
+	assert_int_equal(g->judged.violations, 0);
+	assert_int_equal(g->nprocess_rules, 1);
+	assert_int_equal(g->process_rules[0].judged.semantics, SEMANTICS_REGISTERS);
+	assert_int_equal(g->process_rules[0].judged.violations,
+			 HAZARD_SPLIT | HAZARD_DUP | HAZARD_REORDER);
+	g = region(&r, "0009:01:00.0", 0); /* its registers: Device */
+	assert_int_equal(g->judged.semantics, SEMANTICS_REGISTERS);
+	assert_int_equal(g->judged.violations, HAZARD_ALL);
+	g = region(&r, "0000:00:04.0", 2); /* RAM behind a Device BAR, as the rule says */
+	assert_int_equal(g->judged.semantics, SEMANTICS_MEMORY);
+	assert_int_equal(g->judged.violations, HAZARD_WIDE | HAZARD_UNALIGNED);
+	t = run_regions_format(&r);
+	assert_int_equal(run_regions_parse(t, &back, why, sizeof(why)), 0);
+	g = region(&back, "0009:01:00.0", 4);
+	assert_int_equal(g->judged.semantics, SEMANTICS_MEMORY);
+	assert_int_equal(g->process_rules[0].judged.semantics, SEMANTICS_REGISTERS);
+	free(t);
+	run_regions_free(&back);
+	run_regions_free(&r);
+	compiled_free(&c);
+	policy_free(&p);
+	policy_diags_free(&d);
+
+	/* An older version's file: its violations stand, what it did not say stays unsaid. */
+	assert_int_equal(run_regions_parse(old, &back, why, sizeof(why)), 0);
+	g = &back.devices[0].regions[0];
+	assert_false(g->judged.has_semantics);
+	assert_true(g->judged.has_violations);
+	assert_int_equal(g->judged.violations, HAZARD_SPLIT);
+	assert_false(g->process_rules[0].judged.has_semantics);
+	assert_false(g->process_rules[0].judged.has_violations);
+	t = run_regions_format(&back);
+	assert_non_null(strstr(t, "\"semantics\":null"));
+	free(t);
+	run_regions_free(&back);
+	/* A semantics nobody writes is refused. */
+	{
+		char bad[700];
+
+		snprintf(bad, sizeof(bad), "%.*s\"semantics\": \"ram\", %s",
+			 (int)(strstr(old, "\"violations\"") - old), old,
+			 strstr(old, "\"violations\""));
+		assert_int_equal(run_regions_parse(bad, &back, why, sizeof(why)), -EINVAL);
+		assert_string_equal(why, "devices[0].regions[0]: semantics \"ram\" is neither "
+				    "registers nor memory");
 	}
 }
 
@@ -275,4 +383,4 @@ static void published_read_back(void **state)
 
 UNIT_MAIN(cmocka_unit_test(built_written_and_read_back), cmocka_unit_test(bad_text_says_where),
 	  cmocka_unit_test(cache_modes_round_trip), cmocka_unit_test(state_written_and_read_back),
-	  cmocka_unit_test(published_read_back))
+	  cmocka_unit_test(published_read_back), cmocka_unit_test(semantics_published))
