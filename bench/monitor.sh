@@ -144,6 +144,8 @@ prog_stats() {
 		if (n != "") print $1, n, t, c }' | sort
 }
 if command -v bpftool > /dev/null && [ -w /proc/sys/kernel/bpf_stats_enabled ]; then
+	# Off again however this ends: the statistics cost every BPF program on the machine.
+	trap 'echo 0 > /proc/sys/kernel/bpf_stats_enabled' EXIT
 	echo 1 > /proc/sys/kernel/bpf_stats_enabled
 	printf '\n%-24s %-16s %9s %12s\n' "counted, per program" program runs "us per run" | tee -a "$out"
 	for loop in loop_mmap loop_read; do
@@ -158,6 +160,8 @@ if command -v bpftool > /dev/null && [ -w /proc/sys/kernel/bpf_stats_enabled ]; 
 			tee -a "$out"
 	done
 	echo 0 > /proc/sys/kernel/bpf_stats_enabled
+	trap - EXIT
+	rm -f stats.before stats.after
 else
 	echo "per-program statistics: no bpftool or no kernel.bpf_stats_enabled here" | tee -a "$out"
 fi

@@ -113,6 +113,9 @@ static int do_check(int argc, char **argv)
 					 r->has_hazards ? json_object_new_string(hazard_set_format(
 								  r->hazards, hz, sizeof(hz)))
 							: NULL);
+				/* null: the default for the driver and region decides */
+				json_add(x, "semantics", r->has_semantics ? json_object_new_string(
+						  region_semantics_name(r->semantics)) : NULL);
 				json_object_array_add(rules, x);
 			}
 		}
@@ -242,16 +245,24 @@ static int do_explain(int argc, char **argv)
 			else
 				printf("%s region %d: %s (%s), by the default: no rule matches\n",
 				       s.device, s.region, access_class_name(a), policy_mode_name(m));
+			/* What decided the violations: the access class, the rule's list, or
+			 * what the region holds and its cache mode. */
 			if (r && r->has_semantics)
-				printf("  semantics: %s, by the rule\n", region_semantics_name(sem));
+				printf("  semantics: %s, by the rule", region_semantics_name(sem));
 			else
-				printf("  semantics: %s, the default for driver %s\n",
+				printf("  semantics: %s, the default for driver %s",
 				       region_semantics_name(sem),
 				       dev.driver[0] ? dev.driver : "(none bound)");
-			printf("  violations: %s, %s cache mode %s\n",
-			       hazard_set_format(forbidden, vz, sizeof(vz)),
-			       r && r->has_hazards ? "the rule's hazards whatever the" : "for",
-			       s.cache == CACHE_UNKNOWN ? "unknown" : cache_mode_name(s.cache));
+			printf("%s\n", r && r->has_hazards ? " (no effect: the rule lists its hazards)" :
+				       a != ACCESS_DIRECT ? " (no effect: not direct)" : "");
+			printf("  violations: %s, ", hazard_set_format(forbidden, vz, sizeof(vz)));
+			if (r && r->has_hazards)
+				printf("the rule's hazards\n");
+			else if (a != ACCESS_DIRECT)
+				printf("every hazard: a %s region allows none\n", access_class_name(a));
+			else
+				printf("for %s in cache mode %s\n", region_semantics_name(sem),
+				       s.cache == CACHE_UNKNOWN ? "unknown" : cache_mode_name(s.cache));
 		}
 		/* Why the earlier rules did not decide, for people. */
 		if (!json_output && verbose)

@@ -91,10 +91,19 @@ struct cache_decode cache_mode_decode(enum host_arch arch, uint64_t pgprot, unsi
 	}
 }
 
-enum cache_mode cache_mode_guest(enum host_arch arch, uint64_t vm_flags)
+enum cache_mode cache_mode_guest(enum host_arch arch, enum cache_mode host, uint64_t vm_flags)
 {
 	if (arch != ARCH_ARM64 || !(vm_flags & VFG_VM_PFNMAP))
 		return CACHE_UNKNOWN;
+	switch (host) {
+	case CACHE_ARM64_NORMAL_NC:
+	case CACHE_ARM64_DEVICE_nGnRnE:
+	case CACHE_ARM64_DEVICE_nGnRE:
+	case CACHE_ARM64_DEVICE_GRE:
+		break;
+	default:
+		return CACHE_UNKNOWN;
+	}
 	/* arch/arm64/kvm/mmu.c, user_mem_abort(): KVM_PGTABLE_PROT_NORMAL_NC or _DEVICE */
 	return vm_flags & VFG_VM_ALLOW_ANY_UNCACHED ? CACHE_ARM64_NORMAL_NC
 						    : CACHE_ARM64_DEVICE_nGnRE;

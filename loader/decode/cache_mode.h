@@ -67,9 +67,10 @@ struct cache_decode cache_mode_decode(enum host_arch arch, uint64_t pgprot, unsi
  * from the VMA's flags (stage 2): on arm64 a PFN mapping is Device-nGnRE at stage 2, or
  * Normal-NC where the VMA carries VM_ALLOW_ANY_UNCACHED (vfio-pci since 6.9), and then the
  * guest's own page tables may choose Normal-NC: unaligned and vector accesses the VMM's Device
- * mapping does not allow. CACHE_UNKNOWN elsewhere (x86: not measured).
+ * mapping does not allow. CACHE_UNKNOWN elsewhere: on x86 (not measured) and for a cacheable
+ * VMM mapping (nvgrace-gpu's device memory), which newer kernels may map cacheable for a guest.
  */
-enum cache_mode cache_mode_guest(enum host_arch arch, uint64_t vm_flags);
+enum cache_mode cache_mode_guest(enum host_arch arch, enum cache_mode host, uint64_t vm_flags);
 
 /* "WB", "UC-", "Device-nGnRE"...; NULL for CACHE_UNKNOWN. */
 const char *cache_mode_name(enum cache_mode mode);

@@ -476,7 +476,7 @@ void monitor_event_decode(struct monitor_event *ev, const struct vfg_event *raw,
 	}
 	if (raw->type != VFG_EV_RW) {
 		ev->cache = cache_mode_decode(ki->arch, raw->vma.pgprot, ki->major, ki->minor);
-		ev->cache.guest = cache_mode_guest(ki->arch, raw->vma.vm_flags);
+		ev->cache.guest = cache_mode_guest(ki->arch, ev->cache.mode, raw->vma.vm_flags);
 	}
 }
 

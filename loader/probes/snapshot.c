@@ -27,7 +27,7 @@ void mapping_from_record(struct mapping *m, const struct vma_record *rec,
 	m->region = d.region;
 	m->vma = rec->vma;
 	m->cache = d.cache;
-	m->cache.guest = cache_mode_guest(ki->arch, rec->vma.vm_flags);
+	m->cache.guest = cache_mode_guest(ki->arch, m->cache.mode, rec->vma.vm_flags);
 }
 
 static int read_all(int fd, char **buf, size_t *len)

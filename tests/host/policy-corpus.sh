@@ -39,3 +39,8 @@ for f in "$dir"/good/*.yaml "$VFG_TESTS"/../../docs/examples/*.yaml; do
 	   [ "$(wc -l < err)" -eq 1 ] || fail "$(basename "$f"): more than the expected: $(cat err)" ;;
 	esac
 done
+
+# A rule's semantics as check reads them: given, or null (the driver's default decides).
+vfioguard -j policy check "$VFG_TESTS"/../../docs/examples/gh100-host.yaml > gh.json
+expect_eq "GH100 rules' semantics" "$(jq -r '[.rules[].semantics] | map(. // "default") | join(" ")' gh.json)" \
+	"memory default default"
