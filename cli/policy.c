@@ -245,24 +245,32 @@ static int do_explain(int argc, char **argv)
 			else
 				printf("%s region %d: %s (%s), by the default: no rule matches\n",
 				       s.device, s.region, access_class_name(a), policy_mode_name(m));
-			/* What decided the violations: the access class, the rule's list, or
-			 * what the region holds and its cache mode. */
+			/* What decided the violations: the rule's list, the access class, or what
+			 * the region holds and its cache mode (the semantics count only then). */
+			const char *no_effect = "";
+			char decided[96];
+
+			if (r && r->has_hazards) {
+				no_effect = " (no effect: the rule lists its hazards)";
+				snprintf(decided, sizeof(decided), "the rule's hazards");
+			} else if (a != ACCESS_DIRECT) {
+				no_effect = " (no effect: not direct)";
+				snprintf(decided, sizeof(decided), "every hazard: a %s region allows none",
+					 access_class_name(a));
+			} else {
+				snprintf(decided, sizeof(decided), "for %s in cache mode %s",
+					 region_semantics_name(sem), s.cache == CACHE_UNKNOWN ?
+					 "unknown" : cache_mode_name(s.cache));
+			}
 			if (r && r->has_semantics)
-				printf("  semantics: %s, by the rule", region_semantics_name(sem));
+				printf("  semantics: %s, by the rule%s\n", region_semantics_name(sem),
+				       no_effect);
 			else
-				printf("  semantics: %s, the default for driver %s",
+				printf("  semantics: %s, the default for driver %s%s\n",
 				       region_semantics_name(sem),
-				       dev.driver[0] ? dev.driver : "(none bound)");
-			printf("%s\n", r && r->has_hazards ? " (no effect: the rule lists its hazards)" :
-				       a != ACCESS_DIRECT ? " (no effect: not direct)" : "");
-			printf("  violations: %s, ", hazard_set_format(forbidden, vz, sizeof(vz)));
-			if (r && r->has_hazards)
-				printf("the rule's hazards\n");
-			else if (a != ACCESS_DIRECT)
-				printf("every hazard: a %s region allows none\n", access_class_name(a));
-			else
-				printf("for %s in cache mode %s\n", region_semantics_name(sem),
-				       s.cache == CACHE_UNKNOWN ? "unknown" : cache_mode_name(s.cache));
+				       dev.driver[0] ? dev.driver : "(none bound)", no_effect);
+			printf("  violations: %s, %s\n", hazard_set_format(forbidden, vz, sizeof(vz)),
+			       decided);
 		}
 		/* Why the earlier rules did not decide, for people. */
 		if (!json_output && verbose)

@@ -16,15 +16,27 @@ _Static_assert((int)ACCESS_DIRECT == VFG_ACCESS_DIRECT && (int)ACCESS_FIXED == V
 /* The hazard table and copy events carry five hazard bits (0x1f), stores' and loads'. */
 _Static_assert(HAZARD_ALL == 0x1f, "HAZARD_* grew past the bits the kernel's tables carry");
 
+/*
+ * nvgrace-gpu's layout (drivers/vfio/pci/nvgrace-gpu/main.c, RESMEM_REGION_INDEX and
+ * USEMEM_REGION_INDEX): its reserved memory as BAR2, its usable device memory as BAR4.
+ */
+#define NVGRACE_RESMEM 2
+#define NVGRACE_USEMEM 4
+
+static bool is_nvgrace(const char *driver)
+{
+	return driver_matches("nvgrace-gpu*", driver);
+}
+
 enum cache_mode assumed_cache_mode(enum host_arch arch, const char *driver, unsigned int region,
 				   enum cache_mode observed)
 {
 	if (observed != CACHE_UNKNOWN)
 		return observed;
-	if (arch == ARCH_ARM64 && driver_matches("nvgrace-gpu*", driver)) {
-		if (region == 4)
+	if (arch == ARCH_ARM64 && is_nvgrace(driver)) {
+		if (region == NVGRACE_USEMEM)
 			return CACHE_ARM64_NORMAL;
-		if (region == 2)
+		if (region == NVGRACE_RESMEM)
 			return CACHE_ARM64_NORMAL_NC;
 	}
 	/*
@@ -41,8 +53,7 @@ enum cache_mode assumed_cache_mode(enum host_arch arch, const char *driver, unsi
 
 enum region_semantics region_semantics_default(const char *driver, unsigned int region)
 {
-	/* drivers/vfio/pci/nvgrace-gpu/main.c: RESMEM_REGION_INDEX, USEMEM_REGION_INDEX */
-	if (driver_matches("nvgrace-gpu*", driver) && (region == 2 || region == 4))
+	if (is_nvgrace(driver) && (region == NVGRACE_RESMEM || region == NVGRACE_USEMEM))
 		return SEMANTICS_MEMORY;
 	return SEMANTICS_REGISTERS;
 }

@@ -235,7 +235,6 @@ static struct json_object *member(struct json_object *o, const char *key, json_t
 	return v;
 }
 
-/* A string member copied into buf; false with why set. */
 /* semantics and violations of o, each null or absent where an older version did not write it. */
 static int parse_judged(struct json_object *o, struct run_judged *j, const char *where, char *why,
 			size_t len)
@@ -264,6 +263,7 @@ static int parse_judged(struct json_object *o, struct run_judged *j, const char 
 	return 0;
 }
 
+/* A string member copied into buf; false with why set. */
 static bool string_member(struct json_object *o, const char *key, char *buf, size_t size,
 			  const char *where, char *why, size_t len)
 {

@@ -40,7 +40,6 @@ struct json_object *run_state_json(const struct run_state *s);
 /* 0, or -EINVAL with the member at fault in why. */
 int run_state_parse(const char *text, struct run_state *out, char *why, size_t len);
 
-/* A rule naming processes, decided before the region's verdict for every other process. */
 /*
  * What a verdict takes a region to hold and forbids, as published. Read back from a file of an
  * older version, a member it did not write is not known (has_*: false), never guessed.
@@ -51,6 +50,7 @@ struct run_judged {
 	uint32_t violations;             /* HAZARD_* that are violations */
 };
 
+/* A rule naming processes, decided before the region's verdict for every other process. */
 struct run_process_rule {
 	char *rule;               /* malloc'd */
 	enum access_class access;

@@ -41,11 +41,13 @@ void copies_retired_fold(struct copy_target *r, size_t *n, size_t kept)
 		for (j = 0; j < f && !same_probe(&r[j], old); j++)
 			;
 		if (j == f) { /* the first of this probe: it becomes the sum */
+			const char *path = probe_path(old->path);
+
 			old->pid = 0;
 			old->start_time = 0;
 			old->serial = 0;
 			/* The path within itself: moved, not printed over itself. */
-			memmove(old->path, probe_path(old->path), strlen(probe_path(old->path)) + 1);
+			memmove(old->path, path, strlen(path) + 1);
 			f++;
 			continue;
 		}
