@@ -58,9 +58,29 @@ struct vfg_vma {
 	__u64 start;
 	__u64 end;
 	__u64 pgoff;	/* vm_pgoff as the kernel holds it (a PFN on older vfio-pci) */
-	__u64 pgprot;	/* vm_page_prot, raw */
-	__u64 vm_flags; /* raw */
+	/*
+	 * What the mapping's pages carry: vm_page_prot, raw, with the cache bits of the page
+	 * table entry of its first page where one is present and they can differ (x86 PAT,
+	 * VFG_VMA_FROM_PTE set).
+	 */
+	__u64 pgprot;
+	__u64 vm_page_prot; /* raw */
+	__u64 vm_flags;	    /* raw */
+	__u32 flags;	    /* VFG_VMA_* */
+	__u32 pad;
 };
+
+/* struct vfg_vma.flags */
+#define VFG_VMA_FROM_PTE 0x1 /* pgprot's cache bits were read from the page table */
+/*
+ * The driver's own mmap handler mapped it, not vfio-pci's (which always sets vm_private_data):
+ * vm_pgoff is what that driver left there (nvgrace-gpu 6.8 to 6.12: the PFN of its device
+ * memory, in no BAR), so it does not say the region.
+ */
+#define VFG_VMA_DRIVER_MAPPED 0x2
+
+/* x86: the PTE bits that choose the memory type with the PAT (PWT, PCD, PAT). */
+#define VFG_X86_CACHE_BITS 0x98ULL
 
 /* struct vma_record.flags */
 #define VFG_VMA_DEVICE_UNKNOWN 0x1 /* the file's vfio_device could not be read */

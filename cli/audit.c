@@ -45,6 +45,10 @@ static struct json_object *mapping_json(const struct mapping *m)
 	json_add(o, "cgroup_id", json_object_new_uint64(m->task.cgroup_id));
 	json_add(o, "device", m->device[0] ? json_object_new_string(m->device) : NULL);
 	json_mapping(o, &m->region, m->vma.start, m->vma.end, &m->cache, m->vma.pgprot);
+	/* pgprot is what the pages carry; the VMA's own, and where pgprot came from. */
+	json_add(o, "vm_page_prot", json_hex(m->vma.vm_page_prot));
+	json_add(o, "pgprot_from",
+		 json_object_new_string(m->vma.flags & VFG_VMA_FROM_PTE ? "pte" : "vma"));
 	json_add(o, "vm_pgoff", json_hex(m->vma.pgoff));
 	json_add(o, "vm_flags", json_hex(m->vma.vm_flags));
 	json_add(o, "flags", vm_flags_json(m->vma.vm_flags));

@@ -53,10 +53,17 @@ void json_mapping(struct json_object *o, const struct region_loc *region, uint64
 
 	json_add(o, "region",
 		 json_object_new_string(region_name(region->index, name, sizeof(name))));
-	json_add(o, "region_index", json_object_new_int64(region->index));
-	json_add(o, "region_offset", json_object_new_uint64(region->offset));
+	if (region->index == REGION_UNKNOWN) {
+		json_add(o, "region_index", NULL);
+		json_add(o, "region_offset", NULL);
+	} else {
+		json_add(o, "region_index", json_object_new_int64(region->index));
+		json_add(o, "region_offset", json_object_new_uint64(region->offset));
+	}
 	json_add(o, "region_from",
-		 json_object_new_string(region->source == REGION_FROM_PFN ? "pfn" : "offset"));
+		 json_object_new_string(region->source == REGION_FROM_PFN	 ? "pfn" :
+					region->source == REGION_FROM_DRIVER ? "driver" :
+										 "offset"));
 	json_add(o, "start", json_hex(start));
 	json_add(o, "end", json_hex(end));
 	json_add(o, "size", json_object_new_uint64(end - start));

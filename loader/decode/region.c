@@ -30,13 +30,20 @@ struct region_loc region_locate(uint64_t pgoff, unsigned int page_shift,
 	return loc;
 }
 
+struct region_loc region_driver_mapped(void)
+{
+	return (struct region_loc){ .index = REGION_UNKNOWN, .source = REGION_FROM_DRIVER };
+}
+
 /* include/uapi/linux/vfio.h: VFIO_PCI_BAR0_REGION_INDEX .. VFIO_PCI_VGA_REGION_INDEX */
 static const char *const names[] = { "BAR0", "BAR1", "BAR2",   "BAR3", "BAR4",
 				     "BAR5", "ROM",  "CONFIG", "VGA" };
 
 const char *region_name(unsigned int index, char *buf, size_t len)
 {
-	if (index < sizeof(names) / sizeof(names[0]))
+	if (index == REGION_UNKNOWN)
+		snprintf(buf, len, "?");
+	else if (index < sizeof(names) / sizeof(names[0]))
 		snprintf(buf, len, "%s", names[index]);
 	else
 		snprintf(buf, len, "REGION%u", index);

@@ -23,7 +23,11 @@ struct pci_resource {
 enum region_source {
 	REGION_FROM_OFFSET, /* vm_pgoff held the region offset */
 	REGION_FROM_PFN,    /* vm_pgoff held a PFN inside a PCI resource */
+	REGION_FROM_DRIVER, /* a variant driver mapped it itself: vm_pgoff does not say */
 };
+
+/* The index of a region that cannot be known (REGION_FROM_DRIVER); no rule names it. */
+#define REGION_UNKNOWN UINT32_MAX
 
 struct region_loc {
 	unsigned int index;
@@ -35,7 +39,10 @@ struct region_loc {
 struct region_loc region_locate(uint64_t pgoff, unsigned int page_shift,
 				const struct pci_resource *res, size_t nres);
 
-/* "BAR0".."BAR5", "ROM", "CONFIG", "VGA", or "REGION<n>" for device-specific ones. */
+/* A mapping whose vm_pgoff its driver rewrote: region unknown. */
+struct region_loc region_driver_mapped(void);
+
+/* "BAR0".."BAR5", "ROM", "CONFIG", "VGA", "REGION<n>" for device-specific ones, "?" unknown. */
 const char *region_name(unsigned int index, char *buf, size_t len);
 
 /*

@@ -25,9 +25,12 @@ struct vma_decoded {
 	struct cache_decode cache;
 };
 
-/* res: the device's PCI resources, or NULL (not a PCI device, unknown): the offset form only. */
+/*
+ * res: the device's PCI resources, or NULL (not a PCI device, unknown): the offset form only.
+ * vma_flags: struct vfg_vma's (VFG_VMA_DRIVER_MAPPED: the region is unknown).
+ */
 struct vma_decoded vma_decode(const struct vma_kernel *k, uint64_t pgoff, uint64_t pgprot,
-			      const struct pci_resource *res);
+			      uint32_t vma_flags, const struct pci_resource *res);
 
 /* Reads a device's resources: 0, or -errno (-ENOENT: not a PCI device, or gone). */
 typedef int (*pci_resources_fn)(const char *device, struct pci_resource res[PCI_RESOURCES]);

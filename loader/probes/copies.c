@@ -623,15 +623,14 @@ size_t copies_drain(struct copies *c, int timeout_ms)
  * A mapping of an event: device as the kernel sent it (NUL-terminated or not), NULL when the
  * kernel could not read it (no device resources: the offset form).
  */
-static struct vma_decoded decode(struct copies *c, const char *device, uint64_t pgoff,
-				 uint64_t pgprot)
+static struct vma_decoded decode(struct copies *c, const char *device, const struct vfg_vma *v)
 {
 	struct vma_kernel k = kernel_vma(&c->kernel);
 	char dev[VFG_DEVICE_LEN] = "";
 
 	if (device)
 		snprintf(dev, sizeof(dev), "%.*s", (int)sizeof(dev) - 1, device);
-	return vma_decode(&k, pgoff, pgprot, device_cache_get(&c->devices, dev));
+	return vma_decode(&k, v->pgoff, v->pgprot, v->flags, device_cache_get(&c->devices, dev));
 }
 
 /* An event's target; NULL for a call of an exited process whose slot went to another one. */
@@ -657,8 +656,7 @@ static int on_ring(void *ctx, void *data, size_t size)
 	ev.device_addr = ev.write ? r->dst : r->src;
 	if (ev.device_addr < r->vma.start) /* the copy starts before the mapping */
 		ev.device_addr = r->vma.start;
-	d = decode(c, r->flags & VFG_COPY_DEVICE_UNKNOWN ? NULL : r->device, r->vma.pgoff,
-		   r->vma.pgprot);
+	d = decode(c, r->flags & VFG_COPY_DEVICE_UNKNOWN ? NULL : r->device, &r->vma);
 	ev.region = d.region;
 	ev.region.offset = d.region.offset + (ev.device_addr - r->vma.start);
 	ev.cache = d.cache;
@@ -725,8 +723,7 @@ static int on_dma_ring(void *ctx, void *data, size_t size)
 	ev.short_map = !ev.failed && !ev.unmap && r->granted < r->asked;
 	if (ev.device) {
 		struct vma_decoded d =
-		    decode(c, r->flags & VFG_DMA_DEVICE_UNKNOWN ? NULL : r->device, r->vma.pgoff,
-			   r->vma.pgprot);
+		    decode(c, r->flags & VFG_DMA_DEVICE_UNKNOWN ? NULL : r->device, &r->vma);
 
 		ev.region = d.region;
 		ev.offset_known = (r->flags & VFG_DMA_OFFSET_KNOWN) &&

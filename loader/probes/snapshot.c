@@ -15,7 +15,7 @@ void mapping_from_record(struct mapping *m, const struct vma_record *rec,
 			 const struct kernel_info *ki, const struct pci_resource *res)
 {
 	struct vma_kernel vk = kernel_vma(ki);
-	struct vma_decoded d = vma_decode(&vk, rec->vma.pgoff, rec->vma.pgprot, res);
+	struct vma_decoded d = vma_decode(&vk, rec->vma.pgoff, rec->vma.pgprot, rec->vma.flags, res);
 
 	memset(m, 0, sizeof(*m));
 	m->task = rec->task;

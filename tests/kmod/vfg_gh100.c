@@ -46,18 +46,29 @@ static bool is_memory_region(unsigned int index)
 	return index == VFIO_PCI_BAR2_REGION_INDEX || index == VFIO_PCI_BAR4_REGION_INDEX;
 }
 
+static const char *const modes[] = { "cached", "wc", "noncached", "device", "uc" };
+
+/* The mode's name as the module knows it (a parameter written with echo ends in a newline). */
+static const char *mode_of(const char *param)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(modes); i++)
+		if (sysfs_streq(param, modes[i]))
+			return modes[i];
+	return NULL;
+}
+
 static int apply_mode(const char *mode, pgprot_t *prot)
 {
-	if (sysfs_streq(mode, "cached"))
+	if (!strcmp(mode, "cached"))
 		return 0;
-	if (sysfs_streq(mode, "wc"))
+	if (!strcmp(mode, "wc"))
 		*prot = pgprot_writecombine(*prot);
-	else if (sysfs_streq(mode, "noncached"))
+	else if (!strcmp(mode, "noncached"))
 		*prot = pgprot_noncached(*prot);
-	else if (sysfs_streq(mode, "device"))
+	else if (!strcmp(mode, "device"))
 		*prot = pgprot_device(*prot);
 #ifdef CONFIG_X86
-	else if (sysfs_streq(mode, "uc"))
+	else if (!strcmp(mode, "uc"))
 		*prot = __pgprot((pgprot_val(*prot) & ~_PAGE_CACHE_MASK) |
 				 cachemode2protval(_PAGE_CACHE_MODE_UC));
 #endif
@@ -93,13 +104,15 @@ static int vfg_gh100_mmap(struct vfio_device *vdev, struct vm_area_struct *vma)
 		return -EINVAL;
 	if ((pgoff << PAGE_SHIFT) + len > region_size(pdev))
 		return -EINVAL;
-	mode = index == VFIO_PCI_BAR2_REGION_INDEX ? bar2_mode : bar4_mode;
+	mode = mode_of(index == VFIO_PCI_BAR2_REGION_INDEX ? bar2_mode : bar4_mode);
+	if (!mode)
+		return -EINVAL;
 	ret = apply_mode(mode, &vma->vm_page_prot);
 	if (ret)
 		return ret;
 #if defined(VM_ALLOW_ANY_UNCACHED_BIT)
 	/* nvgrace-gpu lets KVM give a guest Normal-NC for its write-combined region. */
-	if (sysfs_streq(mode, "wc"))
+	if (!strcmp(mode, "wc"))
 		vm_flags_set(vma, VM_ALLOW_ANY_UNCACHED);
 #endif
 	start_pfn = PHYS_PFN(pci_resource_start(pdev, BACKING_BAR) +

@@ -7,6 +7,7 @@
 
 #include "unit.h"
 
+#include "../../bpf/vfioguard.h"
 #include "../../loader/decode/vma.h"
 
 /* ivshmem (BAR0 256 B, BAR2 16 MiB) as the x86_64 guest's sysfs lists it. */
@@ -32,7 +33,7 @@ static void decodes_both_forms_and_the_mode(void **state)
 	/* x86_64 6.1: vm_pgoff is BAR2's PFN, 2 pages in; PCD set: UC- through Linux's PAT. */
 	struct vma_kernel x86 = { ARCH_X86_64, 6, 1, 12 };
 	struct vma_kernel arm = { ARCH_ARM64, 6, 12, 14 };
-	struct vma_decoded d = vma_decode(&x86, 0xfd002, 0x8000000000000037ULL, ivshmem);
+	struct vma_decoded d = vma_decode(&x86, 0xfd002, 0x8000000000000037ULL, 0, ivshmem);
 
 	assert_int_equal(d.region.source, REGION_FROM_PFN);
 	assert_int_equal(d.region.index, 2);
@@ -41,16 +42,39 @@ static void decodes_both_forms_and_the_mode(void **state)
 
 	/* 6.12 keeps the mmap offset: BAR2 is region 2 whatever the resources say. */
 	x86.minor = 12;
-	d = vma_decode(&x86, (2ULL << 40) >> 12, 0x8000000000000037ULL, NULL);
+	d = vma_decode(&x86, (2ULL << 40) >> 12, 0x8000000000000037ULL, 0, NULL);
 	assert_int_equal(d.region.source, REGION_FROM_OFFSET);
 	assert_int_equal(d.region.index, 2);
 	assert_int_equal(d.region.offset, 0);
 
 	/* arm64 with 16 KiB pages: the offset counts 16 KiB pages; AttrIndx 3 is Device-nGnRnE. */
-	d = vma_decode(&arm, ((2ULL << 40) + 0x8000) >> 14, 3 << 2, NULL);
+	d = vma_decode(&arm, ((2ULL << 40) + 0x8000) >> 14, 3 << 2, 0, NULL);
 	assert_int_equal(d.region.index, 2);
 	assert_int_equal(d.region.offset, 0x8000);
 	assert_int_equal(d.cache.mode, CACHE_ARM64_DEVICE_nGnRnE);
+}
+
+/*
+ * A variant driver that maps a region itself (nvgrace-gpu 6.8 to 6.12: vm_pgoff the PFN of
+ * its device memory; the test driver: a PFN inside the BAR that backs both of its regions)
+ * leaves vm_pgoff saying nothing of the region: unknown, never the BAR the PFN falls in.
+ */
+static void driver_mapped_region_is_unknown(void **state)
+{
+	struct vma_kernel arm = { ARCH_ARM64, 6, 12, 12 };
+	/* BAR4 of the test driver: the second half of ivshmem's BAR2, Normal (AttrIndx 0). */
+	struct vma_decoded d = vma_decode(&arm, 0xfd800, 0x68000000000cc3ULL,
+					  VFG_VMA_DRIVER_MAPPED, ivshmem);
+	char name[16];
+
+	assert_int_equal(d.region.source, REGION_FROM_DRIVER);
+	assert_int_equal(d.region.index, REGION_UNKNOWN);
+	assert_string_equal(region_name(d.region.index, name, sizeof(name)), "?");
+	assert_int_equal(d.cache.mode, CACHE_ARM64_NORMAL);
+	/* Without the flag the same bits say BAR2, 8 MiB in: what audit said before. */
+	d = vma_decode(&arm, 0xfd800, 0x68000000000cc3ULL, 0, ivshmem);
+	assert_int_equal(d.region.index, 2);
+	assert_int_equal(d.region.offset, 0x800000);
 }
 
 static void device_cache_reads_each_device_once(void **state)
@@ -96,4 +120,5 @@ static void device_cache_reads_each_device_once(void **state)
 }
 
 UNIT_MAIN(cmocka_unit_test(decodes_both_forms_and_the_mode),
+	  cmocka_unit_test(driver_mapped_region_is_unknown),
 	  cmocka_unit_test(device_cache_reads_each_device_once))

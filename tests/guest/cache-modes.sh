@@ -1,0 +1,146 @@
+# Every cache mode through a real mapping: the test driver (tests/kmod, shaped like nvgrace-gpu)
+# takes ivshmem over and maps its BAR2 and BAR4 (RAM behind ivshmem's BAR2) in the mode each is
+# told, remapped at mmap as nvgrace-gpu does. audit and monitor must report the mode the pages
+# really carry, checked against the driver's own record of the pgprot it asked for and, on
+# x86_64, the kernel's PAT memtype list; the guest's view (VM_ALLOW_ANY_UNCACHED); and the
+# region: monitor sees it in the mmap offset, audit cannot (the driver rewrote vm_pgoff) and
+# must say it does not know rather than name the BAR the PFN falls in.
+. "$VFG_TESTS/lib.sh"
+
+ko=$VFG_KDIR/vfg_gh100.ko
+driver=nvgrace-gpu-vfg-test
+[ -f "$ko" ] || fail "no test driver at $ko (tests/vm/prepare builds it)"
+params=/sys/module/vfg_gh100/parameters
+dev=/sys/bus/pci/devices/$IVSHMEM
+
+restore() {
+	set +e
+	[ -z "${MON_PID:-}" ] || kill -TERM $MON_PID 2>/dev/null
+	pkill -x vfg-testvmm 2>/dev/null
+	sleep 0.2
+	[ ! -e /sys/bus/pci/drivers/$driver/$IVSHMEM ] || echo $IVSHMEM > /sys/bus/pci/drivers/$driver/unbind
+	echo > $dev/driver_override
+	[ -e $dev/driver ] || echo $IVSHMEM > /sys/bus/pci/drivers_probe
+	rmmod vfg_gh100 2>/dev/null
+	return 0
+}
+trap restore EXIT
+insmod "$ko" || fail "insmod $ko failed: $(dmesg | tail -3)"
+echo $IVSHMEM > $dev/driver/unbind
+echo $driver > $dev/driver_override
+echo $IVSHMEM > /sys/bus/pci/drivers_probe
+expect_eq "ivshmem's driver" "$(basename "$(readlink $dev/driver)")" $driver
+
+# want_cache MODE: the mode a mapping asked for as the driver's MODE must decode to. x86_64's
+# write-back request is granted what the kernel's PAT tracking gives (asserted separately).
+want_cache() {
+	case $ARCH_NAME/$1 in
+	aarch64/cached) echo Normal ;;
+	aarch64/wc) echo Normal-NC ;;
+	aarch64/noncached) echo Device-nGnRnE ;;
+	aarch64/device) echo Device-nGnRE ;;
+	x86_64/wc) echo WC ;;
+	x86_64/noncached|x86_64/device) echo UC- ;;
+	x86_64/uc) echo UC ;;
+	x86_64/cached) echo PAT ;;
+	esac
+}
+# The kernel's PAT memtype names as vfioguard names the modes.
+pat_cache() {
+	case $1 in
+	write-back) echo WB ;;
+	write-combining) echo WC ;;
+	uncached-minus) echo UC- ;;
+	uncached) echo UC ;;
+	write-through) echo WT ;;
+	write-protect) echo WP ;;
+	*) echo "?$1" ;;
+	esac
+}
+
+# Layouts: nvgrace-gpu's (resmem write-combined, usemem cacheable), then the noncached modes.
+case $ARCH_NAME in
+aarch64) layouts="wc:cached noncached:device" ;;
+*) layouts="wc:cached noncached:uc" ;;
+esac
+first=1
+for layout in $layouts; do
+	m2=${layout%:*} m4=${layout#*:}
+	echo $m2 > $params/bar2_mode
+	echo $m4 > $params/bar4_mode
+	[ $first = 0 ] || start_monitor mon.json
+	start_vmm ready open $IVSHMEM map $IVSHMEM bar0 map $IVSHMEM bar2 map $IVSHMEM bar4 \
+		write 1 8 8 0x1122334455667788 volatile write 2 8 8 0x99aabbccddeeff00 volatile \
+		read 1 8 8 volatile read 2 8 8 volatile
+	# The memory is RAM: what was stored reads back through each mode.
+	grep -q '^read 1 0x8 = 0x1122334455667788$' vmm.out || fail "BAR2 ($m2) read back: $(cat vmm.out)"
+	grep -q '^read 2 0x8 = 0x99aabbccddeeff00$' vmm.out || fail "BAR4 ($m4) read back: $(cat vmm.out)"
+	vfioguard -j audit > audit.json || fail "audit exited $?"
+	for want in "1 2 $m2" "2 4 $m4"; do
+		set -- $want
+		slot=$1 index=$2 mode=$3
+		start=$(awk -v s=$slot '$1 == "map" && $2 == s { print $5 }' vmm.out)
+		m=$(jq -c ".mappings[] | select(.pid == $VMM_PID and .start == \"$start\")" audit.json)
+		[ -n "$m" ] || fail "BAR$index ($mode): no mapping at $start in audit: $(cat audit.json)"
+		get() { printf '%s\n' "$m" | jq -r "$1"; }
+		# The driver's record: the pgprot it asked for and the PFN it mapped.
+		log=$(dmesg | grep "$driver $IVSHMEM: mmap region $index mode $mode " | tail -1)
+		[ -n "$log" ] || fail "BAR$index: the driver logged no mmap in mode $mode: $(dmesg | grep "$driver" | tail -3)"
+		asked=$(printf '%s\n' "$log" | sed 's/.* pgprot \(0x[0-9a-f]*\) .*/\1/')
+		pfn=$(printf '%s\n' "$log" | sed 's/.* pfn \(0x[0-9a-f]*\) .*/\1/')
+		note "BAR$index $mode: asked $asked at pfn $pfn; audit: $(get .cache) $(get .pgprot) from $(get .pgprot_from)"
+		expect_eq "BAR$index ($mode) vm_page_prot against the driver's" "$(get .vm_page_prot)" "$asked"
+		cache=$(want_cache $mode)
+		if [ $ARCH_NAME = x86_64 ]; then
+			# The pages' own bits: PAT decides, and the kernel's list says what it granted.
+			expect_eq "BAR$index ($mode) pgprot read from" "$(get .pgprot_from)" pte
+			pat=$(pat_cache "$(pat_memtype $((pfn << 12)))")
+			note "BAR$index $mode: the PAT memtype list says $pat"
+			expect_eq "BAR$index ($mode) cache against the PAT's record" "$(get .cache)" "$pat"
+			[ "$cache" = PAT ] || expect_eq "BAR$index ($mode) cache" "$(get .cache)" "$cache"
+		else
+			expect_eq "BAR$index ($mode) pgprot" "$(get .pgprot)" "$asked"
+			expect_eq "BAR$index ($mode) cache" "$(get .cache)" "$cache"
+		fi
+		# The driver rewrote vm_pgoff to the PFN (inside ivshmem's BAR2 for both regions).
+		expect_eq "BAR$index vm_pgoff" "$(get .vm_pgoff)" "$pfn"
+		expect_eq "BAR$index region (audit cannot know it)" "$(get .region)" "?"
+		expect_eq "BAR$index region_index" "$(get .region_index)" null
+		expect_eq "BAR$index region_from" "$(get .region_from)" driver
+		# The guest's view: the driver lets KVM map its write-combined region Normal-NC where
+		# the kernel has VM_ALLOW_ANY_UNCACHED (6.9+); a cacheable one depends on the kernel.
+		uncached=false
+		[ $mode != wc ] || [ $KVER -lt 612 ] || uncached=true
+		expect_eq "BAR$index ($mode) allow_any_uncached" \
+			"$(get '.flags | index("allow_any_uncached") != null')" $uncached
+		guest=null
+		[ $ARCH_NAME != aarch64 ] || case $mode/$uncached in
+			wc/true) guest=Normal-NC ;;
+			wc/false|noncached/*|device/*) guest=Device-nGnRE ;;
+		esac
+		expect_eq "BAR$index ($mode) guest cache" "$(get .guest_cache)" $guest
+	done
+	# vfio-pci's own BAR0 next to them: its region from the offset or its PFN, noncached.
+	start=$(awk '$1 == "map" && $2 == 0 { print $5 }' vmm.out)
+	m=$(jq -c ".mappings[] | select(.pid == $VMM_PID and .start == \"$start\")" audit.json)
+	expect_eq "BAR0 region" "$(printf '%s\n' "$m" | jq -r .region)" BAR0
+	expect_eq "BAR0 cache" "$(printf '%s\n' "$m" | jq -r .cache)" "$CACHE_BAR"
+
+	if [ $first = 1 ]; then
+		# monitor saw the mmaps: the region from the offset the VMM asked for.
+		stop $VMM_PID
+		stop_monitor mon.json
+		MON_PID=
+		for want in "2 $m2" "4 $m4"; do
+			set -- $want
+			e=$(jq -c "select(.event == \"mmap\" and .pid == $VMM_PID and .region_index == $1)" mon.json)
+			[ -n "$e" ] || fail "monitor: no mmap of BAR$1: $(cat mon.json)"
+			expect_eq "monitor BAR$1 region_from" "$(printf '%s\n' "$e" | jq -r .region_from)" offset
+			c=$(want_cache $2)
+			[ "$c" = PAT ] || expect_eq "monitor BAR$1 ($2) cache" "$(printf '%s\n' "$e" | jq -r .cache)" "$c"
+		done
+		first=0
+	else
+		stop $VMM_PID
+	fi
+done
