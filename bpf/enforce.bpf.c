@@ -494,13 +494,15 @@ int BPF_PROG(fexit_mmap_observe, struct file *file, struct vm_area_struct *vma, 
 	__u64 id = bpf_get_current_pid_tgid(), *gen;
 	struct pending_assumption *pa = bpf_map_lookup_elem(&pending_assumed, &id);
 	struct vfg_observed o = {};
-	__u32 zero = 0;
+	__u32 zero = 0, flags = 0;
 
 	if (!pa)
 		return 0;
 	if (!ret) {
+		/* What the pages carry: x86 PAT may have granted another type than was asked. */
 		gen = bpf_map_lookup_elem(&generation, &zero);
-		o.pgprot = BPF_CORE_READ(vma, vm_page_prot.pgprot);
+		o.pgprot = vma_pgprot(vma, BPF_CORE_READ(vma, vm_page_prot.pgprot),
+				      BPF_CORE_READ(vma, vm_flags), &flags);
 		o.ts = bpf_ktime_get_ns();
 		o.tgid = id >> 32;
 		o.assumed_cache = pa->assumed_cache;

@@ -83,6 +83,26 @@ static __always_inline __s64 x86_pte_cache_bits(struct vm_area_struct *vma, __u6
 }
 #endif
 
+/*
+ * What the pages of a VMA carry: vm_page_prot, with the cache bits of the page table entry of
+ * its first page where one is present and they can differ (x86; VFG_VMA_FROM_PTE in *flags).
+ */
+static __always_inline __u64 vma_pgprot(struct vm_area_struct *vma, __u64 vm_page_prot,
+					__u64 vm_flags, __u32 *flags)
+{
+#if defined(__TARGET_ARCH_x86)
+	if (vm_flags & VFG_VM_PFNMAP) {
+		__s64 bits = x86_pte_cache_bits(vma, BPF_CORE_READ(vma, vm_start));
+
+		if (bits >= 0) {
+			*flags |= VFG_VMA_FROM_PTE;
+			return (vm_page_prot & ~VFG_X86_CACHE_BITS) | bits;
+		}
+	}
+#endif
+	return vm_page_prot;
+}
+
 /* A VMA's part. */
 static __always_inline void vma_read(struct vfg_vma *v, struct vm_area_struct *vma)
 {
@@ -91,19 +111,9 @@ static __always_inline void vma_read(struct vfg_vma *v, struct vm_area_struct *v
 	v->end = BPF_CORE_READ(vma, vm_end);
 	v->pgoff = BPF_CORE_READ(vma, vm_pgoff);
 	v->vm_page_prot = BPF_CORE_READ(vma, vm_page_prot.pgprot);
-	v->pgprot = v->vm_page_prot;
 	v->vm_flags = BPF_CORE_READ(vma, vm_flags);
 	v->flags = BPF_CORE_READ(vma, vm_private_data) ? 0 : VFG_VMA_DRIVER_MAPPED;
-#if defined(__TARGET_ARCH_x86)
-	if (v->vm_flags & VFG_VM_PFNMAP) {
-		__s64 bits = x86_pte_cache_bits(vma, v->start);
-
-		if (bits >= 0) {
-			v->pgprot = (v->pgprot & ~VFG_X86_CACHE_BITS) | bits;
-			v->flags |= VFG_VMA_FROM_PTE;
-		}
-	}
-#endif
+	v->pgprot = vma_pgprot(vma, v->vm_page_prot, v->vm_flags, &v->flags);
 }
 
 #endif /* VFIOGUARD_RECORD_BPF_H */

@@ -123,7 +123,8 @@ static void on_copy(const struct copy_event *ev, const struct verdict *vm,
 		json_task(o, &r->task);
 		json_add(o, "device", r->device[0] ? json_object_new_string(r->device) : NULL);
 		json_add(o, "region", json_object_new_string(region));
-		json_add(o, "region_offset", json_object_new_uint64(ev->region.offset));
+		json_add(o, "region_offset", ev->region.index == REGION_UNKNOWN ? NULL :
+					     json_object_new_uint64(ev->region.offset));
 		json_add(o, "direction", json_object_new_string(ev->write ? "write" : "read"));
 		json_add(o, "length", json_object_new_uint64(r->len));
 		{

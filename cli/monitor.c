@@ -188,6 +188,7 @@ static void on_fault(struct state *st, const struct monitor_event *ev,
 		json_add(o, "address", json_hex(r->addr));
 		json_add(o, "start", json_hex(r->vma.start));
 		json_add(o, "region_offset",
+			 t->region.index == REGION_UNKNOWN ? NULL :
 			 json_object_new_uint64(t->region.offset + (r->addr - r->vma.start)));
 		json_add(o, "order", json_object_new_int64(r->order));
 		json_add(o, "page", json_object_new_string(pages[bucket]));

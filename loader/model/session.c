@@ -37,18 +37,39 @@ static void seen(struct session *s, const struct vfg_task *task)
 		procs_seen(&s->procs, task->tgid, task->start_time);
 }
 
-static void on_copy(const struct copy_event *ev, void *ctx)
+/*
+ * A copy into a mapping whose driver rewrote vm_pgoff has no region of its own: the one the
+ * mapping was made with, when the monitor saw its mmap.
+ */
+static void region_from_model(struct session *s, struct copy_event *ev)
+{
+	const struct model_mapping *t;
+
+	if (ev->region.source != REGION_FROM_DRIVER)
+		return;
+	t = model_find(&s->model, ev->raw.vma.mm, ev->raw.vma.start);
+	if (!t || t->region.index == REGION_UNKNOWN)
+		return;
+	ev->region = t->region;
+	ev->region.offset += ev->device_addr - ev->raw.vma.start;
+}
+
+static void on_copy(const struct copy_event *in, void *ctx)
 {
 	struct session *s = ctx;
-	const struct verdict *v = verdict_of(&s->verdicts, ev->raw.task.tgid, ev->raw.task.comm,
-					     ev->raw.device, ev->region.index, ev->cache.mode);
-	const struct copy_judgement j = verdict_judge_copy(v, ev->hazards, ev->measured);
+	struct copy_event ev = *in;
+	const struct verdict *v;
+	struct copy_judgement j;
 
-	seen(s, &ev->raw.task);
-	model_copy(&s->model, ev, j.violation);
+	region_from_model(s, &ev);
+	v = verdict_of(&s->verdicts, ev.raw.task.tgid, ev.raw.task.comm, ev.raw.device,
+		       ev.region.index, ev.cache.mode);
+	j = verdict_judge_copy(v, ev.hazards, ev.measured);
+	seen(s, &ev.raw.task);
+	model_copy(&s->model, &ev, j.violation);
 	for (unsigned int i = 0; i < s->nviews; i++)
 		if (s->views[i].copy)
-			s->views[i].copy(ev, v, &j, s->views[i].ctx);
+			s->views[i].copy(&ev, v, &j, s->views[i].ctx);
 }
 
 static void on_dma(const struct dma_event *ev, void *ctx)

@@ -21,6 +21,7 @@ restore() {
 	[ ! -e /sys/bus/pci/drivers/$driver/$IVSHMEM ] || echo $IVSHMEM > /sys/bus/pci/drivers/$driver/unbind
 	echo > $dev/driver_override
 	[ -e $dev/driver ] || echo $IVSHMEM > /sys/bus/pci/drivers_probe
+	vfioguard policy clear > /dev/null 2>&1
 	rmmod vfg_gh100 2>/dev/null
 	return 0
 }
@@ -144,3 +145,63 @@ for layout in $layouts; do
 		stop $VMM_PID
 	fi
 done
+
+# A real cache-mode mismatch: the policy assumes a mode for BAR2 at apply time (no mapping of it
+# exists, so the driver's known choice: nvgrace-gpu's Normal-NC on arm64, vfio-pci's UC- for a
+# BAR on x86), then the driver maps it otherwise (x86: write-combined; arm64: noncached).
+# policy show reports the mapped mode against the assumption and exits 1; serve's metric too.
+if [ $TRAMPOLINES = 1 ]; then
+	case $ARCH_NAME in
+	aarch64) assumed=Normal-NC mode=noncached mapped=Device-nGnRnE ;;
+	*) assumed=UC- mode=wc mapped=WC ;;
+	esac
+	echo $mode > $params/bar2_mode
+	policy enforce direct gh100-bar2 direct "device: \"$IVSHMEM\", region: bar2" > p.yaml
+	apply_policy p.yaml
+	vfg-testvmm open $IVSHMEM map $IVSHMEM bar2 read 0 0 8 volatile > vmm.out 2>&1 ||
+		fail "mapping BAR2 under the policy: $(cat vmm.out)"
+	rc=0; vfioguard -j policy show > show.json || rc=$?
+	expect_eq "policy show's status on a mismatch" $rc 1
+	expect_eq "BAR2 observed" "$(jq -r ".observed[] | select(.device == \"$IVSHMEM\" and .region == \"BAR2\") | \"\(.assumed) \(.mapped) \(.mismatch)\"" show.json)" \
+		"$assumed $mapped true"
+	vfioguard policy clear > /dev/null
+fi
+
+# Copies into the driver's regions (nvgrace-gpu's layout). BAR2 is mapped before monitor
+# starts, so nothing says its region (audit's case); BAR4 is mapped while monitor watches, and
+# its copies get the region of that mmap, so the driver's defaults apply: nvgrace-gpu's BAR2 and
+# BAR4 hold memory, where a duplicated or split store is no violation (only the mode's ISA rules
+# count: none for cacheable memory), while an unknown region is judged as registers.
+echo wc > $params/bar2_mode
+echo cached > $params/bar4_mode
+export VFIOGUARD_CACHE_DIR=$PWD/cache
+rm -f ready go copied done
+vfg-testvmm open $IVSHMEM map $IVSHMEM bar2 ready ready waitfile go \
+	map $IVSHMEM bar4 copy 0 0x40 4 memcpy copy 1 0x40 4 memcpy ready copied waitfile done \
+	> vmm.out 2>&1 &
+vmm=$!
+watch_copies $vmm
+touch go
+wait_ready copied $vmm 300
+kill -INT $MON_PID
+set +e; wait $MON_PID; rc=$?; set -e
+MON_PID=
+touch done
+wait $vmm || fail "test VMM failed: $(cat vmm.out)"
+[ $rc = 0 ] || [ $rc = 1 ] || fail "monitor exited $rc: $(tail -5 mon.json.err)"
+jq -c 'select(.event == "copy")' mon.json > copies.json
+expect_eq "copies reported" "$(wc -l < copies.json)" 2
+c2=$(sed -n 1p copies.json) c4=$(sed -n 2p copies.json)
+note "BAR2 copy: $(printf '%s\n' "$c2" | jq -c '{region, cache, semantics, hazards, violations}')"
+note "BAR4 copy: $(printf '%s\n' "$c4" | jq -c '{region, cache, semantics, hazards, violations}')"
+expect_eq "copy into the mapping made while watched: region" "$(printf '%s\n' "$c4" | jq -r '"\(.region) \(.region_offset)"')" "BAR4 64"
+expect_eq "BAR4 semantics (nvgrace-gpu's default)" "$(printf '%s\n' "$c4" | jq -r .semantics)" memory
+expect_eq "BAR4 violations" "$(printf '%s\n' "$c4" | jq -c .violations)" "[]"
+expect_eq "copy into the mapping made before: region" "$(printf '%s\n' "$c2" | jq -r '"\(.region) \(.region_offset)"')" "? null"
+expect_eq "unknown region's semantics" "$(printf '%s\n' "$c2" | jq -r .semantics)" registers
+if [ $ARCH_NAME = x86_64 ]; then
+	# glibc's 4-byte copy stores the same 4 bytes twice (DESIGN.md): a violation on registers.
+	expect_eq "BAR4 hazards" "$(printf '%s\n' "$c4" | jq -c .hazards)" '["dup"]'
+	expect_eq "unknown region's violations" "$(printf '%s\n' "$c2" | jq -c .violations)" '["dup"]'
+	expect_eq "monitor's status (a violation)" $rc 1
+fi
