@@ -54,7 +54,7 @@ static void region_from_model(struct session *s, struct copy_event *ev)
 	ev->region.offset += ev->device_addr - ev->raw.vma.start;
 }
 
-static void on_copy(const struct copy_event *in, void *ctx)
+void session_copy_event(const struct copy_event *in, void *ctx)
 {
 	struct session *s = ctx;
 	struct copy_event ev = *in;
@@ -126,7 +126,7 @@ static int open_copies(struct session *s, char *why, size_t len)
 	const char *step = NULL;
 	int err;
 
-	err = copies_open(&s->c, on_copy, s, s->o.vfio, &step);
+	err = copies_open(&s->c, session_copy_event, s, s->o.vfio, &step);
 	if (err) {
 		snprintf(why, len, "copies: cannot %s: %s", step, kernel_strerror(err));
 		return err;

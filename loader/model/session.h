@@ -182,6 +182,11 @@ int session_mapping_classes(struct session *s,
  * mmap and open, then to the views. Public so that tests feed it recorded events.
  */
 void session_monitor_event(const struct monitor_event *ev, void *ctx);
+/*
+ * The copy probes' callback (ctx: the session): a copy into a mapping whose driver rewrote
+ * vm_pgoff gets the region of the mmap the model saw; judged, into the model, to the views.
+ */
+void session_copy_event(const struct copy_event *ev, void *ctx);
 /* Frees the session; NULL is nothing. */
 void session_close(struct session *s);
 

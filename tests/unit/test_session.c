@@ -101,6 +101,54 @@ static void events_reach_views_after_the_model(void **state)
 	(void)state;
 }
 
+struct copy_seen {
+	unsigned int copies;
+	struct region_loc region;
+};
+
+static void on_copy(const struct copy_event *ev, const struct verdict *v,
+		    const struct copy_judgement *j, void *ctx)
+{
+	struct copy_seen *c = ctx;
+
+	c->copies++;
+	c->region = ev->region;
+	(void)v, (void)j;
+}
+
+/*
+ * A copy into a mapping a variant driver made itself carries no region (vm_pgoff says none):
+ * the region of the mmap the model saw, at the copy's offset in it; unknown when it was not seen.
+ */
+static void a_driver_mapped_copy_takes_the_mmaps_region(void **state)
+{
+	struct copy_seen c = {};
+	const struct session_view view = { .copy = on_copy, .ctx = &c };
+	const struct session_opts o = { .kernel = &k612, .ticks = true };
+	struct monitor_event mmap = event(VFG_EV_MMAP, 0x7f0000000000, 0);
+	struct copy_event copy = { .device_addr = 0x7f0000000040 };
+	struct session *s;
+	char why[256];
+
+	assert_int_equal(session_open(&s, &o, &view, 1, why, sizeof(why)), 0);
+	session_monitor_event(&mmap, s);
+	copy.raw.task = mmap.raw.task;
+	copy.raw.vma = mmap.raw.vma;
+	copy.raw.vma.flags = VFG_VMA_DRIVER_MAPPED;
+	copy.region = region_driver_mapped();
+	session_copy_event(&copy, s);
+	assert_int_equal(c.copies, 1);
+	assert_int_equal(c.region.index, 2);
+	assert_int_equal(c.region.offset, 0x3040); /* the mapping starts 0x3000 into BAR2 */
+	/* A mapping the model never saw: still unknown. */
+	copy.raw.vma.start = copy.device_addr = 0x7f0000200000;
+	session_copy_event(&copy, s);
+	assert_int_equal(c.region.index, REGION_UNKNOWN);
+	assert_int_equal(c.region.source, REGION_FROM_DRIVER);
+	session_close(s);
+	(void)state;
+}
+
 static void tick_folds_what_is_gone(void **state)
 {
 	struct seen v[2] = {};
@@ -170,5 +218,6 @@ static void a_reused_pid_is_another_process(void **state)
 }
 
 UNIT_MAIN(cmocka_unit_test(events_reach_views_after_the_model),
+	  cmocka_unit_test(a_driver_mapped_copy_takes_the_mmaps_region),
 	  cmocka_unit_test(tick_folds_what_is_gone),
 	  cmocka_unit_test(a_reused_pid_is_another_process))
