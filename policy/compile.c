@@ -51,6 +51,11 @@ enum cache_mode assumed_cache_mode(enum host_arch arch, const char *driver, unsi
 	return CACHE_UNKNOWN;
 }
 
+uint64_t driver_regions(const char *driver)
+{
+	return is_nvgrace(driver) ? 1ULL << NVGRACE_RESMEM | 1ULL << NVGRACE_USEMEM : 0;
+}
+
 enum region_semantics region_semantics_default(const char *driver, unsigned int region)
 {
 	if (is_nvgrace(driver) && (region == NVGRACE_RESMEM || region == NVGRACE_USEMEM))

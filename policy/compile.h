@@ -48,6 +48,12 @@ enum cache_mode assumed_cache_mode(enum host_arch arch, const char *driver, unsi
 				   enum cache_mode observed);
 
 /*
+ * The regions a driver is known to present that are none of the device's own PCI resources (a
+ * bit per region index): nvgrace-gpu's BAR2 and BAR4, its device memory, which it emulates.
+ */
+uint64_t driver_regions(const char *driver);
+
+/*
  * What a region holds when no rule says: memory for the device RAM a driver is known to present
  * (nvgrace-gpu's reserved memory, BAR2, and usable memory, BAR4), registers for everything else.
  */

@@ -101,7 +101,8 @@ int run_regions_build(struct run_regions *out, const struct policy *p, const str
 			run_regions_free(out);
 			return -ENOMEM;
 		}
-		have = present(devs[d].name);
+		/* Its PCI resources, and what its driver presents beyond them (nvgrace-gpu). */
+		have = present(devs[d].name) | driver_regions(devs[d].driver);
 		for (unsigned int r = 0; r <= 8; r++) {
 			const struct vfg_region_verdict *cv = find_verdict(c, devs[d].name, r);
 

@@ -146,6 +146,22 @@ for layout in $layouts; do
 	fi
 done
 
+# The shipped GH100 policy judges the driver's layout (its vendor line dropped: the device is
+# ivshmem, not NVIDIA's). On arm64 the memory regions, mapped Normal-NC and Normal as
+# nvgrace-gpu maps them, may be copied into directly as memory; on x86 (no GH100 there: the rule
+# names aarch64) they are fixed-width only; the register BAR is fixed-width everywhere.
+grep -v '^ *vendor: 0x10de$' "$VFG_TOP/docs/examples/gh100-host.yaml" > gh100.yaml
+case $ARCH_NAME in
+aarch64) want2="direct gpu-memory-cacheable memory Normal-NC" want4="direct gpu-memory-cacheable memory Normal" ;;
+*) want2="fixed gpu-memory-device-mapped memory UC-" want4="fixed gpu-memory-device-mapped memory UC-" ;;
+esac
+for want in "bar2:$want2" "bar4:$want4" "bar0:fixed gpu-bars registers $CACHE_BAR"; do
+	r=${want%%:*}
+	vfioguard -j policy explain --policy gh100.yaml --device $IVSHMEM --region $r > explain.json ||
+		fail "explain $r: $(cat explain.json)"
+	expect_eq "gh100-host.yaml on $r" "$(jq -r '"\(.access) \(.rule) \(.semantics) \(.cache)"' explain.json)" "${want#*:}"
+done
+
 # A real cache-mode mismatch: the policy assumes a mode for BAR2 at apply time (no mapping of it
 # exists, so the driver's known choice: nvgrace-gpu's Normal-NC on arm64, vfio-pci's UC- for a
 # BAR on x86), then the driver maps it otherwise (x86: write-combined; arm64: noncached).
@@ -158,6 +174,10 @@ if [ $TRAMPOLINES = 1 ]; then
 	echo $mode > $params/bar2_mode
 	policy enforce direct gh100-bar2 direct "device: \"$IVSHMEM\", region: bar2" > p.yaml
 	apply_policy p.yaml
+	# What VMMs are told covers the regions the driver presents, not only ivshmem's own BARs.
+	expect_eq "regions published for the driver's device" \
+		"$(jq -r ".devices[] | select(.device == \"$IVSHMEM\") | [.regions[].name] | join(\" \")" /run/vfioguard/regions.json)" \
+		"BAR0 BAR2 BAR4 CONFIG"
 	vfg-testvmm open $IVSHMEM map $IVSHMEM bar2 read 0 0 8 volatile > vmm.out 2>&1 ||
 		fail "mapping BAR2 under the policy: $(cat vmm.out)"
 	rc=0; vfioguard -j policy show > show.json || rc=$?
