@@ -7,30 +7,10 @@
 # must say it does not know rather than name the BAR the PFN falls in.
 . "$VFG_TESTS/lib.sh"
 
-ko=$VFG_KDIR/vfg_gh100.ko
-driver=nvgrace-gpu-vfg-test
-[ -f "$ko" ] || fail "no test driver at $ko (tests/vm/prepare builds it)"
-params=/sys/module/vfg_gh100/parameters
-dev=/sys/bus/pci/devices/$IVSHMEM
-
-restore() {
-	set +e
-	[ -z "${MON_PID:-}" ] || kill -TERM $MON_PID 2>/dev/null
-	pkill -x vfg-testvmm 2>/dev/null
-	sleep 0.2
-	[ ! -e /sys/bus/pci/drivers/$driver/$IVSHMEM ] || echo $IVSHMEM > /sys/bus/pci/drivers/$driver/unbind
-	echo > $dev/driver_override
-	[ -e $dev/driver ] || echo $IVSHMEM > /sys/bus/pci/drivers_probe
-	vfioguard policy clear > /dev/null 2>&1
-	rmmod vfg_gh100 2>/dev/null
-	return 0
-}
-trap restore EXIT
-insmod "$ko" || fail "insmod $ko failed: $(dmesg | tail -3)"
-echo $IVSHMEM > $dev/driver/unbind
-echo $driver > $dev/driver_override
-echo $IVSHMEM > /sys/bus/pci/drivers_probe
-expect_eq "ivshmem's driver" "$(basename "$(readlink $dev/driver)")" $driver
+clear_at_exit MON_PID
+gh100_bind
+params=$GH100_PARAMS
+driver=$GH100_DRIVER
 
 # want_cache MODE: the mode a mapping asked for as the driver's MODE must decode to. x86_64's
 # write-back request is granted what the kernel's PAT tracking gives (asserted separately).

@@ -95,11 +95,13 @@ apply_policy() {
 	vfioguard policy apply "$1" > apply.out 2>&1 || fail "apply $1: $(cat apply.out)"
 }
 
-# clear_at_exit [VAR...]: at exit, the processes whose PIDs the named variables hold are ended
-# and the policy in force is cleared.
+# clear_at_exit [VAR...]: at exit (or on TERM or INT), the processes whose PIDs the named
+# variables hold are ended, the policy in force is cleared and ivshmem is given back to vfio-pci
+# if the test driver has it (gh100_bind).
 clear_at_exit() {
 	_at_exit_vars="$*"
 	trap _at_exit EXIT
+	trap 'exit 143' TERM INT
 }
 _at_exit() {
 	for _v in $_at_exit_vars; do
@@ -107,6 +109,12 @@ _at_exit() {
 		[ -z "$_p" ] || kill -TERM $_p 2>/dev/null || true
 	done
 	vfioguard policy clear > /dev/null 2>&1 || true
+	if [ -e /sys/module/vfg_gh100 ]; then
+		# Its device is released only when no process holds it.
+		pkill -x vfg-testvmm 2>/dev/null || true
+		sleep 0.2
+		gh100_unbind || true
+	fi
 }
 
 # start_vmm READY ACTIONS...: runs the test VMM in the background until it is set up;
@@ -153,6 +161,32 @@ pat_memtype() {
 		fi
 	done < $_f
 	echo "not-tracked"
+}
+
+# The test driver shaped like nvgrace-gpu (tests/kmod/vfg_gh100.c, built by tests/vm/prepare):
+# gh100_bind loads it and gives it ivshmem (driver_override); its regions' modes are written to
+# $GH100_PARAMS/bar2_mode and bar4_mode. gh100_unbind gives ivshmem back to vfio-pci and
+# unloads it, whatever state it is in (for an exit trap).
+GH100_DRIVER=nvgrace-gpu-vfg-test
+GH100_PARAMS=/sys/module/vfg_gh100/parameters
+gh100_bind() {
+	_ko=$VFG_KDIR/vfg_gh100.ko
+	_dev=/sys/bus/pci/devices/$IVSHMEM
+	[ -f "$_ko" ] || fail "no test driver at $_ko (tests/vm/prepare builds it)"
+	insmod "$_ko" || fail "insmod $_ko failed: $(dmesg | tail -3)"
+	echo $IVSHMEM > $_dev/driver/unbind
+	echo $GH100_DRIVER > $_dev/driver_override
+	echo $IVSHMEM > /sys/bus/pci/drivers_probe
+	expect_eq "ivshmem's driver" "$(basename "$(readlink $_dev/driver)")" $GH100_DRIVER
+}
+gh100_unbind() {
+	_dev=/sys/bus/pci/devices/$IVSHMEM
+	[ ! -e /sys/bus/pci/drivers/$GH100_DRIVER/$IVSHMEM ] ||
+		echo $IVSHMEM > /sys/bus/pci/drivers/$GH100_DRIVER/unbind
+	echo > $_dev/driver_override
+	[ -e $_dev/driver ] || echo $IVSHMEM > /sys/bus/pci/drivers_probe
+	rmmod vfg_gh100 2>/dev/null
+	[ "$(basename "$(readlink $_dev/driver)")" = vfio-pci ]
 }
 
 # start_monitor OUT ARGS...: vfioguard monitor -j in the background until its probes are

@@ -3,7 +3,9 @@
 # test VMM maps a region it may (ivshmem BAR2), is denied one the policy traps (edu BAR0) and
 # copies into a `fixed` region (ivshmem BAR0) as its verdict forbids: `up` is 1,
 # VfioguardMmapDenied and VfioguardCopyViolation are pending or firing with the labels of that
-# activity, VfioguardPolicyNotEnforced and VfioguardEventsDropped are not.
+# activity, VfioguardPolicyNotEnforced and VfioguardEventsDropped are not; then the test driver
+# (tests/kmod) maps ivshmem BAR2 write-combined where the policy assumed UC-, and
+# VfioguardCacheModeMismatch goes pending.
 # arches: x86_64 -- the rules and Prometheus's evaluation do not depend on the architecture; the
 # copy verdict under each architecture is the serve test's
 # timeout: 400
@@ -78,3 +80,23 @@ expect_eq "VfioguardPolicyNotEnforced" "$(alert VfioguardPolicyNotEnforced)" ""
 expect_eq "VfioguardEventsDropped" "$(alert VfioguardEventsDropped)" ""
 api "query?query=up" up.json
 expect_eq "up at the end" "$(jq -r '.data.result[0].value[1]' up.json)" 1
+
+# A real cache-mode mismatch: the policy was applied while vfio-pci had ivshmem (BAR2 assumed
+# UC-); the test driver shaped like nvgrace-gpu takes it over and maps BAR2 write-combined.
+# The mismatch is scraped and VfioguardCacheModeMismatch goes pending with its labels.
+gh100_bind
+echo wc > $GH100_PARAMS/bar2_mode
+vfg-testvmm open $IVSHMEM map $IVSHMEM bar2 read 0 0 8 volatile > wc.out 2>&1 ||
+	fail "mapping BAR2 write-combined: $(cat wc.out)"
+n=0
+until api alerts alerts.json && [ -n "$(alert VfioguardCacheModeMismatch)" ]; do
+	n=$((n + 1))
+	[ $n -lt 120 ] || fail "no mismatch alert: $(jq -c '.data.alerts' alerts.json); serve: $(busybox wget -q -O - "http://127.0.0.1:$port/metrics" | grep -E '^vfioguard_region_cache_mode_mismatch')"
+	sleep 0.5
+done
+mismatch=$(alert VfioguardCacheModeMismatch)
+case $mismatch in
+pending\ * | firing\ *) ;;
+*) fail "VfioguardCacheModeMismatch: $mismatch" ;;
+esac
+expect_eq "mismatch's labels" "${mismatch#* }" "assumed=UC-,device=$IVSHMEM,mapped=WC,region=BAR2"
