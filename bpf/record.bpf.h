@@ -38,6 +38,8 @@ static __always_inline void task_of(struct vfg_task *t, struct task_struct *task
 /* The direct map's base (KASLR moves it): a page table's physical address plus this is where
  * the kernel reads it. Typeless: its address from kallsyms. */
 extern const void page_offset_base __ksym __weak;
+/* AMD memory encryption's C-bit, set in page table entries on SME hosts (not an address bit). */
+extern const void sme_me_mask __ksym __weak;
 
 #define X86_PRESENT 0x1ULL
 #define X86_PSE 0x80ULL		       /* a PUD or PMD entry that maps a huge page */
@@ -46,18 +48,21 @@ extern const void page_offset_base __ksym __weak;
 
 /*
  * The cache bits (PWT, PCD, PAT as a 4 KiB PTE places them) of the page table entry that maps
- * addr, or -1 when none is present. x86 PAT can install another memory type than vm_page_prot
+ * addr, or -1 when none is present or the tables cannot be read (no page_offset_base in
+ * kallsyms: the caller keeps vm_page_prot). x86 PAT can install another memory type than vm_page_prot
  * asks for: remap_pfn_range() and vmf_insert_pfn() take the type the kernel's memtype tracking
  * grants (a write-back request on a range whose MTRR says uncached becomes UC-), and only the
  * page tables say so. Four-level or five-level paging, by where the direct map starts.
  */
 static __always_inline __s64 x86_pte_cache_bits(struct vm_area_struct *vma, __u64 addr)
 {
-	__u64 base = 0, table, e = 0;
+	__u64 base = 0, cbit = 0, table, e = 0;
 	int levels;
 
 	if (!&page_offset_base ||
 	    bpf_probe_read_kernel(&base, sizeof(base), &page_offset_base) || !base)
+		return -1;
+	if (&sme_me_mask && bpf_probe_read_kernel(&cbit, sizeof(cbit), &sme_me_mask))
 		return -1;
 	table = (__u64)BPF_CORE_READ(vma, vm_mm, pgd);
 	if (!table)
@@ -77,7 +82,7 @@ static __always_inline __s64 x86_pte_cache_bits(struct vm_area_struct *vma, __u6
 			return e & VFG_X86_CACHE_BITS;
 		if ((l == 2 || l == 3) && (e & X86_PSE))
 			return (e & (VFG_X86_CACHE_BITS & ~X86_PSE)) | (e & X86_PAT_HUGE ? X86_PSE : 0);
-		table = (e & X86_PFN_MASK) + base;
+		table = (e & X86_PFN_MASK & ~cbit) + base;
 	}
 	return -1;
 }

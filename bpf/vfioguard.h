@@ -74,8 +74,9 @@ struct vfg_vma {
 #define VFG_VMA_FROM_PTE 0x1 /* pgprot's cache bits were read from the page table */
 /*
  * The driver's own mmap handler mapped it, not vfio-pci's (which always sets vm_private_data):
- * vm_pgoff is what that driver left there (nvgrace-gpu 6.8 to 6.12: the PFN of its device
- * memory, in no BAR), so it does not say the region.
+ * for a PCI device, vm_pgoff is what that driver left there (nvgrace-gpu 6.8 to 6.12: the PFN
+ * of its device memory, in no BAR), so it does not say the region. (mdev drivers such as GVT-g
+ * set no vm_private_data either and keep the offset: user space applies this to PCI devices.)
  */
 #define VFG_VMA_DRIVER_MAPPED 0x2
 

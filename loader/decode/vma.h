@@ -27,7 +27,8 @@ struct vma_decoded {
 
 /*
  * res: the device's PCI resources, or NULL (not a PCI device, unknown): the offset form only.
- * vma_flags: struct vfg_vma's (VFG_VMA_DRIVER_MAPPED: the region is unknown).
+ * vma_flags: struct vfg_vma's (VFG_VMA_DRIVER_MAPPED on a PCI device: the region is unknown; an
+ * mdev such as GVT-g maps without vm_private_data too, and keeps the offset in vm_pgoff).
  */
 struct vma_decoded vma_decode(const struct vma_kernel *k, uint64_t pgoff, uint64_t pgprot,
 			      uint32_t vma_flags, const struct pci_resource *res);

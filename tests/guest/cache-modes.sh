@@ -42,7 +42,7 @@ pat_cache() {
 # Layouts: nvgrace-gpu's (resmem write-combined, usemem cacheable), then the noncached modes.
 case $ARCH_NAME in
 aarch64) layouts="wc:cached noncached:device" ;;
-*) layouts="wc:cached noncached:uc" ;;
+*) layouts="wc:cached noncached:uc device:wc" ;;
 esac
 first=1
 for layout in $layouts; do
@@ -78,6 +78,11 @@ for layout in $layouts; do
 			pat=$(pat_cache "$(pat_memtype $((pfn << 12)))")
 			note "BAR$index $mode: the PAT memtype list says $pat"
 			expect_eq "BAR$index ($mode) cache against the PAT's record" "$(get .cache)" "$pat"
+			# Where PAT granted another type than asked, the VMA's own bits say the other.
+			if [ $mode = cached ] && [ "$pat" != WB ]; then
+				[ "$(get .pgprot)" != "$asked" ] ||
+					fail "BAR$index: pgprot $asked is what was asked, not what PAT granted ($pat)"
+			fi
 			[ "$cache" = PAT ] || expect_eq "BAR$index ($mode) cache" "$(get .cache)" "$cache"
 		else
 			expect_eq "BAR$index ($mode) pgprot" "$(get .pgprot)" "$asked"

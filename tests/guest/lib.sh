@@ -172,7 +172,7 @@ GH100_PARAMS=/sys/module/vfg_gh100/parameters
 gh100_bind() {
 	_ko=$VFG_KDIR/vfg_gh100.ko
 	_dev=/sys/bus/pci/devices/$IVSHMEM
-	[ -f "$_ko" ] || fail "no test driver at $_ko (tests/vm/prepare builds it)"
+	[ -f "$_ko" ] || fail "no test driver at $_ko (tests/vm/prepare builds it): $(tail -1 "$VFG_KDIR/vfg_gh100.why" 2>/dev/null)"
 	insmod "$_ko" || fail "insmod $_ko failed: $(dmesg | tail -3)"
 	echo $IVSHMEM > $_dev/driver/unbind
 	echo $GH100_DRIVER > $_dev/driver_override

@@ -71,6 +71,10 @@ static void driver_mapped_region_is_unknown(void **state)
 	assert_int_equal(d.region.index, REGION_UNKNOWN);
 	assert_string_equal(region_name(d.region.index, name, sizeof(name)), "?");
 	assert_int_equal(d.cache.mode, CACHE_ARM64_NORMAL);
+	/* An mdev (no PCI resources; GVT-g sets no vm_private_data either): the offset form. */
+	d = vma_decode(&arm, (2ULL << 40) >> 12, 0x68000000000cc3ULL, VFG_VMA_DRIVER_MAPPED, NULL);
+	assert_int_equal(d.region.source, REGION_FROM_OFFSET);
+	assert_int_equal(d.region.index, 2);
 	/* Without the flag the same bits say BAR2, 8 MiB in: what audit said before. */
 	d = vma_decode(&arm, 0xfd800, 0x68000000000cc3ULL, 0, ivshmem);
 	assert_int_equal(d.region.index, 2);
