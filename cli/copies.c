@@ -101,7 +101,7 @@ static void on_copy(const struct copy_event *ev, const struct verdict *vm,
 	const struct vfg_copy_event *r = &ev->raw;
 	uint32_t bad = j->bad;
 	bool trap = j->trap;
-	char region[24], cache[40], hz[64], badhz[64], detail[512], delta[32] = "";
+	char region[24], cache[40], hz[64], badhz[64], detail[512], delta[32] = "", offset[24];
 
 	if (!v->o.print || (!j->report && !verbose))
 		return;
@@ -193,8 +193,12 @@ static void on_copy(const struct copy_event *ev, const struct verdict *vm,
 	if ((r->routine == VFG_ROUTINE_MEMCPY || r->routine == VFG_ROUTINE_MEMMOVE) &&
 	    r->case_delta < VFG_PAGE_FAR)
 		snprintf(delta, sizeof(delta), ", (dst-src)%%4096=%u", r->case_delta);
-	snprintf(detail, sizeof(detail), "%s +%#" PRIx64 " %" PRIu64 " B %s (%s, dst%%64=%u%s) "
-		 "hazards %s %s %s%s%s", ev->write ? "write" : "read", ev->region.offset,
+	if (ev->region.index == REGION_UNKNOWN)
+		snprintf(offset, sizeof(offset), "?");
+	else
+		snprintf(offset, sizeof(offset), "%#" PRIx64, ev->region.offset);
+	snprintf(detail, sizeof(detail), "%s +%s %" PRIu64 " B %s (%s, dst%%64=%u%s) "
+		 "hazards %s %s %s%s%s", ev->write ? "write" : "read", offset,
 		 (uint64_t)r->len, ev->target ? ev->target->name : "?", copy_routine_name(r->routine),
 		 r->align, delta,
 		 ev->measured ? hz : "unmeasured", cache, vm ? access_class_name(vm->access) : "?",

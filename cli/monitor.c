@@ -128,7 +128,7 @@ static void print_line(struct state *st, double t, const char *what, uint32_t pi
 static void show_mapping(struct state *st, const char *what, const struct model_mapping *t,
 			 uint64_t ts, int64_t ret, uint64_t latency_ns, uint64_t vm_flags)
 {
-	char region[24], cache[40], size[24], detail[256], flags[96];
+	char region[24], cache[40], size[24], detail[256], flags[96], offset[24];
 
 	region_name(t->region.index, region, sizeof(region));
 	cache_mode_format(t->cache.mode, t->pgprot, cache, sizeof(cache));
@@ -148,13 +148,17 @@ static void show_mapping(struct state *st, const char *what, const struct model_
 		return;
 	}
 	human_size(t->end - t->start, size, sizeof(size));
-	if (ret < 0)
-		snprintf(detail, sizeof(detail), "%" PRIx64 "-%" PRIx64 " %s off %#" PRIx64
-			 " failed: %s", t->start, t->end, size, t->region.offset, strerror(-ret));
+	if (t->region.index == REGION_UNKNOWN)
+		snprintf(offset, sizeof(offset), "?");
 	else
-		snprintf(detail, sizeof(detail), "%" PRIx64 "-%" PRIx64 " %s off %#" PRIx64
-			 " %s %#" PRIx64 " %s", t->start, t->end, size, t->region.offset, cache,
-			 t->pgprot, vm_flags_text(vm_flags, flags, sizeof(flags)));
+		snprintf(offset, sizeof(offset), "%#" PRIx64, t->region.offset);
+	if (ret < 0)
+		snprintf(detail, sizeof(detail), "%" PRIx64 "-%" PRIx64 " %s off %s failed: %s",
+			 t->start, t->end, size, offset, strerror(-ret));
+	else
+		snprintf(detail, sizeof(detail), "%" PRIx64 "-%" PRIx64 " %s off %s %s %#" PRIx64
+			 " %s", t->start, t->end, size, offset, cache, t->pgprot,
+			 vm_flags_text(vm_flags, flags, sizeof(flags)));
 	print_line(st, seconds(st, ts), what, t->task.tgid, t->task.comm, t->device, region,
 		   detail);
 }

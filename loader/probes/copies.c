@@ -727,7 +727,8 @@ static int on_dma_ring(void *ctx, void *data, size_t size)
 
 		ev.region = d.region;
 		ev.offset_known = (r->flags & VFG_DMA_OFFSET_KNOWN) &&
-				  r->dev_addr >= r->vma.start && r->dev_addr < r->vma.end;
+				  d.region.index != REGION_UNKNOWN && r->dev_addr >= r->vma.start &&
+				  r->dev_addr < r->vma.end;
 		ev.region.offset =
 		    ev.offset_known ? d.region.offset + (r->dev_addr - r->vma.start) : 0;
 		ev.cache = d.cache;
