@@ -39,7 +39,9 @@ static void seen(struct session *s, const struct vfg_task *task)
 
 /*
  * A copy into a mapping whose driver rewrote vm_pgoff has no region of its own: the one the
- * mapping was made with, when the monitor saw its mmap.
+ * mapping was made with, when the monitor saw its mmap. The mmap ended before the copy could
+ * touch the mapping, so its record is in the monitor's ring if it is not in the model yet: the
+ * rings are read one after the other.
  */
 static void region_from_model(struct session *s, struct copy_event *ev)
 {
@@ -48,6 +50,8 @@ static void region_from_model(struct session *s, struct copy_event *ev)
 	if (ev->region.source != REGION_FROM_DRIVER)
 		return;
 	t = model_find(&s->model, ev->raw.vma.mm, ev->raw.vma.start);
+	if (!t && s->monitor_open && monitor_poll(&s->m, 0) > 0)
+		t = model_find(&s->model, ev->raw.vma.mm, ev->raw.vma.start);
 	if (!t || t->region.index == REGION_UNKNOWN)
 		return;
 	ev->region = t->region;
