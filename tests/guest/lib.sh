@@ -167,7 +167,7 @@ pat_memtype() {
 # gh100_bind loads it and gives it ivshmem (driver_override); its regions' modes are written to
 # $GH100_PARAMS/bar2_mode and bar4_mode. gh100_unbind gives ivshmem back to vfio-pci and
 # unloads it, whatever state it is in (for an exit trap).
-GH100_DRIVER=nvgrace-gpu-vfg-test
+GH100_DRIVER=nvgrace_gpu_vfio_pci_test
 GH100_PARAMS=/sys/module/vfg_gh100/parameters
 gh100_bind() {
 	_ko=$VFG_KDIR/vfg_gh100.ko

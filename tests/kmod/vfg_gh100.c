@@ -203,8 +203,11 @@ static const struct pci_device_id vfg_gh100_table[] = {
 };
 
 static struct pci_driver vfg_gh100_driver = {
-	/* nvgrace-gpu's name with a suffix: vfioguard's nvgrace-gpu defaults apply to it. */
-	.name = "nvgrace-gpu-vfg-test",
+	/*
+	 * nvgrace-gpu's name (its module's, nvgrace_gpu_vfio_pci) with a suffix: vfioguard's
+	 * nvgrace-gpu defaults apply to it, and it is a VFIO driver by name as the others are.
+	 */
+	.name = "nvgrace_gpu_vfio_pci_test",
 	.id_table = vfg_gh100_table,
 	.probe = vfg_gh100_probe,
 	.remove = vfg_gh100_remove,
