@@ -123,8 +123,7 @@ static void on_copy(const struct copy_event *ev, const struct verdict *vm,
 		json_task(o, &r->task);
 		json_add(o, "device", r->device[0] ? json_object_new_string(r->device) : NULL);
 		json_add(o, "region", json_object_new_string(region));
-		json_add(o, "region_offset", ev->region.index == REGION_UNKNOWN ? NULL :
-					     json_object_new_uint64(ev->region.offset));
+		json_add(o, "region_offset", json_region_offset(&ev->region, ev->region.offset));
 		json_add(o, "direction", json_object_new_string(ev->write ? "write" : "read"));
 		json_add(o, "length", json_object_new_uint64(r->len));
 		{
@@ -193,10 +192,7 @@ static void on_copy(const struct copy_event *ev, const struct verdict *vm,
 	if ((r->routine == VFG_ROUTINE_MEMCPY || r->routine == VFG_ROUTINE_MEMMOVE) &&
 	    r->case_delta < VFG_PAGE_FAR)
 		snprintf(delta, sizeof(delta), ", (dst-src)%%4096=%u", r->case_delta);
-	if (ev->region.index == REGION_UNKNOWN)
-		snprintf(offset, sizeof(offset), "?");
-	else
-		snprintf(offset, sizeof(offset), "%#" PRIx64, ev->region.offset);
+	region_offset_format(&ev->region, ev->region.offset, offset, sizeof(offset));
 	snprintf(detail, sizeof(detail), "%s +%s %" PRIu64 " B %s (%s, dst%%64=%u%s) "
 		 "hazards %s %s %s%s%s", ev->write ? "write" : "read", offset,
 		 (uint64_t)r->len, ev->target ? ev->target->name : "?", copy_routine_name(r->routine),

@@ -148,10 +148,7 @@ static void show_mapping(struct state *st, const char *what, const struct model_
 		return;
 	}
 	human_size(t->end - t->start, size, sizeof(size));
-	if (t->region.index == REGION_UNKNOWN)
-		snprintf(offset, sizeof(offset), "?");
-	else
-		snprintf(offset, sizeof(offset), "%#" PRIx64, t->region.offset);
+	region_offset_format(&t->region, t->region.offset, offset, sizeof(offset));
 	if (ret < 0)
 		snprintf(detail, sizeof(detail), "%" PRIx64 "-%" PRIx64 " %s off %s failed: %s",
 			 t->start, t->end, size, offset, strerror(-ret));
@@ -192,8 +189,7 @@ static void on_fault(struct state *st, const struct monitor_event *ev,
 		json_add(o, "address", json_hex(r->addr));
 		json_add(o, "start", json_hex(r->vma.start));
 		json_add(o, "region_offset",
-			 t->region.index == REGION_UNKNOWN ? NULL :
-			 json_object_new_uint64(t->region.offset + (r->addr - r->vma.start)));
+			 json_region_offset(&t->region, t->region.offset + (r->addr - r->vma.start)));
 		json_add(o, "order", json_object_new_int64(r->order));
 		json_add(o, "page", json_object_new_string(pages[bucket]));
 		json_add(o, "write", json_object_new_boolean(r->flags & VFG_EV_WRITE));

@@ -46,6 +46,11 @@ void p_warn(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+struct json_object *json_region_offset(const struct region_loc *region, uint64_t offset)
+{
+	return region->index == REGION_UNKNOWN ? NULL : json_object_new_uint64(offset);
+}
+
 void json_mapping(struct json_object *o, const struct region_loc *region, uint64_t start,
 		  uint64_t end, const struct cache_decode *cache, uint64_t pgprot)
 {
@@ -53,13 +58,9 @@ void json_mapping(struct json_object *o, const struct region_loc *region, uint64
 
 	json_add(o, "region",
 		 json_object_new_string(region_name(region->index, name, sizeof(name))));
-	if (region->index == REGION_UNKNOWN) {
-		json_add(o, "region_index", NULL);
-		json_add(o, "region_offset", NULL);
-	} else {
-		json_add(o, "region_index", json_object_new_int64(region->index));
-		json_add(o, "region_offset", json_object_new_uint64(region->offset));
-	}
+	json_add(o, "region_index", region->index == REGION_UNKNOWN ?
+					    NULL : json_object_new_int64(region->index));
+	json_add(o, "region_offset", json_region_offset(region, region->offset));
 	json_add(o, "region_from",
 		 json_object_new_string(region->source == REGION_FROM_PFN	 ? "pfn" :
 					region->source == REGION_FROM_DRIVER ? "driver" :

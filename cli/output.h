@@ -52,6 +52,8 @@ void json_stream_item(struct json_object *item);
 void json_stream_end(void);
 /* "0x..." for 64-bit values JSON numbers cannot carry exactly. */
 struct json_object *json_hex(uint64_t v);
+/* An offset into a region: null in a region that is not known. */
+struct json_object *json_region_offset(const struct region_loc *region, uint64_t offset);
 /* 4096 -> "4K", 16777216 -> "16M"; exact value when not a whole multiple. */
 const char *human_size(uint64_t v, char *buf, size_t len);
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Region index and offset of a VFIO mapping; see region.h. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
@@ -33,6 +34,23 @@ struct region_loc region_locate(uint64_t pgoff, unsigned int page_shift,
 struct region_loc region_driver_mapped(void)
 {
 	return (struct region_loc){ .index = REGION_UNKNOWN, .source = REGION_FROM_DRIVER };
+}
+
+struct region_loc region_of_vma(uint64_t pgoff, unsigned int page_shift, bool driver_mapped,
+				const struct pci_resource *res, size_t nres)
+{
+	return driver_mapped && res ? region_driver_mapped() :
+				      region_locate(pgoff, page_shift, res, nres);
+}
+
+const char *region_offset_format(const struct region_loc *region, uint64_t offset, char *buf,
+				 size_t len)
+{
+	if (region->index == REGION_UNKNOWN)
+		snprintf(buf, len, "?");
+	else
+		snprintf(buf, len, "%#" PRIx64, offset);
+	return buf;
 }
 
 /* include/uapi/linux/vfio.h: VFIO_PCI_BAR0_REGION_INDEX .. VFIO_PCI_VGA_REGION_INDEX */

@@ -10,6 +10,7 @@
 #ifndef VFIOGUARD_REGION_H
 #define VFIOGUARD_REGION_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,6 +42,18 @@ struct region_loc region_locate(uint64_t pgoff, unsigned int page_shift,
 
 /* A mapping whose vm_pgoff its driver rewrote: region unknown. */
 struct region_loc region_driver_mapped(void);
+
+/*
+ * The region of a VMA from its vm_pgoff, or unknown where its driver mapped it itself
+ * (driver_mapped: struct vfg_vma's VFG_VMA_DRIVER_MAPPED) on a PCI device (res given: an mdev such
+ * as GVT-g maps without vm_private_data too, and keeps the offset in vm_pgoff).
+ */
+struct region_loc region_of_vma(uint64_t pgoff, unsigned int page_shift, bool driver_mapped,
+				const struct pci_resource *res, size_t nres);
+
+/* A region offset as text: hexadecimal, "?" in a region that is not known. */
+const char *region_offset_format(const struct region_loc *region, uint64_t offset, char *buf,
+				 size_t len);
 
 /* "BAR0".."BAR5", "ROM", "CONFIG", "VGA", "REGION<n>" for device-specific ones, "?" unknown. */
 const char *region_name(unsigned int index, char *buf, size_t len);

@@ -13,9 +13,8 @@ struct vma_decoded vma_decode(const struct vma_kernel *k, uint64_t pgoff, uint64
 			      uint32_t vma_flags, const struct pci_resource *res)
 {
 	return (struct vma_decoded){
-		.region = (vma_flags & VFG_VMA_DRIVER_MAPPED) && res ?
-				  region_driver_mapped() :
-				  region_locate(pgoff, k->page_shift, res, res ? PCI_RESOURCES : 0),
+		.region = region_of_vma(pgoff, k->page_shift, vma_flags & VFG_VMA_DRIVER_MAPPED, res,
+					res ? PCI_RESOURCES : 0),
 		.cache = cache_mode_decode(k->arch, pgprot, k->major, k->minor),
 	};
 }

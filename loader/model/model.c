@@ -143,10 +143,9 @@ struct model_mapping *model_fault(struct model *md, const struct monitor_event *
 	/* Mapped before the probes could see it and not in the snapshot: learn it now. */
 	have = r->device[0] && !pci_resources_read(r->device, res);
 	model_mapping_from_event(&fresh, ev);
-	fresh.region = (r->vma.flags & VFG_VMA_DRIVER_MAPPED) && have ?
-			       region_driver_mapped() :
-			       region_locate(r->vma.pgoff, md->page_shift, have ? res : NULL,
-					     PCI_RESOURCES);
+	fresh.region = region_of_vma(r->vma.pgoff, md->page_shift,
+				     r->vma.flags & VFG_VMA_DRIVER_MAPPED, have ? res : NULL,
+				     PCI_RESOURCES);
 	return track(md, &fresh);
 }
 
