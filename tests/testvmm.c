@@ -16,6 +16,13 @@
  *                                   (int $0x80), which a 64-bit process may make too
  *   write SLOT OFF WIDTH VALUE HOW  store WIDTH (1,2,4,8) bytes; HOW: volatile|memcpy|memmove
  *   read SLOT OFF WIDTH HOW         load and print WIDTH bytes; HOW: volatile|memcpy
+ *   store SLOT OFF KIND             one store instruction of KIND at OFF, its outcome printed:
+ *                                   "store KIND 0xOFF ok" and whether the bytes read back as
+ *                                   stored, or the signal and its si_code. KIND: s1 s2 s4 s8 (a
+ *                                   scalar store of that width), dup4 (the same 4 bytes stored
+ *                                   twice), v16 (a 16-byte vector store), p16 (arm64: a pair of
+ *                                   8-byte registers, stp), zva (arm64: dc zva, which zeroes the
+ *                                   block holding OFF)
  *   copy SLOT OFF LEN HOW           copy LEN pattern bytes in; HOW: memcpy|memmove|memset
  *   copyfrom SLOT OFF LEN SRCOFF    memcpy LEN pattern bytes in from ordinary memory that starts
  *                                   at offset SRCOFF (0..4095) in its page
@@ -47,6 +54,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -309,6 +317,155 @@ static uint64_t load(const void *p, unsigned int width, const char *how)
 	}
 	usage("read: HOW is volatile or memcpy");
 	return 0;
+}
+
+/*
+ * One store instruction of a chosen kind, in assembly so that the compiler can neither widen,
+ * split nor vectorise it; a fault is caught and reported, not fatal (the store-kind measurements
+ * of the cache-modes test).
+ */
+static sigjmp_buf store_jmp;
+static volatile sig_atomic_t store_sig, store_code;
+
+static void on_store_fault(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	store_sig = sig;
+	store_code = si->si_code;
+	siglongjmp(store_jmp, 1);
+}
+
+static const char *si_code_name(int sig, int code)
+{
+	if (sig == SIGBUS)
+		switch (code) {
+		case BUS_ADRALN: return "BUS_ADRALN";
+		case BUS_ADRERR: return "BUS_ADRERR";
+		case BUS_OBJERR: return "BUS_OBJERR";
+		}
+	if (sig == SIGSEGV)
+		switch (code) {
+		case SEGV_MAPERR: return "SEGV_MAPERR";
+		case SEGV_ACCERR: return "SEGV_ACCERR";
+		}
+	return "other";
+}
+
+/* The bytes KIND stores at p (filled with 0xff first): *len of them from *first on. */
+static void store_insn(volatile unsigned char *p, const char *kind, const unsigned char *src,
+		       size_t *first, size_t *len)
+{
+	*first = 0;
+#if defined(__x86_64__)
+	if (!strcmp(kind, "s1")) {
+		__asm__ volatile("movb %b1, (%0)" : : "r"(p), "q"(src[0]) : "memory");
+		*len = 1;
+	} else if (!strcmp(kind, "s2")) {
+		__asm__ volatile("movw %w1, (%0)" : : "r"(p), "r"(*(const uint16_t *)src) : "memory");
+		*len = 2;
+	} else if (!strcmp(kind, "s4") || !strcmp(kind, "dup4")) {
+		uint32_t v = *(const uint32_t *)src;
+
+		__asm__ volatile("movl %k1, (%0)" : : "r"(p), "r"(v) : "memory");
+		if (kind[0] == 'd')
+			__asm__ volatile("movl %k1, (%0)" : : "r"(p), "r"(v) : "memory");
+		*len = 4;
+	} else if (!strcmp(kind, "s8")) {
+		__asm__ volatile("movq %1, (%0)" : : "r"(p), "r"(*(const uint64_t *)src) : "memory");
+		*len = 8;
+	} else if (!strcmp(kind, "v16")) {
+		__asm__ volatile("movdqu (%1), %%xmm0\n\tmovdqu %%xmm0, (%0)"
+				 : : "r"(p), "r"(src) : "memory", "xmm0");
+		*len = 16;
+	} else {
+		usage("store: KIND on x86_64 is s1, s2, s4, s8, dup4 or v16");
+	}
+#elif defined(__aarch64__)
+	if (!strcmp(kind, "s1")) {
+		__asm__ volatile("strb %w1, [%0]" : : "r"(p), "r"(src[0]) : "memory");
+		*len = 1;
+	} else if (!strcmp(kind, "s2")) {
+		__asm__ volatile("strh %w1, [%0]" : : "r"(p), "r"(*(const uint16_t *)src) : "memory");
+		*len = 2;
+	} else if (!strcmp(kind, "s4") || !strcmp(kind, "dup4")) {
+		uint32_t v = *(const uint32_t *)src;
+
+		__asm__ volatile("str %w1, [%0]" : : "r"(p), "r"(v) : "memory");
+		if (kind[0] == 'd')
+			__asm__ volatile("str %w1, [%0]" : : "r"(p), "r"(v) : "memory");
+		*len = 4;
+	} else if (!strcmp(kind, "s8")) {
+		__asm__ volatile("str %1, [%0]" : : "r"(p), "r"(*(const uint64_t *)src) : "memory");
+		*len = 8;
+	} else if (!strcmp(kind, "p16")) {
+		__asm__ volatile("stp %1, %2, [%0]"
+				 : : "r"(p), "r"(*(const uint64_t *)src), "r"(*(const uint64_t *)(src + 8))
+				 : "memory");
+		*len = 16;
+	} else if (!strcmp(kind, "v16")) {
+		__asm__ volatile("ldr q0, [%1]\n\tstr q0, [%0]" : : "r"(p), "r"(src) : "memory", "v0");
+		*len = 16;
+	} else if (!strcmp(kind, "zva")) {
+		uint64_t dczid;
+
+		__asm__ volatile("mrs %0, dczid_el0" : "=r"(dczid));
+		if (dczid & 16)
+			die("store zva: dc zva is prohibited here (DCZID_EL0 0x%llx)",
+			    (unsigned long long)dczid);
+		*len = 4u << (dczid & 15);
+		*first = (uintptr_t)p & (*len - 1);
+		__asm__ volatile("dc zva, %0" : : "r"(p) : "memory");
+	} else {
+		usage("store: KIND on aarch64 is s1, s2, s4, s8, dup4, p16, v16 or zva");
+	}
+#else
+	(void)p, (void)src, (void)kind, (void)len;
+	usage("store: not built for this architecture");
+#endif
+}
+
+static void store_kind(struct slot *s, unsigned long long off, const char *kind)
+{
+	static const unsigned char src[16] = { 0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7,
+					       0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf };
+	struct sigaction sa = { .sa_sigaction = on_store_fault, .sa_flags = SA_SIGINFO }, obus, osegv;
+	volatile unsigned char *p = (unsigned char *)s->addr + off, *area;
+	static size_t first, len; /* static: the fault handler jumps back over this frame */
+	size_t area_len = 4096;
+	unsigned long long area_off = off & ~4095ULL;
+	int bad;
+
+	/* The 4 KiB around it (holding any dc zva block), which the store must not leave. */
+	if (area_off + area_len > s->len || (off & 4095) > 4096 - 16)
+		die("store: slot %u: 0x%llx is not 16 bytes inside a 4 KiB block of the mapping",
+		    (unsigned int)(s - slots), off);
+	/* Byte stores and loads only around it: legal in every mode. */
+	area = (unsigned char *)s->addr + area_off;
+	for (size_t k = 0; k < area_len; k++)
+		area[k] = 0xff;
+	store_sig = 0;
+	sigaction(SIGBUS, &sa, &obus);
+	sigaction(SIGSEGV, &sa, &osegv);
+	if (!sigsetjmp(store_jmp, 1))
+		store_insn(p, kind, src, &first, &len);
+	sigaction(SIGBUS, &obus, NULL);
+	sigaction(SIGSEGV, &osegv, NULL);
+	if (store_sig) {
+		printf("store %s 0x%llx %s %s\n", kind, off, store_sig == SIGBUS ? "SIGBUS" : "SIGSEGV",
+		       si_code_name(store_sig, store_code));
+		return;
+	}
+	/* Every byte of the area: the stored ones (zero for zva), 0xff elsewhere. */
+	bad = 0;
+	for (size_t k = 0; k < area_len; k++) {
+		unsigned long long a = area_off + k, lo = off - first;
+		unsigned char want = 0xff;
+
+		if (a >= lo && a < lo + len)
+			want = !strcmp(kind, "zva") ? 0 : src[a - lo];
+		bad += area[k] != want;
+	}
+	printf("store %s 0x%llx ok %s\n", kind, off, bad ? "wrong" : "exact");
 }
 
 static void copy_in(struct slot *s, unsigned long long off, unsigned long long len, const char *how)
@@ -582,6 +739,11 @@ int main(int argc, char **argv)
 			printf("read %s 0x%llx = 0x%llx\n", argv[i + 1], off,
 			       (unsigned long long)load((char *)s->addr + off, len, argv[i + 4]));
 			i += 4;
+		} else if (!strcmp(a, "store")) {
+			NEED(3);
+			s = slot_of(argv[i + 1], number(argv[i + 2], "offset"), 16);
+			store_kind(s, number(argv[i + 2], "offset"), argv[i + 3]);
+			i += 3;
 		} else if (!strcmp(a, "copy")) {
 			NEED(4);
 			s = slot_range(argv, i, "length", &off, &len);
