@@ -366,6 +366,13 @@ struct vfg_hazard_key {
 };
 
 #define VFG_HAZARDS_MEASURED 0x80000000u /* value bit: the entry was measured */
+/*
+ * Value bit: some of the stores were a string instruction's (x86 rep movs, rep stos), measured
+ * single-stepped, one element per step, as they run on UC memory. On WB and WC memory the CPU's
+ * fast-string operation may store wider and in another order, so the hazards then depend on the
+ * destination's mode (cache_mode_string_hazards).
+ */
+#define VFG_HAZARDS_STRING 0x20u
 /* The value: the stores' hazards in bits 0..4, the loads' in bits 8..12 when this bit is set. */
 #define VFG_HAZARDS_LOAD_SHIFT 8
 #define VFG_HAZARDS_LOADS_MEASURED 0x10000u
@@ -377,6 +384,7 @@ struct vfg_hazard_key {
 #define VFG_COPY_MEASURED 0x4   /* hazards came from the table */
 #define VFG_COPY_CAPPED 0x8     /* longer than VFG_HAZARD_MAX_LEN */
 #define VFG_COPY_DEVICE_UNKNOWN 0x10
+#define VFG_COPY_STRING 0x20    /* the measured stores include a string instruction's */
 
 struct vfg_copy_event {
 	__u64 ts;

@@ -76,6 +76,7 @@ static int show_cached(const char *path, const char *buid)
 			json_add(o, "distance", c->distance ? json_object_new_uint64(c->distance)
 							    : NULL);
 			json_add(o, "hazards", json_object_new_string(hz));
+			json_add(o, "string", json_object_new_boolean(e->hazards & VFG_HAZARDS_STRING));
 			json_object_array_add(arr, o);
 		} else {
 			char delta[16];
@@ -408,10 +409,7 @@ int do_calibrate(int argc, char **argv)
 						break;
 					}
 					all |= res.hazards;
-					packed = res.hazards;
-					if (res.loads_ok)
-						packed |= res.load_hazards << CALIB_LOAD_SHIFT |
-							  CALIB_LOADS_MEASURED;
+					packed = calib_result_pack(&res);
 					/* Only complete, verified traces go into the cache. */
 					if (cache[0] && !cache_err && res.replay_ok &&
 					    !res.trace.truncated) {
@@ -448,6 +446,9 @@ int do_calibrate(int argc, char **argv)
 						json_add(o, "stores", trace_json(&res.trace));
 						json_add(o, "store_count", json_object_new_uint64(res.trace.n));
 						json_add(o, "hazards", json_object_new_string(hz));
+						/* Stores of a string instruction: more hazards on
+						 * WB and WC memory (VFG_HAZARDS_STRING). */
+						json_add(o, "string", json_object_new_boolean(res.string));
 						/* What a copy out of device memory does to it. */
 						json_add(o, "loads", res.loads_ok && rt != CALIB_MEMSET ?
 							 trace_json(&res.loads) : NULL);
@@ -466,8 +467,9 @@ int do_calibrate(int argc, char **argv)
 							snprintf(placed, sizeof(placed),
 								 !delta ? " (same page offset)" :
 									  " (page delta %u)", delta);
-						printf("%-6zu %-5zu %-7s %-8lu %s%s%s%s\n", lens[li], als[ai],
+						printf("%-6zu %-5zu %-7s %-8lu %s%s%s%s%s\n", lens[li], als[ai],
 						       hz, res.steps, stores, placed,
+						       res.string ? " (a string instruction: more on WB, WC)" : "",
 						       res.inferred ? " (some stores inferred)" : "",
 						       res.replay_ok ? "" : "  REPLAY MISMATCH");
 					}

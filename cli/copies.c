@@ -172,6 +172,8 @@ static void on_copy(const struct copy_event *ev, const struct verdict *vm,
 		if (!ev->measured)
 			json_object_put(hs);
 		json_add(o, "measured", json_object_new_boolean(ev->measured));
+		/* Stores of a string instruction: the hazards include what the mode adds. */
+		json_add(o, "string", json_object_new_boolean(ev->string));
 		json_add(o, "unmeasured_reason",
 			 ev->measured ? NULL :
 			 ev->target && ev->target->unmeasured[0] ?

@@ -211,11 +211,15 @@ static int decode_stores(struct calibrator *c, const struct user_regs_struct *re
 	*unknown = false;
 	if (!insn)
 		return -ENOMEM;
+	c->last_string = false;
 	if (!cs_disasm_iter(handle, &code, &size, &at, insn)) {
 		cs_free(insn, 1);
 		*unknown = true;
 		return -EILSEQ;
 	}
+	/* rep movsb, rep stosq: one element per single step (see VFG_HAZARDS_STRING). */
+	c->last_string = !strncmp(insn->mnemonic, "rep", 3) &&
+			 (strstr(insn->mnemonic, "movs") || strstr(insn->mnemonic, "stos"));
 	/*
 	 * An AVX-512 store under an opmask ("vmovdqu8 [rdi] {k1}, zmm16") writes only the bytes
 	 * the mask selects, and the mask registers are not in the ptrace register set: the
@@ -471,6 +475,7 @@ int calibrate_case_at(struct calibrator *c, const struct calib_case *cc, unsigne
 	r->inferred = 0;
 	r->hazards = 0;
 	r->replay_ok = false;
+	r->string = false;
 	if (cc->len > CALIB_MAX_LEN)
 		return -E2BIG;
 	/* dst at a page boundary plus the alignment; src where the case wants it. */
@@ -593,6 +598,7 @@ int calibrate_case_at(struct calibrator *c, const struct calib_case *cc, unsigne
 			if (off + (int64_t)width[i] <= 0 || off >= (int64_t)cc->len)
 				continue; /* the stack, not the destination */
 			store_trace_add(&r->trace, off, width[i], (const uint8_t *)(uintptr_t)addr[i]);
+			r->string |= c->last_string;
 		}
 	}
 	if (!err) {
@@ -620,6 +626,12 @@ int calibrate_case_at(struct calibrator *c, const struct calib_case *cc, unsigne
 #else
 	return -ENOTSUP;
 #endif
+}
+
+uint32_t calib_result_pack(const struct calib_result *r)
+{
+	return r->hazards | (r->string ? VFG_HAZARDS_STRING : 0) |
+	       (r->loads_ok ? r->load_hazards << CALIB_LOAD_SHIFT | CALIB_LOADS_MEASURED : 0);
 }
 
 static bool same_stores(const struct store_trace *a, const struct store_trace *b)
@@ -741,8 +753,8 @@ int calib_cache_path(char *buf, size_t len)
 		return err;
 	if (!dir || !*dir)
 		dir = "/var/cache/vfioguard";
-	/* v2: cases keyed by page delta (v1 had a same-page-offset flag). */
-	if ((size_t)snprintf(buf, len, "%s/hazards-%s.v2.tsv", dir, id) >= len)
+	/* v2: cases keyed by page delta (v1 had a same-page-offset flag); v3: the string bit. */
+	if ((size_t)snprintf(buf, len, "%s/hazards-%s.v3.tsv", dir, id) >= len)
 		return -ENAMETOOLONG;
 	return 0;
 }

@@ -65,6 +65,7 @@ struct calib_result {
 	unsigned long steps; /* instructions single-stepped */
 	unsigned long inferred; /* steps capstone could not decode (stores found by comparison) */
 	bool replay_ok;      /* the traced stores, replayed, give what the routine produced */
+	bool string;         /* a string instruction (x86 rep movs/stos) stored into the destination */
 };
 
 struct calibrator {
@@ -76,6 +77,7 @@ struct calibrator {
 	void *fn[3];    /* memcpy, memmove, memset as this process resolved them */
 	/* Set by another thread: the case being measured stops (-ECANCELED). May be NULL. */
 	const bool *cancel;
+	bool last_string; /* the instruction just decoded is a string instruction */
 };
 
 #define CALIB_MAX_LEN (64 * 1024)
@@ -91,7 +93,13 @@ _Static_assert((HAZARD_ALL << CALIB_LOAD_SHIFT) < CALIB_LOADS_MEASURED &&
 			 VFG_HAZARDS_MEASURED),
 	       "the stores', the loads' and the table's bits overlap");
 
+_Static_assert(!((HAZARD_ALL << CALIB_LOAD_SHIFT | CALIB_LOADS_MEASURED | HAZARD_ALL |
+		 VFG_HAZARDS_MEASURED) & VFG_HAZARDS_STRING),
+	       "the string bit overlaps the hazards");
+
 int calibrator_start(struct calibrator *c, const char **step);
+/* A result as the cache and the BPF table keep it (stores', loads' hazards, the string bit). */
+uint32_t calib_result_pack(const struct calib_result *r);
 int calibrate_case(struct calibrator *c, const struct calib_case *cc, struct calib_result *r);
 void calib_result_free(struct calib_result *r);
 /* The case with the source placed so that (dst - src) mod 4096 is page_delta (memcpy, memmove). */

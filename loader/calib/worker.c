@@ -74,9 +74,7 @@ static int measure_case(struct calib_worker *w, const struct calib_case *cc, uin
 		memset(&res, 0, sizeof(res));
 	}
 	if (!err) {
-		*packed = res.hazards;
-		if (res.loads_ok)
-			*packed |= res.load_hazards << CALIB_LOAD_SHIFT | CALIB_LOADS_MEASURED;
+		*packed = calib_result_pack(&res);
 	}
 	calib_result_free(&res);
 	return err;

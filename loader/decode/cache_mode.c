@@ -126,6 +126,11 @@ static const char *const cache_mode_names[] = {
 	[CACHE_ARM64_DEVICE_GRE] = "Device-GRE",
 };
 
+uint32_t cache_mode_string_hazards(enum cache_mode mode)
+{
+	return mode == CACHE_X86_WB || mode == CACHE_X86_WC ? HAZARD_WIDE | HAZARD_REORDER : 0;
+}
+
 const char *cache_mode_name(enum cache_mode mode)
 {
 	if ((unsigned int)mode >= sizeof(cache_mode_names) / sizeof(cache_mode_names[0]))

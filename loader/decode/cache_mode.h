@@ -72,6 +72,15 @@ struct cache_decode cache_mode_decode(enum host_arch arch, uint64_t pgprot, unsi
  */
 enum cache_mode cache_mode_guest(enum host_arch arch, enum cache_mode host, uint64_t vm_flags);
 
+/*
+ * The hazards (HAZARD_* bits) that a string instruction (x86 rep movs, rep stos) adds in this
+ * mode to the ones its single-stepped trace shows (one element per step, in order: how it runs
+ * on UC, UC-, WT and WP memory). On WB and WC memory the CPU may run it as a fast-string
+ * operation (Intel SDM vol. 1, "Fast-String Operation"), whose stores may be wider than an
+ * element and appear in another order: `wide` and `reorder`. 0 elsewhere.
+ */
+uint32_t cache_mode_string_hazards(enum cache_mode mode);
+
 /* "WB", "UC-", "Device-nGnRE"...; NULL for CACHE_UNKNOWN. */
 const char *cache_mode_name(enum cache_mode mode);
 /* Name, or "unknown(0x<raw>)" for a mode that could not be decoded. Returns buf. */

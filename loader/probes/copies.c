@@ -545,6 +545,17 @@ static struct vfg_hazard_key hazard_key(const struct calib_case *cc)
 					.distance = calib_case_distance(cc) };
 }
 
+/*
+ * A copy into device memory whose measured stores include a string instruction's: what the
+ * destination's mode adds (fast strings on WB and WC).
+ */
+static void string_hazards(struct copy_event *ev, uint32_t packed)
+{
+	ev->string = ev->write && (packed & VFG_HAZARDS_STRING);
+	if (ev->string)
+		ev->hazards |= cache_mode_string_hazards(ev->cache.mode);
+}
+
 /* The event's hazards from its case's measure (err: the measure's error). */
 static void copy_finish(struct copy_event *ev, const struct calib_case *cc, int err,
 			uint32_t packed, const char *step)
@@ -553,6 +564,7 @@ static void copy_finish(struct copy_event *ev, const struct calib_case *cc, int 
 	if (!err && ev->write) {
 		ev->hazards = packed & 0x1f;
 		ev->measured = true;
+		string_hazards(ev, packed);
 	} else if (!err && (packed & CALIB_LOADS_MEASURED)) {
 		ev->hazards = packed >> CALIB_LOAD_SHIFT & 0x1f;
 		ev->measured = true;
@@ -662,6 +674,7 @@ static int on_ring(void *ctx, void *data, size_t size)
 	ev.cache = d.cache;
 	ev.hazards = r->hazards;
 	ev.measured = r->flags & VFG_COPY_MEASURED;
+	string_hazards(&ev, r->flags & VFG_COPY_STRING ? VFG_HAZARDS_STRING : 0);
 	if (!ev.measured && r->routine < CALIB_ROUTINES) {
 		struct calib_case cc = {
 			.routine = r->routine,

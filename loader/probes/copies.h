@@ -29,8 +29,9 @@ struct copy_event {
 	uint64_t device_addr;     /* the device-side address */
 	struct region_loc region; /* with .offset of device_addr in the region */
 	struct cache_decode cache;
-	uint32_t hazards;         /* HAZARD_* */
+	uint32_t hazards;         /* HAZARD_*, the destination's mode's string hazards included */
 	bool measured;            /* hazards known (table, calibration or the access model) */
+	bool string;              /* measured stores include a string instruction's */
 	bool calibrated_now;      /* this event's case was measured just now */
 	char unmeasured[160];     /* why this case could not be measured, when it was tried */
 };

@@ -5,6 +5,7 @@
 
 #include "unit.h"
 
+#include "../../bpf/vfioguard.h"
 #include "../../loader/decode/cache_mode.h"
 
 #define PWT (1ULL << 3)
@@ -192,6 +193,20 @@ static void guest_view_follows_allow_any_uncached(void **state)
 			 CACHE_UNKNOWN);
 }
 
+/*
+ * A string instruction's stores, traced one element per step: on WB and WC the CPU may run it
+ * as a fast-string operation (wider stores, another order); on every other mode, and on arm64
+ * (which has none), the trace stands.
+ */
+static void string_instructions_follow_the_mode(void **state)
+{
+	(void)state;
+	for (enum cache_mode m = CACHE_UNKNOWN; m <= CACHE_ARM64_DEVICE_GRE; m++)
+		assert_int_equal(cache_mode_string_hazards(m),
+				 m == CACHE_X86_WB || m == CACHE_X86_WC ? HAZARD_WIDE | HAZARD_REORDER
+									: 0);
+}
+
 UNIT_MAIN(cmocka_unit_test(x86_every_pat_index_through_linux_table),
 	  cmocka_unit_test(x86_guest_bar_mapping_is_uc_minus),
 	  cmocka_unit_test(x86_reserved_pat_encodings_are_unknown),
@@ -200,4 +215,5 @@ UNIT_MAIN(cmocka_unit_test(x86_every_pat_index_through_linux_table),
 	  cmocka_unit_test(arm64_unknown_layout_is_unknown),
 	  cmocka_unit_test(arm64_layout_follows_kernel_version),
 	  cmocka_unit_test(unknown_arch_is_unknown), cmocka_unit_test(arch_names),
-	  cmocka_unit_test(guest_view_follows_allow_any_uncached))
+	  cmocka_unit_test(guest_view_follows_allow_any_uncached),
+	  cmocka_unit_test(string_instructions_follow_the_mode))
