@@ -66,7 +66,8 @@ int calib_cache_format_line(const struct calib_case *cc, uint64_t vaddr, uint32_
 		snprintf(loads, sizeof(loads), "%#x", (hazards >> CALIB_LOAD_SHIFT) & 0x1f);
 	return snprintf(buf, len, "%s %#llx %zu %u %s %#x %zu %s\n",
 			calib_routine_name(cc->routine), (unsigned long long)vaddr, cc->len,
-			cc->align, delta, hazards & 0x1f, calib_case_distance(cc), loads);
+			cc->align, delta, hazards & (HAZARD_ALL | VFG_HAZARDS_STRING),
+			calib_case_distance(cc), loads);
 }
 
 int calib_cache_parse_line(const char *line, struct calib_case *cc, uint64_t *vaddr,
@@ -107,7 +108,8 @@ int calib_cache_parse_line(const char *line, struct calib_case *cc, uint64_t *va
 			return -EINVAL;
 	}
 	r = routine_of(name);
-	if (r == CALIB_ROUTINES || len > CALIB_MAX_LEN || align > 63 || hz > 0x1f ||
+	if (r == CALIB_ROUTINES || len > CALIB_MAX_LEN || align > 63 ||
+	    (hz & ~(HAZARD_ALL | VFG_HAZARDS_STRING)) ||
 	    distance > CALIB_MAX_LEN)
 		return -EINVAL;
 	/* Only memcpy and memmove have a placement; the others are 0. */

@@ -125,9 +125,10 @@ int calib_routine_vaddr(enum calib_routine r, uint64_t *vaddr);
 
 /*
  * Measured cases are kept per libc build: $VFIOGUARD_CACHE_DIR (default /var/cache/vfioguard)
- * /hazards-BUILDID.v2.tsv, one line per case: routine, the routine's address from libc's load
+ * /hazards-BUILDID.v3.tsv, one line per case: routine, the routine's address from libc's load
  * base (the IFUNC choice it was measured for), length, alignment, page delta (a number, or
- * "far"), the stores' hazards in hex, distance, the loads' hazards in hex ("-": not measured);
+ * "far"), the stores' hazards in hex (with VFG_HAZARDS_STRING), distance, the loads' hazards
+ * in hex ("-": not measured);
  * and one line per routine's aliasing window: "window", routine, address, window. The hazards
  * the functions take and give are packed as CALIB_LOAD_SHIFT says.
  */

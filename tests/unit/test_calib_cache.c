@@ -50,7 +50,8 @@ static void cases_round_trip(void **state)
 	snprintf(path, sizeof(path), "%s/sub/hazards-x.tsv", dir);
 	assert_int_equal(calib_cache_read(path, collect, &s), 0); /* no file: nothing, no error */
 	assert_int_equal(calib_cache_append(path, &a, 0x2), 0);   /* makes the directory */
-	assert_int_equal(calib_cache_append(path, &b, 0xd), 0);
+	/* A case with a string instruction's stores keeps that bit. */
+	assert_int_equal(calib_cache_append(path, &b, 0xd | VFG_HAZARDS_STRING), 0);
 	assert_int_equal(calib_cache_append(path, &c, 0x8), 0);
 	assert_int_equal(calib_cache_append(path, &d, 0xe | 0xc << CALIB_LOAD_SHIFT |
 						      CALIB_LOADS_MEASURED), 0);
@@ -61,8 +62,9 @@ static void cases_round_trip(void **state)
 	assert_int_equal(calib_cache_append_window(path, CALIB_MEMCPY, 0x10, 512), 0);
 	f = fopen(path, "a");
 	assert_non_null(f);
-	/* A comment, garbage, a length beyond the table, a placement for memset, a v1 line. */
-	fputs("# a comment\ngarbage line\nmemcpy 0x10 70000 0 far 0x1\n"
+	/* A comment, garbage, a length beyond the table, an unknown hazard bit, a placement for
+	 * memset, a v1 line. */
+	fputs("# a comment\ngarbage line\nmemcpy 0x10 70000 0 far 0x1\nmemcpy 0x10 8 0 far 0x41\n"
 	      "memset 0x10 8 0 12 0x1 0\nmemcpy 0x10 8 0 1 0x1 0\n", f);
 	fclose(f);
 	assert_int_equal(calib_cache_read(path, collect, &s), 6);
@@ -93,6 +95,7 @@ static void cases_round_trip(void **state)
 	/* The default distance of an overlapping case is written out as what was measured. */
 	assert_int_equal(s.cc[1].routine, CALIB_MEMMOVE_BACKWARD);
 	assert_int_equal(s.cc[1].distance, 150);
+	assert_int_equal(s.hazards[1], 0xd | VFG_HAZARDS_STRING);
 	assert_int_equal(s.cc[2].distance, 16);
 	assert_int_equal(s.hazards[2], 0x8);
 	unlink(path);
