@@ -440,7 +440,7 @@ static __always_inline int on_call(struct pt_regs *ctx, __u32 idx, bool usdt)
 			flags |= VFG_COPY_CAPPED;
 		/* A copy into device memory: its stores; out of it: its loads. */
 		if (h && (*h & VFG_HAZARDS_MEASURED) && (flags & VFG_COPY_DST_DEVICE)) {
-			ev->hazards = *h & 0x1f;
+			ev->hazards = *h & HAZARD_ALL;
 			flags |= VFG_COPY_MEASURED | (*h & VFG_HAZARDS_STRING ? VFG_COPY_STRING : 0);
 		} else if (h && (*h & VFG_HAZARDS_MEASURED) && (*h & VFG_HAZARDS_LOADS_MEASURED)) {
 			ev->hazards = (*h >> 8) & 0x1f;

@@ -373,7 +373,8 @@ struct vfg_hazard_key {
  * destination's mode (cache_mode_string_hazards).
  */
 #define VFG_HAZARDS_STRING 0x20u
-/* The value: the stores' hazards in bits 0..4, the loads' in bits 8..12 when this bit is set. */
+/* The value: the stores' hazards in bits 0..4 (bit 5: VFG_HAZARDS_STRING), the loads' in bits
+ * 8..12 when this bit is set. */
 #define VFG_HAZARDS_LOAD_SHIFT 8
 #define VFG_HAZARDS_LOADS_MEASURED 0x10000u
 #define VFG_PAGE_FAR 4096                /* struct vfg_hazard_key.page_delta */

@@ -76,7 +76,7 @@ static int show_cached(const char *path, const char *buid)
 			json_add(o, "distance", c->distance ? json_object_new_uint64(c->distance)
 							    : NULL);
 			json_add(o, "hazards", json_object_new_string(hz));
-			json_add(o, "string", json_object_new_boolean(e->hazards & VFG_HAZARDS_STRING));
+			json_add(o, "string", json_object_new_boolean(!!(e->hazards & VFG_HAZARDS_STRING)));
 			json_object_array_add(arr, o);
 		} else {
 			char delta[16];

@@ -22,7 +22,8 @@
  *                                   scalar store of that width), dup4 (the same 4 bytes stored
  *                                   twice), v16 (a 16-byte vector store), p16 (arm64: a pair of
  *                                   8-byte registers, stp), zva (arm64: dc zva, which zeroes the
- *                                   block holding OFF)
+ *                                   block holding OFF). For RAM behind a BAR only: the 4 KiB
+ *                                   around OFF are first filled with 0xff, byte by byte
  *   copy SLOT OFF LEN HOW           copy LEN pattern bytes in; HOW: memcpy|memmove|memset
  *   copyfrom SLOT OFF LEN SRCOFF    memcpy LEN pattern bytes in from ordinary memory that starts
  *                                   at offset SRCOFF (0..4095) in its page
@@ -57,6 +58,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -355,23 +357,28 @@ static const char *si_code_name(int sig, int code)
 static void store_insn(volatile unsigned char *p, const char *kind, const unsigned char *src,
 		       size_t *first, size_t *len)
 {
+	uint16_t v2;
+	uint32_t v4;
+	uint64_t v8[2];
+
+	memcpy(&v2, src, sizeof(v2));
+	memcpy(&v4, src, sizeof(v4));
+	memcpy(v8, src, sizeof(v8));
 	*first = 0;
 #if defined(__x86_64__)
 	if (!strcmp(kind, "s1")) {
 		__asm__ volatile("movb %b1, (%0)" : : "r"(p), "q"(src[0]) : "memory");
 		*len = 1;
 	} else if (!strcmp(kind, "s2")) {
-		__asm__ volatile("movw %w1, (%0)" : : "r"(p), "r"(*(const uint16_t *)src) : "memory");
+		__asm__ volatile("movw %w1, (%0)" : : "r"(p), "r"(v2) : "memory");
 		*len = 2;
 	} else if (!strcmp(kind, "s4") || !strcmp(kind, "dup4")) {
-		uint32_t v = *(const uint32_t *)src;
-
-		__asm__ volatile("movl %k1, (%0)" : : "r"(p), "r"(v) : "memory");
+		__asm__ volatile("movl %k1, (%0)" : : "r"(p), "r"(v4) : "memory");
 		if (kind[0] == 'd')
-			__asm__ volatile("movl %k1, (%0)" : : "r"(p), "r"(v) : "memory");
+			__asm__ volatile("movl %k1, (%0)" : : "r"(p), "r"(v4) : "memory");
 		*len = 4;
 	} else if (!strcmp(kind, "s8")) {
-		__asm__ volatile("movq %1, (%0)" : : "r"(p), "r"(*(const uint64_t *)src) : "memory");
+		__asm__ volatile("movq %1, (%0)" : : "r"(p), "r"(v8[0]) : "memory");
 		*len = 8;
 	} else if (!strcmp(kind, "v16")) {
 		__asm__ volatile("movdqu (%1), %%xmm0\n\tmovdqu %%xmm0, (%0)"
@@ -385,21 +392,19 @@ static void store_insn(volatile unsigned char *p, const char *kind, const unsign
 		__asm__ volatile("strb %w1, [%0]" : : "r"(p), "r"(src[0]) : "memory");
 		*len = 1;
 	} else if (!strcmp(kind, "s2")) {
-		__asm__ volatile("strh %w1, [%0]" : : "r"(p), "r"(*(const uint16_t *)src) : "memory");
+		__asm__ volatile("strh %w1, [%0]" : : "r"(p), "r"(v2) : "memory");
 		*len = 2;
 	} else if (!strcmp(kind, "s4") || !strcmp(kind, "dup4")) {
-		uint32_t v = *(const uint32_t *)src;
-
-		__asm__ volatile("str %w1, [%0]" : : "r"(p), "r"(v) : "memory");
+		__asm__ volatile("str %w1, [%0]" : : "r"(p), "r"(v4) : "memory");
 		if (kind[0] == 'd')
-			__asm__ volatile("str %w1, [%0]" : : "r"(p), "r"(v) : "memory");
+			__asm__ volatile("str %w1, [%0]" : : "r"(p), "r"(v4) : "memory");
 		*len = 4;
 	} else if (!strcmp(kind, "s8")) {
-		__asm__ volatile("str %1, [%0]" : : "r"(p), "r"(*(const uint64_t *)src) : "memory");
+		__asm__ volatile("str %1, [%0]" : : "r"(p), "r"(v8[0]) : "memory");
 		*len = 8;
 	} else if (!strcmp(kind, "p16")) {
 		__asm__ volatile("stp %1, %2, [%0]"
-				 : : "r"(p), "r"(*(const uint64_t *)src), "r"(*(const uint64_t *)(src + 8))
+				 : : "r"(p), "r"(v8[0]), "r"(v8[1])
 				 : "memory");
 		*len = 16;
 	} else if (!strcmp(kind, "v16")) {
@@ -419,9 +424,26 @@ static void store_insn(volatile unsigned char *p, const char *kind, const unsign
 		usage("store: KIND on aarch64 is s1, s2, s4, s8, dup4, p16, v16 or zva");
 	}
 #else
-	(void)p, (void)src, (void)kind, (void)len;
+	(void)p, (void)src, (void)kind, (void)len, (void)v2, (void)v4, (void)v8;
 	usage("store: not built for this architecture");
 #endif
+}
+
+/* A KIND store_insn knows on this architecture (checked before any byte is touched). */
+static bool store_kind_known(const char *kind)
+{
+#if defined(__x86_64__)
+	static const char *const kinds[] = { "s1", "s2", "s4", "s8", "dup4", "v16" };
+#elif defined(__aarch64__)
+	static const char *const kinds[] = { "s1", "s2", "s4", "s8", "dup4", "p16", "v16", "zva" };
+#else
+	static const char *const kinds[] = { "" };
+#endif
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (!strcmp(kind, kinds[i]))
+			return true;
+	return false;
 }
 
 static void store_kind(struct slot *s, unsigned long long off, const char *kind)
@@ -435,6 +457,8 @@ static void store_kind(struct slot *s, unsigned long long off, const char *kind)
 	unsigned long long area_off = off & ~4095ULL;
 	int bad;
 
+	if (!store_kind_known(kind))
+		usage("store: KIND is s1, s2, s4, s8, dup4, v16 (x86_64), p16, zva (aarch64)");
 	/* The 4 KiB around it (holding any dc zva block), which the store must not leave. */
 	if (area_off + area_len > s->len || (off & 4095) > 4096 - 16)
 		die("store: slot %u: 0x%llx is not 16 bytes inside a 4 KiB block of the mapping",

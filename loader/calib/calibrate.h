@@ -83,8 +83,8 @@ struct calibrator {
 #define CALIB_MAX_LEN (64 * 1024)
 
 /*
- * The hazards of a case as the cache and the BPF table keep them: the stores' in bits 0..4,
- * the loads' in bits 8..12 when CALIB_LOADS_MEASURED.
+ * The hazards of a case as the cache and the BPF table keep them: the stores' in bits 0..4
+ * (VFG_HAZARDS_STRING beside them), the loads' in bits 8..12 when CALIB_LOADS_MEASURED.
  */
 #define CALIB_LOAD_SHIFT VFG_HAZARDS_LOAD_SHIFT
 #define CALIB_LOADS_MEASURED VFG_HAZARDS_LOADS_MEASURED

@@ -128,7 +128,8 @@ static const char *const cache_mode_names[] = {
 
 uint32_t cache_mode_string_hazards(enum cache_mode mode)
 {
-	return mode == CACHE_X86_WB || mode == CACHE_X86_WC ? HAZARD_WIDE | HAZARD_REORDER : 0;
+	return mode == CACHE_X86_WB || mode == CACHE_X86_WC || mode == CACHE_UNKNOWN
+		       ? HAZARD_WIDE | HAZARD_REORDER : 0;
 }
 
 const char *cache_mode_name(enum cache_mode mode)

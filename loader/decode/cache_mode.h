@@ -77,7 +77,9 @@ enum cache_mode cache_mode_guest(enum host_arch arch, enum cache_mode host, uint
  * mode to the ones its single-stepped trace shows (one element per step, in order: how it runs
  * on UC, UC-, WT and WP memory). On WB and WC memory the CPU may run it as a fast-string
  * operation (Intel SDM vol. 1, "Fast-String Operation"), whose stores may be wider than an
- * element and appear in another order: `wide` and `reorder`. 0 elsewhere.
+ * element and appear in another order: `wide` and `reorder`; the same for a mode that could not
+ * be decoded (it may be either). 0 elsewhere. The PAT type alone is decoded: UC- under an MTRR
+ * that says WC is WC to the CPU, which this cannot see.
  */
 uint32_t cache_mode_string_hazards(enum cache_mode mode);
 

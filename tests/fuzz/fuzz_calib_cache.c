@@ -25,7 +25,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (calib_cache_parse_line(line, &cc, &va, &hz))
 		return 0;
 	if (cc.routine >= CALIB_ROUTINES || cc.len > CALIB_MAX_LEN || cc.align > 63 ||
-	    (hz & ~(0x1fu | 0x1fu << CALIB_LOAD_SHIFT | CALIB_LOADS_MEASURED)) ||
+	    (hz & ~(HAZARD_ALL | VFG_HAZARDS_STRING | HAZARD_ALL << CALIB_LOAD_SHIFT |
+		    CALIB_LOADS_MEASURED)) ||
 	    ((hz >> CALIB_LOAD_SHIFT & 0x1f) && !(hz & CALIB_LOADS_MEASURED)) ||
 	    cc.distance > CALIB_MAX_LEN ||
 	    cc.page_delta > CALIB_PAGE_FAR_LAST ||
