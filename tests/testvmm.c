@@ -765,8 +765,8 @@ int main(int argc, char **argv)
 			i += 4;
 		} else if (!strcmp(a, "store")) {
 			NEED(3);
-			s = slot_of(argv[i + 1], number(argv[i + 2], "offset"), 16);
-			store_kind(s, number(argv[i + 2], "offset"), argv[i + 3]);
+			off = number(argv[i + 2], "offset");
+			store_kind(slot_of(argv[i + 1], off, 16), off, argv[i + 3]);
 			i += 3;
 		} else if (!strcmp(a, "copy")) {
 			NEED(4);

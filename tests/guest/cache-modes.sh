@@ -49,7 +49,8 @@ esac
 # it): aligned scalar stores, the same 4 bytes stored twice, a 16-byte vector store (and an
 # arm64 register pair), each at an aligned and an unaligned offset and across a 64-byte line,
 # and arm64's dc zva (glibc's memset zeroes with it). Measured in both guests (QEMU 7.2, TCG):
-# every one is done, exactly, in every mode, the arm64 Device modes included. The Arm
+# every one is done, exactly, in every mode the driver gets there (x86: WC, UC-, UC; a WB request
+# is granted UC-), the arm64 Device modes included. The Arm
 # architecture makes an unaligned access or a dc zva to Device memory an alignment fault; the
 # emulator does not, so what the README says of those cases comes from the architecture, not
 # from this test.
