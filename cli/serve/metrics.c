@@ -262,6 +262,10 @@ int metrics_render(const struct metrics *m, char **text, size_t *len)
 	if (m->copies)
 		put(&t, "vfioguard_events_dropped_total{source=\"copies\"} %" PRIu64 "\n",
 		    m->copies_dropped);
+	family(&t, "vfioguard_heap_inuse_bytes", "gauge",
+	       "Bytes vfioguard has allocated and not freed (the allocator's count): what a leak "
+	       "grows. Resident memory also holds what the allocator keeps free for reuse.");
+	put(&t, "vfioguard_heap_inuse_bytes %" PRIu64 "\n", m->heap_inuse);
 	family(&t, "vfioguard_last_update_timestamp_seconds", "gauge",
 	       "When these metrics were brought up to date (Unix time).");
 	put(&t, "vfioguard_last_update_timestamp_seconds %.3f\n", m->now);

@@ -66,6 +66,7 @@ struct metrics {
 	const struct model *byname;
 	bool copies; /* the copy probes are open: their families and drops are shown */
 	uint64_t monitor_dropped, copies_dropped;
+	uint64_t heap_inuse; /* bytes allocated and not freed (malloc's own count) */
 };
 
 /* The exposition text in *text (malloc'd, *len bytes, NUL-terminated). 0 or -ENOMEM. */

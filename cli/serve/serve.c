@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -296,6 +297,8 @@ static void render(struct serve *sv)
 	size_t len = 0;
 	bool enforcing;
 	int err;
+	/* Before this rendering allocates: the heap as the last one left it. */
+	struct mallinfo2 heap = mallinfo2();
 
 	enforce_decisions_reader_check();
 	enforcing = !enforce_status_read(&st);
@@ -311,6 +314,7 @@ static void render(struct serve *sv)
 		.reloads_failed = sv->reloads_failed, .byname = &byname,
 		.copies = sv->s->copies_open, .monitor_dropped = monitor_dropped(&sv->s->m),
 		.copies_dropped = sv->s->copies_open ? session_copies_dropped(sv->s) : 0,
+		.heap_inuse = heap.uordblks + heap.hblkhd,
 	};
 	decisions_read(&sv->decisions, enforcing, st.generation);
 	decisions_foreach(&sv->decisions, gather_decision, &g);

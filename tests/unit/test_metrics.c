@@ -66,7 +66,7 @@ static struct metrics example(void)
 		.reloads_failed = 1, .decisions = decisions, .ndecisions = 3,
 		.mappings = mappings, .nmappings = 2, .observed = observed, .nobserved = 2,
 		.faults = faults, .nfaults = 1, .byname = &byname, .copies = true,
-		.monitor_dropped = 5, .copies_dropped = 7,
+		.monitor_dropped = 5, .copies_dropped = 7, .heap_inuse = 1048576,
 	};
 }
 
