@@ -7,6 +7,7 @@
 #include <elfutils/libdwfl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "symbolize.h"
@@ -54,14 +55,26 @@ static int open_module(Dwfl_Module *m, void **userdata, const char *name, Dwarf_
 	return DWARF_CB_OK;
 }
 
-static Dwfl *dwfl_of(struct symbolizer *s, uint32_t pid)
+/* A process's files and names, gone. */
+static void proc_end(struct symbolizer *s, unsigned int i)
+{
+	if (s->procs[i].dwfl)
+		dw.end(s->procs[i].dwfl);
+	free(s->procs[i].names);
+	s->procs[i].dwfl = NULL;
+	s->procs[i].names = NULL;
+	s->procs[i].pid = 0;
+}
+
+/* The slot of pid, its files read when it had none (the oldest process making room). */
+static unsigned int slot_of(struct symbolizer *s, uint32_t pid)
 {
 	Dwfl *d;
 	unsigned int slot;
 
 	for (unsigned int i = 0; i < s->n; i++)
 		if (s->procs[i].pid == pid)
-			return s->procs[i].dwfl;
+			return i;
 	d = dw_load() ? dw.begin(&dw.callbacks) : NULL;
 	if (d && (dw.proc_report(d, pid) || dw.report_end(d, NULL, NULL))) {
 		dw.end(d);
@@ -75,33 +88,28 @@ static Dwfl *dwfl_of(struct symbolizer *s, uint32_t pid)
 	} else {
 		slot = s->next;
 		s->next = (s->next + 1) % SYMBOLIZER_PROCS;
-		if (s->procs[slot].dwfl)
-			dw.end(s->procs[slot].dwfl);
+		proc_end(s, slot);
 	}
 	s->procs[slot].pid = pid;
 	s->procs[slot].dwfl = d;
-	return d;
+	return slot;
 }
 
 void symbolizer_forget(struct symbolizer *s, uint32_t pid)
 {
 	for (unsigned int i = 0; i < s->n; i++)
-		if (s->procs[i].pid == pid) {
-			if (s->procs[i].dwfl)
-				dw.end(s->procs[i].dwfl);
-			s->procs[i].dwfl = NULL;
-			s->procs[i].pid = 0;
-		}
+		if (s->procs[i].pid == pid)
+			proc_end(s, i);
 }
 
 void symbolizer_add(struct symbolizer *s, uint32_t pid)
 {
-	dwfl_of(s, pid);
+	slot_of(s, pid);
 }
 
-const char *symbolize(struct symbolizer *s, uint32_t pid, uint64_t addr, char *buf, size_t len)
+/* libdw's name of addr in d, into buf. */
+static const char *lookup(Dwfl *d, uint64_t addr, char *buf, size_t len)
 {
-	Dwfl *d = dwfl_of(s, pid);
 	Dwfl_Module *m = d ? dw.addrmodule(d, addr) : NULL;
 	const char *mod, *sym, *slash;
 	Dwarf_Addr start;
@@ -122,10 +130,32 @@ const char *symbolize(struct symbolizer *s, uint32_t pid, uint64_t addr, char *b
 	return buf;
 }
 
+const char *symbolize(struct symbolizer *s, uint32_t pid, uint64_t addr, char *buf, size_t len)
+{
+	unsigned int i = slot_of(s, pid);
+	struct symbolizer_name *n;
+
+	if (!s->procs[i].dwfl)
+		return NULL;
+	if (!s->procs[i].names) /* without room for names, every one is looked up */
+		s->procs[i].names = calloc(SYMBOLIZER_NAMES, sizeof(*s->procs[i].names));
+	if (!s->procs[i].names || !addr)
+		return lookup(s->procs[i].dwfl, addr, buf, len);
+	/* Fibonacci hashing: code addresses share their low bits (alignment). */
+	n = &s->procs[i].names[((addr * 0x9e3779b97f4a7c15ull) >> 32) % SYMBOLIZER_NAMES];
+	if (n->addr != addr) {
+		/* An address no file maps is not kept: a library loaded later may map it. */
+		if (!lookup(s->procs[i].dwfl, addr, n->name, sizeof(n->name)))
+			return NULL;
+		n->addr = addr;
+	}
+	snprintf(buf, len, "%s", n->name);
+	return buf;
+}
+
 void symbolizer_free(struct symbolizer *s)
 {
 	for (unsigned int i = 0; i < s->n; i++)
-		if (s->procs[i].dwfl)
-			dw.end(s->procs[i].dwfl);
+		proc_end(s, i);
 	memset(s, 0, sizeof(*s));
 }
