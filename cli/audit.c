@@ -87,7 +87,7 @@ static int watch_copies(const struct snapshot *snap, struct copy_view_opts *co,
 	struct sigaction sa = { .sa_handler = on_signal };
 	/* vfio found once, by the snapshot. */
 	struct session_opts so = { .kernel = &snap->kernel, .vfio = &snap->vfio,
-				   .policy_path = RUN_POLICY };
+				   .policy_path = RUN_POLICY, .stacks = true };
 	struct session_view cb;
 	struct copy_view *v;
 	struct session *s;

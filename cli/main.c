@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <bpf/libbpf.h>
 
 #include "commands.h"
@@ -65,6 +66,22 @@ int parse_common_options(int argc, char **argv, const char *cmd_usage)
 	return !c ? optind : o.rc == EXIT_CLEAN ? -1 : -2;
 }
 
+/*
+ * As many open files as the hard limit allows. Each watched process's files stay open for its
+ * stacks' names (about 55 for a QEMU) besides the probes' own descriptors, and the usual soft
+ * limit (1024) ran out at a dozen QEMUs: later processes' probes failed with EMFILE. Nothing here
+ * uses select(), and nothing is exec'd with the raised limit.
+ */
+static void raise_open_files(void)
+{
+	struct rlimit r;
+
+	if (!getrlimit(RLIMIT_NOFILE, &r) && r.rlim_cur < r.rlim_max) {
+		r.rlim_cur = r.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &r);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -89,6 +106,7 @@ int main(int argc, char **argv)
 		}
 	}
 	libbpf_set_print(libbpf_print);
+	raise_open_files();
 	if (version) {
 		if (!verbose && !json_output) {
 			printf("vfioguard %s (libbpf %s)\n", VFIOGUARD_VERSION,

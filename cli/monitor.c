@@ -616,7 +616,7 @@ int do_monitor(int argc, char **argv)
 	bool copies = false;
 	struct monitor_opts mo = {};
 	struct state st = { .region = -1 };
-	struct session_opts so = { .monitor = &mo, .policy_path = RUN_POLICY };
+	struct session_opts so = { .monitor = &mo, .policy_path = RUN_POLICY, .stacks = true };
 	struct session_view views[2] = { { .event = on_event, .existing = on_existing,
 					   .ctx = &st } };
 	struct monitor *m;

@@ -257,7 +257,8 @@ int session_watch(struct session *s, uint32_t pid, uint64_t start_time, const ch
 		symbolizer_forget(&s->sym, gone);
 		verdicts_forget_pid(&s->verdicts, gone);
 	}
-	symbolizer_add(&s->sym, pid);
+	if (s->o.stacks)
+		symbolizer_add(&s->sym, pid);
 	n = copies_watch_profile(&s->c, pid, why, sizeof(why));
 	if (n < 0)
 		say(s, SESSION_WARNING, "%s", why);

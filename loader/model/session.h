@@ -71,6 +71,11 @@ struct session_opts {
 	 * start time, so that a later process with its PID is not taken for it.
 	 */
 	bool ticks;
+	/*
+	 * A view names the frames of copies' stacks: each watched process's files are read (and
+	 * held open) when it is watched, so that they can be named after it exits. serve names none.
+	 */
+	bool stacks;
 };
 
 #define SESSION_MAX_WATCHED 1024

@@ -16,7 +16,15 @@ vfioguard -j calibrate --routine memcpy --lengths 4 --aligns 0 > cal.json 2> cal
 	fail "calibrate: $(cat cal.json cal.err)"
 want=$(jq -r '.cases[0].hazards' cal.json)
 [ "$want" != null ] || fail "calibrate measured no hazards: $(cat cal.json cal.err)"
+# Started under a soft limit of 128 open files, below the hard one: the 34 processes' files
+# (held for their stacks' names) and probes exceed it, as a dozen QEMUs exceed the usual 1024.
+# vfioguard raises its soft limit to the hard one (before, the ninth process's probes failed
+# with EMFILE).
+ulimit -Sn 128
 start_monitor mon.json --copies --libc -v
+ulimit -Sn "$(ulimit -Hn)"
+expect_eq "monitor's open files limit, soft and hard" \
+	"$(awk '/^Max open files/ { print $4 == $5 }' /proc/$MON_PID/limits)" 1
 i=0
 while [ $i -lt 34 ]; do
 	pids=
@@ -30,6 +38,7 @@ while [ $i -lt 34 ]; do
 	for p in $pids; do wait $p || fail "test VMM $p failed"; done
 done
 sleep 1
+note "monitor's open files: $(ls /proc/$MON_PID/fd | wc -l)"
 stop_monitor_expect mon.json 1
 jq -c 'select(.event == "copy")' mon.json > copies.json
 expect_eq "copies" "$(wc -l < copies.json)" 34
