@@ -57,7 +57,7 @@ static struct json_object *mapping_json(const struct mapping *m)
 
 static void print_table(const struct snapshot *snap)
 {
-	char region[32], cache[40], size[32], flags[96], range[48];
+	char region[32], cache[40], size[32], flags[96], range[48], name[TERM_COMM_LEN];
 
 	if (!snap->count) {
 		printf("no VFIO device mappings%s\n",
@@ -72,7 +72,8 @@ static void print_table(const struct snapshot *snap)
 		snprintf(range, sizeof(range), "%" PRIx64 "-%" PRIx64, (uint64_t)m->vma.start,
 			 (uint64_t)m->vma.end);
 		printf("%-7u %-15s %-13s %-7s %-29s %6s %#10" PRIx64 " %-6s %#018" PRIx64 " %s\n",
-		       m->task.tgid, m->task.comm, m->device[0] ? m->device : "?",
+		       m->task.tgid, term_name(m->task.comm, name, sizeof(name)),
+		       m->device[0] ? m->device : "?",
 		       region_name(m->region.index, region, sizeof(region)), range,
 		       human_size(m->vma.end - m->vma.start, size, sizeof(size)), m->region.offset,
 		       cache_mode_format(m->cache.mode, m->vma.pgprot, cache, sizeof(cache)),

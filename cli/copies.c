@@ -74,14 +74,15 @@ static struct json_object *stack_json(struct copy_view *v, const struct copy_tar
 static void stack_print(struct copy_view *v, const struct copy_target *t, uint32_t tgid,
 			const __u64 *stack, unsigned int n)
 {
-	char frame[256];
+	char frame[256], shown[4 * sizeof(frame)];
 
 	for (unsigned int i = 0; i < n && i < VFG_COPY_STACK; i++) {
 		const char *name = frame_name(v, t, tgid, stack, i, frame, sizeof(frame));
 
 		if (!name && i >= 2)
 			break;
-		printf("%10s    #%u %#" PRIx64 " %s\n", "", i, (uint64_t)stack[i], name ? name : "?");
+		printf("%10s    #%u %#" PRIx64 " %s\n", "", i, (uint64_t)stack[i],
+		       name ? term_name(name, shown, sizeof(shown)) : "?");
 	}
 	fflush(stdout);
 }
@@ -102,6 +103,7 @@ static void on_copy(const struct copy_event *ev, const struct verdict *vm,
 	uint32_t bad = j->bad;
 	bool trap = j->trap;
 	char region[24], cache[40], hz[64], badhz[64], detail[512], delta[32] = "", offset[24];
+	char name[TERM_COMM_LEN];
 
 	if (!v->o.print || (!j->report && !verbose))
 		return;
@@ -203,7 +205,8 @@ static void on_copy(const struct copy_event *ev, const struct verdict *vm,
 		 trap ? ": VIOLATION (trap region mapped)" : bad ? ": VIOLATION " : "",
 		 !trap && bad ? badhz : "");
 	printf("%-10.6f %-8s %-7u %-15s %-13s %-7s %s\n", seconds(v, r->ts), "copy", r->task.tgid,
-	       r->task.comm, r->device[0] ? r->device : "?", region, detail);
+	       term_name(r->task.comm, name, sizeof(name)), r->device[0] ? r->device : "?", region,
+	       detail);
 	stack_print(v, ev->target, r->task.tgid, r->stack, r->nstack);
 }
 
@@ -263,7 +266,7 @@ static void on_dma(const struct dma_event *ev, const struct dma_event *held_by, 
 	struct copy_view *v = ctx;
 	const struct vfg_dma_event *r = &ev->raw;
 	const char *meaning, *result;
-	char what[1024], where[96], region[24], cache[40];
+	char what[1024], where[96], region[24], cache[40], name[TERM_COMM_LEN];
 	bool show;
 
 	meaning = dma_meaning(ev, held_by, what, sizeof(what));
@@ -319,7 +322,7 @@ static void on_dma(const struct dma_event *ev, const struct dma_event *held_by, 
 	}
 	printf("%-10.6f %-8s %-7u %-15s %-13s %-7s %s %s gpa %#" PRIx64 " %" PRIu64 "/%" PRIu64
 	       " B %s%s%s\n",
-	       seconds(v, r->ts), "dma", r->task.tgid, r->task.comm,
+	       seconds(v, r->ts), "dma", r->task.tgid, term_name(r->task.comm, name, sizeof(name)),
 	       ev->device && r->device[0] ? r->device : "?", ev->device ? region : "?",
 	       ev->unmap ? "unmap" : "map", ev->write ? "write" : "read", (uint64_t)r->gpa,
 	       (uint64_t)r->granted, (uint64_t)r->asked, result, ev->offset_known ? " at " : "",

@@ -118,9 +118,11 @@ static void print_header(void)
 static void print_line(struct state *st, double t, const char *what, uint32_t pid,
 		       const char *comm, const char *device, const char *region, const char *detail)
 {
+	char name[TERM_COMM_LEN];
+
 	st->shown++;
-	printf("%-10.6f %-8s %-7u %-15s %-13s %-7s %s\n", t, what, pid, comm,
-	       device[0] ? device : "?", region, detail);
+	printf("%-10.6f %-8s %-7u %-15s %-13s %-7s %s\n", t, what, pid,
+	       term_name(comm, name, sizeof(name)), device[0] ? device : "?", region, detail);
 	fflush(stdout);
 }
 
@@ -443,7 +445,7 @@ static struct json_object *regions_json(const struct session_region *rows, size_
  */
 static void regions_table(const struct session_region *rows, size_t n)
 {
-	char region[24], cache[40];
+	char region[24], cache[40], name[TERM_COMM_LEN];
 
 	if (!n)
 		return;
@@ -453,7 +455,8 @@ static void regions_table(const struct session_region *rows, size_t n)
 		const struct model_region *r = &rows[i].r;
 		const struct verdict *v = rows[i].verdict;
 
-		printf("%-7u %-15s %-13s %-7s %-13s %-6s %-8s %s\n", r->pid, r->comm, r->device,
+		printf("%-7u %-15s %-13s %-7s %-13s %-6s %-8s %s\n", r->pid,
+		       term_name(r->comm, name, sizeof(name)), r->device,
 		       region_name(r->region, region, sizeof(region)), reached(r),
 		       r->mapped ? cache_mode_format(r->cache, r->pgprot, cache, sizeof(cache)) : "-",
 		       v ? access_class_name(v->access) : "?", v ? v->rule : "?");

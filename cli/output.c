@@ -280,8 +280,22 @@ static bool label_put(char *buf, size_t len, size_t *k, char c, bool prom)
 	return true;
 }
 
-static const char *utf8_or_hex(const char *s, char *buf, size_t len, bool prom)
+/* Where a name goes: a label value (escaped), JSON (json-c escapes it), a terminal. */
+enum name_for { FOR_PROM, FOR_JSON, FOR_TERM };
+
+/*
+ * A character a terminal would act on rather than show: a C0 control or DEL (one byte), or a C1
+ * control (U+0080 to U+009F, 0xc2 then 0x80 to 0x9f), which some terminals take as 8-bit
+ * escapes. c holds the character's n bytes.
+ */
+static bool term_control(const unsigned char *c, int n)
 {
+	return (n == 1 && (c[0] < 0x20 || c[0] == 0x7f)) || (n == 2 && c[0] == 0xc2 && c[1] < 0xa0);
+}
+
+static const char *utf8_or_hex(const char *s, char *buf, size_t len, enum name_for to)
+{
+	bool prom = to == FOR_PROM;
 	/* glibc's UTF-8 decoder refuses invalid, overlong and surrogate sequences (EILSEQ). */
 	static __thread iconv_t cd = (iconv_t)-1;
 	size_t k = 0, left = strlen(s);
@@ -309,6 +323,13 @@ static const char *utf8_or_hex(const char *s, char *buf, size_t len, bool prom)
 			unsigned char b = *c;
 			int n = b < 0x80 ? 1 : b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2;
 
+			if (to == FOR_TERM && c + n <= out && term_control((unsigned char *)c, n)) {
+				/* Each byte as \xNN, whole or not at all. */
+				room = k + 4 * n < len;
+				for (int j = 0; j < n && room; j++, c++)
+					k += snprintf(buf + k, len - k, "\\x%02x", (unsigned char)*c);
+				continue;
+			}
 			room = k + n < len;
 			for (int j = 0; j < n && room && c < out; j++)
 				room = label_put(buf, len, &k, *c++, prom);
@@ -335,12 +356,17 @@ static const char *utf8_or_hex(const char *s, char *buf, size_t len, bool prom)
 
 const char *prom_label_value(const char *s, char *buf, size_t len)
 {
-	return utf8_or_hex(s, buf, len, true);
+	return utf8_or_hex(s, buf, len, FOR_PROM);
 }
 
 const char *text_name(const char *s, char *buf, size_t len)
 {
-	return utf8_or_hex(s, buf, len, false);
+	return utf8_or_hex(s, buf, len, FOR_JSON);
+}
+
+const char *term_name(const char *s, char *buf, size_t len)
+{
+	return utf8_or_hex(s, buf, len, FOR_TERM);
 }
 
 struct json_object *json_name(const char *s)

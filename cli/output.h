@@ -110,6 +110,14 @@ const char *prom_label_value(const char *s, char *buf, size_t len);
 
 /* The same without the exposition's escapes: a name any text output can carry (JSON, ...). */
 const char *text_name(const char *s, char *buf, size_t len);
+/*
+ * The same for a terminal: control characters (C0, DEL, C1) as \xNN too, so that a name a
+ * process or a file chose (comm, a symbol) cannot move the cursor, recolour or retitle the
+ * terminal of whoever reads the output.
+ */
+const char *term_name(const char *s, char *buf, size_t len);
+/* Room for a comm (16 bytes) in term_name, each byte as \xNN at worst. */
+#define TERM_COMM_LEN (4 * 16 + 1)
 /* A JSON string of a name a process chose (comm): valid UTF-8, invalid bytes as \xNN. */
 struct json_object *json_name(const char *s);
 struct vfg_task;

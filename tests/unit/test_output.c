@@ -49,6 +49,35 @@ static void json_names(void **state)
 	json_object_put(o);
 }
 
+/*
+ * Names on a terminal: what a process or a file chose cannot act on the terminal (C0 controls,
+ * DEL and C1 controls as \xNN), printable UTF-8 as it is, invalid bytes as \xNN.
+ */
+static void term_names(void **state)
+{
+	char buf[TERM_COMM_LEN], small[6];
+
+	assert_string_equal(term_name("qemu-system-x86", buf, sizeof(buf)), "qemu-system-x86");
+	assert_string_equal(term_name("\x1b]0;root\x07\x1b[2J", buf, sizeof(buf)),
+			    "\\x1b]0;root\\x07\\x1b[2J");
+	assert_string_equal(term_name("a\rb\nc\td\x7f", buf, sizeof(buf)),
+			    "a\\x0db\\x0ac\\x09d\\x7f");
+	/* U+009B (an 8-bit CSI) and U+0085 escaped; U+00A0 and U+00E9 are printable. */
+	assert_string_equal(term_name("\xc2\x9b" "1m\xc2\x85\xc2\xa0\xc3\xa9", buf, sizeof(buf)),
+			    "\\xc2\\x9b" "1m\\xc2\\x85\xc2\xa0\xc3\xa9");
+	assert_string_equal(term_name("v\xff", buf, sizeof(buf)), "v\\xff");
+	/* A comm of sixteen controls fits. */
+	assert_string_equal(term_name("\x1b\x1b\x1b\x1b\x1b\x1b\x1b\x1b\x1b\x1b\x1b\x1b\x1b\x1b\x1b\x1b",
+				      buf, sizeof(buf)),
+			    "\\x1b\\x1b\\x1b\\x1b\\x1b\\x1b\\x1b\\x1b\\x1b\\x1b\\x1b\\x1b\\x1b\\x1b"
+			    "\\x1b\\x1b");
+	/* An escape is written whole or not at all. */
+	assert_string_equal(term_name("a\x1b", small, sizeof(small)), "a\\x1b");
+	assert_string_equal(term_name("ab\x1b", small, sizeof(small)), "ab");
+	/* JSON keeps controls as they are: json-c escapes them. */
+	assert_string_equal(text_name("a\x1b", buf, sizeof(buf)), "a\x1b");
+}
+
 static void sizes(void **state)
 {
 	char buf[32];
@@ -150,4 +179,5 @@ static void mapping_shape(void **state)
 }
 
 UNIT_MAIN(cmocka_unit_test(sizes), cmocka_unit_test(label_values), cmocka_unit_test(json_names),
+	  cmocka_unit_test(term_names),
 	  cmocka_unit_test(json_stream), cmocka_unit_test(mapping_shape))
