@@ -67,10 +67,11 @@ int parse_common_options(int argc, char **argv, const char *cmd_usage)
 }
 
 /*
- * As many open files as the hard limit allows. Each watched process's files stay open for its
- * stacks' names (about 55 for a QEMU) besides the probes' own descriptors, and the usual soft
- * limit (1024) ran out at a dozen QEMUs: later processes' probes failed with EMFILE. Nothing here
- * uses select(), and nothing is exec'd with the raised limit.
+ * As many open files as the hard limit allows. monitor and audit hold the files of the last 64
+ * processes whose copies they watch, for their stacks' names (about 55 for a QEMU), besides the
+ * probes' own descriptors, and the usual soft limit (1024) ran out at a dozen QEMUs: later
+ * processes' probes failed with EMFILE. Nothing here uses select(), and nothing is exec'd with
+ * the raised limit.
  */
 static void raise_open_files(void)
 {

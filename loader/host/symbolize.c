@@ -139,12 +139,13 @@ const char *symbolize(struct symbolizer *s, uint32_t pid, uint64_t addr, char *b
 		return NULL;
 	if (!s->procs[i].names) /* without room for names, every one is looked up */
 		s->procs[i].names = calloc(SYMBOLIZER_NAMES, sizeof(*s->procs[i].names));
-	if (!s->procs[i].names || !addr)
+	/* A name is kept cut to SYMBOLIZER_NAME: a longer buffer gets libdw's whole name. */
+	if (!s->procs[i].names || !addr || len > sizeof(s->procs[i].names->name))
 		return lookup(s->procs[i].dwfl, addr, buf, len);
 	/* Fibonacci hashing: code addresses share their low bits (alignment). */
 	n = &s->procs[i].names[((addr * 0x9e3779b97f4a7c15ull) >> 32) % SYMBOLIZER_NAMES];
 	if (n->addr != addr) {
-		/* An address no file maps is not kept: a library loaded later may map it. */
+		/* An address no file of the process maps has no name to keep. */
 		if (!lookup(s->procs[i].dwfl, addr, n->name, sizeof(n->name)))
 			return NULL;
 		n->addr = addr;

@@ -73,7 +73,8 @@ struct session_opts {
 	bool ticks;
 	/*
 	 * A view names the frames of copies' stacks: each watched process's files are read (and
-	 * held open) when it is watched, so that they can be named after it exits. serve names none.
+	 * held open, for the last SYMBOLIZER_PROCS processes) when it is watched, so that they can
+	 * be named after it exits. serve names none.
 	 */
 	bool stacks;
 };

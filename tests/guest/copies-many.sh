@@ -20,9 +20,11 @@ want=$(jq -r '.cases[0].hazards' cal.json)
 # (held for their stacks' names) and probes exceed it, as a dozen QEMUs exceed the usual 1024.
 # vfioguard raises its soft limit to the hard one (before, the ninth process's probes failed
 # with EMFILE).
+soft=$(ulimit -Sn)
+[ "$(ulimit -Hn)" -gt 128 ] || fail "the hard limit of open files is $(ulimit -Hn): nothing to raise to"
 ulimit -Sn 128
 start_monitor mon.json --copies --libc -v
-ulimit -Sn "$(ulimit -Hn)"
+ulimit -Sn "$soft"
 expect_eq "monitor's open files limit, soft and hard" \
 	"$(awk '/^Max open files/ { print $4 == $5 }' /proc/$MON_PID/limits)" 1
 i=0
