@@ -61,3 +61,12 @@ grep -q "^$VMM_PID  *vfg-testvmm  *$EDU  *BAR0 .* 1M  *0 $CACHE_BAR  *$PGPROT_BA
 grep -q "^$VMM_PID  *vfg-testvmm  *$IVSHMEM  *BAR2 .* 16M  *0 $CACHE_BAR " audit.txt ||
 	fail "table row for ivshmem BAR2 missing"
 stop $VMM_PID
+
+# A VMM that names itself with escape sequences (clear the screen, set the terminal's title):
+# the table shows them as \xNN, and no control character reaches the terminal.
+start_vmm ready open $IVSHMEM map $IVSHMEM bar2 name 1b5b324a1b5d303b7807
+vfioguard audit > esc.txt || fail "table audit exited $?"
+grep -q "^$VMM_PID  *\\\\x1b\[2J\\\\x1b\]0;x\\\\x07  *$IVSHMEM  *BAR2 " esc.txt ||
+	fail "the escaped name is not in the table: $(od -c esc.txt | head -20)"
+expect_eq "control characters in the table" "$(tr -d '\n' < esc.txt | tr -d '[:print:]' | wc -c)" 0
+stop $VMM_PID
