@@ -280,6 +280,16 @@ static bool label_put(char *buf, size_t len, size_t *k, char c, bool prom)
 	return true;
 }
 
+/* Appends byte b as the four characters \xNN (escaped when prom); the caller saw to the room. */
+static void hex_put(char *buf, size_t len, size_t *k, unsigned char b, bool prom)
+{
+	char hex[5];
+
+	snprintf(hex, sizeof(hex), "\\x%02x", b);
+	for (int i = 0; i < 4; i++)
+		label_put(buf, len, k, hex[i], prom);
+}
+
 /* Where a name goes: a label value (escaped), JSON (json-c escapes it), a terminal. */
 enum name_for { FOR_PROM, FOR_JSON, FOR_TERM };
 
@@ -326,8 +336,8 @@ static const char *utf8_or_hex(const char *s, char *buf, size_t len, enum name_f
 			if (to == FOR_TERM && c + n <= out && term_control((unsigned char *)c, n)) {
 				/* Each byte as \xNN, whole or not at all. */
 				room = k + 4 * n < len;
-				for (int j = 0; j < n && room; j++, c++)
-					k += snprintf(buf + k, len - k, "\\x%02x", (unsigned char)*c);
+				for (int j = 0; j < n && room; j++)
+					hex_put(buf, len, &k, *c++, prom);
 				continue;
 			}
 			room = k + n < len;
@@ -337,13 +347,10 @@ static const char *utf8_or_hex(const char *s, char *buf, size_t len, enum name_f
 		if (r != (size_t)-1 || !room)
 			continue;
 		if (errno == EILSEQ || errno == EINVAL) {
-			char hex[5];
-
 			/* Whole or not at all: the backslash takes two characters escaped. */
-			snprintf(hex, sizeof(hex), "\\x%02x", (unsigned char)*in);
 			room = k + 5 < len;
-			for (int i = 0; i < 4 && room; i++)
-				label_put(buf, len, &k, hex[i], prom);
+			if (room)
+				hex_put(buf, len, &k, *in, prom);
 			in++;
 			left--;
 			if (cd != (iconv_t)-1)
@@ -363,6 +370,8 @@ const char *text_name(const char *s, char *buf, size_t len)
 {
 	return utf8_or_hex(s, buf, len, FOR_JSON);
 }
+
+_Static_assert(TERM_COMM_LEN == 4 * VFG_COMM_LEN + 1, "room for a comm, each byte as \\xNN");
 
 const char *term_name(const char *s, char *buf, size_t len)
 {

@@ -76,8 +76,7 @@ static void kept_names_are_found_names(void **state)
 	char buf[SYMBOLIZER_NAME];
 
 	(void)state;
-	/* Three rounds, forward, backward, forward: every name found, kept, replaced, found again.
-	 */
+	/* Forward, backward, forward: every name found, kept, replaced, found again. */
 	for (int round = 0; round < 3; round++) {
 		for (unsigned int k = 0; k < NADDR; k++) {
 			unsigned int i = round == 1 ? NADDR - 1 - k : k;
@@ -90,9 +89,9 @@ static void kept_names_are_found_names(void **state)
 			assert_non_null(n);
 			assert_string_equal(n, want[i]);
 		}
+		/* Read again: the names kept before are gone. */
 		if (round == 1)
-			symbolizer_forget(&s,
-					  getpid()); /* read again: names kept before are gone */
+			symbolizer_forget(&s, getpid());
 	}
 	symbolizer_free(&s);
 }
